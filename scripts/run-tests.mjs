@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs the test suite with Node's own test runner. TypeScript tests are loaded through tsx,
+// so `npm test` needs no prior build. Pass file paths to run a subset: `npm test -- test/unit/x.test.ts`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function collect(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...collect(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const args = process.argv.slice(2);
+const files = args.length ? args : collect('test').sort();
+const res = spawnSync(process.execPath, [
+  '--import', 'tsx',
+  '--test',
+  '--test-concurrency=2',
+  '--test-timeout=120000',
+  ...files,
+], { stdio: 'inherit', env: { ...process.env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_LOG_LEVEL ?? 'silent' } });
+process.exit(res.status ?? 1);

@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { registerStart } from './commands/start.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const program = new Command()
+  .name('wxcoze')
+  .description('Bridge WeCom customer service (微信客服) to Coze bots')
+  .version(pkg.version);
+
+registerStart(program);
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  console.error(`wxcoze: ${err.message}`);
+  process.exit(1);
+});

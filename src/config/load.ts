@@ -1,0 +1,165 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { ALIASES, pick } from './aliases.js';
+import type { ConfigProblem, WxcozeConfig } from './types.js';
+
+export const CONFIG_FILE_NAME = 'config.json';
+
+export interface LoadOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: WxcozeConfig;
+  problems: ConfigProblem[];
+  /** Where each canonical key's value came from: 'env', '.env' or the config file path. */
+  sources: Record<string, string>;
+  configFile: string;
+}
+
+/** The data directory: WXCOZE_DATA_DIR from the environment or .env, else ~/.wxcoze. */
+export function resolveDataDir(env: Record<string, string | undefined>, dotenv: Record<string, string>, cwd: string): string {
+  const fromEnv = pick(env, 'WXCOZE_DATA_DIR') ?? pick(dotenv, 'WXCOZE_DATA_DIR');
+  return resolve(cwd, fromEnv ?? join(homedir(), '.wxcoze'));
+}
+
+function readDotenv(cwd: string): Record<string, string> {
+  const p = join(cwd, '.env');
+  if (!existsSync(p)) return {};
+  return parseDotenv(readFileSync(p));
+}
+
+function readConfigFile(path: string, problems: ConfigProblem[]): Record<string, string> {
+  if (!existsSync(path)) return {};
+  try {
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) if (v !== null && v !== undefined) out[k] = String(v);
+    return out;
+  } catch (err) {
+    problems.push({ key: 'config file', problem: `${path} is not valid JSON (${(err as Error).message})`, fix: 'Fix the file by hand or re-run `wxcoze init`.' });
+    return {};
+  }
+}
+
+/**
+ * Reads configuration: environment variables override a `.env` in the working directory,
+ * which overrides `<data dir>/config.json` (written by `wxcoze init`). Never throws on bad
+ * values: every problem is collected so `start` and `doctor` can list them all at once.
+ */
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const problems: ConfigProblem[] = [];
+  const dotenv = readDotenv(cwd);
+  const dataDir = resolveDataDir(env, dotenv, cwd);
+  const configFile = join(dataDir, CONFIG_FILE_NAME);
+  const file = readConfigFile(configFile, problems);
+  const sources: Record<string, string> = {};
+
+  const get = (key: string): string | undefined => {
+    for (const [name, src] of [['env', env], ['.env', dotenv], [configFile, file]] as const) {
+      const v = pick(src, key);
+      if (v !== undefined) { sources[key] = name; return v; }
+    }
+    return undefined;
+  };
+  const required = (key: string, fix: string): string => {
+    const v = get(key);
+    if (v === undefined) {
+      const alias = ALIASES[key]?.length ? ` (or ${ALIASES[key]!.join(' / ')})` : '';
+      problems.push({ key, problem: `${key}${alias} is not set`, fix });
+      return '';
+    }
+    return v;
+  };
+  const int = (key: string, dflt: number, min: number, max: number): number => {
+    const v = get(key);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push({ key, problem: `${key}=${JSON.stringify(v)} is not a whole number from ${min} to ${max}`, fix: `Set ${key} to a number between ${min} and ${max}, or remove it to use ${dflt}.` });
+      return dflt;
+    }
+    return n;
+  };
+  const url = (key: string, dflt: string): string => {
+    const v = get(key) ?? dflt;
+    try {
+      const u = new URL(v);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+      return v.replace(/\/+$/, '');
+    } catch {
+      problems.push({ key, problem: `${key}=${JSON.stringify(v)} is not an http(s) URL`, fix: `Set ${key} to a base URL like ${dflt}, or remove it.` });
+      return dflt;
+    }
+  };
+
+  const corpId = required('WECOM_CORP_ID', 'Copy the CorpID from the WeCom admin console: 我的企业 → 企业信息 → 企业ID (starts with "ww").');
+  const secret = required('WECOM_SECRET', 'Copy the Secret of the self-built app that manages your kf account (应用管理 → your app → Secret), or the legacy 微信客服 secret.');
+  const token = required('WECOM_TOKEN', 'Use the Token from the callback settings (接收消息 → 设置API接收), or run `wxcoze init` to generate one.');
+  if (token && !/^[A-Za-z0-9]{1,32}$/.test(token)) {
+    problems.push({ key: 'WECOM_TOKEN', problem: 'WECOM_TOKEN must be 1–32 letters or digits', fix: 'Copy the Token exactly as the WeCom console shows it, or generate a new one with `wxcoze init`.' });
+  }
+  const encodingAesKey = required('WECOM_ENCODING_AES_KEY', 'Use the EncodingAESKey from the callback settings (43 characters), or run `wxcoze init` to generate one.');
+  if (encodingAesKey && !/^[A-Za-z0-9]{43}$/.test(encodingAesKey)) {
+    problems.push({ key: 'WECOM_ENCODING_AES_KEY', problem: `WECOM_ENCODING_AES_KEY must be exactly 43 letters or digits (it has ${encodingAesKey.length} characters)`, fix: 'Copy the EncodingAESKey exactly as the WeCom console shows it (no spaces or quotes), or generate one with `wxcoze init`.' });
+  }
+  if (corpId && !/^[A-Za-z0-9_-]{4,64}$/.test(corpId)) {
+    problems.push({ key: 'WECOM_CORP_ID', problem: `WECOM_CORP_ID=${JSON.stringify(corpId)} does not look like a CorpID`, fix: 'The CorpID is letters and digits, usually starting with "ww".' });
+  }
+  const apiToken = required('COZE_API_TOKEN', 'Create a personal access token at coze.cn (or coze.com) → API 管理 → 个人访问令牌, with the chat and file permissions.');
+  const botId = get('COZE_BOT_ID');
+  const workflowId = get('COZE_WORKFLOW_ID');
+  const appId = get('COZE_APP_ID');
+  if (!botId && !workflowId) {
+    problems.push({ key: 'COZE_BOT_ID', problem: 'Neither COZE_BOT_ID nor COZE_WORKFLOW_ID is set', fix: 'Set COZE_BOT_ID to the bot id from its URL (…/bot/<id>), or COZE_WORKFLOW_ID + COZE_APP_ID for a chatflow.' });
+  }
+  if (botId && workflowId) {
+    problems.push({ key: 'COZE_WORKFLOW_ID', problem: 'Both COZE_BOT_ID and COZE_WORKFLOW_ID are set', fix: 'Set only one: COZE_BOT_ID for a bot, or COZE_WORKFLOW_ID (+ COZE_APP_ID) for a chatflow.' });
+  }
+  for (const [k, v] of [['COZE_BOT_ID', botId], ['COZE_WORKFLOW_ID', workflowId], ['COZE_APP_ID', appId]] as const) {
+    if (v && !/^\d{5,25}$/.test(v)) problems.push({ key: k, problem: `${k}=${JSON.stringify(v)} is not a Coze id (digits only)`, fix: `Copy the id from the Coze console URL; it is a long number.` });
+  }
+
+  const apiKeysRaw = get('WXCOZE_API_KEYS');
+  const config: WxcozeConfig = {
+    wecom: { corpId, secret, token, encodingAesKey, apiBase: url('WECOM_API_BASE', 'https://qyapi.weixin.qq.com') },
+    coze: {
+      apiToken,
+      apiBase: url('COZE_API_BASE', 'https://api.coze.cn'),
+      ...(botId ? { botId } : {}),
+      ...(workflowId ? { workflowId } : {}),
+      ...(appId ? { appId } : {}),
+      timeoutMs: int('COZE_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
+      maxAttempts: int('COZE_MAX_ATTEMPTS', 4, 1, 20),
+    },
+    server: {
+      host: get('WXCOZE_HOST') ?? '127.0.0.1',
+      port: int('PORT', 8000, 0, 65535),
+      bodyLimit: int('WXCOZE_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
+    },
+    dataDir,
+    apiKeys: apiKeysRaw ? apiKeysRaw.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    pipeline: {
+      concurrency: int('WXCOZE_CONCURRENCY', 64, 1, 10_000),
+      leaseMs: int('WXCOZE_LEASE_MS', 180_000, 1_000, 3_600_000),
+      apologyText: get('WXCOZE_APOLOGY_TEXT') ?? '抱歉，系统暂时无法回答，请稍后再试。',
+      unsupportedText: get('WXCOZE_UNSUPPORTED_TEXT') ?? '抱歉，暂时只能处理文字和图片消息，请用文字描述您的问题。',
+      maxParts: int('WXCOZE_MAX_PARTS', 5, 1, 5),
+    },
+    logLevel: get('WXCOZE_LOG_LEVEL') ?? 'info',
+  };
+  return { config, problems, sources, configFile };
+}
+
+/** One readable block listing every problem and its fix, for `start` and `doctor`. */
+export function formatProblems(problems: ConfigProblem[]): string {
+  const lines = [`wxcoze cannot start: ${problems.length} configuration problem${problems.length === 1 ? '' : 's'}`];
+  for (const p of problems) lines.push(`  ✗ ${p.problem}\n    → ${p.fix}`);
+  lines.push('Set these in the environment, in .env, or run `wxcoze init`. `wxcoze doctor` checks everything.');
+  return lines.join('\n');
+}

@@ -1,0 +1,103 @@
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/types.js';
+import { backoffMs, sleep } from './backoff.js';
+import type { CozeEnterMessage, CozePort, CozeTarget } from './ports.js';
+
+export interface AskOptions {
+  coze: CozePort;
+  store: Store;
+  target: CozeTarget;
+  maxAttempts: number;
+  retryBaseMs: number;
+}
+
+export type AskResult = { ok: true; text: string } | { ok: false; reason: string };
+
+/** How many times a conversation still busy with an older chat (4016) is waited out before a new one is opened. */
+const MAX_BUSY_WAITS = 6;
+
+export function botKeyOf(target: CozeTarget): string {
+  return target.kind === 'bot' ? `bot:${target.botId}` : `flow:${target.workflowId}`;
+}
+
+/**
+ * Asks Coze for the answer to one customer message, in the customer's own conversation.
+ * Retries what can pass (5xx, timeouts, rate limits) with backoff; a conversation that Coze lost
+ * is recreated; a conversation still running an older chat (after a restart, say) gets that chat
+ * cancelled, then is waited out. Returns the reason instead of throwing when the budget is spent.
+ */
+export async function askCoze(
+  o: AskOptions,
+  job: { msgid: string; userId: string; messages: CozeEnterMessage[]; previousChat?: { conversationId: string | null; chatId: string | null } },
+  log: Logger,
+  signal: AbortSignal,
+): Promise<AskResult> {
+  const botKey = botKeyOf(o.target);
+  let attempt = 0;
+  let busyWaits = 0;
+  let recreated = false;
+  let lastReason = 'no attempt made';
+  while (attempt < o.maxAttempts && !signal.aborted) {
+    let conversationId = await o.store.getConversation(job.userId, botKey);
+    try {
+      if (!conversationId && o.target.kind === 'bot') {
+        conversationId = await o.coze.createConversation(o.target.botId);
+        await o.store.setConversation(job.userId, botKey, conversationId, Date.now());
+        log.info({ conversationId }, 'coze conversation created');
+      }
+      const res = await o.coze.chat({
+        target: o.target,
+        userId: job.userId,
+        conversationId,
+        messages: job.messages,
+        signal,
+        onEvent: (e) => {
+          if (e.type !== 'chat.created' || !e.chatId || !e.conversationId) return;
+          // Remember the running chat: after a crash, it is the one to cancel on 4016.
+          void o.store.setChatRef(job.msgid, e.conversationId, e.chatId);
+          if (!conversationId) void o.store.setConversation(job.userId, botKey, e.conversationId, Date.now());
+        },
+      });
+      log.info({ attempt: attempt + 1, chatId: res.chatId, answerBytes: Buffer.byteLength(res.text) }, 'coze answered');
+      log.debug({ answer: res.text }, 'coze answer text');
+      if (!res.text.trim()) return { ok: false, reason: 'Coze returned an empty answer' };
+      return { ok: true, text: res.text };
+    } catch (err) {
+      if (signal.aborted) break;
+      const e = err as { kind?: string; code?: number; message: string; retriable?: boolean };
+      lastReason = `coze ${e.kind ?? 'error'}${e.code ? ` ${e.code}` : ''}: ${e.message}`;
+      if (e.kind === 'conversation_gone' && !recreated) {
+        recreated = true;
+        await o.store.clearConversation(job.userId, botKey);
+        log.warn({ conversationId }, 'coze conversation gone; starting a new one');
+        continue;
+      }
+      if (e.kind === 'chat_running' && conversationId) {
+        const prev = job.previousChat;
+        if (prev?.chatId && prev.conversationId === conversationId) {
+          log.warn({ chatId: prev.chatId }, 'coze conversation busy with our earlier chat; cancelling it');
+          await o.coze.cancelChat(conversationId, prev.chatId).catch(() => {});
+          job.previousChat = undefined;
+          continue;
+        }
+        busyWaits += 1;
+        if (busyWaits > MAX_BUSY_WAITS) {
+          log.warn({ conversationId }, 'coze conversation stayed busy; starting a new one');
+          await o.store.clearConversation(job.userId, botKey);
+          busyWaits = 0;
+          continue;
+        }
+        await sleep(backoffMs(busyWaits, o.retryBaseMs, 10_000), signal);
+        continue;
+      }
+      attempt += 1;
+      if (!e.retriable) {
+        log.error({ err: { kind: e.kind, code: e.code, message: e.message } }, 'coze refused the chat; not retrying (run `wxcoze doctor`)');
+        return { ok: false, reason: lastReason };
+      }
+      log.warn({ attempt, err: { kind: e.kind, code: e.code, message: e.message } }, 'coze call failed; retrying');
+      if (attempt < o.maxAttempts) await sleep(backoffMs(attempt, o.retryBaseMs, 30_000), signal);
+    }
+  }
+  return { ok: false, reason: signal.aborted ? 'aborted' : lastReason };
+}

@@ -1,0 +1,57 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { WxcozeConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/types.js';
+import { Dispatcher } from './dispatcher.js';
+import type { CozePort, CozeTarget, WecomPort } from './ports.js';
+import { processMessage } from './process-message.js';
+import { Puller } from './puller.js';
+
+export interface Bridge {
+  puller: Puller;
+  dispatcher: Dispatcher;
+  owner: string;
+  start(): Promise<void>;
+  stop(drainMs: number): Promise<void>;
+}
+
+export function cozeTargetOf(config: WxcozeConfig): CozeTarget {
+  if (config.coze.botId) return { kind: 'bot', botId: config.coze.botId };
+  return { kind: 'chatflow', workflowId: config.coze.workflowId!, ...(config.coze.appId ? { appId: config.coze.appId } : {}) };
+}
+
+/** The message path below the HTTP layer: puller → inbox → dispatcher → Coze → reply. */
+export function createBridge(deps: { config: WxcozeConfig; store: Store; wecom: WecomPort; coze: CozePort; logger: Logger }): Bridge {
+  const { config, store, logger } = deps;
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const retryBaseMs = Number(process.env.WXCOZE_RETRY_BASE_MS ?? 1000);
+  const target = cozeTargetOf(config);
+  const dispatcher = new Dispatcher({
+    store,
+    owner,
+    concurrency: config.pipeline.concurrency,
+    leaseMs: config.pipeline.leaseMs,
+    logger,
+    process: (item, log, signal) =>
+      processMessage(item, {
+        store, wecom: deps.wecom, coze: deps.coze, target, owner,
+        maxAttempts: config.coze.maxAttempts, maxClaims: 5, retryBaseMs,
+        maxParts: config.pipeline.maxParts, apologyText: config.pipeline.apologyText, unsupportedText: config.pipeline.unsupportedText,
+      }, log, signal),
+  });
+  const puller = new Puller({ store, wecom: deps.wecom, logger, onStored: () => dispatcher.kick(), retryBaseMs });
+  return {
+    puller,
+    dispatcher,
+    owner,
+    async start() {
+      dispatcher.start();
+      await puller.pullAllKnown();
+    },
+    async stop(drainMs: number) {
+      await puller.stop();
+      await dispatcher.stop(drainMs);
+    },
+  };
+}

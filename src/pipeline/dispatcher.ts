@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log/logger.js';
+import type { InboxItem, Store } from '../store/types.js';
+
+export interface DispatcherOptions {
+  store: Store;
+  owner: string;
+  concurrency: number;
+  leaseMs: number;
+  logger: Logger;
+  process: (item: InboxItem, log: Logger, signal: AbortSignal) => Promise<void>;
+  /** Longest sleep between looks at the inbox, for leases freed by other processes. */
+  idlePollMs?: number;
+}
+
+interface Active {
+  item: InboxItem;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Feeds leased inbox messages to workers: as many customers in parallel as `concurrency`
+ * allows, each customer's messages in order (the store never leases a message whose elder
+ * sibling is unfinished). Leases are renewed while a worker runs, so a slow Coze answer is not
+ * taken over; a worker whose process died simply stops renewing and its message is taken up again.
+ */
+export class Dispatcher {
+  private active = new Map<string, Active>();
+  private ticking = false;
+  private again = false;
+  private stopped = true;
+  private timer?: NodeJS.Timeout;
+  private renewTimer?: NodeJS.Timeout;
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  get inFlight(): number { return this.active.size; }
+
+  start(): void {
+    this.stopped = false;
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(250, Math.floor(this.o.leaseMs / 3)));
+    this.renewTimer.unref?.();
+    this.kick();
+  }
+
+  /** Looks at the inbox now (new messages stored, a worker finished). Cheap to call often. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.ticking) { this.again = true; return; }
+    this.ticking = true;
+    void this.tick().finally(() => {
+      this.ticking = false;
+      if (this.again) { this.again = false; this.kick(); }
+    });
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      const room = this.o.concurrency - this.active.size;
+      if (room > 0) {
+        const now = Date.now();
+        const items = await this.o.store.claim({ owner: this.o.owner, leaseMs: this.o.leaseMs, limit: room, now });
+        for (const item of items) this.run(item);
+        if (items.length === room) this.again = true;
+      }
+      await this.scheduleWake();
+    } catch (err) {
+      this.o.logger.error({ err: { message: (err as Error).message } }, 'inbox claim failed; retrying shortly');
+      this.arm(1000);
+    }
+  }
+
+  private async scheduleWake(): Promise<void> {
+    const next = await this.o.store.nextWakeAt(Date.now());
+    const idle = this.o.idlePollMs ?? 5000;
+    this.arm(next === null ? idle : Math.min(idle, Math.max(10, next - Date.now())));
+  }
+
+  private arm(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), ms);
+    this.timer.unref?.();
+  }
+
+  private run(item: InboxItem): void {
+    const abort = new AbortController();
+    const log = this.o.logger.child({ reqId: `job-${randomBytes(4).toString('hex')}`, msgid: item.msgid, openKfId: item.openKfId });
+    log.info({ state: item.state, attempt: item.attempts, msgtype: item.msgtype }, 'message taken up');
+    const done = this.o.process(item, log, abort.signal)
+      .catch(async (err) => {
+        log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'worker failed; the message will be retried');
+        await this.o.store.deferRetry(item.msgid, this.o.owner, Date.now() + 5000, `worker error: ${(err as Error).message}`, Date.now()).catch(() => {});
+      })
+      .finally(() => {
+        this.active.delete(item.msgid);
+        this.kick();
+      });
+    this.active.set(item.msgid, { item, abort, done });
+  }
+
+  private async renewLeases(): Promise<void> {
+    const until = Date.now() + this.o.leaseMs;
+    for (const a of this.active.values()) {
+      const ok = await this.o.store.extendLease(a.item.msgid, this.o.owner, until).catch(() => false);
+      if (!ok && !a.abort.signal.aborted) {
+        this.o.logger.warn({ msgid: a.item.msgid }, 'lease lost (another worker took the message over); stopping this worker');
+        a.abort.abort();
+      }
+    }
+  }
+
+  /**
+   * Stops taking messages, lets in-flight ones finish for up to `drainMs`, then aborts the rest
+   * and gives their leases back so the next start (or another instance) continues at once.
+   */
+  async stop(drainMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const all = () => Promise.allSettled([...this.active.values()].map((a) => a.done));
+    const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), drainMs).unref?.())]);
+    if (timedOut) {
+      const left = [...this.active.values()];
+      for (const a of left) a.abort.abort();
+      await all();
+      for (const a of left) await this.o.store.releaseLease(a.item.msgid, this.o.owner).catch(() => {});
+      this.o.logger.info({ released: left.length }, 'leases of unfinished messages released');
+    }
+    if (this.renewTimer) clearInterval(this.renewTimer);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What the pipeline needs from the outside world, as narrow structural types. The real WeCom and
+ * Coze clients satisfy them; nothing in the pipeline depends on their internals.
+ */
+import type { MediaFile, SendMsgRequest, SyncMsgPage } from '../wecom/types.js';
+
+export interface WecomPort {
+  syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
+  sendMsg(req: SendMsgRequest): Promise<{ msgid: string }>;
+  getMedia(mediaId: string): Promise<MediaFile>;
+  uploadMedia(type: 'image' | 'voice' | 'video' | 'file', filename: string, data: Buffer, contentType: string): Promise<string>;
+}
+
+export type CozeTarget = { kind: 'bot'; botId: string } | { kind: 'chatflow'; workflowId: string; appId?: string };
+
+export interface CozeEnterMessage {
+  role: 'user' | 'assistant';
+  type?: 'question' | 'answer';
+  content: string;
+  content_type: 'text' | 'object_string';
+}
+
+export interface CozeChatResult {
+  text: string;
+  conversationId: string;
+  chatId: string;
+}
+
+export interface CozePort {
+  chat(req: {
+    target: CozeTarget;
+    userId: string;
+    conversationId?: string;
+    messages: CozeEnterMessage[];
+    signal?: AbortSignal;
+    onEvent?: (e: { type: string; chatId?: string; conversationId?: string }) => void;
+  }): Promise<CozeChatResult>;
+  createConversation(botId?: string): Promise<string>;
+  cancelChat(conversationId: string, chatId: string): Promise<void>;
+  uploadFile(filename: string, data: Buffer, contentType: string): Promise<{ id: string }>;
+}

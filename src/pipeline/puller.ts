@@ -1,0 +1,115 @@
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/types.js';
+import type { SyncMsgPage } from '../wecom/types.js';
+import { backoffMs } from './backoff.js';
+import { classify, HISTORY_GRACE_MS } from './classify.js';
+
+export interface SyncSource {
+  syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
+}
+
+interface AccountState {
+  running: boolean;
+  again: boolean;
+  token?: string;
+  reqId?: string;
+  failures: number;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Pulls kf/sync_msg for one open_kfid at a time: callbacks only say "pull now", so many of them
+ * coalesce into one pull in flight per account plus at most one more after it. Each page's
+ * messages and next_cursor are committed together, so a crash after a commit loses nothing and
+ * a crash before it just pulls the page again.
+ */
+export class Puller {
+  private accounts = new Map<string, AccountState>();
+  private stopped = false;
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: { store: Store; wecom: SyncSource; logger: Logger; onStored: () => void; retryBaseMs?: number; now?: () => number },
+  ) {}
+
+  private now() { return this.deps.now?.() ?? Date.now(); }
+
+  /** Asks for a pull of this account; returns at once. */
+  schedule(openKfId: string, token?: string, reqId?: string): void {
+    if (this.stopped) return;
+    let st = this.accounts.get(openKfId);
+    if (!st) { st = { running: false, again: false, failures: 0 }; this.accounts.set(openKfId, st); }
+    if (token) st.token = token;
+    if (reqId) st.reqId = reqId;
+    if (st.running) { st.again = true; return; }
+    if (st.timer) { clearTimeout(st.timer); st.timer = undefined; }
+    st.running = true;
+    const p = this.run(openKfId, st).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  /** Pulls every account we know once: what was acknowledged before a crash is picked up here. */
+  async pullAllKnown(): Promise<void> {
+    for (const a of await this.deps.store.listAccounts()) this.schedule(a.openKfId, undefined, 'startup');
+  }
+
+  private async run(openKfId: string, st: AccountState): Promise<void> {
+    const log = this.deps.logger.child({ reqId: st.reqId, openKfId });
+    try {
+      do {
+        st.again = false;
+        await this.pullOnce(openKfId, st, log);
+        st.failures = 0;
+      } while (st.again && !this.stopped);
+      await this.deps.store.recordPull(openKfId, null, this.now());
+    } catch (err) {
+      st.failures += 1;
+      const msg = (err as Error).message;
+      log.warn({ err: { message: msg, errcode: (err as any).errcode }, failures: st.failures }, 'pull failed; will retry');
+      await this.deps.store.recordPull(openKfId, msg, this.now()).catch(() => {});
+      if (!this.stopped) {
+        const delay = backoffMs(st.failures, this.deps.retryBaseMs ?? 1000, 60_000);
+        st.timer = setTimeout(() => { st.timer = undefined; this.schedule(openKfId); }, delay);
+        st.timer.unref?.();
+      }
+    } finally {
+      st.running = false;
+      if (st.again && !this.stopped && !st.timer) this.schedule(openKfId);
+    }
+  }
+
+  private async pullOnce(openKfId: string, st: AccountState, log: Logger): Promise<void> {
+    const { store, wecom } = this.deps;
+    const account = await store.touchAccount(openKfId, this.now());
+    // A first pull (no cursor) returns up to 3 days of history: whatever was sent before wxcoze
+    // first saw this account is recorded, never answered. Applied on every pull, so a lost cursor
+    // cannot bring old messages back either.
+    const historyBefore = account.firstSeenAt - HISTORY_GRACE_MS;
+    let cursor = account.cursor ?? undefined;
+    for (let page = 0; !this.stopped; page++) {
+      let res: SyncMsgPage;
+      try {
+        res = await wecom.syncMsg({ openKfId, cursor, token: st.token, limit: 1000 });
+      } catch (err) {
+        // 95007: the callback Token expired (10 min). Pull without it rather than fail.
+        if ((err as any).errcode === 95007 && st.token) { st.token = undefined; res = await wecom.syncMsg({ openKfId, cursor, limit: 1000 }); }
+        else throw err;
+      }
+      const messages = res.msg_list.map((m) => classify({ ...m, open_kfid: m.open_kfid ?? openKfId }, historyBefore));
+      const nextCursor = res.next_cursor || cursor || '';
+      const { inserted, duplicates } = await store.commitPage(openKfId, nextCursor, messages, this.now());
+      log.info({ page, received: res.msg_list.length, inserted, duplicates, hasMore: res.has_more }, 'sync_msg page stored');
+      for (const m of messages) log.debug({ msgid: m.msgid, state: m.state, note: m.note }, 'message stored');
+      if (inserted > 0) this.deps.onStored();
+      cursor = nextCursor;
+      if (!res.has_more) break;
+    }
+  }
+
+  /** Stops scheduling new pulls and waits for the ones in flight (each ends after its current page). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const st of this.accounts.values()) if (st.timer) clearTimeout(st.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

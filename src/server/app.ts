@@ -1,0 +1,35 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log/logger.js';
+import type { WecomCrypto } from '../wecom/crypto.js';
+import { pingRoutes } from './routes/ping.js';
+import { wechatHookRoutes } from './routes/wechat-hook.js';
+
+export interface AppDeps {
+  logger: Logger;
+  crypto: WecomCrypto;
+  bodyLimit: number;
+  onKfEvent: (openKfId: string, token: string, reqId: string) => void;
+  isShuttingDown: () => boolean;
+}
+
+/** The HTTP surface. Routes stay thin: validate, hand to the domain, shape the reply. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit,
+    genReqId: () => randomBytes(6).toString('hex'),
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
+  // Validation failures are the client's fault: a short 400, never a 5xx.
+  app.setErrorHandler((err: any, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.warn({ status, reason: err.message }, 'request rejected');
+    void reply.code(status).type('text/plain').send(status >= 500 ? 'internal error' : err.message);
+  });
+  await app.register(pingRoutes);
+  await app.register(wechatHookRoutes, { crypto: deps.crypto, onKfEvent: deps.onKfEvent, isShuttingDown: deps.isShuttingDown });
+  return app;
+}

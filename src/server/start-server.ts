@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { WxcozeConfig } from '../config/types.js';
+import { CozeClient } from '../coze/client.js';
+import type { Logger } from '../log/logger.js';
+import { createBridge, type Bridge } from '../pipeline/bridge.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { WecomApi } from '../wecom/api.js';
+import { WecomCrypto } from '../wecom/crypto.js';
+import { buildApp } from './app.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  bridge: Bridge;
+  store: Store;
+  url: string;
+  /** Graceful stop: new callbacks get 503, pulls stop, answers in flight finish or are released. */
+  stop(drainMs?: number): Promise<void>;
+}
+
+/** Wires config → store → clients → bridge → HTTP, and starts listening. */
+export async function startServer(config: WxcozeConfig, logger: Logger, opts: { store?: Store } = {}): Promise<RunningServer> {
+  const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: process.env.WXCOZE_DATABASE_URL }));
+  const wecom = new WecomApi({ baseUrl: config.wecom.apiBase, corpId: config.wecom.corpId, secret: config.wecom.secret, logger });
+  const coze = new CozeClient({ baseUrl: config.coze.apiBase, token: config.coze.apiToken, logger, timeoutMs: config.coze.timeoutMs });
+  const bridge = createBridge({ config, store, wecom, coze, logger });
+  let shuttingDown = false;
+  const crypto = new WecomCrypto(config.wecom.token, config.wecom.encodingAesKey, config.wecom.corpId);
+  const app = await buildApp({
+    logger,
+    crypto,
+    bodyLimit: config.server.bodyLimit,
+    onKfEvent: (openKfId, token, reqId) => bridge.puller.schedule(openKfId, token, reqId),
+    isShuttingDown: () => shuttingDown,
+  });
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  await bridge.start();
+  logger.info({ url, store: store.kind, coze: config.coze.apiBase, wecom: config.wecom.apiBase }, 'wxcoze listening');
+  let stopping: Promise<void> | undefined;
+  return {
+    app, bridge, store, url,
+    stop(drainMs = 10_000) {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        await bridge.stop(drainMs);
+        await app.close();
+        await store.close();
+        logger.info('wxcoze stopped');
+      })();
+      return stopping;
+    },
+  };
+}

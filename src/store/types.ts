@@ -1,0 +1,108 @@
+/**
+ * The one storage interface. The embedded SQLite store implements it today; MySQL later.
+ * Nothing here knows about HTTP, WeCom or Coze wire formats beyond the stored JSON.
+ */
+
+/** Inbox states. "claimed" is not a state of its own: it is a lease (owner + until) on a pending row. */
+export type InboxState = 'received' | 'answered' | 'sending' | 'done' | 'skipped' | 'failed' | 'cancelled';
+export const PENDING_STATES: InboxState[] = ['received', 'answered', 'sending'];
+
+export interface Account {
+  openKfId: string;
+  cursor: string | null;
+  /** When wxcoze first saw this account (ms): messages sent well before it are history, not answered. */
+  firstSeenAt: number;
+  lastPullAt: number | null;
+  lastError: string | null;
+}
+
+export interface NewInboxMessage {
+  msgid: string;
+  openKfId: string;
+  externalUserId: string;
+  origin: number;
+  msgtype: string;
+  sendTime: number; // unix seconds, as WeCom gives it
+  payload: unknown; // the whole sync_msg item
+  /** received (to answer) or skipped (recorded only). */
+  state: 'received' | 'skipped';
+  note?: string;
+}
+
+export interface ReplyPart {
+  kind: 'text' | 'image';
+  /** text content, or for an image the source URL (uploaded when sent; falls back to text). */
+  content: string;
+  /** text to send instead when an image cannot be delivered. */
+  fallback?: string;
+}
+
+export interface InboxItem {
+  seq: number;
+  msgid: string;
+  openKfId: string;
+  externalUserId: string;
+  origin: number;
+  msgtype: string;
+  sendTime: number;
+  payload: any;
+  state: InboxState;
+  attempts: number;
+  parts: ReplyPart[] | null;
+  partsSent: number;
+  note: string | null;
+  cozeConversationId: string | null;
+  cozeChatId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  leaseMs: number;
+  limit: number;
+  now: number;
+}
+
+export interface Store {
+  readonly kind: string;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // accounts and cursors
+  touchAccount(openKfId: string, now: number): Promise<Account>;
+  getAccount(openKfId: string): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
+  /** Stores one sync_msg page's messages and its next_cursor in ONE transaction; duplicates by msgid are ignored. */
+  commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number): Promise<{ inserted: number; duplicates: number }>;
+  recordPull(openKfId: string, error: string | null, now: number): Promise<void>;
+
+  // inbox
+  /** Leases pending messages that are due, oldest first, at most one per customer, never one whose earlier sibling is unfinished. */
+  claim(opts: ClaimOptions): Promise<InboxItem[]>;
+  get(msgid: string): Promise<InboxItem | undefined>;
+  extendLease(msgid: string, owner: string, until: number): Promise<boolean>;
+  /** Stores the answer (state answered). False when the lease was lost. */
+  saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number): Promise<boolean>;
+  /** Marks part `partNo` (0-based) sent and logs the send against the customer's budget. */
+  markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string, now: number): Promise<boolean>;
+  finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean>;
+  /** Gives the lease back and schedules another attempt; the state stays where it was. */
+  deferRetry(msgid: string, owner: string, nextAttemptAt: number, note: string, now: number): Promise<boolean>;
+  releaseLease(msgid: string, owner: string): Promise<void>;
+  setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
+  /** Messages we sent to this customer since `sinceMs` (WeCom allows 5 per customer message). */
+  sentSince(openKfId: string, externalUserId: string, sinceMs: number): Promise<number>;
+  /** Time of the customer's latest message we know of (ms), or null. */
+  lastCustomerMessageAt(openKfId: string, externalUserId: string): Promise<number | null>;
+  /** Earliest future time at which a pending message becomes claimable, or null. */
+  nextWakeAt(now: number): Promise<number | null>;
+  countByState(): Promise<Record<string, number>>;
+
+  // identity
+  /** The internal user of a channel identity, created on first sight. Stable forever. */
+  resolveUser(channel: string, externalId: string, now: number): Promise<string>;
+  getConversation(userId: string, botKey: string): Promise<string | undefined>;
+  setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void>;
+  clearConversation(userId: string, botKey: string): Promise<void>;
+}
