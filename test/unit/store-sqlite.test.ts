@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { NewInboxMessage } from '../../src/store/types.js';
+
+async function open() {
+  const s = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'wxcoze-store-')), 'wxcoze.db'));
+  await s.migrate();
+  return s;
+}
+
+const msg = (msgid: string, user: string, state: 'received' | 'skipped' = 'received'): NewInboxMessage => ({
+  msgid, openKfId: 'wk1', externalUserId: user, origin: 3, msgtype: 'text', sendTime: 1700000000, payload: { msgid, text: { content: msgid } }, state,
+});
+
+test('a page and its cursor commit together; a replayed msgid is ignored', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 1000);
+  assert.deepEqual(await s.commitPage('wk1', 'c1', [msg('m1', 'u1'), msg('m2', 'u2')], 2000), { inserted: 2, duplicates: 0 });
+  assert.deepEqual(await s.commitPage('wk1', 'c2', [msg('m2', 'u2'), msg('m3', 'u1')], 3000), { inserted: 1, duplicates: 1 });
+  assert.equal((await s.getAccount('wk1'))!.cursor, 'c2');
+  assert.deepEqual(await s.countByState(), { received: 3 });
+});
+
+test('claims take one message per customer, oldest first, and never a later one before an earlier finishes', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 0);
+  await s.commitPage('wk1', 'c', [msg('a1', 'A'), msg('b1', 'B'), msg('a2', 'A')], 0);
+  const first = await s.claim({ owner: 'w1', leaseMs: 60_000, limit: 10, now: 1000 });
+  assert.deepEqual(first.map((i) => i.msgid), ['a1', 'b1']);
+  assert.deepEqual(await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 10, now: 1000 }), []);
+  assert.ok(await s.saveAnswer('a1', 'w1', [{ kind: 'text', content: 'hi' }], null, 1100));
+  assert.ok(await s.finish('a1', 'w1', 'done', null, 1200));
+  const next = await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 10, now: 1300 });
+  assert.deepEqual(next.map((i) => i.msgid), ['a2']);
+});
+
+test('an expired lease puts the message back where it was; the old owner can no longer write', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 0);
+  await s.commitPage('wk1', 'c', [msg('m1', 'u1')], 0);
+  await s.claim({ owner: 'dead', leaseMs: 1000, limit: 1, now: 0 });
+  assert.ok(await s.saveAnswer('m1', 'dead', [{ kind: 'text', content: 'x' }, { kind: 'text', content: 'y' }], null, 10));
+  assert.ok(await s.markPartSent('m1', 'dead', 0, 'out0', 20));
+  assert.deepEqual(await s.claim({ owner: 'w2', leaseMs: 1000, limit: 1, now: 500 }), []);
+  const [taken] = await s.claim({ owner: 'w2', leaseMs: 1000, limit: 1, now: 1500 });
+  assert.equal(taken!.state, 'sending');
+  assert.equal(taken!.partsSent, 1, 'part 0 stays sent');
+  assert.equal(taken!.parts!.length, 2, 'the stored answer is kept: Coze is not asked again');
+  assert.equal(await s.finish('m1', 'dead', 'done', null, 1600), false);
+  assert.equal(await s.sentSince('wk1', 'u1', 0), 1);
+});
+
+test('deferred retries wait until due and tell the dispatcher when to wake', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 0);
+  await s.commitPage('wk1', 'c', [msg('m1', 'u1')], 0);
+  await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 0 });
+  assert.ok(await s.deferRetry('m1', 'w', 5000, 'coze down', 100));
+  assert.deepEqual(await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 4000 }), []);
+  assert.equal(await s.nextWakeAt(4000), 5000);
+  assert.equal((await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 5000 })).length, 1);
+});
+
+test('skipped messages are recorded but never claimed', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 0);
+  await s.commitPage('wk1', 'c', [msg('h1', 'u1', 'skipped')], 0);
+  assert.deepEqual(await s.claim({ owner: 'w', leaseMs: 1000, limit: 5, now: 10 }), []);
+  assert.equal((await s.get('h1'))!.state, 'skipped');
+});
+
+test('one internal user per channel identity, stable across calls and reopen', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxcoze-store-'));
+  const s1 = new SqliteStore(join(dir, 'db'));
+  await s1.migrate();
+  const a = await s1.resolveUser('wecom', 'wmAAA', 0);
+  const b = await s1.resolveUser('wecom', 'wmBBB', 0);
+  assert.notEqual(a, b);
+  assert.equal(await s1.resolveUser('wecom', 'wmAAA', 5), a);
+  await s1.setConversation(a, 'bot:1', 'conv1', 0);
+  await s1.close();
+  const s2 = new SqliteStore(join(dir, 'db'));
+  await s2.migrate();
+  assert.equal(await s2.resolveUser('wecom', 'wmAAA', 9), a);
+  assert.equal(await s2.getConversation(a, 'bot:1'), 'conv1');
+  await s2.clearConversation(a, 'bot:1');
+  assert.equal(await s2.getConversation(a, 'bot:1'), undefined);
+});
