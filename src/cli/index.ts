@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { registerDemo } from './commands/demo.js';
 import { registerStart } from './commands/start.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -10,6 +11,7 @@ const program = new Command()
   .version(pkg.version);
 
 registerStart(program);
+registerDemo(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`wxcoze: ${err.message}`);

@@ -46,6 +46,8 @@ export function createBridge(deps: { config: WxcozeConfig; store: Store; wecom: 
     dispatcher,
     owner,
     async start() {
+      const recovered = await store.recoverLeasesAtStart();
+      if (recovered) logger.warn({ recovered }, 'messages left unfinished by a previous run are taken up again');
       dispatcher.start();
       await puller.pullAllKnown();
     },

@@ -90,6 +90,12 @@ export interface Store {
   /** Gives the lease back and schedules another attempt; the state stays where it was. */
   deferRetry(msgid: string, owner: string, nextAttemptAt: number, note: string, now: number): Promise<boolean>;
   releaseLease(msgid: string, owner: string): Promise<void>;
+  /**
+   * Called once at start. The embedded store serves one process, so every lease found then was
+   * held by a process that died: give them all back at once instead of waiting for expiry.
+   * Shared stores leave leases to expire (other instances may be alive). Returns how many.
+   */
+  recoverLeasesAtStart(): Promise<number>;
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
   /** Messages we sent to this customer since `sinceMs` (WeCom allows 5 per customer message). */
   sentSince(openKfId: string, externalUserId: string, sinceMs: number): Promise<number>;

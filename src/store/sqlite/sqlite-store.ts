@@ -180,6 +180,10 @@ export class SqliteStore implements Store {
     this.stmts.release.run(msgid, owner);
   }
 
+  async recoverLeasesAtStart(): Promise<number> {
+    return this.db.prepare("UPDATE inbox SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL AND state IN ('received', 'answered', 'sending')").run().changes;
+  }
+
   async setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> {
     this.stmts.chatRef.run(conversationId, chatId, msgid);
   }

@@ -1,0 +1,112 @@
+/**
+ * Starts the real wxcoze server (in this process or as a child process) against the in-project
+ * fakes of WeCom and Coze, on loopback ports, with a fresh data directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { startFakeCoze } from '../../src/fakes/coze/index.js';
+import { startFakeWecom } from '../../src/fakes/wecom/index.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startServer, type RunningServer } from '../../src/server/start-server.js';
+
+export const CORP_ID = 'ww1436e0e65a779aee';
+export const SECRET = 'test-kf-secret-0123456789';
+export const TOKEN = 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo';
+export const AES_KEY = '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt';
+export const COZE_TOKEN = 'pat_test_token_abc';
+export const BOT_ID = '7379462189365198898';
+export const KF = 'wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q';
+
+export type FakeWecom = Awaited<ReturnType<typeof startFakeWecom>>;
+export type FakeCoze = Awaited<ReturnType<typeof startFakeCoze>>;
+
+export async function startFakes() {
+  const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, callbackToken: TOKEN, encodingAesKey: AES_KEY });
+  const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID] });
+  wecom.addAccount(KF, '测试客服');
+  return { wecom, coze };
+}
+
+export function serverEnv(fakes: { wecom: FakeWecom; coze: FakeCoze }, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    WECOM_CORP_ID: CORP_ID,
+    WECOM_SECRET: SECRET,
+    WECOM_TOKEN: TOKEN,
+    WECOM_ENCODING_AES_KEY: AES_KEY,
+    WECOM_API_BASE: fakes.wecom.url,
+    COZE_API_TOKEN: COZE_TOKEN,
+    COZE_BOT_ID: BOT_ID,
+    COZE_API_BASE: fakes.coze.url,
+    WXCOZE_DATA_DIR: dataDir,
+    WXCOZE_HOST: '127.0.0.1',
+    PORT: '0',
+    WXCOZE_RETRY_BASE_MS: '20',
+    COZE_TIMEOUT_MS: '5000',
+    ...extra,
+  };
+}
+
+export function tempDir(prefix = 'wxcoze-it-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Polls until `check` returns a truthy value or the time is up (then throws with `what`). */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Lets the bridge run a little longer, to catch a late duplicate. */
+export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
+
+export interface Harness {
+  wecom: FakeWecom;
+  coze: FakeCoze;
+  server: RunningServer;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Fakes + the real server in this process. */
+export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+  const fakes = await startFakes();
+  const dataDir = tempDir();
+  const { config, problems } = loadConfig({ env: serverEnv(fakes, dataDir, extraEnv), cwd: dataDir });
+  if (problems.length) throw new Error(JSON.stringify(problems));
+  const server = await startServer(config, createLogger({ level: process.env.WXCOZE_TEST_LOG ?? 'silent' }));
+  fakes.wecom.setCallbackUrl(`${server.url}/wechat/hook`);
+  return {
+    ...fakes, server, dataDir,
+    async close() {
+      await server.stop(2000);
+      await fakes.wecom.close();
+      await fakes.coze.close();
+    },
+  };
+}
+
+/** The real CLI (`wxcoze start`) as a child process, for crash and signal tests. */
+export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/index.ts'), 'start'], {
+    env: { ...process.env, ...env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_TEST_LOG ?? 'info' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    cwd: env.WXCOZE_DATA_DIR,
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    child.on('message', (m: any) => { if (m?.type === 'ready') { clearTimeout(t); resolve(m.url); } });
+    child.on('exit', (code) => { clearTimeout(t); reject(new Error(`server exited with ${code}:\n${out}`)); });
+  });
+  return { child, url, output: () => out };
+}

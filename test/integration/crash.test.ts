@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, test } from 'node:test';
+import { request } from 'undici';
+import { COZE_TOKEN, KF, SECRET, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
+
+type Fakes = Awaited<ReturnType<typeof startFakes>>;
+let fakes: Fakes | undefined;
+const children: import('node:child_process').ChildProcess[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  await fakes?.wecom.close();
+  await fakes?.coze.close();
+  fakes = undefined;
+});
+
+const exited = (c: import('node:child_process').ChildProcess) =>
+  new Promise<{ code: number | null; signal: string | null }>((r) => c.once('exit', (code, signal) => r({ code, signal })));
+
+test('kill -9 after the ack and before the reply; restart on the same data → exactly one reply', async () => {
+  fakes = await startFakes();
+  const dataDir = tempDir();
+  const env = serverEnv(fakes, dataDir);
+  fakes.coze.setResponder(() => ({ text: '这是答案', delayMs: 1500 }));
+
+  const first = await spawnServer(env);
+  children.push(first.child);
+  fakes.wecom.setCallbackUrl(`${first.url}/wechat/hook`);
+  await fakes.wecom.customerSends(KF, 'wmCrash', { text: '崩溃测试' });
+  // The message is pulled and Coze is working on it: now the process dies.
+  await waitFor('Coze to be asked', () => fakes!.coze.chats.length === 1);
+  const gone = exited(first.child);
+  first.child.kill('SIGKILL');
+  await gone;
+  assert.equal(fakes.wecom.sent.length, 0, 'nothing was sent before the crash');
+
+  fakes.coze.setResponder(() => '这是答案');
+  const second = await spawnServer(env);
+  children.push(second.child);
+  fakes.wecom.setCallbackUrl(`${second.url}/wechat/hook`);
+  await waitFor('the reply after restart', () => fakes!.wecom.sentTo('wmCrash').length === 1, 20_000);
+  await settle(800);
+  assert.equal(fakes.wecom.sentTo('wmCrash').length, 1);
+
+  // A third start on the same data changes nothing: the message is done.
+  const stop = exited(second.child);
+  second.child.kill('SIGTERM');
+  assert.equal((await stop).code, 0);
+  const third = await spawnServer(env);
+  children.push(third.child);
+  await settle(800);
+  assert.equal(fakes.wecom.sentTo('wmCrash').length, 1);
+
+  // The log file has lines about the message, with ids, and no secrets or bodies at info level.
+  const logFile = join(dataDir, 'logs', 'wxcoze.log');
+  assert.ok(existsSync(logFile));
+  const log = readFileSync(logFile, 'utf8');
+  assert.match(log, /"msgid"/);
+  assert.match(log, /"reqId"/);
+  for (const secret of [SECRET, COZE_TOKEN, env.WECOM_ENCODING_AES_KEY!, '崩溃测试', '这是答案']) assert.ok(!log.includes(secret), `log leaks ${secret}`);
+});
+
+test('SIGTERM: callbacks during the drain get 503, the answer in flight is finished, the process exits 0', async () => {
+  fakes = await startFakes();
+  const dataDir = tempDir();
+  const env = serverEnv(fakes, dataDir);
+  fakes.coze.setResponder(() => ({ text: '慢答案', delayMs: 1200 }));
+  const srv = await spawnServer(env);
+  children.push(srv.child);
+  fakes.wecom.setCallbackUrl(`${srv.url}/wechat/hook`);
+  await fakes.wecom.customerSends(KF, 'wmTerm', { text: '关机测试' });
+  await waitFor('Coze to be asked', () => fakes!.coze.chats.length === 1);
+  const done = exited(srv.child);
+  srv.child.kill('SIGTERM');
+  await settle(100);
+  const during = await request(`${srv.url}/wechat/hook?msg_signature=${'0'.repeat(40)}&timestamp=1&nonce=1`, { method: 'POST', body: '<xml/>', headers: { 'content-type': 'text/xml' } }).catch(() => undefined);
+  if (during) assert.equal(during.statusCode, 503);
+  const { code } = await done;
+  assert.equal(code, 0);
+  assert.equal(fakes.wecom.sentTo('wmTerm').length, 1, 'the in-flight answer was delivered before exit');
+});
