@@ -42,6 +42,7 @@ test('kill -9 after the ack and before the reply; restart on the same data → e
   await waitFor('the reply after restart', () => fakes!.wecom.sentTo('wmCrash').length === 1, 20_000);
   await settle(800);
   assert.equal(fakes.wecom.sentTo('wmCrash').length, 1);
+  assert.equal(fakes.wecom.sentTo('wmCrash')[0]!.content, '这是答案', 'the real answer, not the apology');
 
   // A third start on the same data changes nothing: the message is done.
   const stop = exited(second.child);
