@@ -24,7 +24,7 @@ export type FakeWecom = Awaited<ReturnType<typeof startFakeWecom>>;
 export type FakeCoze = Awaited<ReturnType<typeof startFakeCoze>>;
 
 export async function startFakes() {
-  const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, callbackToken: TOKEN, encodingAesKey: AES_KEY });
+  const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, callbackToken: TOKEN, encodingAesKey: AES_KEY, allowSyncWithoutToken: true });
   const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID] });
   wecom.addAccount(KF, '测试客服');
   return { wecom, coze };

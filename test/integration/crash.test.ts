@@ -62,6 +62,29 @@ test('kill -9 after the ack and before the reply; restart on the same data → e
   for (const secret of [SECRET, COZE_TOKEN, env.WECOM_ENCODING_AES_KEY!, '崩溃测试', '这是答案']) assert.ok(!log.includes(secret), `log leaks ${secret}`);
 });
 
+test('kill -9 between the ack and the pull: the restart pulls every known account and answers', async () => {
+  fakes = await startFakes();
+  const dataDir = tempDir();
+  const env = serverEnv(fakes, dataDir);
+  const first = await spawnServer(env);
+  children.push(first.child);
+  fakes.wecom.setCallbackUrl(`${first.url}/wechat/hook`);
+  // The callback is acknowledged, but every pull fails: the message exists only at WeCom.
+  fakes.wecom.failNextSyncs(1000, 'http500');
+  await fakes.wecom.customerSends(KF, 'wmLate', { text: '拉取前崩溃' });
+  await waitFor('a pull attempt', () => fakes!.wecom.calls.some((c) => c.path.includes('sync_msg')));
+  const gone = exited(first.child);
+  first.child.kill('SIGKILL');
+  await gone;
+  assert.equal(fakes.coze.chats.length, 0);
+  fakes.wecom.failNextSyncs(0, 'http500');
+  const second = await spawnServer(env);
+  children.push(second.child);
+  await waitFor('the reply after restart', () => fakes!.wecom.sentTo('wmLate').length === 1, 20_000);
+  await settle(500);
+  assert.equal(fakes.wecom.sentTo('wmLate').length, 1);
+});
+
 test('SIGTERM: callbacks during the drain get 503, the answer in flight is finished, the process exits 0', async () => {
   fakes = await startFakes();
   const dataDir = tempDir();

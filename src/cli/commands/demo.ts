@@ -30,7 +30,7 @@ export function registerDemo(program: Command): void {
     .description('see wxcoze work without credentials: the real server against local fakes of WeCom and Coze')
     .option('--verbose', 'show the server log')
     .action(async (opts: { verbose?: boolean }) => {
-      const wecom = await startFakeWecom({ corpId: DEMO.corpId, secret: DEMO.secret, callbackToken: DEMO.token, encodingAesKey: DEMO.aesKey });
+      const wecom = await startFakeWecom({ corpId: DEMO.corpId, secret: DEMO.secret, callbackToken: DEMO.token, encodingAesKey: DEMO.aesKey, allowSyncWithoutToken: true });
       const coze = await startFakeCoze({ token: DEMO.cozeToken, botIds: [DEMO.botId] });
       wecom.addAccount(DEMO.kf, '演示客服');
       coze.setResponder((chat: any) => {

@@ -1,0 +1,129 @@
+/**
+ * Everything the fake Coze remembers: conversations, chats (runs), files, recorded requests and
+ * the test's scripted behaviour (responder, queued failures, latency). Routes read and mutate it;
+ * the control API in index.ts exposes it.
+ */
+import { defaultResponder } from './responder.js';
+import type { FailMode, RecordedChat, Responder, StoredConversation, StoredFile, StoredMessage } from './types.js';
+
+export type ChatStatus = 'created' | 'in_progress' | 'completed' | 'failed' | 'requires_action' | 'canceled';
+
+/** One chat as Coze tracks it (the Chat object of spec §2.1) plus what the fake needs to drive it. */
+export interface ChatRun {
+  id: string;
+  conversationId: string;
+  botId?: string;
+  workflowId?: string;
+  workflow: boolean;
+  sectionId: string;
+  createdAt: number;
+  completedAt?: number;
+  failedAt?: number;
+  status: ChatStatus;
+  lastError: { code: number; msg: string };
+  usage: { token_count: number; output_count: number; input_count: number };
+  /** Output messages of the chat (answers, verbose, follow_up, …) for /v3/chat/message/list. */
+  messages: StoredMessage[];
+  /** The query messages, persisted with the answers when auto_save_history is on. */
+  inputs: StoredMessage[];
+  autoSaveHistory: boolean;
+  /** Aborted on cancel, client disconnect or server close: the run stops at its next step. */
+  stop: AbortController;
+}
+
+const ACTIVE: ReadonlySet<ChatStatus> = new Set(['created', 'in_progress']);
+
+export class FakeState {
+  readonly chats: RecordedChat[] = [];
+  readonly conversations = new Map<string, StoredConversation>();
+  readonly files = new Map<string, StoredFile>();
+  readonly runs = new Map<string, ChatRun>();
+  maxConcurrentSeen = 0;
+  latencyMs = 0;
+  responder: Responder = defaultResponder;
+  private readonly failQueue: FailMode[] = [];
+  // 19-digit snowflake-like ids, as strings (spec §2.1); start near real ones.
+  private seq = 7382159487131697202n;
+
+  constructor(
+    readonly token: string,
+    readonly botIds: ReadonlySet<string> | undefined,
+    readonly unpublishedBotIds: ReadonlySet<string>,
+    readonly workflowIds: ReadonlySet<string> | undefined,
+  ) {}
+
+  nextId(): string {
+    this.seq += BigInt(1 + Math.floor(Math.random() * 4096));
+    return this.seq.toString();
+  }
+
+  /** A log id shaped like Coze's: yyyymmddHHMMSSmmm + 12 hex digits. */
+  logid(): string {
+    const d = new Date();
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+    const hex = Array.from({ length: 12 }, () => Math.floor(Math.random() * 16).toString(16)).join('').toUpperCase();
+    return stamp + hex;
+  }
+
+  now(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
+  createConversation(botId?: string): StoredConversation {
+    const conv: StoredConversation = { id: this.nextId(), created_at: this.now(), messages: [] };
+    if (botId) conv.botId = botId;
+    this.conversations.set(conv.id, conv);
+    return conv;
+  }
+
+  failNext(n: number, mode: FailMode): void {
+    for (let i = 0; i < n; i++) this.failQueue.push(mode);
+  }
+
+  takeFailure(): FailMode | undefined {
+    return this.failQueue.shift();
+  }
+
+  /** The chat currently running in a conversation, if any (4016 guard). */
+  activeRunIn(conversationId: string): ChatRun | undefined {
+    for (const run of this.runs.values()) {
+      if (run.conversationId === conversationId && ACTIVE.has(run.status)) return run;
+    }
+    return undefined;
+  }
+
+  isActive(run: ChatRun): boolean {
+    return ACTIVE.has(run.status);
+  }
+
+  runningChats(): number {
+    let n = 0;
+    for (const run of this.runs.values()) if (ACTIVE.has(run.status)) n++;
+    return n;
+  }
+
+  addRun(run: ChatRun): void {
+    this.runs.set(run.id, run);
+    this.maxConcurrentSeen = Math.max(this.maxConcurrentSeen, this.runningChats());
+  }
+
+  /** End a run. Only a completed run with auto_save_history leaves its turn in the conversation. */
+  finish(run: ChatRun, status: Exclude<ChatStatus, 'created' | 'in_progress'>, lastError?: { code: number; msg: string }): void {
+    if (!ACTIVE.has(run.status)) return;
+    run.status = status;
+    if (status === 'failed') run.failedAt = this.now();
+    else run.completedAt = this.now();
+    if (lastError) run.lastError = lastError;
+    if (status === 'completed' && run.autoSaveHistory) {
+      const conv = this.conversations.get(run.conversationId);
+      conv?.messages.push(...run.inputs, ...run.messages.filter((m) => m.type === 'answer'));
+    }
+    run.stop.abort();
+  }
+
+  /** Server shutdown: stop every run so no timer outlives the server. */
+  stopAll(): void {
+    for (const run of this.runs.values()) if (ACTIVE.has(run.status)) this.finish(run, 'canceled');
+  }
+}

@@ -1,0 +1,114 @@
+/** Public shapes of the fake Coze server (see index.ts) and what it records. */
+import type { ObjectStringItem } from '../../coze/types.js';
+
+export interface FakeCozeOptions {
+  /** The only Bearer token accepted; anything else gets HTTP 401 / 4100. */
+  token: string;
+  /** Published bots. Omitted → any bot id is accepted. */
+  botIds?: string[];
+  /** Bots that exist but are not published to the API channel → 4015. */
+  unpublishedBotIds?: string[];
+  /** Known chatflows. Omitted → any workflow id is accepted. */
+  workflowIds?: string[];
+  port?: number;
+  host?: string;
+}
+
+/** One additional_messages item as received; object_string content is parsed into its items. */
+export interface RecordedMessage {
+  role: string;
+  type?: string;
+  content: string | ObjectStringItem[];
+  content_type: string;
+}
+
+/** One accepted chat request (passed validation; failNext modes still record). */
+export interface RecordedChat {
+  chatId: string;
+  endpoint: '/v3/chat' | '/v1/workflows/chat';
+  botId?: string;
+  workflowId?: string;
+  appId?: string;
+  userId: string;
+  /** The conversation the chat ran in (created when none was given). */
+  conversationId: string;
+  /** Where the caller put conversation_id, exactly as sent: lets tests check query vs body placement. */
+  sentConversationId: { query?: string; body?: string };
+  stream: boolean;
+  autoSaveHistory: boolean;
+  messages: RecordedMessage[];
+  /** ms since epoch. */
+  at: number;
+}
+
+export type FakeAnswer =
+  | string
+  | {
+      /** Several answer messages (workflow output nodes); `text` is a single one. */
+      answers?: string[];
+      text?: string;
+      /** Reasoning ("deep thinking") streamed as reasoning_content before the first answer. */
+      reasoning?: string;
+      followUps?: string[];
+      /** knowledge-recall messages emitted before the answer (must never reach the customer). */
+      knowledge?: string[];
+      /** A plugin call (function_call + tool_response messages) before the answer. */
+      toolCall?: { name: string; output: string };
+      /** A card answer (content_type card) after the text answers. */
+      card?: boolean;
+      /** Wait before the first delta (slow first token). */
+      delayMs?: number;
+      /** Wait between deltas. */
+      chunkDelayMs?: number;
+    };
+
+export type Responder = (chat: RecordedChat) => FakeAnswer | Promise<FakeAnswer>;
+
+export type FailMode =
+  | 'http500'
+  | 'code5000'
+  | 'chat.failed'
+  | 'error-event-midstream'
+  | 'hang'
+  | 'html504'
+  | 'rate_limit';
+
+export interface StoredMessage {
+  id: string;
+  role: string;
+  type: string;
+  content: string;
+  content_type: string;
+  chat_id?: string;
+  created_at: number;
+}
+
+export interface StoredConversation {
+  id: string;
+  botId?: string;
+  created_at: number;
+  messages: StoredMessage[];
+}
+
+export interface StoredFile {
+  id: string;
+  name: string;
+  bytes: number;
+  contentType?: string;
+  data: Buffer;
+  created_at: number;
+}
+
+export interface FakeCoze {
+  url: string;
+  close(): Promise<void>;
+  chats: RecordedChat[];
+  conversations: Map<string, StoredConversation>;
+  files: Map<string, StoredFile>;
+  setResponder(fn: Responder): void;
+  failNext(n: number, mode: FailMode): void;
+  setLatency(ms: number): void;
+  deleteConversation(id: string): void;
+  runningChats(): number;
+  readonly maxConcurrentSeen: number;
+}

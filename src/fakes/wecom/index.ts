@@ -1,0 +1,192 @@
+/**
+ * A local WeCom kf server faithful to /shared/spec/wecom-kf.md, plus a control API for tests and
+ * `wxcoze demo`: play the customer, trigger callbacks, inject failures, inspect what was sent.
+ */
+import type { KfMessage } from '../../wecom/types.js';
+import { WecomCrypto, generateEncodingAesKey, generateToken } from '../../wecom/crypto.js';
+import { buildApp } from './app.js';
+import { expireAllTokens } from './auth.js';
+import { CALLBACK_TIMEOUT_MS, buildSignedCallback, kfEventXml, postWithRetries, verifyUrl } from './callbacks.js';
+import { Faults, type FaultMode } from './faults.js';
+import { newCallbackToken, newCorpId, newMsgId } from './ids.js';
+import { storeMedia } from './routes-media.js';
+import { ACCESS_TOKEN_TTL_S, CALLBACK_TOKEN_TTL_MS, FakeState, type CallRecord, type SentRecord } from './state.js';
+
+export { buildSignedCallback, kfEventXml } from './callbacks.js';
+export type { SentRecord, CallRecord } from './state.js';
+export type { FaultMode } from './faults.js';
+
+export interface FakeWecomOptions {
+  corpId?: string;
+  secret?: string;
+  /** Callback Token / EncodingAESKey configured "in the admin console"; generated when omitted. */
+  callbackToken?: string;
+  encodingAesKey?: string;
+  agentId?: string;
+  host?: string;
+  port?: number;
+  callbackUrl?: string;
+  /** How long a callback may take before WeCom counts it as failed (5 s upstream). */
+  callbackTimeoutMs?: number;
+  /** Access-token lifetime in seconds (7200 upstream). */
+  tokenTtlSec?: number;
+  /** Upstream allows sync_msg without `token` (rate-limited); we refuse unless this is set. */
+  allowSyncWithoutToken?: boolean;
+  /** How long a 'timeout' fault holds a request (released early by close()). */
+  hangMs?: number;
+  /** Clock in epoch ms; inject to test expiries without waiting. */
+  now?: () => number;
+}
+
+export type CustomerContent =
+  | { text: string }
+  | { image: Buffer; contentType: string }
+  | { msgtype: string; payload: object };
+
+export interface FakeWecom {
+  url: string;
+  corpId: string;
+  secret: string;
+  callbackToken: string;
+  encodingAesKey: string;
+  agentId: string;
+  /** Crypto configured like the bridge should be (token, key, corp id). */
+  crypto: WecomCrypto;
+  sent: SentRecord[];
+  calls: CallRecord[];
+  close(): Promise<void>;
+  setCallbackUrl(url: string): void;
+  addAccount(openKfId: string, name: string): void;
+  customerSends(openKfId: string, externalUserId: string, content: CustomerContent, opts?: { origin?: 3 | 5; notify?: boolean; sendTime?: number; servicerUserId?: string }): Promise<string>;
+  addEvent(openKfId: string, event: Record<string, unknown>, opts?: { notify?: boolean }): Promise<string>;
+  deliverCallback(openKfId: string, opts?: { times?: number }): Promise<number[]>;
+  urlVerification(): Promise<{ status: number; body: string; expected: string }>;
+  sentTo(externalUserId: string): SentRecord[];
+  failNextSends(n: number, mode: FaultMode): void;
+  failNextSyncs(n: number, mode: FaultMode): void;
+  expireAllTokens(): void;
+  setLatency(ms: number): void;
+  replayNextSync(): void;
+  setSessionState(openKfId: string, externalUserId: string, state: number): void;
+  getSessionState(openKfId: string, externalUserId: string): number;
+  /** Issues a sync_msg Token without a callback (e.g. to test sync directly). */
+  issueSyncToken(openKfId: string): string;
+}
+
+function toMessage(state: FakeState, openKfId: string, externalUserId: string, content: CustomerContent, origin: number, sendTime: number, servicer?: string): KfMessage {
+  const base = { msgid: newMsgId(), open_kfid: openKfId, external_userid: externalUserId, send_time: sendTime, origin };
+  const withServicer = origin === 5 ? { servicer_userid: servicer ?? 'servicer' } : {};
+  if ('text' in content) return { ...base, ...withServicer, msgtype: 'text', text: { content: content.text } };
+  if ('image' in content) {
+    const mediaId = storeMedia(state, 'image', content.image, content.contentType);
+    return { ...base, ...withServicer, msgtype: 'image', image: { media_id: mediaId } };
+  }
+  return { ...base, ...withServicer, msgtype: content.msgtype, [content.msgtype]: content.payload };
+}
+
+export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeWecom> {
+  const now = opts.now ?? Date.now;
+  const state = new FakeState(now);
+  const faults = new Faults(opts.hangMs ?? 30_000);
+  const corpId = opts.corpId ?? newCorpId();
+  const secret = opts.secret ?? generateToken() + generateToken().slice(0, 11);
+  const callbackToken = opts.callbackToken ?? generateToken();
+  const encodingAesKey = opts.encodingAesKey ?? generateEncodingAesKey();
+  const agentId = opts.agentId ?? '1000002';
+  const crypto = new WecomCrypto(callbackToken, encodingAesKey, corpId);
+  const callbackTimeoutMs = opts.callbackTimeoutMs ?? CALLBACK_TIMEOUT_MS;
+  state.callbackUrl = opts.callbackUrl;
+
+  const app = buildApp(state, faults, { corpId, secret, tokenTtlSec: opts.tokenTtlSec ?? ACCESS_TOKEN_TTL_S }, {
+    allowSyncWithoutToken: opts.allowSyncWithoutToken ?? false,
+  });
+  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+
+  const issueSyncToken = (openKfId: string): string => {
+    const token = newCallbackToken();
+    state.callbackTokens.set(token, { expiresAt: now() + CALLBACK_TOKEN_TTL_MS, openKfId });
+    return token;
+  };
+
+  const deliverCallback = async (openKfId: string, o: { times?: number } = {}): Promise<number[]> => {
+    if (!state.callbackUrl) throw new Error('fake wecom: no callback URL set (setCallbackUrl)');
+    // One event, possibly delivered several times: duplicates must be harmless to the bridge.
+    const signed = buildSignedCallback(crypto, corpId, kfEventXml(corpId, issueSyncToken(openKfId), openKfId, Math.floor(now() / 1000)), { agentId });
+    const statuses: number[] = [];
+    for (let i = 0; i < (o.times ?? 1); i++) statuses.push(...(await postWithRetries(state.callbackUrl, signed, callbackTimeoutMs)));
+    return statuses;
+  };
+
+  const addAccount = (openKfId: string, name: string) => {
+    state.accounts.set(openKfId, { name });
+  };
+
+  const fake: FakeWecom = {
+    url: address,
+    corpId,
+    secret,
+    callbackToken,
+    encodingAesKey,
+    agentId,
+    crypto,
+    sent: state.sent,
+    calls: state.calls,
+    async close() {
+      faults.releaseAll();
+      await app.close();
+    },
+    setCallbackUrl(url) {
+      state.callbackUrl = url;
+    },
+    addAccount,
+    async customerSends(openKfId, externalUserId, content, o = {}) {
+      if (!state.accounts.has(openKfId)) addAccount(openKfId, openKfId);
+      const origin = o.origin ?? 3;
+      const sendTimeS = o.sendTime ?? Math.floor(now() / 1000);
+      const msg = toMessage(state, openKfId, externalUserId, content, origin, sendTimeS, o.servicerUserId);
+      state.log(openKfId).push({ msg, at: sendTimeS * 1000 });
+      if (origin === 3) {
+        // The customer writing opens the reply window, resets the 5-message quota and reopens ended sessions.
+        const session = state.ensureSession(openKfId, externalUserId);
+        if (session.state === 4) session.state = 0;
+        session.sendsSinceCustomer = 0;
+        session.lastCustomerAt = sendTimeS * 1000;
+      }
+      if (o.notify !== false && state.callbackUrl) await deliverCallback(openKfId);
+      return msg.msgid;
+    },
+    async addEvent(openKfId, event, o = {}) {
+      if (!state.accounts.has(openKfId)) addAccount(openKfId, openKfId);
+      // Events carry open_kfid/external_userid only inside `event` (spec §4).
+      const msg: KfMessage = { msgid: newMsgId(), send_time: Math.floor(now() / 1000), origin: 4, msgtype: 'event', event: event as KfMessage['event'] };
+      state.log(openKfId).push({ msg, at: now() });
+      const welcome = event.welcome_code;
+      if (typeof welcome === 'string' && typeof event.external_userid === 'string') {
+        state.msgCodes.set(welcome, { openKfId, externalUserId: event.external_userid, kind: 'welcome', expiresAt: now() + 20_000, allowMenu: true });
+      }
+      if (o.notify !== false && state.callbackUrl) await deliverCallback(openKfId);
+      return msg.msgid;
+    },
+    deliverCallback,
+    async urlVerification() {
+      if (!state.callbackUrl) throw new Error('fake wecom: no callback URL set (setCallbackUrl)');
+      return verifyUrl(state.callbackUrl, crypto, callbackTimeoutMs);
+    },
+    sentTo: (externalUserId) => state.sent.filter((s) => s.touser === externalUserId),
+    failNextSends: (n, mode) => faults.add('send', n, mode),
+    failNextSyncs: (n, mode) => faults.add('sync', n, mode),
+    expireAllTokens: () => expireAllTokens(state),
+    setLatency(ms) {
+      state.latencyMs = ms;
+    },
+    replayNextSync() {
+      state.replayNext = true;
+    },
+    setSessionState(openKfId, externalUserId, s) {
+      state.ensureSession(openKfId, externalUserId).state = s;
+    },
+    getSessionState: (openKfId, externalUserId) => state.session(openKfId, externalUserId)?.state ?? 4,
+    issueSyncToken,
+  };
+  return fake;
+}

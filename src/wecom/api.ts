@@ -1,0 +1,380 @@
+/**
+ * WeCom kf HTTP client (spec §0, §4, §5, §7, §8) on undici `request` with one keep-alive Agent per client:
+ * the send/sync path is hot, and fetch() adds Web-stream overhead we don't need.
+ *
+ * Failure policy, applied to every call:
+ * - errcode 40014/42001/41001 → the token was revoked/expired: invalidate it, refresh, retry once.
+ * - network error, timeout, HTTP 5xx, errcode -1 → retry twice (~100 ms, ~400 ms, jittered), then
+ *   WecomTransportError. Safe for send_msg because sends carry an idempotent msgid.
+ * - any other errcode ≠ 0 → WecomApiError (not retried).
+ * The secret and access token never reach a log line: URLs are logged by path only.
+ */
+import { Agent, FormData, request, type Dispatcher } from 'undici';
+import Keyv from 'keyv';
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log/logger.js';
+import type { KfMessage, MediaFile, OutboundMessage, SendMsgRequest, SyncMsgPage } from './types.js';
+import { WecomApiError, WecomTransportError, isTokenErrcode } from './errors.js';
+
+export interface WecomApiOptions {
+  /** e.g. https://qyapi.weixin.qq.com (no trailing /cgi-bin). */
+  baseUrl: string;
+  corpId: string;
+  secret: string;
+  logger: Logger;
+  /** Shared token cache (e.g. backed by the store); in-memory by default. */
+  tokenCache?: Keyv;
+  /** Per-attempt timeout. */
+  timeoutMs?: number;
+  /** Inject a dispatcher (tests, proxies). When given, close() leaves it open. */
+  dispatcher?: Dispatcher;
+}
+
+export type MediaType = 'image' | 'voice' | 'video' | 'file';
+
+export interface KfAccount {
+  open_kfid: string;
+  name: string;
+  avatar?: string;
+  manage_privilege?: boolean;
+}
+
+interface CachedToken {
+  token: string;
+  /** Epoch ms after which we stop using it (already minus the safety margin). */
+  expiresAt: number;
+}
+
+interface WecomReply {
+  errcode?: number;
+  errmsg?: string;
+  [k: string]: unknown;
+}
+
+/** Refresh 5 min before WeCom's expiry so a token never dies mid-request. */
+const TOKEN_MARGIN_MS = 5 * 60_000;
+const BACKOFF_MS = [100, 400];
+const SYNC_LIMIT_MAX = 1000;
+const ACCOUNT_PAGE = 100;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** ±25 % jitter so many workers failing together don't retry in lockstep. */
+const jitter = (ms: number) => Math.round(ms * (0.75 + Math.random() * 0.5));
+
+type Attempt = (token: string, signal: AbortSignal) => Promise<Dispatcher.ResponseData>;
+
+export class WecomApi {
+  private readonly base: string;
+  private readonly logger: Logger;
+  private readonly cache: Keyv;
+  private readonly cacheKey: string;
+  private readonly timeoutMs: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  /** Hot-path copy of the cached token, so most calls skip the (possibly remote) Keyv store. */
+  private memo?: CachedToken;
+  private inflight?: Promise<string>;
+  /** Tokens WeCom rejected; a shared cache may still hand them out until it is overwritten. */
+  private readonly revoked = new Set<string>();
+
+  constructor(private readonly opts: WecomApiOptions) {
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.logger = opts.logger.child({ component: 'wecom-api' });
+    this.cache = opts.tokenCache ?? new Keyv();
+    // One token per (corpid, secret) (spec §7); hash the secret so the key itself leaks nothing.
+    const secretTag = createHash('sha256').update(opts.secret).digest('hex').slice(0, 16);
+    this.cacheKey = `wecom:access_token:${opts.corpId}:${secretTag}`;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.ownsDispatcher = !opts.dispatcher;
+    this.dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  // ---------------------------------------------------------------- token
+
+  /** Cached; concurrent callers share one gettoken request (single flight). */
+  getAccessToken(): Promise<string> {
+    const memo = this.memo;
+    if (memo && memo.expiresAt > Date.now() && !this.revoked.has(memo.token)) return Promise.resolve(memo.token);
+    this.inflight ??= this.loadToken().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  /** Drops `token` if it is still the current one; a newer token fetched meanwhile is kept. */
+  async invalidateToken(token: string): Promise<void> {
+    this.revoked.add(token);
+    if (this.memo?.token === token) this.memo = undefined;
+    const stored = (await this.cache.get(this.cacheKey)) as CachedToken | undefined;
+    if (stored?.token === token) await this.cache.delete(this.cacheKey);
+  }
+
+  private async loadToken(): Promise<string> {
+    const stored = (await this.cache.get(this.cacheKey)) as CachedToken | undefined;
+    if (stored && stored.expiresAt > Date.now() && !this.revoked.has(stored.token)) {
+      this.memo = stored;
+      return stored.token;
+    }
+    const url = `${this.base}/cgi-bin/gettoken?corpid=${encodeURIComponent(this.opts.corpId)}&corpsecret=${encodeURIComponent(this.opts.secret)}`;
+    const reply = await this.withTransportRetry('gettoken', (signal) =>
+      request(url, { method: 'GET', dispatcher: this.dispatcher, signal }).then((res) => this.readJson('gettoken', res)),
+    );
+    if (reply.errcode !== undefined && reply.errcode !== 0) throw this.apiError('gettoken', reply);
+    const token = reply.access_token;
+    if (typeof token !== 'string' || token === '') {
+      throw new WecomTransportError('gettoken', 'bad-response', 'no access_token in reply');
+    }
+    const lifetimeMs = (Number(reply.expires_in) || 7200) * 1000;
+    // Short-lived tokens (never seen in practice) keep half their life instead of going negative.
+    const usableMs = lifetimeMs > TOKEN_MARGIN_MS * 2 ? lifetimeMs - TOKEN_MARGIN_MS : lifetimeMs / 2;
+    const entry: CachedToken = { token, expiresAt: Date.now() + usableMs };
+    this.revoked.clear(); // a fresh token supersedes every revoked one
+    this.memo = entry;
+    await this.cache.set(this.cacheKey, entry, usableMs);
+    this.logger.info({ api: 'gettoken', errcode: 0 }, 'wecom access token refreshed');
+    return token;
+  }
+
+  // ---------------------------------------------------------------- kf APIs
+
+  /** One page of kf/sync_msg (spec §4). `token` is the callback Token; keep pulling while has_more. */
+  async syncMsg(args: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage> {
+    const body: Record<string, unknown> = { open_kfid: args.openKfId, limit: Math.min(args.limit ?? SYNC_LIMIT_MAX, SYNC_LIMIT_MAX) };
+    if (args.cursor) body.cursor = args.cursor;
+    if (args.token) body.token = args.token;
+    const reply = await this.postJson('kf/sync_msg', body);
+    return {
+      next_cursor: typeof reply.next_cursor === 'string' ? reply.next_cursor : '',
+      // The wire value is 0|1; normalise so callers can't get `if (page.has_more === true)` wrong.
+      has_more: reply.has_more === true || Number(reply.has_more) === 1,
+      msg_list: Array.isArray(reply.msg_list) ? (reply.msg_list as KfMessage[]) : [],
+    };
+  }
+
+  /** kf/send_msg (spec §5.1). The msgid is our idempotency key; WeCom echoes it back. */
+  async sendMsg(req: SendMsgRequest): Promise<{ msgid: string }> {
+    const reply = await this.postJson('kf/send_msg', {
+      touser: req.touser,
+      open_kfid: req.open_kfid,
+      // Never send "msgid": "" — WeCom rejects it (spec §5.1); omit it instead.
+      ...(req.msgid ? { msgid: req.msgid } : {}),
+      ...messageFields(req.message),
+    });
+    return { msgid: typeof reply.msgid === 'string' && reply.msgid ? reply.msgid : req.msgid };
+  }
+
+  /** kf/send_msg_on_event (spec §5.2): one message per single-use code (welcome, goodbye, …). */
+  async sendMsgOnEvent(code: string, msgid: string, message: OutboundMessage): Promise<{ msgid: string }> {
+    const reply = await this.postJson('kf/send_msg_on_event', { code, ...(msgid ? { msgid } : {}), ...messageFields(message) });
+    return { msgid: typeof reply.msgid === 'string' && reply.msgid ? reply.msgid : msgid };
+  }
+
+  /** kf/account/list, following offset/limit pages until a short page (spec §5.4). */
+  async listAccounts(): Promise<KfAccount[]> {
+    const all: KfAccount[] = [];
+    for (let offset = 0; ; offset += ACCOUNT_PAGE) {
+      const reply = await this.postJson('kf/account/list', { offset, limit: ACCOUNT_PAGE });
+      const page = Array.isArray(reply.account_list) ? (reply.account_list as KfAccount[]) : [];
+      all.push(...page);
+      if (page.length < ACCOUNT_PAGE) return all;
+    }
+  }
+
+  async getServiceState(openKfId: string, externalUserId: string): Promise<{ service_state: number; servicer_userid?: string }> {
+    const reply = await this.postJson('kf/service_state/get', { open_kfid: openKfId, external_userid: externalUserId });
+    const servicer = reply.servicer_userid ?? reply.service_userid; // silenceper/wechat spelling (spec §5.3)
+    return { service_state: Number(reply.service_state), ...(typeof servicer === 'string' && servicer ? { servicer_userid: servicer } : {}) };
+  }
+
+  async transServiceState(openKfId: string, externalUserId: string, state: number, servicerUserId?: string): Promise<{ msg_code?: string }> {
+    const reply = await this.postJson('kf/service_state/trans', {
+      open_kfid: openKfId,
+      external_userid: externalUserId,
+      service_state: state,
+      ...(servicerUserId ? { servicer_userid: servicerUserId } : {}),
+    });
+    return typeof reply.msg_code === 'string' && reply.msg_code ? { msg_code: reply.msg_code } : {};
+  }
+
+  // ---------------------------------------------------------------- media
+
+  /** media/get (spec §8). Errors come back as HTTP 200 + JSON, so the content-type decides. */
+  async getMedia(mediaId: string): Promise<MediaFile> {
+    return this.call<MediaFile>('media/get', async (token, signal) => {
+      const res = await request(this.url('media/get', token, { media_id: mediaId }), { method: 'GET', dispatcher: this.dispatcher, signal });
+      return res;
+    }, async (res) => {
+      const contentType = headerValue(res.headers['content-type']) ?? 'application/octet-stream';
+      const data = Buffer.from(await res.body.arrayBuffer());
+      if (/^(application\/json|text\/plain)/i.test(contentType)) return { json: parseJson('media/get', data.toString('utf8')) };
+      const filename = filenameFrom(headerValue(res.headers['content-disposition']));
+      return { value: { data, contentType, ...(filename ? { filename } : {}) } };
+    });
+  }
+
+  /** media/upload (spec §8): multipart, part name `media`; returns the media_id (valid 3 days). */
+  async uploadMedia(type: MediaType, filename: string, data: Buffer, contentType: string): Promise<string> {
+    const reply = await this.call('media/upload', (token, signal) => {
+      // A fresh FormData per attempt: a consumed body cannot be re-sent.
+      const form = new FormData();
+      form.append('media', new Blob([data as Uint8Array<ArrayBuffer>], { type: contentType }), filename);
+      return request(this.url('media/upload', token, { type }), { method: 'POST', body: form, dispatcher: this.dispatcher, signal });
+    });
+    if (typeof reply.media_id !== 'string' || !reply.media_id) throw new WecomTransportError('media/upload', 'bad-response', 'no media_id in reply');
+    return reply.media_id;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private url(api: string, token: string, query: Record<string, string> = {}): string {
+    const qs = new URLSearchParams({ access_token: token, ...query });
+    return `${this.base}/cgi-bin/${api}?${qs.toString()}`;
+  }
+
+  private postJson(api: string, body: Record<string, unknown>): Promise<WecomReply> {
+    // JSON.stringify keeps non-ASCII as raw UTF-8: `\uXXXX` escapes can be refused with 40033 (spec §0).
+    const payload = JSON.stringify(body);
+    this.logger.debug({ api, body }, 'wecom request');
+    return this.call(api, (token, signal) =>
+      request(this.url(api, token), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: payload,
+        dispatcher: this.dispatcher,
+        signal,
+      }),
+    );
+  }
+
+  /**
+   * One API call with both retry policies. `read` turns a 2xx response into either a JSON reply (checked
+   * for errcode) or a final value (media download); by default the body is JSON.
+   */
+  private call(api: string, attempt: Attempt): Promise<WecomReply>;
+  private call<T>(api: string, attempt: Attempt, read: (res: Dispatcher.ResponseData) => Promise<{ json: WecomReply } | { value: T }>): Promise<T>;
+  private async call<T>(
+    api: string,
+    attempt: Attempt,
+    read?: (res: Dispatcher.ResponseData) => Promise<{ json: WecomReply } | { value: T }>,
+  ): Promise<T | WecomReply> {
+    let tokenRetried = false;
+    for (;;) {
+      const token = await this.getAccessToken();
+      const outcome = await this.withTransportRetry(api, async (signal) => {
+        const res = await attempt(token, signal);
+        if (res.statusCode >= 500) {
+          await res.body.dump();
+          throw new WecomTransportError(api, 'http', `HTTP ${res.statusCode}`, { status: res.statusCode });
+        }
+        const got = read && res.statusCode < 300 ? await read(res) : { json: await this.readJson(api, res) };
+        // errcode -1 ("system busy") is transient by definition: retry like a 5xx.
+        if ('json' in got && got.json.errcode === -1) throw new WecomTransportError(api, 'busy', 'errcode -1 (busy)');
+        return got;
+      });
+      if ('value' in outcome) return outcome.value;
+      const reply = outcome.json;
+      const errcode = Number(reply.errcode ?? 0);
+      if (errcode === 0) {
+        this.logger.debug({ api, reply }, 'wecom reply');
+        return reply;
+      }
+      if (isTokenErrcode(errcode) && !tokenRetried) {
+        tokenRetried = true;
+        this.logger.info({ api, errcode }, 'wecom token rejected; refreshing once');
+        await this.invalidateToken(token);
+        continue;
+      }
+      throw this.apiError(api, reply);
+    }
+  }
+
+  /** Up to 3 attempts for transport failures; each attempt gets its own timeout. */
+  private async withTransportRetry<T>(api: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    for (let failures = 0; ; failures++) {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      try {
+        return await fn(signal);
+      } catch (err) {
+        const transport = err instanceof WecomTransportError ? err : toTransportError(api, err, signal);
+        if (!transport) throw err;
+        // A 4xx comes from a proxy or a wrong base URL; repeating the request will not fix it.
+        const retriable = !(transport.kind === 'http' && (transport.status ?? 500) < 500);
+        if (!retriable || failures >= BACKOFF_MS.length) {
+          this.logger.warn({ api, kind: transport.kind, status: transport.status }, 'wecom call failed after retries');
+          throw transport;
+        }
+        this.logger.warn({ api, kind: transport.kind, status: transport.status, attempt: failures + 1 }, 'wecom call failed; retrying');
+        await sleep(jitter(BACKOFF_MS[failures]!));
+      }
+    }
+  }
+
+  private async readJson(api: string, res: Dispatcher.ResponseData): Promise<WecomReply> {
+    const text = await res.body.text();
+    if (res.statusCode >= 500) throw new WecomTransportError(api, 'http', `HTTP ${res.statusCode}`, { status: res.statusCode });
+    if (res.statusCode >= 300) {
+      // WeCom answers errors with HTTP 200; anything else is a proxy/gateway problem, not worth retrying.
+      throw new WecomTransportError(api, 'http', `HTTP ${res.statusCode}`, { status: res.statusCode });
+    }
+    return parseJson(api, text);
+  }
+
+  private apiError(api: string, reply: WecomReply): WecomApiError {
+    const errcode = Number(reply.errcode);
+    const err = new WecomApiError(api, errcode, String(reply.errmsg ?? ''));
+    this.logger.warn({ api, errcode }, 'wecom api error');
+    return err;
+  }
+}
+
+/** Flattens OutboundMessage into the wire shape `{msgtype, <msgtype>: payload}`. */
+function messageFields(message: OutboundMessage): Record<string, unknown> {
+  const { msgtype } = message;
+  return { msgtype, [msgtype]: (message as Record<string, unknown>)[msgtype] };
+}
+
+function parseJson(api: string, text: string): WecomReply {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as WecomReply;
+  } catch {
+    /* fall through */
+  }
+  throw new WecomTransportError(api, 'bad-response', 'reply is not a JSON object');
+}
+
+/** Maps undici/abort failures to transport errors; anything else (our own bugs) is rethrown as is. */
+function toTransportError(api: string, err: unknown, signal: AbortSignal): WecomTransportError | undefined {
+  if (signal.aborted) return new WecomTransportError(api, 'timeout', 'timed out', { cause: err });
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && code !== 'UND_ERR_INVALID_ARG' && (code.startsWith('UND_ERR') || code.startsWith('E'))) {
+    return new WecomTransportError(api, 'network', `network error (${code})`, { cause: err });
+  }
+  if (err instanceof TypeError && /fetch failed|socket|network/i.test(err.message)) {
+    return new WecomTransportError(api, 'network', 'network error', { cause: err });
+  }
+  return undefined;
+}
+
+function headerValue(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/** `attachment; filename="MEDIA_ID.jpg"` or RFC 5987 `filename*=UTF-8''…`. */
+function filenameFrom(disposition: string | undefined): string | undefined {
+  if (!disposition) return undefined;
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]!.trim());
+    } catch {
+      /* fall back to the plain form */
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/.exec(disposition);
+  return plain ? (plain[1] ?? plain[2])!.trim() : undefined;
+}
