@@ -1,6 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { KfMessage } from '../wecom/types.js';
-import type { CozeEnterMessage, CozePort, WecomPort } from './ports.js';
+import type { CozeEnterMessage, CozePort, CozeTarget, WecomPort } from './ports.js';
 
 export type CozeInput = { kind: 'coze'; messages: CozeEnterMessage[] } | { kind: 'unsupported'; reason: string };
 
@@ -12,7 +12,7 @@ const IMAGE_EXTS = new Set(['jpg', 'png', 'gif', 'webp', 'bmp', 'tif', 'heic', '
  * WeCom, uploaded to Coze under a name whose extension comes from its bytes (Coze rejects a .jpg
  * that is really a PNG), and sent as a multimodal object_string. Other types are not sent to Coze.
  */
-export async function toCozeInput(m: KfMessage, deps: { wecom: WecomPort; coze: CozePort }): Promise<CozeInput> {
+export async function toCozeInput(m: KfMessage, deps: { wecom: WecomPort; coze: CozePort; target: CozeTarget }): Promise<CozeInput> {
   switch (m.msgtype) {
     case 'text': {
       const content = m.text?.content ?? '';
@@ -22,6 +22,8 @@ export async function toCozeInput(m: KfMessage, deps: { wecom: WecomPort; coze: 
     case 'image': {
       const mediaId = m.image?.media_id;
       if (!mediaId) return { kind: 'unsupported', reason: 'image without media_id' };
+      // The chatflow API takes plain text messages only (files go in workflow-specific parameters).
+      if (deps.target.kind === 'chatflow') return { kind: 'unsupported', reason: 'images are not passed to a chatflow' };
       const media = await deps.wecom.getMedia(mediaId);
       const type = await fileTypeFromBuffer(media.data);
       if (!type || !IMAGE_EXTS.has(type.ext)) return { kind: 'unsupported', reason: `image bytes not recognised (${type?.mime ?? 'unknown'})` };

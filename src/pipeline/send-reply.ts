@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { Agent, interceptors, request } from 'undici';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, Store } from '../store/types.js';
 import { DUPLICATE_MSGID_ERRCODE } from '../wecom/errors.js';
@@ -26,9 +26,12 @@ export type SendOutcome =
   | { status: 'retry'; note: string }
   | { status: 'lost-lease' };
 
+/** Answer images come from signed CDN links that may redirect once or twice. */
+const imageAgent = new Agent({ connect: { timeout: 10_000 } }).compose(interceptors.redirect({ maxRedirections: 3 }));
+
 /** Downloads an answer image for re-upload to WeCom; small, bounded, images only. */
 async function fetchImage(url: string): Promise<{ data: Buffer; contentType: string }> {
-  const res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 20_000, maxRedirections: 3 } as any);
+  const res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 20_000, dispatcher: imageAgent });
   const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (res.statusCode !== 200 || !/^image\/(jpeg|png|gif)$/.test(type)) {
     await res.body.dump();

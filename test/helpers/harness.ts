@@ -19,13 +19,15 @@ export const AES_KEY = '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt';
 export const COZE_TOKEN = 'pat_test_token_abc';
 export const BOT_ID = '7379462189365198898';
 export const KF = 'wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q';
+export const WORKFLOW_ID = '7440000000000000001';
+export const APP_ID = '7440000000000000002';
 
 export type FakeWecom = Awaited<ReturnType<typeof startFakeWecom>>;
 export type FakeCoze = Awaited<ReturnType<typeof startFakeCoze>>;
 
 export async function startFakes() {
   const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, callbackToken: TOKEN, encodingAesKey: AES_KEY, allowSyncWithoutToken: true });
-  const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID] });
+  const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID], workflowIds: [WORKFLOW_ID] });
   wecom.addAccount(KF, '测试客服');
   return { wecom, coze };
 }
