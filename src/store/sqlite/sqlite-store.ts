@@ -3,23 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { newUserId } from '../../identity/user-id.js';
 import type { Account, ClaimOptions, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
-import { SQLITE_MIGRATIONS } from './migrations.js';
+import { MIGRATIONS } from '../migrations.js';
+import { toAccount, toItem } from '../rows.js';
 
 type Row = Record<string, any>;
-
-function toAccount(r: Row): Account {
-  return { openKfId: r.open_kfid, cursor: r.cursor ?? null, firstSeenAt: r.first_seen_at, lastPullAt: r.last_pull_at ?? null, lastError: r.last_error ?? null };
-}
-
-function toItem(r: Row): InboxItem {
-  return {
-    seq: r.seq, msgid: r.msgid, openKfId: r.open_kfid, externalUserId: r.external_userid, origin: r.origin,
-    msgtype: r.msgtype, sendTime: r.send_time, payload: JSON.parse(r.payload), state: r.state, attempts: r.attempts,
-    parts: r.parts ? (JSON.parse(r.parts) as ReplyPart[]) : null, partsSent: r.parts_sent, note: r.note ?? null,
-    cozeConversationId: r.coze_conversation_id ?? null, cozeChatId: r.coze_chat_id ?? null,
-    createdAt: r.created_at, updatedAt: r.updated_at,
-  };
-}
 
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so each method
@@ -45,11 +32,11 @@ export class SqliteStore implements Store {
   async migrate(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r: any) => r.version as number));
-    for (const m of SQLITE_MIGRATIONS) {
+    for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
       // A failed migration rolls back whole: the data stays as it was.
       this.db.transaction(() => {
-        this.db.exec(m.sql);
+        this.db.exec(m.sqlite);
         this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
       }).immediate();
     }

@@ -2,15 +2,28 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, describe, test } from 'node:test';
+import { MysqlStore } from '../../src/store/mysql/mysql-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { NewInboxMessage } from '../../src/store/types.js';
+import type { NewInboxMessage, Store } from '../../src/store/types.js';
+import { freshDatabase, loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
 
-async function open() {
-  const s = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'wxcoze-store-')), 'wxcoze.db'));
-  await s.migrate();
-  return s;
-}
+// The same behaviour is asserted on both engines.
+const engines: { name: string; open: () => Promise<Store>; skip?: string }[] = [
+  { name: 'sqlite', open: async () => { const s = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'wxcoze-store-')), 'wxcoze.db')); await s.migrate(); return s; } },
+];
+const dropped: (() => Promise<void>)[] = [];
+const opened: Store[] = [];
+const why = await mysqlUnavailable();
+engines.push({
+  name: 'mysql',
+  ...(why ? { skip: loudSkip('MySQL store tests', why) } : {}),
+  open: async () => { const db = await freshDatabase(); dropped.push(db.drop); const s = new MysqlStore(db.url); await s.migrate(); opened.push(s); return s; },
+});
+after(async () => { for (const s of opened) await s.close(); for (const d of dropped) await d(); });
+
+for (const engine of engines) describe(`store on ${engine.name}`, { skip: engine.skip }, () => {
+const open = engine.open;
 
 const msg = (msgid: string, user: string, state: 'received' | 'skipped' = 'received'): NewInboxMessage => ({
   msgid, openKfId: 'wk1', externalUserId: user, origin: 3, msgtype: 'text', sendTime: 1700000000, payload: { msgid, text: { content: msgid } }, state,
@@ -73,7 +86,28 @@ test('skipped messages are recorded but never claimed', async () => {
   assert.equal((await s.get('h1'))!.state, 'skipped');
 });
 
-test('one internal user per channel identity, stable across calls and reopen', async () => {
+test('one internal user per channel identity, stable across calls', async () => {
+  const s = await open();
+  const a = await s.resolveUser('wecom', 'wmAAA', 0);
+  const b = await s.resolveUser('wecom', 'wmBBB', 0);
+  assert.notEqual(a, b);
+  const again = await Promise.all([1, 2, 3].map(() => s.resolveUser('wecom', 'wmAAA', 5)));
+  assert.deepEqual(again, [a, a, a]);
+  await s.setConversation(a, 'bot:1', 'conv1', 0);
+  await s.setConversation(a, 'bot:1', 'conv2', 1);
+  assert.equal(await s.getConversation(a, 'bot:1'), 'conv2');
+  await s.clearConversation(a, 'bot:1');
+  assert.equal(await s.getConversation(a, 'bot:1'), undefined);
+});
+
+test('a second migrate is a no-op', async () => {
+  const s = await open();
+  await s.migrate();
+  assert.deepEqual(await s.countByState(), {});
+});
+});
+
+test('sqlite: identities and conversations survive closing and reopening the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxcoze-store-'));
   const s1 = new SqliteStore(join(dir, 'db'));
   await s1.migrate();

@@ -1,0 +1,144 @@
+/**
+ * The schema, one list of versions for both engines: each step says the same thing in SQLite's
+ * and in MySQL/MariaDB's dialect. Both stores apply a step and record its version in one
+ * transaction where the engine allows it (MySQL commits DDL implicitly: a failed step there is
+ * undone by its `mysqlDown`, so the data is left as it was).
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  /** Statements run in order. */
+  mysql: string[];
+  /** Undoes the statements of `mysql` that succeeded, newest first, when a later one fails. */
+  mysqlDown: string[];
+}
+
+const MYSQL_TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'inbox, accounts, identity',
+    sqlite: `
+CREATE TABLE accounts (
+  open_kfid     TEXT PRIMARY KEY,
+  cursor        TEXT,
+  first_seen_at INTEGER NOT NULL,
+  last_pull_at  INTEGER,
+  last_error    TEXT
+);
+CREATE TABLE inbox (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  msgid           TEXT NOT NULL UNIQUE,
+  open_kfid       TEXT NOT NULL,
+  external_userid TEXT NOT NULL,
+  origin          INTEGER NOT NULL,
+  msgtype         TEXT NOT NULL,
+  send_time       INTEGER NOT NULL,
+  payload         TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  lease_owner     TEXT,
+  lease_until     INTEGER NOT NULL DEFAULT 0,
+  parts           TEXT,
+  parts_sent      INTEGER NOT NULL DEFAULT 0,
+  note            TEXT,
+  coze_conversation_id TEXT,
+  coze_chat_id    TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+CREATE INDEX inbox_customer ON inbox (open_kfid, external_userid, seq);
+CREATE INDEX inbox_pending ON inbox (seq) WHERE state IN ('received', 'answered', 'sending');
+CREATE TABLE sent_log (
+  out_msgid       TEXT PRIMARY KEY,
+  open_kfid       TEXT NOT NULL,
+  external_userid TEXT NOT NULL,
+  sent_at         INTEGER NOT NULL
+);
+CREATE INDEX sent_log_customer ON sent_log (open_kfid, external_userid, sent_at);
+CREATE TABLE users (
+  id         TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE identities (
+  channel     TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  user_id     TEXT NOT NULL REFERENCES users (id),
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (channel, external_id)
+);
+CREATE TABLE conversations (
+  user_id         TEXT NOT NULL,
+  bot_key         TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (user_id, bot_key)
+);
+`,
+    mysql: [
+      `CREATE TABLE accounts (
+  open_kfid     VARCHAR(64) NOT NULL PRIMARY KEY,
+  \`cursor\`      VARCHAR(256) NULL,
+  first_seen_at BIGINT NOT NULL,
+  last_pull_at  BIGINT NULL,
+  last_error    TEXT NULL
+) ${MYSQL_TABLE}`,
+      `CREATE TABLE inbox (
+  seq             BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  msgid           VARCHAR(128) NOT NULL,
+  open_kfid       VARCHAR(64) NOT NULL,
+  external_userid VARCHAR(64) NOT NULL,
+  origin          INT NOT NULL,
+  msgtype         VARCHAR(32) NOT NULL,
+  send_time       BIGINT NOT NULL,
+  payload         MEDIUMTEXT NOT NULL,
+  state           VARCHAR(16) NOT NULL,
+  attempts        INT NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL DEFAULT 0,
+  lease_owner     VARCHAR(128) NULL,
+  lease_until     BIGINT NOT NULL DEFAULT 0,
+  parts           MEDIUMTEXT NULL,
+  parts_sent      INT NOT NULL DEFAULT 0,
+  note            TEXT NULL,
+  coze_conversation_id VARCHAR(64) NULL,
+  coze_chat_id    VARCHAR(64) NULL,
+  created_at      BIGINT NOT NULL,
+  updated_at      BIGINT NOT NULL,
+  UNIQUE KEY inbox_msgid (msgid),
+  KEY inbox_customer (open_kfid, external_userid, seq),
+  KEY inbox_pending (state, seq)
+) ${MYSQL_TABLE}`,
+      `CREATE TABLE sent_log (
+  out_msgid       VARCHAR(64) NOT NULL PRIMARY KEY,
+  open_kfid       VARCHAR(64) NOT NULL,
+  external_userid VARCHAR(64) NOT NULL,
+  sent_at         BIGINT NOT NULL,
+  KEY sent_log_customer (open_kfid, external_userid, sent_at)
+) ${MYSQL_TABLE}`,
+      `CREATE TABLE users (
+  id         VARCHAR(64) NOT NULL PRIMARY KEY,
+  created_at BIGINT NOT NULL
+) ${MYSQL_TABLE}`,
+      `CREATE TABLE identities (
+  channel     VARCHAR(32) NOT NULL,
+  external_id VARCHAR(191) NOT NULL,
+  user_id     VARCHAR(64) NOT NULL,
+  created_at  BIGINT NOT NULL,
+  PRIMARY KEY (channel, external_id),
+  KEY identities_user (user_id),
+  CONSTRAINT identities_user_fk FOREIGN KEY (user_id) REFERENCES users (id)
+) ${MYSQL_TABLE}`,
+      `CREATE TABLE conversations (
+  user_id         VARCHAR(64) NOT NULL,
+  bot_key         VARCHAR(96) NOT NULL,
+  conversation_id VARCHAR(64) NOT NULL,
+  updated_at      BIGINT NOT NULL,
+  PRIMARY KEY (user_id, bot_key)
+) ${MYSQL_TABLE}`,
+    ],
+    mysqlDown: ['DROP TABLE IF EXISTS conversations', 'DROP TABLE IF EXISTS identities', 'DROP TABLE IF EXISTS users', 'DROP TABLE IF EXISTS sent_log', 'DROP TABLE IF EXISTS inbox', 'DROP TABLE IF EXISTS accounts'],
+  },
+];

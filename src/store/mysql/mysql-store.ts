@@ -1,0 +1,249 @@
+import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
+import { newUserId } from '../../identity/user-id.js';
+import { MIGRATIONS } from '../migrations.js';
+import { toAccount, toItem } from '../rows.js';
+import type { Account, ClaimOptions, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
+
+type Row = RowDataPacket & Record<string, any>;
+const PENDING = "('received', 'answered', 'sending')";
+
+/** mysql://user:pass@host:port/db → a description without the password, for logs and errors. */
+export function describeMysqlUrl(url: string): string {
+  const u = new URL(url);
+  return `mysql://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+}
+
+/**
+ * The shared store for several instances: MySQL or MariaDB. Every write that must be atomic
+ * is one statement or one transaction; leases are conditional UPDATEs, so two instances racing
+ * for a message cannot both win, and a dead instance's lease simply expires.
+ */
+export class MysqlStore implements Store {
+  readonly kind = 'mysql';
+  readonly pool: Pool;
+
+  constructor(readonly url: string, opts: { connectionLimit?: number } = {}) {
+    this.pool = mysql.createPool({
+      uri: url,
+      connectionLimit: opts.connectionLimit ?? 20,
+      charset: 'utf8mb4_bin',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      timezone: 'Z',
+      connectTimeout: 5000,
+    });
+  }
+
+  private async q<T = Row[]>(sql: string, params: unknown[] = []): Promise<T> {
+    const [rows] = await this.pool.query(sql, params);
+    return rows as T;
+  }
+
+  private async tx<T>(fn: (c: PoolConnection) => Promise<T>): Promise<T> {
+    const c = await this.pool.getConnection();
+    try {
+      await c.beginTransaction();
+      const v = await fn(c);
+      await c.commit();
+      return v;
+    } catch (err) {
+      await c.rollback().catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.q('CREATE TABLE IF NOT EXISTS schema_migrations (version INT NOT NULL PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL) ENGINE=InnoDB');
+    // One migrator at a time across instances starting together.
+    const c = await this.pool.getConnection();
+    try {
+      const [[lock]] = await c.query<Row[]>("SELECT GET_LOCK('wxcoze_migrate', 30) AS ok");
+      if (!lock || Number(lock.ok) !== 1) throw new Error('another wxcoze instance is migrating the database; try again in a minute');
+      const [rows] = await c.query<Row[]>('SELECT version FROM schema_migrations');
+      const done = new Set(rows.map((r) => Number(r.version)));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        let ran = 0;
+        try {
+          for (const stmt of m.mysql) { await c.query(stmt); ran++; }
+          await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
+        } catch (err) {
+          // MySQL commits DDL as it goes: undo what this step created so the data is as it was.
+          for (const stmt of m.mysqlDown.slice(m.mysqlDown.length - ran)) await c.query(stmt).catch(() => {});
+          throw new Error(`migration ${m.version} (${m.name}) failed and was rolled back: ${(err as Error).message}`);
+        }
+      }
+    } finally {
+      await c.query("SELECT RELEASE_LOCK('wxcoze_migrate')").catch(() => {});
+      c.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async touchAccount(openKfId: string, now: number): Promise<Account> {
+    await this.q('INSERT IGNORE INTO accounts (open_kfid, `cursor`, first_seen_at) VALUES (?, NULL, ?)', [openKfId, now]);
+    return (await this.getAccount(openKfId))!;
+  }
+
+  async getAccount(openKfId: string): Promise<Account | undefined> {
+    const rows = await this.q('SELECT * FROM accounts WHERE open_kfid = ?', [openKfId]);
+    return rows[0] ? toAccount(rows[0]) : undefined;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (await this.q('SELECT * FROM accounts ORDER BY open_kfid')).map(toAccount);
+  }
+
+  async commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number) {
+    return this.tx(async (c) => {
+      let inserted = 0;
+      if (messages.length) {
+        const values = messages.map((m) => [m.msgid, m.openKfId, m.externalUserId, m.origin, m.msgtype, m.sendTime, JSON.stringify(m.payload), m.state, m.note ?? null, now, now]);
+        const [res] = await c.query<ResultSetHeader>(
+          'INSERT IGNORE INTO inbox (msgid, open_kfid, external_userid, origin, msgtype, send_time, payload, state, note, created_at, updated_at) VALUES ?',
+          [values],
+        );
+        inserted = res.affectedRows;
+      }
+      await c.query('UPDATE accounts SET `cursor` = ? WHERE open_kfid = ?', [nextCursor, openKfId]);
+      return { inserted, duplicates: messages.length - inserted };
+    });
+  }
+
+  async recordPull(openKfId: string, error: string | null, now: number): Promise<void> {
+    await this.q('UPDATE accounts SET last_pull_at = ?, last_error = ? WHERE open_kfid = ?', [now, error, openKfId]);
+  }
+
+  async claim(opts: ClaimOptions): Promise<InboxItem[]> {
+    const candidates = await this.q(
+      `SELECT i.msgid FROM inbox i
+        WHERE i.state IN ${PENDING} AND i.next_attempt_at <= ? AND i.lease_until <= ?
+          AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.open_kfid = i.open_kfid AND j.external_userid = i.external_userid
+                          AND j.seq < i.seq AND j.state IN ${PENDING})
+        ORDER BY i.seq LIMIT ?`,
+      [opts.now, opts.now, opts.limit],
+    );
+    const out: InboxItem[] = [];
+    for (const r of candidates) {
+      // The lease is a conditional UPDATE: of two instances racing for this row, one wins.
+      const res = await this.q<ResultSetHeader>(
+        `UPDATE inbox SET lease_owner = ?, lease_until = ?, attempts = attempts + (CASE WHEN state = 'received' THEN 1 ELSE 0 END), updated_at = ?
+          WHERE msgid = ? AND lease_until <= ? AND state IN ${PENDING}`,
+        [opts.owner, opts.now + opts.leaseMs, opts.now, r.msgid, opts.now],
+      );
+      if (res.affectedRows === 1) {
+        const item = await this.get(r.msgid);
+        if (item) out.push(item);
+      }
+    }
+    return out;
+  }
+
+  async get(msgid: string): Promise<InboxItem | undefined> {
+    const rows = await this.q('SELECT * FROM inbox WHERE msgid = ?', [msgid]);
+    return rows[0] ? toItem(rows[0]) : undefined;
+  }
+
+  async extendLease(msgid: string, owner: string, until: number): Promise<boolean> {
+    const res = await this.q<ResultSetHeader>('UPDATE inbox SET lease_until = ? WHERE msgid = ? AND lease_owner = ? AND lease_until > ?', [until, msgid, owner, Date.now()]);
+    return res.affectedRows === 1;
+  }
+
+  async saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number): Promise<boolean> {
+    const res = await this.q<ResultSetHeader>("UPDATE inbox SET state = 'answered', parts = ?, note = ?, updated_at = ? WHERE msgid = ? AND lease_owner = ? AND state = 'received'", [JSON.stringify(parts), note, now, msgid, owner]);
+    return res.affectedRows === 1;
+  }
+
+  async markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string, now: number): Promise<boolean> {
+    return this.tx(async (c) => {
+      const [rows] = await c.query<Row[]>('SELECT open_kfid, external_userid, lease_owner FROM inbox WHERE msgid = ? FOR UPDATE', [msgid]);
+      const row = rows[0];
+      if (!row || row.lease_owner !== owner) return false;
+      await c.query("UPDATE inbox SET state = 'sending', parts_sent = ?, updated_at = ? WHERE msgid = ? AND parts_sent < ?", [partNo + 1, now, msgid, partNo + 1]);
+      await c.query('INSERT IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at) VALUES (?, ?, ?, ?)', [outMsgid, row.open_kfid, row.external_userid, now]);
+      return true;
+    });
+  }
+
+  async finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean> {
+    const res = await this.q<ResultSetHeader>('UPDATE inbox SET state = ?, note = ?, lease_owner = NULL, lease_until = 0, updated_at = ? WHERE msgid = ? AND lease_owner = ?', [state, note, now, msgid, owner]);
+    return res.affectedRows === 1;
+  }
+
+  async deferRetry(msgid: string, owner: string, nextAttemptAt: number, note: string, now: number): Promise<boolean> {
+    const res = await this.q<ResultSetHeader>('UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?, note = ?, lease_owner = NULL, lease_until = 0, updated_at = ? WHERE msgid = ? AND lease_owner = ?', [nextAttemptAt, note, now, msgid, owner]);
+    return res.affectedRows === 1;
+  }
+
+  async releaseLease(msgid: string, owner: string): Promise<void> {
+    await this.q('UPDATE inbox SET lease_owner = NULL, lease_until = 0 WHERE msgid = ? AND lease_owner = ?', [msgid, owner]);
+  }
+
+  /** Other instances may be alive: their leases are left to expire. */
+  async recoverLeasesAtStart(): Promise<number> {
+    return 0;
+  }
+
+  async setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> {
+    await this.q('UPDATE inbox SET coze_conversation_id = ?, coze_chat_id = ? WHERE msgid = ?', [conversationId, chatId, msgid]);
+  }
+
+  async sentSince(openKfId: string, externalUserId: string, sinceMs: number): Promise<number> {
+    const rows = await this.q('SELECT COUNT(*) AS n FROM sent_log WHERE open_kfid = ? AND external_userid = ? AND sent_at >= ?', [openKfId, externalUserId, sinceMs]);
+    return Number(rows[0]!.n);
+  }
+
+  async lastCustomerMessageAt(openKfId: string, externalUserId: string): Promise<number | null> {
+    const rows = await this.q('SELECT MAX(send_time) AS t FROM inbox WHERE open_kfid = ? AND external_userid = ? AND origin = 3', [openKfId, externalUserId]);
+    const t = rows[0]?.t;
+    return t === null || t === undefined ? null : Number(t) * 1000;
+  }
+
+  async nextWakeAt(now: number): Promise<number | null> {
+    const rows = await this.q(
+      `SELECT MIN(GREATEST(lease_until, next_attempt_at)) AS t FROM inbox WHERE state IN ${PENDING} AND (lease_until > ? OR next_attempt_at > ?)`,
+      [now, now],
+    );
+    const t = rows[0]?.t;
+    return t === null || t === undefined ? null : Number(t);
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of await this.q('SELECT state, COUNT(*) AS n FROM inbox GROUP BY state')) out[r.state] = Number(r.n);
+    return out;
+  }
+
+  async resolveUser(channel: string, externalId: string, now: number): Promise<string> {
+    const found = await this.q('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?', [channel, externalId]);
+    if (found[0]) return found[0].user_id;
+    // Two instances may meet the same new person at once: the identity's primary key picks one user.
+    return this.tx(async (c) => {
+      const id = newUserId();
+      await c.query('INSERT INTO users (id, created_at) VALUES (?, ?)', [id, now]);
+      const [res] = await c.query<ResultSetHeader>('INSERT IGNORE INTO identities (channel, external_id, user_id, created_at) VALUES (?, ?, ?, ?)', [channel, externalId, id, now]);
+      if (res.affectedRows === 1) return id;
+      await c.query('DELETE FROM users WHERE id = ?', [id]);
+      const [rows] = await c.query<Row[]>('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?', [channel, externalId]);
+      return rows[0]!.user_id as string;
+    });
+  }
+
+  async getConversation(userId: string, botKey: string): Promise<string | undefined> {
+    const rows = await this.q('SELECT conversation_id FROM conversations WHERE user_id = ? AND bot_key = ?', [userId, botKey]);
+    return rows[0]?.conversation_id;
+  }
+
+  async setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void> {
+    await this.q('INSERT INTO conversations (user_id, bot_key, conversation_id, updated_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE conversation_id = VALUES(conversation_id), updated_at = VALUES(updated_at)', [userId, botKey, conversationId, now]);
+  }
+
+  async clearConversation(userId: string, botKey: string): Promise<void> {
+    await this.q('DELETE FROM conversations WHERE user_id = ? AND bot_key = ?', [userId, botKey]);
+  }
+}

@@ -1,0 +1,24 @@
+import type { Account, InboxItem, ReplyPart } from './types.js';
+
+type Row = Record<string, any>;
+
+/** Row → domain object, shared by both engines (MySQL may hand BIGINTs back as strings). */
+export function toAccount(r: Row): Account {
+  return {
+    openKfId: r.open_kfid,
+    cursor: r.cursor ?? null,
+    firstSeenAt: Number(r.first_seen_at),
+    lastPullAt: r.last_pull_at === null || r.last_pull_at === undefined ? null : Number(r.last_pull_at),
+    lastError: r.last_error ?? null,
+  };
+}
+
+export function toItem(r: Row): InboxItem {
+  return {
+    seq: Number(r.seq), msgid: r.msgid, openKfId: r.open_kfid, externalUserId: r.external_userid, origin: Number(r.origin),
+    msgtype: r.msgtype, sendTime: Number(r.send_time), payload: JSON.parse(r.payload), state: r.state, attempts: Number(r.attempts),
+    parts: r.parts ? (JSON.parse(r.parts) as ReplyPart[]) : null, partsSent: Number(r.parts_sent), note: r.note ?? null,
+    cozeConversationId: r.coze_conversation_id ?? null, cozeChatId: r.coze_chat_id ?? null,
+    createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * MariaDB/MySQL for tests: a fresh database per use on the machine's server. On a laptop without
+ * one, the tests that need it are skipped with a loud message (CI always has it: .ci/run starts it).
+ */
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+
+export const TEST_MYSQL_URL = process.env.WXCOZE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/wxcoze_test';
+export const TEST_REDIS_URL = process.env.WXCOZE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+
+let reachable: Promise<string | null> | undefined;
+
+/** null when MariaDB answers; otherwise the reason it does not. */
+export function mysqlUnavailable(): Promise<string | null> {
+  reachable ??= (async () => {
+    try {
+      const u = new URL(TEST_MYSQL_URL);
+      const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), connectTimeout: 2000 });
+      await c.end();
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  })();
+  return reachable;
+}
+
+export function loudSkip(what: string, reason: string): string {
+  const msg = `SKIPPED ${what}: MariaDB/MySQL not reachable at ${TEST_MYSQL_URL} (${reason}). Start it (see .ci/run) to run these tests.`;
+  console.warn(`\n${'!'.repeat(80)}\n${msg}\n${'!'.repeat(80)}\n`);
+  return msg;
+}
+
+/** Creates an empty database and returns its URL and a drop function. */
+export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const u = new URL(TEST_MYSQL_URL);
+  const name = `wxcoze_t_${randomBytes(5).toString('hex')}`;
+  const admin = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  await admin.end();
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await c.end();
+    },
+  };
+}
