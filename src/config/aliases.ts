@@ -26,6 +26,8 @@ export const ALIASES: Record<string, string[]> = {
   WXCOZE_MAX_PARTS: [],
   WXCOZE_BODY_LIMIT: [],
   WXCOZE_LOG_LEVEL: [],
+  WXCOZE_DATABASE_URL: [],
+  WXCOZE_REDIS_URL: [],
 };
 
 export type CanonicalKey = keyof typeof ALIASES;

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ALIASES, pick } from './aliases.js';
-import type { ConfigProblem, WxcozeConfig } from './types.js';
+import type { ApiKey, ConfigProblem, WxcozeConfig } from './types.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
 
@@ -125,9 +125,31 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     if (v && !/^\d{5,25}$/.test(v)) problems.push({ key: k, problem: `${k}=${JSON.stringify(v)} is not a Coze id (digits only)`, fix: `Copy the id from the Coze console URL; it is a long number.` });
   }
 
-  const apiKeysRaw = get('WXCOZE_API_KEYS');
+  const databaseUrl = get('WXCOZE_DATABASE_URL');
+  if (databaseUrl && !/^mysql:\/\/[^/]+\/[A-Za-z0-9_$-]+/.test(databaseUrl)) {
+    problems.push({ key: 'WXCOZE_DATABASE_URL', problem: 'WXCOZE_DATABASE_URL is not a mysql://user:password@host:port/database URL', fix: 'Use e.g. mysql://wxcoze:secret@127.0.0.1:3306/wxcoze (MySQL or MariaDB), or unset it for the embedded SQLite store.' });
+  }
+  const redisUrl = get('WXCOZE_REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\/[^/]+/.test(redisUrl)) {
+    problems.push({ key: 'WXCOZE_REDIS_URL', problem: 'WXCOZE_REDIS_URL is not a redis:// URL', fix: 'Use e.g. redis://127.0.0.1:6379/0, or unset it to keep locks in-process (one instance only).' });
+  }
+  const apiKeys = parseApiKeys(get('WXCOZE_API_KEYS'), problems);
+  const modelId = get('WXCOZE_MODEL_ID') ?? (botId ? `coze-bot-${botId}` : `coze-flow-${workflowId ?? 'none'}`);
+  if (!MODEL_ID_RE.test(modelId)) {
+    problems.push({ key: 'WXCOZE_MODEL_ID', problem: `WXCOZE_MODEL_ID=${JSON.stringify(modelId)} is not an ASCII model id`, fix: 'Use 1–64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit (e.g. travel-bot); put the readable name in WXCOZE_MODEL_NAME.' });
+  }
+  const tasksRaw = (get('WXCOZE_OPENAI_TASKS') ?? 'bot').toLowerCase();
+  let tasks: 'bot' | 'local' = 'bot';
+  if (tasksRaw === 'local' || tasksRaw === 'bot') tasks = tasksRaw;
+  else problems.push({ key: 'WXCOZE_OPENAI_TASKS', problem: `WXCOZE_OPENAI_TASKS=${JSON.stringify(tasksRaw)} is neither "bot" nor "local"`, fix: 'Set it to "local" to answer Open-WebUI title/tags/follow-up requests without Coze, or "bot" (the default) to ask the bot.' });
+  // Written by `wxcoze init`: the public domain (Caddy, verify, doctor) and the kf account picked.
+  const domain = get('WXCOZE_DOMAIN')?.toLowerCase();
+  if (domain && !isDomainName(domain)) {
+    problems.push({ key: 'WXCOZE_DOMAIN', problem: `WXCOZE_DOMAIN=${JSON.stringify(domain)} is not a domain name`, fix: 'Set WXCOZE_DOMAIN to the bare domain that points at this server, e.g. kf.example.com (no https://, no path).' });
+  }
+  const openKfId = get('WECOM_OPEN_KFID');
   const config: WxcozeConfig = {
-    wecom: { corpId, secret, token, encodingAesKey, apiBase: url('WECOM_API_BASE', 'https://qyapi.weixin.qq.com') },
+    wecom: { corpId, secret, token, encodingAesKey, apiBase: url('WECOM_API_BASE', 'https://qyapi.weixin.qq.com'), ...(openKfId ? { openKfId } : {}) },
     coze: {
       apiToken,
       apiBase: url('COZE_API_BASE', 'https://api.coze.cn'),
@@ -143,7 +165,17 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       bodyLimit: int('WXCOZE_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
     },
     dataDir,
-    apiKeys: apiKeysRaw ? apiKeysRaw.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    ...(domain ? { domain } : {}),
+    store: { ...(databaseUrl ? { databaseUrl } : {}), ...(redisUrl ? { redisUrl } : {}) },
+    apiKeys: apiKeys.map((k) => k.key),
+    openai: {
+      keys: apiKeys,
+      modelId,
+      modelName: get('WXCOZE_MODEL_NAME') ?? (botId ? `Coze bot ${botId}` : `Coze chatflow ${workflowId ?? ''}`),
+      tasks,
+      keepAliveMs: int('WXCOZE_OPENAI_KEEPALIVE_MS', 15_000, 100, 600_000),
+      bodyLimit: int('WXCOZE_OPENAI_BODY_LIMIT', 20 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    },
     pipeline: {
       concurrency: int('WXCOZE_CONCURRENCY', 64, 1, 10_000),
       leaseMs: int('WXCOZE_LEASE_MS', 180_000, 1_000, 3_600_000),
@@ -154,6 +186,42 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     logLevel: get('WXCOZE_LOG_LEVEL') ?? 'info',
   };
   return { config, problems, sources, configFile };
+}
+
+const MODEL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const TRUST_HEADERS = ':trust-headers';
+
+/**
+ * `WXCOZE_API_KEYS`: comma-separated keys; a key followed by `:trust-headers` may name its user in
+ * Open-WebUI's forwarded headers. Problems never quote a key (they end up in logs and terminals).
+ */
+function parseApiKeys(raw: string | undefined, problems: ConfigProblem[]): ApiKey[] {
+  const out: ApiKey[] = [];
+  if (!raw) return out;
+  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const [i, entry] of entries.entries()) {
+    let key = entry;
+    let trustHeaders = false;
+    if (key.endsWith(TRUST_HEADERS)) {
+      key = key.slice(0, -TRUST_HEADERS.length);
+      trustHeaders = true;
+    } else if (/:[a-z][a-z-]*$/.test(key)) {
+      problems.push({ key: 'WXCOZE_API_KEYS', problem: `key #${i + 1} in WXCOZE_API_KEYS ends with an unknown mark "${key.slice(key.lastIndexOf(':'))}"`, fix: 'The only mark is ":trust-headers" (e.g. WXCOZE_API_KEYS=sk-abc,sk-def:trust-headers).' });
+      continue;
+    }
+    if (key.length < 8 || /\s/.test(key)) {
+      problems.push({ key: 'WXCOZE_API_KEYS', problem: `key #${i + 1} in WXCOZE_API_KEYS is shorter than 8 characters or contains spaces`, fix: 'Use long random keys, e.g. `openssl rand -hex 24` prefixed with sk-.' });
+      continue;
+    }
+    if (out.some((k) => k.key === key)) continue;
+    out.push({ key, trustHeaders });
+  }
+  return out;
+}
+
+/** A DNS name Caddy can get a certificate for: labels of letters, digits and hyphens, at least one dot. */
+export function isDomainName(v: string): boolean {
+  return /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i.test(v);
 }
 
 /** One readable block listing every problem and its fix, for `start` and `doctor`. */

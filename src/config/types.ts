@@ -6,6 +6,8 @@ export interface WxcozeConfig {
     token: string;
     encodingAesKey: string;
     apiBase: string;
+    /** The kf account picked in `wxcoze init` (WECOM_OPEN_KFID); checked by `wxcoze doctor`. */
+    openKfId?: string;
   };
   coze: {
     apiToken: string;
@@ -26,7 +28,28 @@ export interface WxcozeConfig {
     bodyLimit: number;
   };
   dataDir: string;
+  /** Public domain Caddy serves (WXCOZE_DOMAIN): the callback URL is https://<domain>/wechat/hook. */
+  domain?: string;
+  /** Unset: the embedded SQLite store and in-process locks. */
+  store: {
+    databaseUrl?: string;
+    redisUrl?: string;
+  };
+  /** The OpenAI-compatible API keys, without their `:trust-headers` marks (see `openai.keys`). */
   apiKeys: string[];
+  /** The OpenAI-compatible API (`/v1/models`, `/v1/chat/completions`). Off while `keys` is empty. */
+  openai: {
+    keys: ApiKey[];
+    /** The model id clients send (an ASCII slug) and the readable name `/v1/models` shows. */
+    modelId: string;
+    modelName: string;
+    /** Open-WebUI background tasks (`### Task:`): asked of the bot as a separate background user, or answered locally. */
+    tasks: 'bot' | 'local';
+    /** Silence after which a `: keep-alive` comment is written into a stream, ms. */
+    keepAliveMs: number;
+    /** Largest chat request body accepted (images come base64-encoded), bytes. */
+    bodyLimit: number;
+  };
   pipeline: {
     /** Customers answered in parallel by one process. */
     concurrency: number;
@@ -38,6 +61,13 @@ export interface WxcozeConfig {
     maxParts: number;
   };
   logLevel: string;
+}
+
+/** One key of the OpenAI-compatible API. */
+export interface ApiKey {
+  key: string;
+  /** Whether requests with this key may name their user in Open-WebUI's forwarded user headers. */
+  trustHeaders: boolean;
 }
 
 export interface ConfigProblem {

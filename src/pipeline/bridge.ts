@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { WxcozeConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import { Dispatcher } from './dispatcher.js';
 import type { CozePort, CozeTarget, WecomPort } from './ports.js';
@@ -22,7 +23,7 @@ export function cozeTargetOf(config: WxcozeConfig): CozeTarget {
 }
 
 /** The message path below the HTTP layer: puller → inbox → dispatcher → Coze → reply. */
-export function createBridge(deps: { config: WxcozeConfig; store: Store; wecom: WecomPort; coze: CozePort; logger: Logger }): Bridge {
+export function createBridge(deps: { config: WxcozeConfig; store: Store; coordinator: Coordinator; wecom: WecomPort; coze: CozePort; logger: Logger }): Bridge {
   const { config, store, logger } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const retryBaseMs = Number(process.env.WXCOZE_RETRY_BASE_MS ?? 1000);
@@ -40,7 +41,7 @@ export function createBridge(deps: { config: WxcozeConfig; store: Store; wecom: 
         maxParts: config.pipeline.maxParts, apologyText: config.pipeline.apologyText, unsupportedText: config.pipeline.unsupportedText,
       }, log, signal),
   });
-  const puller = new Puller({ store, wecom: deps.wecom, logger, onStored: () => dispatcher.kick(), retryBaseMs });
+  const puller = new Puller({ store, wecom: deps.wecom, coordinator: deps.coordinator, logger, onStored: () => dispatcher.kick(), retryBaseMs });
   return {
     puller,
     dispatcher,

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import type { SyncMsgPage } from '../wecom/types.js';
 import { backoffMs } from './backoff.js';
@@ -7,6 +8,10 @@ import { classify, HISTORY_GRACE_MS } from './classify.js';
 export interface SyncSource {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
 }
+
+/** How long a pull lock lives without renewal (a dead holder's lock is gone after this). */
+const PULL_LOCK_MS = 15_000;
+const RECHECK_MS = 1_000;
 
 interface AccountState {
   running: boolean;
@@ -29,7 +34,7 @@ export class Puller {
   private inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly deps: { store: Store; wecom: SyncSource; logger: Logger; onStored: () => void; retryBaseMs?: number; now?: () => number },
+    private readonly deps: { store: Store; wecom: SyncSource; coordinator: Coordinator; logger: Logger; onStored: () => void; retryBaseMs?: number; now?: () => number },
   ) {}
 
   private now() { return this.deps.now?.() ?? Date.now(); }
@@ -55,12 +60,25 @@ export class Puller {
 
   private async run(openKfId: string, st: AccountState): Promise<void> {
     const log = this.deps.logger.child({ reqId: st.reqId, openKfId });
+    const { coordinator } = this.deps;
+    const againKey = `pull-again:${openKfId}`;
     try {
-      do {
-        st.again = false;
-        await this.pullOnce(openKfId, st, log);
-        st.failures = 0;
-      } while (st.again && !this.stopped);
+      // Across instances one pull per account: the lock expires if its holder dies. A pull that
+      // finds the lock taken raises a flag the holder honours before it lets go.
+      const res = await coordinator.tryWithLock(`pull:${openKfId}`, PULL_LOCK_MS, async () => {
+        await coordinator.takeFlag(againKey);
+        do {
+          st.again = false;
+          await this.pullOnce(openKfId, st, log);
+          st.failures = 0;
+        } while (!this.stopped && (st.again || (await coordinator.takeFlag(againKey))));
+      });
+      if (!res.acquired) {
+        await coordinator.setFlag(againKey, 10 * PULL_LOCK_MS);
+        log.debug('another instance is pulling this account; it will pull again for us');
+        this.recheck(openKfId, st, againKey);
+        return;
+      }
       await this.deps.store.recordPull(openKfId, null, this.now());
     } catch (err) {
       st.failures += 1;
@@ -76,6 +94,15 @@ export class Puller {
       st.running = false;
       if (st.again && !this.stopped && !st.timer) this.schedule(openKfId);
     }
+  }
+
+  /** If the flag is still up later, the holder did not take it (it died): try again. */
+  private recheck(openKfId: string, st: AccountState, againKey: string): void {
+    st.timer = setTimeout(() => {
+      st.timer = undefined;
+      void this.deps.coordinator.hasFlag(againKey).then((up) => { if (up) this.schedule(openKfId); }, () => this.schedule(openKfId));
+    }, RECHECK_MS);
+    st.timer.unref?.();
   }
 
   private async pullOnce(openKfId: string, st: AccountState, log: Logger): Promise<void> {

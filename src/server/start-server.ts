@@ -3,6 +3,7 @@ import type { WxcozeConfig } from '../config/types.js';
 import { CozeClient } from '../coze/client.js';
 import type { Logger } from '../log/logger.js';
 import { createBridge, type Bridge } from '../pipeline/bridge.js';
+import { describeRedisUrl, openCoordinator, type Coordinator } from '../store/coordination/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { WecomApi } from '../wecom/api.js';
@@ -13,6 +14,7 @@ export interface RunningServer {
   app: FastifyInstance;
   bridge: Bridge;
   store: Store;
+  coordinator: Coordinator;
   url: string;
   /** Graceful stop: new callbacks get 503, pulls stop, answers in flight finish or are released. */
   stop(drainMs?: number): Promise<void>;
@@ -20,10 +22,13 @@ export interface RunningServer {
 
 /** Wires config → store → clients → bridge → HTTP, and starts listening. */
 export async function startServer(config: WxcozeConfig, logger: Logger, opts: { store?: Store } = {}): Promise<RunningServer> {
-  const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: process.env.WXCOZE_DATABASE_URL }));
-  const wecom = new WecomApi({ baseUrl: config.wecom.apiBase, corpId: config.wecom.corpId, secret: config.wecom.secret, logger });
+  const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl }));
+  const coordinator = openCoordinator(config.store.redisUrl);
+  if (config.store.redisUrl) await coordinator.ping().catch((err: Error) => logger.warn({ redis: describeRedisUrl(config.store.redisUrl!), err: { message: err.message } }, 'Redis is not reachable yet; pulls wait for it (run `wxcoze doctor`)'));
+  else if (store.kind !== 'sqlite') logger.warn('WXCOZE_DATABASE_URL is set without WXCOZE_REDIS_URL: fine for one instance; set WXCOZE_REDIS_URL before running several');
+  const wecom = new WecomApi({ baseUrl: config.wecom.apiBase, corpId: config.wecom.corpId, secret: config.wecom.secret, logger, tokenCache: coordinator.cache, coordinator });
   const coze = new CozeClient({ baseUrl: config.coze.apiBase, token: config.coze.apiToken, logger, timeoutMs: config.coze.timeoutMs });
-  const bridge = createBridge({ config, store, wecom, coze, logger });
+  const bridge = createBridge({ config, store, coordinator, wecom, coze, logger });
   let shuttingDown = false;
   const crypto = new WecomCrypto(config.wecom.token, config.wecom.encodingAesKey, config.wecom.corpId);
   const app = await buildApp({
@@ -38,16 +43,18 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
   await bridge.start();
-  logger.info({ url, store: store.kind, coze: config.coze.apiBase, wecom: config.wecom.apiBase }, 'wxcoze listening');
+  logger.info({ url, store: store.kind, cache: coordinator.kind, coze: config.coze.apiBase, wecom: config.wecom.apiBase }, 'wxcoze listening');
   let stopping: Promise<void> | undefined;
   return {
-    app, bridge, store, url,
+    app, bridge, store, coordinator, url,
     stop(drainMs = 10_000) {
       stopping ??= (async () => {
         shuttingDown = true;
         await bridge.stop(drainMs);
         await app.close();
         await store.close();
+        await coordinator.close();
+        await wecom.close();
         logger.info('wxcoze stopped');
       })();
       return stopping;

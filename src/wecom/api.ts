@@ -24,6 +24,8 @@ export interface WecomApiOptions {
   logger: Logger;
   /** Shared token cache (e.g. backed by the store); in-memory by default. */
   tokenCache?: Keyv;
+  /** Across instances: one gettoken at a time (the others wait for the shared cache). */
+  coordinator?: { tryWithLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }> };
   /** Per-attempt timeout. */
   timeoutMs?: number;
   /** Inject a dispatcher (tests, proxies). When given, close() leaves it open. */
@@ -113,12 +115,32 @@ export class WecomApi {
     if (stored?.token === token) await this.cache.delete(this.cacheKey);
   }
 
-  private async loadToken(): Promise<string> {
+  private async cachedToken(): Promise<string | undefined> {
     const stored = (await this.cache.get(this.cacheKey)) as CachedToken | undefined;
     if (stored && stored.expiresAt > Date.now() && !this.revoked.has(stored.token)) {
       this.memo = stored;
       return stored.token;
     }
+    return undefined;
+  }
+
+  private async loadToken(): Promise<string> {
+    const cached = await this.cachedToken();
+    if (cached) return cached;
+    const coordinator = this.opts.coordinator;
+    if (!coordinator) return this.fetchToken();
+    // Several instances: one refreshes, the others wait for its token to appear in the shared cache.
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      const res = await coordinator.tryWithLock(`gettoken:${this.cacheKey}`, 15_000, async () => (await this.cachedToken()) ?? this.fetchToken());
+      if (res.acquired) return res.value;
+      await new Promise((r) => setTimeout(r, 100));
+      const now = await this.cachedToken();
+      if (now) return now;
+    }
+    return this.fetchToken();
+  }
+
+  private async fetchToken(): Promise<string> {
     const url = `${this.base}/cgi-bin/gettoken?corpid=${encodeURIComponent(this.opts.corpId)}&corpsecret=${encodeURIComponent(this.opts.secret)}`;
     const reply = await this.withTransportRetry('gettoken', (signal) =>
       request(url, { method: 'GET', dispatcher: this.dispatcher, signal }).then((res) => this.readJson('gettoken', res)),
