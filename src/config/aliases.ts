@@ -28,6 +28,7 @@ export const ALIASES: Record<string, string[]> = {
   WXCOZE_LOG_LEVEL: [],
   WXCOZE_DATABASE_URL: [],
   WXCOZE_REDIS_URL: [],
+  WXCOZE_REDIS_PREFIX: [],
 };
 
 export type CanonicalKey = keyof typeof ALIASES;

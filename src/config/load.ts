@@ -166,7 +166,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     },
     dataDir,
     ...(domain ? { domain } : {}),
-    store: { ...(databaseUrl ? { databaseUrl } : {}), ...(redisUrl ? { redisUrl } : {}) },
+    store: { ...(databaseUrl ? { databaseUrl } : {}), ...(redisUrl ? { redisUrl } : {}), redisPrefix: get('WXCOZE_REDIS_PREFIX') ?? 'wxcoze:' },
     apiKeys: apiKeys.map((k) => k.key),
     openai: {
       keys: apiKeys,

@@ -34,6 +34,8 @@ export interface WxcozeConfig {
   store: {
     databaseUrl?: string;
     redisUrl?: string;
+    /** Prefix of every Redis key, so two deployments can share one Redis. */
+    redisPrefix: string;
   };
   /** The OpenAI-compatible API keys, without their `:trust-headers` marks (see `openai.keys`). */
   apiKeys: string[];

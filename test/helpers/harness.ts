@@ -3,6 +3,7 @@
  * fakes of WeCom and Coze, on loopback ports, with a fresh data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,24 @@ import { startFakeCoze } from '../../src/fakes/coze/index.js';
 import { startFakeWecom } from '../../src/fakes/wecom/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { freshDatabase, TEST_REDIS_URL } from './mysql.js';
+
+/**
+ * Which store the integration tests run on: the embedded default, or MariaDB + Redis when
+ * WXCOZE_TEST_BACKEND=mysql (set by the entry files in test/integration/mysql/).
+ */
+export const BACKEND = process.env.WXCOZE_TEST_BACKEND === 'mysql' ? 'mysql' : 'embedded';
+
+/** Environment for the chosen backend: a fresh database and a private Redis key prefix per call. */
+export async function backendEnv(): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  if (BACKEND !== 'mysql') return { env: {}, cleanup: async () => {} };
+  const db = await freshDatabase();
+  return {
+    // Short leases: an instance killed in a test is taken over in seconds, not minutes.
+    env: { WXCOZE_LEASE_MS: '3000', WXCOZE_DATABASE_URL: db.url, WXCOZE_REDIS_URL: TEST_REDIS_URL, WXCOZE_REDIS_PREFIX: `wxcoze-test:${randomBytes(4).toString('hex')}:` },
+    cleanup: db.drop,
+  };
+}
 
 export const CORP_ID = 'ww1436e0e65a779aee';
 export const SECRET = 'test-kf-secret-0123456789';
@@ -81,7 +100,8 @@ export interface Harness {
 export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
   const fakes = await startFakes();
   const dataDir = tempDir();
-  const { config, problems } = loadConfig({ env: serverEnv(fakes, dataDir, extraEnv), cwd: dataDir });
+  const backend = await backendEnv();
+  const { config, problems } = loadConfig({ env: serverEnv(fakes, dataDir, { ...backend.env, ...extraEnv }), cwd: dataDir });
   if (problems.length) throw new Error(JSON.stringify(problems));
   const server = await startServer(config, createLogger({ level: process.env.WXCOZE_TEST_LOG ?? 'silent' }));
   fakes.wecom.setCallbackUrl(`${server.url}/wechat/hook`);
@@ -91,6 +111,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
       await server.stop(2000);
       await fakes.wecom.close();
       await fakes.coze.close();
+      await backend.cleanup();
     },
   };
 }

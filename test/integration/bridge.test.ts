@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
-import { KF, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { BACKEND, KF, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 beforeEach(async () => { h = await startHarness(); });
@@ -18,6 +18,8 @@ test('a customer text is answered once, by the bot, in the same chat', async () 
   assert.equal(sent[0]!.msgtype, 'text');
   assert.equal(textsTo('wmCustomerA')[0], '收到：你们几点开门？');
   assert.equal(h.coze.chats.length, 1);
+  assert.equal(h.server.store.kind, BACKEND === 'mysql' ? 'mysql' : 'sqlite', 'the suite runs on the backend it claims');
+  assert.equal(h.server.coordinator.kind, BACKEND === 'mysql' ? 'redis' : 'memory');
 });
 
 test('the same callback 4 times and a replayed sync_msg page still give one reply', async () => {

@@ -3,16 +3,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { request } from 'undici';
-import { COZE_TOKEN, KF, SECRET, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
+import { backendEnv, COZE_TOKEN, KF, SECRET, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
 
 type Fakes = Awaited<ReturnType<typeof startFakes>>;
 let fakes: Fakes | undefined;
 const children: import('node:child_process').ChildProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+/** Server environment on the backend under test (embedded, or MariaDB + Redis). */
+async function envFor(f: Fakes, dataDir: string, extra: Record<string, string> = {}) {
+  const b = await backendEnv();
+  cleanups.push(b.cleanup);
+  return serverEnv(f, dataDir, { ...b.env, ...extra });
+}
 afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
   await fakes?.wecom.close();
   await fakes?.coze.close();
   fakes = undefined;
+  for (const c of cleanups.splice(0)) await c().catch(() => {});
 });
 
 const exited = (c: import('node:child_process').ChildProcess) =>
@@ -21,7 +29,7 @@ const exited = (c: import('node:child_process').ChildProcess) =>
 test('kill -9 after the ack and before the reply; restart on the same data → exactly one reply', async () => {
   fakes = await startFakes();
   const dataDir = tempDir();
-  const env = serverEnv(fakes, dataDir);
+  const env = await envFor(fakes, dataDir);
   fakes.coze.setResponder(() => ({ text: '这是答案', delayMs: 1500 }));
 
   const first = await spawnServer(env);
@@ -65,7 +73,7 @@ test('kill -9 after the ack and before the reply; restart on the same data → e
 test('kill -9 between the ack and the pull: the restart pulls every known account and answers', async () => {
   fakes = await startFakes();
   const dataDir = tempDir();
-  const env = serverEnv(fakes, dataDir);
+  const env = await envFor(fakes, dataDir);
   const first = await spawnServer(env);
   children.push(first.child);
   fakes.wecom.setCallbackUrl(`${first.url}/wechat/hook`);
@@ -88,7 +96,7 @@ test('kill -9 between the ack and the pull: the restart pulls every known accoun
 test('SIGTERM: callbacks during the drain get 503, the answer in flight is finished, the process exits 0', async () => {
   fakes = await startFakes();
   const dataDir = tempDir();
-  const env = serverEnv(fakes, dataDir);
+  const env = await envFor(fakes, dataDir);
   fakes.coze.setResponder(() => ({ text: '慢答案', delayMs: 1200 }));
   const srv = await spawnServer(env);
   children.push(srv.child);

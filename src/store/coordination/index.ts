@@ -5,8 +5,8 @@ import type { Coordinator } from './types.js';
 export type { Coordinator } from './types.js';
 
 /** Redis when WXCOZE_REDIS_URL is set (several instances), else in-process. */
-export function openCoordinator(redisUrl?: string): Coordinator {
-  return redisUrl ? new RedisCoordinator(redisUrl) : new MemoryCoordinator();
+export function openCoordinator(redisUrl?: string, prefix?: string): Coordinator {
+  return redisUrl ? new RedisCoordinator(redisUrl, prefix) : new MemoryCoordinator();
 }
 
 /** redis://user:pass@host:port/db → without the password, for logs. */

@@ -29,9 +29,7 @@ export class RedisCoordinator implements Coordinator {
   readonly kind = 'redis';
   readonly redis: Redis;
   readonly cache: Keyv;
-  private readonly prefix = 'wxcoze:';
-
-  constructor(url: string) {
+  constructor(url: string, private readonly prefix = 'wxcoze:') {
     // Fail within seconds instead of queueing commands forever while Redis is down: callers retry later.
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 2000, connectTimeout: 3000, retryStrategy: (n) => Math.min(n * 200, 2000) });
     this.redis.on('error', () => { /* reported through the failing commands */ });
