@@ -5,30 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { backendEnv, KF, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
 import { loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
+import { roundRobin } from '../helpers/proxy.js';
 
 const CUSTOMERS = 60;
 const PER_CUSTOMER = 5;
-
-/** Forwards each callback to the next live instance in turn; a dead one answers 502 and WeCom retries. */
-function roundRobin(targets: () => string[]): Promise<{ server: Server; url: string }> {
-  let i = 0;
-  const server = createServer((req, res) => {
-    const list = targets();
-    const target = new URL(list[i++ % list.length]!);
-    const up = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => { res.writeHead(502); res.end('instance down'); });
-    req.pipe(up);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
-}
 
 const why = await mysqlUnavailable();
 const children: ChildProcess[] = [];
@@ -56,7 +39,7 @@ test('3 instances, 300 messages from 60 customers, one instance killed mid-run â
   }
   const alive = new Set(instances.map((s) => s.url));
   const proxy = await roundRobin(() => [...alive]);
-  closers.push(() => new Promise((r) => proxy.server.close(r)));
+  closers.push(proxy.close);
   fakes.wecom.setCallbackUrl(`${proxy.url}/wechat/hook`);
 
   const customer = (c: number) => `wmMulti${String(c).padStart(3, '0')}`;
