@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { registerDemo } from './commands/demo.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerMigrateStore } from './commands/migrate-store.js';
 import { registerStart } from './commands/start.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -12,6 +14,8 @@ const program = new Command()
 
 registerStart(program);
 registerDemo(program);
+registerMigrate(program);
+registerMigrateStore(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`wxcoze: ${err.message}`);

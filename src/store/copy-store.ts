@@ -1,0 +1,49 @@
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { MysqlStore } from './mysql/mysql-store.js';
+
+/** Tables copied when a business moves from the embedded store to MySQL, parents first. */
+export const COPIED_TABLES = ['users', 'identities', 'conversations', 'accounts', 'inbox', 'sent_log'] as const;
+
+const BATCH = 500;
+
+export interface CopyReport {
+  table: string;
+  read: number;
+  inserted: number;
+}
+
+/**
+ * Copies users, channel identities, Coze conversations, cursors and message history from an
+ * embedded SQLite file into a MySQL/MariaDB database (migrated first). Rows already there are
+ * kept (INSERT IGNORE), so a copy that was interrupted can simply be run again.
+ */
+export async function copySqliteToMysql(sqliteFile: string, mysqlUrl: string, onProgress?: (r: CopyReport) => void): Promise<CopyReport[]> {
+  if (!existsSync(sqliteFile)) throw new Error(`no embedded store at ${sqliteFile}; point --data-dir (or WXCOZE_DATA_DIR) at the folder that holds wxcoze.db`);
+  const src = new Database(sqliteFile, { readonly: true, fileMustExist: true });
+  const dst = new MysqlStore(mysqlUrl, { connectionLimit: 2 });
+  const reports: CopyReport[] = [];
+  try {
+    await dst.migrate();
+    for (const table of COPIED_TABLES) {
+      const rows = src.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+      let inserted = 0;
+      for (let i = 0; i < rows.length; i += BATCH) {
+        const batch = rows.slice(i, i + BATCH);
+        const cols = Object.keys(batch[0]!);
+        const [res] = await dst.pool.query(
+          `INSERT IGNORE INTO ${table} (${cols.map((c) => `\`${c}\``).join(', ')}) VALUES ?`,
+          [batch.map((r) => cols.map((c) => r[c]))],
+        );
+        inserted += (res as { affectedRows: number }).affectedRows;
+      }
+      const report = { table, read: rows.length, inserted };
+      reports.push(report);
+      onProgress?.(report);
+    }
+    return reports;
+  } finally {
+    src.close();
+    await dst.close();
+  }
+}
