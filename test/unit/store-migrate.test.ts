@@ -25,7 +25,7 @@ test('sqlite: a migration that fails part-way leaves the file as it was', async 
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r: any) => r.name);
   assert.deepEqual(tables.filter((t) => t !== 'schema_migrations'), ['users']);
   assert.deepEqual(db.prepare('SELECT * FROM users').all(), [{ name: 'kept' }]);
-  assert.equal(db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get().n, 0);
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n, 0);
   db.close();
 });
 
