@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { MysqlStore } from './mysql/mysql-store.js';
 
 /** Tables copied when a business moves from the embedded store to MySQL, parents first. */
-export const COPIED_TABLES = ['users', 'identities', 'conversations', 'accounts', 'inbox', 'sent_log'] as const;
+export const COPIED_TABLES = ['users', 'identities', 'conversations', 'accounts', 'customers', 'inbox', 'sent_log'] as const;
 
 const BATCH = 500;
 

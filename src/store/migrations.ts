@@ -141,4 +141,36 @@ CREATE TABLE conversations (
     ],
     mysqlDown: ['DROP TABLE IF EXISTS conversations', 'DROP TABLE IF EXISTS identities', 'DROP TABLE IF EXISTS users', 'DROP TABLE IF EXISTS sent_log', 'DROP TABLE IF EXISTS inbox', 'DROP TABLE IF EXISTS accounts'],
   },
+  {
+    version: 2,
+    name: 'customer session mode, recalls, delivery failures',
+    sqlite: `
+CREATE TABLE customers (
+  open_kfid        TEXT NOT NULL,
+  external_userid  TEXT NOT NULL,
+  mode             TEXT NOT NULL DEFAULT 'ai',
+  mode_since       INTEGER NOT NULL DEFAULT 0,
+  fallback_sent_at INTEGER NOT NULL DEFAULT 0,
+  quiet_notice_at  INTEGER NOT NULL DEFAULT 0,
+  updated_at       INTEGER NOT NULL,
+  PRIMARY KEY (open_kfid, external_userid)
+);
+ALTER TABLE sent_log ADD COLUMN inbound_msgid TEXT;
+CREATE INDEX sent_log_inbound ON sent_log (inbound_msgid);
+`,
+    mysql: [
+      `CREATE TABLE customers (
+  open_kfid        VARCHAR(64) NOT NULL,
+  external_userid  VARCHAR(64) NOT NULL,
+  mode             VARCHAR(8) NOT NULL DEFAULT 'ai',
+  mode_since       BIGINT NOT NULL DEFAULT 0,
+  fallback_sent_at BIGINT NOT NULL DEFAULT 0,
+  quiet_notice_at  BIGINT NOT NULL DEFAULT 0,
+  updated_at       BIGINT NOT NULL,
+  PRIMARY KEY (open_kfid, external_userid)
+) ${MYSQL_TABLE}`,
+      'ALTER TABLE sent_log ADD COLUMN inbound_msgid VARCHAR(128) NULL, ADD KEY sent_log_inbound (inbound_msgid)',
+    ],
+    mysqlDown: ['ALTER TABLE sent_log DROP KEY sent_log_inbound, DROP COLUMN inbound_msgid', 'DROP TABLE IF EXISTS customers'],
+  },
 ];

@@ -1,4 +1,4 @@
-import type { Account, InboxItem, ReplyPart } from './types.js';
+import type { Account, CustomerState, InboxItem, ReplyPart } from './types.js';
 
 type Row = Record<string, any>;
 
@@ -21,4 +21,9 @@ export function toItem(r: Row): InboxItem {
     cozeConversationId: r.coze_conversation_id ?? null, cozeChatId: r.coze_chat_id ?? null,
     createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
   };
+}
+
+export function toCustomer(r: Row | undefined): CustomerState {
+  if (!r) return { mode: 'ai', modeSince: 0, fallbackSentAt: 0, quietNoticeAt: 0 };
+  return { mode: r.mode === 'human' ? 'human' : 'ai', modeSince: Number(r.mode_since), fallbackSentAt: Number(r.fallback_sent_at), quietNoticeAt: Number(r.quiet_notice_at) };
 }

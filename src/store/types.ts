@@ -57,6 +57,15 @@ export interface InboxItem {
   updatedAt: number;
 }
 
+/** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
+export interface CustomerState {
+  mode: 'ai' | 'human';
+  /** When the mode last changed (ms); a message sent before it is judged by the older mode. */
+  modeSince: number;
+  fallbackSentAt: number;
+  quietNoticeAt: number;
+}
+
 export interface ClaimOptions {
   owner: string;
   leaseMs: number;
@@ -104,6 +113,16 @@ export interface Store {
   /** Earliest future time at which a pending message becomes claimable, or null. */
   nextWakeAt(now: number): Promise<number | null>;
   countByState(): Promise<Record<string, number>>;
+
+  // customers (handoff, notices) and message events
+  getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState>;
+  /** Sets who serves the session, unless a later change is already recorded (pages can replay). */
+  setCustomerMode(openKfId: string, externalUserId: string, mode: 'ai' | 'human', since: number, now: number): Promise<void>;
+  markCustomerNotice(openKfId: string, externalUserId: string, kind: 'fallback' | 'quiet', at: number): Promise<void>;
+  /** Cancels a message whose reply has not started going out (the customer recalled it). */
+  cancelMessage(msgid: string, note: string, now: number): Promise<boolean>;
+  /** Records WeCom's msg_send_fail against the message the failed reply answered; returns that msgid. */
+  noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined>;
 
   // identity
   /** The internal user of a channel identity, created on first sight. Stable forever. */

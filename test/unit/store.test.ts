@@ -100,6 +100,37 @@ test('one internal user per channel identity, stable across calls', async () => 
   assert.equal(await s.getConversation(a, 'bot:1'), undefined);
 });
 
+test('customer mode follows the latest change only; notices are remembered', async () => {
+  const s = await open();
+  assert.deepEqual(await s.getCustomer('wk1', 'u1'), { mode: 'ai', modeSince: 0, fallbackSentAt: 0, quietNoticeAt: 0 });
+  await s.setCustomerMode('wk1', 'u1', 'human', 2000, 2000);
+  await s.setCustomerMode('wk1', 'u1', 'ai', 1000, 2100); // an older event replayed: ignored
+  assert.equal((await s.getCustomer('wk1', 'u1')).mode, 'human');
+  await s.setCustomerMode('wk1', 'u1', 'ai', 3000, 3000);
+  assert.deepEqual(await s.getCustomer('wk1', 'u1'), { mode: 'ai', modeSince: 3000, fallbackSentAt: 0, quietNoticeAt: 0 });
+  await s.markCustomerNotice('wk1', 'u1', 'fallback', 4000);
+  await s.markCustomerNotice('wk1', 'u2', 'quiet', 5000);
+  assert.equal((await s.getCustomer('wk1', 'u1')).fallbackSentAt, 4000);
+  assert.equal((await s.getCustomer('wk1', 'u1')).mode, 'ai');
+  assert.equal((await s.getCustomer('wk1', 'u2')).quietNoticeAt, 5000);
+});
+
+test('a recalled message is cancelled only before its reply starts going out', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 0);
+  await s.commitPage('wk1', 'c', [msg('r1', 'u1'), msg('r2', 'u2')], 0);
+  assert.ok(await s.cancelMessage('r1', 'recalled', 10));
+  assert.equal((await s.get('r1'))!.state, 'cancelled');
+  const [taken] = await s.claim({ owner: 'w', leaseMs: 1000, limit: 5, now: 20 });
+  assert.equal(taken!.msgid, 'r2');
+  await s.saveAnswer('r2', 'w', [{ kind: 'text', content: 'a' }, { kind: 'text', content: 'b' }], null, 30);
+  await s.markPartSent('r2', 'w', 0, 'out-r2-0', 40);
+  assert.equal(await s.cancelMessage('r2', 'recalled', 50), false, 'too late: part 1 is out');
+  assert.equal(await s.noteDeliveryFailure('out-r2-0', 'delivery failed: 5 session closed', 60), 'r2');
+  assert.equal((await s.get('r2'))!.note, 'delivery failed: 5 session closed');
+  assert.equal(await s.noteDeliveryFailure('unknown', 'x', 70), undefined);
+});
+
 test('a second migrate is a no-op', async () => {
   const s = await open();
   await s.migrate();

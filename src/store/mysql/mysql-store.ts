@@ -1,8 +1,8 @@
 import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
 import { newUserId } from '../../identity/user-id.js';
 import { MIGRATIONS } from '../migrations.js';
-import { toAccount, toItem } from '../rows.js';
-import type { Account, ClaimOptions, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
+import { toAccount, toCustomer, toItem } from '../rows.js';
+import type { Account, ClaimOptions, CustomerState, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
 
 type Row = RowDataPacket & Record<string, any>;
 const PENDING = "('received', 'answered', 'sending')";
@@ -165,7 +165,7 @@ export class MysqlStore implements Store {
       const row = rows[0];
       if (!row || row.lease_owner !== owner) return false;
       await c.query("UPDATE inbox SET state = 'sending', parts_sent = ?, updated_at = ? WHERE msgid = ? AND parts_sent < ?", [partNo + 1, now, msgid, partNo + 1]);
-      await c.query('INSERT IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at) VALUES (?, ?, ?, ?)', [outMsgid, row.open_kfid, row.external_userid, now]);
+      await c.query('INSERT IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at, inbound_msgid) VALUES (?, ?, ?, ?, ?)', [outMsgid, row.open_kfid, row.external_userid, now, msgid]);
       return true;
     });
   }
@@ -217,6 +217,38 @@ export class MysqlStore implements Store {
     const out: Record<string, number> = {};
     for (const r of await this.q('SELECT state, COUNT(*) AS n FROM inbox GROUP BY state')) out[r.state] = Number(r.n);
     return out;
+  }
+
+  async getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState> {
+    const rows = await this.q('SELECT * FROM customers WHERE open_kfid = ? AND external_userid = ?', [openKfId, externalUserId]);
+    return toCustomer(rows[0]);
+  }
+
+  async setCustomerMode(openKfId: string, externalUserId: string, mode: 'ai' | 'human', since: number, now: number): Promise<void> {
+    // IF() keeps a newer change: pages can be replayed, events arrive through several instances.
+    await this.q(`INSERT INTO customers (open_kfid, external_userid, mode, mode_since, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON DUPLICATE KEY UPDATE mode = IF(VALUES(mode_since) >= mode_since, VALUES(mode), mode),
+        updated_at = IF(VALUES(mode_since) >= mode_since, VALUES(updated_at), updated_at),
+        mode_since = IF(VALUES(mode_since) >= mode_since, VALUES(mode_since), mode_since)`, [openKfId, externalUserId, mode, since, now]);
+  }
+
+  async markCustomerNotice(openKfId: string, externalUserId: string, kind: 'fallback' | 'quiet', at: number): Promise<void> {
+    const col = kind === 'fallback' ? 'fallback_sent_at' : 'quiet_notice_at';
+    await this.q(`INSERT INTO customers (open_kfid, external_userid, ${col}, updated_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE ${col} = VALUES(${col}), updated_at = VALUES(updated_at)`, [openKfId, externalUserId, at, at]);
+  }
+
+  async cancelMessage(msgid: string, note: string, now: number): Promise<boolean> {
+    const res = await this.q<ResultSetHeader>(`UPDATE inbox SET state = 'cancelled', note = ?, lease_owner = NULL, lease_until = 0, updated_at = ?
+      WHERE msgid = ? AND (state = 'received' OR (state IN ('answered', 'sending') AND parts_sent = 0))`, [note, now, msgid]);
+    return res.affectedRows === 1;
+  }
+
+  async noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
+    const rows = await this.q('SELECT inbound_msgid FROM sent_log WHERE out_msgid = ?', [outMsgid]);
+    const inbound = rows[0]?.inbound_msgid as string | undefined;
+    if (!inbound) return undefined;
+    await this.q('UPDATE inbox SET note = ?, updated_at = ? WHERE msgid = ?', [note, now, inbound]);
+    return inbound;
   }
 
   async resolveUser(channel: string, externalId: string, now: number): Promise<string> {

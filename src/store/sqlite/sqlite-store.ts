@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { newUserId } from '../../identity/user-id.js';
-import type { Account, ClaimOptions, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
+import type { Account, ClaimOptions, CustomerState, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
 import { MIGRATIONS } from '../migrations.js';
-import { toAccount, toItem } from '../rows.js';
+import { toAccount, toCustomer, toItem } from '../rows.js';
 
 type Row = Record<string, any>;
 
@@ -63,7 +63,7 @@ export class SqliteStore implements Store {
       extend: d.prepare('UPDATE inbox SET lease_until = @until WHERE msgid = @msgid AND lease_owner = @owner AND lease_until > @now'),
       saveAnswer: d.prepare(`UPDATE inbox SET state = 'answered', parts = @parts, note = @note, updated_at = @now WHERE msgid = @msgid AND lease_owner = @owner AND state = 'received'`),
       partSent: d.prepare(`UPDATE inbox SET state = 'sending', parts_sent = @partsSent, updated_at = @now WHERE msgid = @msgid AND lease_owner = @owner AND parts_sent < @partsSent`),
-      logSend: d.prepare('INSERT OR IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at) VALUES (?, ?, ?, ?)'),
+      logSend: d.prepare('INSERT OR IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at, inbound_msgid) VALUES (?, ?, ?, ?, ?)'),
       finish: d.prepare(`UPDATE inbox SET state = @state, note = @note, lease_owner = NULL, lease_until = 0, updated_at = @now WHERE msgid = @msgid AND lease_owner = @owner`),
       defer: d.prepare(`UPDATE inbox SET attempts = attempts + 1, next_attempt_at = @at, note = @note, lease_owner = NULL, lease_until = 0, updated_at = @now WHERE msgid = @msgid AND lease_owner = @owner`),
       release: d.prepare('UPDATE inbox SET lease_owner = NULL, lease_until = 0 WHERE msgid = ? AND lease_owner = ?'),
@@ -150,7 +150,7 @@ export class SqliteStore implements Store {
       const row = this.stmts.get.get(msgid) as Row | undefined;
       if (!row || row.lease_owner !== owner) return false;
       this.stmts.partSent.run({ msgid, owner, partsSent: partNo + 1, now });
-      this.stmts.logSend.run(outMsgid, row.open_kfid, row.external_userid, now);
+      this.stmts.logSend.run(outMsgid, row.open_kfid, row.external_userid, now, msgid);
       return true;
     }).immediate();
   }
@@ -193,6 +193,35 @@ export class SqliteStore implements Store {
     const out: Record<string, number> = {};
     for (const r of this.stmts.counts.all() as Row[]) out[r.state] = r.n;
     return out;
+  }
+
+  async getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState> {
+    const r = this.db.prepare('SELECT * FROM customers WHERE open_kfid = ? AND external_userid = ?').get(openKfId, externalUserId) as Row | undefined;
+    return toCustomer(r);
+  }
+
+  async setCustomerMode(openKfId: string, externalUserId: string, mode: 'ai' | 'human', since: number, now: number): Promise<void> {
+    this.db.prepare(`INSERT INTO customers (open_kfid, external_userid, mode, mode_since, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (open_kfid, external_userid) DO UPDATE SET mode = excluded.mode, mode_since = excluded.mode_since, updated_at = excluded.updated_at
+      WHERE excluded.mode_since >= customers.mode_since`).run(openKfId, externalUserId, mode, since, now);
+  }
+
+  async markCustomerNotice(openKfId: string, externalUserId: string, kind: 'fallback' | 'quiet', at: number): Promise<void> {
+    const col = kind === 'fallback' ? 'fallback_sent_at' : 'quiet_notice_at';
+    this.db.prepare(`INSERT INTO customers (open_kfid, external_userid, ${col}, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (open_kfid, external_userid) DO UPDATE SET ${col} = excluded.${col}, updated_at = excluded.updated_at`).run(openKfId, externalUserId, at, at);
+  }
+
+  async cancelMessage(msgid: string, note: string, now: number): Promise<boolean> {
+    return this.db.prepare(`UPDATE inbox SET state = 'cancelled', note = ?, lease_owner = NULL, lease_until = 0, updated_at = ?
+      WHERE msgid = ? AND (state = 'received' OR (state IN ('answered', 'sending') AND parts_sent = 0))`).run(note, now, msgid).changes === 1;
+  }
+
+  async noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
+    const r = this.db.prepare('SELECT inbound_msgid FROM sent_log WHERE out_msgid = ?').get(outMsgid) as Row | undefined;
+    if (!r?.inbound_msgid) return undefined;
+    this.db.prepare("UPDATE inbox SET note = ?, updated_at = ? WHERE msgid = ?").run(note, now, r.inbound_msgid);
+    return r.inbound_msgid as string;
   }
 
   async resolveUser(channel: string, externalId: string, now: number): Promise<string> {
