@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ALIASES, pick } from './aliases.js';
+import { loadServiceConfig } from './service.js';
 import type { ApiKey, ConfigProblem, WxcozeConfig } from './types.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
@@ -37,7 +38,7 @@ function readConfigFile(path: string, problems: ConfigProblem[]): Record<string,
   try {
     const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(raw)) if (v !== null && v !== undefined) out[k] = String(v);
+    for (const [k, v] of Object.entries(raw)) if (v !== null && v !== undefined) out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
     return out;
   } catch (err) {
     problems.push({ key: 'config file', problem: `${path} is not valid JSON (${(err as Error).message})`, fix: 'Fix the file by hand or re-run `wxcoze init`.' });
@@ -183,6 +184,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       unsupportedText: get('WXCOZE_UNSUPPORTED_TEXT') ?? '抱歉，暂时只能处理文字和图片消息，请用文字描述您的问题。',
       maxParts: int('WXCOZE_MAX_PARTS', 5, 1, 5),
     },
+    service: loadServiceConfig(get, problems),
     logLevel: get('WXCOZE_LOG_LEVEL') ?? 'info',
   };
   return { config, problems, sources, configFile };

@@ -1,3 +1,5 @@
+import type { ServiceConfig } from './service.js';
+
 /** The resolved configuration every part of wxcoze reads. Produced only by config/load.ts. */
 export interface WxcozeConfig {
   wecom: {
@@ -62,6 +64,8 @@ export interface WxcozeConfig {
     /** Max parts one answer may be split into (WeCom allows 5 messages per customer message). */
     maxParts: number;
   };
+  /** Customer-service behaviour: welcome, handoff, several accounts, notices. */
+  service: ServiceConfig;
   logLevel: string;
 }
 

@@ -246,6 +246,15 @@ export class CozeClient {
     return { id, bytes: num(d.bytes) || data.length, fileName: str(d.file_name) ?? filename };
   }
 
+  /** Speech to text (POST /v1/audio/transcriptions, one part `file`; Coze takes ogg, mp3 and wav). */
+  async transcribe(filename: string, data: Buffer, contentType: string): Promise<string> {
+    const form = new FormData();
+    form.append('file', new Blob([data], { type: contentType }), filename);
+    const body = await this.call('POST', '/v1/audio/transcriptions', { form });
+    const d = isRecord(body.data) ? body.data : {};
+    return str(d.text) ?? '';
+  }
+
   /** The token's user: the cheapest "is this token valid for this region" probe (spec §6). */
   async getMe(): Promise<CozeUser> {
     const body = await this.call('GET', '/v1/users/me');

@@ -2,13 +2,15 @@
  * What the pipeline needs from the outside world, as narrow structural types. The real WeCom and
  * Coze clients satisfy them; nothing in the pipeline depends on their internals.
  */
-import type { MediaFile, SendMsgRequest, SyncMsgPage } from '../wecom/types.js';
+import type { MediaFile, OutboundMessage, SendMsgRequest, SyncMsgPage } from '../wecom/types.js';
 
 export interface WecomPort {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
   sendMsg(req: SendMsgRequest): Promise<{ msgid: string }>;
   getMedia(mediaId: string): Promise<MediaFile>;
   uploadMedia(type: 'image' | 'voice' | 'video' | 'file', filename: string, data: Buffer, contentType: string): Promise<string>;
+  sendMsgOnEvent(code: string, msgid: string, message: OutboundMessage): Promise<{ msgid: string }>;
+  transServiceState(openKfId: string, externalUserId: string, state: number, servicerUserId?: string): Promise<{ msg_code?: string }>;
 }
 
 export type CozeTarget = { kind: 'bot'; botId: string } | { kind: 'chatflow'; workflowId: string; appId?: string };
@@ -22,6 +24,7 @@ export interface CozeEnterMessage {
 
 export interface CozeChatResult {
   text: string;
+  followUps: string[];
   conversationId: string;
   chatId: string;
 }
@@ -38,4 +41,5 @@ export interface CozePort {
   createConversation(botId?: string): Promise<string>;
   cancelChat(conversationId: string, chatId: string): Promise<void>;
   uploadFile(filename: string, data: Buffer, contentType: string): Promise<{ id: string }>;
+  transcribe(filename: string, data: Buffer, contentType: string): Promise<string>;
 }

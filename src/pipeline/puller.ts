@@ -4,6 +4,7 @@ import type { Store } from '../store/types.js';
 import type { SyncMsgPage } from '../wecom/types.js';
 import { backoffMs } from './backoff.js';
 import { classify, HISTORY_GRACE_MS } from './classify.js';
+import { applyEvents } from './events.js';
 
 export interface SyncSource {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
@@ -125,6 +126,7 @@ export class Puller {
       const messages = res.msg_list.map((m) => classify({ ...m, open_kfid: m.open_kfid ?? openKfId }, historyBefore));
       const nextCursor = res.next_cursor || cursor || '';
       const { inserted, duplicates } = await store.commitPage(openKfId, nextCursor, messages, this.now());
+      await applyEvents(store, messages, log, this.now());
       log.info({ page, received: res.msg_list.length, inserted, duplicates, hasMore: res.has_more }, 'sync_msg page stored');
       for (const m of messages) log.debug({ msgid: m.msgid, state: m.state, note: m.note }, 'message stored');
       if (inserted > 0) this.deps.onStored();

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { WecomCrypto } from '../wecom/crypto.js';
+import { openAiRoutes, type OpenAiRouteOptions } from './routes/openai.js';
 import { pingRoutes } from './routes/ping.js';
 import { wechatHookRoutes } from './routes/wechat-hook.js';
 
@@ -11,6 +12,8 @@ export interface AppDeps {
   bodyLimit: number;
   onKfEvent: (openKfId: string, token: string, reqId: string) => void;
   isShuttingDown: () => boolean;
+  /** The OpenAI-compatible API (always mounted: with no key it answers 403 saying how to turn it on). */
+  openai?: Omit<OpenAiRouteOptions, 'notFound'>;
 }
 
 /** The HTTP surface. Routes stay thin: validate, hand to the domain, shape the reply. */
@@ -33,5 +36,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(pingRoutes);
   await app.register(wechatHookRoutes, { crypto: deps.crypto, onKfEvent: deps.onKfEvent, isShuttingDown: deps.isShuttingDown });
+  if (deps.openai) {
+    await app.register(openAiRoutes, { ...deps.openai, notFound: true, prefix: '/v1' });
+    // Also without /v1, for clients whose base URL was entered without it.
+    await app.register(openAiRoutes, { ...deps.openai, prefix: '' });
+  }
   return app;
 }

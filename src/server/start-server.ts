@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { WxcozeConfig } from '../config/types.js';
 import { CozeClient } from '../coze/client.js';
 import type { Logger } from '../log/logger.js';
+import { ApiKeyring } from '../openai/auth.js';
+import { ModelCatalog } from '../openai/models.js';
 import { createBridge, type Bridge } from '../pipeline/bridge.js';
 import { describeRedisUrl, openCoordinator, type Coordinator } from '../store/coordination/index.js';
 import { openStore } from '../store/index.js';
@@ -37,6 +39,12 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
     bodyLimit: config.server.bodyLimit,
     onKfEvent: (openKfId, token, reqId) => bridge.puller.schedule(openKfId, token, reqId),
     isShuttingDown: () => shuttingDown,
+    openai: {
+      keyring: new ApiKeyring(config.openai.keys),
+      catalog: ModelCatalog.fromConfig(config),
+      bodyLimit: config.openai.bodyLimit,
+      completions: { coze, store, tasks: config.openai.tasks, keepAliveMs: config.openai.keepAliveMs, imageMaxBytes: config.openai.bodyLimit },
+    },
   });
   await app.listen({ host: config.server.host, port: config.server.port });
   const addr = app.server.address();

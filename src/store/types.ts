@@ -29,12 +29,23 @@ export interface NewInboxMessage {
   note?: string;
 }
 
+/**
+ * One step of a reply, sent in order. `text`, `image` and `menu` are customer-visible messages
+ * (they count against WeCom's 5-per-customer-message budget); `welcome` goes through
+ * send_msg_on_event; `handoff` moves the session to a human and sends nothing.
+ */
 export interface ReplyPart {
-  kind: 'text' | 'image';
-  /** text content, or for an image the source URL (uploaded when sent; falls back to text). */
+  kind: 'text' | 'image' | 'menu' | 'welcome' | 'handoff';
+  /** text content; an image's source URL; a menu's or welcome's head text. */
   content: string;
   /** text to send instead when an image cannot be delivered. */
   fallback?: string;
+  /** menu / welcome buttons (click items). */
+  buttons?: string[];
+  /** welcome: the single-use code from enter_session. */
+  code?: string;
+  /** handoff: the servicer to hand to (state 3), else the queue (state 2). */
+  servicer?: string;
 }
 
 export interface InboxItem {
@@ -93,8 +104,8 @@ export interface Store {
   extendLease(msgid: string, owner: string, until: number): Promise<boolean>;
   /** Stores the answer (state answered). False when the lease was lost. */
   saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number): Promise<boolean>;
-  /** Marks part `partNo` (0-based) sent and logs the send against the customer's budget. */
-  markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string, now: number): Promise<boolean>;
+  /** Marks part `partNo` (0-based) done; a message part (outMsgid set) is logged against the customer's budget. */
+  markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean>;
   finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean>;
   /** Gives the lease back and schedules another attempt; the state stays where it was. */
   deferRetry(msgid: string, owner: string, nextAttemptAt: number, note: string, now: number): Promise<boolean>;
@@ -130,4 +141,29 @@ export interface Store {
   getConversation(userId: string, botKey: string): Promise<string | undefined>;
   setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void>;
   clearConversation(userId: string, botKey: string): Promise<void>;
+
+  // identity links (`wxcoze users link`); optional: stores without them make the command say so
+  /** Joins `other` to `keep`'s internal user (merging users when both exist); `keep`'s Coze memory wins. */
+  linkIdentities?(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult>;
+  /** The internal user of a channel identity and every identity joined to it, without creating anything. */
+  findIdentities?(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined>;
+}
+
+/** One person as a channel knows them: ('wecom', external_userid), ('openwebui', user id), … */
+export interface ChannelIdentity {
+  channel: string;
+  externalId: string;
+}
+
+export interface LinkResult {
+  /** The internal user both identities now belong to (what Coze sees as user_id). */
+  userId: string;
+  /** Nothing changed: they were one user already. */
+  alreadyLinked: boolean;
+  /** The internal user that was merged away, when both identities had one. */
+  mergedUserId?: string;
+  /** Conversations of the merged user taken over (bots `keep` had none with). */
+  movedConversations: number;
+  /** Conversations of the merged user dropped because `keep` had one with the same bot. */
+  droppedConversations: number;
 }

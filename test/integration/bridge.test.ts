@@ -106,10 +106,12 @@ test("an account's first pull does not answer history from before the install", 
   assert.equal(counts.skipped, 2);
 });
 
-test('voice, location and other types get the polite text, never silence and never Coze', async () => {
+test('a location reaches Coze as a text description; a video gets the polite text, never silence', async () => {
   await h.wecom.customerSends(KF, 'wmLoc', { msgtype: 'location', payload: { latitude: 23.1, longitude: 113.3, name: '广州塔', address: '广州' } });
   await waitFor('the reply', () => h.wecom.sentTo('wmLoc').length === 1);
-  assert.match(textsTo('wmLoc')[0]!, /文字/);
-  assert.equal(h.coze.chats.length, 0);
+  assert.equal(textsTo('wmLoc')[0], '收到：[位置] 广州塔 广州（纬度 23.1，经度 113.3）');
+  await h.wecom.customerSends(KF, 'wmVid', { msgtype: 'video', payload: { media_id: 'mid-video-1' } });
+  await waitFor('the reply', () => h.wecom.sentTo('wmVid').length === 1);
+  assert.match(textsTo('wmVid')[0]!, /文字/);
+  assert.equal(h.coze.chats.length, 1, 'the video never reached Coze');
 });
-

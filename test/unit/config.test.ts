@@ -74,3 +74,33 @@ test('problem messages never echo a secret value', () => {
   const text = formatProblems(problems);
   assert.doesNotMatch(text, /SUPERSECRETVALUE|SECRETTOKEN/);
 });
+
+test('WXCOZE_API_KEYS: comma-separated keys, :trust-headers marks a key; bad keys are problems that never quote the key', () => {
+  const dir = tmp();
+  const { config, problems } = loadConfig({ env: { ...good, WXCOZE_DATA_DIR: dir, WXCOZE_API_KEYS: ' sk-abcdefgh , sk-owui-12345:trust-headers,sk-abcdefgh' }, cwd: dir });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(config.openai.keys, [{ key: 'sk-abcdefgh', trustHeaders: false }, { key: 'sk-owui-12345', trustHeaders: true }]);
+  assert.deepEqual(config.apiKeys, ['sk-abcdefgh', 'sk-owui-12345']);
+  assert.equal(config.openai.modelId, 'coze-bot-7379462189365198898');
+  assert.equal(config.openai.modelName, 'Coze bot 7379462189365198898');
+  assert.equal(config.openai.tasks, 'bot');
+
+  const off = loadConfig({ env: { ...good, WXCOZE_DATA_DIR: dir }, cwd: dir });
+  assert.deepEqual(off.config.openai.keys, []);
+
+  const bad = loadConfig({ env: { ...good, WXCOZE_DATA_DIR: dir, WXCOZE_API_KEYS: 'sk-secretvalue1:trust-header,short', WXCOZE_MODEL_ID: '旅行 bot', WXCOZE_OPENAI_TASKS: 'never' }, cwd: dir });
+  assert.deepEqual(bad.problems.map((p) => p.key).sort(), ['WXCOZE_API_KEYS', 'WXCOZE_API_KEYS', 'WXCOZE_MODEL_ID', 'WXCOZE_OPENAI_TASKS']);
+  assert.ok(!formatProblems(bad.problems).includes('sk-secretvalue1'), 'a key never appears in a problem');
+  assert.deepEqual(bad.config.openai.keys, []);
+});
+
+test('chatflow mode names its model after the workflow; WXCOZE_MODEL_ID/NAME and WXCOZE_OPENAI_TASKS=local are read', () => {
+  const dir = tmp();
+  const env = { ...good, COZE_BOT_ID: undefined, COZE_WORKFLOW_ID: '7440000000000000001', COZE_APP_ID: '7440000000000000002', WXCOZE_DATA_DIR: dir };
+  assert.equal(loadConfig({ env, cwd: dir }).config.openai.modelId, 'coze-flow-7440000000000000001');
+  const { config, problems } = loadConfig({ env: { ...env, WXCOZE_MODEL_ID: 'travel-bot', WXCOZE_MODEL_NAME: '旅行助手', WXCOZE_OPENAI_TASKS: 'local' }, cwd: dir });
+  assert.deepEqual(problems, []);
+  assert.equal(config.openai.modelId, 'travel-bot');
+  assert.equal(config.openai.modelName, '旅行助手');
+  assert.equal(config.openai.tasks, 'local');
+});

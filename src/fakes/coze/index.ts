@@ -58,7 +58,7 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
   registerWorkflowRoutes(app, state);
   registerConversationRoutes(app, state);
   registerFileRoutes(app, state);
-  registerInfoRoutes(app, state);
+  registerInfoRoutes(app, state, new Set(opts.metadataDeniedBotIds ?? []));
 
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
@@ -82,6 +82,9 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
     },
     setLatency(ms) {
       state.latencyMs = ms;
+    },
+    setTranscriber(fn) {
+      state.transcriber = fn;
     },
     deleteConversation(id) {
       state.conversations.delete(id);

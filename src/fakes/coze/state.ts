@@ -41,6 +41,9 @@ export class FakeState {
   maxConcurrentSeen = 0;
   latencyMs = 0;
   responder: Responder = defaultResponder;
+  /** /v1/audio/transcriptions: text for a file, or null for "unsupported format" (4303). Coze takes ogg, mp3 and wav. */
+  transcriber: (file: { name: string; data: Buffer }) => string | null = (f) =>
+    /^(OggS|ID3|RIFF)/.test(f.data.subarray(0, 4).toString('latin1')) ? `（语音转写）${f.name}` : null;
   private readonly failQueue: FailMode[] = [];
   // 19-digit snowflake-like ids, as strings (spec §2.1); start near real ones.
   private seq = 7382159487131697202n;

@@ -8,6 +8,8 @@ export interface FakeCozeOptions {
   botIds?: string[];
   /** Bots that exist but are not published to the API channel → 4015. */
   unpublishedBotIds?: string[];
+  /** Bots whose metadata the token may not read (GET /v1/bots/:id → 4101); chat still works. */
+  metadataDeniedBotIds?: string[];
   /** Known chatflows. Omitted → any workflow id is accepted. */
   workflowIds?: string[];
   port?: number;
@@ -108,6 +110,8 @@ export interface FakeCoze {
   setResponder(fn: Responder): void;
   failNext(n: number, mode: FailMode): void;
   setLatency(ms: number): void;
+  /** Speech to text: return the text, or null to refuse the format (4303). */
+  setTranscriber(fn: (file: { name: string; data: Buffer }) => string | null): void;
   deleteConversation(id: string): void;
   runningChats(): number;
   readonly maxConcurrentSeen: number;

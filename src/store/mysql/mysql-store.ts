@@ -159,13 +159,13 @@ export class MysqlStore implements Store {
     return res.affectedRows === 1;
   }
 
-  async markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string, now: number): Promise<boolean> {
+  async markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean> {
     return this.tx(async (c) => {
       const [rows] = await c.query<Row[]>('SELECT open_kfid, external_userid, lease_owner FROM inbox WHERE msgid = ? FOR UPDATE', [msgid]);
       const row = rows[0];
       if (!row || row.lease_owner !== owner) return false;
       await c.query("UPDATE inbox SET state = 'sending', parts_sent = ?, updated_at = ? WHERE msgid = ? AND parts_sent < ?", [partNo + 1, now, msgid, partNo + 1]);
-      await c.query('INSERT IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at, inbound_msgid) VALUES (?, ?, ?, ?, ?)', [outMsgid, row.open_kfid, row.external_userid, now, msgid]);
+      if (outMsgid) await c.query('INSERT IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at, inbound_msgid) VALUES (?, ?, ?, ?, ?)', [outMsgid, row.open_kfid, row.external_userid, now, msgid]);
       return true;
     });
   }

@@ -145,12 +145,12 @@ export class SqliteStore implements Store {
     return this.stmts.saveAnswer.run({ msgid, owner, parts: JSON.stringify(parts), note, now }).changes === 1;
   }
 
-  async markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string, now: number): Promise<boolean> {
+  async markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean> {
     return this.db.transaction(() => {
       const row = this.stmts.get.get(msgid) as Row | undefined;
       if (!row || row.lease_owner !== owner) return false;
       this.stmts.partSent.run({ msgid, owner, partsSent: partNo + 1, now });
-      this.stmts.logSend.run(outMsgid, row.open_kfid, row.external_userid, now, msgid);
+      if (outMsgid) this.stmts.logSend.run(outMsgid, row.open_kfid, row.external_userid, now, msgid);
       return true;
     }).immediate();
   }
@@ -246,5 +246,44 @@ export class SqliteStore implements Store {
 
   async clearConversation(userId: string, botKey: string): Promise<void> {
     this.stmts.clearConv.run(userId, botKey);
+  }
+
+  // ---- identity links (`wxcoze users link`) ------------------------------------------------
+
+  async linkIdentities(keep: import('../types.js').ChannelIdentity, other: import('../types.js').ChannelIdentity, now: number): Promise<import('../types.js').LinkResult> {
+    const d = this.db;
+    const userOf = (who: import('../types.js').ChannelIdentity) => (d.prepare('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?').get(who.channel, who.externalId) as Row | undefined)?.user_id as string | undefined;
+    return d.transaction((): import('../types.js').LinkResult => {
+      let keepUser = userOf(keep);
+      const otherUser = userOf(other);
+      const none = { movedConversations: 0, droppedConversations: 0 };
+      if (keepUser && keepUser === otherUser) return { userId: keepUser, alreadyLinked: true, ...none };
+      if (!keepUser) {
+        // `keep` is new: it joins `other`'s user (that memory is the only one there is), or a new one.
+        keepUser = otherUser ?? newUserId();
+        if (!otherUser) d.prepare('INSERT INTO users (id, created_at) VALUES (?, ?)').run(keepUser, now);
+        d.prepare('INSERT INTO identities (channel, external_id, user_id, created_at) VALUES (?, ?, ?, ?)').run(keep.channel, keep.externalId, keepUser, now);
+        if (!otherUser) d.prepare('INSERT INTO identities (channel, external_id, user_id, created_at) VALUES (?, ?, ?, ?)').run(other.channel, other.externalId, keepUser, now);
+        return { userId: keepUser, alreadyLinked: false, ...none };
+      }
+      if (!otherUser) {
+        d.prepare('INSERT INTO identities (channel, external_id, user_id, created_at) VALUES (?, ?, ?, ?)').run(other.channel, other.externalId, keepUser, now);
+        return { userId: keepUser, alreadyLinked: false, ...none };
+      }
+      // Both known as different users: every identity of `other`'s user moves over; its conversations
+      // move where `keep` has none with that bot, and are dropped where it has (one memory per bot).
+      const dropped = d.prepare('DELETE FROM conversations WHERE user_id = ? AND bot_key IN (SELECT bot_key FROM conversations WHERE user_id = ?)').run(otherUser, keepUser).changes;
+      const moved = d.prepare('UPDATE conversations SET user_id = ? WHERE user_id = ?').run(keepUser, otherUser).changes;
+      d.prepare('UPDATE identities SET user_id = ? WHERE user_id = ?').run(keepUser, otherUser);
+      d.prepare('DELETE FROM users WHERE id = ?').run(otherUser);
+      return { userId: keepUser, alreadyLinked: false, mergedUserId: otherUser, movedConversations: moved, droppedConversations: dropped };
+    }).immediate();
+  }
+
+  async findIdentities(who: import('../types.js').ChannelIdentity): Promise<{ userId: string; identities: import('../types.js').ChannelIdentity[] } | undefined> {
+    const r = this.db.prepare('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?').get(who.channel, who.externalId) as Row | undefined;
+    if (!r) return undefined;
+    const rows = this.db.prepare('SELECT channel, external_id FROM identities WHERE user_id = ? ORDER BY created_at, channel').all(r.user_id) as Row[];
+    return { userId: r.user_id as string, identities: rows.map((x) => ({ channel: x.channel as string, externalId: x.external_id as string })) };
   }
 }

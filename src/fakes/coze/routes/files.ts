@@ -33,6 +33,19 @@ export function registerFileRoutes(app: FastifyInstance, state: FakeState): void
     return ok(reply, fileObject(f));
   });
 
+  // Speech to text (coze-py audio.transcriptions): one multipart part `file`; ogg, mp3, wav only.
+  app.post('/v1/audio/transcriptions', async (req, reply) => {
+    const ct = req.headers['content-type'] ?? '';
+    if (!ct.startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) return fail(reply, 4300, 'file is empty or the request is not multipart/form-data');
+    const form = await new Response(new Blob([new Uint8Array(req.body)]), { headers: { 'content-type': ct } }).formData().catch(() => undefined);
+    const part = form?.get('file');
+    if (!part || typeof part === 'string') return fail(reply, 4300, 'no file part named "file"');
+    const data = Buffer.from(await part.arrayBuffer());
+    const text = state.transcriber({ name: part.name, data });
+    if (text === null) return fail(reply, 4303, 'unsupported file type: use ogg, mp3 or wav');
+    return ok(reply, { text });
+  });
+
   app.get('/v1/files/retrieve', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const f = q.file_id ? state.files.get(q.file_id) : undefined;

@@ -1,0 +1,109 @@
+/**
+ * The OpenAI-compatible API: `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/chat/completions`
+ * (also without `/v1`, for clients configured with a bare base URL). Thin: authenticate, validate,
+ * hand to src/openai, reply. Every error, including fastify's own (bad JSON, body too large,
+ * schema), leaves in OpenAI's error envelope.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../log/logger.js';
+import type { ApiKeyring, KeyMatch } from '../../openai/auth.js';
+import { complete, type CompletionDeps } from '../../openai/completions.js';
+import { OpenAiError, toOpenAiError } from '../../openai/errors.js';
+import { identityOf, OWUI_HEADERS } from '../../openai/identity.js';
+import { toModelObject, type ModelCatalog } from '../../openai/models.js';
+import { chatBodySchema, paramOf, readChatBody } from '../../openai/request.js';
+import { SseStream } from '../../openai/sse.js';
+
+export interface OpenAiRouteOptions {
+  keyring: ApiKeyring;
+  catalog: ModelCatalog;
+  completions: CompletionDeps;
+  bodyLimit: number;
+  /** Answer unknown paths under this plugin's prefix with an OpenAI 404 (only for the `/v1` instance). */
+  notFound?: boolean;
+}
+
+function sendError(reply: FastifyReply, e: OpenAiError): FastifyReply {
+  for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
+  return reply.code(e.status).type('application/json').send(e.body());
+}
+
+function modelNotFound(id: string, param: string | null): OpenAiError {
+  return new OpenAiError({ status: 404, code: 'model_not_found', param, type: 'invalid_request_error', message: `The model "${id}" does not exist on this wxcoze; GET /v1/models lists the available ones.` });
+}
+
+export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, opts) => {
+  const keys = new WeakMap<FastifyRequest, KeyMatch>();
+
+  app.addHook('onRequest', async (req) => {
+    // Before the body is read: an unauthenticated client cannot make us parse 20 MB.
+    keys.set(req, opts.keyring.check(req.headers.authorization));
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }, req, reply) => {
+    let e: OpenAiError;
+    if (err instanceof OpenAiError) e = err;
+    else if (err.validation?.length) {
+      const v = err.validation[0]!;
+      const param = paramOf(v.instancePath, typeof v.params?.missingProperty === 'string' ? v.params.missingProperty : undefined);
+      const allowed = Array.isArray(v.params?.allowedValues) ? ` (${(v.params.allowedValues as string[]).join(', ')})` : '';
+      e = new OpenAiError({ status: 400, param, code: 'invalid_value', message: `Invalid request: ${param ?? 'body'} ${v.message ?? 'is invalid'}${allowed}` });
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      const message = err.statusCode === 413 ? `The request body is larger than ${opts.bodyLimit} bytes` : `Invalid request: ${err.message}`;
+      e = new OpenAiError({ status: err.statusCode, message, code: err.statusCode === 413 ? 'request_too_large' : 'invalid_request' });
+    } else e = toOpenAiError(err);
+    if (e.status >= 500) req.log.error({ err: { name: err.name, message: e.message, code: e.code } }, 'openai: request failed');
+    else if (e.status !== 401) req.log.info({ status: e.status, code: e.code, param: e.param }, 'openai: request rejected');
+    return sendError(reply, e);
+  });
+
+  if (opts.notFound) {
+    app.setNotFoundHandler((req, reply) => sendError(reply, new OpenAiError({ status: 404, code: 'unknown_url', message: `Unknown request URL: ${req.method} ${req.url.split('?')[0]}. wxcoze serves GET /v1/models and POST /v1/chat/completions.` })));
+  }
+
+  app.get('/models', async () => ({ object: 'list', data: opts.catalog.list() }));
+
+  app.get<{ Params: { id: string } }>('/models/:id', async (req) => {
+    const m = opts.catalog.get(req.params.id);
+    if (!m) throw modelNotFound(req.params.id, 'model');
+    return toModelObject(m);
+  });
+
+  app.post('/chat/completions', { bodyLimit: opts.bodyLimit, schema: { body: chatBodySchema } }, async (req, reply) => {
+    const call = readChatBody(req.body);
+    const model = opts.catalog.get(call.model);
+    if (!model) throw modelNotFound(call.model, 'model');
+    const identity = identityOf(req.headers, call.user, keys.get(req)!);
+    const ac = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) ac.abort(new Error('client closed the connection'));
+    });
+    const taskHeader = req.headers[OWUI_HEADERS.task];
+    const log = req.log.child({ model: model.id }) as unknown as Logger;
+    try {
+      const body = await complete(opts.completions, {
+        model,
+        messages: call.messages,
+        stream: call.stream,
+        includeUsage: call.includeUsage,
+        identity,
+        ...(typeof taskHeader === 'string' && taskHeader.trim() ? { taskHeader: taskHeader.trim() } : {}),
+      }, {
+        signal: ac.signal,
+        log,
+        openStream: () => {
+          void reply.hijack();
+          return new SseStream(reply.raw, opts.completions.keepAliveMs);
+        },
+      });
+      if (body === undefined) return reply;
+      return reply.type('application/json').send(body);
+    } catch (err) {
+      if (ac.signal.aborted) {
+        log.info('openai: client left before the answer');
+        return reply.code(499).send();
+      }
+      throw err;
+    }
+  });
+};
