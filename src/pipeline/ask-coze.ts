@@ -11,7 +11,7 @@ export interface AskOptions {
   retryBaseMs: number;
 }
 
-export type AskResult = { ok: true; text: string } | { ok: false; reason: string };
+export type AskResult = { ok: true; text: string; followUps: string[] } | { ok: false; reason: string; retriable: boolean };
 
 /** How many times a conversation still busy with an older chat (4016) is waited out before a new one is opened. */
 const MAX_BUSY_WAITS = 6;
@@ -60,8 +60,8 @@ export async function askCoze(
       });
       log.info({ attempt: attempt + 1, chatId: res.chatId, answerBytes: Buffer.byteLength(res.text) }, 'coze answered');
       log.debug({ answer: res.text }, 'coze answer text');
-      if (!res.text.trim()) return { ok: false, reason: 'Coze returned an empty answer' };
-      return { ok: true, text: res.text };
+      if (!res.text.trim()) return { ok: false, reason: 'Coze returned an empty answer', retriable: false };
+      return { ok: true, text: res.text, followUps: res.followUps ?? [] };
     } catch (err) {
       if (signal.aborted) break;
       const e = err as { kind?: string; code?: number; message: string; retriable?: boolean };
@@ -93,11 +93,11 @@ export async function askCoze(
       attempt += 1;
       if (!e.retriable) {
         log.error({ err: { kind: e.kind, code: e.code, message: e.message } }, 'coze refused the chat; not retrying (run `wxcoze doctor`)');
-        return { ok: false, reason: lastReason };
+        return { ok: false, reason: lastReason, retriable: false };
       }
       log.warn({ attempt, err: { kind: e.kind, code: e.code, message: e.message } }, 'coze call failed; retrying');
       if (attempt < o.maxAttempts) await sleep(backoffMs(attempt, o.retryBaseMs, 30_000), signal);
     }
   }
-  return { ok: false, reason: signal.aborted ? 'aborted' : lastReason };
+  return { ok: false, reason: signal.aborted ? 'aborted' : lastReason, retriable: true };
 }

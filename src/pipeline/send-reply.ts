@@ -1,6 +1,6 @@
 import { Agent, interceptors, request } from 'undici';
 import type { Logger } from '../log/logger.js';
-import type { InboxItem, Store } from '../store/types.js';
+import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import { DUPLICATE_MSGID_ERRCODE } from '../wecom/errors.js';
 import type { OutboundMessage } from '../wecom/types.js';
 import type { WecomPort } from './ports.js';
@@ -24,7 +24,17 @@ export type SendOutcome =
   | { status: 'done'; note: string | null }
   | { status: 'undeliverable'; note: string }
   | { status: 'retry'; note: string }
+  | { status: 'cancelled' }
   | { status: 'lost-lease' };
+
+/** WeCom caps a click item's text at 128 bytes and a menu at 10 items. */
+function clickItems(buttons: string[]): unknown[] {
+  return buttons.slice(0, 10).map((b, i) => {
+    let content = b;
+    while (Buffer.byteLength(content) > 128) content = content.slice(0, -1);
+    return { type: 'click', click: { id: `wxc_${i + 1}`, content } };
+  });
+}
 
 /** Answer images come from signed CDN links that may redirect once or twice. */
 const imageAgent = new Agent({ connect: { timeout: 10_000 } }).compose(interceptors.redirect({ maxRedirections: 3 }));
@@ -42,7 +52,10 @@ async function fetchImage(url: string): Promise<{ data: Buffer; contentType: str
   return { data, contentType: type };
 }
 
-async function toOutbound(part: { kind: string; content: string; fallback?: string }, wecom: WecomPort, log: Logger): Promise<OutboundMessage> {
+async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger): Promise<OutboundMessage> {
+  if (part.kind === 'menu' || ((part.kind === 'welcome') && part.buttons?.length)) {
+    return { msgtype: 'msgmenu', msgmenu: { head_content: part.content, list: clickItems(part.buttons ?? []) } };
+  }
   if (part.kind !== 'image') return { msgtype: 'text', text: { content: part.content } };
   try {
     const img = await fetchImage(part.content);
@@ -53,6 +66,27 @@ async function toOutbound(part: { kind: string; content: string; fallback?: stri
     log.warn({ err: { message: (err as Error).message } }, 'answer image could not be sent as an image; sending its link');
     return { msgtype: 'text', text: { content: part.fallback ?? part.content } };
   }
+}
+
+/** States WeCom refuses to move a session between: already handed over, nothing to do. */
+const ALREADY_HANDED = new Set([95016, 95013]);
+
+/**
+ * Moves the session to a human: a named servicer (state 3) or the queue (state 2), and keeps the
+ * AI quiet for this customer until the session ends. The kf API has no way to pass a note to the
+ * servicer, so the handoff is logged (with the message that triggered it) for the human side.
+ */
+async function handOff(item: InboxItem, part: ReplyPart, deps: { wecom: WecomPort; store: Store }, log: Logger): Promise<void> {
+  const state = part.servicer ? 3 : 2;
+  try {
+    await deps.wecom.transServiceState(item.openKfId, item.externalUserId, state, part.servicer);
+    log.info({ toState: state, servicer: part.servicer ?? null }, 'session handed to a human');
+  } catch (err) {
+    const errcode = (err as { errcode?: number }).errcode;
+    if (errcode !== undefined && ALREADY_HANDED.has(errcode)) log.info({ errcode }, 'session was already with a human');
+    else log.error({ errcode, err: { message: (err as Error).message } }, 'could not hand the session to a human; the AI stays quiet anyway (check the servicer id and that the kf account has servicers on duty)');
+  }
+  await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'human', Date.now(), Date.now());
 }
 
 /**
@@ -70,32 +104,52 @@ export async function sendReply(
   const customerSince = (await deps.store.lastCustomerMessageAt(item.openKfId, item.externalUserId)) ?? 0;
   for (let i = item.partsSent; i < parts.length; i++) {
     if (signal.aborted) return { status: 'retry', note: 'stopped before sending' };
-    const used = await deps.store.sentSince(item.openKfId, item.externalUserId, customerSince);
-    if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
-      return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
-    }
+    // The customer may have recalled the message meanwhile (user_recall_msg).
+    if ((await deps.store.get(item.msgid))?.state === 'cancelled') return { status: 'cancelled' };
+    const part = parts[i]!;
     const msgid = outboundMsgid(item.msgid, i);
-    const message = await toOutbound(parts[i]!, deps.wecom, log);
+
+    if (part.kind === 'handoff') {
+      await handOff(item, part, deps, log);
+      if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, null, Date.now()))) return { status: 'lost-lease' };
+      continue;
+    }
+
+    if (part.kind !== 'welcome') {
+      const used = await deps.store.sentSince(item.openKfId, item.externalUserId, customerSince);
+      if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
+        return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
+      }
+    }
+    const message = await toOutbound(part, deps.wecom, log);
     try {
-      await deps.wecom.sendMsg({ touser: item.externalUserId, open_kfid: item.openKfId, msgid, message });
-      log.info({ part: i + 1, of: parts.length, outMsgid: msgid, msgtype: message.msgtype }, 'reply part sent');
+      if (part.kind === 'welcome') await deps.wecom.sendMsgOnEvent(part.code ?? '', msgid, message);
+      else await deps.wecom.sendMsg({ touser: item.externalUserId, open_kfid: item.openKfId, msgid, message });
+      log.info({ part: i + 1, of: parts.length, outMsgid: msgid, msgtype: message.msgtype, kind: part.kind }, 'reply part sent');
     } catch (err) {
       const errcode = (err as { errcode?: number }).errcode;
       if (errcode === DUPLICATE_MSGID_ERRCODE) {
         log.info({ part: i + 1, outMsgid: msgid }, 'reply part was already delivered (duplicate msgid); counting it as sent');
+      } else if (part.kind === 'welcome' && errcode !== undefined && errcode !== -1) {
+        log.warn({ errcode }, 'welcome not accepted (the code expired or was used)');
+        return { status: 'undeliverable', note: `welcome refused: ${errcode} ${(err as Error).message}` };
       } else if (errcode !== undefined && UNDELIVERABLE[errcode]) {
         log.warn({ part: i + 1, errcode }, `reply not deliverable: ${UNDELIVERABLE[errcode]}`);
+        if (errcode === 95018) {
+          // The session is queued or with a human: keep the AI quiet for this customer from now on.
+          await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'human', Date.now(), Date.now());
+        }
         if (i > 0 && errcode === 95001) return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
         return { status: 'undeliverable', note: `${errcode}: ${UNDELIVERABLE[errcode]}` };
       } else if (errcode !== undefined && errcode !== -1) {
         log.error({ part: i + 1, errcode, err: { message: (err as Error).message } }, 'WeCom refused the reply');
         return { status: 'undeliverable', note: `${errcode}: ${(err as Error).message}` };
       } else {
-        log.warn({ part: i + 1, err: { message: (err as Error).message } }, 'send_msg failed in transit; will retry with the same msgid');
+        log.warn({ part: i + 1, err: { message: (err as Error).message } }, 'send failed in transit; will retry with the same msgid');
         return { status: 'retry', note: (err as Error).message };
       }
     }
-    if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, msgid, Date.now()))) return { status: 'lost-lease' };
+    if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, part.kind === 'welcome' ? null : msgid, Date.now()))) return { status: 'lost-lease' };
   }
   return { status: 'done', note: null };
 }

@@ -39,6 +39,8 @@ export const COZE_TOKEN = 'pat_test_token_abc';
 export const BOT_ID = '7379462189365198898';
 export const KF = 'wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q';
 export const WORKFLOW_ID = '7440000000000000001';
+export const BOT_ID_2 = '7379462189365198899';
+export const KF_2 = 'wkAJ2GCAAASSm4_SecondAccount00000';
 export const APP_ID = '7440000000000000002';
 
 export type FakeWecom = Awaited<ReturnType<typeof startFakeWecom>>;
@@ -46,8 +48,9 @@ export type FakeCoze = Awaited<ReturnType<typeof startFakeCoze>>;
 
 export async function startFakes() {
   const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, callbackToken: TOKEN, encodingAesKey: AES_KEY, allowSyncWithoutToken: true });
-  const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID], workflowIds: [WORKFLOW_ID] });
+  const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID, BOT_ID_2], workflowIds: [WORKFLOW_ID] });
   wecom.addAccount(KF, '测试客服');
+  wecom.addAccount(KF_2, '售后客服');
   return { wecom, coze };
 }
 

@@ -10,7 +10,15 @@ import { CALLBACK_TIMEOUT_MS, buildSignedCallback, kfEventXml, postWithRetries, 
 import { Faults, type FaultMode } from './faults.js';
 import { newCallbackToken, newCorpId, newMsgId } from './ids.js';
 import { storeMedia } from './routes-media.js';
-import { ACCESS_TOKEN_TTL_S, CALLBACK_TOKEN_TTL_MS, FakeState, type CallRecord, type SentRecord } from './state.js';
+import { ACCESS_TOKEN_TTL_S, CALLBACK_TOKEN_TTL_MS, FakeState, wecomErrmsg, type CallRecord, type SentRecord } from './state.js';
+
+/** errmsg texts of the setup-wall errors the fake can be switched to. */
+const ERRMSG_TEXT: Record<number, string> = {
+  60020: 'not allow to access from your ip',
+  48002: 'api forbidden',
+  40001: 'invalid credential',
+  45009: 'reach max api daily quota limit',
+};
 
 export { buildSignedCallback, kfEventXml } from './callbacks.js';
 export type { SentRecord, CallRecord } from './state.js';
@@ -41,6 +49,7 @@ export interface FakeWecomOptions {
 export type CustomerContent =
   | { text: string }
   | { image: Buffer; contentType: string }
+  | { media: Buffer; msgtype: 'voice' | 'video' | 'file'; contentType: string; filename?: string }
   | { msgtype: string; payload: object };
 
 export interface FakeWecom {
@@ -56,7 +65,12 @@ export interface FakeWecom {
   calls: CallRecord[];
   close(): Promise<void>;
   setCallbackUrl(url: string): void;
-  addAccount(openKfId: string, name: string): void;
+  /** managePrivilege false: listed, but not managed by this app (manage_privilege false). */
+  addAccount(openKfId: string, name: string, opts?: { managePrivilege?: boolean }): void;
+  /** Setup walls: gettoken answers `errcode` (60020 carries "from ip: <fromIp>", like WeCom's errmsg); null restores. */
+  failGettoken(errcode: number | null, opts?: { fromIp?: string }): void;
+  /** kf/account/list answers `errcode` (e.g. 48002: the app may not manage kf accounts); null restores. */
+  failAccountList(errcode: number | null, opts?: { fromIp?: string }): void;
   customerSends(openKfId: string, externalUserId: string, content: CustomerContent, opts?: { origin?: 3 | 5; notify?: boolean; sendTime?: number; servicerUserId?: string }): Promise<string>;
   addEvent(openKfId: string, event: Record<string, unknown>, opts?: { notify?: boolean }): Promise<string>;
   deliverCallback(openKfId: string, opts?: { times?: number }): Promise<number[]>;
@@ -80,6 +94,10 @@ function toMessage(state: FakeState, openKfId: string, externalUserId: string, c
   if ('image' in content) {
     const mediaId = storeMedia(state, 'image', content.image, content.contentType);
     return { ...base, ...withServicer, msgtype: 'image', image: { media_id: mediaId } };
+  }
+  if ('media' in content) {
+    const mediaId = storeMedia(state, content.msgtype, content.media, content.contentType, content.filename);
+    return { ...base, ...withServicer, msgtype: content.msgtype, [content.msgtype]: { media_id: mediaId } };
   }
   return { ...base, ...withServicer, msgtype: content.msgtype, [content.msgtype]: content.payload };
 }
@@ -117,8 +135,13 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
     return statuses;
   };
 
-  const addAccount = (openKfId: string, name: string) => {
-    state.accounts.set(openKfId, { name });
+  const addAccount = (openKfId: string, name: string, o: { managePrivilege?: boolean } = {}) => {
+    state.accounts.set(openKfId, { name, ...(o.managePrivilege === undefined ? {} : { managePrivilege: o.managePrivilege }) });
+  };
+  const fault = (errcode: number | null, fromIp?: string) => {
+    if (errcode === null) return undefined;
+    const text = ERRMSG_TEXT[errcode] ?? 'error';
+    return { errcode, errmsg: wecomErrmsg(errcode, text, fromIp) };
   };
 
   const fake: FakeWecom = {
@@ -139,6 +162,12 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
       state.callbackUrl = url;
     },
     addAccount,
+    failGettoken(errcode, o = {}) {
+      state.gettokenError = fault(errcode, o.fromIp);
+    },
+    failAccountList(errcode, o = {}) {
+      state.accountListError = fault(errcode, o.fromIp);
+    },
     async customerSends(openKfId, externalUserId, content, o = {}) {
       if (!state.accounts.has(openKfId)) addAccount(openKfId, openKfId);
       const origin = o.origin ?? 3;

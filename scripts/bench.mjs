@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: builds dist/, then measures wxcoze against its own fakes on loopback and writes
+ * bench/RESULTS.md and bench/results.json. Phases (each on a fresh server and fakes process):
+ *   1. callback path: closed-loop rps of POST /wechat/hook vs a bare fastify route (alternating
+ *      runs), then open-loop ack latency at a fixed rate;
+ *   2. 1,000 customers at once with Coze answering after 5 s: exactly-once, time, peak RSS;
+ *   3. throughput with Coze answering after 1 s;
+ *   4. bridge overhead per message at low load (end-to-end minus the time spent inside Coze).
+ * Phases 2–4 are repeated in alternation (BENCH_ROUNDS, default 2). BENCH_QUICK=1 shrinks everything
+ * for a smoke run. Every child process is killed when the bench ends, however it ends.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, killAllChildren, removeTempDirs } from './bench/lib.mjs';
+import { writeReport } from './bench/report.mjs';
+
+const quick = process.env.BENCH_QUICK === '1';
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const want = (p) => !only || only.has(p);
+const rounds = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 2));
+
+const CFG = {
+  callbacks: { callbacks: quick ? 5000 : 40_000, connections: 64, warmMs: quick ? 500 : 2000, durMs: quick ? 2000 : 10_000, closedRuns: quick ? 1 : 3, openRuns: quick ? 1 : 2, openRate: 500 },
+  slow: { customers: 1000, cozeDelayMs: 5000, concurrency: 1000, timeoutMs: 90_000 },
+  throughput: { messages: quick ? 1000 : 3000, cozeDelayMs: 1000, concurrency: 1000, sendConcurrency: 1000, timeoutMs: 120_000 },
+  overhead: { messages: quick ? 50 : 200, customers: 20, gapMs: 30 },
+};
+
+const started = Date.now();
+const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+// A hard stop, so a hung phase cannot keep servers running forever.
+const watchdog = setTimeout(() => { console.error('bench: took longer than 15 minutes; giving up'); killAllChildren(); process.exit(1); }, 15 * 60_000);
+watchdog.unref();
+
+// BENCH_SKIP_BUILD=1 measures dist/ as it is (e.g. while src/ is mid-edit and does not compile).
+const skipBuild = process.env.BENCH_SKIP_BUILD === '1';
+if (skipBuild) {
+  log('BENCH_SKIP_BUILD=1: measuring dist/ as it is, not rebuilt');
+} else {
+  log('building dist/ (tsc -p tsconfig.json)');
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('bench: the build failed, nothing measured (BENCH_SKIP_BUILD=1 measures the existing dist/ instead)');
+    process.exit(1);
+  }
+}
+const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+
+const { benchCallbacks, benchSlowCoze, benchThroughput, benchOverhead } = await import('./bench/phases.mjs');
+
+const info = {
+  date: new Date().toISOString(),
+  nproc: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memGB: +(totalmem() / 2 ** 30).toFixed(1),
+  node: process.version,
+  loadavgAtStart: loadavg().map((x) => +x.toFixed(2)),
+  quick, rounds, config: CFG,
+  commit: git('rev-parse', '--short', 'HEAD'),
+  uncommittedFiles: git('status', '--porcelain').split('\n').filter(Boolean).length,
+  built: !skipBuild,
+};
+log(`machine: ${info.nproc} cpus (${info.cpu}), node ${info.node}, load ${info.loadavgAtStart.join(' ')}`);
+
+const results = { info, callbacks: null, slow: [], throughput: [], overhead: [], errors: [] };
+let failed = false;
+try {
+  if (want('callbacks')) results.callbacks = await benchCallbacks(CFG.callbacks);
+  for (let r = 1; r <= rounds; r++) {
+    if (want('slow')) results.slow.push(await benchSlowCoze(CFG.slow, r));
+    if (want('throughput')) results.throughput.push(await benchThroughput(CFG.throughput, r));
+    if (want('overhead')) results.overhead.push(await benchOverhead(CFG.overhead, r));
+  }
+} catch (err) {
+  failed = true;
+  results.errors.push(String(err?.stack ?? err));
+  console.error('bench: a phase failed:', err);
+} finally {
+  killAllChildren();
+}
+info.durationS = Math.round((Date.now() - started) / 1000);
+info.loadavgAtEnd = loadavg().map((x) => +x.toFixed(2));
+
+const outDir = join(ROOT, 'bench');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+const md = writeReport(results);
+writeFileSync(join(outDir, 'RESULTS.md'), md);
+console.log('\n' + md);
+log(`wrote bench/RESULTS.md and bench/results.json in ${info.durationS} s`);
+if (!failed && process.env.BENCH_KEEP !== '1') removeTempDirs();
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,151 @@
+/** Turns bench results into bench/RESULTS.md: every figure beside its target, best of runs, spread. */
+
+const f = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number(x).toFixed(d));
+
+/** "min–max (n runs, ±r % around the middle)" */
+function spread(values, d = 0, unit = '') {
+  const v = values.filter((x) => x !== null && x !== undefined && !Number.isNaN(x));
+  if (!v.length) return 'n/a';
+  if (v.length === 1) return `single run`;
+  const lo = Math.min(...v), hi = Math.max(...v);
+  const mid = (lo + hi) / 2;
+  const rel = mid ? ((hi - lo) / 2 / mid) * 100 : 0;
+  return `${f(lo, d)}–${f(hi, d)}${unit} (${v.length} runs, ±${f(rel, 0)} %)`;
+}
+
+/** pass when the best run meets the target; says so when not every run did. */
+function verdict(values, ok, best) {
+  const v = values.filter((x) => x !== null && x !== undefined && !Number.isNaN(x));
+  if (!v.length) return 'n/a';
+  if (!ok(best)) return '**FAIL**';
+  return v.every(ok) ? 'pass' : 'pass (best run only)';
+}
+
+export function writeReport(results) {
+  const { info } = results;
+  const rows = [];
+  const row = (metric, target, measured, sp, pf) => rows.push(`| ${metric} | ${target} | ${measured} | ${sp} | ${pf} |`);
+
+  const cb = results.callbacks;
+  if (cb) {
+    const bare = cb.runs.filter((r) => r.target === 'bare');
+    const wx = cb.runs.filter((r) => r.target === 'wxcoze');
+    const bestBare = Math.max(...bare.map((r) => r.rps));
+    const bestWx = Math.max(...wx.map((r) => r.rps));
+    const ratio = (bestWx / bestBare) * 100;
+    const pairRatios = wx.map((r, i) => (r.rps / bare[i].rps) * 100);
+    row('callback `POST /wechat/hook`, wxcoze rps as % of bare fastify (closed loop, 64 conns)', '≥ 70 %', `${f(ratio, 1)} % (${f(bestWx)} / ${f(bestBare)} rps)`, `per pair ${spread(pairRatios, 1, ' %')}`, ratio >= 70 ? (pairRatios.every((x) => x >= 70) ? 'pass' : 'pass (best runs only)') : '**FAIL**');
+    row('— bare fastify route, rps', 'baseline', f(bestBare), spread(bare.map((r) => r.rps)), '');
+    row('— wxcoze callback route, rps', '', f(bestWx), spread(wx.map((r) => r.rps)), '');
+    const us = (runs) => runs.map((r) => r.cpu?.serverUsPerRequest).filter((x) => x !== undefined);
+    row('— server CPU per request (user+sys from /proc, whole run), bare / wxcoze', '', `${f(Math.min(...us(bare)))} / ${f(Math.min(...us(wx)))} µs`, `wxcoze ${spread(us(wx), 0, ' µs')}`, '');
+    const p99s = cb.open.map((r) => r.p99Ms);
+    const bestP99 = Math.min(...p99s);
+    row(`callback ack latency p99, open loop ${cb.open[0]?.rate ?? 500} req/s`, '< 5 ms', `${f(bestP99, 2)} ms`, spread(p99s, 2, ' ms'), verdict(p99s, (x) => x < 5, bestP99));
+    row('— ack latency p50 / max (best run)', '', `${f(Math.min(...cb.open.map((r) => r.p50Ms)), 2)} ms / ${f(Math.min(...cb.open.map((r) => r.maxMs)), 1)} ms`, spread(cb.open.map((r) => r.p50Ms), 2, ' ms'), '');
+    const errs = cb.runs.reduce((n, r) => n + r.errors, 0) + cb.open.reduce((n, r) => n + r.errors, 0);
+    row('— callbacks not answered `success`', '0', String(errs), '', errs === 0 ? 'pass' : '**FAIL**');
+  }
+
+  const slow = results.slow;
+  if (slow.length) {
+    const n = slow[0].customers;
+    const allOnce = slow.every((r) => r.exactlyOnce === n);
+    row(`${n} customers at once, Coze answers after ${slow[0].cozeDelayMs / 1000} s: each answered exactly once`, `${n}/${n}`, slow.map((r) => `${r.exactlyOnce}/${n} once, ${r.duplicated} dup, ${r.unanswered} none`).join('; '), `${slow.length} runs`, allOnce ? 'pass' : '**FAIL**');
+    const times = slow.map((r) => r.timeToAllAnsweredMs / 1000);
+    row('— time from first callback to all answered', `≈ ${slow[0].cozeDelayMs / 1000} s (Coze)`, `${f(Math.min(...times), 2)} s`, spread(times, 2, ' s'), '');
+    const acks = slow.map((r) => r.callbackAck?.p99Ms);
+    row('— callback ack p99 / max during this burst; callbacks WeCom would retry (no 200 within 5 s)', '0 retried', `${f(Math.min(...acks))} / ${f(Math.min(...slow.map((r) => r.callbackAck?.maxMs)))} ms; ${slow.map((r) => r.callbackAck?.retriedByWecom).join(', ')} retried`, spread(acks, 0, ' ms (p99)'), slow.every((r) => r.callbackAck?.retriedByWecom === 0) ? 'pass' : '**FAIL**');
+    const hwm = slow.map((r) => r.vmHwmMB);
+    const bestHwm = Math.min(...hwm);
+    row('— server peak RSS (VmHWM; VmRSS sampled every 100 ms)', '< 150 MB', `${f(bestHwm, 1)} MB (sampled peak ${f(Math.min(...slow.map((r) => r.peakSampledMB)), 1)} MB, idle ${f(Math.min(...slow.map((r) => r.rssBaselineMB)), 1)} MB)`, spread(hwm, 1, ' MB'), verdict(hwm, (x) => x < 150, bestHwm));
+  }
+
+  const tp = results.throughput;
+  if (tp.length) {
+    const rates = tp.map((r) => r.steadyAnsweredPerSec);
+    const best = Math.max(...rates);
+    row(`throughput, ${tp[0].messages} customers' messages, Coze answers after ${tp[0].cozeDelayMs / 1000} s (answers/s, 10th–90th percentile answer)`, '≥ 200 /s', `${f(best)} /s`, spread(rates), verdict(rates, (x) => x >= 200, best));
+    row('— overall (all answers / time to last answer)', '', `${f(Math.max(...tp.map((r) => r.overallAnsweredPerSec)))} /s`, spread(tp.map((r) => r.overallAnsweredPerSec)), '');
+    const n = tp[0].messages;
+    row('— each answered exactly once', `${n}/${n}`, tp.map((r) => `${r.exactlyOnce}/${n}`).join('; '), `${tp.length} runs`, tp.every((r) => r.exactlyOnce === n) ? 'pass' : '**FAIL**');
+    row('— server peak RSS (VmHWM)', '', `${f(Math.min(...tp.map((r) => r.vmHwmMB)), 1)} MB`, spread(tp.map((r) => r.vmHwmMB), 1, ' MB'), '');
+    const acks = tp.map((r) => r.callbackAck?.p99Ms);
+    row(`— callback ack p99 / max while ${tp[0].messages} callbacks arrive (≤ ${info.config.throughput.sendConcurrency} in flight); callbacks WeCom would retry`, '0 retried', `${f(Math.min(...acks))} / ${f(Math.min(...tp.map((r) => r.callbackAck?.maxMs)))} ms; ${tp.map((r) => r.callbackAck?.retriedByWecom).join(', ')} retried`, spread(acks, 0, ' ms (p99)'), tp.every((r) => r.callbackAck?.retriedByWecom === 0) ? 'pass' : '**FAIL**');
+    row('— last Coze chat started (s after the first callback) / server CPU s / fakes CPU s', '', tp.map((r) => `${f(r.cozeChatsStartedMs.last / 1000, 1)} / ${f(r.cpuSeconds.serverS, 1)} / ${f(r.cpuSeconds.fakesS, 1)}`).join('; '), '', '');
+  }
+
+  const oh = results.overhead;
+  if (oh.length) {
+    const p50s = oh.map((r) => r.overheadMs.p50);
+    const best = Math.min(...p50s);
+    row(`bridge overhead per message, p50 (${oh[0].messages} messages one after another, Coze delay 0; end-to-end − time inside Coze)`, '< 20 ms', `${f(best, 2)} ms`, spread(p50s, 2, ' ms'), verdict(p50s, (x) => x < 20, best));
+    row('— overhead p90 / p99', '', `${f(Math.min(...oh.map((r) => r.overheadMs.p90)), 2)} / ${f(Math.min(...oh.map((r) => r.overheadMs.p99)), 2)} ms`, spread(oh.map((r) => r.overheadMs.p99), 2, ' ms (p99)'), '');
+    row('— end-to-end p50 (ack → reply at fake WeCom) / inside Coze p50 / inside fake WeCom API p50', '', `${f(Math.min(...oh.map((r) => r.e2eMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.cozeMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.wecomApiMs.p50)), 2)} ms`, '', '');
+    row('— overhead p50, first message of a customer / returning customer', '', `${f(Math.min(...oh.map((r) => r.overheadFirstMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.overheadReturningMs.p50)), 2)} ms`, '', '');
+  }
+
+  const problems = [];
+  const addProblems = (name, p) => {
+    if (!p) return;
+    const entries = Object.entries(p.counts);
+    if (entries.length) problems.push(`- ${name}: ${entries.map(([m, c]) => `${c}× “${m}”`).join(', ')}`);
+  };
+  addProblems('callbacks', cb?.serverLogProblems);
+  slow.forEach((r) => addProblems(`slow Coze round ${r.round}`, r.serverLogProblems));
+  tp.forEach((r) => addProblems(`throughput round ${r.round}`, r.serverLogProblems));
+  oh.forEach((r) => addProblems(`overhead round ${r.round}`, r.serverLogProblems));
+
+  return `# wxcoze benchmark results
+
+Produced by \`npm run bench\` (\`scripts/bench.mjs\`) on ${info.date.slice(0, 16).replace('T', ' ')} UTC.
+
+Code: commit ${info.commit}${info.uncommittedFiles ? ` plus ${info.uncommittedFiles} uncommitted files in the working tree` : ''}; dist/ ${info.built ? 'rebuilt by the bench' : '**not rebuilt** (BENCH_SKIP_BUILD=1)'}.
+
+Machine: ${info.nproc} CPUs (\`nproc\`), ${info.cpu}, ${info.memGB} GB RAM, Node ${info.node}; load average ${info.loadavgAtStart.join(' / ')} at start, ${info.loadavgAtEnd?.join(' / ')} at end; the whole bench took ${info.durationS} s${info.quick ? ' (**quick mode**: smaller runs, not the reference figures)' : ''}.
+
+Everything runs on this one machine: the load generator (this process), the server under test
+(\`node bin/wxcoze.js start\`, its own process, default log level \`info\`, SQLite in a fresh temp dir) and
+the fake WeCom + fake Coze (\`scripts/bench/fakes-process.mjs\`, a third process). "Best of runs" is the
+best figure of the repeated runs (highest rps, lowest latency/RSS); the spread shows how noisy the box was.
+
+| metric | target | measured (best of runs) | spread across runs | pass/fail |
+|---|---|---|---|---|
+${rows.join('\n')}
+
+## How each figure is measured
+
+1. **Callback path.** ${cb ? cb.callbacksBuilt.toLocaleString('en') : 'N'} distinct, valid \`kf_msg_or_event\` callbacks are built up front
+   (each its own sync Token issued by the fake WeCom, nonce, timestamp and AES prefix; one open_kfid;
+   signed and encrypted with \`WecomCrypto\` + \`buildSignedCallback\`/\`kfEventXml\` from \`dist/\`) and cycled.
+   Closed loop: an undici \`Pool\` with 64 connections, ${cb ? cb.runs[0] && `${info.config.callbacks.warmMs / 1000} s warm-up + ${info.config.callbacks.durMs / 1000} s` : ''} measured per run,
+   bare fastify (\`scripts/bench/bare-server.mjs\`: same fastify, one route answering \`success\`) and wxcoze alternating,
+   ${info.config.callbacks.closedRuns} runs each. wxcoze does the real work for each callback: schema check, sha1 signature, AES
+   decrypt, XML parse, a log line, and a coalesced \`sync_msg\` pull against the fake WeCom (which runs in the
+   fakes process and competes for the same 2 cores). Open loop: requests due every 2 ms whatever the
+   previous ones do; latency from send to the complete \`success\` answer; the first second is not counted.
+2. **Coze slow.** Server with \`WXCOZE_CONCURRENCY=1000\`; the fake WeCom's \`customerSends\` for 1,000
+   distinct customers at once (each posts its own encrypted callback); fake Coze answers each chat after 5 s.
+   "Answered exactly once" counts the fake WeCom's \`send_msg\` records per customer, 1.5 s after the last
+   answer. RSS: \`VmRSS\` of the server process sampled every 100 ms, and \`VmHWM\` read at the end.
+3. **Throughput.** Same, ${tp[0]?.messages ?? 3000} customers, Coze answers after 1 s; the rate is taken between the 10th and
+   the 90th percentile answer (first reply per customer as recorded by the fake WeCom).
+4. **Overhead.** ${oh[0]?.messages ?? 200} messages one after another from ${oh[0]?.customers ?? 20} customers (round robin; the first message of a
+   customer also creates its Coze conversation), ${info.config.overhead.gapMs} ms pause after each reply. Per message:
+   end-to-end = \`customerSends\` resolved (callback acknowledged) → \`send_msg\` recorded by the fake WeCom;
+   minus the time the fake Coze spent serving requests in that window (request received → response
+   finished, timed on its http.Server). The time inside the fake WeCom API (\`sync_msg\`, \`send_msg\`) is
+   *not* subtracted from the headline figure; it is shown separately.
+
+1-minute load average around each phase (before → after; 2 CPUs): ${[
+    cb ? `callbacks ${cb.loadavg1?.before} → ${cb.loadavg1?.after}` : null,
+    ...slow.map((r) => `slow r${r.round} ${r.loadavg1?.before} → ${r.loadavg1?.after}`),
+    ...tp.map((r) => `throughput r${r.round} ${r.loadavg1?.before} → ${r.loadavg1?.after}`),
+    ...oh.map((r) => `overhead r${r.round} ${r.loadavg1?.before} → ${r.loadavg1?.after}`),
+  ].filter(Boolean).join('; ')}. The bench itself keeps about 2 busy during load; more than that is other work on the box.
+
+${problems.length ? `## Warnings and errors in the server logs\n\n${problems.join('\n')}\n` : 'The server logged no warnings or errors during the runs.\n'}
+${results.errors.length ? `## Bench errors\n\n\`\`\`\n${results.errors.join('\n')}\n\`\`\`\n` : ''}
+Raw figures: \`bench/results.json\`.
+`;
+}

@@ -1,0 +1,156 @@
+import { inQuietHours, settingsFor, type ServiceConfig, type ServiceSettings } from '../config/service.js';
+import type { Logger } from '../log/logger.js';
+import type { InboxItem, ReplyPart, Store } from '../store/types.js';
+import { askCoze } from './ask-coze.js';
+import { toCozeInput } from './inbound.js';
+import type { CozePort, CozeTarget, WecomPort } from './ports.js';
+import { composeReply } from './reply.js';
+import { WECOM_PARTS_PER_CUSTOMER_MESSAGE } from './send-reply.js';
+
+export interface PlanDeps {
+  store: Store;
+  wecom: WecomPort;
+  coze: CozePort;
+  defaultTarget: CozeTarget;
+  service: ServiceConfig;
+  maxAttempts: number;
+  maxClaims: number;
+  retryBaseMs: number;
+  maxParts: number;
+  apologyText: string;
+  unsupportedText: string;
+}
+
+/** What to do with a received message. */
+export type Plan =
+  | { kind: 'reply'; parts: ReplyPart[]; note: string | null }
+  /** Nothing is sent; the message ends in `state` with `note`. */
+  | { kind: 'finish'; state: 'skipped' | 'failed'; note: string }
+  | { kind: 'defer'; reason: string }
+  | { kind: 'aborted' };
+
+const SESSION_MAX_MS = 48 * 3600_000;
+
+/** A welcome code is valid for 20 s after enter_session (send_msg_on_event). */
+export const WELCOME_VALIDITY_MS = 20_000;
+
+export function targetOf(settings: ServiceSettings, fallback: CozeTarget): CozeTarget {
+  if (settings.botId) return { kind: 'bot', botId: settings.botId };
+  if (settings.workflowId) return { kind: 'chatflow', workflowId: settings.workflowId, ...(settings.appId ? { appId: settings.appId } : {}) };
+  return fallback;
+}
+
+function handoffParts(settings: ServiceSettings): ReplyPart[] {
+  return [
+    { kind: 'text', content: settings.handoffText },
+    { kind: 'handoff', content: '', ...(settings.handoffServicer ? { servicer: settings.handoffServicer } : {}) },
+  ];
+}
+
+/** Parts this message may still use of WeCom's 5 messages per customer message. */
+async function budgetLeft(store: Store, item: InboxItem, maxParts: number): Promise<number> {
+  const since = (await store.lastCustomerMessageAt(item.openKfId, item.externalUserId)) ?? 0;
+  const used = await store.sentSince(item.openKfId, item.externalUserId, since);
+  return Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used));
+}
+
+/**
+ * Decides the reply to one received message, in the order a business expects: a welcome for a
+ * customer entering; silence while a human serves; the quiet-hours notice; `/reset`; handoff
+ * words; then Coze (whose answer may ask for a human with the marker, and may bring follow-up
+ * suggestions for a menu). Notices (quiet hours, Coze unreachable) go to a customer once per
+ * interval, not once per message.
+ */
+export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signal: AbortSignal): Promise<Plan> {
+  const { store, service } = d;
+  const settings = settingsFor(service, item.openKfId);
+  const now = Date.now();
+
+  if (item.msgtype === 'event') {
+    const ev = (item.payload as { event?: Record<string, unknown> }).event ?? {};
+    if (ev.event_type !== 'enter_session' || typeof ev.welcome_code !== 'string') return { kind: 'finish', state: 'skipped', note: 'event' };
+    if (!settings.welcomeText) return { kind: 'finish', state: 'skipped', note: 'no welcome configured' };
+    const age = now - item.sendTime * 1000;
+    if (age > WELCOME_VALIDITY_MS) {
+      log.warn({ ageMs: age }, 'welcome came too late: its code is valid for 20 s; not sent');
+      return { kind: 'finish', state: 'skipped', note: `welcome too late (${Math.round(age / 1000)} s after entering)` };
+    }
+    return { kind: 'reply', parts: [{ kind: 'welcome', content: settings.welcomeText, code: ev.welcome_code, buttons: settings.welcomeMenu.slice(0, 10) }], note: null };
+  }
+
+  const customer = await store.getCustomer(item.openKfId, item.externalUserId);
+  // A human has the session from the change on; a kf session lasts at most 48 h, so an old
+  // handoff whose end we never saw does not silence the AI forever.
+  const humanServing = customer.mode === 'human' && now - customer.modeSince < SESSION_MAX_MS;
+  if (humanServing && customer.modeSince <= item.sendTime * 1000 + 999) {
+    log.info('a human servicer has this session: the AI stays quiet');
+    return { kind: 'finish', state: 'skipped', note: 'a human servicer has this session' };
+  }
+
+  if (inQuietHours(service.quietHours, now)) {
+    if (now - customer.quietNoticeAt < service.noticeIntervalMs) return { kind: 'finish', state: 'skipped', note: 'quiet hours (notice already sent)' };
+    await store.markCustomerNotice(item.openKfId, item.externalUserId, 'quiet', now);
+    return { kind: 'reply', parts: [{ kind: 'text', content: service.quietText }], note: 'quiet hours' };
+  }
+
+  if (item.attempts > d.maxClaims) {
+    return { kind: 'reply', parts: [{ kind: 'text', content: d.apologyText }], note: `failed: gave up after ${item.attempts - 1} interrupted attempts` };
+  }
+
+  const target = targetOf(settings, d.defaultTarget);
+  let input;
+  try {
+    input = await toCozeInput(item.payload, { wecom: d.wecom, coze: d.coze, target });
+  } catch (err) {
+    // Fetching the customer's media failed: WeCom or Coze is down. Try again later.
+    return { kind: 'defer', reason: (err as Error).message };
+  }
+  if (input.kind === 'unsupported') {
+    log.info({ reason: input.reason }, 'message not sent to Coze; sending the polite fallback');
+    return { kind: 'reply', parts: [{ kind: 'text', content: input.voice ? service.voiceText : d.unsupportedText }], note: input.reason };
+  }
+
+  const words = input.text?.trim() ?? '';
+  if (words && words === service.resetCommand) {
+    const userId = await store.resolveUser('wecom', item.externalUserId, now);
+    await store.clearConversation(userId, target.kind === 'bot' ? `bot:${target.botId}` : `flow:${target.workflowId}`);
+    log.info('customer asked for a new conversation');
+    return { kind: 'reply', parts: [{ kind: 'text', content: service.resetText }], note: 'reset' };
+  }
+  if (words && settings.handoffKeywords.some((k) => words.includes(k))) {
+    log.info('customer asked for a human');
+    return { kind: 'reply', parts: handoffParts(settings), note: 'handoff: asked by the customer' };
+  }
+
+  const userId = await store.resolveUser('wecom', item.externalUserId, now);
+  const res = await askCoze(
+    { coze: d.coze, store, target, maxAttempts: d.maxAttempts, retryBaseMs: d.retryBaseMs },
+    { msgid: item.msgid, userId, messages: input.messages, previousChat: { conversationId: item.cozeConversationId, chatId: item.cozeChatId } },
+    log.child({ userId }),
+    signal,
+  );
+  if (signal.aborted) return { kind: 'aborted' };
+  if (!res.ok) {
+    if (res.retriable && now - customer.fallbackSentAt < service.noticeIntervalMs) {
+      log.warn({ reason: res.reason }, 'Coze unreachable; this customer was already told, so nothing is sent');
+      return { kind: 'finish', state: 'failed', note: `failed: ${res.reason} (apology already sent)` };
+    }
+    if (res.retriable) await store.markCustomerNotice(item.openKfId, item.externalUserId, 'fallback', now);
+    log.warn({ reason: res.reason }, 'Coze retry budget spent; sending the apology');
+    return { kind: 'reply', parts: [{ kind: 'text', content: d.apologyText }], note: `failed: ${res.reason}` };
+  }
+
+  let text = res.text;
+  const wantsHuman = service.handoffMarker !== '' && text.includes(service.handoffMarker);
+  if (wantsHuman) text = text.split(service.handoffMarker).join('').trim();
+  const left = await budgetLeft(store, item, d.maxParts);
+  const menu = settings.followUpMenu && !wantsHuman && res.followUps.length > 0;
+  const textBudget = Math.max(1, left - (wantsHuman ? 1 : 0) - (menu && left > 1 ? 1 : 0));
+  const parts = text ? composeReply(text, textBudget) : [];
+  if (wantsHuman) {
+    log.info('the bot asked for a human');
+    return { kind: 'reply', parts: [...parts, ...handoffParts(settings)], note: 'handoff: asked by the bot' };
+  }
+  if (menu && parts.length < left) parts.push({ kind: 'menu', content: '您可能还想问：', buttons: res.followUps.slice(0, 10) });
+  return { kind: 'reply', parts, note: null };
+}
