@@ -18,6 +18,7 @@ export function registerGetToken(app: FastifyInstance, state: FakeState, creds: 
     const q = req.query as Record<string, string | undefined>;
     if (q.corpid !== creds.corpId) return fail(40013, 'invalid corpid');
     if (q.corpsecret !== creds.secret) return fail(40001, 'invalid credential');
+    if (state.gettokenError) return fail(state.gettokenError.errcode, state.gettokenError.errmsg);
     const token = newAccessToken();
     state.accessTokens.set(token, { expiresAt: state.now() + creds.tokenTtlSec * 1000, expired: false });
     return ok({ access_token: token, expires_in: creds.tokenTtlSec });

@@ -13,6 +13,7 @@ const LONG_CODE_MS = REPLY_WINDOW_MS; // queue / reply codes (states 2, 3)
 
 export function registerSession(app: FastifyInstance, state: FakeState): void {
   app.post('/cgi-bin/kf/account/list', async (req) => {
+    if (state.accountListError) return fail(state.accountListError.errcode, state.accountListError.errmsg);
     const body = isObject(req.body) ? req.body : {};
     const offset = body.offset ?? 0;
     const limit = body.limit ?? 100;
@@ -22,7 +23,7 @@ export function registerSession(app: FastifyInstance, state: FakeState): void {
       open_kfid: openKfId,
       name: a.name,
       avatar: `https://wework.qpic.cn/wwhead/${openKfId}/0`,
-      manage_privilege: true,
+      manage_privilege: a.managePrivilege ?? true,
     }));
     return ok({ account_list: list });
   });

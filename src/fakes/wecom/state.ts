@@ -67,7 +67,7 @@ export interface LogEntry {
 export class FakeState {
   readonly accessTokens = new Map<string, { expiresAt: number; expired: boolean }>();
   readonly callbackTokens = new Map<string, { expiresAt: number; openKfId: string }>();
-  readonly accounts = new Map<string, { name: string }>();
+  readonly accounts = new Map<string, { name: string; managePrivilege?: boolean }>();
   /** Per open_kfid, append-only; the cursor is an index into it. */
   readonly logs = new Map<string, LogEntry[]>();
   readonly sessions = new Map<string, Session>();
@@ -80,6 +80,9 @@ export class FakeState {
   callbackUrl?: string;
   latencyMs = 0;
   replayNext = false;
+  /** Setup-wall switches: gettoken / kf/account/list answer this error instead (60020 trusted IP, 48002, …). */
+  gettokenError?: { errcode: number; errmsg: string };
+  accountListError?: { errcode: number; errmsg: string };
 
   constructor(readonly now: () => number) {}
 
@@ -110,4 +113,9 @@ export class FakeState {
 
 export function sessionKey(openKfId: string, externalUserId: string): string {
   return `${openKfId}\u0000${externalUserId}`;
+}
+
+/** An errmsg shaped like WeCom's: text, hint, the caller's IP, the lookup link (spec §0). */
+export function wecomErrmsg(errcode: number, text: string, fromIp = '203.0.113.7'): string {
+  return `${text}, hint: [${Date.now()}000123456], from ip: ${fromIp}, more info at https://open.work.weixin.qq.com/devtool/query?e=${errcode}`;
 }
