@@ -13,6 +13,10 @@ export interface DispatcherOptions {
   idlePollMs?: number;
 }
 
+/** Most messages leased in one look at the inbox. */
+const CLAIM_BATCH = 32;
+const WAKE_LOOKUP_MS = 250;
+
 interface Active {
   item: InboxItem;
   abort: AbortController;
@@ -31,6 +35,8 @@ export class Dispatcher {
   private again = false;
   private stopped = true;
   private timer?: NodeJS.Timeout;
+  private pending = false;
+  private lastWakeLookup = 0;
   private renewTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: DispatcherOptions) {}
@@ -44,35 +50,52 @@ export class Dispatcher {
     this.kick();
   }
 
-  /** Looks at the inbox now (new messages stored, a worker finished). Cheap to call often. */
+  /**
+   * Looks at the inbox soon (new messages stored, a worker finished). Cheap to call often: kicks
+   * in the same turn of the event loop share one look, taken after pending I/O (callbacks first).
+   */
   kick(): void {
-    if (this.stopped) return;
-    if (this.ticking) { this.again = true; return; }
-    this.ticking = true;
-    void this.tick().finally(() => {
-      this.ticking = false;
-      if (this.again) { this.again = false; this.kick(); }
+    if (this.stopped || this.pending) return;
+    this.pending = true;
+    setImmediate(() => {
+      this.pending = false;
+      if (this.ticking) { this.again = true; return; }
+      this.ticking = true;
+      void this.tick().finally(() => {
+        this.ticking = false;
+        if (this.again) { this.again = false; this.kick(); }
+      });
     });
   }
 
   private async tick(): Promise<void> {
     try {
       const room = this.o.concurrency - this.active.size;
+      let short = true;
       if (room > 0) {
-        const now = Date.now();
-        const items = await this.o.store.claim({ owner: this.o.owner, leaseMs: this.o.leaseMs, limit: room, now });
+        // Claim in batches, yielding between them, so a backlog never starves the callback route.
+        const limit = Math.min(room, CLAIM_BATCH);
+        const items = await this.o.store.claim({ owner: this.o.owner, leaseMs: this.o.leaseMs, limit, now: Date.now() });
         for (const item of items) this.run(item);
-        if (items.length === room) this.again = true;
+        if (items.length === limit) { this.again = true; short = false; }
       }
-      await this.scheduleWake();
+      if (short) await this.scheduleWake();
     } catch (err) {
       this.o.logger.error({ err: { message: (err as Error).message } }, 'inbox claim failed; retrying shortly');
       this.arm(1000);
     }
   }
 
+  /**
+   * Arms the timer for work no worker of ours will announce: retries coming due, and leases of
+   * other (maybe dead) instances expiring. Looked up at most every WAKE_LOOKUP_MS: our own workers
+   * kick on finishing, so a backlog does not need this query after every message.
+   */
   private async scheduleWake(): Promise<void> {
-    const next = await this.o.store.nextWakeAt(Date.now());
+    const now = Date.now();
+    if (now - this.lastWakeLookup < WAKE_LOOKUP_MS && this.timer) return;
+    this.lastWakeLookup = now;
+    const next = await this.o.store.nextWakeAt(now);
     const idle = this.o.idlePollMs ?? 5000;
     this.arm(next === null ? idle : Math.min(idle, Math.max(10, next - Date.now())));
   }

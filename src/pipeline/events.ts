@@ -16,7 +16,9 @@ const FAIL_TYPES: Record<number, string> = {
  */
 export async function applyEvents(store: Store, messages: NewInboxMessage[], log: Logger, now = Date.now()): Promise<void> {
   for (const m of messages) {
-    const at = m.sendTime * 1000;
+    // WeCom times are whole seconds; our own handoff is stamped in ms. Taking the end of the
+    // second orders an event after a handoff we made earlier in that same second.
+    const at = m.sendTime * 1000 + 999;
     if (m.origin === 5 && m.externalUserId) {
       await store.setCustomerMode(m.openKfId, m.externalUserId, 'human', at, now);
       log.info({ msgid: m.msgid, externalUserId: m.externalUserId }, 'a human servicer is answering this customer: the AI stays quiet');

@@ -13,6 +13,8 @@ export interface SyncSource {
 /** How long a pull lock lives without renewal (a dead holder's lock is gone after this). */
 const PULL_LOCK_MS = 15_000;
 const RECHECK_MS = 1_000;
+/** Pause before a follow-up pull of the same account (adds at most this much to a reply). */
+const PULL_GAP_MS = 50;
 
 interface AccountState {
   running: boolean;
@@ -68,11 +70,14 @@ export class Puller {
       // finds the lock taken raises a flag the holder honours before it lets go.
       const res = await coordinator.tryWithLock(`pull:${openKfId}`, PULL_LOCK_MS, async () => {
         await coordinator.takeFlag(againKey);
-        do {
+        for (let first = true; first || (!this.stopped && (st.again || (await coordinator.takeFlag(againKey)))); first = false) {
+          // Callbacks that arrive during a pull ask for one more; a short gap lets a burst of them
+          // be served by that one pull instead of a pull per callback.
+          if (!first) await new Promise((r) => setTimeout(r, PULL_GAP_MS));
           st.again = false;
           await this.pullOnce(openKfId, st, log);
           st.failures = 0;
-        } while (!this.stopped && (st.again || (await coordinator.takeFlag(againKey))));
+        }
       });
       if (!res.acquired) {
         await coordinator.setFlag(againKey, 10 * PULL_LOCK_MS);

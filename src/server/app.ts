@@ -16,12 +16,16 @@ export interface AppDeps {
   openai?: Omit<OpenAiRouteOptions, 'notFound'>;
 }
 
+const reqIdPrefix = randomBytes(3).toString('hex') + '-';
+let reqCounter = 0;
+
 /** The HTTP surface. Routes stay thin: validate, hand to the domain, shape the reply. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit,
-    genReqId: () => randomBytes(6).toString('hex'),
+    // A random prefix per process and a counter: unique across instances, no entropy per request.
+    genReqId: () => `${reqIdPrefix}${(reqCounter++).toString(36)}`,
     // One line per callback is written by the route itself (with the outcome); fastify's own
     // per-request lines would double the volume on the hot path.
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,37 +1,103 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { formatProblems, loadConfig } from '../../config/load.js';
 import { createLogger } from '../../log/logger.js';
 import { startServer } from '../../server/start-server.js';
+import { dataPaths, packageVersion } from '../lib/paths.js';
+import { clearRunState, runningServer, writeRunState } from '../lib/runstate.js';
 
-/** `wxcoze start`: runs the server in the foreground until SIGTERM/SIGINT, then drains and exits. */
+interface StartOptions {
+  drainMs: string;
+  daemon?: boolean;
+}
+
+/**
+ * `wxcoze start`: the server in the foreground until SIGTERM/SIGINT, then drain and exit.
+ * `--daemon`: the same, detached, after it is listening; `wxcoze stop` ends it.
+ * Either way a pid file and a run file in the data directory tell status/stop/doctor about it.
+ */
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('run the server in the foreground (logs to the terminal and <data dir>/logs/wxcoze.log)')
+    .description('run the server (foreground; logs to the terminal and <data dir>/logs/wxcoze.log)')
+    .option('--daemon', 'run in the background (pid file in the data directory); stop it with `wxcoze stop`')
     .option('--drain-ms <ms>', 'how long in-flight answers may finish on shutdown', '10000')
-    .action(async (opts: { drainMs: string }) => {
+    .action(async (opts: StartOptions) => {
       const { config, problems } = loadConfig();
       if (problems.length) {
         console.error(formatProblems(problems));
         process.exitCode = 2;
         return;
       }
-      const logger = createLogger({ level: config.logLevel, file: join(config.dataDir, 'logs', 'wxcoze.log'), pretty: process.stdout.isTTY });
+      const running = runningServer(config.dataDir);
+      if (running) {
+        console.error(`wxcoze is already running for ${config.dataDir} (pid ${running.pid}${running.info ? `, ${running.info.url}` : ''}).\n  → \`wxcoze status\` shows it; \`wxcoze stop\` stops it.`);
+        process.exitCode = 1;
+        return;
+      }
+      if (opts.daemon) return startDaemon(config.dataDir, opts);
+
+      const paths = dataPaths(config.dataDir);
+      const daemon = process.env.WXCOZE_DAEMON === '1';
+      const logger = createLogger({ level: config.logLevel, file: paths.logFile, pretty: !daemon && process.stdout.isTTY });
       const server = await startServer(config, logger).catch((err: Error & { code?: string }) => {
         if (err.code === 'EADDRINUSE') throw new Error(`port ${config.server.port} is already in use. Stop the other program or set PORT to a free port (\`wxcoze doctor\` checks this).`);
         throw err;
       });
+      const port = Number(new URL(server.url).port);
+      writeRunState(config.dataDir, { pid: process.pid, startedAt: Date.now(), url: server.url, port, version: packageVersion(), logFile: paths.logFile, daemon });
+      process.on('exit', () => clearRunState(config.dataDir, process.pid));
       let signals = 0;
       const shutdown = (sig: string) => {
         signals += 1;
         if (signals > 1) { logger.warn('second signal: exiting now'); process.exit(1); }
         logger.info({ signal: sig }, 'shutting down: finishing answers in flight');
-        void server.stop(Number(opts.drainMs)).then(() => { logger.flush?.(); setTimeout(() => process.exit(0), 50); });
+        void server.stop(Number(opts.drainMs)).then(() => {
+          clearRunState(config.dataDir, process.pid);
+          logger.flush?.();
+          setTimeout(() => process.exit(0), 50);
+        });
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
-      if (process.send) process.send({ type: 'ready', url: server.url });
-      console.log(`wxcoze is listening on ${server.url} (callback path /wechat/hook)`);
+      if (process.send) process.send({ type: 'ready', url: server.url, pid: process.pid });
+      if (!daemon) console.log(`wxcoze is listening on ${server.url} (callback path /wechat/hook)`);
     });
+}
+
+/** Re-runs this CLI's `start` detached; returns once the child is listening (or has failed). */
+async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
+  const paths = dataPaths(dataDir);
+  mkdirSync(dirname(paths.daemonErrFile), { recursive: true, mode: 0o700 });
+  const errFd = openSync(paths.daemonErrFile, 'w', 0o600);
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'start', '--drain-ms', opts.drainMs], {
+    detached: true,
+    stdio: ['ignore', 'ignore', errFd, 'ipc'],
+    env: { ...process.env, WXCOZE_DAEMON: '1', WXCOZE_DATA_DIR: dataDir },
+  });
+  closeSync(errFd);
+  const result = await new Promise<{ ok: true; url: string } | { ok: false; why: string }>((resolve) => {
+    const timer = setTimeout(() => resolve({ ok: false, why: 'it did not report ready within 30 s' }), 30_000);
+    child.on('message', (m: { type?: string; url?: string }) => {
+      if (m?.type === 'ready') { clearTimeout(timer); resolve({ ok: true, url: String(m.url) }); }
+    });
+    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ ok: false, why: `it exited with ${signal ?? `code ${code}`}` }); });
+  });
+  if (!result.ok) {
+    let err = '';
+    try {
+      err = readFileSync(paths.daemonErrFile, 'utf8').trim();
+    } catch {
+      /* nothing written */
+    }
+    if (child.exitCode === null) child.kill('SIGTERM');
+    console.error(`wxcoze did not start: ${result.why}.${err ? `\n${err}` : ''}\n  → \`wxcoze logs\` shows the server log; \`wxcoze doctor\` checks the setup.`);
+    process.exitCode = 1;
+    return;
+  }
+  child.disconnect();
+  child.unref();
+  console.log(`wxcoze started in the background (pid ${child.pid}), listening on ${result.url}.\n  logs: wxcoze logs -f    status: wxcoze status    stop: wxcoze stop`);
 }

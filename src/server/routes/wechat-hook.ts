@@ -71,7 +71,8 @@ export const wechatHookRoutes: FastifyPluginAsync<WechatHookOptions> = async (ap
     }
     if (event.kind === 'kf_msg_or_event') {
       opts.onKfEvent(event.openKfId, event.token, String(req.id));
-      req.log.info({ openKfId: event.openKfId }, 'kf callback accepted; pull scheduled');
+      // The pull logs at info what it stores; one line per callback would be noise on the hot path.
+      req.log.debug({ openKfId: event.openKfId }, 'kf callback accepted; pull scheduled');
     } else if (event.kind === 'kf_account_auth_change') {
       req.log.info({ added: event.added, removed: event.removed }, 'kf account authorisation changed');
     } else {

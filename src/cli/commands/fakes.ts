@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { startFakeCoze } from '../../fakes/coze/index.js';
+import { startFakeWecom } from '../../fakes/wecom/index.js';
+
+// Sample values, only ever accepted by the local fakes.
+const FAKE = {
+  corpId: 'ww1436e0e65a779aee', secret: 'fake-kf-secret-0123456789', cozeToken: 'pat_fake_token_0123456789',
+  botId: '7379462189365198898', kf: 'wkFAKE00000000000000000000000001',
+};
+
+/**
+ * `wxcoze fakes`: the project's fake WeCom and fake Coze on loopback, until Ctrl-C, so `init`,
+ * `start`, `verify` and `doctor` can be tried without any account. `--wall` switches on a setup wall.
+ */
+export function registerFakes(program: Command): void {
+  program
+    .command('fakes')
+    .description('run the fake WeCom and fake Coze locally (try init/start/verify/doctor without accounts)')
+    .option('--wecom-port <port>', 'fake WeCom port', '9101')
+    .option('--coze-port <port>', 'fake Coze port', '9102')
+    .option('--wall <code>', 'answer with a setup wall: 60020 (gettoken: untrusted IP) or 48002 (kf accounts not handed to the API)')
+    .action(async (opts: { wecomPort: string; cozePort: string; wall?: string }) => {
+      const wecom = await startFakeWecom({ corpId: FAKE.corpId, secret: FAKE.secret, port: Number(opts.wecomPort), allowSyncWithoutToken: true });
+      const coze = await startFakeCoze({ token: FAKE.cozeToken, botIds: [FAKE.botId], port: Number(opts.cozePort) });
+      wecom.addAccount(FAKE.kf, '演示客服');
+      if (opts.wall === '60020') wecom.failGettoken(60020, { fromIp: '203.0.113.7' });
+      else if (opts.wall === '48002') wecom.failAccountList(48002);
+      else if (opts.wall) throw new Error(`--wall ${opts.wall}: use 60020 or 48002`);
+      console.log(`fake WeCom  ${wecom.url}   CorpID ${FAKE.corpId}   Secret ${FAKE.secret}   kf account 演示客服
+fake Coze   ${coze.url}   token ${FAKE.cozeToken}   bot ${FAKE.botId}
+
+In another terminal, answer the questions of
+  WECOM_API_BASE=${wecom.url} npx wxcoze init
+(Coze region: "another API base URL" → ${coze.url}; no domain), or all at once:
+  npx wxcoze init --yes --wecom-api-base ${wecom.url} --coze-region ${coze.url} --coze-token ${FAKE.cozeToken} --bot-id ${FAKE.botId} --corp-id ${FAKE.corpId} --secret ${FAKE.secret}
+then: npx wxcoze start --daemon && npx wxcoze verify && npx wxcoze doctor
+Ctrl-C stops the fakes.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await wecom.close();
+      await coze.close();
+    });
+}

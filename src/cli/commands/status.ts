@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { request } from 'undici';
+import { loadConfig } from '../../config/load.js';
+import { openStore } from '../../store/index.js';
+import { PENDING_STATES } from '../../store/types.js';
+import { lastErrorLine } from '../lib/logfile.js';
+import { dataPaths, packageVersion } from '../lib/paths.js';
+import { formatDuration, runningServer } from '../lib/runstate.js';
+import { bold, dim, green, red } from '../lib/ui.js';
+
+export interface StatusReport {
+  running: boolean;
+  pid?: number;
+  uptimeMs?: number;
+  startedAt?: number;
+  url?: string;
+  ping?: boolean;
+  version: string;
+  runningVersion?: string;
+  port: number;
+  dataDir: string;
+  store: { kind: string; where: string; reachable: boolean; error?: string };
+  messages?: { pending: number; failed: number; done: number; byState: Record<string, number> };
+  accounts?: { openKfId: string; lastPullAgoMs: number | null; lastError: string | null }[];
+  lastError?: { time?: string; msg: string };
+}
+
+async function ping(url: string): Promise<boolean> {
+  try {
+    const res = await request(`${url}/ping`, { headersTimeout: 2000, bodyTimeout: 2000 });
+    await res.body.dump();
+    return res.statusCode === 200;
+  } catch {
+    return false;
+  }
+}
+
+export async function collectStatus(): Promise<StatusReport> {
+  const { config } = loadConfig();
+  const paths = dataPaths(config.dataDir);
+  const running = runningServer(config.dataDir);
+  const report: StatusReport = {
+    running: Boolean(running),
+    version: packageVersion(),
+    port: running?.info?.port ?? config.server.port,
+    dataDir: config.dataDir,
+    store: config.store?.databaseUrl
+      ? { kind: 'mysql', where: config.store.databaseUrl.replace(/\/\/[^@/]*@/, '//…@'), reachable: false }
+      : { kind: 'sqlite', where: paths.database, reachable: false },
+  };
+  if (running) {
+    report.pid = running.pid;
+    if (running.info) {
+      report.startedAt = running.info.startedAt;
+      report.uptimeMs = Date.now() - running.info.startedAt;
+      report.url = running.info.url;
+      report.runningVersion = running.info.version;
+      report.ping = await ping(running.info.url);
+    }
+  }
+  if (report.store.kind === 'sqlite' && !existsSync(paths.database)) {
+    report.store.error = 'no database yet (it is created at the first start)';
+  } else {
+    try {
+      const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.store?.databaseUrl });
+      try {
+        const byState = await store.countByState();
+        const pending = PENDING_STATES.reduce((n, s) => n + (byState[s] ?? 0), 0);
+        report.messages = { pending, failed: byState.failed ?? 0, done: byState.done ?? 0, byState };
+        const now = Date.now();
+        report.accounts = (await store.listAccounts()).map((a) => ({ openKfId: a.openKfId, lastPullAgoMs: a.lastPullAt ? now - a.lastPullAt : null, lastError: a.lastError }));
+        report.store.reachable = true;
+      } finally {
+        await store.close();
+      }
+    } catch (err) {
+      report.store.error = (err as Error).message;
+    }
+  }
+  const last = lastErrorLine(paths.logFile);
+  if (last) report.lastError = last;
+  return report;
+}
+
+/** `wxcoze status`: exit 0 when running, 3 when not (like LSB init scripts). */
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('is wxcoze running? pid, uptime, version, port, store, messages pending/failed, per-account pulls, last error')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const r = await collectStatus();
+      process.exitCode = r.running ? 0 : 3;
+      if (opts.json) {
+        console.log(JSON.stringify(r, null, 2));
+        return;
+      }
+      const head = r.running
+        ? `${green('● running')}  pid ${r.pid}${r.uptimeMs !== undefined ? `, up ${formatDuration(r.uptimeMs)}` : ''}`
+        : `${red('○ not running')}  (start it with \`wxcoze start --daemon\`)`;
+      const lines = [`${bold('wxcoze')} ${r.version}  ${head}`];
+      if (r.runningVersion && r.runningVersion !== r.version) lines.push(`  ${red('!')} the running server is version ${r.runningVersion}: restart it (\`wxcoze stop && wxcoze start --daemon\`)`);
+      lines.push(`  listening   ${r.url ?? `port ${r.port}`}${r.running ? (r.ping ? dim('  (/ping ok)') : red('  (/ping does not answer)')) : ''}`);
+      lines.push(`  data dir    ${r.dataDir}`);
+      lines.push(`  store       ${r.store.kind} ${r.store.where}${r.store.reachable ? '' : `  ${red(`✗ ${r.store.error ?? 'unreachable'}`)}`}`);
+      if (r.messages) {
+        const others = Object.entries(r.messages.byState).filter(([s]) => !['failed', 'done', ...PENDING_STATES].includes(s as never)).map(([s, n]) => `${n} ${s}`);
+        lines.push(`  messages    ${r.messages.pending} pending, ${r.messages.failed} failed, ${r.messages.done} done${others.length ? `, ${others.join(', ')}` : ''}`);
+      }
+      if (r.accounts) {
+        if (r.accounts.length === 0) lines.push('  accounts    none yet (an account appears with its first callback)');
+        for (const a of r.accounts) {
+          lines.push(`  account     ${a.openKfId}  last pull ${a.lastPullAgoMs === null ? 'never' : `${formatDuration(a.lastPullAgoMs)} ago`}${a.lastError ? `  ${red(`last error: ${a.lastError}`)}` : ''}`);
+        }
+      }
+      lines.push(`  last error  ${r.lastError ? `${r.lastError.time ?? ''} ${r.lastError.msg}`.trim() : 'none in the log'}`);
+      console.log(lines.join('\n'));
+    });
+}

@@ -1,0 +1,27 @@
+import type { ChatTarget } from '../../../coze/types.js';
+import { checkCozeBot, probeChat } from '../../lib/coze-setup.js';
+import { type DoctorCheck, fail, needs, pass } from '../types.js';
+
+/** The bot exists for this token (metadata); with --probe-chat, it answers through the API (4015 otherwise). */
+export const cozeBotCheck: DoctorCheck = {
+  id: 'coze-bot',
+  title: 'Coze bot reachable and published to the API',
+  async run(ctx) {
+    const missing = needs(ctx, this.title, ['COZE_API_TOKEN', 'COZE_API_BASE', 'COZE_BOT_ID', 'COZE_WORKFLOW_ID', 'COZE_APP_ID']);
+    if (missing) return missing;
+    const { apiBase, apiToken, botId, workflowId, appId } = ctx.config.coze;
+    let detail: string;
+    if (botId) {
+      const r = await checkCozeBot(apiBase, apiToken, botId);
+      if (!r.ok) return fail(this.title, r.problem.problem, r.problem.fix);
+      detail = `bot ${botId} "${r.name}"`;
+    } else {
+      detail = `chatflow ${workflowId}${appId ? ` in app ${appId}` : ''}`;
+    }
+    if (!ctx.opts.probeChat) return pass(this.title, `${detail}; publication to the API is proven only by a chat: \`wxcoze doctor --probe-chat\` sends one test message`);
+    const target: ChatTarget = botId ? { kind: 'bot', botId } : { kind: 'chatflow', workflowId: workflowId!, ...(appId ? { appId } : {}) };
+    const chat = await probeChat(apiBase, apiToken, target);
+    if (!chat.ok) return fail(this.title, chat.problem.problem, chat.problem.fix);
+    return pass(this.title, `${detail} answered a test message through the API`);
+  },
+};

@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { openStore } from '../../../store/index.js';
+import { type DoctorCheck, fail, pass } from '../types.js';
+
+/** The store opens and answers a query (and its schema is current). */
+export const storeCheck: DoctorCheck = {
+  id: 'store',
+  title: 'store reachable',
+  async run(ctx) {
+    const url = ctx.config.store?.databaseUrl;
+    if (!url && !existsSync(ctx.paths.database)) return pass(this.title, `SQLite ${ctx.paths.database} is created at the first start`);
+    const where = url ? url.replace(/\/\/[^@/]*@/, '//…@') : ctx.paths.database;
+    try {
+      const store = await openStore({ dataDir: ctx.config.dataDir, databaseUrl: url });
+      try {
+        const counts = await store.countByState();
+        const total = Object.values(counts).reduce((a, b) => a + b, 0);
+        return pass(this.title, `${store.kind} ${where}: ${total} messages`);
+      } finally {
+        await store.close();
+      }
+    } catch (err) {
+      return fail(this.title, `${where}: ${(err as Error).message}`, url
+        ? 'Check that the database server runs and WXCOZE_DATABASE_URL (user, password, host, database) is right; `wxcoze migrate` shows the error alone.'
+        : `Check the file's owner and permissions (\`ls -l ${ctx.paths.database}\`) and free disk space; restore it from a backup if it is corrupt.`);
+    }
+  },
+};

@@ -1,0 +1,165 @@
+/**
+ * Live Coze checks for `init` and `doctor` (spec coze-api §1.1, §1.4, §6): token → bot metadata →
+ * optionally one tiny chat (the only proof a bot is published to the API channel; it costs a call
+ * of the free quota, so it is opt-in). Every failure comes back as problem + fix.
+ */
+import { CozeClient } from '../../coze/client.js';
+import { CozeError, describeCozeError } from '../../coze/errors.js';
+import type { ChatTarget } from '../../coze/types.js';
+import type { Outcome, SetupProblem } from './wecom-setup.js';
+
+export const REGIONS = {
+  cn: { name: 'coze.cn', api: 'https://api.coze.cn', web: 'https://www.coze.cn' },
+  com: { name: 'coze.com', api: 'https://api.coze.com', web: 'https://www.coze.com' },
+} as const;
+
+export type Region = keyof typeof REGIONS;
+
+export function regionOf(apiBase: string): Region | undefined {
+  const base = apiBase.replace(/\/+$/, '');
+  if (base === REGIONS.cn.api) return 'cn';
+  if (base === REGIONS.com.api) return 'com';
+  return undefined;
+}
+
+/** `cn`, `com`, coze.cn, coze.com, or a URL → the API base. */
+export function apiBaseFromRegion(value: string): string | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === 'cn' || v === 'coze.cn' || v === 'china') return REGIONS.cn.api;
+  if (v === 'com' || v === 'coze.com' || v === 'global') return REGIONS.com.api;
+  try {
+    const u = new URL(value.trim());
+    if (u.protocol === 'http:' || u.protocol === 'https:') return value.trim().replace(/\/+$/, '');
+  } catch {
+    /* not a URL */
+  }
+  return undefined;
+}
+
+function webOf(apiBase: string): string {
+  const r = regionOf(apiBase);
+  return r ? REGIONS[r].web : 'the Coze console';
+}
+
+export interface CozeContext {
+  apiBase: string;
+  botId?: string;
+  workflowId?: string;
+  appId?: string;
+  /** Set when the token was accepted by the other region's API. */
+  otherRegion?: Region;
+}
+
+const tokenFix = (web: string) =>
+  `Create a personal access token at ${web}/open/oauth/pats (API 管理 → 个人访问令牌) with the permissions chat, getMetadata and uploadFile ` +
+  `and the bot's workspace, and use it here. Personal tokens expire after at most 30 days (a service access token can last).`;
+
+/** What a failed Coze call means during setup, in words. */
+export function explainCoze(err: unknown, ctx: CozeContext, step: 'token' | 'bot' | 'chat'): SetupProblem {
+  const web = webOf(ctx.apiBase);
+  if (!(err instanceof CozeError)) return { problem: `Unexpected error talking to Coze: ${(err as Error)?.message ?? String(err)}`, fix: 'Run `wxcoze doctor`; report the error if it persists.' };
+  const code = err.code || undefined;
+  const said = err.msg ? ` Coze said: "${err.msg}".` : '';
+  switch (err.kind) {
+    case 'auth': {
+      if (ctx.otherRegion) {
+        const other = REGIONS[ctx.otherRegion];
+        return { code, problem: `The token belongs to ${other.name}, but ${ctx.apiBase} was chosen (4100: authentication is invalid).`, fix: `Choose the ${other.name} region (COZE_API_BASE=${other.api}): accounts, tokens and bots never cross regions.` };
+      }
+      return {
+        code,
+        problem: `Coze rejected the token at ${ctx.apiBase} (4100: invalid or expired).${said}`,
+        fix: `${tokenFix(web)} A coze.com token does not work on api.coze.cn, nor the reverse: check the region.`,
+      };
+    }
+    case 'permission':
+      return {
+        code,
+        problem: `The token lacks a permission or workspace${ctx.botId && step !== 'token' ? ` for bot ${ctx.botId}` : ''} (4101).${said}`,
+        fix: `Edit the token at ${web}/open/oauth/pats → 编辑: add the workspace the bot is in and tick chat, getMetadata and uploadFile. A token of the other region (coze.cn vs coze.com) fails the same way.`,
+      };
+    case 'not_published':
+      return {
+        code,
+        problem: `The bot ${ctx.botId ?? ''} is not published to the API channel (4015).${said}`,
+        fix: 'In Coze open the bot → 发布 (Publish) → tick "API" (Agent as API / Bot as API) → 发布. Each change to the bot needs a new publish before the API sees it.',
+      };
+    case 'bot_invalid':
+      return botUnknown(ctx, web, code);
+    case 'quota':
+      return { code, problem: `The Coze account is out of quota or balance (${err.code}).${said}`, fix: 'Top up or upgrade the Coze plan, or wait for the daily limit to reset (free accounts stop after 500 API calls in total).' };
+    case 'network':
+    case 'timeout':
+      return { code, problem: `Could not get an answer from Coze at ${ctx.apiBase} (${err.msg}).`, fix: `Check this server's outbound internet access and DNS (\`curl -sI ${ctx.apiBase}\`), and the region: coze.cn is https://api.coze.cn, coze.com is https://api.coze.com.` };
+    default:
+      if (err.code === 4200 || (err.httpStatus === 404 && step !== 'token')) {
+        if (ctx.workflowId) {
+          return {
+            code,
+            problem: `Coze has no published chatflow ${ctx.workflowId}${ctx.appId ? ` in app ${ctx.appId}` : ''} (4200).${said}`,
+            fix: 'Publish the app with the API channel ticked, then copy the workflow id from the chatflow page (…/workflow/<id>) and the app id from the app page (…/app/<id>).',
+          };
+        }
+        return botUnknown(ctx, web, code);
+      }
+      return { code, problem: describeCozeError(err), fix: code ? `Look up code ${code} in the Coze API docs (错误码), or run \`wxcoze doctor\`.` : 'Run `wxcoze doctor`.' };
+  }
+}
+
+function botUnknown(ctx: CozeContext, web: string, code: number | undefined): SetupProblem {
+  return {
+    code,
+    problem: `Coze has no bot ${ctx.botId ?? ''} that this token can reach (${code ?? 'not found'}).`,
+    fix: `Open the bot in the Coze editor: its id is the long number after /bot/ in the address bar (${web}/space/<space>/bot/<id>). A coze.com bot is unknown to api.coze.cn (and the reverse), and the token must cover the bot's workspace.`,
+  };
+}
+
+export function cozeClient(apiBase: string, token: string, timeoutMs = 15_000): CozeClient {
+  return new CozeClient({ baseUrl: apiBase, token, timeoutMs, connectTimeoutMs: 5000 });
+}
+
+/** /v1/users/me. On 4100 against a public region, tries the other region to say which one the token is for. */
+export async function checkCozeToken(apiBase: string, token: string): Promise<Outcome<{ user: string }>> {
+  try {
+    const me = await cozeClient(apiBase, token).getMe();
+    return { ok: true, user: me.nick_name || me.user_name || me.user_id };
+  } catch (error) {
+    const ctx: CozeContext = { apiBase };
+    const region = regionOf(apiBase);
+    if (region && error instanceof CozeError && error.kind === 'auth') {
+      const other: Region = region === 'cn' ? 'com' : 'cn';
+      try {
+        await cozeClient(REGIONS[other].api, token, 5000).getMe();
+        ctx.otherRegion = other;
+      } catch {
+        /* not valid there either */
+      }
+    }
+    return { ok: false, problem: explainCoze(error, ctx, 'token'), error };
+  }
+}
+
+export async function checkCozeBot(apiBase: string, token: string, botId: string): Promise<Outcome<{ name: string }>> {
+  try {
+    const bot = await cozeClient(apiBase, token).getBot(botId);
+    return { ok: true, name: bot.name };
+  } catch (error) {
+    return { ok: false, problem: explainCoze(error, { apiBase, botId }, 'bot'), error };
+  }
+}
+
+/** One tiny chat ("ping"): proves the bot or chatflow is published to the API and answers. Costs one call. */
+export async function probeChat(apiBase: string, token: string, target: ChatTarget): Promise<Outcome<{ answer: string }>> {
+  try {
+    const res = await cozeClient(apiBase, token, 60_000).chat({
+      target,
+      userId: 'wxcoze-setup-check',
+      messages: [{ role: 'user', content: 'ping', content_type: 'text' }],
+      autoSaveHistory: false,
+    });
+    return { ok: true, answer: res.text };
+  } catch (error) {
+    const ctx: CozeContext = { apiBase, ...(target.kind === 'bot' ? { botId: target.botId } : { workflowId: target.workflowId, ...(target.appId ? { appId: target.appId } : {}) }) };
+    return { ok: false, problem: explainCoze(error, ctx, 'chat'), error };
+  }
+}

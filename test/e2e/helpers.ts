@@ -1,0 +1,95 @@
+/**
+ * Runs the real CLI (src/cli through tsx, as `bin/wxcoze.js` runs dist/cli) as a child process against
+ * the in-project fakes, with a fresh data directory and nothing from the developer's environment.
+ */
+import { execa, type Options } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeCoze, type FakeCoze } from '../../src/fakes/coze/index.js';
+import { startFakeWecom, type FakeWecom } from '../../src/fakes/wecom/index.js';
+
+export const ROOT = join(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'src/cli/index.ts');
+export const TSX = join(ROOT, 'node_modules/tsx/dist/loader.mjs');
+
+export const CORP_ID = 'ww1436e0e65a779aee';
+export const SECRET = 'kf-secret-abcdefghijklmnop-XYZ';
+export const COZE_TOKEN = 'pat_e2eTokenAbcdefghijklmnopqrstu9Zq';
+export const BOT_ID = '7379462189365198898';
+export const UNPUBLISHED_BOT = '7379462189365190001';
+export const KF = 'wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q';
+export const KF_NAME = '门店客服';
+
+export interface Fakes {
+  wecom: FakeWecom;
+  coze: FakeCoze;
+  close(): Promise<void>;
+}
+
+export async function startFakes(): Promise<Fakes> {
+  const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, allowSyncWithoutToken: true });
+  const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID], unpublishedBotIds: [UNPUBLISHED_BOT] });
+  wecom.addAccount(KF, KF_NAME);
+  return {
+    wecom,
+    coze,
+    async close() {
+      await wecom.close();
+      await coze.close();
+    },
+  };
+}
+
+export function tempDir(prefix = 'wxcoze-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A clean environment: PATH and HOME only, plus what the test sets. */
+export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', WXCOZE_LOG_LEVEL: 'info' };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+/** Flags for a complete `init --yes` against the fakes. */
+export function initFlags(f: Fakes, port: number, more: string[] = []): string[] {
+  return [
+    'init', '--yes',
+    '--coze-region', f.coze.url, '--coze-token', COZE_TOKEN, '--bot-id', BOT_ID,
+    '--corp-id', CORP_ID, '--secret', SECRET, '--wecom-api-base', f.wecom.url,
+    '--port', String(port), '--no-caddy-reload',
+    ...more,
+  ];
+}
+
+/** An empty working directory (no stray .env) for CLI runs. */
+const WORK = mkdtempSync(join(tmpdir(), 'wxcoze-e2e-cwd-'));
+
+/** One CLI run; never throws on a non-zero exit (tests look at exitCode). */
+export async function cli(args: string[], env: Record<string, string>, opts: Options = {}) {
+  const r = await execa(process.execPath, ['--import', TSX, CLI, ...args], { env, extendEnv: false, reject: false, all: true, timeout: 60_000, cwd: WORK, ...opts });
+  return { exitCode: r.exitCode ?? -1, out: String(r.all ?? ''), stdout: String(r.stdout ?? '') };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `wxcoze init` in a real pseudo-terminal (tmux, Debian's package): answers typed at the prompts,
+ * a wrong token caught at its prompt, and a config the server then starts with.
+ */
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { isAlive, readPid } from '../../src/cli/lib/runstate.js';
+import { BOT_ID, cli, CLI, COZE_TOKEN, CORP_ID, freePort, KF, KF_NAME, SECRET, startFakes, tempDir, TSX, waitFor, type Fakes, baseEnv } from './helpers.js';
+
+let f: Fakes;
+const dir = tempDir('wxcoze-pty-');
+const sock = join(dir, 'tmux.sock');
+const tmux = (...args: string[]) => execa('tmux', ['-S', sock, ...args], { reject: false });
+const screen = async () => (await tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'init')).stdout;
+const type = (text: string) => tmux('send-keys', '-t', 'init', '-l', text);
+const key = (...keys: string[]) => tmux('send-keys', '-t', 'init', ...keys);
+/** Waits until the screen matches, then returns it. */
+const expectScreen = (re: RegExp, timeoutMs = 15_000) => waitFor(`${re} on the screen`, async () => { const s = await screen(); return re.test(s) ? s : ''; }, timeoutMs, 100)
+  .catch(async (err: Error) => { throw new Error(`${err.message}\n--- screen ---\n${await screen()}`); });
+
+before(async () => { f = await startFakes(); });
+after(async () => {
+  await tmux('kill-server');
+  const pid = readPid(join(dir, 'data'));
+  if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  await f.close();
+});
+
+test('interactive init in a pseudo-terminal: answers checked as typed, config 0600, start accepts it', async () => {
+  const which = await execa('tmux', ['-V'], { reject: false });
+  assert.equal(which.exitCode, 0, 'tmux is not installed: `apt-get install -y tmux` (.ci/run installs it)');
+  const dataDir = join(dir, 'data');
+  const port = await freePort();
+  const script = join(dir, 'run.sh');
+  writeFileSync(script, [
+    'cd ' + JSON.stringify(dir),
+    `export PATH=${JSON.stringify(process.env.PATH ?? '/usr/bin:/bin')} HOME=${JSON.stringify(dir)} TERM=xterm-256color`,
+    `export WXCOZE_DATA_DIR=${JSON.stringify(dataDir)} WECOM_API_BASE=${JSON.stringify(f.wecom.url)} WXCOZE_CADDY_MAIN=${JSON.stringify(join(dir, 'no-system-caddyfile'))}`,
+    `${JSON.stringify(process.execPath)} --import ${JSON.stringify(TSX)} ${JSON.stringify(CLI)} init`,
+    'echo "[exit $?]"',
+    'sleep 300',
+  ].join('\n'));
+  const started = await tmux('new-session', '-d', '-s', 'init', '-x', '200', '-y', '60', `sh ${script}`);
+  assert.equal(started.exitCode, 0, started.stderr);
+
+  await expectScreen(/Coze region/);
+  await key('Down', 'Down', 'Enter'); // another API base URL
+  await expectScreen(/Coze API base URL/);
+  await type(f.coze.url);
+  await key('Enter');
+
+  await expectScreen(/Coze access token/);
+  await type('pat_wrong_token_1234567890');
+  await key('Enter');
+  // Checked live as it is given: the wrong token is refused at its own prompt, with what to do.
+  await expectScreen(/Coze rejected the token[\s\S]*4100[\s\S]*个人访问令牌/);
+  await key('C-u');
+  await type(COZE_TOKEN);
+  await key('Enter');
+
+  await expectScreen(/What answers the customers\?/);
+  await key('Enter'); // a bot
+  await expectScreen(/Bot id/);
+  await type(BOT_ID);
+  await key('Enter');
+  await expectScreen(/Send the bot one test message/);
+  await key('Enter'); // yes
+  await expectScreen(/the bot answered through the API/);
+
+  await expectScreen(/CorpID/);
+  await type(CORP_ID);
+  await key('Enter');
+  await expectScreen(/Secret of the self-built app/);
+  await type(SECRET);
+  await key('Enter');
+  await expectScreen(/微信客服 account to answer/);
+  assert.match(await screen(), new RegExp(KF_NAME));
+  await key('Enter');
+
+  await expectScreen(/Generate a new random Token and EncodingAESKey/);
+  await key('Enter'); // yes
+  await expectScreen(/Domain for the callback URL/);
+  await type('kf.example.com');
+  await key('Enter');
+  await expectScreen(/Local port for wxcoze/);
+  await type(String(port));
+  await key('Enter');
+
+  const done = await expectScreen(/\[exit \d+\]/, 30_000);
+  assert.match(done, /\[exit 0\]/, done);
+  assert.ok(!done.includes(COZE_TOKEN) && !done.includes(SECRET), 'typed secrets are never echoed');
+  assert.ok(!done.includes('pat_wrong_token_1234567890'), 'not even the wrong one');
+
+  const file = join(dataDir, 'config.json');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const values = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  assert.deepEqual(
+    { base: values.COZE_API_BASE, token: values.COZE_API_TOKEN, bot: values.COZE_BOT_ID, corp: values.WECOM_CORP_ID, kf: values.WECOM_OPEN_KFID, domain: values.WXCOZE_DOMAIN, port: values.PORT },
+    { base: f.coze.url, token: COZE_TOKEN, bot: BOT_ID, corp: CORP_ID, kf: KF, domain: 'kf.example.com', port: String(port) },
+  );
+  // The Token/AESKey to paste are on the screen, and the server started from this config verifies with them.
+  assert.ok(done.replace(/\s+/g, '').includes(values.WECOM_ENCODING_AES_KEY!));
+  const env = baseEnv({ WXCOZE_DATA_DIR: dataDir });
+  const s = await cli(['start', '--daemon'], env);
+  assert.equal(s.exitCode, 0, s.out);
+  const v = await cli(['verify', '--local-only'], env);
+  assert.equal(v.exitCode, 0, v.out);
+  assert.equal((await cli(['stop'], env)).exitCode, 0);
+});
