@@ -142,11 +142,11 @@ export interface Store {
   setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void>;
   clearConversation(userId: string, botKey: string): Promise<void>;
 
-  // identity links (`wxcoze users link`); optional: stores without them make the command say so
+  // identity links (`wxcoze users link`)
   /** Joins `other` to `keep`'s internal user (merging users when both exist); `keep`'s Coze memory wins. */
-  linkIdentities?(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult>;
+  linkIdentities(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult>;
   /** The internal user of a channel identity and every identity joined to it, without creating anything. */
-  findIdentities?(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined>;
+  findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined>;
 }
 
 /** One person as a channel knows them: ('wecom', external_userid), ('openwebui', user id), … */

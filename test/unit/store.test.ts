@@ -131,6 +131,29 @@ test('a recalled message is cancelled only before its reply starts going out', a
   assert.equal(await s.noteDeliveryFailure('unknown', 'x', 70), undefined);
 });
 
+test('linking two identities gives them one internal user; the kept one\'s conversation wins', async () => {
+  const s = await open();
+  const wechat = await s.resolveUser('wecom', 'wmLink', 0);
+  const web = await s.resolveUser('web', 'owui-1', 0);
+  await s.setConversation(wechat, 'bot:1', 'conv-wechat', 0);
+  await s.setConversation(web, 'bot:1', 'conv-web', 0);
+  await s.setConversation(web, 'bot:2', 'conv-web-2', 0);
+  const res = await s.linkIdentities({ channel: 'wecom', externalId: 'wmLink' }, { channel: 'web', externalId: 'owui-1' }, 10);
+  assert.equal(res.userId, wechat);
+  assert.equal(res.mergedUserId, web);
+  assert.equal(res.droppedConversations, 1);
+  assert.equal(res.movedConversations, 1);
+  assert.equal(await s.resolveUser('web', 'owui-1', 20), wechat, 'the web identity now is the WeChat customer');
+  assert.equal(await s.getConversation(wechat, 'bot:1'), 'conv-wechat');
+  assert.equal(await s.getConversation(wechat, 'bot:2'), 'conv-web-2');
+  const found = await s.findIdentities({ channel: 'web', externalId: 'owui-1' });
+  assert.deepEqual(found!.identities.map((i) => `${i.channel}:${i.externalId}`).sort(), ['web:owui-1', 'wecom:wmLink']);
+  assert.equal((await s.linkIdentities({ channel: 'wecom', externalId: 'wmLink' }, { channel: 'web', externalId: 'owui-1' }, 30)).alreadyLinked, true);
+  const fresh = await s.linkIdentities({ channel: 'wecom', externalId: 'wmNew' }, { channel: 'web', externalId: 'owui-new' }, 40);
+  assert.equal(await s.resolveUser('web', 'owui-new', 50), fresh.userId);
+  assert.equal(await s.findIdentities({ channel: 'web', externalId: 'nobody' }), undefined);
+});
+
 test('a second migrate is a no-op', async () => {
   const s = await open();
   await s.migrate();

@@ -48,7 +48,6 @@ export function registerUsers(program: Command): void {
       const other = parseIdentity(otherArg);
       if (keep.channel === other.channel && keep.externalId === other.externalId) throw new Error('both arguments name the same identity.');
       await withStore(async (store) => {
-        if (!store.linkIdentities) throw new Error(`the ${store.kind} store cannot link identities yet; use the embedded SQLite store for this.`);
         const r = await store.linkIdentities(keep, other, Date.now());
         if (r.alreadyLinked) {
           console.log(`${OK()} ${show(keep)} and ${show(other)} are already one user (${r.userId}).`);
@@ -68,7 +67,6 @@ export function registerUsers(program: Command): void {
     .action(async (whoArg: string, opts: { json?: boolean }) => {
       const who = parseIdentity(whoArg);
       await withStore(async (store) => {
-        if (!store.findIdentities) throw new Error(`the ${store.kind} store cannot list identities yet.`);
         const r = await store.findIdentities(who);
         if (opts.json) {
           console.log(JSON.stringify(r ?? null, null, 2));

@@ -2,7 +2,7 @@ import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDa
 import { newUserId } from '../../identity/user-id.js';
 import { MIGRATIONS } from '../migrations.js';
 import { toAccount, toCustomer, toItem } from '../rows.js';
-import type { Account, ClaimOptions, CustomerState, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
+import type { Account, ChannelIdentity, ClaimOptions, CustomerState, LinkResult, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
 
 type Row = RowDataPacket & Record<string, any>;
 const PENDING = "('received', 'answered', 'sending')";
@@ -277,5 +277,48 @@ export class MysqlStore implements Store {
 
   async clearConversation(userId: string, botKey: string): Promise<void> {
     await this.q('DELETE FROM conversations WHERE user_id = ? AND bot_key = ?', [userId, botKey]);
+  }
+
+  // ---- identity links (`wxcoze users link`) ------------------------------------------------
+
+  async linkIdentities(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult> {
+    return this.tx(async (c) => {
+      const userOf = async (who: ChannelIdentity) => {
+        const [rows] = await c.query<Row[]>('SELECT user_id FROM identities WHERE channel = ? AND external_id = ? FOR UPDATE', [who.channel, who.externalId]);
+        return rows[0]?.user_id as string | undefined;
+      };
+      const addIdentity = (who: ChannelIdentity, userId: string) =>
+        c.query('INSERT INTO identities (channel, external_id, user_id, created_at) VALUES (?, ?, ?, ?)', [who.channel, who.externalId, userId, now]);
+      let keepUser = await userOf(keep);
+      const otherUser = await userOf(other);
+      const none = { movedConversations: 0, droppedConversations: 0 };
+      if (keepUser && keepUser === otherUser) return { userId: keepUser, alreadyLinked: true, ...none };
+      if (!keepUser) {
+        keepUser = otherUser ?? newUserId();
+        if (!otherUser) await c.query('INSERT INTO users (id, created_at) VALUES (?, ?)', [keepUser, now]);
+        await addIdentity(keep, keepUser);
+        if (!otherUser) await addIdentity(other, keepUser);
+        return { userId: keepUser, alreadyLinked: false, ...none };
+      }
+      if (!otherUser) {
+        await addIdentity(other, keepUser);
+        return { userId: keepUser, alreadyLinked: false, ...none };
+      }
+      // Both known: `other`'s identities move over; its conversations move where `keep` has none
+      // with that bot and are dropped where it has one (one memory per bot).
+      const [dropped] = await c.query<ResultSetHeader>(
+        'DELETE o FROM conversations o JOIN conversations k ON k.bot_key = o.bot_key AND k.user_id = ? WHERE o.user_id = ?', [keepUser, otherUser]);
+      const [moved] = await c.query<ResultSetHeader>('UPDATE conversations SET user_id = ? WHERE user_id = ?', [keepUser, otherUser]);
+      await c.query('UPDATE identities SET user_id = ? WHERE user_id = ?', [keepUser, otherUser]);
+      await c.query('DELETE FROM users WHERE id = ?', [otherUser]);
+      return { userId: keepUser, alreadyLinked: false, mergedUserId: otherUser, movedConversations: moved.affectedRows, droppedConversations: dropped.affectedRows };
+    });
+  }
+
+  async findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined> {
+    const found = await this.q('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?', [who.channel, who.externalId]);
+    if (!found[0]) return undefined;
+    const rows = await this.q('SELECT channel, external_id FROM identities WHERE user_id = ? ORDER BY created_at, channel', [found[0].user_id]);
+    return { userId: found[0].user_id as string, identities: rows.map((x) => ({ channel: x.channel as string, externalId: x.external_id as string })) };
   }
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { newUserId } from '../../identity/user-id.js';
-import type { Account, ClaimOptions, CustomerState, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
+import type { Account, ChannelIdentity, ClaimOptions, CustomerState, LinkResult, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
 import { MIGRATIONS } from '../migrations.js';
 import { toAccount, toCustomer, toItem } from '../rows.js';
 
@@ -250,10 +250,10 @@ export class SqliteStore implements Store {
 
   // ---- identity links (`wxcoze users link`) ------------------------------------------------
 
-  async linkIdentities(keep: import('../types.js').ChannelIdentity, other: import('../types.js').ChannelIdentity, now: number): Promise<import('../types.js').LinkResult> {
+  async linkIdentities(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult> {
     const d = this.db;
-    const userOf = (who: import('../types.js').ChannelIdentity) => (d.prepare('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?').get(who.channel, who.externalId) as Row | undefined)?.user_id as string | undefined;
-    return d.transaction((): import('../types.js').LinkResult => {
+    const userOf = (who: ChannelIdentity) => (d.prepare('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?').get(who.channel, who.externalId) as Row | undefined)?.user_id as string | undefined;
+    return d.transaction((): LinkResult => {
       let keepUser = userOf(keep);
       const otherUser = userOf(other);
       const none = { movedConversations: 0, droppedConversations: 0 };
@@ -280,7 +280,7 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
-  async findIdentities(who: import('../types.js').ChannelIdentity): Promise<{ userId: string; identities: import('../types.js').ChannelIdentity[] } | undefined> {
+  async findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined> {
     const r = this.db.prepare('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?').get(who.channel, who.externalId) as Row | undefined;
     if (!r) return undefined;
     const rows = this.db.prepare('SELECT channel, external_id FROM identities WHERE user_id = ? ORDER BY created_at, channel').all(r.user_id) as Row[];
