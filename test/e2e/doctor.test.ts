@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { freshDatabase, mysqlUnavailable, TEST_REDIS_URL } from '../helpers/mysql.js';
 import { baseEnv, cli, freePort, initFlags, startFakes, tempDir, type Fakes } from './helpers.js';
 
 let f: Fakes;
@@ -86,5 +87,29 @@ test('doctor flags a world-readable config file and a config problem', async () 
     assert.ok(byTitle(checks, /Coze bot/).skipped, 'the bot check needs a valid COZE_BOT_ID');
   } finally {
     chmodSync(join(dataDir, 'config.json'), 0o600);
+  }
+});
+
+test('doctor and status name the store and the cache, and say when Redis does not answer', { skip: (await mysqlUnavailable()) ?? false }, async () => {
+  const db = await freshDatabase();
+  try {
+    const shared = { ...env, WXCOZE_DATABASE_URL: db.url, WXCOZE_REDIS_URL: TEST_REDIS_URL };
+    const ok = await cli(['doctor', '--json'], shared);
+    const checks = (JSON.parse(ok.stdout) as { checks: Check[] }).checks;
+    assert.match(byTitle(checks, /store/).detail, /^mysql /);
+    assert.match(byTitle(checks, /cache/).detail, /^redis redis:\/\/127\.0\.0\.1/);
+    assert.ok(byTitle(checks, /cache/).ok);
+    const status = await cli(['status', '--json'], shared);
+    const s = JSON.parse(status.stdout) as { store: { kind: string; reachable: boolean }; cache: { kind: string; reachable: boolean } };
+    assert.deepEqual([s.store.kind, s.store.reachable, s.cache.kind, s.cache.reachable], ['mysql', true, 'redis', true]);
+
+    const dead = { ...shared, WXCOZE_REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` };
+    const bad = await cli(['doctor', '--json'], dead);
+    assert.equal(bad.exitCode, 1);
+    const cache = byTitle((JSON.parse(bad.stdout) as { checks: Check[] }).checks, /cache/);
+    assert.equal(cache.ok, false);
+    assert.match(cache.fix ?? '', /Start Redis/);
+  } finally {
+    await db.drop();
   }
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { request } from 'undici';
 import { loadConfig } from '../../config/load.js';
+import { probeCache } from '../../store/coordination/probe.js';
 import { openStore } from '../../store/index.js';
 import { PENDING_STATES } from '../../store/types.js';
 import { lastErrorLine } from '../lib/logfile.js';
@@ -21,6 +22,7 @@ export interface StatusReport {
   port: number;
   dataDir: string;
   store: { kind: string; where: string; reachable: boolean; error?: string };
+  cache?: { kind: string; where: string; reachable: boolean; error?: string };
   messages?: { pending: number; failed: number; done: number; byState: Record<string, number> };
   accounts?: { openKfId: string; lastPullAgoMs: number | null; lastError: string | null }[];
   lastError?: { time?: string; msg: string };
@@ -78,6 +80,7 @@ export async function collectStatus(): Promise<StatusReport> {
       report.store.error = (err as Error).message;
     }
   }
+  report.cache = await probeCache(config.store?.redisUrl, config.store?.redisPrefix);
   const last = lastErrorLine(paths.logFile);
   if (last) report.lastError = last;
   return report;
@@ -104,6 +107,7 @@ export function registerStatus(program: Command): void {
       lines.push(`  listening   ${r.url ?? `port ${r.port}`}${r.running ? (r.ping ? dim('  (/ping ok)') : red('  (/ping does not answer)')) : ''}`);
       lines.push(`  data dir    ${r.dataDir}`);
       lines.push(`  store       ${r.store.kind} ${r.store.where}${r.store.reachable ? '' : `  ${red(`✗ ${r.store.error ?? 'unreachable'}`)}`}`);
+      if (r.cache) lines.push(`  cache/locks ${r.cache.kind} ${r.cache.where}${r.cache.reachable ? '' : `  ${red(`✗ ${r.cache.error ?? 'unreachable'}`)}`}`);
       if (r.messages) {
         const others = Object.entries(r.messages.byState).filter(([s]) => !['failed', 'done', ...PENDING_STATES].includes(s as never)).map(([s, n]) => `${n} ${s}`);
         lines.push(`  messages    ${r.messages.pending} pending, ${r.messages.failed} failed, ${r.messages.done} done${others.length ? `, ${others.join(', ')}` : ''}`);

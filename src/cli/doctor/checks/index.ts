@@ -1,5 +1,6 @@
 /** The doctor's checks, in the order they are run and printed. */
 import type { DoctorCheck } from '../types.js';
+import { cacheCheck } from './cache.js';
 import { clockCheck } from './clock.js';
 import { configCheck } from './config.js';
 import { cozeBotCheck } from './coze-bot.js';
@@ -22,6 +23,7 @@ export const CHECKS: DoctorCheck[] = [
   portCheck,
   nodeVersionCheck,
   storeCheck,
+  cacheCheck,
   cozeTokenCheck,
   cozeBotCheck,
   wecomTokenCheck,
