@@ -1,20 +1,40 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
-import { registerDemo } from './commands/demo.js';
-import { registerMigrate } from './commands/migrate.js';
-import { registerMigrateStore } from './commands/migrate-store.js';
-import { registerStart } from './commands/start.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerFakes } from './commands/fakes.js';
-import { registerInit } from './commands/init.js';
-import { registerLogs } from './commands/logs.js';
-import { registerStatus } from './commands/status.js';
-import { registerStop } from './commands/stop.js';
-import { registerUsers } from './commands/users.js';
-import { registerVerify } from './commands/verify.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+type Register = (program: Command) => void;
+
+/**
+ * Commands, loaded on demand: `wxcoze start` does not pay (in start-up time and memory) for the
+ * modules of `init`, `doctor` or `migrate-store`. Help and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  init: async () => (await import('./commands/init.js')).registerInit,
+  start: async () => (await import('./commands/start.js')).registerStart,
+  stop: async () => (await import('./commands/stop.js')).registerStop,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  logs: async () => (await import('./commands/logs.js')).registerLogs,
+  verify: async () => (await import('./commands/verify.js')).registerVerify,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
+  users: async () => (await import('./commands/users.js')).registerUsers,
+  fakes: async () => (await import('./commands/fakes.js')).registerFakes,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
+  'migrate-store': async () => (await import('./commands/migrate-store.js')).registerMigrateStore,
+};
+
+/** The subcommand named on the command line (skipping global options), if it is one we know. */
+function requestedCommand(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--data-dir') { i++; continue; }
+    if (a.startsWith('-')) continue;
+    return a in COMMANDS ? a : undefined;
+  }
+  return undefined;
+}
 
 const program = new Command()
   .name('wxcoze')
@@ -27,20 +47,13 @@ const program = new Command()
     if (dir) process.env.WXCOZE_DATA_DIR = resolvePath(dir);
   });
 
-registerInit(program);
-registerStart(program);
-registerStop(program);
-registerStatus(program);
-registerLogs(program);
-registerVerify(program);
-registerDoctor(program);
-registerUsers(program);
-registerFakes(program);
-registerDemo(program);
-registerMigrate(program);
-registerMigrateStore(program);
+async function main(): Promise<void> {
+  const wanted = requestedCommand(process.argv);
+  for (const name of wanted ? [wanted] : Object.keys(COMMANDS)) (await COMMANDS[name]!())(program);
+  await program.parseAsync(process.argv);
+}
 
-program.parseAsync(process.argv).catch((err: Error) => {
+main().catch((err: Error) => {
   console.error(`wxcoze: ${err.message}`);
   process.exit(1);
 });

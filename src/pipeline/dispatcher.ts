@@ -109,7 +109,7 @@ export class Dispatcher {
 
   private run(item: InboxItem): void {
     const abort = new AbortController();
-    const log = this.o.logger.child({ reqId: `job-${randomBytes(4).toString('hex')}`, msgid: item.msgid, openKfId: item.openKfId });
+    const log = this.o.logger.child({ reqId: `job-${randomBytes(4).toString('hex')}`, msgid: item.msgid, openKfId: item.openKfId, externalUserId: item.externalUserId });
     log.info({ state: item.state, attempt: item.attempts, msgtype: item.msgtype }, 'message taken up');
     const done = this.o.process(item, log, abort.signal)
       .catch(async (err) => {

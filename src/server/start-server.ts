@@ -25,7 +25,7 @@ export interface RunningServer {
 /** Wires config → store → clients → bridge → HTTP, and starts listening. */
 export async function startServer(config: WxcozeConfig, logger: Logger, opts: { store?: Store } = {}): Promise<RunningServer> {
   const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl }));
-  const coordinator = openCoordinator(config.store.redisUrl, config.store.redisPrefix);
+  const coordinator = await openCoordinator(config.store.redisUrl, config.store.redisPrefix);
   if (config.store.redisUrl) await coordinator.ping().catch((err: Error) => logger.warn({ redis: describeRedisUrl(config.store.redisUrl!), err: { message: err.message } }, 'Redis is not reachable yet; pulls wait for it (run `wxcoze doctor`)'));
   else if (store.kind !== 'sqlite') logger.warn('WXCOZE_DATABASE_URL is set without WXCOZE_REDIS_URL: fine for one instance; set WXCOZE_REDIS_URL before running several');
   const wecom = new WecomApi({ baseUrl: config.wecom.apiBase, corpId: config.wecom.corpId, secret: config.wecom.secret, logger, tokenCache: coordinator.cache, coordinator });

@@ -1,12 +1,12 @@
 import { MemoryCoordinator } from './memory.js';
-import { RedisCoordinator } from './redis.js';
 import type { Coordinator } from './types.js';
 
 export type { Coordinator } from './types.js';
 
 /** Redis when WXCOZE_REDIS_URL is set (several instances), else in-process. */
-export function openCoordinator(redisUrl?: string, prefix?: string): Coordinator {
-  return redisUrl ? new RedisCoordinator(redisUrl, prefix) : new MemoryCoordinator();
+export async function openCoordinator(redisUrl?: string, prefix?: string): Promise<Coordinator> {
+  // ioredis is loaded only when Redis is configured.
+  return redisUrl ? new (await import('./redis.js')).RedisCoordinator(redisUrl, prefix) : new MemoryCoordinator();
 }
 
 /** redis://user:pass@host:port/db → without the password, for logs. */

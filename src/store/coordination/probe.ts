@@ -4,7 +4,7 @@ import { describeRedisUrl, openCoordinator } from './index.js';
 export async function probeCache(redisUrl: string | undefined, prefix?: string): Promise<{ kind: 'redis' | 'memory'; where: string; reachable: boolean; error?: string }> {
   if (!redisUrl) return { kind: 'memory', where: 'in-process (one instance)', reachable: true };
   const where = describeRedisUrl(redisUrl);
-  const c = openCoordinator(redisUrl, prefix);
+  const c = await openCoordinator(redisUrl, prefix);
   try {
     await c.ping();
     return { kind: 'redis', where, reachable: true };
