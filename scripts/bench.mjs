@@ -27,6 +27,12 @@ const CFG = {
   slow: { customers: 1000, cozeDelayMs: 5000, concurrency: 1000, timeoutMs: 90_000 },
   throughput: { messages: quick ? 1000 : 3000, cozeDelayMs: 1000, concurrency: 1000, sendConcurrency: 1000, timeoutMs: 120_000 },
   overhead: { messages: quick ? 50 : 200, customers: 20, gapMs: 30 },
+  mysql: {
+    callbacks: { callbacks: quick ? 5000 : 20_000, connections: 64, warmMs: quick ? 500 : 2000, durMs: quick ? 2000 : 10_000, runs: quick ? 1 : 2 },
+    throughput: { messages: quick ? 1000 : 3000, cozeDelayMs: 1000, concurrency: 1000, sendConcurrency: 1000, timeoutMs: 120_000 },
+    throughputRounds: 1,
+  },
+  openai: { runs: quick ? 50 : 200 },
 };
 
 const started = Date.now();
@@ -65,7 +71,8 @@ const info = {
 };
 log(`machine: ${info.nproc} cpus (${info.cpu}), node ${info.node}, load ${info.loadavgAtStart.join(' ')}`);
 
-const results = { info, callbacks: null, slow: [], throughput: [], overhead: [], errors: [] };
+const { benchMysqlRedis, benchOpenAi } = await import('./bench/phases-extra.mjs');
+const results = { info, callbacks: null, slow: [], throughput: [], overhead: [], mysql: null, openai: null, errors: [] };
 let failed = false;
 try {
   if (want('callbacks')) results.callbacks = await benchCallbacks(CFG.callbacks);
@@ -74,6 +81,8 @@ try {
     if (want('throughput')) results.throughput.push(await benchThroughput(CFG.throughput, r));
     if (want('overhead')) results.overhead.push(await benchOverhead(CFG.overhead, r));
   }
+  if (want('openai')) results.openai = await benchOpenAi(CFG.openai);
+  if (want('mysql')) results.mysql = await benchMysqlRedis(CFG.mysql);
 } catch (err) {
   failed = true;
   results.errors.push(String(err?.stack ?? err));

@@ -27,11 +27,15 @@ function serverEnv(fakes, extra = {}) {
 }
 
 /** Fakes + server for one phase; `fn` gets both; both are stopped afterwards whatever happens. */
-async function withSystem(extraEnv, fn) {
+export async function withSystem(extraEnv, fn) {
   const fakes = await startFakesProcess();
   let server;
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (open in Chrome DevTools).
   const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  // The server runs with the heap flags it is deployed with (systemd unit, Dockerfile, start --daemon);
+  // BENCH_NODE_ARGS replaces them (e.g. BENCH_NODE_ARGS=' ' for Node's defaults).
+  const { SERVER_V8_FLAGS } = await import('../../dist/server/v8-flags.js');
+  nodeArgs.push(...(process.env.BENCH_NODE_ARGS ?? SERVER_V8_FLAGS.join(' ')).split(' ').filter(Boolean));
   try {
     server = await startWxcoze(serverEnv(fakes, extraEnv), { nodeArgs });
     await fakes.rpc('setCallbackUrl', { url: `${server.url}/wechat/hook` });
@@ -134,7 +138,7 @@ export async function benchSlowCoze(cfg, round) {
 // ───────────────────────────── 3. throughput, Coze 1 s ─────────────────────────────
 
 export async function benchThroughput(cfg, round) {
-  return withSystem({ WXCOZE_CONCURRENCY: String(cfg.concurrency) }, async ({ fakes, server }) => {
+  return withSystem({ WXCOZE_CONCURRENCY: String(cfg.concurrency), ...(cfg.extraEnv ?? {}) }, async ({ fakes, server }) => {
     await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
     await sleep(300);
     const sampler = rssSampler(server.pid, 100);

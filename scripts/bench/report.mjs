@@ -85,6 +85,25 @@ export function writeReport(results) {
     row('— overhead p50, first message of a customer / returning customer', '', `${f(Math.min(...oh.map((r) => r.overheadFirstMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.overheadReturningMs.p50)), 2)} ms`, '', '');
   }
 
+  const oa = results.openai;
+  if (oa) {
+    row('OpenAI streaming overhead: time to first chunk through wxcoze − straight from the Coze fake (p50)', '< 5 ms', `${f(oa.overheadMs, 2)} ms`, `direct p50/p99 ${f(oa.directMs.p50, 2)}/${f(oa.directMs.p99, 2)} ms, via wxcoze ${f(oa.viaWxcozeMs.p50, 2)}/${f(oa.viaWxcozeMs.p99, 2)} ms`, oa.overheadMs < 5 ? 'pass' : '**FAIL**');
+  }
+
+  const my = results.mysql;
+  if (my?.skipped) {
+    row('MariaDB + Redis', '', `skipped: ${my.skipped}`, '', 'n/a');
+  } else if (my) {
+    const embeddedCb = cb ? Math.max(...cb.runs.filter((r) => r.target === 'wxcoze').map((r) => r.rps)) : NaN;
+    const myCb = Math.max(...my.callbacks.runs.map((r) => r.rps));
+    row('MariaDB + Redis: callback rps (closed loop, 64 conns) / embedded', '≥ 50 % of embedded', `${f(myCb)} / ${f(embeddedCb)} rps (${f((myCb / embeddedCb) * 100)} %)`, spread(my.callbacks.runs.map((r) => r.rps)), myCb >= embeddedCb / 2 ? 'pass' : '**FAIL**');
+    const embeddedTp = tp.length ? Math.max(...tp.map((r) => r.steadyAnsweredPerSec)) : NaN;
+    const myTp = Math.max(...my.throughput.map((r) => r.steadyAnsweredPerSec));
+    const n = my.throughput[0]?.messages;
+    row(`MariaDB + Redis: throughput, ${n} messages, Coze 1 s (answers/s) / embedded`, '≥ 50 % of embedded', `${f(myTp)} / ${f(embeddedTp)} /s (${f((myTp / embeddedTp) * 100)} %)`, spread(my.throughput.map((r) => r.steadyAnsweredPerSec)), myTp >= embeddedTp / 2 ? 'pass' : '**FAIL**');
+    row('— MariaDB + Redis: each answered exactly once', `${n}/${n}`, my.throughput.map((r) => `${r.exactlyOnce}/${n}`).join('; '), '', my.throughput.every((r) => r.exactlyOnce === n) ? 'pass' : '**FAIL**');
+  }
+
   const problems = [];
   const addProblems = (name, p) => {
     if (!p) return;

@@ -50,6 +50,9 @@ export class Puller {
     if (token) st.token = token;
     if (reqId) st.reqId = reqId;
     if (st.running) { st.again = true; return; }
+    // After a failure the backoff stands: a flood of callbacks must not turn into a flood of pulls
+    // against a WeCom that is failing (the timer pulls, with the newest Token).
+    if (st.timer && st.failures > 0) return;
     if (st.timer) { clearTimeout(st.timer); st.timer = undefined; }
     st.running = true;
     const p = this.run(openKfId, st).finally(() => this.inFlight.delete(p));

@@ -79,3 +79,17 @@ test('a session a human has taken (95018) is recorded as undeliverable, not retr
   assert.equal(h.wecom.calls.filter((c) => c.path.includes('send_msg')).length, sends, 'no blind retries');
   assert.equal(h.wecom.sent.length, 0);
 });
+
+test('a flood of callbacks while sync_msg fails does not become a flood of pulls (the backoff holds)', async () => {
+  // WeCom answers every pull at once with 45009 (frequency limit): retrying per callback would make it worse.
+  h = await startHarness({ WXCOZE_RETRY_BASE_MS: '300' });
+  h.wecom.failNextSyncs(10_000, 'rate-limited');
+  await h.wecom.customerSends(KF, 'wmFlood', { text: '在吗' }, { notify: false });
+  for (let i = 0; i < 60; i++) await h.wecom.deliverCallback(KF, { times: 1 });
+  const pulls = h.wecom.calls.filter((c) => c.path.includes('sync_msg')).length;
+  assert.ok(pulls <= 10, `${pulls} sync_msg calls for 60 callbacks during an outage`);
+  // When WeCom recovers, the message is still answered.
+  h.wecom.failNextSyncs(0, 'http500');
+  await h.wecom.deliverCallback(KF, { times: 1 });
+  await waitFor('the reply after the outage', () => h!.wecom.sentTo('wmFlood').length === 1, 20_000);
+});

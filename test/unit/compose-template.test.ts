@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { ALIASES } from '../../src/config/aliases.js';
+import { SERVER_V8_FLAGS } from '../../src/server/v8-flags.js';
 
 const root = join(import.meta.dirname, '../..');
 const compose = parse(readFileSync(join(root, 'templates/docker-compose.yml'), 'utf8'), { merge: true }) as any;
@@ -68,7 +69,10 @@ test("Caddy's site balances over every instance on the port they listen on, with
 test('the Dockerfile exposes the port the compose file uses and starts the server', () => {
   const dockerfile = readFileSync(join(root, 'templates/Dockerfile'), 'utf8');
   assert.match(dockerfile, /^EXPOSE 8000$/m);
-  assert.match(dockerfile, /CMD \["node", "bin\/wxcoze\.js", "start"\]/);
+  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)![1]!;
+  const argv = JSON.parse(cmd) as string[];
+  assert.deepEqual(argv.slice(-2), ['bin/wxcoze.js', 'start']);
+  assert.deepEqual(argv.slice(1, -2), SERVER_V8_FLAGS, 'the same heap flags as the systemd unit and start --daemon');
   assert.match(dockerfile, /npm ci/);
   assert.match(dockerfile, /FROM node:20/);
 });

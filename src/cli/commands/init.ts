@@ -4,6 +4,7 @@
  * callback Token/EncodingAESKey, rendering the Caddyfile and a systemd unit, and printing what to
  * paste into the WeCom console. `--yes` takes every answer from flags and the environment.
  */
+import { SERVER_V8_FLAGS } from '../../server/v8-flags.js';
 import { confirm, input, password, select } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { parse as parseDotenv } from 'dotenv';
@@ -491,6 +492,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
     WORKDIR: cwd,
     DATA_DIR: dataDir,
     NODE: process.execPath,
+    V8_FLAGS: SERVER_V8_FLAGS.join(' '),
     WXCOZE: join(packageRoot(), 'bin', 'wxcoze.js'),
   });
   writeFileSync(paths.systemdUnit, unit);

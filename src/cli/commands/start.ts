@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
+import { SERVER_V8_FLAGS } from '../../server/v8-flags.js';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatProblems, loadConfig } from '../../config/load.js';
@@ -72,7 +73,9 @@ async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
   const paths = dataPaths(dataDir);
   mkdirSync(dirname(paths.daemonErrFile), { recursive: true, mode: 0o700 });
   const errFd = openSync(paths.daemonErrFile, 'w', 0o600);
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'start', '--drain-ms', opts.drainMs], {
+  // The daemon gets the server's heap flags unless the caller chose its own.
+  const v8 = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : SERVER_V8_FLAGS;
+  const child = spawn(process.execPath, [...v8, ...process.execArgv, process.argv[1]!, 'start', '--drain-ms', opts.drainMs], {
     detached: true,
     stdio: ['ignore', 'ignore', errFd, 'ipc'],
     env: { ...process.env, WXCOZE_DAEMON: '1', WXCOZE_DATA_DIR: dataDir },

@@ -7,6 +7,8 @@ export async function applyFault(reply: FastifyReply, mode: FaultMode, faults: F
   switch (mode) {
     case 'busy':
       return reply.send(fail(-1, 'system busy'));
+    case 'rate-limited':
+      return reply.send(fail(45009, 'api freq out of limit'));
     case 'timeout':
       // Hold the request; the client is expected to give up first. Nothing was processed.
       await faults.hang();

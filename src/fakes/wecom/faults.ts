@@ -2,7 +2,8 @@
  * Injected failures for send_msg and sync_msg, consumed one per request. They model what the bridge must
  * survive: 5xx, errcode -1, a hung request (client timeout), and "accepted, but the answer was lost".
  */
-export type FaultMode = 'http500' | 'busy' | 'timeout' | 'accept-then-500';
+/** `rate-limited`: errcode 45009 at once (API frequency limit), which clients must not retry blindly. */
+export type FaultMode = 'http500' | 'busy' | 'timeout' | 'accept-then-500' | 'rate-limited';
 export type FaultTarget = 'send' | 'sync';
 
 export class Faults {
