@@ -56,8 +56,13 @@ export async function benchMysqlRedis(cfg) {
     });
     const throughput = [];
     for (let r = 1; r <= cfg.throughputRounds; r++) {
-      // benchThroughput starts its own system; the backend comes from the extra environment.
-      throughput.push(await benchThroughput({ ...cfg.throughput, extraEnv: env }, `m${r}`));
+      // A fresh database per run: each run has its own fake WeCom, whose cursors the last one's data would not know.
+      const tdb = await freshDatabase();
+      try {
+        throughput.push(await benchThroughput({ ...cfg.throughput, extraEnv: { ...env, WXCOZE_DATABASE_URL: tdb.url } }, `m${r}`));
+      } finally {
+        await tdb.drop().catch(() => {});
+      }
     }
     return { callbacks, throughput };
   } finally {

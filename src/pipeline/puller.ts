@@ -128,8 +128,15 @@ export class Puller {
         res = await wecom.syncMsg({ openKfId, cursor, token: st.token, limit: 1000 });
       } catch (err) {
         // 95007: the callback Token expired (10 min). Pull without it rather than fail.
-        if ((err as any).errcode === 95007 && st.token) { st.token = undefined; res = await wecom.syncMsg({ openKfId, cursor, limit: 1000 }); }
-        else throw err;
+        const errcode = (err as { errcode?: number }).errcode;
+        if (errcode === 95007 && st.token) { st.token = undefined; res = await wecom.syncMsg({ openKfId, cursor, limit: 1000 }); }
+        else if (errcode === 40058 && cursor) {
+          // WeCom no longer takes the stored cursor (older than its 3-day window, say): start over.
+          // Nothing is answered twice (msgids are unique in the inbox) and history stays history.
+          log.warn('WeCom refused the stored cursor; pulling from the start of its 3-day window');
+          cursor = undefined;
+          res = await wecom.syncMsg({ openKfId, cursor, token: st.token, limit: 1000 });
+        } else throw err;
       }
       const messages = res.msg_list.map((m) => classify({ ...m, open_kfid: m.open_kfid ?? openKfId }, historyBefore));
       const nextCursor = res.next_cursor || cursor || '';

@@ -93,3 +93,16 @@ test('a flood of callbacks while sync_msg fails does not become a flood of pulls
   await h.wecom.deliverCallback(KF, { times: 1 });
   await waitFor('the reply after the outage', () => h!.wecom.sentTo('wmFlood').length === 1, 20_000);
 });
+
+test('a stored cursor WeCom no longer accepts (40058) is dropped: the pull starts over and nothing is answered twice', async () => {
+  h = await startHarness();
+  await h.wecom.customerSends(KF, 'wmCur', { text: '第一条' });
+  await waitFor('first reply', () => h!.wecom.sentTo('wmCur').length === 1);
+  // The cursor goes stale (3 days of downtime, a restored backup…).
+  await h.server.store.commitPage(KF, 'stale-cursor-from-long-ago', [], Date.now());
+  await h.wecom.customerSends(KF, 'wmCur', { text: '第二条' });
+  await waitFor('second reply', () => h!.wecom.sentTo('wmCur').length === 2, 15_000);
+  await settle(500);
+  assert.deepEqual(h.wecom.sentTo('wmCur').map((s) => s.content), ['收到：第一条', '收到：第二条']);
+  assert.notEqual((await h.server.store.getAccount(KF))!.cursor, 'stale-cursor-from-long-ago');
+});
