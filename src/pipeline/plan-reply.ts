@@ -49,8 +49,7 @@ function handoffParts(settings: ServiceSettings): ReplyPart[] {
 
 /** Parts this message may still use of WeCom's 5 messages per customer message. */
 async function budgetLeft(store: Store, item: InboxItem, maxParts: number): Promise<number> {
-  const since = (await store.lastCustomerMessageAt(item.openKfId, item.externalUserId)) ?? 0;
-  const used = await store.sentSince(item.openKfId, item.externalUserId, since);
+  const used = await store.budgetUsed(item.openKfId, item.externalUserId);
   return Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used));
 }
 

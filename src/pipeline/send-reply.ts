@@ -101,11 +101,11 @@ export async function sendReply(
   signal: AbortSignal,
 ): Promise<SendOutcome> {
   const parts = item.parts ?? [];
-  const customerSince = (await deps.store.lastCustomerMessageAt(item.openKfId, item.externalUserId)) ?? 0;
   for (let i = item.partsSent; i < parts.length; i++) {
     if (signal.aborted) return { status: 'retry', note: 'stopped before sending' };
-    // The customer may have recalled the message meanwhile (user_recall_msg).
-    if ((await deps.store.get(item.msgid))?.state === 'cancelled') return { status: 'cancelled' };
+    // The customer may have recalled the message meanwhile (user_recall_msg): only possible until
+    // the first part is out, so only checked then.
+    if (i === 0 && (await deps.store.get(item.msgid))?.state === 'cancelled') return { status: 'cancelled' };
     const part = parts[i]!;
     const msgid = outboundMsgid(item.msgid, i);
 
@@ -116,7 +116,7 @@ export async function sendReply(
     }
 
     if (part.kind !== 'welcome') {
-      const used = await deps.store.sentSince(item.openKfId, item.externalUserId, customerSince);
+      const used = await deps.store.budgetUsed(item.openKfId, item.externalUserId);
       if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
         return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
       }

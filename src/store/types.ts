@@ -119,6 +119,8 @@ export interface Store {
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
   /** Messages we sent to this customer since `sinceMs` (WeCom allows 5 per customer message). */
   sentSince(openKfId: string, externalUserId: string, sinceMs: number): Promise<number>;
+  /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
+  budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
   /** Time of the customer's latest message we know of (ms), or null. */
   lastCustomerMessageAt(openKfId: string, externalUserId: string): Promise<number | null>;
   /** Earliest future time at which a pending message becomes claimable, or null. */

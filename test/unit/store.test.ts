@@ -65,6 +65,21 @@ test('an expired lease puts the message back where it was; the old owner can no 
   assert.equal(taken!.parts!.length, 2, 'the stored answer is kept: Coze is not asked again');
   assert.equal(await s.finish('m1', 'dead', 'done', null, 1600), false);
   assert.equal(await s.sentSince('wk1', 'u1', 0), 1);
+
+});
+
+test('the 5-message budget counts sends since the customer\'s latest message', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 0);
+  await s.commitPage('wk1', 'c', [{ ...msg('b1', 'u9'), sendTime: 1 }], 0); // sent at 1 s
+  await s.claim({ owner: 'w', leaseMs: 60_000, limit: 1, now: 2000 });
+  await s.saveAnswer('b1', 'w', [{ kind: 'text', content: 'a' }, { kind: 'text', content: 'b' }], null, 2000);
+  await s.markPartSent('b1', 'w', 0, 'out-b1-0', 3000);
+  await s.markPartSent('b1', 'w', 1, 'out-b1-1', 4000);
+  assert.equal(await s.budgetUsed('wk1', 'u9'), 2);
+  await s.commitPage('wk1', 'c2', [{ ...msg('b2', 'u9'), sendTime: 10 }], 10_000); // the customer writes again at 10 s
+  assert.equal(await s.budgetUsed('wk1', 'u9'), 0, 'a newer customer message resets the budget');
+  assert.equal(await s.budgetUsed('wk1', 'nobody'), 0);
 });
 
 test('deferred retries wait until due and tell the dispatcher when to wake', async () => {

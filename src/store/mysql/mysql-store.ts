@@ -34,9 +34,14 @@ export class MysqlStore implements Store {
     });
   }
 
-  private async q<T = Row[]>(sql: string, params: unknown[] = []): Promise<T> {
-    const [rows] = await this.pool.query(sql, params);
-    return rows as T;
+  /**
+   * One statement on the pool. Goes through the driver's callback API: the promise wrapper
+   * captures a stack trace per query, which showed up as ~4 % of the server's CPU under load.
+   */
+  private q<T = Row[]>(sql: string, params: unknown[] = []): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.pool.pool.query(sql, params, (err: Error | null, rows: unknown) => (err ? reject(err) : resolve(rows as T)));
+    });
   }
 
   private async tx<T>(fn: (c: PoolConnection) => Promise<T>): Promise<T> {
@@ -128,20 +133,18 @@ export class MysqlStore implements Store {
         ORDER BY i.seq LIMIT ?`,
       [opts.now, opts.now, opts.limit],
     );
-    const out: InboxItem[] = [];
-    for (const r of candidates) {
-      // The lease is a conditional UPDATE: of two instances racing for this row, one wins.
-      const res = await this.q<ResultSetHeader>(
-        `UPDATE inbox SET lease_owner = ?, lease_until = ?, attempts = attempts + (CASE WHEN state = 'received' THEN 1 ELSE 0 END), updated_at = ?
-          WHERE msgid = ? AND lease_until <= ? AND state IN ${PENDING}`,
-        [opts.owner, opts.now + opts.leaseMs, opts.now, r.msgid, opts.now],
-      );
-      if (res.affectedRows === 1) {
-        const item = await this.get(r.msgid);
-        if (item) out.push(item);
-      }
-    }
-    return out;
+    if (!candidates.length) return [];
+    const ids = candidates.map((r) => r.msgid as string);
+    const until = opts.now + opts.leaseMs;
+    // One conditional UPDATE for the batch: of two instances racing for a row, one wins it; the
+    // rows this call won are the ones now carrying its (owner, until) lease.
+    await this.q(
+      `UPDATE inbox SET lease_owner = ?, lease_until = ?, attempts = attempts + (CASE WHEN state = 'received' THEN 1 ELSE 0 END), updated_at = ?
+        WHERE msgid IN (?) AND lease_until <= ? AND state IN ${PENDING}`,
+      [opts.owner, until, opts.now, ids, opts.now],
+    );
+    const won = await this.q('SELECT * FROM inbox WHERE msgid IN (?) AND lease_owner = ? AND lease_until = ? ORDER BY seq', [ids, opts.owner, until]);
+    return won.map(toItem);
   }
 
   async get(msgid: string): Promise<InboxItem | undefined> {
@@ -160,14 +163,14 @@ export class MysqlStore implements Store {
   }
 
   async markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean> {
-    return this.tx(async (c) => {
-      const [rows] = await c.query<Row[]>('SELECT open_kfid, external_userid, lease_owner FROM inbox WHERE msgid = ? FOR UPDATE', [msgid]);
-      const row = rows[0];
-      if (!row || row.lease_owner !== owner) return false;
-      await c.query("UPDATE inbox SET state = 'sending', parts_sent = ?, updated_at = ? WHERE msgid = ? AND parts_sent < ?", [partNo + 1, now, msgid, partNo + 1]);
-      if (outMsgid) await c.query('INSERT IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at, inbound_msgid) VALUES (?, ?, ?, ?, ?)', [outMsgid, row.open_kfid, row.external_userid, now, msgid]);
-      return true;
-    });
+    // The send is logged first: a crash between the two statements leaves the part unmarked, so it
+    // is re-sent with the same msgid, refused as a duplicate, and marked then (never counted twice:
+    // out_msgid is the key). Two statements instead of a locking transaction: fewer round trips.
+    if (outMsgid) {
+      await this.q('INSERT IGNORE INTO sent_log (out_msgid, open_kfid, external_userid, sent_at, inbound_msgid) SELECT ?, open_kfid, external_userid, ?, msgid FROM inbox WHERE msgid = ? AND lease_owner = ?', [outMsgid, now, msgid, owner]);
+    }
+    const res = await this.q<ResultSetHeader>("UPDATE inbox SET state = 'sending', parts_sent = GREATEST(parts_sent, ?), updated_at = ? WHERE msgid = ? AND lease_owner = ?", [partNo + 1, now, msgid, owner]);
+    return res.affectedRows === 1;
   }
 
   async finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean> {
@@ -195,6 +198,13 @@ export class MysqlStore implements Store {
 
   async sentSince(openKfId: string, externalUserId: string, sinceMs: number): Promise<number> {
     const rows = await this.q('SELECT COUNT(*) AS n FROM sent_log WHERE open_kfid = ? AND external_userid = ? AND sent_at >= ?', [openKfId, externalUserId, sinceMs]);
+    return Number(rows[0]!.n);
+  }
+
+  async budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
+    const rows = await this.q(`SELECT COUNT(*) AS n FROM sent_log WHERE open_kfid = ? AND external_userid = ?
+      AND sent_at >= COALESCE((SELECT MAX(send_time) FROM inbox WHERE open_kfid = ? AND external_userid = ? AND origin = 3), 0) * 1000`,
+      [openKfId, externalUserId, openKfId, externalUserId]);
     return Number(rows[0]!.n);
   }
 

@@ -69,6 +69,8 @@ export class SqliteStore implements Store {
       release: d.prepare('UPDATE inbox SET lease_owner = NULL, lease_until = 0 WHERE msgid = ? AND lease_owner = ?'),
       chatRef: d.prepare('UPDATE inbox SET coze_conversation_id = ?, coze_chat_id = ? WHERE msgid = ?'),
       sentSince: d.prepare('SELECT COUNT(*) AS n FROM sent_log WHERE open_kfid = ? AND external_userid = ? AND sent_at >= ?'),
+      budgetUsed: d.prepare(`SELECT COUNT(*) AS n FROM sent_log WHERE open_kfid = @kf AND external_userid = @user
+        AND sent_at >= COALESCE((SELECT MAX(send_time) FROM inbox WHERE open_kfid = @kf AND external_userid = @user AND origin = 3), 0) * 1000`),
       lastCustomer: d.prepare('SELECT MAX(send_time) AS t FROM inbox WHERE open_kfid = ? AND external_userid = ? AND origin = 3'),
       nextWake: d.prepare(`SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS t
         FROM inbox WHERE state IN ('received', 'answered', 'sending') AND (lease_until > @now OR next_attempt_at > @now)`),
@@ -177,6 +179,10 @@ export class SqliteStore implements Store {
 
   async sentSince(openKfId: string, externalUserId: string, sinceMs: number): Promise<number> {
     return (this.stmts.sentSince.get(openKfId, externalUserId, sinceMs) as Row).n as number;
+  }
+
+  async budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
+    return (this.stmts.budgetUsed.get({ kf: openKfId, user: externalUserId }) as Row).n as number;
   }
 
   async lastCustomerMessageAt(openKfId: string, externalUserId: string): Promise<number | null> {
