@@ -4,11 +4,11 @@
  */
 import { execa, type Options } from 'execa';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeCoze, type FakeCoze } from '../../src/fakes/coze/index.js';
 import { startFakeWecom, type FakeWecom } from '../../src/fakes/wecom/index.js';
+import { tempDir as harnessTempDir } from '../helpers/harness.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'src/cli/index.ts');
@@ -43,7 +43,7 @@ export async function startFakes(): Promise<Fakes> {
 }
 
 export function tempDir(prefix = 'wxcoze-e2e-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return harnessTempDir(prefix);
 }
 
 /** A clean environment: PATH and HOME only, plus what the test sets. */
@@ -73,23 +73,4 @@ export async function cli(args: string[], env: Record<string, string>, opts: Opt
   return { exitCode: r.exitCode ?? -1, out: String(r.all ?? ''), stdout: String(r.stdout ?? '') };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { freePort, waitFor } from '../helpers/harness.js';

@@ -48,3 +48,18 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
     },
   };
 }
+
+/**
+ * Runs an integration suite again on MariaDB + Redis: sets the backend, then loads the suite's
+ * file (its tests register as it loads). Without MariaDB it registers one loudly skipped test.
+ */
+export async function onMysql(suite: string, load: () => Promise<unknown>): Promise<void> {
+  const why = await mysqlUnavailable();
+  if (why) {
+    const { test } = await import('node:test');
+    test(`${suite} on MariaDB + Redis`, { skip: loudSkip(`${suite} on MariaDB + Redis`, why) }, () => {});
+    return;
+  }
+  process.env.WXCOZE_TEST_BACKEND = 'mysql';
+  await load();
+}

@@ -4,16 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { after, test } from 'node:test';
-import { backendEnv, KF, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
+import { backendEnv, freePort, KF, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
 import { loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
 import { roundRobin } from '../helpers/proxy.js';
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-});
 
 /** A private redis-server, so stopping it does not disturb other tests. */
 function startRedis(port: number): Promise<ChildProcess> {

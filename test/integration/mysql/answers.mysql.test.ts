@@ -1,11 +1,4 @@
-// The same integration suite, on MariaDB + Redis instead of the embedded store.
-import { test } from 'node:test';
-import { loudSkip, mysqlUnavailable } from '../../helpers/mysql.js';
+// The answers integration suite again, on MariaDB + Redis instead of the embedded store.
+import { onMysql } from '../../helpers/mysql.js';
 
-const why = await mysqlUnavailable();
-if (why) {
-  test('answers suite on MariaDB + Redis', { skip: loudSkip('answers suite on MariaDB + Redis', why) }, () => {});
-} else {
-  process.env.WXCOZE_TEST_BACKEND = 'mysql';
-  await import('../answers.test.js');
-}
+await onMysql('answers suite', () => import('../answers.test.js'));

@@ -1,11 +1,4 @@
-// The same integration suite, on MariaDB + Redis instead of the embedded store.
-import { test } from 'node:test';
-import { loudSkip, mysqlUnavailable } from '../../helpers/mysql.js';
+// The crash integration suite again, on MariaDB + Redis instead of the embedded store.
+import { onMysql } from '../../helpers/mysql.js';
 
-const why = await mysqlUnavailable();
-if (why) {
-  test('crash suite on MariaDB + Redis', { skip: loudSkip('crash suite on MariaDB + Redis', why) }, () => {});
-} else {
-  process.env.WXCOZE_TEST_BACKEND = 'mysql';
-  await import('../crash.test.js');
-}
+await onMysql('crash suite', () => import('../crash.test.js'));
