@@ -44,6 +44,7 @@ export const ALIASES: Record<string, string[]> = {
   WXCOZE_UTC_OFFSET: [],
   WXCOZE_QUIET_TEXT: [],
   WXCOZE_NOTICE_INTERVAL_MS: [],
+  WXCOZE_ALLOW_PRIVATE_URLS: [],
 };
 
 export type CanonicalKey = keyof typeof ALIASES;

@@ -164,6 +164,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       host: get('WXCOZE_HOST') ?? '127.0.0.1',
       port: int('PORT', 8000, 0, 65535),
       bodyLimit: int('WXCOZE_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
+      allowPrivateUrls: /^(1|true|on|yes)$/i.test(get('WXCOZE_ALLOW_PRIVATE_URLS') ?? ''),
     },
     dataDir,
     ...(domain ? { domain } : {}),

@@ -28,6 +28,8 @@ export interface WxcozeConfig {
     port: number;
     /** Largest callback body accepted, bytes. */
     bodyLimit: number;
+    /** Let image URLs from Coze answers and OpenAI requests point at private addresses (off: SSRF guard). */
+    allowPrivateUrls: boolean;
   };
   dataDir: string;
   /** Public domain Caddy serves (WXCOZE_DOMAIN): the callback URL is https://<domain>/wechat/hook. */

@@ -36,7 +36,7 @@ export function createBridge(deps: { config: WxcozeConfig; store: Store; coordin
     logger,
     process: (item, log, signal) =>
       processMessage(item, {
-        store, wecom: deps.wecom, coze: deps.coze, defaultTarget: target, service: config.service, owner,
+        store, wecom: deps.wecom, coze: deps.coze, defaultTarget: target, service: config.service, owner, allowPrivateUrls: config.server.allowPrivateUrls,
         maxAttempts: config.coze.maxAttempts, maxClaims: 5, retryBaseMs,
         maxParts: config.pipeline.maxParts, apologyText: config.pipeline.apologyText, unsupportedText: config.pipeline.unsupportedText,
       }, log, signal),

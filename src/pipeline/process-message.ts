@@ -6,6 +6,8 @@ import { sendReply } from './send-reply.js';
 
 export interface ProcessDeps extends PlanDeps {
   owner: string;
+  /** Image links in answers may point at private addresses (WXCOZE_ALLOW_PRIVATE_URLS). */
+  allowPrivateUrls: boolean;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function processMessage(item: InboxItem, deps: ProcessDeps, log: Lo
     }
   }
 
-  const outcome = await sendReply(item, { wecom: deps.wecom, store, owner }, log, signal);
+  const outcome = await sendReply(item, { wecom: deps.wecom, store, owner, allowPrivateUrls: deps.allowPrivateUrls }, log, signal);
   const now = Date.now();
   // An apology is delivered like any answer, but the message counts as failed.
   const apologised = item.note?.startsWith('failed:') ?? false;

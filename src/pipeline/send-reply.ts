@@ -1,4 +1,5 @@
-import { Agent, interceptors, request } from 'undici';
+import { request } from 'undici';
+import { outsideUrlAgent } from '../net/public-agent.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import { DUPLICATE_MSGID_ERRCODE } from '../wecom/errors.js';
@@ -36,12 +37,12 @@ function clickItems(buttons: string[]): unknown[] {
   });
 }
 
-/** Answer images come from signed CDN links that may redirect once or twice. */
-const imageAgent = new Agent({ connect: { timeout: 10_000 } }).compose(interceptors.redirect({ maxRedirections: 3 }));
-
-/** Downloads an answer image for re-upload to WeCom; small, bounded, images only. */
-async function fetchImage(url: string): Promise<{ data: Buffer; contentType: string }> {
-  const res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 20_000, dispatcher: imageAgent });
+/**
+ * Downloads an answer image for re-upload to WeCom; small, bounded, images only. The URL is the
+ * bot's choice (and so, through prompt injection, possibly a customer's): public addresses only.
+ */
+async function fetchImage(url: string, allowPrivate: boolean): Promise<{ data: Buffer; contentType: string }> {
+  const res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 20_000, dispatcher: outsideUrlAgent(allowPrivate) });
   const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (res.statusCode !== 200 || !/^image\/(jpeg|png|gif)$/.test(type)) {
     await res.body.dump();
@@ -52,13 +53,13 @@ async function fetchImage(url: string): Promise<{ data: Buffer; contentType: str
   return { data, contentType: type };
 }
 
-async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger): Promise<OutboundMessage> {
+async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger, allowPrivate: boolean): Promise<OutboundMessage> {
   if (part.kind === 'menu' || ((part.kind === 'welcome') && part.buttons?.length)) {
     return { msgtype: 'msgmenu', msgmenu: { head_content: part.content, list: clickItems(part.buttons ?? []) } };
   }
   if (part.kind !== 'image') return { msgtype: 'text', text: { content: part.content } };
   try {
-    const img = await fetchImage(part.content);
+    const img = await fetchImage(part.content, allowPrivate);
     const ext = img.contentType === 'image/png' ? 'png' : img.contentType === 'image/gif' ? 'gif' : 'jpg';
     const mediaId = await wecom.uploadMedia('image', `answer.${ext}`, img.data, img.contentType);
     return { msgtype: 'image', image: { media_id: mediaId } };
@@ -96,7 +97,7 @@ async function handOff(item: InboxItem, part: ReplyPart, deps: { wecom: WecomPor
  */
 export async function sendReply(
   item: InboxItem,
-  deps: { wecom: WecomPort; store: Store; owner: string },
+  deps: { wecom: WecomPort; store: Store; owner: string; allowPrivateUrls?: boolean },
   log: Logger,
   signal: AbortSignal,
 ): Promise<SendOutcome> {
@@ -121,7 +122,7 @@ export async function sendReply(
         return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
       }
     }
-    const message = await toOutbound(part, deps.wecom, log);
+    const message = await toOutbound(part, deps.wecom, log, deps.allowPrivateUrls ?? false);
     try {
       if (part.kind === 'welcome') await deps.wecom.sendMsgOnEvent(part.code ?? '', msgid, message);
       else await deps.wecom.sendMsg({ touser: item.externalUserId, open_kfid: item.openKfId, msgid, message });

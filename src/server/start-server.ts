@@ -43,7 +43,7 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
       keyring: new ApiKeyring(config.openai.keys),
       catalog: ModelCatalog.fromConfig(config),
       bodyLimit: config.openai.bodyLimit,
-      completions: { coze, store, tasks: config.openai.tasks, keepAliveMs: config.openai.keepAliveMs, imageMaxBytes: config.openai.bodyLimit },
+      completions: { coze, store, tasks: config.openai.tasks, keepAliveMs: config.openai.keepAliveMs, imageMaxBytes: config.openai.bodyLimit, allowPrivateUrls: config.server.allowPrivateUrls },
     },
   });
   await app.listen({ host: config.server.host, port: config.server.port });

@@ -25,7 +25,8 @@ async function imageHost(): Promise<string> {
 }
 
 test('a markdown image in the answer is uploaded to WeCom and sent as an image, between its text parts', async () => {
-  h = await startHarness();
+  // The test's image host is on loopback, which the SSRF guard refuses unless allowed.
+  h = await startHarness({ WXCOZE_ALLOW_PRIVATE_URLS: '1' });
   const base = await imageHost();
   h.coze.setResponder(() => `这是您要的图片：\n![白猫](${base}/cat.png)\n还需要别的吗？`);
   await h.wecom.customerSends(KF, 'wmPic', { text: '发张猫的图片' });
@@ -42,7 +43,7 @@ test('a markdown image in the answer is uploaded to WeCom and sent as an image, 
 });
 
 test('an answer image that cannot be fetched falls back to its link as text', async () => {
-  h = await startHarness();
+  h = await startHarness({ WXCOZE_ALLOW_PRIVATE_URLS: '1' });
   const base = await imageHost();
   h.coze.setResponder(() => `![丢失的图](${base}/gone.png)`);
   await h.wecom.customerSends(KF, 'wmGone', { text: '图片' });
@@ -50,6 +51,18 @@ test('an answer image that cannot be fetched falls back to its link as text', as
   const [s] = h.wecom.sentTo('wmGone');
   assert.equal(s!.msgtype, 'text');
   assert.equal(s!.content, `丢失的图: ${base}/gone.png`);
+});
+
+test('an answer image on a private address is never fetched (SSRF guard): the link goes as text', async () => {
+  h = await startHarness();
+  const base = await imageHost();
+  let hits = 0;
+  img!.on('request', () => { hits++; });
+  h.coze.setResponder(() => `![内部](${base}/cat.png)`);
+  await h.wecom.customerSends(KF, 'wmSsrf', { text: '图片' });
+  await waitFor('the fallback', () => h!.wecom.sentTo('wmSsrf').length === 1);
+  assert.equal(h.wecom.sentTo('wmSsrf')[0]!.msgtype, 'text');
+  assert.equal(hits, 0, 'the loopback image host was never contacted');
 });
 
 test('chatflow mode: workflow chat with the conversation in the body, the user in ext, multi-turn', async () => {
