@@ -47,10 +47,15 @@ function handoffParts(settings: ServiceSettings): ReplyPart[] {
   ];
 }
 
-/** Parts this message may still use of WeCom's 5 messages per customer message. */
+/**
+ * Parts this message may still use of WeCom's 5 messages after the customer's latest message,
+ * leaving one for each later message of the customer still waiting for its answer: two quick
+ * questions both get answered, rather than the first answer taking the whole budget.
+ */
 async function budgetLeft(store: Store, item: InboxItem, maxParts: number): Promise<number> {
   const used = await store.budgetUsed(item.openKfId, item.externalUserId);
-  return Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used));
+  const waiting = await store.pendingAfter(item.openKfId, item.externalUserId, item.seq);
+  return Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used - waiting));
 }
 
 /**

@@ -121,6 +121,8 @@ export interface Store {
   sentSince(openKfId: string, externalUserId: string, sinceMs: number): Promise<number>;
   /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
+  /** Unfinished messages of the same customer after this one (each still needs a reply). */
+  pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number>;
   /** Time of the customer's latest message we know of (ms), or null. */
   lastCustomerMessageAt(openKfId: string, externalUserId: string): Promise<number | null>;
   /** Earliest future time at which a pending message becomes claimable, or null. */

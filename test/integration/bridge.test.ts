@@ -115,3 +115,17 @@ test('a location reaches Coze as a text description; a video gets the polite tex
   assert.match(textsTo('wmVid')[0]!, /文字/);
   assert.equal(h.coze.chats.length, 1, 'the video never reached Coze');
 });
+
+test('two quick questions both get an answer within WeCom\'s 5 messages: the first long answer leaves room for the second', async () => {
+  const long = '这是一个很长的回答。'.repeat(700); // ≈ 21 KB: more than five 2048-byte parts
+  h.coze.setResponder((chat) => (JSON.stringify(chat.messages).includes('问题一') ? long : '第二个问题的答案'));
+  await h.wecom.customerSends(KF, 'wmTwo', { text: '问题一' }, { notify: false });
+  await h.wecom.customerSends(KF, 'wmTwo', { text: '问题二' }, { notify: false });
+  await h.wecom.deliverCallback(KF);
+  await waitFor('both answered', async () => (await h.server.store.countByState()).done === 2, 15_000);
+  const sent = textsTo('wmTwo');
+  assert.ok(sent.length <= 5, `${sent.length} messages: WeCom allows 5 after the customer's last message`);
+  assert.equal(sent.at(-1), '第二个问题的答案');
+  assert.ok(sent.slice(0, -1).join('').startsWith('这是一个很长的回答。'));
+  assert.ok(sent.at(-2)!.endsWith('…'), 'the long answer is cut, visibly, to fit');
+});

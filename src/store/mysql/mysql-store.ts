@@ -201,6 +201,11 @@ export class MysqlStore implements Store {
     return Number(rows[0]!.n);
   }
 
+  async pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
+    const rows = await this.q(`SELECT COUNT(*) AS n FROM inbox WHERE open_kfid = ? AND external_userid = ? AND seq > ? AND state IN ${PENDING}`, [openKfId, externalUserId, seq]);
+    return Number(rows[0]!.n);
+  }
+
   async budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
     const rows = await this.q(`SELECT COUNT(*) AS n FROM sent_log WHERE open_kfid = ? AND external_userid = ?
       AND sent_at >= COALESCE((SELECT MAX(send_time) FROM inbox WHERE open_kfid = ? AND external_userid = ? AND origin = 3), 0) * 1000`,

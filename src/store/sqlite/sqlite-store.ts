@@ -181,6 +181,10 @@ export class SqliteStore implements Store {
     return (this.stmts.sentSince.get(openKfId, externalUserId, sinceMs) as Row).n as number;
   }
 
+  async pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM inbox WHERE open_kfid = ? AND external_userid = ? AND seq > ? AND state IN ('received', 'answered', 'sending')").get(openKfId, externalUserId, seq) as Row).n as number;
+  }
+
   async budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
     return (this.stmts.budgetUsed.get({ kf: openKfId, user: externalUserId }) as Row).n as number;
   }
