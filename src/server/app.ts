@@ -30,6 +30,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // per-request lines would double the volume on the hot path.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Stop is already drained by then (answers finished or released): idle keep-alive sockets of
+    // clients (Open-WebUI, WeCom) must not hold the exit for their keep-alive time.
+    forceCloseConnections: true,
   });
   // Validation failures are the client's fault: a short 400, never a 5xx.
   app.setErrorHandler((err: any, req, reply) => {
