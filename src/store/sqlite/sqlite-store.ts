@@ -85,6 +85,15 @@ export class SqliteStore implements Store {
     };
   }
 
+  private cache = new Map<string, Database.Statement>();
+
+  /** A prepared statement, prepared once (preparing per call showed up in profiles). */
+  private sql(text: string): Database.Statement {
+    let st = this.cache.get(text);
+    if (!st) { st = this.db.prepare(text); this.cache.set(text, st); }
+    return st;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -170,7 +179,7 @@ export class SqliteStore implements Store {
   }
 
   async recoverLeasesAtStart(): Promise<number> {
-    return this.db.prepare("UPDATE inbox SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL AND state IN ('received', 'answered', 'sending')").run().changes;
+    return this.sql("UPDATE inbox SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL AND state IN ('received', 'answered', 'sending')").run().changes;
   }
 
   async setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> {
@@ -182,7 +191,7 @@ export class SqliteStore implements Store {
   }
 
   async pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM inbox WHERE open_kfid = ? AND external_userid = ? AND seq > ? AND state IN ('received', 'answered', 'sending')").get(openKfId, externalUserId, seq) as Row).n as number;
+    return (this.sql("SELECT COUNT(*) AS n FROM inbox WHERE open_kfid = ? AND external_userid = ? AND seq > ? AND state IN ('received', 'answered', 'sending')").get(openKfId, externalUserId, seq) as Row).n as number;
   }
 
   async budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
@@ -206,31 +215,31 @@ export class SqliteStore implements Store {
   }
 
   async getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState> {
-    const r = this.db.prepare('SELECT * FROM customers WHERE open_kfid = ? AND external_userid = ?').get(openKfId, externalUserId) as Row | undefined;
+    const r = this.sql('SELECT * FROM customers WHERE open_kfid = ? AND external_userid = ?').get(openKfId, externalUserId) as Row | undefined;
     return toCustomer(r);
   }
 
   async setCustomerMode(openKfId: string, externalUserId: string, mode: 'ai' | 'human', since: number, now: number): Promise<void> {
-    this.db.prepare(`INSERT INTO customers (open_kfid, external_userid, mode, mode_since, updated_at) VALUES (?, ?, ?, ?, ?)
+    this.sql(`INSERT INTO customers (open_kfid, external_userid, mode, mode_since, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (open_kfid, external_userid) DO UPDATE SET mode = excluded.mode, mode_since = excluded.mode_since, updated_at = excluded.updated_at
       WHERE excluded.mode_since >= customers.mode_since`).run(openKfId, externalUserId, mode, since, now);
   }
 
   async markCustomerNotice(openKfId: string, externalUserId: string, kind: 'fallback' | 'quiet', at: number): Promise<void> {
     const col = kind === 'fallback' ? 'fallback_sent_at' : 'quiet_notice_at';
-    this.db.prepare(`INSERT INTO customers (open_kfid, external_userid, ${col}, updated_at) VALUES (?, ?, ?, ?)
+    this.sql(`INSERT INTO customers (open_kfid, external_userid, ${col}, updated_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (open_kfid, external_userid) DO UPDATE SET ${col} = excluded.${col}, updated_at = excluded.updated_at`).run(openKfId, externalUserId, at, at);
   }
 
   async cancelMessage(msgid: string, note: string, now: number): Promise<boolean> {
-    return this.db.prepare(`UPDATE inbox SET state = 'cancelled', note = ?, lease_owner = NULL, lease_until = 0, updated_at = ?
+    return this.sql(`UPDATE inbox SET state = 'cancelled', note = ?, lease_owner = NULL, lease_until = 0, updated_at = ?
       WHERE msgid = ? AND (state = 'received' OR (state IN ('answered', 'sending') AND parts_sent = 0))`).run(note, now, msgid).changes === 1;
   }
 
   async noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
-    const r = this.db.prepare('SELECT inbound_msgid FROM sent_log WHERE out_msgid = ?').get(outMsgid) as Row | undefined;
+    const r = this.sql('SELECT inbound_msgid FROM sent_log WHERE out_msgid = ?').get(outMsgid) as Row | undefined;
     if (!r?.inbound_msgid) return undefined;
-    this.db.prepare("UPDATE inbox SET note = ?, updated_at = ? WHERE msgid = ?").run(note, now, r.inbound_msgid);
+    this.sql("UPDATE inbox SET note = ?, updated_at = ? WHERE msgid = ?").run(note, now, r.inbound_msgid);
     return r.inbound_msgid as string;
   }
 
@@ -291,9 +300,9 @@ export class SqliteStore implements Store {
   }
 
   async findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined> {
-    const r = this.db.prepare('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?').get(who.channel, who.externalId) as Row | undefined;
+    const r = this.sql('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?').get(who.channel, who.externalId) as Row | undefined;
     if (!r) return undefined;
-    const rows = this.db.prepare('SELECT channel, external_id FROM identities WHERE user_id = ? ORDER BY created_at, channel').all(r.user_id) as Row[];
+    const rows = this.sql('SELECT channel, external_id FROM identities WHERE user_id = ? ORDER BY created_at, channel').all(r.user_id) as Row[];
     return { userId: r.user_id as string, identities: rows.map((x) => ({ channel: x.channel as string, externalId: x.external_id as string })) };
   }
 }
