@@ -24,6 +24,7 @@ export const ALIASES: Record<string, string[]> = {
   WXCOZE_APOLOGY_TEXT: [],
   WXCOZE_UNSUPPORTED_TEXT: [],
   WXCOZE_MAX_PARTS: [],
+  WXCOZE_RETRY_BASE_MS: [],
   WXCOZE_BODY_LIMIT: [],
   WXCOZE_LOG_LEVEL: [],
   WXCOZE_DATABASE_URL: [],

@@ -184,6 +184,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       apologyText: get('WXCOZE_APOLOGY_TEXT') ?? '抱歉，系统暂时无法回答，请稍后再试。',
       unsupportedText: get('WXCOZE_UNSUPPORTED_TEXT') ?? '抱歉，暂时只能处理文字和图片消息，请用文字描述您的问题。',
       maxParts: int('WXCOZE_MAX_PARTS', 5, 1, 5),
+      retryBaseMs: int('WXCOZE_RETRY_BASE_MS', 1000, 1, 60_000),
     },
     service: loadServiceConfig(get, problems),
     logLevel: get('WXCOZE_LOG_LEVEL') ?? 'info',

@@ -65,6 +65,8 @@ export interface WxcozeConfig {
     unsupportedText: string;
     /** Max parts one answer may be split into (WeCom allows 5 messages per customer message). */
     maxParts: number;
+    /** First backoff step of every retry (Coze, WeCom sends, pulls); doubles per attempt. */
+    retryBaseMs: number;
   };
   /** Customer-service behaviour: welcome, handoff, several accounts, notices. */
   service: ServiceConfig;

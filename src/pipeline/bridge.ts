@@ -26,7 +26,7 @@ export function cozeTargetOf(config: WxcozeConfig): CozeTarget {
 export function createBridge(deps: { config: WxcozeConfig; store: Store; coordinator: Coordinator; wecom: WecomPort; coze: CozePort; logger: Logger }): Bridge {
   const { config, store, logger } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const retryBaseMs = Number(process.env.WXCOZE_RETRY_BASE_MS ?? 1000);
+  const { retryBaseMs } = config.pipeline;
   const target = cozeTargetOf(config);
   const dispatcher = new Dispatcher({
     store,

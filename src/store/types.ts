@@ -123,8 +123,6 @@ export interface Store {
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
   /** Unfinished messages of the same customer after this one (each still needs a reply). */
   pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number>;
-  /** Time of the customer's latest message we know of (ms), or null. */
-  lastCustomerMessageAt(openKfId: string, externalUserId: string): Promise<number | null>;
   /** Earliest future time at which a pending message becomes claimable, or null. */
   nextWakeAt(now: number): Promise<number | null>;
   countByState(): Promise<Record<string, number>>;

@@ -29,12 +29,13 @@ export function chatObject(run: ChatRun): Record<string, unknown> {
   return o;
 }
 
-export function messageObject(run: ChatRun, m: StoredMessage, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** A stored message as Coze's Message object (stream events and message lists alike). */
+export function wireMessage(m: StoredMessage, at: { conversationId: string; chatId?: string; sectionId?: string; botId?: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const o: Record<string, unknown> = {
     id: m.id,
-    conversation_id: run.conversationId,
-    chat_id: run.id,
-    section_id: run.sectionId,
+    conversation_id: at.conversationId,
+    ...(at.chatId !== undefined ? { chat_id: at.chatId } : {}),
+    ...(at.sectionId !== undefined ? { section_id: at.sectionId } : {}),
     role: m.role,
     type: m.type,
     content: m.content,
@@ -44,8 +45,12 @@ export function messageObject(run: ChatRun, m: StoredMessage, extra: Record<stri
     meta_data: {},
     ...extra,
   };
-  if (!run.workflow && run.botId) o.bot_id = run.botId;
+  if (at.botId) o.bot_id = at.botId;
   return o;
+}
+
+export function messageObject(run: ChatRun, m: StoredMessage, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return wireMessage(m, { conversationId: run.conversationId, chatId: run.id, sectionId: run.sectionId, ...(!run.workflow && run.botId ? { botId: run.botId } : {}) }, extra);
 }
 
 /** Split text into small pieces by code point (never inside a UTF-16 surrogate pair), like token deltas. */

@@ -213,12 +213,6 @@ export class MysqlStore implements Store {
     return Number(rows[0]!.n);
   }
 
-  async lastCustomerMessageAt(openKfId: string, externalUserId: string): Promise<number | null> {
-    const rows = await this.q('SELECT MAX(send_time) AS t FROM inbox WHERE open_kfid = ? AND external_userid = ? AND origin = 3', [openKfId, externalUserId]);
-    const t = rows[0]?.t;
-    return t === null || t === undefined ? null : Number(t) * 1000;
-  }
-
   async nextWakeAt(now: number): Promise<number | null> {
     const rows = await this.q(
       `SELECT MIN(GREATEST(lease_until, next_attempt_at)) AS t FROM inbox WHERE state IN ${PENDING} AND (lease_until > ? OR next_attempt_at > ?)`,

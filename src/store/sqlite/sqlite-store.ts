@@ -71,7 +71,6 @@ export class SqliteStore implements Store {
       sentSince: d.prepare('SELECT COUNT(*) AS n FROM sent_log WHERE open_kfid = ? AND external_userid = ? AND sent_at >= ?'),
       budgetUsed: d.prepare(`SELECT COUNT(*) AS n FROM sent_log WHERE open_kfid = @kf AND external_userid = @user
         AND sent_at >= COALESCE((SELECT MAX(send_time) FROM inbox WHERE open_kfid = @kf AND external_userid = @user AND origin = 3), 0) * 1000`),
-      lastCustomer: d.prepare('SELECT MAX(send_time) AS t FROM inbox WHERE open_kfid = ? AND external_userid = ? AND origin = 3'),
       nextWake: d.prepare(`SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS t
         FROM inbox WHERE state IN ('received', 'answered', 'sending') AND (lease_until > @now OR next_attempt_at > @now)`),
       counts: d.prepare('SELECT state, COUNT(*) AS n FROM inbox GROUP BY state'),
@@ -196,11 +195,6 @@ export class SqliteStore implements Store {
 
   async budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
     return (this.stmts.budgetUsed.get({ kf: openKfId, user: externalUserId }) as Row).n as number;
-  }
-
-  async lastCustomerMessageAt(openKfId: string, externalUserId: string): Promise<number | null> {
-    const t = (this.stmts.lastCustomer.get(openKfId, externalUserId) as Row).t;
-    return t === null || t === undefined ? null : Number(t) * 1000;
   }
 
   async nextWakeAt(now: number): Promise<number | null> {

@@ -1,6 +1,7 @@
 /** Conversation routes (spec §3): create, retrieve, message list (top-level data/first_id/last_id/has_more). */
 import type { FastifyInstance } from 'fastify';
 import { fail, ok } from '../envelope.js';
+import { wireMessage } from '../run.js';
 import type { FakeState } from '../state.js';
 import type { StoredConversation } from '../types.js';
 
@@ -35,19 +36,7 @@ export function registerConversationRoutes(app: FastifyInstance, state: FakeStat
     const b = (req.body ?? {}) as Record<string, unknown>;
     const limit = Math.min(50, Math.max(1, Number(b.limit ?? 50) || 50));
     const ordered = b.order === 'asc' ? [...conv.messages] : [...conv.messages].reverse();
-    const page = ordered.slice(0, limit).map((m) => ({
-      id: m.id,
-      conversation_id: conv.id,
-      bot_id: conv.botId,
-      chat_id: m.chat_id,
-      role: m.role,
-      type: m.type,
-      content: m.content,
-      content_type: m.content_type,
-      created_at: m.created_at,
-      updated_at: m.created_at,
-      meta_data: {},
-    }));
+    const page = ordered.slice(0, limit).map((m) => wireMessage(m, { conversationId: conv.id, chatId: m.chat_id, botId: conv.botId }));
     // Top-level pagination fields, not under data (spec §1.3).
     return ok(reply, page, { first_id: page[0]?.id ?? '', last_id: page.at(-1)?.id ?? '', has_more: ordered.length > limit });
   });
