@@ -71,7 +71,7 @@ export async function complete(deps: CompletionDeps, call: CompletionCall, io: C
 
   // Task requests run as one background user, never as the person: their memory stays untouched.
   const externalId = task ? TASK_EXTERNAL_ID : call.identity.externalId;
-  const userId = await deps.store.resolveUser(call.identity.channel, externalId, Date.now());
+  const userId = await deps.store.resolveUser(call.identity.channel, externalId, Date.now(), task ? undefined : call.identity.legacyId);
   const upload = async (url: string, param: string): Promise<string> => {
     const img = await loadImage(url, param, { maxBytes: deps.imageMaxBytes, signal: io.signal, allowPrivate: deps.allowPrivateUrls ?? false, log: io.log });
     const name = `image-${createHash('sha256').update(img.data).digest('hex').slice(0, 16)}.${img.ext}`;

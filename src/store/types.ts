@@ -138,8 +138,12 @@ export interface Store {
   noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined>;
 
   // identity
-  /** The internal user of a channel identity, created on first sight. Stable forever. */
-  resolveUser(channel: string, externalId: string, now: number): Promise<string>;
+  /**
+   * The internal user of a channel identity, created on first sight. Stable forever. `legacyId`:
+   * the identity's unscoped spelling from before migration 3; if it is still waiting to be
+   * adopted, this identity takes it over with its internal user (once: the first caller wins).
+   */
+  resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string>;
   getConversation(userId: string, botKey: string): Promise<string | undefined>;
   setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void>;
   clearConversation(userId: string, botKey: string): Promise<void>;
