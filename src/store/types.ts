@@ -93,6 +93,8 @@ export interface Store {
   touchAccount(openKfId: string, now: number): Promise<Account>;
   getAccount(openKfId: string): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;
+  /** Deletes an account row no inbox message refers to (a junk open_kfid); false when kept. */
+  forgetAccount(openKfId: string): Promise<boolean>;
   /** Stores one sync_msg page's messages and its next_cursor in ONE transaction; duplicates by msgid are ignored. */
   commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number): Promise<{ inserted: number; duplicates: number }>;
   recordPull(openKfId: string, error: string | null, now: number): Promise<void>;

@@ -104,6 +104,11 @@ export class MysqlStore implements Store {
     return (await this.q('SELECT * FROM accounts ORDER BY open_kfid')).map(toAccount);
   }
 
+  async forgetAccount(openKfId: string): Promise<boolean> {
+    const res = await this.q<ResultSetHeader>('DELETE FROM accounts WHERE open_kfid = ? AND NOT EXISTS (SELECT 1 FROM inbox WHERE open_kfid = ?)', [openKfId, openKfId]);
+    return res.affectedRows === 1;
+  }
+
   async commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number) {
     return this.tx(async (c) => {
       let inserted = 0;

@@ -111,6 +111,10 @@ export class SqliteStore implements Store {
     return (this.stmts.listAccounts.all() as Row[]).map(toAccount);
   }
 
+  async forgetAccount(openKfId: string): Promise<boolean> {
+    return this.sql('DELETE FROM accounts WHERE open_kfid = ? AND NOT EXISTS (SELECT 1 FROM inbox WHERE open_kfid = ?)').run(openKfId, openKfId).changes === 1;
+  }
+
   async commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number) {
     let inserted = 0;
     this.db.transaction(() => {
