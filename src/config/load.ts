@@ -177,6 +177,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       tasks,
       keepAliveMs: int('WXCOZE_OPENAI_KEEPALIVE_MS', 15_000, 100, 600_000),
       bodyLimit: int('WXCOZE_OPENAI_BODY_LIMIT', 20 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      rateLimit: { perKey: int('WXCOZE_OPENAI_RATE_PER_KEY', 300, 0, 1_000_000), perIp: int('WXCOZE_OPENAI_RATE_PER_IP', 600, 0, 1_000_000) },
+      corsOrigins: parseOrigins(get('WXCOZE_OPENAI_CORS_ORIGINS'), problems),
     },
     pipeline: {
       concurrency: int('WXCOZE_CONCURRENCY', 64, 1, 10_000),
@@ -194,10 +196,33 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 
 const MODEL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const TRUST_HEADERS = ':trust-headers';
+const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 
 /**
- * `WXCOZE_API_KEYS`: comma-separated keys; a key followed by `:trust-headers` may name its user in
- * Open-WebUI's forwarded headers. Problems never quote a key (they end up in logs and terminals).
+ * `WXCOZE_OPENAI_CORS_ORIGINS`: comma-separated browser origins (scheme://host[:port]) that may
+ * call /v1 directly, e.g. Open-WebUI's direct connections. Unset: no CORS headers at all.
+ */
+function parseOrigins(raw: string | undefined, problems: ConfigProblem[]): string[] {
+  const out: string[] = [];
+  for (const entry of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    let origin: string | undefined;
+    try {
+      const u = new URL(entry);
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === entry.replace(/\/+$/, '')) origin = u.origin;
+    } catch { /* reported below */ }
+    if (!origin) {
+      problems.push({ key: 'WXCOZE_OPENAI_CORS_ORIGINS', problem: `${JSON.stringify(entry)} in WXCOZE_OPENAI_CORS_ORIGINS is not an origin`, fix: 'List the exact origins of the browser pages that call /v1, e.g. https://chat.example.com,http://localhost:3000 (scheme, host and port; no path, no *).' });
+      continue;
+    }
+    if (!out.includes(origin)) out.push(origin);
+  }
+  return out;
+}
+
+/**
+ * `WXCOZE_API_KEYS`: comma-separated keys; `key@tenant` puts keys in one tenant (they share their
+ * users), and a key followed by `:trust-headers` may name its user in Open-WebUI's forwarded
+ * headers (`sk-a@shop:trust-headers`). Problems never quote a key (they end up in logs and terminals).
  */
 function parseApiKeys(raw: string | undefined, problems: ConfigProblem[]): ApiKey[] {
   const out: ApiKey[] = [];
@@ -213,12 +238,22 @@ function parseApiKeys(raw: string | undefined, problems: ConfigProblem[]): ApiKe
       problems.push({ key: 'WXCOZE_API_KEYS', problem: `key #${i + 1} in WXCOZE_API_KEYS ends with an unknown mark "${key.slice(key.lastIndexOf(':'))}"`, fix: 'The only mark is ":trust-headers" (e.g. WXCOZE_API_KEYS=sk-abc,sk-def:trust-headers).' });
       continue;
     }
+    let tenant: string | undefined;
+    const at = key.lastIndexOf('@');
+    if (at >= 0) {
+      tenant = key.slice(at + 1);
+      key = key.slice(0, at);
+      if (!TENANT_RE.test(tenant)) {
+        problems.push({ key: 'WXCOZE_API_KEYS', problem: `key #${i + 1} in WXCOZE_API_KEYS names the tenant ${JSON.stringify(tenant)}, which is not 1–32 letters, digits, ".", "_" or "-"`, fix: 'Write key@tenant with a short name, e.g. WXCOZE_API_KEYS=sk-abc@shop,sk-def@shop:trust-headers (keys must not contain "@").' });
+        continue;
+      }
+    }
     if (key.length < 8 || /\s/.test(key)) {
       problems.push({ key: 'WXCOZE_API_KEYS', problem: `key #${i + 1} in WXCOZE_API_KEYS is shorter than 8 characters or contains spaces`, fix: 'Use long random keys, e.g. `openssl rand -hex 24` prefixed with sk-.' });
       continue;
     }
     if (out.some((k) => k.key === key)) continue;
-    out.push({ key, trustHeaders });
+    out.push({ key, trustHeaders, ...(tenant ? { tenant } : {}) });
   }
   return out;
 }

@@ -55,6 +55,10 @@ export interface WxcozeConfig {
     keepAliveMs: number;
     /** Largest chat request body accepted (images come base64-encoded), bytes. */
     bodyLimit: number;
+    /** Requests per minute on the API, per key and per client address; 0 = no limit. */
+    rateLimit: { perKey: number; perIp: number };
+    /** Browser origins allowed to call /v1 directly (CORS); empty = CORS off. */
+    corsOrigins: string[];
   };
   pipeline: {
     /** Customers answered in parallel by one process. */
@@ -78,6 +82,11 @@ export interface ApiKey {
   key: string;
   /** Whether requests with this key may name their user in Open-WebUI's forwarded user headers. */
   trustHeaders: boolean;
+  /**
+   * Keys of one tenant (`key@shop`) share their users: the same `user` sent with either is one
+   * person. A key without a tenant is a tenant of its own.
+   */
+  tenant?: string;
 }
 
 export interface ConfigProblem {

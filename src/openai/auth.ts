@@ -11,6 +11,11 @@ export interface KeyMatch {
   /** Short, stable, non-reversible id of the key (identity fallback and logs). */
   keyId: string;
   trustHeaders: boolean;
+  /**
+   * Whose users this key's requests name: `t:<tenant>` for keys configured as one tenant
+   * (`key@tenant`), else `k:<keyId>`, so two apps never share a person by sending the same `user`.
+   */
+  scope: string;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -21,7 +26,8 @@ export class ApiKeyring {
   constructor(keys: ApiKey[]) {
     this.keys = keys.map((k) => {
       const d = digest(k.key);
-      return { digest: d, match: { keyId: d.toString('hex').slice(0, 16), trustHeaders: k.trustHeaders } };
+      const keyId = d.toString('hex').slice(0, 16);
+      return { digest: d, match: { keyId, trustHeaders: k.trustHeaders, scope: k.tenant ? `t:${k.tenant}` : `k:${keyId}` } };
     });
   }
 

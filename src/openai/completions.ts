@@ -14,7 +14,6 @@ import { streamErrorPayload, toOpenAiError } from './errors.js';
 import { toCozeMessages } from './history.js';
 import { TASK_EXTERNAL_ID, type Identity } from './identity.js';
 import { loadImage } from './images.js';
-import { outsideUrlAgent } from '../net/public-agent.js';
 import type { CozeModel } from './models.js';
 import type { SseStream } from './sse.js';
 import { detectTask, localTaskAnswer } from './tasks.js';
@@ -72,9 +71,9 @@ export async function complete(deps: CompletionDeps, call: CompletionCall, io: C
 
   // Task requests run as one background user, never as the person: their memory stays untouched.
   const externalId = task ? TASK_EXTERNAL_ID : call.identity.externalId;
-  const userId = await deps.store.resolveUser(call.identity.channel, externalId, Date.now());
+  const userId = await deps.store.resolveUser(call.identity.channel, externalId, Date.now(), task ? undefined : call.identity.legacyId);
   const upload = async (url: string, param: string): Promise<string> => {
-    const img = await loadImage(url, param, { maxBytes: deps.imageMaxBytes, signal: io.signal, dispatcher: outsideUrlAgent(deps.allowPrivateUrls ?? false) });
+    const img = await loadImage(url, param, { maxBytes: deps.imageMaxBytes, signal: io.signal, allowPrivate: deps.allowPrivateUrls ?? false, log: io.log });
     const name = `image-${createHash('sha256').update(img.data).digest('hex').slice(0, 16)}.${img.ext}`;
     return (await deps.coze.uploadFile(name, img.data, img.mime)).id;
   };

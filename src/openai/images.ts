@@ -1,10 +1,14 @@
 /**
  * Image bytes of an `image_url` part: a base64 `data:` URL (what Open-WebUI sends), or an https
- * URL downloaded here (undici, no redirects, size and time limits). The bytes decide the type,
- * because Coze rejects a file whose extension lies about it.
+ * URL downloaded here (public addresses only, at most 3 redirects and never https → http, size and
+ * time limits). The bytes decide the type, because Coze rejects a file whose extension lies about it.
+ * A failed download tells the client one generic sentence: the reason (an address, a port, a TLS
+ * error) would map our network for them, so it goes to the log only.
  */
 import { fileTypeFromBuffer } from 'file-type';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../log/logger.js';
+import { fetchOutsideUrl, OutsideFetchError } from '../net/outside-fetch.js';
 import { badRequest } from './errors.js';
 
 export interface ImageBytes {
@@ -17,8 +21,12 @@ export interface ImageLoadOptions {
   maxBytes: number;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** image_url links may point at private addresses (WXCOZE_ALLOW_PRIVATE_URLS). */
+  allowPrivate?: boolean;
   /** For tests (a TLS agent trusting a test certificate). */
   dispatcher?: Dispatcher;
+  /** Where the reason of a failed download goes (never to the client). */
+  log?: Pick<Logger, 'warn'>;
 }
 
 const IMAGE_EXTS = new Set(['jpg', 'png', 'gif', 'webp', 'bmp', 'tif', 'heic', 'heif', 'avif']);
@@ -45,17 +53,25 @@ function decodeDataUrl(url: string, param: string, maxBytes: number): Buffer {
   return Buffer.from(b64, 'base64');
 }
 
+/** What the client sees for any download failure (the reason is logged). */
+const notFetched = (param: string) => badRequest(`${param}: the image could not be fetched`, param, 'image_download_failed');
+
 async function download(url: string, param: string, opts: ImageLoadOptions): Promise<Buffer> {
   const timeout = opts.timeoutMs ?? 15_000;
+  const fail = (reason: string) => {
+    opts.log?.warn({ param, reason }, 'openai: image_url not fetched');
+    return notFetched(param);
+  };
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(url, { method: 'GET', signal: opts.signal, headersTimeout: timeout, bodyTimeout: timeout, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) });
+    res = await fetchOutsideUrl(url, { allowPrivate: opts.allowPrivate ?? false, schemes: ['https:'], signal: opts.signal, headersTimeout: timeout, bodyTimeout: timeout, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) });
   } catch (err) {
-    throw badRequest(`${param}: the image could not be downloaded (${(err as Error).message})`, param, 'image_download_failed');
+    if (err instanceof OutsideFetchError) throw fail(err.message);
+    throw fail((err as Error).message);
   }
   if (res.statusCode !== 200) {
     res.body.destroy();
-    throw badRequest(`${param}: the image URL answered HTTP ${res.statusCode}`, param, 'image_download_failed');
+    throw fail(`HTTP ${res.statusCode}`);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -70,7 +86,7 @@ async function download(url: string, param: string, opts: ImageLoadOptions): Pro
     }
   } catch (err) {
     if ((err as { status?: number }).status === 400) throw err;
-    throw badRequest(`${param}: the image download failed (${(err as Error).message})`, param, 'image_download_failed');
+    throw fail((err as Error).message);
   }
   return Buffer.concat(chunks);
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { WxcozeConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
@@ -7,6 +7,7 @@ import type { Store } from '../store/types.js';
 import { Dispatcher } from './dispatcher.js';
 import type { CozePort, CozeTarget, WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
+import { KfAccountGate, type AccountLister } from './kf-accounts.js';
 import { Puller } from './puller.js';
 
 export interface Bridge {
@@ -23,7 +24,7 @@ export function cozeTargetOf(config: WxcozeConfig): CozeTarget {
 }
 
 /** The message path below the HTTP layer: puller → inbox → dispatcher → Coze → reply. */
-export function createBridge(deps: { config: WxcozeConfig; store: Store; coordinator: Coordinator; wecom: WecomPort; coze: CozePort; logger: Logger }): Bridge {
+export function createBridge(deps: { config: WxcozeConfig; store: Store; coordinator: Coordinator; wecom: WecomPort & AccountLister; coze: CozePort; logger: Logger }): Bridge {
   const { config, store, logger } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { retryBaseMs } = config.pipeline;
@@ -41,7 +42,17 @@ export function createBridge(deps: { config: WxcozeConfig; store: Store; coordin
         maxParts: config.pipeline.maxParts, apologyText: config.pipeline.apologyText, unsupportedText: config.pipeline.unsupportedText,
       }, log, signal),
   });
-  const puller = new Puller({ store, wecom: deps.wecom, coordinator: deps.coordinator, logger, onStored: () => dispatcher.kick(), retryBaseMs });
+  const gate = new KfAccountGate({
+    wecom: deps.wecom,
+    cache: deps.coordinator.cache,
+    cacheKey: `wecom:kf-accounts:${config.wecom.corpId}:${createHash('sha256').update(config.wecom.secret).digest('hex').slice(0, 16)}`,
+    configured: [...(config.wecom.openKfId ? [config.wecom.openKfId] : []), ...Object.keys(config.service.accounts)],
+    logger,
+    // At most one kf/account/list a minute for unknown ids (60 × the retry base: tests run it faster).
+    refreshMs: Math.min(60_000, retryBaseMs * 60),
+    retryBaseMs,
+  });
+  const puller = new Puller({ store, wecom: deps.wecom, coordinator: deps.coordinator, logger, onStored: () => dispatcher.kick(), retryBaseMs, gate });
   return {
     puller,
     dispatcher,

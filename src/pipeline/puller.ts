@@ -5,6 +5,7 @@ import type { SyncMsgPage } from '../wecom/types.js';
 import { backoffMs } from './backoff.js';
 import { classify, HISTORY_GRACE_MS } from './classify.js';
 import { applyEvents } from './events.js';
+import type { KfAccountGate } from './kf-accounts.js';
 
 export interface SyncSource {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
@@ -37,14 +38,27 @@ export class Puller {
   private inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly deps: { store: Store; wecom: SyncSource; coordinator: Coordinator; logger: Logger; onStored: () => void; retryBaseMs?: number; now?: () => number },
+    private readonly deps: {
+      store: Store; wecom: SyncSource; coordinator: Coordinator; logger: Logger; onStored: () => void; retryBaseMs?: number; now?: () => number;
+      /** Which open_kfids may be pulled (absent: all, for tests of the puller alone). */
+      gate?: KfAccountGate;
+    },
   ) {}
 
   private now() { return this.deps.now?.() ?? Date.now(); }
 
-  /** Asks for a pull of this account; returns at once. */
+  /**
+   * Asks for a pull of this account; returns at once. An account not yet confirmed as this app's
+   * is pulled once the gate confirms it (now, or when WeCom's account list answers again);
+   * an unknown one is never pulled and never stored.
+   */
   schedule(openKfId: string, token?: string, reqId?: string): void {
     if (this.stopped) return;
+    const gate = this.deps.gate;
+    if (gate && !gate.isValid(openKfId)) {
+      gate.whenValid(openKfId, () => this.schedule(openKfId, token, reqId));
+      return;
+    }
     let st = this.accounts.get(openKfId);
     if (!st) { st = { running: false, again: false, failures: 0 }; this.accounts.set(openKfId, st); }
     if (token) st.token = token;
@@ -59,9 +73,23 @@ export class Puller {
     this.inFlight.add(p);
   }
 
-  /** Pulls every account we know once: what was acknowledged before a crash is picked up here. */
+  /**
+   * Pulls every account we know once: what was acknowledged before a crash is picked up here.
+   * An account WeCom already answered for (it has a cursor) needs no list; one that never did and
+   * that WeCom's list does not name (junk from an older wxcoze that stored any callback's
+   * open_kfid) is not pulled, and removed from the store when no message refers to it.
+   */
   async pullAllKnown(): Promise<void> {
-    for (const a of await this.deps.store.listAccounts()) this.schedule(a.openKfId, undefined, 'startup');
+    const { store, gate, logger } = this.deps;
+    for (const a of await store.listAccounts()) {
+      if (!gate) { this.schedule(a.openKfId, undefined, 'startup'); continue; }
+      if (a.cursor) gate.markProven(a.openKfId);
+      gate.whenValid(a.openKfId, () => this.schedule(a.openKfId, undefined, 'startup'), () => {
+        void store.forgetAccount(a.openKfId).then((removed) => {
+          if (removed) logger.warn({ openKfId: JSON.stringify(a.openKfId.slice(0, 80)) }, 'stored account is not an account of this app and has no messages: removed');
+        }, () => {});
+      });
+    }
   }
 
   private async run(openKfId: string, st: AccountState): Promise<void> {
@@ -153,6 +181,7 @@ export class Puller {
   /** Stops scheduling new pulls and waits for the ones in flight (each ends after its current page). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.deps.gate?.stop();
     for (const st of this.accounts.values()) if (st.timer) clearTimeout(st.timer);
     await Promise.allSettled([...this.inFlight]);
   }

@@ -1,5 +1,4 @@
-import { request } from 'undici';
-import { outsideUrlAgent } from '../net/public-agent.js';
+import { fetchOutsideUrl } from '../net/outside-fetch.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import { DUPLICATE_MSGID_ERRCODE } from '../wecom/errors.js';
@@ -42,7 +41,8 @@ function clickItems(buttons: string[]): unknown[] {
  * bot's choice (and so, through prompt injection, possibly a customer's): public addresses only.
  */
 async function fetchImage(url: string, allowPrivate: boolean): Promise<{ data: Buffer; contentType: string }> {
-  const res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 20_000, dispatcher: outsideUrlAgent(allowPrivate) });
+  // At most 3 redirects, each re-checked; never https → http.
+  const res = await fetchOutsideUrl(url, { allowPrivate, schemes: ['https:', 'http:'], headersTimeout: 10_000, bodyTimeout: 20_000 });
   const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (res.statusCode !== 200 || !/^image\/(jpeg|png|gif)$/.test(type)) {
     await res.body.dump();

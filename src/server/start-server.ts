@@ -6,6 +6,7 @@ import { ApiKeyring } from '../openai/auth.js';
 import { ModelCatalog } from '../openai/models.js';
 import { createBridge, type Bridge } from '../pipeline/bridge.js';
 import { describeRedisUrl, openCoordinator, type Coordinator } from '../store/coordination/index.js';
+import { RedisCoordinator } from '../store/coordination/redis.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { WecomApi } from '../wecom/api.js';
@@ -44,7 +45,10 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
       catalog: ModelCatalog.fromConfig(config),
       bodyLimit: config.openai.bodyLimit,
       completions: { coze, store, tasks: config.openai.tasks, keepAliveMs: config.openai.keepAliveMs, imageMaxBytes: config.openai.bodyLimit, allowPrivateUrls: config.server.allowPrivateUrls },
+      rateLimit: config.openai.rateLimit,
+      corsOrigins: config.openai.corsOrigins,
     },
+    ...(coordinator instanceof RedisCoordinator ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } } : {}),
   });
   await app.listen({ host: config.server.host, port: config.server.port });
   const addr = app.server.address();

@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { MysqlStore } from './mysql/mysql-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
 
 /** Tables copied when a business moves from the embedded store to MySQL, parents first. */
-export const COPIED_TABLES = ['users', 'identities', 'conversations', 'accounts', 'customers', 'inbox', 'sent_log'] as const;
+export const COPIED_TABLES = ['users', 'identities', 'legacy_web_identities', 'conversations', 'accounts', 'customers', 'inbox', 'sent_log'] as const;
 
 const BATCH = 500;
 
@@ -20,6 +21,14 @@ export interface CopyReport {
  */
 export async function copySqliteToMysql(sqliteFile: string, mysqlUrl: string, onProgress?: (r: CopyReport) => void): Promise<CopyReport[]> {
   if (!existsSync(sqliteFile)) throw new Error(`no embedded store at ${sqliteFile}; point --data-dir (or WXCOZE_DATA_DIR) at the folder that holds wxcoze.db`);
+  // The source is brought to the same schema first, so every table and row format matches
+  // (a file from an older wxcoze would otherwise bring rows the newer schema reads differently).
+  const upgrade = new SqliteStore(sqliteFile);
+  try {
+    await upgrade.migrate();
+  } finally {
+    await upgrade.close();
+  }
   const src = new Database(sqliteFile, { readonly: true, fileMustExist: true });
   const dst = new MysqlStore(mysqlUrl, { connectionLimit: 2 });
   const reports: CopyReport[] = [];

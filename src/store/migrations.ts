@@ -173,4 +173,40 @@ CREATE INDEX sent_log_inbound ON sent_log (inbound_msgid);
     ],
     mysqlDown: ['ALTER TABLE sent_log DROP KEY sent_log_inbound, DROP COLUMN inbound_msgid', 'DROP TABLE IF EXISTS customers'],
   },
+  {
+    version: 3,
+    name: 'API identities scoped to their key: the unscoped ones wait to be adopted',
+    // Before, `user:<value>` and Open-WebUI header ids were one identity whatever key sent them.
+    // They are now `<scope>/…` (src/openai/identity.ts); the store cannot know which key made the
+    // old ones, so they are set aside here and the first key (or tenant) that sends the same
+    // identity after the upgrade adopts it with its internal user (store.resolveUser's legacyId).
+    // `key:` identities were per key already, and `task:background` is shared on purpose: they stay.
+    sqlite: `
+CREATE TABLE legacy_web_identities (
+  external_id TEXT PRIMARY KEY,
+  user_id     TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+INSERT INTO legacy_web_identities (external_id, user_id, created_at)
+  SELECT external_id, user_id, created_at FROM identities
+  WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'key:' AND external_id <> 'task:background';
+DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'key:' AND external_id <> 'task:background';
+`,
+    mysql: [
+      `CREATE TABLE legacy_web_identities (
+  external_id VARCHAR(191) NOT NULL PRIMARY KEY,
+  user_id     VARCHAR(64) NOT NULL,
+  created_at  BIGINT NOT NULL
+) ${MYSQL_TABLE}`,
+      `INSERT INTO legacy_web_identities (external_id, user_id, created_at)
+  SELECT external_id, user_id, created_at FROM identities
+  WHERE channel = 'web' AND LEFT(external_id, 4) <> 'key:' AND external_id <> 'task:background'`,
+      "DELETE FROM identities WHERE channel = 'web' AND LEFT(external_id, 4) <> 'key:' AND external_id <> 'task:background'",
+    ],
+    mysqlDown: [
+      "INSERT IGNORE INTO identities (channel, external_id, user_id, created_at) SELECT 'web', external_id, user_id, created_at FROM legacy_web_identities",
+      'DELETE FROM legacy_web_identities',
+      'DROP TABLE IF EXISTS legacy_web_identities',
+    ],
+  },
 ];

@@ -93,6 +93,8 @@ export interface Store {
   touchAccount(openKfId: string, now: number): Promise<Account>;
   getAccount(openKfId: string): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;
+  /** Deletes an account row no inbox message refers to (a junk open_kfid); false when kept. */
+  forgetAccount(openKfId: string): Promise<boolean>;
   /** Stores one sync_msg page's messages and its next_cursor in ONE transaction; duplicates by msgid are ignored. */
   commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number): Promise<{ inserted: number; duplicates: number }>;
   recordPull(openKfId: string, error: string | null, now: number): Promise<void>;
@@ -138,8 +140,12 @@ export interface Store {
   noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined>;
 
   // identity
-  /** The internal user of a channel identity, created on first sight. Stable forever. */
-  resolveUser(channel: string, externalId: string, now: number): Promise<string>;
+  /**
+   * The internal user of a channel identity, created on first sight. Stable forever. `legacyId`:
+   * the identity's unscoped spelling from before migration 3; if it is still waiting to be
+   * adopted, this identity takes it over with its internal user (once: the first caller wins).
+   */
+  resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string>;
   getConversation(userId: string, botKey: string): Promise<string | undefined>;
   setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void>;
   clearConversation(userId: string, botKey: string): Promise<void>;

@@ -4,6 +4,7 @@
  * typed errors, identity, background tasks, disconnects).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { afterEach, test } from 'node:test';
 import OpenAI, { APIError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
 import { request } from 'undici';
@@ -21,6 +22,9 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
+
+/** The scope of a key without a tenant (src/openai/auth.ts): identities are `<scope>/…`. */
+const scopeOf = (key: string) => `k:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 
 function client(key = KEY, extra: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}): OpenAI {
   return new OpenAI({ apiKey: key, baseURL: `${h!.server.url}/v1`, maxRetries: 0, ...extra });
@@ -368,19 +372,19 @@ test('identity: Open-WebUI user headers from a trusted key give each person thei
   assert.notEqual(a1, b);
   assert.equal(a1, a2);
   const store = h.server.store;
-  assert.equal(a1, await store.resolveUser('web', '11111111-aaaa', Date.now()), 'the internal user of the web identity is what Coze sees');
+  assert.equal(a1, await store.resolveUser('web', `${scopeOf(TRUSTED)}/owui:11111111-aaaa`, Date.now()), 'the internal user of the web identity is what Coze sees');
   assert.match(a1!, /^u_/);
 
   // A plain key's headers are ignored: anyone can send headers.
   await ask(client(KEY), owui('11111111-aaaa'));
   const spoofed = h.coze.chats[3]!.userId;
   assert.notEqual(spoofed, a1);
-  assert.equal(spoofed, await store.resolveUser('web', `key:${(await import('node:crypto')).createHash('sha256').update(KEY).digest('hex').slice(0, 16)}`, Date.now()));
+  assert.equal(spoofed, await store.resolveUser('web', `key:${createHash('sha256').update(KEY).digest('hex').slice(0, 16)}`, Date.now()));
   // Without headers: the `user` field, else the key's own identity.
   await ask(client(KEY), {}, { user: 'bob' });
   await ask(client(KEY), {}, { user: 'bob' });
   assert.equal(h.coze.chats[4]!.userId, h.coze.chats[5]!.userId);
-  assert.equal(h.coze.chats[4]!.userId, await store.resolveUser('web', 'user:bob', Date.now()));
+  assert.equal(h.coze.chats[4]!.userId, await store.resolveUser('web', `${scopeOf(KEY)}/user:bob`, Date.now()));
   assert.notEqual(h.coze.chats[4]!.userId, spoofed);
 });
 
@@ -397,7 +401,7 @@ ASSISTANT: 好的，第一天可以去西湖……
 test('an Open-WebUI "### Task:" request never touches the person’s Coze memory or conversation', async () => {
   h = await startHarness(KEYS);
   const store = h.server.store;
-  const alice = await store.resolveUser('web', 'alice-uuid', Date.now());
+  const alice = await store.resolveUser('web', `${scopeOf(TRUSTED)}/owui:alice-uuid`, Date.now());
   // Alice already has a Coze conversation (say, from WeChat): it must stay as it is.
   h.coze.conversations.set('7390000000000000001', { id: '7390000000000000001', botId: BOT_ID, created_at: 1, messages: [{ id: '1', role: 'user', type: 'question', content: 'old', content_type: 'text', created_at: 1 }] });
   await store.setConversation(alice, `bot:${BOT_ID}`, '7390000000000000001', Date.now());

@@ -104,3 +104,16 @@ test('chatflow mode names its model after the workflow; WXCOZE_MODEL_ID/NAME and
   assert.equal(config.openai.modelName, '旅行助手');
   assert.equal(config.openai.tasks, 'local');
 });
+
+test('WXCOZE_API_KEYS: key@tenant groups keys; API rate limits and CORS have defaults and are settable', () => {
+  const dir = tmp();
+  const { config, problems } = loadConfig({ env: { ...good, WXCOZE_DATA_DIR: dir, WXCOZE_API_KEYS: 'sk-abcdefgh@shop,sk-owui-12345@shop:trust-headers,sk-other-123' }, cwd: dir });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(config.openai.keys, [{ key: 'sk-abcdefgh', trustHeaders: false, tenant: 'shop' }, { key: 'sk-owui-12345', trustHeaders: true, tenant: 'shop' }, { key: 'sk-other-123', trustHeaders: false }]);
+  assert.deepEqual(config.openai.rateLimit, { perKey: 300, perIp: 600 });
+  assert.deepEqual(config.openai.corsOrigins, []);
+  const set = loadConfig({ env: { ...good, WXCOZE_DATA_DIR: dir, WXCOZE_OPENAI_RATE_PER_KEY: '0', WXCOZE_OPENAI_RATE_PER_IP: '50', WXCOZE_OPENAI_CORS_ORIGINS: 'https://chat.example.com/,http://localhost:3000' }, cwd: dir });
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(set.config.openai.rateLimit, { perKey: 0, perIp: 50 });
+  assert.deepEqual(set.config.openai.corsOrigins, ['https://chat.example.com', 'http://localhost:3000']);
+});

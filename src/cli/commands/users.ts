@@ -6,15 +6,15 @@ import { OK } from '../lib/ui.js';
 
 /**
  * Channel names as the bridge records them: 'wecom' (WeChat customers, by external_userid) and 'web'
- * (the OpenAI-compatible API, src/openai/identity.ts: an Open WebUI user id from its forwarded headers,
- * or `user:<user field>` / `key:<key id>`). Friendlier spellings are accepted.
+ * (the OpenAI-compatible API, src/openai/identity.ts: `<scope>/owui:<Open WebUI user id>`,
+ * `<scope>/user:<user field>` or `key:<key id>`, scope `t:<tenant>` or `k:<key id>`). Friendlier spellings are accepted.
  */
 const CHANNEL_ALIASES: Record<string, string> = { wecom: 'wecom', wechat: 'wecom', weixin: 'wecom', web: 'web', openwebui: 'web', 'open-webui': 'web', owui: 'web', openai: 'web' };
 
 export function parseIdentity(arg: string): ChannelIdentity {
   const i = arg.indexOf(':');
   if (i <= 0 || i === arg.length - 1) {
-    throw new Error(`"${arg}" is not channel:id. Examples: wecom:wmXXXX (a WeChat customer's external_userid, see \`wxcoze logs\`), openwebui:<Open WebUI user id>.`);
+    throw new Error(`"${arg}" is not channel:id. Examples: wecom:wmXXXX (a WeChat customer's external_userid, see \`wxcoze logs\`), openwebui:t:<tenant>/owui:<Open WebUI user id>.`);
   }
   const raw = arg.slice(0, i).toLowerCase();
   return { channel: CHANNEL_ALIASES[raw] ?? raw, externalId: arg.slice(i + 1) };
@@ -42,7 +42,7 @@ export function registerUsers(program: Command): void {
     .command('link')
     .description('join two channel identities into one internal user (they then share one Coze memory); the first keeps its memory')
     .argument('<keep>', 'channel:id whose Coze memory is kept, e.g. wecom:wmXXXX')
-    .argument('<other>', 'channel:id to join to it, e.g. openwebui:3f2a…')
+    .argument('<other>', 'channel:id to join to it, e.g. openwebui:t:shop/owui:3f2a…')
     .action(async (keepArg: string, otherArg: string) => {
       const keep = parseIdentity(keepArg);
       const other = parseIdentity(otherArg);

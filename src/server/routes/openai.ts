@@ -4,6 +4,7 @@
  * hand to src/openai, reply. Every error, including fastify's own (bad JSON, body too large,
  * schema), leaves in OpenAI's error envelope.
  */
+import cors from '@fastify/cors';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../log/logger.js';
 import type { ApiKeyring, KeyMatch } from '../../openai/auth.js';
@@ -13,6 +14,7 @@ import { identityOf, OWUI_HEADERS } from '../../openai/identity.js';
 import { toModelObject, type ModelCatalog } from '../../openai/models.js';
 import { chatBodySchema, paramOf, readChatBody } from '../../openai/request.js';
 import { SseStream } from '../../openai/sse.js';
+import type { ApiRateLimits } from '../api-rate-limits.js';
 
 export interface OpenAiRouteOptions {
   keyring: ApiKeyring;
@@ -21,6 +23,9 @@ export interface OpenAiRouteOptions {
   bodyLimit: number;
   /** Answer unknown paths under this plugin's prefix with an OpenAI 404 (only for the `/v1` instance). */
   notFound?: boolean;
+  limits?: ApiRateLimits;
+  /** Browser origins allowed to call these routes (CORS); empty or unset: no CORS headers. */
+  corsOrigins?: string[];
 }
 
 function sendError(reply: FastifyReply, e: OpenAiError): FastifyReply {
@@ -35,9 +40,25 @@ function modelNotFound(id: string, param: string | null): OpenAiError {
 export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, opts) => {
   const keys = new WeakMap<FastifyRequest, KeyMatch>();
 
+  if (opts.corsOrigins?.length) {
+    // Open-WebUI's direct connections call /v1 from the browser. The preflight is answered in
+    // cors' own hook, before the key check below (a preflight carries no key).
+    await app.register(cors, {
+      origin: opts.corsOrigins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'x-openwebui-user-id', 'x-openwebui-user-name', 'x-openwebui-user-email', 'x-openwebui-chat-id', 'x-openwebui-task'],
+      exposedHeaders: ['retry-after', 'x-should-retry'],
+      maxAge: 600,
+    });
+  }
+
   app.addHook('onRequest', async (req) => {
+    await opts.limits?.perIp(req);
+    if (req.method === 'OPTIONS') return;
     // Before the body is read: an unauthenticated client cannot make us parse 20 MB.
-    keys.set(req, opts.keyring.check(req.headers.authorization));
+    const key = opts.keyring.check(req.headers.authorization);
+    keys.set(req, key);
+    await opts.limits?.perKey(req, key.keyId);
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }, req, reply) => {

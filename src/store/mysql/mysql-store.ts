@@ -104,6 +104,11 @@ export class MysqlStore implements Store {
     return (await this.q('SELECT * FROM accounts ORDER BY open_kfid')).map(toAccount);
   }
 
+  async forgetAccount(openKfId: string): Promise<boolean> {
+    const res = await this.q<ResultSetHeader>('DELETE FROM accounts WHERE open_kfid = ? AND NOT EXISTS (SELECT 1 FROM inbox WHERE open_kfid = ?)', [openKfId, openKfId]);
+    return res.affectedRows === 1;
+  }
+
   async commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number) {
     return this.tx(async (c) => {
       let inserted = 0;
@@ -260,9 +265,21 @@ export class MysqlStore implements Store {
     return inbound;
   }
 
-  async resolveUser(channel: string, externalId: string, now: number): Promise<string> {
+  async resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string> {
     const found = await this.q('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?', [channel, externalId]);
     if (found[0]) return found[0].user_id;
+    if (legacyId !== undefined) {
+      // The row lock makes one of two racing requests the adopter; the other then finds the identity.
+      const adopted = await this.tx(async (c) => {
+        const [old] = await c.query<Row[]>('SELECT user_id, created_at FROM legacy_web_identities WHERE external_id = ? FOR UPDATE', [legacyId]);
+        if (!old[0]) return undefined;
+        await c.query('DELETE FROM legacy_web_identities WHERE external_id = ?', [legacyId]);
+        await c.query('INSERT IGNORE INTO identities (channel, external_id, user_id, created_at) VALUES (?, ?, ?, ?)', [channel, externalId, old[0].user_id, old[0].created_at]);
+        const [now] = await c.query<Row[]>('SELECT user_id FROM identities WHERE channel = ? AND external_id = ?', [channel, externalId]);
+        return now[0]!.user_id as string;
+      });
+      if (adopted) return adopted;
+    }
     // Two instances may meet the same new person at once: the identity's primary key picks one user.
     return this.tx(async (c) => {
       const id = newUserId();

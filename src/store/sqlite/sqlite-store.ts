@@ -111,6 +111,10 @@ export class SqliteStore implements Store {
     return (this.stmts.listAccounts.all() as Row[]).map(toAccount);
   }
 
+  async forgetAccount(openKfId: string): Promise<boolean> {
+    return this.sql('DELETE FROM accounts WHERE open_kfid = ? AND NOT EXISTS (SELECT 1 FROM inbox WHERE open_kfid = ?)').run(openKfId, openKfId).changes === 1;
+  }
+
   async commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number) {
     let inserted = 0;
     this.db.transaction(() => {
@@ -237,10 +241,18 @@ export class SqliteStore implements Store {
     return r.inbound_msgid as string;
   }
 
-  async resolveUser(channel: string, externalId: string, now: number): Promise<string> {
+  async resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string> {
     return this.db.transaction(() => {
       const r = this.stmts.identity.get(channel, externalId) as Row | undefined;
       if (r) return r.user_id as string;
+      if (legacyId !== undefined) {
+        const old = this.sql('SELECT user_id, created_at FROM legacy_web_identities WHERE external_id = ?').get(legacyId) as Row | undefined;
+        if (old) {
+          this.sql('DELETE FROM legacy_web_identities WHERE external_id = ?').run(legacyId);
+          this.stmts.insertIdentity.run(channel, externalId, old.user_id, old.created_at);
+          return old.user_id as string;
+        }
+      }
       const id = newUserId();
       this.stmts.insertUser.run(id, now);
       this.stmts.insertIdentity.run(channel, externalId, id, now);

@@ -1,0 +1,4 @@
+// The API identity suite again, on MariaDB + Redis.
+import { onMysql } from '../../helpers/mysql.js';
+
+await onMysql('openai identity suite', () => import('../openai-identity.test.js'));
