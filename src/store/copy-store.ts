@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openSqlite } from './sqlite/driver.js';
 import { existsSync } from 'node:fs';
 import { MysqlStore } from './mysql/mysql-store.js';
 
@@ -20,7 +20,7 @@ export interface CopyReport {
  */
 export async function copySqliteToMysql(sqliteFile: string, mysqlUrl: string, onProgress?: (r: CopyReport) => void): Promise<CopyReport[]> {
   if (!existsSync(sqliteFile)) throw new Error(`no embedded store at ${sqliteFile}; point --data-dir (or WXCOZE_DATA_DIR) at the folder that holds wxcoze.db`);
-  const src = new Database(sqliteFile, { readonly: true, fileMustExist: true });
+  const src = openSqlite(sqliteFile, { readonly: true, fileMustExist: true });
   const dst = new MysqlStore(mysqlUrl, { connectionLimit: 2 });
   const reports: CopyReport[] = [];
   try {

@@ -22,6 +22,7 @@ const NPM_ENV = { npm_config_update_notifier: 'false', npm_config_audit: 'false'
 /** What the public registry offers beyond our lock: the newest light-my-request needs cookie 2, which needs Node 22. */
 const NEWER: Manifest[] = [
   { name: 'light-my-request', version: '6.8.1', dependencies: { '@fastify/deepmerge': '^3.1.0', cookie: '^2.0.0', 'process-warning': '^5.0.0', 'set-cookie-parser': '^3.0.1' } },
+  { name: '@fastify/deepmerge', version: '3.1.0' },
   { name: 'cookie', version: '2.0.2', engines: { node: '>=22' } },
 ];
 
@@ -86,8 +87,8 @@ test('the packed wxcoze installs from a registry mirror with the binary mirror, 
     reject: false, all: true, timeout: 300_000,
   });
   const out = String(install.all);
-  assert.equal(install.exitCode, 0, `install failed:\n${out}\nrequests:\n${registry.requests.join('\n')}`);
   assert.doesNotMatch(out, /EBADENGINE/, 'no engine warning on Node 20');
+  assert.equal(install.exitCode, 0, `install failed:\n${out}\nrequests:\n${registry.requests.join('\n')}`);
 
   // The binary came from the mirror, unchanged, and nothing was compiled.
   const asked = registry.requests.filter((r) => r.includes('/-/binary/better-sqlite3/'));
@@ -123,6 +124,19 @@ test('the packed wxcoze installs from a registry mirror with the binary mirror, 
     child.kill('SIGTERM');
   }
   assert.equal(await exited, 0, output());
+
+  // Without better-sqlite3's native part (an install that could neither download nor compile it),
+  // doctor and start say so and lead to the README section about mirrors and compilers.
+  const copy = join(dataDir, 'app', packageJson.version);
+  rmSync(join(copy, 'node_modules/better-sqlite3/build'), { recursive: true, force: true });
+  const launcher = join(copy, 'node_modules/wxcoze/bin/wxcoze.js');
+  for (const args of [['doctor'], ['start']]) {
+    const r = await execa(process.execPath, [launcher, ...args], { cwd: work, env: baseEnv({ WXCOZE_DATA_DIR: dataDir }), reject: false, all: true, timeout: 60_000 });
+    assert.equal(r.exitCode, 1, String(r.all));
+    assert.match(String(r.all), /SQLite driver \(better-sqlite3's native part\) does not load/, args[0]);
+    assert.match(String(r.all), /npm_config_better_sqlite3_binary_host_mirror=https:\/\/registry\.npmmirror\.com\/-\/binary\/better-sqlite3 npm rebuild better-sqlite3/, args[0]);
+    assert.match(String(r.all), /README section "Installing where GitHub is unreachable"/, args[0]);
+  }
 
   const v = await verifyUnit(unitFile);
   if ('skipped' in v) {
