@@ -61,6 +61,22 @@ before(async () => {
   fakes = await startFakes();
 });
 
+/**
+ * `npm install wxcoze` as the README says to where GitHub is unreachable: the registry mirror in
+ * the user's npm config, the binary mirror in the environment. A fallback compile fails at once
+ * (nodedir without Node headers) instead of downloading headers.
+ */
+async function npmInstall(prefix: string, binaryMirror: string) {
+  const npmrc = join(work, 'npmrc');
+  writeFileSync(npmrc, `registry=${registry.url}\n`);
+  const noHeaders = join(work, 'no-node-headers');
+  mkdirSync(noHeaders, { recursive: true });
+  return execa('npm', ['install', '--prefer-offline', '--prefix', prefix, `wxcoze@${packageJson.version}`], {
+    env: { ...process.env, ...NPM_ENV, npm_config_userconfig: npmrc, npm_config_better_sqlite3_binary_host_mirror: binaryMirror, npm_config_nodedir: noHeaders },
+    reject: false, all: true, timeout: 300_000,
+  });
+}
+
 after(async () => {
   await registry?.close();
   await fakes?.close();
@@ -71,21 +87,7 @@ test('the packed wxcoze installs from a registry mirror with the binary mirror, 
   // npx's layout: ~/.npm/_npx/<hash>/node_modules/wxcoze.
   const prefix = join(work, 'home/.npm/_npx/5e3b1a2c9d0f4e67');
   mkdirSync(prefix, { recursive: true });
-  // The README's instructions: the registry in the user's npm config, the binary mirror in the environment.
-  const npmrc = join(work, 'npmrc');
-  writeFileSync(npmrc, `registry=${registry.url}\n`);
-  const emptyNodedir = join(work, 'no-node-headers');
-  mkdirSync(emptyNodedir);
-  const install = await execa('npm', ['install', '--prefer-offline', '--prefix', prefix, `wxcoze@${packageJson.version}`], {
-    env: {
-      ...process.env, ...NPM_ENV,
-      npm_config_userconfig: npmrc,
-      npm_config_better_sqlite3_binary_host_mirror: registry.binaryMirror,
-      // A fallback compile would fail at once (no Node headers there) instead of downloading them.
-      npm_config_nodedir: emptyNodedir,
-    },
-    reject: false, all: true, timeout: 300_000,
-  });
+  const install = await npmInstall(prefix, registry.binaryMirror);
   const out = String(install.all);
   assert.doesNotMatch(out, /EBADENGINE/, 'no engine warning on Node 20');
   assert.equal(install.exitCode, 0, `install failed:\n${out}\nrequests:\n${registry.requests.join('\n')}`);
@@ -145,4 +147,17 @@ test('the packed wxcoze installs from a registry mirror with the binary mirror, 
     return;
   }
   assert.ok(v.ok, `systemd-analyze verify:\n${v.output}`);
+});
+
+test('an install that can neither download nor compile SQLite\'s native part ends with what to do, not only gyp errors', { timeout: 300_000 }, async () => {
+  const prefix = join(work, 'no-binary');
+  mkdirSync(prefix, { recursive: true });
+  const install = await npmInstall(prefix, `${registry.url}-/binary/nowhere`);
+  const out = String(install.all);
+  assert.notEqual(install.exitCode, 0, out);
+  assert.match(out, /wxcoze: the SQLite driver \(better-sqlite3's native part\) does not load/);
+  assert.match(out, /npm could neither download it \(from GitHub\) nor compile it/);
+  assert.match(out, /npm_config_better_sqlite3_binary_host_mirror=https:\/\/registry\.npmmirror\.com\/-\/binary\/better-sqlite3/);
+  assert.match(out, /python3, make and g\+\+/);
+  assert.match(out, /README section "Installing where GitHub is unreachable"/);
 });
