@@ -132,7 +132,7 @@ test('the packed wxcoze installs from a registry mirror with the binary mirror, 
   const copy = join(dataDir, 'app', packageJson.version);
   rmSync(join(copy, 'node_modules/better-sqlite3/build'), { recursive: true, force: true });
   const launcher = join(copy, 'node_modules/wxcoze/bin/wxcoze.js');
-  for (const args of [['doctor'], ['start']]) {
+  for (const args of [['doctor'], ['start'], ['demo']]) {
     const r = await execa(process.execPath, [launcher, ...args], { cwd: work, env: baseEnv({ WXCOZE_DATA_DIR: dataDir }), reject: false, all: true, timeout: 60_000 });
     assert.equal(r.exitCode, 1, String(r.all));
     assert.match(String(r.all), /SQLite driver \(better-sqlite3's native part\) does not load/, args[0]);
