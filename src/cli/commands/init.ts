@@ -488,7 +488,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
   if (domain && opts.caddy !== false) await setUpCaddy(opts, { domain, port: Number(port), dataDir, interactive, walls });
   // The unit runs an install that stays: from npx's cache (pruned by npm) wxcoze copies itself first.
   const service = ensureServiceInstall(dataDir);
-  if (service.copiedTo) console.log(`${OK()} wxcoze ${packageVersion()} copied to ${service.copiedTo} for the service (npx's cache, where it ran from, is pruned by npm)`);
+  if (service.copiedTo) console.log(`${OK()} wxcoze ${packageVersion()} ${service.reused ? 'already copied' : 'copied'} to ${service.copiedTo} for the service (npx's cache, where it ran from, is pruned by npm)`);
   const unit = renderSystemdUnit({ unitFile: paths.systemdUnit, user: userInfo().username, workDir: cwd, dataDir, node: process.execPath, launcher: service.launcher });
   writeFileSync(paths.systemdUnit, unit);
   console.log(`${OK()} systemd unit written to ${paths.systemdUnit}\n    to run wxcoze at boot: sudo cp ${paths.systemdUnit} /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now wxcoze`);

@@ -23,6 +23,7 @@ export interface CaddySite {
   skipInstallTrust?: boolean;
 }
 
+// The template functions live in ./template.ts (one renderer for every template); re-exported for callers of this module.
 export { readTemplate, renderTemplate } from './template.js';
 
 /** True when the site needs a global options block (then it must be run on its own, not imported). */

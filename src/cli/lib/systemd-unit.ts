@@ -14,8 +14,10 @@ import { renderTemplateFile } from './template.js';
 export interface ServiceInstall {
   /** bin/wxcoze.js of the install the unit runs. */
   launcher: string;
-  /** Set when wxcoze copied itself there (it was running from npx's cache). */
+  /** Set when the service runs a copy under the data directory (wxcoze was running from npx's cache). */
   copiedTo?: string;
+  /** The copy of this version was already there. */
+  reused?: boolean;
 }
 
 /** True when `dir` is inside npx's cache (npm removes those folders when it cleans its cache). */
@@ -34,7 +36,7 @@ export function ensureServiceInstall(dataDir: string, root = packageRoot()): Ser
   if (basename(modules) !== 'node_modules') throw new Error(`wxcoze runs from npx's cache (${root}) but not from a node_modules folder, so it cannot copy itself for the service. Install it globally (\`npm install -g wxcoze\`) and run \`wxcoze init\` again.`);
   const dest = join(dataDir, 'app', packageVersion());
   const launcher = join(dest, 'node_modules', basename(root), 'bin', 'wxcoze.js');
-  if (existsSync(launcher)) return { launcher, copiedTo: dest };
+  if (existsSync(launcher)) return { launcher, copiedTo: dest, reused: true };
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
