@@ -138,7 +138,14 @@ test('the packed wxcoze installs from a registry mirror with the binary mirror, 
     assert.match(String(r.all), /SQLite driver \(better-sqlite3's native part\) does not load/, args[0]);
     assert.match(String(r.all), /npm_config_better_sqlite3_binary_host_mirror=https:\/\/registry\.npmmirror\.com\/-\/binary\/better-sqlite3 npm rebuild better-sqlite3/, args[0]);
     assert.match(String(r.all), /README section "Installing where GitHub is unreachable"/, args[0]);
+    assert.ok(String(r.all).includes(`cd ${copy} && npm_config_better_sqlite3_binary_host_mirror=`), `${args[0]} names the folder to rebuild in`);
   }
+  // The printed command, with the local mirror, brings it back.
+  const rebuild = await execa('npm', ['rebuild', 'better-sqlite3'], { cwd: copy, env: { ...process.env, ...NPM_ENV, npm_config_better_sqlite3_binary_host_mirror: registry.binaryMirror }, reject: false, all: true, timeout: 120_000 });
+  assert.equal(rebuild.exitCode, 0, String(rebuild.all));
+  const doctor = await execa(process.execPath, [launcher, 'doctor', '--json'], { cwd: work, env: baseEnv({ WXCOZE_DATA_DIR: dataDir }), reject: false, all: true, timeout: 60_000 });
+  const store = (JSON.parse(String(doctor.stdout)) as { checks: { title: string; ok: boolean; detail: string }[] }).checks.find((c) => c.title === 'store reachable');
+  assert.ok(store?.ok, `store check after the rebuild: ${JSON.stringify(store)}\n${String(doctor.all)}`);
 
   const v = await verifyUnit(unitFile);
   if ('skipped' in v) {
