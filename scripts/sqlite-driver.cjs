@@ -24,7 +24,7 @@ function fix() {
   const fetch = folder
     ? `\`cd ${folder} && npm_config_better_sqlite3_binary_host_mirror=${BINARY_MIRROR} npm rebuild better-sqlite3\``
     : `install wxcoze again with \`npm_config_better_sqlite3_binary_host_mirror=${BINARY_MIRROR}\` in the environment`;
-  return `Get it from a mirror: ${fetch}; or install python3, make and g++ so npm can compile it. The ${README_SECTION} (README.md in the wxcoze folder) says what each case needs. Or use MySQL instead (WXCOZE_DATABASE_URL).`;
+  return `Get it from a mirror: ${fetch}; or install python3, make and g++ so npm can compile it. The ${README_SECTION} (README.md in the wxcoze folder) says what each case needs.`;
 }
 
 function problem(err) {
