@@ -28,7 +28,10 @@ function fix() {
 }
 
 function problem(err) {
-  return `the SQLite driver (better-sqlite3's native part) does not load on Node.js ${process.version}: ${String(err.message).split('\n')[0]}`;
+  const first = String(err.message).split('\n')[0].replace(/[\s:.]+$/, '');
+  // bindings' "Could not locate the bindings file. Tried:" is followed by a list of paths.
+  const why = /bindings file/.test(first) ? 'build/Release/better_sqlite3.node is missing' : first;
+  return `the SQLite driver (better-sqlite3's native part) does not load on Node.js ${process.version}: ${why}`;
 }
 
 /** True for the ways a missing or mismatched native part shows up. */
