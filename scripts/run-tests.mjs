@@ -21,7 +21,9 @@ const res = spawnSync(process.execPath, [
   '--import', 'tsx',
   '--test',
   '--test-concurrency=2',
-  '--test-timeout=120000',
+  // Node applies this to each test file as a whole too, not only to each test: the packed-install
+  // e2e (pack, two npm installs) takes about two minutes on a loaded machine.
+  '--test-timeout=300000',
   ...files,
 ], { stdio: 'inherit', env: { ...process.env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_LOG_LEVEL ?? 'silent' } });
 process.exit(res.status ?? 1);

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openSqlite } from './sqlite/driver.js';
 import { existsSync } from 'node:fs';
 import { MysqlStore } from './mysql/mysql-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
@@ -29,7 +29,7 @@ export async function copySqliteToMysql(sqliteFile: string, mysqlUrl: string, on
   } finally {
     await upgrade.close();
   }
-  const src = new Database(sqliteFile, { readonly: true, fileMustExist: true });
+  const src = openSqlite(sqliteFile, { readonly: true, fileMustExist: true });
   const dst = new MysqlStore(mysqlUrl, { connectionLimit: 2 });
   const reports: CopyReport[] = [];
   try {

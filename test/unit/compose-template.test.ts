@@ -76,3 +76,10 @@ test('the Dockerfile exposes the port the compose file uses and starts the serve
   assert.match(dockerfile, /npm ci/);
   assert.match(dockerfile, /FROM node:20/);
 });
+
+test('the Dockerfile copies everything the published package holds (package.json files), dist/ being built in the image', () => {
+  const dockerfile = readFileSync(join(root, 'templates/Dockerfile'), 'utf8');
+  const files = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[] }).files;
+  const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+  for (const f of files.filter((f) => f !== 'dist')) assert.ok(copied.includes(f), `the Dockerfile copies ${f}`);
+});

@@ -4,7 +4,6 @@
  * callback Token/EncodingAESKey, rendering the Caddyfile and a systemd unit, and printing what to
  * paste into the WeCom console. `--yes` takes every answer from flags and the environment.
  */
-import { SERVER_V8_FLAGS } from '../../server/v8-flags.js';
 import { confirm, input, password, select } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { parse as parseDotenv } from 'dotenv';
@@ -17,9 +16,10 @@ import { maskSecret, readConfigValues, writeConfigValues } from '../../config/wr
 import type { ChatTarget } from '../../coze/types.js';
 import type { KfAccount } from '../../wecom/api.js';
 import { generateEncodingAesKey, generateToken } from '../../wecom/crypto.js';
-import { findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_HINT, mainCaddyfile, readTemplate, renderCaddyfile, renderTemplate, validateCaddyfile, type CaddySite } from '../lib/caddy.js';
+import { findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_HINT, mainCaddyfile, renderCaddyfile, validateCaddyfile, type CaddySite } from '../lib/caddy.js';
 import { apiBaseFromRegion, checkCozeBot, checkCozeToken, probeChat, regionOf, REGIONS } from '../lib/coze-setup.js';
-import { dataPaths, packageRoot } from '../lib/paths.js';
+import { dataPaths, packageVersion } from '../lib/paths.js';
+import { ensureServiceInstall, renderSystemdUnit } from '../lib/systemd-unit.js';
 import { FAIL, OK, WARN, bold, dim, indent } from '../lib/ui.js';
 import { checkWecomToken, kfAccountProblem, listKfAccounts, wecomApi, type SetupProblem, type WecomTarget } from '../lib/wecom-setup.js';
 
@@ -486,15 +486,10 @@ export async function runInit(opts: InitOptions): Promise<void> {
 
   // ---------------------------------------------------------------- Caddy + systemd
   if (domain && opts.caddy !== false) await setUpCaddy(opts, { domain, port: Number(port), dataDir, interactive, walls });
-  const unit = renderTemplate(readTemplate('wxcoze.service'), {
-    UNIT_FILE: paths.systemdUnit,
-    USER: userInfo().username,
-    WORKDIR: cwd,
-    DATA_DIR: dataDir,
-    NODE: process.execPath,
-    V8_FLAGS: SERVER_V8_FLAGS.join(' '),
-    WXCOZE: join(packageRoot(), 'bin', 'wxcoze.js'),
-  });
+  // The unit runs an install that stays: from npx's cache (pruned by npm) wxcoze copies itself first.
+  const service = ensureServiceInstall(dataDir);
+  if (service.copiedTo) console.log(`${OK()} wxcoze ${packageVersion()} ${service.reused ? 'already copied' : 'copied'} to ${service.copiedTo} for the service (npx's cache, where it ran from, is pruned by npm)`);
+  const unit = renderSystemdUnit({ unitFile: paths.systemdUnit, user: userInfo().username, workDir: cwd, dataDir, node: process.execPath, launcher: service.launcher });
   writeFileSync(paths.systemdUnit, unit);
   console.log(`${OK()} systemd unit written to ${paths.systemdUnit}\n    to run wxcoze at boot: sudo cp ${paths.systemdUnit} /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now wxcoze`);
 

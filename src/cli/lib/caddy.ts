@@ -5,8 +5,7 @@
  */
 import { execa } from 'execa';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from './paths.js';
+import { renderTemplateFile } from './template.js';
 
 export interface CaddySite {
   domain: string;
@@ -24,23 +23,8 @@ export interface CaddySite {
   skipInstallTrust?: boolean;
 }
 
-/** Fills `{{NAME}}` placeholders; a line holding only a placeholder that renders empty disappears. */
-export function renderTemplate(text: string, vars: Record<string, string>): string {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const only = /^\s*\{\{([A-Z_]+)\}\}\s*$/.exec(line);
-    if (only && (vars[only[1]!] ?? '') === '') continue;
-    out.push(line.replace(/\{\{([A-Z_]+)\}\}/g, (_m, k: string) => {
-      if (!(k in vars)) throw new Error(`template placeholder {{${k}}} has no value`);
-      return vars[k]!;
-    }));
-  }
-  return out.join('\n');
-}
-
-export function readTemplate(name: string): string {
-  return readFileSync(join(packageRoot(), 'templates', name), 'utf8');
-}
+// The template functions live in ./template.ts (one renderer for every template); re-exported for callers of this module.
+export { readTemplate, renderTemplate } from './template.js';
 
 /** True when the site needs a global options block (then it must be run on its own, not imported). */
 export function hasGlobalOptions(site: CaddySite): boolean {
@@ -55,7 +39,7 @@ export function renderCaddyfile(site: CaddySite): string {
   if (site.skipInstallTrust) g.push('\tskip_install_trust');
   if (site.storage) g.push(`\tstorage file_system {\n\t\troot ${JSON.stringify(site.storage)}\n\t}`);
   const tls = !site.tls || site.tls === 'auto' ? '' : `\ttls ${site.tls}`;
-  return renderTemplate(readTemplate('Caddyfile'), {
+  return renderTemplateFile('Caddyfile', {
     DOMAIN: site.domain,
     GLOBAL_OPTIONS: g.length ? `{\n${g.join('\n')}\n}\n` : '',
     SITE_ADDRESS: site.domain,

@@ -1,10 +1,11 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { newUserId } from '../../identity/user-id.js';
 import type { Account, ChannelIdentity, ClaimOptions, CustomerState, LinkResult, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
 import { MIGRATIONS } from '../migrations.js';
 import { toAccount, toCustomer, toItem } from '../rows.js';
+import { openSqlite } from './driver.js';
 
 type Row = Record<string, any>;
 
@@ -20,7 +21,7 @@ export class SqliteStore implements Store {
 
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.db = new Database(file);
+    this.db = openSqlite(file);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL survives a process crash (kill -9); on power loss the last commit may go, and with
     // it the cursor, so the page is simply pulled again: nothing accepted is lost.

@@ -1,15 +1,16 @@
+import { createRequire } from 'node:module';
+import semver from 'semver';
 import { type DoctorCheck, fail, pass } from '../types.js';
 
-const MIN = [20, 18, 1];
+/** package.json's engines range: the one place that says which Node.js versions wxcoze runs on. */
+const ENGINES = (createRequire(import.meta.url)('../../../../package.json') as { engines: { node: string } }).engines.node;
 
-/** Node.js 20.18.1 or newer (package.json engines). */
+/** Node.js within package.json's engines (20.18.1 and later 20.x, or 22 and later: better-sqlite3 has no build for 21). */
 export const nodeVersionCheck: DoctorCheck = {
   id: 'node',
   title: 'Node.js version',
   async run() {
-    const v = process.versions.node.split('.').map(Number);
-    const ok = v[0]! > MIN[0]! || (v[0] === MIN[0] && (v[1]! > MIN[1]! || (v[1] === MIN[1] && v[2]! >= MIN[2]!)));
-    if (ok) return pass(this.title, `v${process.versions.node}`);
-    return fail(this.title, `v${process.versions.node} is older than ${MIN.join('.')}`, 'Install Node.js 20 LTS or newer (e.g. from https://nodejs.org or `nvm install 20`), then `npm install` again.');
+    if (semver.satisfies(process.versions.node, ENGINES)) return pass(this.title, `v${process.versions.node}`);
+    return fail(this.title, `v${process.versions.node} is not one wxcoze runs on (${ENGINES})`, 'Install Node.js 20 LTS (20.18.1 or newer) or 22 and later (e.g. from https://nodejs.org, or `nvm install 22`), then install wxcoze again.');
   },
 };

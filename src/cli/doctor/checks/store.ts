@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { openStore } from '../../../store/index.js';
+import { openSqlite, SqliteDriverError } from '../../../store/sqlite/driver.js';
 import { type DoctorCheck, fail, pass } from '../types.js';
 
 /** The store opens and answers a query (and its schema is current). */
@@ -8,7 +9,16 @@ export const storeCheck: DoctorCheck = {
   title: 'store reachable',
   async run(ctx) {
     const url = ctx.config.store?.databaseUrl;
-    if (!url && !existsSync(ctx.paths.database)) return pass(this.title, `SQLite ${ctx.paths.database} is created at the first start`);
+    if (!url && !existsSync(ctx.paths.database)) {
+      // No file yet: still prove the driver loads (its native part may be missing after the install).
+      try {
+        openSqlite(':memory:').close();
+      } catch (err) {
+        if (err instanceof SqliteDriverError) return fail(this.title, err.problem, err.fix);
+        throw err;
+      }
+      return pass(this.title, `SQLite ${ctx.paths.database} is created at the first start`);
+    }
     const where = url ? url.replace(/\/\/[^@/]*@/, '//…@') : ctx.paths.database;
     try {
       const store = await openStore({ dataDir: ctx.config.dataDir, databaseUrl: url });
@@ -20,6 +30,7 @@ export const storeCheck: DoctorCheck = {
         await store.close();
       }
     } catch (err) {
+      if (err instanceof SqliteDriverError) return fail(this.title, err.problem, err.fix);
       return fail(this.title, `${where}: ${(err as Error).message}`, url
         ? 'Check that the database server runs and WXCOZE_DATABASE_URL (user, password, host, database) is right; `wxcoze migrate` shows the error alone.'
         : `Check the file's owner and permissions (\`ls -l ${ctx.paths.database}\`) and free disk space; restore it from a backup if it is corrupt.`);
