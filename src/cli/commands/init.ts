@@ -128,7 +128,7 @@ export function registerInit(program: Command): void {
         await runInit(opts);
       } catch (err) {
         if ((err as Error).name === 'ExitPromptError' || err instanceof InitAbort) {
-          if (err instanceof InitAbort && err.message) console.error(err.message);
+          if (err instanceof InitAbort && err.message) console.error(withDataDir(err.message));
           else console.error('\ninit cancelled: nothing was written.');
           process.exitCode = err instanceof InitAbort ? 1 : 130;
           return;
