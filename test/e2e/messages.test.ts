@@ -37,21 +37,36 @@ test('start in the foreground on a data directory it cannot write: the path, why
   assert.doesNotMatch(r.out, /Unhandled 'error' event|SonicBoom|\n\s+at /);
 });
 
-test('a config.json this user may not read: "permission denied", not six "is not set" lines', { skip: process.getuid?.() === 0 ? false : 'needs root to run the CLI as another user' }, async () => {
-  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-  if (!setpriv) return void loudSkip('unreadable config test', 'setpriv is not installed');
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+/** The CLI as nobody (uid 65534): root reads and writes anything, whatever the modes say. */
+const asNobody = async (args: string[], env: Record<string, string>) => {
+  const home = tempDir();
+  chmodSync(home, 0o777);
+  const r = await execa(setpriv!, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, CLI, ...args], {
+    env: { ...env, HOME: home }, extendEnv: false, reject: false, all: true, cwd: home,
+  });
+  return { exitCode: r.exitCode ?? -1, out: String(r.all ?? '') };
+};
+const asNobodySkip = process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : !setpriv ? loudSkip('permission tests', 'setpriv is not installed') : false;
+
+test('a config.json this user may not read: "permission denied", not six "is not set" lines', { skip: asNobodySkip }, async () => {
   const dataDir = tempDir();
   chmodSync(dataDir, 0o755);
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ WECOM_CORP_ID: 'ww1436e0e65a779aee' }), { mode: 0o600 });
-  const home = tempDir();
-  chmodSync(home, 0o777);
-  // root reads any file: run the CLI as nobody, who may not read root's 0600 file.
-  const r = await execa(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, CLI, 'doctor'], {
-    env: { ...baseEnv({ WXCOZE_DATA_DIR: dataDir }), HOME: home }, extendEnv: false, reject: false, all: true, cwd: home,
-  });
-  assert.match(r.all ?? '', /config\.json cannot be read: permission denied \(EACCES\)/, r.all);
-  assert.match(r.all ?? '', /Run wxcoze as the user that owns it/);
-  assert.doesNotMatch(r.all ?? '', /is not set/);
+  const r = await asNobody(['doctor'], baseEnv({ WXCOZE_DATA_DIR: dataDir }));
+  assert.match(r.out, /config\.json cannot be read: permission denied \(EACCES\)/, r.out);
+  assert.match(r.out, /Run wxcoze as the user that owns it/);
+  assert.doesNotMatch(r.out, /is not set/);
+});
+
+test('start in a data directory owned by someone else: permission denied, whose folder, what to do', { skip: asNobodySkip }, async () => {
+  const dataDir = tempDir();
+  chmodSync(dataDir, 0o755);
+  const r = await asNobody(['start'], envConfig(dataDir));
+  assert.equal(r.exitCode, 1, r.out);
+  assert.match(r.out, new RegExp(`cannot write in ${dataDir}: permission denied \\(EACCES\\)`));
+  assert.match(r.out, /→ Run wxcoze as the user that owns .*sudo chown -R/);
+  assert.doesNotMatch(r.out, /Unhandled 'error' event|SonicBoom|\n\s+at /);
 });
 
 test('logs -f before anything ran says it is waiting for the log; verify without config says to run init', async () => {

@@ -52,7 +52,7 @@ test('numeric options: whole numbers only, with what is expected', () => {
   assert.equal(countInt()('0'), 0);
   assert.equal(portNumber('8000'), 8000);
   for (const bad of ['abc', '-3', '1.5', '', '0x10', '1e3']) assert.throws(() => positiveInt('seconds')(bad), InvalidArgumentError, bad);
-  assert.throws(() => positiveInt()('0'), /from 1/);
+  assert.throws(() => positiveInt('seconds')('0'), /Use a whole number of seconds, 1 or more/);
   assert.throws(() => countInt()('-3'), /0 or more/);
   assert.throws(() => portNumber('70000'), /1 to 65535/);
 });

@@ -11,7 +11,7 @@ export function wholeNumber(min: number, unit = ''): (value: string) => number {
     const v = value.trim();
     const n = Number(v);
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`Use a whole number${min > 0 ? ` from ${min}` : ' (0 or more)'}${unit ? ` of ${unit}` : ''}, like ${Math.max(min, 1) === 1 ? '30' : String(min)}.`);
+      throw new InvalidArgumentError(`Use a whole number${unit ? ` of ${unit}` : ''}, ${min} or more (digits only).`);
     }
     return n;
   };
