@@ -72,7 +72,7 @@ export function registerUsers(program: Command): void {
   users
     .command('list')
     .description('internal users, newest first, with the channel identities joined to each (one page at a time)')
-    .option('--limit <n>', 'users per page', positiveInt('users'), 20)
+    .option('--limit <n>', 'users per page (at most 500: the output stays bounded)', positiveInt('users'), 20)
     .option('--page <n>', 'which page (1 = the newest users)', positiveInt(), 1)
     .option('--json', 'machine-readable output')
     .action(async (opts: { limit: number; page: number; json?: boolean }) => {
