@@ -38,17 +38,18 @@ const READ_ERRORS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   EISDIR: 'it is a folder, not a file',
-  ENOTDIR: 'a part of the path is a file, not a folder',
   EIO: 'the disk reported an input/output error',
 };
 
 function readConfigFile(path: string, problems: ConfigProblem[]): { values: Record<string, string>; unreadable: boolean } {
-  if (!existsSync(path)) return { values: {}, unreadable: false };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    // Missing (or a data directory that cannot exist: `start` and `doctor` name that problem themselves).
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { values: {}, unreadable: false };
+    // Not "missing": a folder we may not enter (a 0700 data directory of another user) fails here too.
     const fix = code === 'EACCES' || code === 'EPERM'
       ? `Run wxcoze as the user that owns it (\`ls -l ${path}\` shows who), e.g. \`sudo -u <owner> wxcoze …\`; or make it yours: \`sudo chown $(id -un) ${path}\`.`
       : `Make ${path} the JSON file \`wxcoze init\` writes (move what is there away and run \`wxcoze init\` again).`;

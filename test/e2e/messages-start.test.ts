@@ -52,6 +52,11 @@ test('a config.json this user may not read: "permission denied", not six "is not
   assert.match(r.out, /config\.json cannot be read: permission denied \(EACCES\)/, r.out);
   assert.match(r.out, /Run wxcoze as the user that owns it/);
   assert.doesNotMatch(r.out, /is not set/);
+  // The usual case: the whole data directory is another user's 0700 folder (init makes it so).
+  chmodSync(dataDir, 0o700);
+  const v = await asNobody(['verify'], baseEnv({ WXCOZE_DATA_DIR: dataDir }));
+  assert.match(v.out, /wxcoze cannot verify the callback: 1 configuration problem\n.*config\.json cannot be read: permission denied \(EACCES\)/, v.out);
+  assert.doesNotMatch(v.out, /is not set|There is no configuration/);
 });
 
 test('start in a data directory owned by someone else: permission denied, whose folder, what to do', { skip: asNobodySkip }, async () => {

@@ -61,7 +61,7 @@ export function registerVerify(program: Command): void {
     .action(async (opts: VerifyCliOptions) => {
       const { config, problems, configFile, sources } = loadConfig();
       const needed = problems.filter((p) => ['WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY', 'WECOM_CORP_ID', 'PORT', 'config file'].includes(p.key));
-      if (needed.length && !existsSync(configFile) && !Object.keys(sources).some((k) => k.startsWith('WECOM_'))) {
+      if (needed.length && !needed.some((p) => p.key === 'config file') && !existsSync(configFile) && !Object.keys(sources).some((k) => k.startsWith('WECOM_'))) {
         // Nothing configured at all: one sentence, not a list of every missing value.
         console.error(`There is no configuration to verify: no ${configFile} and no WECOM_* variables.\n  → Run \`${nextCommand('init')}\` first (it writes the configuration and prints the callback URL, Token and EncodingAESKey).`);
         process.exitCode = 2;
