@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
+import { rememberDataDirFlag, withDataDir } from './lib/next-command.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -45,6 +46,8 @@ const program = new Command()
     // Every command finds the data directory through WXCOZE_DATA_DIR: the flag just sets it.
     const dir = cmd.opts<{ dataDir?: string }>().dataDir;
     if (dir) process.env.WXCOZE_DATA_DIR = resolvePath(dir);
+    // Hints name the same folder, so the command they suggest acts on the same configuration.
+    rememberDataDirFlag(dir ? resolvePath(dir) : undefined);
   });
 
 async function main(): Promise<void> {
@@ -54,6 +57,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  console.error(`wxcoze: ${err.message}`);
+  console.error(`wxcoze: ${withDataDir(err.message)}`);
   process.exit(1);
 });

@@ -33,17 +33,53 @@ function readDotenv(cwd: string): Record<string, string> {
   return parseDotenv(readFileSync(p));
 }
 
-function readConfigFile(path: string, problems: ConfigProblem[]): Record<string, string> {
-  if (!existsSync(path)) return {};
+/** Why a file could not be read, in words (the errno code stays in brackets for searching). */
+const READ_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder, not a file',
+  EIO: 'the disk reported an input/output error',
+};
+
+function readConfigFile(path: string, problems: ConfigProblem[]): { values: Record<string, string>; unreadable: boolean } {
+  let text: string;
   try {
-    const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    // Missing (or a data directory that cannot exist: `start` and `doctor` name that problem themselves).
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { values: {}, unreadable: false };
+    // Not "missing": a folder we may not enter (a 0700 data directory of another user) fails here too.
+    const fix = code === 'EACCES' || code === 'EPERM'
+      ? `Run wxcoze as the user that owns it (\`ls -l ${path}\` shows who), e.g. \`sudo -u <owner> wxcoze …\`; or make it yours: \`sudo chown $(id -un) ${path}\`.`
+      : `Make ${path} the JSON file \`wxcoze init\` writes (move what is there away and run \`wxcoze init\` again).`;
+    problems.push({ key: 'config file', problem: `${path} cannot be read: ${READ_ERRORS[code] ?? (err as Error).message} (${code})`, fix });
+    return { values: {}, unreadable: true };
+  }
+  try {
+    const raw = JSON.parse(text) as Record<string, unknown>;
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) if (v !== null && v !== undefined) out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return out;
+    return { values: out, unreadable: false };
   } catch (err) {
     problems.push({ key: 'config file', problem: `${path} is not valid JSON (${(err as Error).message})`, fix: 'Fix the file by hand or re-run `wxcoze init`.' });
-    return {};
+    return { values: {}, unreadable: false };
   }
+}
+
+/**
+ * What is wrong with an EncodingAESKey, or undefined when it is 43 letters or digits. Names the
+ * first character that is not one (a `+` or `/` from a base64 tool, a space, a quote) and its position.
+ */
+export function encodingAesKeyProblem(key: string): string | undefined {
+  const bad = [...key].findIndex((c) => !/[A-Za-z0-9]/.test(c));
+  if (bad >= 0) {
+    const c = [...key][bad]!;
+    const shown = c === ' ' ? 'a space' : /\s/.test(c) ? `a ${JSON.stringify(c).slice(1, -1)}` : `"${c}"`;
+    return `must be 43 letters or digits, but character ${bad + 1} of ${[...key].length} is ${shown}`;
+  }
+  if (key.length !== 43) return `must be exactly 43 letters or digits (it has ${key.length})`;
+  return undefined;
 }
 
 /**
@@ -58,7 +94,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const dotenv = readDotenv(cwd);
   const dataDir = resolveDataDir(env, dotenv, cwd);
   const configFile = join(dataDir, CONFIG_FILE_NAME);
-  const file = readConfigFile(configFile, problems);
+  const { values: file, unreadable } = readConfigFile(configFile, problems);
   const sources: Record<string, string> = {};
 
   const get = (key: string): string | undefined => {
@@ -70,6 +106,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   };
   const required = (key: string, fix: string): string => {
     const v = get(key);
+    // An unreadable config file is the one problem: not six "is not set" lines that follow from it.
+    if (v === undefined && unreadable) return '';
     if (v === undefined) {
       const alias = ALIASES[key]?.length ? ` (or ${ALIASES[key]!.join(' / ')})` : '';
       problems.push({ key, problem: `${key}${alias} is not set`, fix });
@@ -106,8 +144,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     problems.push({ key: 'WECOM_TOKEN', problem: 'WECOM_TOKEN must be 1–32 letters or digits', fix: 'Copy the Token exactly as the WeCom console shows it, or generate a new one with `wxcoze init`.' });
   }
   const encodingAesKey = required('WECOM_ENCODING_AES_KEY', 'Use the EncodingAESKey from the callback settings (43 characters), or run `wxcoze init` to generate one.');
-  if (encodingAesKey && !/^[A-Za-z0-9]{43}$/.test(encodingAesKey)) {
-    problems.push({ key: 'WECOM_ENCODING_AES_KEY', problem: `WECOM_ENCODING_AES_KEY must be exactly 43 letters or digits (it has ${encodingAesKey.length} characters)`, fix: 'Copy the EncodingAESKey exactly as the WeCom console shows it (no spaces or quotes), or generate one with `wxcoze init`.' });
+  const aesProblem = encodingAesKey ? encodingAesKeyProblem(encodingAesKey) : undefined;
+  if (aesProblem) {
+    problems.push({ key: 'WECOM_ENCODING_AES_KEY', problem: `WECOM_ENCODING_AES_KEY ${aesProblem}`, fix: 'Copy the EncodingAESKey exactly as the WeCom console shows it (no spaces or quotes), or generate one with `wxcoze init`.' });
   }
   if (corpId && !/^[A-Za-z0-9_-]{4,64}$/.test(corpId)) {
     problems.push({ key: 'WECOM_CORP_ID', problem: `WECOM_CORP_ID=${JSON.stringify(corpId)} does not look like a CorpID`, fix: 'The CorpID is letters and digits, usually starting with "ww".' });
@@ -116,7 +155,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const botId = get('COZE_BOT_ID');
   const workflowId = get('COZE_WORKFLOW_ID');
   const appId = get('COZE_APP_ID');
-  if (!botId && !workflowId) {
+  if (!botId && !workflowId && !unreadable) {
     problems.push({ key: 'COZE_BOT_ID', problem: 'Neither COZE_BOT_ID nor COZE_WORKFLOW_ID is set', fix: 'Set COZE_BOT_ID to the bot id from its URL (…/bot/<id>), or COZE_WORKFLOW_ID + COZE_APP_ID for a chatflow.' });
   }
   if (botId && workflowId) {
@@ -263,9 +302,12 @@ export function isDomainName(v: string): boolean {
   return /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i.test(v);
 }
 
-/** One readable block listing every problem and its fix, for `start` and `doctor`. */
-export function formatProblems(problems: ConfigProblem[]): string {
-  const lines = [`wxcoze cannot start: ${problems.length} configuration problem${problems.length === 1 ? '' : 's'}`];
+/**
+ * One readable block listing every problem and its fix, for `start` and `doctor`; `verify` and
+ * others say what they cannot do.
+ */
+export function formatProblems(problems: ConfigProblem[], cannot = 'wxcoze cannot start'): string {
+  const lines = [`${cannot}: ${problems.length} configuration problem${problems.length === 1 ? '' : 's'}`];
   for (const p of problems) lines.push(`  ✗ ${p.problem}\n    → ${p.fix}`);
   lines.push('Set these in the environment, in .env, or run `wxcoze init`. `wxcoze doctor` checks everything.');
   return lines.join('\n');

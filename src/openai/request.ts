@@ -68,6 +68,30 @@ export function readChatBody(raw: unknown): ChatCall {
 }
 
 /** `/messages/0/role` → `messages[0].role`: the `param` clients show. */
+/** One schema validation error as fastify hands it over (ajv's shape). */
+export interface SchemaError {
+  instancePath: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * A schema error in words and with its `param`: "`messages` is required", "`messages[0].role`
+ * must be one of: system, user, …", "the request body must be object" — never ajv's raw
+ * "messages must have required property 'messages'".
+ */
+export function describeSchemaError(v: SchemaError): { param: string | null; message: string } {
+  const missing = typeof v.params?.missingProperty === 'string' ? v.params.missingProperty : undefined;
+  const param = paramOf(v.instancePath, missing);
+  const subject = param ? `\`${param}\`` : 'the request body';
+  if (v.keyword === 'required' && missing) return { param, message: `Invalid request: ${subject} is required.` };
+  if (Array.isArray(v.params?.allowedValues)) {
+    return { param, message: `Invalid request: ${subject} must be one of: ${(v.params.allowedValues as unknown[]).map(String).join(', ')}.` };
+  }
+  return { param, message: `Invalid request: ${subject} ${v.message ?? 'is invalid'}.` };
+}
+
 export function paramOf(instancePath: string, missing?: string): string | null {
   const segs = instancePath.split('/').filter(Boolean);
   if (missing) segs.push(missing);

@@ -155,6 +155,14 @@ export interface Store {
   linkIdentities(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult>;
   /** The internal user of a channel identity and every identity joined to it, without creating anything. */
   findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined>;
+  /** One page of internal users, newest first, each with its identities; `total` counts them all. */
+  listUsers(page: { limit: number; offset: number }): Promise<{ total: number; users: UserSummary[] }>;
+}
+
+export interface UserSummary {
+  userId: string;
+  createdAt: number;
+  identities: ChannelIdentity[];
 }
 
 /** One person as a channel knows them: ('wecom', external_userid), ('openwebui', user id), … */

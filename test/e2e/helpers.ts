@@ -74,3 +74,8 @@ export async function cli(args: string[], env: Record<string, string>, opts: Opt
 }
 
 export { freePort, waitFor } from '../helpers/harness.js';
+
+/** The CLI as a child to signal or read while it runs (cli() waits for the exit). */
+export function spawnCli(args: string[], env: Record<string, string>) {
+  return execa(process.execPath, ['--import', TSX, CLI, ...args], { env, extendEnv: false, reject: false, all: true, cwd: WORK });
+}

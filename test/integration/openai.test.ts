@@ -300,6 +300,27 @@ test('request validation: typed 400s with param, tools tolerated unless forced, 
   assert.ok(((await notFound.body.json()) as { error?: unknown }).error);
 });
 
+test('schema 400s read naturally: the missing or wrong field named once, with param, in the OpenAI envelope', async () => {
+  h = await startHarness(KEYS);
+  const post = async (body: unknown) => {
+    const res = await request(`${h!.server.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(res.statusCode, 400);
+    return ((await res.body.json()) as { error: { message: string; type: string; param: string | null; code: string } }).error;
+  };
+  const missing = await post({ model: MODEL });
+  assert.equal(missing.type, 'invalid_request_error');
+  assert.equal(missing.param, 'messages');
+  assert.equal(missing.message, 'Invalid request: `messages` is required.');
+  assert.doesNotMatch(missing.message, /must have required property/);
+  const role = await post({ model: MODEL, messages: [{ role: 'wizard', content: 'hi' }] });
+  assert.equal(role.param, 'messages[0].role');
+  assert.match(role.message, /^Invalid request: `messages\[0\]\.role` must be one of: system, .*user/);
+  const notObject = await post([1, 2]);
+  assert.equal(notObject.param, null);
+  assert.equal(notObject.message, 'Invalid request: the request body must be object.');
+  assert.equal(h.coze.chats.length, 0);
+});
+
 test('Coze failures before the stream: 429 with Retry-After for rate limits, 5xx otherwise, even when streaming was asked', async () => {
   h = await startHarness(KEYS);
   h.coze.failNext(1, 'rate_limit');

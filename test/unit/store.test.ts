@@ -169,6 +169,24 @@ test('linking two identities gives them one internal user; the kept one\'s conve
   assert.equal(await s.findIdentities({ channel: 'web', externalId: 'nobody' }), undefined);
 });
 
+test('listUsers: newest first, one page at a time, with each user\'s identities and the total', async () => {
+  const s = await open();
+  assert.deepEqual(await s.listUsers({ limit: 10, offset: 0 }), { total: 0, users: [] });
+  const a = await s.resolveUser('wecom', 'wmOld', 100);
+  const b = await s.resolveUser('wecom', 'wmMid', 200);
+  const c = await s.resolveUser('web', 'owui-new', 300);
+  await s.linkIdentities({ channel: 'wecom', externalId: 'wmMid' }, { channel: 'web', externalId: 'owui-mid' }, 250);
+  const first = await s.listUsers({ limit: 2, offset: 0 });
+  assert.equal(first.total, 3);
+  assert.deepEqual(first.users.map((u) => u.userId), [c, b], 'newest first, two per page');
+  assert.equal(first.users[0]!.createdAt, 300);
+  assert.deepEqual(first.users[1]!.identities.map((i) => `${i.channel}:${i.externalId}`), ['wecom:wmMid', 'web:owui-mid']);
+  const second = await s.listUsers({ limit: 2, offset: 2 });
+  assert.deepEqual(second.users.map((u) => u.userId), [a]);
+  assert.deepEqual(second.users[0]!.identities, [{ channel: 'wecom', externalId: 'wmOld' }]);
+  assert.deepEqual((await s.listUsers({ limit: 2, offset: 4 })).users, []);
+});
+
 test('a second migrate is a no-op', async () => {
   const s = await open();
   await s.migrate();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
@@ -39,7 +39,17 @@ export function registerDemo(program: Command): void {
         if (last.includes('营业')) return '您好！我们每天 9:00–21:00 营业，节假日照常。';
         return `收到：${chat.messages.at(-1)?.content ?? ''}。还有什么可以帮您？`;
       });
+      // The demo's database and logs live in a temporary folder removed on the way out, however
+      // the demo ends: normally, on a failure, or with Ctrl-C (exit handlers run for each).
       const dataDir = mkdtempSync(join(tmpdir(), 'wxcoze-demo-'));
+      const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
+      process.once('exit', removeDataDir);
+      const interrupted = (signal: NodeJS.Signals) => {
+        removeDataDir();
+        process.kill(process.pid, signal);
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
       const { config, problems } = loadConfig({
         cwd: dataDir,
         env: {
@@ -84,6 +94,7 @@ export function registerDemo(program: Command): void {
         await server.stop(2000);
         await wecom.close();
         await coze.close();
+        removeDataDir();
       }
     });
 }

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { runDoctor } from '../doctor/run.js';
 import type { CheckResult } from '../doctor/types.js';
-import { FAIL, OK, SKIP, dim, indent } from '../lib/ui.js';
+import { nextCommand, withDataDir } from '../lib/next-command.js';
+import { FAIL, OK, SKIP, WARN, dim, indent } from '../lib/ui.js';
 import { collect } from './verify.js';
 
 function line(r: CheckResult): string {
-  const mark = r.skipped ? SKIP() : r.ok ? OK() : FAIL();
-  const out = [`${mark} ${r.title}: ${r.skipped ? dim(r.detail) : indent(r.detail, 4)}`];
-  if (!r.ok && r.fix) out.push(`    → ${indent(r.fix, 6)}`);
+  const mark = r.skipped ? SKIP() : r.warning ? WARN() : r.ok ? OK() : FAIL();
+  const out = [`${mark} ${r.title}: ${r.skipped ? dim(r.detail) : indent(withDataDir(r.detail), 4)}`];
+  if ((!r.ok || r.warning) && r.fix) out.push(`    → ${indent(withDataDir(r.fix), 6)}`);
   return out.join('\n');
 }
 
@@ -32,6 +33,10 @@ export function registerDoctor(program: Command): void {
         console.log(JSON.stringify({ ok: failed.length === 0, checks: results }, null, 2));
         return;
       }
-      console.log(failed.length ? `\n${failed.length} check${failed.length === 1 ? '' : 's'} failed: fix ${failed.length === 1 ? 'it' : 'them'} and run \`wxcoze doctor\` again.` : '\nEverything checked is in order.');
+      const warned = results.filter((r) => r.warning).length;
+      const unproven = warned ? ` ${warned} thing${warned === 1 ? ' is' : 's are'} not proven (!): see ${warned === 1 ? 'its' : 'their'} hint.` : '';
+      console.log(failed.length
+        ? `\n${failed.length} check${failed.length === 1 ? '' : 's'} failed: fix ${failed.length === 1 ? 'it' : 'them'} and run \`${nextCommand('doctor')}\` again.${unproven}`
+        : `\nNo check failed.${unproven || ' Everything checked is in order.'}`);
     });
 }

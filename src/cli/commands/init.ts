@@ -11,13 +11,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pick } from '../../config/aliases.js';
-import { isDomainName, resolveDataDir } from '../../config/load.js';
+import { encodingAesKeyProblem, isDomainName, resolveDataDir } from '../../config/load.js';
 import { maskSecret, readConfigValues, writeConfigValues } from '../../config/write.js';
 import type { ChatTarget } from '../../coze/types.js';
 import type { KfAccount } from '../../wecom/api.js';
 import { generateEncodingAesKey, generateToken } from '../../wecom/crypto.js';
-import { findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_HINT, mainCaddyfile, renderCaddyfile, validateCaddyfile, type CaddySite } from '../lib/caddy.js';
-import { apiBaseFromRegion, checkCozeBot, checkCozeToken, probeChat, regionOf, REGIONS } from '../lib/coze-setup.js';
+import { findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_STEPS, mainCaddyfile, renderCaddyfile, validateCaddyfile, type CaddySite } from '../lib/caddy.js';
+import { apiBaseFromRegion, checkCozeBot, checkCozeToken, probeChat, regionOf, REGIONS, tokenPage } from '../lib/coze-setup.js';
+import { nextCommand, withDataDir } from '../lib/next-command.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
 import { ensureServiceInstall, renderSystemdUnit } from '../lib/systemd-unit.js';
 import { FAIL, OK, WARN, bold, dim, indent } from '../lib/ui.js';
@@ -65,7 +66,7 @@ const ID_RE = /^\d{5,25}$/;
 const CORP_RE = /^[A-Za-z0-9_-]{4,64}$/;
 
 function problemText(p: SetupProblem): string {
-  return `${p.problem}\n→ ${p.fix}`;
+  return withDataDir(`${p.problem}\n→ ${p.fix}`);
 }
 
 /** Where each current value comes from: flag > environment > .env > existing config file. */
@@ -127,7 +128,7 @@ export function registerInit(program: Command): void {
         await runInit(opts);
       } catch (err) {
         if ((err as Error).name === 'ExitPromptError' || err instanceof InitAbort) {
-          if (err instanceof InitAbort && err.message) console.error(err.message);
+          if (err instanceof InitAbort && err.message) console.error(withDataDir(err.message));
           else console.error('\ninit cancelled: nothing was written.');
           process.exitCode = err instanceof InitAbort ? 1 : 130;
           return;
@@ -166,7 +167,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
     return v;
   };
 
-  console.log(bold(`wxcoze init — configuration in ${paths.configFile}${Object.keys(existing).length ? ' (editing the existing one: Enter keeps the current value)' : ''}\n`));
+  console.log(bold(`wxcoze init — configuration in ${paths.configFile}${Object.keys(existing).length ? (interactive ? ' (editing the existing one: Enter keeps the current value)' : ' (updating the existing one: values not given keep their current setting)') : ''}\n`));
   const answers: Record<string, string | undefined> = {};
 
   // ---------------------------------------------------------------- Coze
@@ -204,7 +205,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
       mask: '*',
       validate: async (v) => {
         const t = v.trim() || keep;
-        if (!t) return `Create one at ${regionOf(cozeBase) ? REGIONS[regionOf(cozeBase)!].web : 'the Coze console'}/open/oauth/pats (API 管理 → 个人访问令牌) and paste it here.`;
+        if (!t) return `Create one at ${tokenPage(cozeBase)}, and paste it here.`;
         if (!checks) return true;
         const r = await checkCozeToken(cozeBase, t);
         return r.ok ? true : problemText(r.problem);
@@ -365,7 +366,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
       message: 'What now?',
       choices: [
         { name: 'I added the IP — check again', value: 'again' },
-        { name: 'continue: I will add it after setting the callback URL (`wxcoze doctor` checks it)', value: 'later' },
+        { name: `continue: I will add it after setting the callback URL (\`${nextCommand('doctor')}\` checks it)`, value: 'later' },
       ],
     });
     if (next === 'later') {
@@ -416,7 +417,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
         break;
       }
       console.log(`${FAIL()} ${indent(problemText(problem), 2)}`);
-      const next = await select({ message: 'What now?', choices: [{ name: 'I fixed it — check again', value: 'again' }, { name: 'continue without a kf account (`wxcoze doctor` checks it later)', value: 'later' }] });
+      const next = await select({ message: 'What now?', choices: [{ name: 'I fixed it — check again', value: 'again' }, { name: `continue without a kf account (\`${nextCommand('doctor')}\` checks it later)`, value: 'later' }] });
       if (next === 'later') {
         walls.push({ where: 'WeCom', ...problem });
         break;
@@ -445,12 +446,12 @@ export async function runInit(opts: InitOptions): Promise<void> {
         generated = true;
       } else {
         token = (await input({ message: 'Token', validate: (v) => (TOKEN_RE.test(v.trim()) ? true : '1–32 letters or digits, exactly as the WeCom console shows it.') })).trim();
-        aesKey = (await input({ message: 'EncodingAESKey', validate: (v) => (AES_RE.test(v.trim()) ? true : `43 letters or digits (this has ${v.trim().length}), exactly as the WeCom console shows it.`) })).trim();
+        aesKey = (await input({ message: 'EncodingAESKey', validate: (v) => (AES_RE.test(v.trim()) ? true : `It ${encodingAesKeyProblem(v.trim())}: copy it exactly as the WeCom console shows it.`) })).trim();
       }
     }
   } else {
     if (token && !TOKEN_RE.test(token)) throw new InitAbort(`${FAIL()} WECOM_TOKEN must be 1–32 letters or digits; leave it out to generate one.`);
-    if (aesKey && !AES_RE.test(aesKey)) throw new InitAbort(`${FAIL()} WECOM_ENCODING_AES_KEY must be 43 letters or digits (it has ${aesKey.length}); leave it out to generate one.`);
+    if (aesKey && !AES_RE.test(aesKey)) throw new InitAbort(`${FAIL()} WECOM_ENCODING_AES_KEY ${encodingAesKeyProblem(aesKey)}: copy it exactly as the WeCom console shows it, or leave it out to generate one.`);
     if (!token || !aesKey) {
       token = generateToken();
       aesKey = generateEncodingAesKey();
@@ -496,23 +497,23 @@ export async function runInit(opts: InitOptions): Promise<void> {
   // ---------------------------------------------------------------- what to paste, what is left
   printCallback(domain, Number(port), token, aesKey, generated);
   if (walls.length) {
-    console.log(`\n${WARN()} ${bold(`${walls.length} setup step${walls.length === 1 ? '' : 's'} left in the consoles`)} (\`wxcoze doctor\` checks them again):`);
+    console.log(`\n${WARN()} ${bold(`${walls.length} setup step${walls.length === 1 ? '' : 's'} left`)} (\`${nextCommand('doctor')}\` checks ${walls.length === 1 ? 'it' : 'them'} again):`);
     for (const w of walls) console.log(`  ${FAIL()} ${w.where}: ${indent(problemText(w), 4)}`);
   }
 }
 
 function printCallback(domain: string | undefined, port: number, token: string | undefined, aesKey: string | undefined, full: boolean): void {
   const url = domain ? `https://${domain}/wechat/hook` : `http://<this server's public IP>:${port}/wechat/hook`;
-  const show = (v: string | undefined) => (v ? (full ? v : `${maskSecret(v)}  (\`wxcoze init --print-callback\` shows it)`) : '(not set: run `wxcoze init`)');
+  const show = (v: string | undefined) => (v ? (full ? v : `${maskSecret(v)}  (\`${nextCommand('init --print-callback')}\` shows it)`) : `(not set: run \`${nextCommand('init')}\`)`);
   console.log(`\n${bold('Next')}
-  1. wxcoze start --daemon
-  2. wxcoze verify            (plays WeCom's check against ${url}; fix anything it names)
+  1. ${nextCommand('start --daemon')}
+  2. ${nextCommand('verify')}            (plays WeCom's check against ${url}; fix anything it names)
   3. In the WeCom admin console, 应用管理 → your self-built app → 接收消息 → 设置API接收, paste:
        URL             ${url}
        Token           ${show(token)}
        EncodingAESKey  ${show(aesKey)}
      and click Save. Then add this server's IP under 企业可信IP of the same app.
-  4. wxcoze doctor            (everything, including the trusted IP and the kf account)`);
+  4. ${nextCommand('doctor')}            (everything, including the trusted IP and the kf account)`);
   if (!domain) console.log(dim('  Without a domain WeCom calls http://IP:port directly (allowed for unverified corps); set WXCOZE_HOST=0.0.0.0 and open the port.'));
 }
 
@@ -540,8 +541,9 @@ async function setUpCaddy(opts: InitOptions, c: CaddyContext): Promise<void> {
   console.log(`${OK()} Caddyfile written to ${file} (https://${c.domain} → 127.0.0.1:${c.port})`);
   const caddy = await findCaddy();
   if (!caddy) {
-    console.log(`${WARN()} ${INSTALL_CADDY_HINT}`);
-    c.walls.push({ where: 'this server', problem: 'Caddy is not installed, so nothing serves https://' + c.domain + '.', fix: INSTALL_CADDY_HINT });
+    const p = { problem: `Caddy is not installed, so nothing serves https://${c.domain}.`, fix: INSTALL_CADDY_STEPS };
+    console.log(`${WARN()} ${indent(problemText(p), 2)}`);
+    c.walls.push({ where: 'this server', ...p });
     return;
   }
   const v = await validateCaddyfile(caddy.bin, file);

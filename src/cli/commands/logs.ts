@@ -3,12 +3,14 @@ import { existsSync, statSync } from 'node:fs';
 import { prettyFactory } from 'pino-pretty';
 import { loadConfig } from '../../config/load.js';
 import { levelNumber, matchLine, readRange, type LogFilter } from '../lib/logfile.js';
+import { nextCommand } from '../lib/next-command.js';
+import { countInt } from '../lib/options.js';
 import { dataPaths } from '../lib/paths.js';
 
 interface LogsOptions extends LogFilter {
   follow?: boolean;
   json?: boolean;
-  lines: string;
+  lines: number;
   file?: string;
 }
 
@@ -21,7 +23,7 @@ export function registerLogs(program: Command): void {
     .option('-l, --level <level>', 'minimum level: debug, info, warn, error')
     .option('-c, --customer <id>', "only lines about this customer (external_userid, or the internal u_… id)")
     .option('-m, --msgid <msgid>', 'only lines about this message')
-    .option('-n, --lines <n>', 'how many matching lines of the past to show (0 = all)', '200')
+    .option('-n, --lines <n>', 'how many matching lines of the past to show (0 = all)', countInt('lines'), 200)
     .option('--json', 'print the JSON lines as they are (default when not on a terminal: pretty only on a terminal)')
     .option('--file <path>', 'read this log file instead')
     .action(async (opts: LogsOptions) => {
@@ -35,7 +37,7 @@ export function registerLogs(program: Command): void {
       const filter: LogFilter = { ...(opts.level ? { level: opts.level } : {}), ...(opts.customer ? { customer: opts.customer } : {}), ...(opts.msgid ? { msgid: opts.msgid } : {}) };
 
       if (!existsSync(file) && !opts.follow) {
-        console.error(`no log file at ${file} yet: wxcoze writes it once started (\`wxcoze start\`).`);
+        console.error(`no log file at ${file} yet: wxcoze writes it once started (\`${nextCommand('start')}\`).`);
         process.exitCode = 1;
         return;
       }
@@ -44,10 +46,12 @@ export function registerLogs(program: Command): void {
         const { text, end } = readRange(file, 0);
         offset = end;
         const matched = text.split('\n').map((l) => matchLine(l, filter)).filter((m): m is NonNullable<typeof m> => Boolean(m));
-        const n = Number(opts.lines);
+        const n = opts.lines;
         for (const m of n > 0 ? matched.slice(-n) : matched) print(m);
       }
       if (!opts.follow) return;
+      // Following a log that does not exist yet is fine (start comes next), but say so instead of a blank wait.
+      if (!existsSync(file)) console.error(`no log file at ${file} yet: waiting for wxcoze to write one (start it with \`${nextCommand('start')}\`; Ctrl-C stops waiting).`);
 
       // Follow: poll the file; a file that shrank was rotated or truncated, so start over.
       let partial = '';

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { describeMysqlUrl } from '../../store/mysql/mysql-store.js';
 import { openStore } from '../../store/index.js';
+import { nextCommand } from '../lib/next-command.js';
 
 /** `wxcoze migrate`: brings the configured store's schema up to date (start does this too). */
 export function registerMigrate(program: Command): void {
@@ -16,7 +17,7 @@ export function registerMigrate(program: Command): void {
         await store.close();
         console.log(`✓ schema up to date (${where})`);
       } catch (err) {
-        console.error(`✗ migration of ${where} failed: ${(err as Error).message}\n  The data was left as it was. Check that the database is reachable and the user may create tables (\`wxcoze doctor\`).`);
+        console.error(`✗ migration of ${where} failed: ${(err as Error).message}\n  The data was left as it was. Check that the database is reachable and the user may create tables (\`${nextCommand('doctor')}\`).`);
         process.exitCode = 1;
       }
     });

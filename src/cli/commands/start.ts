@@ -6,11 +6,14 @@ import { dirname } from 'node:path';
 import { formatProblems, loadConfig } from '../../config/load.js';
 import { createLogger } from '../../log/logger.js';
 import { startServer } from '../../server/start-server.js';
+import { nextCommand, withDataDir } from '../lib/next-command.js';
+import { countInt } from '../lib/options.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
 import { clearRunState, runningServer, writeRunState } from '../lib/runstate.js';
+import { writeProblem } from '../lib/writable.js';
 
 interface StartOptions {
-  drainMs: string;
+  drainMs: number;
   daemon?: boolean;
 }
 
@@ -24,27 +27,34 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the server (foreground; logs to the terminal and <data dir>/logs/wxcoze.log)')
     .option('--daemon', 'run in the background (pid file in the data directory); stop it with `wxcoze stop`')
-    .option('--drain-ms <ms>', 'how long in-flight answers may finish on shutdown', '10000')
+    .option('--drain-ms <ms>', 'how long answers in flight may take to finish on shutdown, in milliseconds', countInt('milliseconds'), 10000)
     .action(async (opts: StartOptions) => {
       const { config, problems } = loadConfig();
       if (problems.length) {
-        console.error(formatProblems(problems));
+        console.error(withDataDir(formatProblems(problems)));
         process.exitCode = 2;
         return;
       }
       const running = runningServer(config.dataDir);
       if (running) {
-        console.error(`wxcoze is already running for ${config.dataDir} (pid ${running.pid}${running.info ? `, ${running.info.url}` : ''}).\n  → \`wxcoze status\` shows it; \`wxcoze stop\` stops it.`);
+        console.error(`wxcoze is already running for ${config.dataDir} (pid ${running.pid}${running.info ? `, ${running.info.url}` : ''}).\n  → \`${nextCommand('status')}\` shows it; \`${nextCommand('stop')}\` stops it.`);
+        process.exitCode = 1;
+        return;
+      }
+      const paths = dataPaths(config.dataDir);
+      // Before the logger and the database open files there: they would die with a raw stack trace.
+      const unwritable = writeProblem(paths);
+      if (unwritable) {
+        console.error(`${unwritable.problem}\n  → ${unwritable.fix}`);
         process.exitCode = 1;
         return;
       }
       if (opts.daemon) return startDaemon(config.dataDir, opts);
 
-      const paths = dataPaths(config.dataDir);
       const daemon = process.env.WXCOZE_DAEMON === '1';
       const logger = createLogger({ level: config.logLevel, file: paths.logFile, pretty: !daemon && process.stdout.isTTY });
       const server = await startServer(config, logger).catch((err: Error & { code?: string }) => {
-        if (err.code === 'EADDRINUSE') throw new Error(`port ${config.server.port} is already in use. Stop the other program or set PORT to a free port (\`wxcoze doctor\` checks this).`);
+        if (err.code === 'EADDRINUSE') throw new Error(`port ${config.server.port} is already in use. Stop the other program or set PORT to a free port (\`${nextCommand('doctor')}\` checks this).`);
         throw err;
       });
       const port = Number(new URL(server.url).port);
@@ -55,7 +65,7 @@ export function registerStart(program: Command): void {
         signals += 1;
         if (signals > 1) { logger.warn('second signal: exiting now'); process.exit(1); }
         logger.info({ signal: sig }, 'shutting down: finishing answers in flight');
-        void server.stop(Number(opts.drainMs)).then(() => {
+        void server.stop(opts.drainMs).then(() => {
           clearRunState(config.dataDir, process.pid);
           logger.flush?.();
           setTimeout(() => process.exit(0), 50);
@@ -75,7 +85,7 @@ async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
   const errFd = openSync(paths.daemonErrFile, 'w', 0o600);
   // The daemon gets the server's heap flags unless the caller chose its own.
   const v8 = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : SERVER_V8_FLAGS;
-  const child = spawn(process.execPath, [...v8, ...process.execArgv, process.argv[1]!, 'start', '--drain-ms', opts.drainMs], {
+  const child = spawn(process.execPath, [...v8, ...process.execArgv, process.argv[1]!, 'start', '--drain-ms', String(opts.drainMs)], {
     detached: true,
     stdio: ['ignore', 'ignore', errFd, 'ipc'],
     env: { ...process.env, WXCOZE_DAEMON: '1', WXCOZE_DATA_DIR: dataDir },
@@ -96,11 +106,11 @@ async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
       /* nothing written */
     }
     if (child.exitCode === null) child.kill('SIGTERM');
-    console.error(`wxcoze did not start: ${result.why}.${err ? `\n${err}` : ''}\n  → \`wxcoze logs\` shows the server log; \`wxcoze doctor\` checks the setup.`);
+    console.error(`wxcoze did not start: ${result.why}.${err ? `\n${err}` : ''}\n  → \`${nextCommand('logs')}\` shows the server log; \`${nextCommand('doctor')}\` checks the setup.`);
     process.exitCode = 1;
     return;
   }
   child.disconnect();
   child.unref();
-  console.log(`wxcoze started in the background (pid ${child.pid}), listening on ${result.url}.\n  logs: wxcoze logs -f    status: wxcoze status    stop: wxcoze stop`);
+  console.log(`wxcoze started in the background (pid ${child.pid}), listening on ${result.url}.\n  logs: ${nextCommand('logs -f')}    status: ${nextCommand('status')}    stop: ${nextCommand('stop')}`);
 }

@@ -6,6 +6,7 @@ import { probeCache } from '../../store/coordination/probe.js';
 import { openStore } from '../../store/index.js';
 import { PENDING_STATES } from '../../store/types.js';
 import { lastErrorLine } from '../lib/logfile.js';
+import { nextCommand } from '../lib/next-command.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
 import { formatDuration, runningServer } from '../lib/runstate.js';
 import { bold, dim, green, red } from '../lib/ui.js';
@@ -101,10 +102,11 @@ export function registerStatus(program: Command): void {
       }
       const head = r.running
         ? `${green('● running')}  pid ${r.pid}${r.uptimeMs !== undefined ? `, up ${formatDuration(r.uptimeMs)}` : ''}`
-        : `${red('○ not running')}  (start it with \`wxcoze start --daemon\`)`;
+        : `${red('○ not running')}  (start it with \`${nextCommand('start --daemon')}\`)`;
       const lines = [`${bold('wxcoze')} ${r.version}  ${head}`];
-      if (r.runningVersion && r.runningVersion !== r.version) lines.push(`  ${red('!')} the running server is version ${r.runningVersion}: restart it (\`wxcoze stop && wxcoze start --daemon\`)`);
-      lines.push(`  listening   ${r.url ?? `port ${r.port}`}${r.running ? (r.ping ? dim('  (/ping ok)') : red('  (/ping does not answer)')) : ''}`);
+      if (r.runningVersion && r.runningVersion !== r.version) lines.push(`  ${red('!')} the running server is version ${r.runningVersion}: restart it (\`${nextCommand('stop')} && ${nextCommand('start --daemon')}\`)`);
+      // Only a running server listens: a stopped one has nothing to show here.
+      if (r.running) lines.push(`  listening   ${r.url ?? `port ${r.port}`}${r.ping ? dim('  (/ping ok)') : red('  (/ping does not answer)')}`);
       lines.push(`  data dir    ${r.dataDir}`);
       lines.push(`  store       ${r.store.kind} ${r.store.where}${r.store.reachable ? '' : `  ${red(`✗ ${r.store.error ?? 'unreachable'}`)}`}`);
       if (r.cache) lines.push(`  cache/locks ${r.cache.kind} ${r.cache.where}${r.cache.reachable ? '' : `  ${red(`✗ ${r.cache.error ?? 'unreachable'}`)}`}`);

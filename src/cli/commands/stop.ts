@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { nextCommand } from '../lib/next-command.js';
+import { positiveInt } from '../lib/options.js';
 import { formatDuration, isAlive, runningServer } from '../lib/runstate.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -9,8 +11,8 @@ export function registerStop(program: Command): void {
   program
     .command('stop')
     .description('stop the running server (SIGTERM) and wait until answers in flight are finished')
-    .option('--timeout <s>', 'how long to wait for the drain', '30')
-    .action(async (opts: { timeout: string }) => {
+    .option('--timeout <s>', 'how long to wait for the drain, in seconds', positiveInt('seconds'), 30)
+    .action(async (opts: { timeout: number }) => {
       const { config } = loadConfig();
       const running = runningServer(config.dataDir);
       if (!running) {
@@ -22,12 +24,12 @@ export function registerStop(program: Command): void {
       try {
         process.kill(pid, 'SIGTERM');
       } catch (err) {
-        console.error(`cannot signal pid ${pid} (${(err as NodeJS.ErrnoException).code}): run \`wxcoze stop\` as the user that started wxcoze.`);
+        console.error(`cannot signal pid ${pid} (${(err as NodeJS.ErrnoException).code}): run \`${nextCommand('stop')}\` as the user that started wxcoze.`);
         process.exitCode = 1;
         return;
       }
       process.stdout.write(`stopping wxcoze (pid ${pid}) `);
-      const deadline = started + Number(opts.timeout) * 1000;
+      const deadline = started + opts.timeout * 1000;
       while (isAlive(pid) && Date.now() < deadline) await sleep(100);
       if (isAlive(pid)) {
         console.log('');

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { formatProblems, loadConfig } from '../../config/load.js';
 import type { WxcozeConfig } from '../../config/types.js';
 import { WecomCrypto } from '../../wecom/crypto.js';
 import { verifyCallback, type NetOptions, type VerifyReport } from '../lib/callback-verify.js';
+import { nextCommand, withDataDir } from '../lib/next-command.js';
+import { positiveInt } from '../lib/options.js';
 import { FAIL, OK, SKIP, bold, dim, indent } from '../lib/ui.js';
 
 export interface VerifyCliOptions {
@@ -11,7 +14,7 @@ export interface VerifyCliOptions {
   resolve?: string[];
   localOnly?: boolean;
   json?: boolean;
-  timeout: string;
+  timeout: number;
 }
 
 export const collect = (v: string, acc: string[] = []) => [...acc, v];
@@ -34,7 +37,7 @@ export function formatReport(title: string, r: VerifyReport): string {
     if (s.status === 'skip' && (s.detail === 'not applicable' || s.detail === 'not reached')) continue;
     const mark = s.status === 'ok' ? OK() : s.status === 'fail' ? FAIL() : SKIP();
     lines.push(`  ${mark} ${s.step.padEnd(10)} ${s.status === 'skip' ? dim(s.detail) : indent(s.detail, 15)}`);
-    if (s.fix) lines.push(`               → ${indent(s.fix, 17)}`);
+    if (s.fix) lines.push(`               → ${indent(withDataDir(s.fix), 17)}`);
   }
   if (notReached.length) lines.push(`  ${SKIP()} ${dim(`not reached: ${notReached.join(', ')}`)}`);
   lines.push(r.ok ? `  ${OK()} WeCom's URL verification would pass.` : `  ${FAIL()} failed at step "${r.failed?.step}".`);
@@ -53,18 +56,24 @@ export function registerVerify(program: Command): void {
     .option('--ca-file <pem>', 'also trust this CA (e.g. Caddy\'s local CA for `tls internal`)')
     .option('--resolve <host:port:addr>', 'use this address for host:port, like curl (repeatable)', collect)
     .option('--local-only', 'check only wxcoze\'s own port')
-    .option('--timeout <ms>', 'per-step timeout', '5000')
+    .option('--timeout <ms>', 'per-step timeout, in milliseconds', positiveInt('milliseconds'), 5000)
     .option('--json', 'machine-readable output')
     .action(async (opts: VerifyCliOptions) => {
-      const { config, problems } = loadConfig();
+      const { config, problems, configFile, sources } = loadConfig();
       const needed = problems.filter((p) => ['WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY', 'WECOM_CORP_ID', 'PORT', 'config file'].includes(p.key));
+      if (needed.length && !needed.some((p) => p.key === 'config file') && !existsSync(configFile) && !Object.keys(sources).some((k) => k.startsWith('WECOM_'))) {
+        // Nothing configured at all: one sentence, not a list of every missing value.
+        console.error(`There is no configuration to verify: no ${configFile} and no WECOM_* variables.\n  → Run \`${nextCommand('init')}\` first (it writes the configuration and prints the callback URL, Token and EncodingAESKey).`);
+        process.exitCode = 2;
+        return;
+      }
       if (needed.length) {
-        console.error(formatProblems(needed));
+        console.error(withDataDir(formatProblems(needed, 'wxcoze cannot verify the callback')));
         process.exitCode = 2;
         return;
       }
       const crypto = new WecomCrypto(config.wecom.token, config.wecom.encodingAesKey, config.wecom.corpId);
-      const net: NetOptions = { timeoutMs: Number(opts.timeout), ...(opts.caFile ? { caFile: opts.caFile } : {}), ...(opts.resolve ? { resolve: opts.resolve } : {}) };
+      const net: NetOptions = { timeoutMs: opts.timeout, ...(opts.caFile ? { caFile: opts.caFile } : {}), ...(opts.resolve ? { resolve: opts.resolve } : {}) };
       const reports: { title: string; report: VerifyReport }[] = [];
       const local = await verifyCallback(localCallbackUrl(config), crypto, { ...net, public: false, localPort: config.server.port });
       reports.push({ title: 'wxcoze (local port)', report: local });
@@ -77,9 +86,9 @@ export function registerVerify(program: Command): void {
         return;
       }
       console.log(reports.map((r) => formatReport(r.title, r.report)).join('\n\n'));
-      if (!pub && !opts.localOnly) console.log(`\n${dim('No public URL checked: set a domain with `wxcoze init`, or pass --url http(s)://…/wechat/hook.')}`);
+      if (!pub && !opts.localOnly) console.log(`\n${dim(`No public URL checked: set a domain with \`${nextCommand('init')}\`, or pass --url http(s)://…/wechat/hook.`)}`);
       if (ok && pub) {
-        console.log(`\nPaste into the WeCom console (应用管理 → your app → 接收消息 → 设置API接收):\n  URL             ${reports.at(-1)!.report.url}\n  Token, EncodingAESKey  as printed by \`wxcoze init --print-callback\`\nthen click Save.`);
+        console.log(`\nPaste into the WeCom console (应用管理 → your app → 接收消息 → 设置API接收):\n  URL             ${reports.at(-1)!.report.url}\n  Token, EncodingAESKey  as printed by \`${nextCommand('init --print-callback')}\`\nthen click Save.`);
       }
     });
 }

@@ -15,6 +15,11 @@ export interface CheckResult {
   fix?: string;
   /** Could not be checked (e.g. it needs something another check reports missing); does not fail the run. */
   skipped?: boolean;
+  /**
+   * Not failed, but not proven either (shown with "!" and its fix): e.g. a bot found whose
+   * publication to the API only a test chat can prove. Does not fail the run.
+   */
+  warning?: boolean;
 }
 
 export interface DoctorOptions extends NetOptions {
@@ -46,6 +51,7 @@ export interface DoctorCheck {
 export const pass = (title: string, detail: string): CheckResult => ({ ok: true, title, detail });
 export const fail = (title: string, detail: string, fix: string): CheckResult => ({ ok: false, title, detail, fix });
 export const skip = (title: string, detail: string): CheckResult => ({ ok: true, skipped: true, title, detail });
+export const warn = (title: string, detail: string, fix: string): CheckResult => ({ ok: true, warning: true, title, detail, fix });
 
 /** Skip result when any of `keys` is missing or invalid. */
 export function needs(ctx: DoctorContext, title: string, keys: string[]): CheckResult | undefined {

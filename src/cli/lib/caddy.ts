@@ -60,8 +60,9 @@ export async function findCaddy(): Promise<{ bin: string; version: string } | un
   }
 }
 
-export const INSTALL_CADDY_HINT =
-  'Caddy is not installed. On Debian/Ubuntu: `sudo apt install caddy` (newer versions: https://caddyserver.com/docs/install), then run `wxcoze init` again — it adds the site and reloads Caddy.';
+/** How to install Caddy (the fix; the problem — "Caddy is not installed" — is said by the caller). */
+export const INSTALL_CADDY_STEPS =
+  'On Debian/Ubuntu: `sudo apt install caddy` (newer versions: https://caddyserver.com/docs/install), then run `wxcoze init` again — it adds the site and reloads Caddy.';
 
 /** The last meaningful line of Caddy's output (its JSON log lines carry the error under "error"). */
 function gist(output: string): string {

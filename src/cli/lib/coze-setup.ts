@@ -36,9 +36,21 @@ export function apiBaseFromRegion(value: string): string | undefined {
   return undefined;
 }
 
-function webOf(apiBase: string): string {
+/**
+ * Where tokens are made, in words. Only coze.cn and coze.com have a known console: a console
+ * address is never guessed from a custom API base (a proxy or private deployment has none there).
+ */
+export function tokenPage(apiBase: string): string {
   const r = regionOf(apiBase);
-  return r ? REGIONS[r].web : 'the Coze console';
+  if (r) return `${REGIONS[r].web}/open/oauth/pats (API 管理 → 个人访问令牌)`;
+  return `the console of the Coze that serves ${apiBase} (a custom API base, not coze.cn or coze.com, so wxcoze cannot tell its address: ` +
+    `on coze.cn it is ${REGIONS.cn.web}/open/oauth/pats, on coze.com ${REGIONS.com.web}/open/oauth/pats — API 管理 → 个人访问令牌; for a private deployment, ask its administrator)`;
+}
+
+/** The bot editor address pattern, only where the console is known. */
+function botPage(apiBase: string): string {
+  const r = regionOf(apiBase);
+  return r ? `${REGIONS[r].web}/space/<space>/bot/<id>` : '…/space/<space>/bot/<id> in the Coze console';
 }
 
 export interface CozeContext {
@@ -50,13 +62,12 @@ export interface CozeContext {
   otherRegion?: Region;
 }
 
-const tokenFix = (web: string) =>
-  `Create a personal access token at ${web}/open/oauth/pats (API 管理 → 个人访问令牌) with the permissions chat, getMetadata and uploadFile ` +
+const tokenFix = (apiBase: string) =>
+  `Create a personal access token at ${tokenPage(apiBase)}, with the permissions chat, getMetadata and uploadFile ` +
   `and the bot's workspace, and use it here. Personal tokens expire after at most 30 days (a service access token can last).`;
 
 /** What a failed Coze call means during setup, in words. */
 export function explainCoze(err: unknown, ctx: CozeContext, step: 'token' | 'bot' | 'chat'): SetupProblem {
-  const web = webOf(ctx.apiBase);
   if (!(err instanceof CozeError)) return { problem: `Unexpected error talking to Coze: ${(err as Error)?.message ?? String(err)}`, fix: 'Run `wxcoze doctor`; report the error if it persists.' };
   const code = err.code || undefined;
   const said = err.msg ? ` Coze said: "${err.msg}".` : '';
@@ -69,14 +80,14 @@ export function explainCoze(err: unknown, ctx: CozeContext, step: 'token' | 'bot
       return {
         code,
         problem: `Coze rejected the token at ${ctx.apiBase} (4100: invalid or expired).${said}`,
-        fix: `${tokenFix(web)} A coze.com token does not work on api.coze.cn, nor the reverse: check the region.`,
+        fix: `${tokenFix(ctx.apiBase)} A coze.com token does not work on api.coze.cn, nor the reverse: check the region.`,
       };
     }
     case 'permission':
       return {
         code,
         problem: `The token lacks a permission or workspace${ctx.botId && step !== 'token' ? ` for bot ${ctx.botId}` : ''} (4101).${said}`,
-        fix: `Edit the token at ${web}/open/oauth/pats → 编辑: add the workspace the bot is in and tick chat, getMetadata and uploadFile. A token of the other region (coze.cn vs coze.com) fails the same way.`,
+        fix: `Edit the token at ${tokenPage(ctx.apiBase)} → 编辑: add the workspace the bot is in and tick chat, getMetadata and uploadFile. A token of the other region (coze.cn vs coze.com) fails the same way.`,
       };
     case 'not_published':
       return {
@@ -85,7 +96,7 @@ export function explainCoze(err: unknown, ctx: CozeContext, step: 'token' | 'bot
         fix: 'In Coze open the bot → 发布 (Publish) → tick "API" (Agent as API / Bot as API) → 发布. Each change to the bot needs a new publish before the API sees it.',
       };
     case 'bot_invalid':
-      return botUnknown(ctx, web, code);
+      return botUnknown(ctx, code);
     case 'quota':
       return { code, problem: `The Coze account is out of quota or balance (${err.code}).${said}`, fix: 'Top up or upgrade the Coze plan, or wait for the daily limit to reset (free accounts stop after 500 API calls in total).' };
     case 'network':
@@ -100,17 +111,17 @@ export function explainCoze(err: unknown, ctx: CozeContext, step: 'token' | 'bot
             fix: 'Publish the app with the API channel ticked, then copy the workflow id from the chatflow page (…/workflow/<id>) and the app id from the app page (…/app/<id>).',
           };
         }
-        return botUnknown(ctx, web, code);
+        return botUnknown(ctx, code);
       }
       return { code, problem: describeCozeError(err), fix: code ? `Look up code ${code} in the Coze API docs (错误码), or run \`wxcoze doctor\`.` : 'Run `wxcoze doctor`.' };
   }
 }
 
-function botUnknown(ctx: CozeContext, web: string, code: number | undefined): SetupProblem {
+function botUnknown(ctx: CozeContext, code: number | undefined): SetupProblem {
   return {
     code,
     problem: `Coze has no bot ${ctx.botId ?? ''} that this token can reach (${code ?? 'not found'}).`,
-    fix: `Open the bot in the Coze editor: its id is the long number after /bot/ in the address bar (${web}/space/<space>/bot/<id>). A coze.com bot is unknown to api.coze.cn (and the reverse), and the token must cover the bot's workspace.`,
+    fix: `Open the bot in the Coze editor: its id is the long number after /bot/ in the address bar (${botPage(ctx.apiBase)}). A coze.com bot is unknown to api.coze.cn (and the reverse), and the token must cover the bot's workspace.`,
   };
 }
 

@@ -12,7 +12,7 @@ import { complete, type CompletionDeps } from '../../openai/completions.js';
 import { OpenAiError, toOpenAiError } from '../../openai/errors.js';
 import { identityOf, OWUI_HEADERS } from '../../openai/identity.js';
 import { toModelObject, type ModelCatalog } from '../../openai/models.js';
-import { chatBodySchema, paramOf, readChatBody } from '../../openai/request.js';
+import { chatBodySchema, describeSchemaError, readChatBody, type SchemaError } from '../../openai/request.js';
 import { SseStream } from '../../openai/sse.js';
 import type { ApiRateLimits } from '../api-rate-limits.js';
 
@@ -61,14 +61,12 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, 
     await opts.limits?.perKey(req, key.keyId);
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }, req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: SchemaError[] }, req, reply) => {
     let e: OpenAiError;
     if (err instanceof OpenAiError) e = err;
     else if (err.validation?.length) {
-      const v = err.validation[0]!;
-      const param = paramOf(v.instancePath, typeof v.params?.missingProperty === 'string' ? v.params.missingProperty : undefined);
-      const allowed = Array.isArray(v.params?.allowedValues) ? ` (${(v.params.allowedValues as string[]).join(', ')})` : '';
-      e = new OpenAiError({ status: 400, param, code: 'invalid_value', message: `Invalid request: ${param ?? 'body'} ${v.message ?? 'is invalid'}${allowed}` });
+      const { param, message } = describeSchemaError(err.validation[0]!);
+      e = new OpenAiError({ status: 400, param, code: 'invalid_value', message });
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const message = err.statusCode === 413 ? `The request body is larger than ${opts.bodyLimit} bytes` : `Invalid request: ${err.message}`;
       e = new OpenAiError({ status: err.statusCode, message, code: err.statusCode === 413 ? 'request_too_large' : 'invalid_request' });

@@ -2,7 +2,7 @@ import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDa
 import { newUserId } from '../../identity/user-id.js';
 import { MIGRATIONS } from '../migrations.js';
 import { toAccount, toCustomer, toItem } from '../rows.js';
-import type { Account, ChannelIdentity, ClaimOptions, CustomerState, LinkResult, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
+import type { Account, ChannelIdentity, ClaimOptions, CustomerState, LinkResult, InboxItem, NewInboxMessage, ReplyPart, Store, UserSummary } from '../types.js';
 
 type Row = RowDataPacket & Record<string, any>;
 const PENDING = "('received', 'answered', 'sending')";
@@ -347,4 +347,21 @@ export class MysqlStore implements Store {
     const rows = await this.q('SELECT channel, external_id FROM identities WHERE user_id = ? ORDER BY created_at, channel', [found[0].user_id]);
     return { userId: found[0].user_id as string, identities: rows.map((x) => ({ channel: x.channel as string, externalId: x.external_id as string })) };
   }
+
+  async listUsers(page: { limit: number; offset: number }): Promise<{ total: number; users: UserSummary[] }> {
+    const [count] = await this.q('SELECT COUNT(*) AS n FROM users');
+    const rows = await this.q('SELECT id, created_at FROM users ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?', [page.limit, page.offset]);
+    const ids = rows.length
+      ? await this.q(`SELECT user_id, channel, external_id FROM identities WHERE user_id IN (${rows.map(() => '?').join(', ')}) ORDER BY created_at, channel`, rows.map((r) => r.id))
+      : [];
+    return {
+      total: Number(count!.n),
+      users: rows.map((r) => ({
+        userId: r.id as string,
+        createdAt: Number(r.created_at),
+        identities: ids.filter((x) => x.user_id === r.id).map((x) => ({ channel: x.channel as string, externalId: x.external_id as string })),
+      })),
+    };
+  }
+
 }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { newUserId } from '../../identity/user-id.js';
-import type { Account, ChannelIdentity, ClaimOptions, CustomerState, LinkResult, InboxItem, NewInboxMessage, ReplyPart, Store } from '../types.js';
+import type { Account, ChannelIdentity, ClaimOptions, CustomerState, LinkResult, InboxItem, NewInboxMessage, ReplyPart, Store, UserSummary } from '../types.js';
 import { MIGRATIONS } from '../migrations.js';
 import { toAccount, toCustomer, toItem } from '../rows.js';
 import { openSqlite } from './driver.js';
@@ -312,4 +312,19 @@ export class SqliteStore implements Store {
     const rows = this.sql('SELECT channel, external_id FROM identities WHERE user_id = ? ORDER BY created_at, channel').all(r.user_id) as Row[];
     return { userId: r.user_id as string, identities: rows.map((x) => ({ channel: x.channel as string, externalId: x.external_id as string })) };
   }
+
+  async listUsers(page: { limit: number; offset: number }): Promise<{ total: number; users: UserSummary[] }> {
+    const total = (this.sql('SELECT COUNT(*) AS n FROM users').get() as Row).n as number;
+    const rows = this.sql('SELECT id, created_at FROM users ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?').all(page.limit, page.offset) as Row[];
+    const ids = this.sql('SELECT channel, external_id FROM identities WHERE user_id = ? ORDER BY created_at, channel');
+    return {
+      total,
+      users: rows.map((r) => ({
+        userId: r.id as string,
+        createdAt: r.created_at as number,
+        identities: (ids.all(r.id) as Row[]).map((x) => ({ channel: x.channel as string, externalId: x.external_id as string })),
+      })),
+    };
+  }
+
 }
