@@ -10,14 +10,14 @@ import type { Command } from 'commander';
 import { parse as parseDotenv } from 'dotenv';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pick } from '../../config/aliases.js';
 import { isDomainName, resolveDataDir } from '../../config/load.js';
 import { maskSecret, readConfigValues, writeConfigValues } from '../../config/write.js';
 import type { ChatTarget } from '../../coze/types.js';
 import type { KfAccount } from '../../wecom/api.js';
 import { generateEncodingAesKey, generateToken } from '../../wecom/crypto.js';
-import { findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_HINT, mainCaddyfile, readTemplate, renderCaddyfile, renderTemplate, validateCaddyfile, type CaddySite } from '../lib/caddy.js';
+import { caddySiteFile, findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_HINT, mainCaddyfile, readTemplate, renderCaddyfile, renderTemplate, systemSiteFile, validateCaddyfile, writeCaddySite, type CaddySite } from '../lib/caddy.js';
 import { apiBaseFromRegion, checkCozeBot, checkCozeToken, probeChat, regionOf, REGIONS } from '../lib/coze-setup.js';
 import { dataPaths, packageRoot } from '../lib/paths.js';
 import { FAIL, OK, WARN, bold, dim, indent } from '../lib/ui.js';
@@ -117,7 +117,7 @@ export function registerInit(program: Command): void {
     .option('--https-port <port>', "Caddy's HTTPS port (global option https_port)")
     .option('--caddy-storage <dir>', "folder for Caddy's certificates (global option storage file_system)")
     .option('--caddy-admin <addr>', "Caddy's admin endpoint, or off")
-    .option('--caddyfile <path>', 'where to write the rendered Caddyfile (default <data dir>/Caddyfile)')
+    .option('--caddyfile <path>', 'where to write the rendered Caddy site (default /etc/caddy/sites/wxcoze.caddy when writable, else <data dir>/Caddyfile)')
     .option('--no-caddy-reload', 'do not add the site to the system Caddyfile nor reload Caddy')
     .option('--no-caddy', 'do not render or check a Caddyfile at all')
     .option('--skip-checks', 'do not call Coze or WeCom (offline); `wxcoze doctor` checks later')
@@ -540,8 +540,9 @@ async function setUpCaddy(opts: InitOptions, c: CaddyContext): Promise<void> {
     ...(opts.caddyAdmin ? { admin: opts.caddyAdmin } : {}),
     ...(opts.tls === 'internal' ? { skipInstallTrust: true } : {}),
   };
-  const file = resolve(opts.caddyfile ?? dataPaths(c.dataDir).caddyfile);
-  writeFileSync(file, renderCaddyfile(site));
+  const forSystemCaddy = opts.caddyReload !== false && !hasGlobalOptions(site);
+  const { file, system } = caddySiteFile(c.dataDir, { ...(opts.caddyfile ? { explicit: resolve(opts.caddyfile) } : {}), forSystemCaddy });
+  writeCaddySite(file, renderCaddyfile(site));
   console.log(`${OK()} Caddyfile written to ${file} (https://${c.domain} → 127.0.0.1:${c.port})`);
   const caddy = await findCaddy();
   if (!caddy) {
@@ -564,6 +565,17 @@ async function setUpCaddy(opts: InitOptions, c: CaddyContext): Promise<void> {
   }
   if (hasGlobalOptions(site) || !existsSync(main)) {
     console.log(`    run it with: caddy run --config ${file} --adapter caddyfile${hasGlobalOptions(site) ? '' : `   (or add \`import ${file}\` to your Caddyfile)`}`);
+    return;
+  }
+  if (!system && !opts.caddyfile) {
+    // Debian's Caddy runs as user caddy: it cannot read a file inside wxcoze's private data directory.
+    const target = systemSiteFile();
+    const p = {
+      problem: `Caddy runs as its own user and cannot read ${file} (wxcoze's data directory is private), and ${dirname(target)} is not writable by ${userInfo().username}.`,
+      fix: `Run \`sudo wxcoze init\` again, or by hand: \`sudo install -D -m 644 ${file} ${target}\`, add the line \`import ${target}\` to ${main}, then \`sudo systemctl reload caddy\`.`,
+    };
+    console.log(`${WARN()} ${indent(problemText(p), 2)}`);
+    c.walls.push({ where: 'Caddy', ...p });
     return;
   }
   const go = c.interactive ? await confirm({ message: `Add this site to ${main} (an import line) and reload Caddy?`, default: true }) : true;

@@ -7,6 +7,7 @@ import { formatProblems, loadConfig } from '../../config/load.js';
 import { createLogger } from '../../log/logger.js';
 import { startServer } from '../../server/start-server.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
+import { privatePaths, tighten } from '../lib/private-files.js';
 import { clearRunState, runningServer, writeRunState } from '../lib/runstate.js';
 
 interface StartOptions {
@@ -42,6 +43,8 @@ export function registerStart(program: Command): void {
 
       const paths = dataPaths(config.dataDir);
       const daemon = process.env.WXCOZE_DAEMON === '1';
+      // Files an older version (or a copy made by hand) left readable by others become owner-only.
+      tighten(privatePaths(paths));
       const logger = createLogger({ level: config.logLevel, file: paths.logFile, pretty: !daemon && process.stdout.isTTY });
       const server = await startServer(config, logger).catch((err: Error & { code?: string }) => {
         if (err.code === 'EADDRINUSE') throw new Error(`port ${config.server.port} is already in use. Stop the other program or set PORT to a free port (\`wxcoze doctor\` checks this).`);
