@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freshDatabase, mysqlUnavailable, TEST_REDIS_URL } from '../helpers/mysql.js';
+import { freshDatabase, TEST_REDIS_URL } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
 import { baseEnv, cli, freePort, initFlags, startFakes, tempDir, type Fakes } from './helpers.js';
 
 let f: Fakes;
@@ -90,7 +91,7 @@ test('doctor flags a world-readable config file and a config problem', async () 
   }
 });
 
-test('doctor and status name the store and the cache, and say when Redis does not answer', { skip: (await mysqlUnavailable()) ?? false }, async () => {
+test('doctor and status name the store and the cache, and say when Redis does not answer', { skip: await requireMysql() }, async () => {
   const db = await freshDatabase();
   try {
     const shared = { ...env, WXCOZE_DATABASE_URL: db.url, WXCOZE_REDIS_URL: TEST_REDIS_URL };

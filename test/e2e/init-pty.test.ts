@@ -8,6 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isAlive, readPid } from '../../src/cli/lib/runstate.js';
+import { requireTool } from '../helpers/requirements.js';
 import { BOT_ID, cli, CLI, COZE_TOKEN, CORP_ID, freePort, KF, KF_NAME, SECRET, startFakes, tempDir, TSX, waitFor, type Fakes, baseEnv } from './helpers.js';
 
 let f: Fakes;
@@ -29,9 +30,7 @@ after(async () => {
   await f.close();
 });
 
-test('interactive init in a pseudo-terminal: answers checked as typed, config 0600, start accepts it', async () => {
-  const which = await execa('tmux', ['-V'], { reject: false });
-  assert.equal(which.exitCode, 0, 'tmux is not installed: `apt-get install -y tmux` (.ci/run installs it)');
+test('interactive init in a pseudo-terminal: answers checked as typed, config 0600, start accepts it', { skip: requireTool('tmux') }, async () => {
   const dataDir = join(dir, 'data');
   const port = await freePort();
   const script = join(dir, 'run.sh');

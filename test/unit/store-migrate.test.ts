@@ -7,9 +7,10 @@ import mysql from 'mysql2/promise';
 import { after, test } from 'node:test';
 import { MysqlStore } from '../../src/store/mysql/mysql-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { freshDatabase, loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
+import { freshDatabase } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
 
-const why = await mysqlUnavailable();
+const needsMysql = await requireMysql();
 const drops: (() => Promise<void>)[] = [];
 after(async () => { for (const d of drops) await d(); });
 
@@ -29,7 +30,7 @@ test('sqlite: a migration that fails part-way leaves the file as it was', async 
   db.close();
 });
 
-test('mysql: a migration that fails part-way is undone; existing data untouched', { skip: why ? loudSkip('MySQL migration test', why) : false }, async () => {
+test('mysql: a migration that fails part-way is undone; existing data untouched', { skip: needsMysql }, async () => {
   const target = await freshDatabase();
   drops.push(target.drop);
   const c = await mysql.createConnection(target.url);
