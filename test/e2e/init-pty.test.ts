@@ -81,6 +81,8 @@ test('interactive init in a pseudo-terminal: answers checked as typed, config 06
 
   await expectScreen(/Generate a new random Token and EncodingAESKey/);
   await key('Enter'); // yes
+  await expectScreen(/How will WeCom reach this server\?[\s\S]*a domain: HTTPS by Caddy in front[\s\S]*no domain: wxcoze listens on all interfaces/);
+  await key('Enter'); // a domain
   await expectScreen(/Domain for the callback URL/);
   await type('kf.example.com');
   await key('Enter');
