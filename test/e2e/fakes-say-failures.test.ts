@@ -1,7 +1,7 @@
 /** `wxcoze fakes say` when the answer does not come, or the fakes are gone: it says which, and exits 1. */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { cli } from './helpers.js';
+import { baseEnv, cli, tempDir } from './helpers.js';
 import { cleanUp, initAndStart, runFakes } from './fakes-cli.js';
 
 after(cleanUp);
@@ -23,4 +23,10 @@ test('fakes say: no answer within the timeout (WeCom refuses the server a token)
   } finally {
     await cli(['stop'], env);
   }
+});
+
+test('fakes say before init: names what is missing and the init to run', async () => {
+  const r = await cli(['fakes', 'say', '你好'], baseEnv({ WXCOZE_DATA_DIR: tempDir() }));
+  assert.equal(r.exitCode, 2, r.out);
+  assert.match(r.out, /✗ wxcoze is not set up in \S+: WECOM_CORP_ID, WECOM_TOKEN, WECOM_ENCODING_AES_KEY missing or invalid, so no callback can be signed\.\n  → Run the `wxcoze init` that `wxcoze fakes` prints/);
 });

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { request } from 'undici';
-import { formatProblems, loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../config/load.js';
 import { CONTROL_PREFIX } from '../../fakes/wecom/routes-control.js';
 import { buildSignedCallback, kfEventXml, postWithRetries } from '../../fakes/wecom/callbacks.js';
 import { WecomCrypto } from '../../wecom/crypto.js';
@@ -51,7 +51,7 @@ async function say(text: string, opts: SayOptions): Promise<number> {
   const { config, problems } = loadConfig();
   const needed = problems.filter((p) => ['WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY', 'WECOM_CORP_ID', 'PORT', 'config file'].includes(p.key));
   if (needed.length) {
-    console.error(`${formatProblems(needed)}\nTo try wxcoze with the fakes, run the \`wxcoze init\` that \`wxcoze fakes\` prints.`);
+    console.error(`✗ wxcoze is not set up in ${config.dataDir}: ${needed.map((p) => p.key).join(', ')} missing or invalid, so no callback can be signed.\n  → Run the \`wxcoze init\` that \`wxcoze fakes\` prints, then \`wxcoze start --daemon\`.`);
     return 2;
   }
   const apiBase = config.wecom.apiBase.replace(/\/+$/, '');
