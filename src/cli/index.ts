@@ -2,6 +2,11 @@ import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
 import { rememberDataDirFlag, withDataDir } from './lib/next-command.js';
+import { PRIVATE_UMASK } from './lib/private-files.js';
+
+// Before anything is written: config, database (and its -wal/-shm), logs and the unit hold secrets or
+// customer data, so they are owner-only however wxcoze is started (a --daemon child inherits this).
+process.umask(PRIVATE_UMASK);
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freshDatabase, mysqlUnavailable, TEST_REDIS_URL } from '../helpers/mysql.js';
+import { freshDatabase, TEST_REDIS_URL } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
 import { baseEnv, cli, freePort, initFlags, startFakes, tempDir, type Fakes } from './helpers.js';
 
 let f: Fakes;
@@ -30,12 +31,16 @@ const byTitle = (checks: Check[], re: RegExp) => {
   return c;
 };
 
-test('doctor passes on a complete setup (no domain: TLS and public URL are skipped)', async () => {
+test('doctor on a complete setup with no domain and wxcoze on 127.0.0.1: only "WeCom can reach this server" fails', async () => {
   const r = await doctor();
-  assert.equal(r.exitCode, 0, r.out);
-  assert.ok(r.checks.length >= 14);
-  assert.ok(r.checks.every((c) => c.ok), JSON.stringify(r.checks.filter((c) => !c.ok)));
+  assert.equal(r.exitCode, 1, r.out);
+  assert.ok(r.checks.length >= 15);
+  assert.deepEqual(r.checks.filter((c) => !c.ok).map((c) => c.title), ['WeCom can reach this server']);
+  const reach = byTitle(r.checks, /WeCom can reach/);
+  assert.match(reach.detail, /listens on 127\.0\.0\.1:\d+, which only this machine can connect to, and no domain is set/);
+  assert.match(reach.fix!, /choose how WeCom reaches this server: a domain .* or no domain — listen on all interfaces \(WXCOZE_HOST=0\.0\.0\.0\)/);
   assert.ok(byTitle(r.checks, /TLS/).skipped);
+  // The human output of the same case: test/e2e/reachable.test.ts.
 });
 
 test('doctor with WeCom answering 60020: the trusted-IP check fails with the IP and where to add it', async () => {
@@ -66,7 +71,7 @@ test('doctor with kf/account/list answering 48002: the kf-account check fails wi
     assert.equal(kf.ok, false);
     assert.match(kf.detail, /48002/);
     assert.match(kf.fix!, /微信客服 → API .*可调用接口的应用/);
-    assert.equal(r.checks.filter((c) => !c.ok).length, 1, 'only that check fails');
+    assert.deepEqual(r.checks.filter((c) => !c.ok).map((c) => c.title), [kf.title, 'WeCom can reach this server'], 'only that check fails (and the reachability of this no-domain setup)');
   } finally {
     f.wecom.failAccountList(null);
   }
@@ -90,7 +95,7 @@ test('doctor flags a world-readable config file and a config problem', async () 
   }
 });
 
-test('doctor and status name the store and the cache, and say when Redis does not answer', { skip: (await mysqlUnavailable()) ?? false }, async () => {
+test('doctor and status name the store and the cache, and say when Redis does not answer', { skip: await requireMysql() }, async () => {
   const db = await freshDatabase();
   try {
     const shared = { ...env, WXCOZE_DATABASE_URL: db.url, WXCOZE_REDIS_URL: TEST_REDIS_URL };

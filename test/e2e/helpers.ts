@@ -46,9 +46,12 @@ export function tempDir(prefix = 'wxcoze-e2e-'): string {
   return harnessTempDir(prefix);
 }
 
+/** Stands in for /etc/caddy/Caddyfile: tests run as root and must never edit the machine's Caddy. */
+const NO_SYSTEM_CADDY = join(mkdtempSync(join(tmpdir(), 'wxcoze-e2e-etc-caddy-')), 'Caddyfile');
+
 /** A clean environment: PATH and HOME only, plus what the test sets. */
 export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', WXCOZE_LOG_LEVEL: 'info' };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', WXCOZE_LOG_LEVEL: 'info', WXCOZE_CADDY_MAIN: NO_SYSTEM_CADDY };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
 }

@@ -8,6 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isAlive, readPid } from '../../src/cli/lib/runstate.js';
+import { requireTool } from '../helpers/requirements.js';
 import { BOT_ID, cli, CLI, COZE_TOKEN, CORP_ID, freePort, KF, KF_NAME, SECRET, startFakes, tempDir, TSX, waitFor, type Fakes, baseEnv } from './helpers.js';
 
 let f: Fakes;
@@ -29,9 +30,7 @@ after(async () => {
   await f.close();
 });
 
-test('interactive init in a pseudo-terminal: answers checked as typed, config 0600, start accepts it', async () => {
-  const which = await execa('tmux', ['-V'], { reject: false });
-  assert.equal(which.exitCode, 0, 'tmux is not installed: `apt-get install -y tmux` (.ci/run installs it)');
+test('interactive init in a pseudo-terminal: answers checked as typed, config 0600, start accepts it', { skip: requireTool('tmux') }, async () => {
   const dataDir = join(dir, 'data');
   const port = await freePort();
   const script = join(dir, 'run.sh');
@@ -82,6 +81,8 @@ test('interactive init in a pseudo-terminal: answers checked as typed, config 06
 
   await expectScreen(/Generate a new random Token and EncodingAESKey/);
   await key('Enter'); // yes
+  await expectScreen(/How will WeCom reach this server\?[\s\S]*a domain: HTTPS by Caddy in front[\s\S]*no domain: wxcoze listens on all interfaces/);
+  await key('Enter'); // a domain
   await expectScreen(/Domain for the callback URL/);
   await type('kf.example.com');
   await key('Enter');
@@ -109,4 +110,43 @@ test('interactive init in a pseudo-terminal: answers checked as typed, config 06
   const v = await cli(['verify', '--local-only'], env);
   assert.equal(v.exitCode, 0, v.out);
   assert.equal((await cli(['stop'], env)).exitCode, 0);
+});
+
+test('interactive init, "no domain": writes WXCOZE_HOST=0.0.0.0 and prints the direct URL with the firewall note', { skip: requireTool('tmux') }, async () => {
+  await tmux('kill-session', '-t', 'init');
+  const dataDir = join(dir, 'data-no-domain');
+  const port = await freePort();
+  const script = join(dir, 'run-no-domain.sh');
+  // Every other answer comes from the environment, so Enter keeps it.
+  writeFileSync(script, [
+    'cd ' + JSON.stringify(dir),
+    `export PATH=${JSON.stringify(process.env.PATH ?? '/usr/bin:/bin')} HOME=${JSON.stringify(dir)} TERM=xterm-256color`,
+    `export WXCOZE_DATA_DIR=${JSON.stringify(dataDir)} WECOM_API_BASE=${JSON.stringify(f.wecom.url)} COZE_API_BASE=${JSON.stringify(f.coze.url)} WXCOZE_CADDY_MAIN=${JSON.stringify(join(dir, 'no-system-caddyfile'))}`,
+    `export COZE_API_TOKEN=${COZE_TOKEN} COZE_BOT_ID=${BOT_ID} WECOM_CORP_ID=${CORP_ID} WECOM_SECRET=${SECRET} PORT=${port}`,
+    `${JSON.stringify(process.execPath)} --import ${JSON.stringify(TSX)} ${JSON.stringify(CLI)} init`,
+    'echo "[exit $?]"',
+    'sleep 300',
+  ].join('\n'));
+  assert.equal((await tmux('new-session', '-d', '-s', 'init', '-x', '200', '-y', '60', `sh ${script}`)).exitCode, 0);
+  /** The prompt waiting for an answer: the last line inquirer marks with "?". */
+  const activePrompt = async () => (await screen()).split('\n').filter((l) => /^\s*\? /.test(l)).at(-1) ?? '';
+  const steps: [RegExp, string[]][] = [
+    [/Coze region/, ['Enter']], [/Coze API base URL/, ['Enter']], [/Coze access token/, ['Enter']],
+    [/What answers the customers/, ['Enter']], [/Bot id/, ['Enter']], [/Send the bot one test message/, ['Enter']],
+    [/CorpID/, ['Enter']], [/Secret of the self-built app/, ['Enter']], [/微信客服 account to answer/, ['Enter']],
+    [/Generate a new random Token/, ['Enter']],
+    [/How will WeCom reach this server/, ['Down', 'Enter']], // no domain
+    [/Port WeCom calls \(open it in the firewall\)/, ['Enter']],
+  ];
+  for (const [re, keys] of steps) {
+    await waitFor(`the prompt ${re}`, async () => re.test(await activePrompt()), 15_000, 100)
+      .catch(async (err: Error) => { throw new Error(`${err.message}\n--- screen ---\n${await screen()}`); });
+    await key(...keys);
+  }
+  const done = await expectScreen(/\[exit \d+\]/, 30_000);
+  assert.match(done, /\[exit 0\]/, done);
+  const values = JSON.parse(readFileSync(join(dataDir, 'config.json'), 'utf8')) as Record<string, string>;
+  assert.deepEqual({ host: values.WXCOZE_HOST, domain: values.WXCOZE_DOMAIN, port: values.PORT }, { host: '0.0.0.0', domain: undefined, port: String(port) });
+  assert.match(done, new RegExp(`URL +http://\\S+:${port}/wechat/hook`));
+  assert.match(done, new RegExp(`WeCom must reach port ${port} from the internet: open ${port}/tcp`));
 });

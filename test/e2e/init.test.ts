@@ -92,7 +92,7 @@ test('init --yes explains 60020 with the IP WeCom saw and 48002, writes the conf
   const dataDir = tempDir();
   f.wecom.failGettoken(60020, { fromIp: '198.51.100.23' });
   try {
-    const r = await cli(initFlags(f, 18001), baseEnv({ WXCOZE_DATA_DIR: dataDir }));
+    const r = await cli(initFlags(f, 18001, ['--host', '0.0.0.0']), baseEnv({ WXCOZE_DATA_DIR: dataDir }));
     assert.equal(r.exitCode, 0, r.out);
     assert.match(r.out, /IP 198\.51\.100\.23 that is not in the app's trusted IPs \(errcode 60020/);
     assert.match(r.out, /企业可信IP → 配置, add 198\.51\.100\.23/);

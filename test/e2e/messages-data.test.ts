@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { freshDatabase, loudSkip, mysqlUnavailable, TEST_MYSQL_URL } from '../helpers/mysql.js';
+import { freshDatabase, TEST_MYSQL_URL } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
 import { baseEnv, cli, spawnCli, tempDir, waitFor } from './helpers.js';
 
 test('migrate-store refuses while wxcoze runs on the source', async () => {
@@ -20,8 +21,8 @@ test('migrate-store refuses while wxcoze runs on the source', async () => {
   assert.match(r.out, new RegExp(`Stop it first \\(\`wxcoze --data-dir ${dataDir} stop\`\\)`));
 });
 
-const noMysql = await mysqlUnavailable();
-test('migrate-store to a database that does not exist: how to create it, and nothing claimed as kept', { skip: noMysql ? loudSkip('migrate-store message test', noMysql) : false }, async () => {
+const noMysql = await requireMysql();
+test('migrate-store to a database that does not exist: how to create it, and nothing claimed as kept', { skip: noMysql }, async () => {
   const dataDir = tempDir();
   const store = new SqliteStore(join(dataDir, 'wxcoze.db'));
   await store.migrate();

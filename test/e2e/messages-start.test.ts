@@ -7,7 +7,7 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
-import { loudSkip } from '../helpers/mysql.js';
+import { unmet } from '../helpers/requirements.js';
 import { baseEnv, BOT_ID, cli, CLI, COZE_TOKEN, spawnCli, startFakes, tempDir, TSX, waitFor, type Fakes } from './helpers.js';
 
 let f: Fakes;
@@ -42,7 +42,7 @@ const asNobody = async (args: string[], env: Record<string, string>) => {
   });
   return { exitCode: r.exitCode ?? -1, out: String(r.all ?? '') };
 };
-const asNobodySkip = process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : !setpriv ? loudSkip('permission tests', 'setpriv is not installed') : false;
+const asNobodySkip = process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : !setpriv ? unmet('setpriv', 'setpriv is not installed', 'apt-get install -y util-linux') : false;
 
 test('a config.json this user may not read: "permission denied", not six "is not set" lines', { skip: asNobodySkip }, async () => {
   const dataDir = tempDir();

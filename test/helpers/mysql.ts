@@ -1,6 +1,6 @@
 /**
- * MariaDB/MySQL for tests: a fresh database per use on the machine's server. On a laptop without
- * one, the tests that need it are skipped with a loud message (CI always has it: .ci/run starts it).
+ * MariaDB/MySQL for tests: a fresh database per use on the machine's server. Tests that need it ask
+ * requireMysql() (./requirements.ts): skipped loudly on a laptop without one, a failure in CI.
  */
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
@@ -23,12 +23,6 @@ export function mysqlUnavailable(): Promise<string | null> {
     }
   })();
   return reachable;
-}
-
-export function loudSkip(what: string, reason: string): string {
-  const msg = `SKIPPED ${what}: MariaDB/MySQL not reachable at ${TEST_MYSQL_URL} (${reason}). Start it (see .ci/run) to run these tests.`;
-  console.warn(`\n${'!'.repeat(80)}\n${msg}\n${'!'.repeat(80)}\n`);
-  return msg;
 }
 
 /** Creates an empty database and returns its URL and a drop function. */
@@ -54,10 +48,11 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
  * file (its tests register as it loads). Without MariaDB it registers one loudly skipped test.
  */
 export async function onMysql(suite: string, load: () => Promise<unknown>): Promise<void> {
-  const why = await mysqlUnavailable();
-  if (why) {
+  const { requireMysql } = await import('./requirements.js');
+  const skip = await requireMysql();
+  if (skip) {
     const { test } = await import('node:test');
-    test(`${suite} on MariaDB + Redis`, { skip: loudSkip(`${suite} on MariaDB + Redis`, why) }, () => {});
+    test(`${suite} on MariaDB + Redis`, { skip }, () => {});
     return;
   }
   process.env.WXCOZE_TEST_BACKEND = 'mysql';

@@ -10,13 +10,14 @@ import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer } from '../../src/server/start-server.js';
 import { KF, serverEnv, settle, startFakes, tempDir, waitFor } from '../helpers/harness.js';
-import { freshDatabase, loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
+import { freshDatabase } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
 
-const why = await mysqlUnavailable();
+const needsMysql = await requireMysql();
 const closers: (() => Promise<unknown>)[] = [];
 after(async () => { for (const c of closers.reverse()) await c().catch(() => {}); });
 
-test('migrate-store moves a populated SQLite store; the next message continues the same conversation', { skip: why ? loudSkip('migrate-store test', why) : false, timeout: 60_000 }, async () => {
+test('migrate-store moves a populated SQLite store; the next message continues the same conversation', { skip: needsMysql, timeout: 60_000 }, async () => {
   const fakes = await startFakes();
   closers.push(() => fakes.wecom.close(), () => fakes.coze.close());
   const dataDir = tempDir();

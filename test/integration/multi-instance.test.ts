@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { backendEnv, KF, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
-import { loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
 import { roundRobin } from '../helpers/proxy.js';
 
 const CUSTOMERS = 60;
 const PER_CUSTOMER = 5;
 
-const why = await mysqlUnavailable();
+const needsMysql = await requireMysql();
 const children: ChildProcess[] = [];
 const closers: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -21,7 +21,7 @@ after(async () => {
   for (const c of closers.reverse()) await c().catch(() => {});
 });
 
-test('3 instances, 300 messages from 60 customers, one instance killed mid-run → each answered exactly once, in order', { skip: why ? loudSkip('multi-instance test', why) : false, timeout: 120_000 }, async () => {
+test('3 instances, 300 messages from 60 customers, one instance killed mid-run → each answered exactly once, in order', { skip: needsMysql, timeout: 120_000 }, async () => {
   process.env.WXCOZE_TEST_BACKEND = 'mysql';
   const fakes = await startFakes();
   closers.push(() => fakes.wecom.close(), () => fakes.coze.close());

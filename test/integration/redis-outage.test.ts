@@ -3,11 +3,11 @@
  * recover when it is back; nothing is lost or answered twice.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { after, test } from 'node:test';
 import { backendEnv, freePort, KF, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
-import { loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
+import { requireMysql, requireTool } from '../helpers/requirements.js';
 import { roundRobin } from '../helpers/proxy.js';
 
 /** A private redis-server, so stopping it does not disturb other tests. */
@@ -23,8 +23,7 @@ function startRedis(port: number): Promise<ChildProcess> {
   });
 }
 
-const why = await mysqlUnavailable();
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+const needs = (await requireMysql()) || requireTool('redis-server');
 const children: ChildProcess[] = [];
 const closers: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -33,7 +32,7 @@ after(async () => {
 });
 
 test('Redis down for 3 seconds: two instances pause and recover; nothing lost or doubled', {
-  skip: why ? loudSkip('Redis outage test', why) : !hasRedisServer ? loudSkip('Redis outage test', 'redis-server binary not found') : false,
+  skip: needs,
   timeout: 90_000,
 }, async () => {
   process.env.WXCOZE_TEST_BACKEND = 'mysql';

@@ -9,9 +9,10 @@ import { MIGRATIONS } from '../../src/store/migrations.js';
 import { MysqlStore } from '../../src/store/mysql/mysql-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/types.js';
-import { freshDatabase, loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
+import { freshDatabase } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
 
-const why = await mysqlUnavailable();
+const needsMysql = await requireMysql();
 const drops: (() => Promise<void>)[] = [];
 after(async () => { for (const d of drops) await d(); });
 
@@ -31,7 +32,7 @@ test('sqlite: a migration that fails part-way leaves the file as it was', async 
   db.close();
 });
 
-test('mysql: a migration that fails part-way is undone; existing data untouched', { skip: why ? loudSkip('MySQL migration test', why) : false }, async () => {
+test('mysql: a migration that fails part-way is undone; existing data untouched', { skip: needsMysql }, async () => {
   const target = await freshDatabase();
   drops.push(target.drop);
   const c = await mysql.createConnection(target.url);
@@ -96,7 +97,7 @@ test('sqlite: upgrading keeps every existing API identity\'s internal user', asy
   }
 });
 
-test('mysql: upgrading keeps every existing API identity\'s internal user', { skip: why ? loudSkip('MySQL upgrade test', why) : false }, async () => {
+test('mysql: upgrading keeps every existing API identity\'s internal user', { skip: needsMysql }, async () => {
   const target = await freshDatabase();
   drops.push(target.drop);
   const c = await mysql.createConnection(target.url);

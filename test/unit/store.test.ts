@@ -6,7 +6,8 @@ import { after, describe, test } from 'node:test';
 import { MysqlStore } from '../../src/store/mysql/mysql-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { NewInboxMessage, Store } from '../../src/store/types.js';
-import { freshDatabase, loudSkip, mysqlUnavailable } from '../helpers/mysql.js';
+import { freshDatabase } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
 
 // The same behaviour is asserted on both engines.
 const engines: { name: string; open: () => Promise<Store>; skip?: string }[] = [
@@ -14,10 +15,10 @@ const engines: { name: string; open: () => Promise<Store>; skip?: string }[] = [
 ];
 const dropped: (() => Promise<void>)[] = [];
 const opened: Store[] = [];
-const why = await mysqlUnavailable();
+const needsMysql = await requireMysql();
 engines.push({
   name: 'mysql',
-  ...(why ? { skip: loudSkip('MySQL store tests', why) } : {}),
+  ...(needsMysql ? { skip: needsMysql } : {}),
   open: async () => { const db = await freshDatabase(); dropped.push(db.drop); const s = new MysqlStore(db.url); await s.migrate(); opened.push(s); return s; },
 });
 after(async () => { for (const s of opened) await s.close(); for (const d of dropped) await d(); });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startFakeCoze } from '../../fakes/coze/index.js';
 import { startFakeWecom } from '../../fakes/wecom/index.js';
+import { addFakesSayCommand } from './fakes-say.js';
 
 // Sample values, only ever accepted by the local fakes.
 const FAKE = {
@@ -13,7 +14,7 @@ const FAKE = {
  * `start`, `verify` and `doctor` can be tried without any account. `--wall` switches on a setup wall.
  */
 export function registerFakes(program: Command): void {
-  program
+  const fakes = program
     .command('fakes')
     .description('run the fake WeCom and fake Coze locally (try init/start/verify/doctor without accounts)')
     .option('--wecom-port <port>', 'fake WeCom port', '9101')
@@ -26,14 +27,17 @@ export function registerFakes(program: Command): void {
       if (opts.wall === '60020') wecom.failGettoken(60020, { fromIp: '203.0.113.7' });
       else if (opts.wall === '48002') wecom.failAccountList(48002);
       else if (opts.wall) throw new Error(`--wall ${opts.wall}: use 60020 or 48002`);
+      // Secrets go through the environment, never the command line (`ps` shows it): the sample teaches that.
       console.log(`fake WeCom  ${wecom.url}   CorpID ${FAKE.corpId}   Secret ${FAKE.secret}   kf account 演示客服
 fake Coze   ${coze.url}   token ${FAKE.cozeToken}   bot ${FAKE.botId}
+(sample values only these fakes accept)
 
-In another terminal, answer the questions of
-  WECOM_API_BASE=${wecom.url} npx wxcoze init
-(Coze region: "another API base URL" → ${coze.url}; no domain), or all at once:
-  npx wxcoze init --yes --wecom-api-base ${wecom.url} --coze-region ${coze.url} --coze-token ${FAKE.cozeToken} --bot-id ${FAKE.botId} --corp-id ${FAKE.corpId} --secret ${FAKE.secret}
+In another terminal, put the secrets in the environment (not on the command line, where \`ps\` shows them):
+  export WECOM_API_BASE=${wecom.url} COZE_API_TOKEN=${FAKE.cozeToken} WECOM_SECRET=${FAKE.secret}
+then answer the questions of \`npx wxcoze init\` (Coze region: "another API base URL" → ${coze.url}; no domain), or all at once:
+  npx wxcoze init --yes --coze-region ${coze.url} --bot-id ${FAKE.botId} --corp-id ${FAKE.corpId} --host 0.0.0.0
 then: npx wxcoze start --daemon && npx wxcoze verify && npx wxcoze doctor
+and talk to your server as a customer:  npx wxcoze fakes say "你好"
 Ctrl-C stops the fakes.`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -42,4 +46,5 @@ Ctrl-C stops the fakes.`);
       await wecom.close();
       await coze.close();
     });
+  addFakesSayCommand(fakes);
 }

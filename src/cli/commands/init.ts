@@ -8,19 +8,22 @@ import { confirm, input, password, select } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { parse as parseDotenv } from 'dotenv';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pick } from '../../config/aliases.js';
 import { encodingAesKeyProblem, isDomainName, resolveDataDir } from '../../config/load.js';
 import { maskSecret, readConfigValues, writeConfigValues } from '../../config/write.js';
 import type { ChatTarget } from '../../coze/types.js';
 import type { KfAccount } from '../../wecom/api.js';
 import { generateEncodingAesKey, generateToken } from '../../wecom/crypto.js';
-import { findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_STEPS, mainCaddyfile, renderCaddyfile, validateCaddyfile, type CaddySite } from '../lib/caddy.js';
+import { caddySiteFile, findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_STEPS, mainCaddyfile, renderCaddyfile, systemSiteFile, validateCaddyfile, writeCaddySite, type CaddySite } from '../lib/caddy.js';
 import { apiBaseFromRegion, checkCozeBot, checkCozeToken, probeChat, regionOf, REGIONS, tokenPage } from '../lib/coze-setup.js';
 import { nextCommand, withDataDir } from '../lib/next-command.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
 import { ensureServiceInstall, renderSystemdUnit } from '../lib/systemd-unit.js';
+import { ALL_INTERFACES, directCallbackUrl, firewallNote, isLoopbackHost } from '../lib/listen-address.js';
+import { readSecretOptions, SecretInputError, type SecretOption } from '../lib/secret-input.js';
 import { FAIL, OK, WARN, bold, dim, indent } from '../lib/ui.js';
 import { checkWecomToken, kfAccountProblem, listKfAccounts, wecomApi, type SetupProblem, type WecomTarget } from '../lib/wecom-setup.js';
 
@@ -28,19 +31,24 @@ export interface InitOptions {
   yes?: boolean;
   cozeRegion?: string;
   cozeToken?: string;
+  cozeTokenFile?: string;
   botId?: string;
   workflowId?: string;
   appId?: string;
   checkChat?: boolean;
   corpId?: string;
   secret?: string;
+  secretFile?: string;
   kfAccount?: string;
   wecomApiBase?: string;
   token?: string;
+  tokenFile?: string;
   aesKey?: string;
+  aesKeyFile?: string;
   regenerate?: boolean;
   domain?: string;
   port?: string;
+  host?: string;
   tls?: string;
   httpPort?: string;
   httpsPort?: string;
@@ -59,6 +67,14 @@ interface Wall extends SetupProblem {
 }
 
 class InitAbort extends Error {}
+
+/** Secrets init takes from the environment, a file or stdin rather than the command line. */
+const INIT_SECRETS: SecretOption[] = [
+  { name: 'cozeToken', flag: '--coze-token', env: 'COZE_API_TOKEN' },
+  { name: 'secret', flag: '--secret', env: 'WECOM_SECRET' },
+  { name: 'token', flag: '--token', env: 'WECOM_TOKEN' },
+  { name: 'aesKey', flag: '--aes-key', env: 'WECOM_ENCODING_AES_KEY' },
+];
 
 const TOKEN_RE = /^[A-Za-z0-9]{1,32}$/;
 const AES_RE = /^[A-Za-z0-9]{43}$/;
@@ -85,6 +101,7 @@ function currentValues(opts: InitOptions, existing: Record<string, string>, dote
     WECOM_ENCODING_AES_KEY: opts.aesKey,
     WXCOZE_DOMAIN: opts.domain,
     PORT: opts.port,
+    WXCOZE_HOST: opts.host,
   };
   return (key) => {
     const f = flags[key];
@@ -99,34 +116,44 @@ export function registerInit(program: Command): void {
     .description('set up wxcoze: Coze bot, WeCom app and kf account, callback Token/AESKey, domain + Caddy, systemd unit')
     .option('-y, --yes', 'ask nothing: take every answer from flags and the environment (the same variables as `start`, plus WXCOZE_DOMAIN)')
     .option('--coze-region <region>', 'cn (coze.cn), com (coze.com) or a custom API base URL   [COZE_API_BASE]')
-    .option('--coze-token <token>', 'Coze personal or service access token   [COZE_API_TOKEN]')
+    .option('--coze-token-file <path>', 'read the Coze personal or service access token from a file (- : standard input)   [COZE_API_TOKEN]')
+    .option('--coze-token <token>', 'the token itself (visible in `ps`: prefer COZE_API_TOKEN or --coze-token-file)')
     .option('--bot-id <id>', 'the bot to answer with   [COZE_BOT_ID]')
     .option('--workflow-id <id>', 'a chatflow instead of a bot   [COZE_WORKFLOW_ID]')
     .option('--app-id <id>', "the chatflow's app   [COZE_APP_ID]")
     .option('--check-chat', 'send the bot one test message (proves it is published to the API; uses one call of your quota)')
     .option('--corp-id <id>', 'WeCom CorpID   [WECOM_CORP_ID]')
-    .option('--secret <secret>', 'Secret of the self-built app that manages 微信客服   [WECOM_SECRET]')
+    .option('--secret-file <path>', 'read the Secret of the self-built app that manages 微信客服 from a file (- : standard input)   [WECOM_SECRET]')
+    .option('--secret <secret>', 'the Secret itself (visible in `ps`: prefer WECOM_SECRET or --secret-file)')
     .option('--kf-account <open_kfid>', 'the kf account to answer   [WECOM_OPEN_KFID]')
     .option('--wecom-api-base <url>', 'WeCom API base URL   [WECOM_API_BASE]')
-    .option('--token <token>', 'callback Token (1–32 letters/digits; generated when missing)   [WECOM_TOKEN]')
-    .option('--aes-key <key>', 'callback EncodingAESKey (43 letters/digits; generated when missing)   [WECOM_ENCODING_AES_KEY]')
+    .option('--token-file <path>', 'read the callback Token (1–32 letters/digits; generated when missing) from a file   [WECOM_TOKEN]')
+    .option('--token <token>', 'the callback Token itself (visible in `ps`)')
+    .option('--aes-key-file <path>', 'read the callback EncodingAESKey (43 letters/digits; generated when missing) from a file   [WECOM_ENCODING_AES_KEY]')
+    .option('--aes-key <key>', 'the EncodingAESKey itself (visible in `ps`)')
     .option('--regenerate', 'generate a new Token and EncodingAESKey even if there are some')
     .option('--domain <domain>', 'public domain for the callback URL, served by Caddy   [WXCOZE_DOMAIN]')
-    .option('--port <port>', 'port wxcoze listens on (Caddy forwards to it)   [PORT]')
+    .option('--port <port>', 'port wxcoze listens on (Caddy forwards to it, or WeCom calls it without a domain)   [PORT]')
+    .option('--host <address>', 'address wxcoze listens on: 127.0.0.1 (the default: Caddy in front) or 0.0.0.0 (no domain: WeCom calls http://<IP>:<port>)   [WXCOZE_HOST]')
     .option('--tls <mode>', "Caddy TLS: auto (public certificate), internal (Caddy's own CA) or an ACME e-mail", 'auto')
     .option('--http-port <port>', "Caddy's HTTP port (global option http_port)")
     .option('--https-port <port>', "Caddy's HTTPS port (global option https_port)")
     .option('--caddy-storage <dir>', "folder for Caddy's certificates (global option storage file_system)")
     .option('--caddy-admin <addr>', "Caddy's admin endpoint, or off")
-    .option('--caddyfile <path>', 'where to write the rendered Caddyfile (default <data dir>/Caddyfile)')
+    .option('--caddyfile <path>', 'where to write the rendered Caddy site (default /etc/caddy/sites/wxcoze.caddy when writable, else <data dir>/Caddyfile)')
     .option('--no-caddy-reload', 'do not add the site to the system Caddyfile nor reload Caddy')
     .option('--no-caddy', 'do not render or check a Caddyfile at all')
     .option('--skip-checks', 'do not call Coze or WeCom (offline); `wxcoze doctor` checks later')
     .option('--print-callback', 'only print the callback URL, Token and EncodingAESKey to paste into the WeCom console')
     .action(async (opts: InitOptions) => {
       try {
-        await runInit(opts);
+        await runInit({ ...opts, ...(await readSecretOptions(opts as Record<string, unknown>, INIT_SECRETS)) });
       } catch (err) {
+        if (err instanceof SecretInputError) {
+          console.error(`${FAIL()} ${err.message}\nNothing was written.`);
+          process.exitCode = 1;
+          return;
+        }
         if ((err as Error).name === 'ExitPromptError' || err instanceof InitAbort) {
           if (err instanceof InitAbort && err.message) console.error(withDataDir(err.message));
           else console.error('\ninit cancelled: nothing was written.');
@@ -155,7 +182,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
   };
 
   if (opts.printCallback) {
-    printCallback(cur('WXCOZE_DOMAIN'), Number(cur('PORT') ?? 8000), cur('WECOM_TOKEN'), cur('WECOM_ENCODING_AES_KEY'), true);
+    printCallback(cur('WXCOZE_DOMAIN'), Number(cur('PORT') ?? 8000), cur('WECOM_TOKEN'), cur('WECOM_ENCODING_AES_KEY'), true, cur('WXCOZE_HOST'));
     return;
   }
   if (interactive && !process.stdin.isTTY) {
@@ -213,7 +240,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
     });
     cozeToken = typed.trim() || keep;
   } else {
-    cozeToken = need('COZE_API_TOKEN', '--coze-token');
+    cozeToken = need('COZE_API_TOKEN', '--coze-token-file');
     if (checks) {
       const r = await checkCozeToken(cozeBase, cozeToken);
       if (!r.ok) throw new InitAbort(`${FAIL()} Coze token: ${problemText(r.problem)}`);
@@ -337,7 +364,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
       tokenOk = Boolean(outcome?.ok);
     } else {
       corpId = need('WECOM_CORP_ID', '--corp-id');
-      secret = need('WECOM_SECRET', '--secret');
+      secret = need('WECOM_SECRET', '--secret-file');
       if (!CORP_RE.test(corpId)) throw new InitAbort(`${FAIL()} WECOM_CORP_ID "${corpId}" is not a CorpID: letters and digits, usually starting with "ww".`);
       if (checks) {
         const t: WecomTarget = { apiBase, corpId, secret };
@@ -463,23 +490,48 @@ export async function runInit(opts: InitOptions): Promise<void> {
   answers.WECOM_ENCODING_AES_KEY = aesKey;
 
   // ---------------------------------------------------------------- domain, port
-  console.log(bold('\n4. Public address'));
+  // Without a domain wxcoze must listen on all interfaces: on 127.0.0.1 alone nothing WeCom calls reaches it.
+  console.log(bold('\n4. How WeCom reaches this server'));
   let domain = cur('WXCOZE_DOMAIN')?.toLowerCase();
   let port = cur('PORT') ?? '8000';
+  let host = cur('WXCOZE_HOST');
   const validPort = (v: string) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 65535 ? true : 'A port number from 1 to 65535 (8000 is the usual one; Caddy listens on 443).');
   if (interactive) {
-    domain = (await input({
-      message: 'Domain for the callback URL (it must point at this server; empty: no domain, use http://IP:port)',
-      default: domain,
-      validate: (v) => (!v.trim() || isDomainName(v.trim()) ? true : 'A bare domain like kf.example.com (no https://, no path).'),
-    })).trim().toLowerCase() || undefined;
-    port = (await input({ message: 'Local port for wxcoze (Caddy forwards to it)', default: port, validate: validPort })).trim();
+    const reach = await select({
+      message: 'How will WeCom reach this server?',
+      choices: [
+        { name: 'a domain: HTTPS by Caddy in front (the domain\'s DNS record points at this server)', value: 'domain' as const },
+        { name: 'no domain: wxcoze listens on all interfaces and WeCom calls http://<this server\'s IP>:<port> (the port must be open in the firewall)', value: 'port' as const },
+      ],
+      default: !domain && host && !isLoopbackHost(host) ? 'port' : 'domain',
+    });
+    if (reach === 'domain') {
+      domain = (await input({
+        message: 'Domain for the callback URL (it must point at this server)',
+        default: domain,
+        validate: (v) => (isDomainName(v.trim()) ? true : 'A bare domain like kf.example.com (no https://, no path).'),
+      })).trim().toLowerCase();
+      port = (await input({ message: 'Local port for wxcoze (Caddy forwards to it)', default: port, validate: validPort })).trim();
+      host = undefined; // 127.0.0.1: only Caddy talks to wxcoze
+    } else {
+      domain = undefined;
+      port = (await input({ message: 'Port WeCom calls (open it in the firewall)', default: port, validate: validPort })).trim();
+      host = ALL_INTERFACES;
+    }
   } else {
     if (domain && !isDomainName(domain)) throw new InitAbort(`${FAIL()} WXCOZE_DOMAIN "${domain}" is not a domain: use a bare name like kf.example.com.`);
     if (validPort(port) !== true) throw new InitAbort(`${FAIL()} PORT "${port}": ${validPort(port)}`);
+    if (host && !isIP(host) && host !== 'localhost') throw new InitAbort(`${FAIL()} WXCOZE_HOST "${host}" is not an address: use 0.0.0.0 (all interfaces: WeCom calls http://<IP>:<port>) or 127.0.0.1 (a proxy such as Caddy in front).`);
+    if (!domain && (!host || isLoopbackHost(host))) {
+      wall('this server', {
+        problem: `WeCom cannot reach this server: no domain is set and wxcoze listens on ${host ?? '127.0.0.1'} only.`,
+        fix: 'Run `wxcoze init --yes` again with --domain <domain> (Caddy in front, HTTPS) or with --host 0.0.0.0 (WeCom calls http://<IP>:<port>; open the port in the firewall), or set WXCOZE_DOMAIN / WXCOZE_HOST.',
+      });
+    }
   }
   answers.WXCOZE_DOMAIN = domain;
   answers.PORT = port;
+  answers.WXCOZE_HOST = host;
 
   // ---------------------------------------------------------------- write
   const file = writeConfigValues(dataDir, { ...existing, ...answers });
@@ -495,15 +547,16 @@ export async function runInit(opts: InitOptions): Promise<void> {
   console.log(`${OK()} systemd unit written to ${paths.systemdUnit}\n    to run wxcoze at boot: sudo cp ${paths.systemdUnit} /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now wxcoze`);
 
   // ---------------------------------------------------------------- what to paste, what is left
-  printCallback(domain, Number(port), token, aesKey, generated);
+  printCallback(domain, Number(port), token, aesKey, generated, host);
   if (walls.length) {
     console.log(`\n${WARN()} ${bold(`${walls.length} setup step${walls.length === 1 ? '' : 's'} left`)} (\`${nextCommand('doctor')}\` checks ${walls.length === 1 ? 'it' : 'them'} again):`);
     for (const w of walls) console.log(`  ${FAIL()} ${w.where}: ${indent(problemText(w), 4)}`);
   }
 }
 
-function printCallback(domain: string | undefined, port: number, token: string | undefined, aesKey: string | undefined, full: boolean): void {
-  const url = domain ? `https://${domain}/wechat/hook` : `http://<this server's public IP>:${port}/wechat/hook`;
+function printCallback(domain: string | undefined, port: number, token: string | undefined, aesKey: string | undefined, full: boolean, host?: string): void {
+  const direct = !domain && host && !isLoopbackHost(host) ? directCallbackUrl(port) : undefined;
+  const url = domain ? `https://${domain}/wechat/hook` : direct ? direct.url : `http://<this server's public IP>:${port}/wechat/hook`;
   const show = (v: string | undefined) => (v ? (full ? v : `${maskSecret(v)}  (\`${nextCommand('init --print-callback')}\` shows it)`) : `(not set: run \`${nextCommand('init')}\`)`);
   console.log(`\n${bold('Next')}
   1. ${nextCommand('start --daemon')}
@@ -514,7 +567,12 @@ function printCallback(domain: string | undefined, port: number, token: string |
        EncodingAESKey  ${show(aesKey)}
      and click Save. Then add this server's IP under 企业可信IP of the same app.
   4. ${nextCommand('doctor')}            (everything, including the trusted IP and the kf account)`);
-  if (!domain) console.log(dim('  Without a domain WeCom calls http://IP:port directly (allowed for unverified corps); set WXCOZE_HOST=0.0.0.0 and open the port.'));
+  if (direct) {
+    console.log(`\n${WARN()} ${firewallNote(port)}${direct.guessed ? '' : ' This machine has only private addresses: the public IP to put in the URL is shown in the cloud console.'}`);
+    console.log(dim('  Without a domain WeCom calls http://IP:port directly (allowed for corps without a verified domain).'));
+  } else if (!domain) {
+    console.log(`\n${FAIL()} WeCom cannot reach this server: no domain, and wxcoze listens on ${host ?? '127.0.0.1'} only. Run \`${nextCommand('init')}\` again and choose a domain or all interfaces.`);
+  }
 }
 
 interface CaddyContext {
@@ -536,8 +594,9 @@ async function setUpCaddy(opts: InitOptions, c: CaddyContext): Promise<void> {
     ...(opts.caddyAdmin ? { admin: opts.caddyAdmin } : {}),
     ...(opts.tls === 'internal' ? { skipInstallTrust: true } : {}),
   };
-  const file = resolve(opts.caddyfile ?? dataPaths(c.dataDir).caddyfile);
-  writeFileSync(file, renderCaddyfile(site));
+  const forSystemCaddy = opts.caddyReload !== false && !hasGlobalOptions(site);
+  const { file, system } = caddySiteFile(c.dataDir, { ...(opts.caddyfile ? { explicit: resolve(opts.caddyfile) } : {}), forSystemCaddy });
+  writeCaddySite(file, renderCaddyfile(site));
   console.log(`${OK()} Caddyfile written to ${file} (https://${c.domain} → 127.0.0.1:${c.port})`);
   const caddy = await findCaddy();
   if (!caddy) {
@@ -561,6 +620,17 @@ async function setUpCaddy(opts: InitOptions, c: CaddyContext): Promise<void> {
   }
   if (hasGlobalOptions(site) || !existsSync(main)) {
     console.log(`    run it with: caddy run --config ${file} --adapter caddyfile${hasGlobalOptions(site) ? '' : `   (or add \`import ${file}\` to your Caddyfile)`}`);
+    return;
+  }
+  if (!system && !opts.caddyfile) {
+    // Debian's Caddy runs as user caddy: it cannot read a file inside wxcoze's private data directory.
+    const target = systemSiteFile();
+    const p = {
+      problem: `Caddy runs as its own user and cannot read ${file} (wxcoze's data directory is private), and ${dirname(target)} is not writable by ${userInfo().username}.`,
+      fix: `Run \`sudo wxcoze init\` again, or by hand: \`sudo install -D -m 644 ${file} ${target}\`, add the line \`import ${target}\` to ${main}, then \`sudo systemctl reload caddy\`.`,
+    };
+    console.log(`${WARN()} ${indent(problemText(p), 2)}`);
+    c.walls.push({ where: 'Caddy', ...p });
     return;
   }
   const go = c.interactive ? await confirm({ message: `Add this site to ${main} (an import line) and reload Caddy?`, default: true }) : true;

@@ -9,6 +9,7 @@ import { startServer } from '../../server/start-server.js';
 import { nextCommand, withDataDir } from '../lib/next-command.js';
 import { countInt } from '../lib/options.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
+import { privatePaths, tighten } from '../lib/private-files.js';
 import { clearRunState, runningServer, writeRunState } from '../lib/runstate.js';
 import { writeProblem } from '../lib/writable.js';
 
@@ -52,6 +53,8 @@ export function registerStart(program: Command): void {
       if (opts.daemon) return startDaemon(config.dataDir, opts);
 
       const daemon = process.env.WXCOZE_DAEMON === '1';
+      // Files an older version (or a copy made by hand) left readable by others become owner-only.
+      tighten(privatePaths(paths));
       const logger = createLogger({ level: config.logLevel, file: paths.logFile, pretty: !daemon && process.stdout.isTTY });
       const server = await startServer(config, logger).catch((err: Error & { code?: string }) => {
         if (err.code === 'EADDRINUSE') throw new Error(`port ${config.server.port} is already in use. Stop the other program or set PORT to a free port (\`${nextCommand('doctor')}\` checks this).`);

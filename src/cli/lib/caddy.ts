@@ -4,7 +4,9 @@
  * obtains and renews the certificate itself.
  */
 import { execa } from 'execa';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { dataPaths, packageRoot } from './paths.js';
 import { renderTemplateFile } from './template.js';
 
 export interface CaddySite {
@@ -91,6 +93,46 @@ export async function validateCaddyfile(bin: string, file: string): Promise<{ ok
 /** Where the system Caddy reads its configuration (Debian's package: /etc/caddy/Caddyfile). */
 export function mainCaddyfile(): string {
   return process.env.WXCOZE_CADDY_MAIN || '/etc/caddy/Caddyfile';
+}
+
+/** The site file in Caddy's own configuration folder: /etc/caddy/sites/wxcoze.caddy on Debian. */
+export function systemSiteFile(): string {
+  return join(dirname(mainCaddyfile()), 'sites', 'wxcoze.caddy');
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where `init` writes the site. Debian's Caddy runs as its own user and cannot enter wxcoze's 0700 data
+ * directory, so a site the system Caddy imports goes beside its Caddyfile when that folder is writable
+ * (root). Otherwise (and for a Caddy the user runs by hand) it stays in the data directory.
+ */
+export function caddySiteFile(dataDir: string, o: { explicit?: string; forSystemCaddy: boolean }): { file: string; system: boolean } {
+  if (o.explicit) return { file: o.explicit, system: false };
+  const etc = dirname(mainCaddyfile());
+  if (o.forSystemCaddy && existsSync(mainCaddyfile()) && writable(etc)) return { file: systemSiteFile(), system: true };
+  return { file: dataPaths(dataDir).caddyfile, system: false };
+}
+
+/**
+ * Writes the rendered site readable by Caddy's user (0644; its folder 0755 when created here) despite
+ * wxcoze's 077 umask. It holds no secret: a domain, a local port, TLS options.
+ */
+export function writeCaddySite(file: string, text: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+  }
+  writeFileSync(file, text);
+  chmodSync(file, 0o644);
 }
 
 /**

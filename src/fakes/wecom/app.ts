@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { checkAccessToken, registerGetToken, type Credentials } from './auth.js';
 import type { Faults } from './faults.js';
 import { INVALID_JSON, fail } from './reply.js';
+import { CONTROL_PREFIX } from './routes-control.js';
 import { registerMedia } from './routes-media.js';
 import { registerSend } from './routes-send.js';
 import { registerSession } from './routes-session.js';
@@ -35,6 +36,7 @@ export function buildApp(state: FakeState, faults: Faults, creds: Credentials, s
 
   app.addHook('preHandler', async (req, reply) => {
     const url = new URL(req.url, 'http://fake');
+    if (url.pathname.startsWith(CONTROL_PREFIX)) return; // the fake's own controls: no token, not logged as calls
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) if (k !== 'access_token' && k !== 'corpsecret') query[k] = v;
     state.calls.push({

@@ -9,6 +9,7 @@ import { expireAllTokens } from './auth.js';
 import { CALLBACK_TIMEOUT_MS, buildSignedCallback, kfEventXml, postWithRetries, verifyUrl } from './callbacks.js';
 import { Faults, type FaultMode } from './faults.js';
 import { newCallbackToken, newCorpId, newMsgId } from './ids.js';
+import { registerControl } from './routes-control.js';
 import { storeMedia } from './routes-media.js';
 import { ACCESS_TOKEN_TTL_S, CALLBACK_TOKEN_TTL_MS, FakeState, wecomErrmsg, type CallRecord, type SentRecord } from './state.js';
 
@@ -20,7 +21,8 @@ const ERRMSG_TEXT: Record<number, string> = {
   45009: 'reach max api daily quota limit',
 };
 
-export { buildSignedCallback, kfEventXml } from './callbacks.js';
+export { buildSignedCallback, kfEventXml, postWithRetries } from './callbacks.js';
+export { CONTROL_PREFIX, NEWCOMER_ID } from './routes-control.js';
 export type { SentRecord, CallRecord } from './state.js';
 export type { FaultMode } from './faults.js';
 
@@ -118,13 +120,34 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
   const app = buildApp(state, faults, { corpId, secret, tokenTtlSec: opts.tokenTtlSec ?? ACCESS_TOKEN_TTL_S }, {
     allowSyncWithoutToken: opts.allowSyncWithoutToken ?? false,
   });
-  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
-
   const issueSyncToken = (openKfId: string): string => {
     const token = newCallbackToken();
     state.callbackTokens.set(token, { expiresAt: now() + CALLBACK_TOKEN_TTL_MS, openKfId });
     return token;
   };
+
+  /** The customer's message lands in the account's log; it opens the reply window like WeCom does. */
+  const recordCustomerMessage = (openKfId: string, externalUserId: string, content: CustomerContent, o: { origin?: 3 | 5; sendTime?: number; servicerUserId?: string } = {}): string => {
+    if (!state.accounts.has(openKfId)) state.accounts.set(openKfId, { name: openKfId });
+    const origin = o.origin ?? 3;
+    const sendTimeS = o.sendTime ?? Math.floor(now() / 1000);
+    const msg = toMessage(state, openKfId, externalUserId, content, origin, sendTimeS, o.servicerUserId);
+    state.log(openKfId).push({ msg, at: sendTimeS * 1000 });
+    if (origin === 3) {
+      // The customer writing opens the reply window, resets the 5-message quota and reopens ended sessions.
+      const session = state.ensureSession(openKfId, externalUserId);
+      if (session.state === 4) session.state = 0;
+      session.sendsSinceCustomer = 0;
+      session.lastCustomerAt = sendTimeS * 1000;
+    }
+    return msg.msgid;
+  };
+  registerControl(app, state, {
+    async customerWrites(openKfId, externalUserId, text) {
+      return { msgid: recordCustomerMessage(openKfId, externalUserId, { text }), syncToken: issueSyncToken(openKfId) };
+    },
+  });
+  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
 
   const deliverCallback = async (openKfId: string, o: { times?: number } = {}): Promise<number[]> => {
     if (!state.callbackUrl) throw new Error('fake wecom: no callback URL set (setCallbackUrl)');
@@ -169,20 +192,9 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
       state.accountListError = fault(errcode, o.fromIp);
     },
     async customerSends(openKfId, externalUserId, content, o = {}) {
-      if (!state.accounts.has(openKfId)) addAccount(openKfId, openKfId);
-      const origin = o.origin ?? 3;
-      const sendTimeS = o.sendTime ?? Math.floor(now() / 1000);
-      const msg = toMessage(state, openKfId, externalUserId, content, origin, sendTimeS, o.servicerUserId);
-      state.log(openKfId).push({ msg, at: sendTimeS * 1000 });
-      if (origin === 3) {
-        // The customer writing opens the reply window, resets the 5-message quota and reopens ended sessions.
-        const session = state.ensureSession(openKfId, externalUserId);
-        if (session.state === 4) session.state = 0;
-        session.sendsSinceCustomer = 0;
-        session.lastCustomerAt = sendTimeS * 1000;
-      }
+      const msgid = recordCustomerMessage(openKfId, externalUserId, content, o);
       if (o.notify !== false && state.callbackUrl) await deliverCallback(openKfId);
-      return msg.msgid;
+      return msgid;
     },
     async addEvent(openKfId, event, o = {}) {
       if (!state.accounts.has(openKfId)) addAccount(openKfId, openKfId);

@@ -1,30 +1,31 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { systemSiteFile } from '../../lib/caddy.js';
+import { looseModes, octal, privatePaths } from '../../lib/private-files.js';
 import { type DoctorCheck, fail, pass } from '../types.js';
 
-const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, '0');
-
-/** Secrets on disk readable by the owner only: config.json 0600, data directory 0700, .env 0600. */
+/**
+ * Secrets and customer data on disk readable by their owner only: the data directory 0700 and the
+ * config, database (-wal, -shm), logs, run files and unit 0600; .env 0600. The Caddy site file is the
+ * exception: it holds no secret and Caddy's own user must read it.
+ */
 export const fileModesCheck: DoctorCheck = {
   id: 'file-modes',
   title: 'secret files readable by their owner only',
   async run(ctx) {
-    const bad: string[] = [];
-    const fixes: string[] = [];
-    const seen: string[] = [];
-    const look = (path: string, want: number) => {
-      if (!existsSync(path)) return;
-      const mode = statSync(path).mode & 0o777;
-      seen.push(`${path} ${octal(mode)}`);
-      if (mode & 0o077) {
-        bad.push(`${path} is ${octal(mode)}`);
-        fixes.push(`chmod ${octal(want)} ${path}`);
-      }
-    };
-    look(ctx.paths.dataDir, 0o700);
-    look(ctx.paths.configFile, 0o600);
-    look(join(process.cwd(), '.env'), 0o600);
-    if (bad.length) return fail(this.title, `${bad.join(', ')}: other users of this machine can read the secrets`, `Run: ${fixes.join(' && ')}`);
-    return pass(this.title, seen.length ? seen.join(', ') : 'no config file or data directory yet');
+    const list = [...privatePaths(ctx.paths), { path: join(process.cwd(), '.env'), want: 0o600 }];
+    const loose = looseModes(list);
+    const problems = loose.map((p) => `${p.path} is ${octal(p.mode)}`);
+    const fixes = loose.map((p) => `chmod ${octal(p.want)} ${p.path}`);
+    const site = systemSiteFile();
+    if (existsSync(site) && !(statSync(site).mode & 0o004)) {
+      problems.push(`${site} is ${octal(statSync(site).mode)}, so Caddy's own user cannot read it`);
+      fixes.push(`chmod 644 ${site}`);
+    }
+    if (problems.length) {
+      return fail(this.title, `${problems.join(', ')}${loose.length ? ': other users of this machine can read secrets or customer messages' : ''}`, `Run: ${fixes.join(' && ')}${loose.length ? ' (`wxcoze start` also tightens them)' : ''}`);
+    }
+    const seen = list.filter((p) => existsSync(p.path));
+    return pass(this.title, seen.length ? `${seen.length} file${seen.length === 1 ? '' : 's'} and folder${seen.length === 1 ? '' : 's'} checked in ${ctx.paths.dataDir}, none readable by others` : 'no config file or data directory yet');
   },
 };

@@ -11,6 +11,7 @@ import { kfAccountCheck } from './kf-account.js';
 import { nodeVersionCheck } from './node-version.js';
 import { portCheck } from './port.js';
 import { publicCallbackCheck } from './public-callback.js';
+import { reachableCheck } from './reachable.js';
 import { storeCheck } from './store.js';
 import { tlsCertCheck } from './tls-cert.js';
 import { trustedIpCheck } from './trusted-ip.js';
@@ -30,6 +31,7 @@ export const CHECKS: DoctorCheck[] = [
   trustedIpCheck,
   kfAccountCheck,
   clockCheck,
+  reachableCheck,
   tlsCertCheck,
   publicCallbackCheck,
 ];
