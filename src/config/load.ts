@@ -176,7 +176,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       modelName: get('WXCOZE_MODEL_NAME') ?? (botId ? `Coze bot ${botId}` : `Coze chatflow ${workflowId ?? ''}`),
       tasks,
       keepAliveMs: int('WXCOZE_OPENAI_KEEPALIVE_MS', 15_000, 100, 600_000),
-      bodyLimit: int('WXCOZE_OPENAI_BODY_LIMIT', 20 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      // 5 MB: JSON.parse of a larger body holds the event loop past 50 ms (README, bench/RESULTS.md).
+      bodyLimit: int('WXCOZE_OPENAI_BODY_LIMIT', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     },
     pipeline: {
       concurrency: int('WXCOZE_CONCURRENCY', 64, 1, 10_000),

@@ -13,6 +13,7 @@ import { identityOf, OWUI_HEADERS } from '../../openai/identity.js';
 import { toModelObject, type ModelCatalog } from '../../openai/models.js';
 import { chatBodySchema, paramOf, readChatBody } from '../../openai/request.js';
 import { SseStream } from '../../openai/sse.js';
+import { parseJsonBody } from '../json-body.js';
 
 export interface OpenAiRouteOptions {
   keyring: ApiKeyring;
@@ -35,8 +36,18 @@ function modelNotFound(id: string, param: string | null): OpenAiError {
 export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, opts) => {
   const keys = new WeakMap<FastifyRequest, KeyMatch>();
 
+  // Nesting and size checked before JSON.parse (src/server/json-body.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
   app.addHook('onRequest', async (req) => {
-    // Before the body is read: an unauthenticated client cannot make us parse 20 MB.
+    // Before the body is read: an unauthenticated client cannot make us parse its body.
     keys.set(req, opts.keyring.check(req.headers.authorization));
   });
 
