@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { clientAddress, isLocalRequest } from '../../src/server/client-address.js';
+import { jsonShapeProblem, parseJsonBody } from '../../src/server/json-body.js';
+import { WarnLimiter } from '../../src/log/warn-limiter.js';
+
+const req = (peer: string, xff?: string | string[]) => ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } });
+
+test('clientAddress: the peer, or the last X-Forwarded-For entry when the peer is loopback (Caddy)', () => {
+  assert.equal(clientAddress(req('203.0.113.4')), '203.0.113.4');
+  assert.equal(clientAddress(req('203.0.113.4', '127.0.0.1')), '203.0.113.4', 'a remote peer cannot claim to be local');
+  assert.equal(clientAddress(req('::ffff:198.51.100.2')), '198.51.100.2');
+  assert.equal(clientAddress(req('127.0.0.1')), '127.0.0.1');
+  assert.equal(clientAddress(req('127.0.0.1', '203.0.113.9')), '203.0.113.9');
+  assert.equal(clientAddress(req('::1', '127.0.0.1, 203.0.113.9')), '203.0.113.9', 'the leftmost entries are the client\'s own claims');
+  assert.equal(clientAddress(req('127.0.0.1', ['1.1.1.1', '2001:db8::1'])), '2001:db8::1');
+  assert.equal(clientAddress(req('127.0.0.1', 'not-an-ip')), '127.0.0.1');
+  assert.equal(isLocalRequest(req('127.0.0.1')), true);
+  assert.equal(isLocalRequest(req('127.0.0.1', '203.0.113.9')), false);
+  assert.equal(isLocalRequest(req('10.0.0.1')), false);
+});
+
+test('JSON pre-scan: depth and value count refused before parsing; strings (escaped quotes, brackets) skipped', () => {
+  assert.match(jsonShapeProblem(Buffer.from('['.repeat(65) + ']'.repeat(65)))!, /deeper than 64/);
+  assert.equal(jsonShapeProblem(Buffer.from('['.repeat(64) + ']'.repeat(64))), null);
+  assert.equal(jsonShapeProblem(Buffer.from(JSON.stringify({ a: '[[[[\\"{{{{'.repeat(100), b: ['\\'] }))), null);
+  assert.match(jsonShapeProblem(Buffer.from(`[${'1,'.repeat(60_000)}1]`))!, /more than 50000 values/);
+  assert.match(jsonShapeProblem(Buffer.from(`{"a":"\\\\"${'['.repeat(70)}`))!, /deeper/, 'an escaped backslash ends the string');
+  assert.throws(() => parseJsonBody(Buffer.from('{"a":')), /not valid JSON/);
+  assert.throws(() => parseJsonBody(Buffer.from('{"a":{"constructor":{"prototype":{}}}}')), /forbidden key/);
+});
+
+test('JSON pre-scan agrees with JSON.parse on every JSON value within the limits (property)', () => {
+  fc.assert(fc.property(fc.jsonValue({ maxDepth: 8 }), (v) => {
+    const text = JSON.stringify(v);
+    fc.pre(!/__proto__|"constructor"/.test(text)); // refused on purpose (tested above)
+    assert.deepEqual(parseJsonBody(Buffer.from(text)), JSON.parse(text));
+  }), { numRuns: 500 });
+});
+
+test('WarnLimiter: at most N warnings per reason per window, then one line saying how many were dropped', () => {
+  let now = 0;
+  const lines: { obj: Record<string, unknown>; msg: string }[] = [];
+  const log = { warn: (obj: Record<string, unknown>, msg: string) => { lines.push({ obj, msg }); } };
+  const w = new WarnLimiter(3, 60_000, () => now);
+  for (let i = 0; i < 10; i++) w.warn(log as never, 'bad', { i }, 'callback rejected');
+  w.warn(log as never, 'other', {}, 'other reason');
+  assert.equal(lines.length, 4);
+  now = 60_000;
+  w.warn(log as never, 'bad', {}, 'callback rejected');
+  assert.equal(lines.at(-1)!.obj.suppressed, 7);
+  assert.match(lines.at(-1)!.msg, /7 more like it were not logged/);
+});
