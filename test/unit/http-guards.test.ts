@@ -52,3 +52,14 @@ test('WarnLimiter: at most N warnings per reason per window, then one line sayin
   assert.equal(lines.at(-1)!.obj.suppressed, 7);
   assert.match(lines.at(-1)!.msg, /7 more like it were not logged/);
 });
+
+test('data: URLs decode in slices exactly like Buffer.from, and refuse what is not base64', async () => {
+  const { decodeDataUrl } = await import('../../src/openai/data-url.js');
+  const bytes = Buffer.from(Array.from({ length: 700_001 }, (_, i) => (i * 7919) % 256));
+  for (const b64 of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64').replace(/(.{76})/g, '$1\n')]) {
+    assert.deepEqual(await decodeDataUrl(`data:image/png;base64,${b64}`, 'p', 1_000_000), bytes);
+  }
+  await assert.rejects(decodeDataUrl(`data:image/png;base64,${bytes.toString('base64').slice(0, 300_000)}!${'A'.repeat(100)}`, 'p', 1_000_000), /no valid base64/);
+  await assert.rejects(decodeDataUrl('data:image/png,abcd', 'p', 1000), /not a base64 data URL/);
+  await assert.rejects(decodeDataUrl(`data:image/png;base64,${bytes.toString('base64')}`, 'p', 1000), /larger than 1000 bytes/);
+});
