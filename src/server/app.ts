@@ -6,7 +6,7 @@ import { WarnLimiter } from '../log/warn-limiter.js';
 import { countCallback, countClientError } from '../ops/metrics.js';
 import type { WecomCrypto } from '../wecom/crypto.js';
 import { normalizeAddress } from './client-address.js';
-import { limitConnectionsPerAddress, limitPendingRequestsPerClient } from './client-limits.js';
+import { limitConnectionsPerAddress, limitSlowRequestsPerClient } from './client-limits.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { openAiRoutes, type OpenAiRouteOptions } from './routes/openai.js';
 import { pingRoutes } from './routes/ping.js';
@@ -71,7 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     socket.destroy();
   }
   limitConnectionsPerAddress(app, deps.maxPendingPerClient, log, warns);
-  limitPendingRequestsPerClient(app, deps.maxPendingPerClient, warns);
+  limitSlowRequestsPerClient(app, deps.maxPendingPerClient, warns);
   // Validation failures are the client's fault: a short 400, never a 5xx. Their text can quote
   // what the client sent (a content type, a header), so it is cut short in the body and the log.
   app.setErrorHandler((err: any, req, reply) => {

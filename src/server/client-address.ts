@@ -4,7 +4,7 @@
  * X-Forwarded-For (Caddy appends the address it saw; entries further left come from the client
  * and can be forged). The header is believed only from a loopback peer: anyone else could send it.
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 export interface RequestLike {
   socket?: { remoteAddress?: string | undefined } | null;
@@ -37,4 +37,25 @@ export function clientAddress(req: RequestLike): string {
 /** Whether the request really comes from this machine (not merely through the local proxy). */
 export function isLocalRequest(req: RequestLike): boolean {
   return isLoopback(clientAddress(req));
+}
+
+/** Loopback and private networks: where a reverse proxy sits (Caddy on this host or in a Docker network). */
+const INTERNAL = new BlockList();
+INTERNAL.addSubnet('127.0.0.0', 8, 'ipv4');
+INTERNAL.addSubnet('10.0.0.0', 8, 'ipv4');
+INTERNAL.addSubnet('172.16.0.0', 12, 'ipv4');
+INTERNAL.addSubnet('192.168.0.0', 16, 'ipv4');
+INTERNAL.addSubnet('169.254.0.0', 16, 'ipv4');
+INTERNAL.addAddress('::1', 'ipv6');
+INTERNAL.addSubnet('fc00::', 7, 'ipv6');
+INTERNAL.addSubnet('fe80::', 10, 'ipv6');
+
+/**
+ * Whether an address is loopback or private: a proxy in front of wxcoze, whose connections carry
+ * many clients at once (WeCom's among them). Per-client caps never apply to such an address.
+ */
+export function isInternalAddress(addr: string): boolean {
+  const a = normalizeAddress(addr);
+  const family = isIP(a);
+  return family === 4 ? INTERNAL.check(a, 'ipv4') : family === 6 ? INTERNAL.check(a, 'ipv6') : false;
 }

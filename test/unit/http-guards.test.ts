@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { clientAddress, isLocalRequest } from '../../src/server/client-address.js';
+import { clientAddress, isInternalAddress, isLocalRequest } from '../../src/server/client-address.js';
 import { jsonShapeProblem, parseJsonBody } from '../../src/server/json-body.js';
 import { WarnLimiter } from '../../src/log/warn-limiter.js';
 
@@ -19,6 +19,8 @@ test('clientAddress: the peer, or the last X-Forwarded-For entry when the peer i
   assert.equal(isLocalRequest(req('127.0.0.1')), true);
   assert.equal(isLocalRequest(req('127.0.0.1', '203.0.113.9')), false);
   assert.equal(isLocalRequest(req('10.0.0.1')), false);
+  for (const a of ['127.0.0.1', '::1', '10.1.2.3', '172.18.0.2', '192.168.1.1', '::ffff:172.20.0.3', 'fd00::1']) assert.equal(isInternalAddress(a), true, a);
+  for (const a of ['203.0.113.7', '8.8.8.8', '172.32.0.1', '2001:db8::1', 'junk']) assert.equal(isInternalAddress(a), false, a);
 });
 
 test('JSON pre-scan: depth and value count refused before parsing; strings (escaped quotes, brackets) skipped', () => {
