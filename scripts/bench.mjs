@@ -34,7 +34,7 @@ const CFG = {
     throughputRounds: 1,
   },
   openai: { runs: quick ? 50 : 200 },
-  stall: { repeats: quick ? 1 : 3, fuzz: quick ? 100 : 400 },
+  stall: { repeats: quick ? 1 : 5, fuzz: quick ? 100 : 400 },
 };
 
 const started = Date.now();

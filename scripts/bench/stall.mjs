@@ -50,6 +50,18 @@ async function measure(url, name, fn) {
   return { name, stallMs: +stallMs.toFixed(1), pingMaxMs: +pingMax.toFixed(1), wallMs: Math.round(wallMs), detail };
 }
 
+/**
+ * On a shared box other processes can hold the CPU too, which shows up as a stall: each case runs
+ * `runs` times in its own window and the best (lowest) window counts, as in the other phases; the
+ * worst window is kept beside it.
+ */
+async function measureBest(url, name, runs, fn) {
+  const all = [];
+  for (let i = 0; i < runs; i++) all.push(await measure(url, name, fn));
+  const best = all.reduce((a, c) => (c.stallMs < a.stallMs ? c : a));
+  return { ...best, stallWorstRunMs: Math.max(...all.map((c) => c.stallMs)), runs };
+}
+
 async function chat(url, body) {
   const res = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   await res.body.text();
@@ -77,42 +89,40 @@ export async function benchStall(cfg) {
     const url = server.url;
     const crypto = new WecomCrypto(BENCH.token, BENCH.aesKey, BENCH.corpId);
     const cases = [];
-    cases.push(await measure(url, 'idle (2 s, nothing sent)', async () => { await sleep(2000); return 'baseline'; }));
-    cases.push(await measure(url, '360 KB assistant message of "<details " × 40,000 (issue: 12.3 s)', async () => {
+    cases.push(await measureBest(url, 'idle (1 s, nothing sent)', cfg.repeats, async () => { await sleep(1000); return 'baseline'; }));
+    cases.push(await measureBest(url, '360 KB assistant message of "<details " × 40,000 (issue: 12.3 s)', cfg.repeats, async () => {
       const s = [];
-      for (let i = 0; i < cfg.repeats; i++) s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: '<details '.repeat(40_000) }, { role: 'user', content: 'q2' }] }));
+      s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: '<details '.repeat(40_000) }, { role: 'user', content: 'q2' }] }));
       return statuses(s);
     }));
-    cases.push(await measure(url, '<think> × 40,000 unclosed and <chat_history> × 30,000 task', async () => {
+    cases.push(await measureBest(url, '<think> × 40,000 unclosed and <chat_history> × 30,000 task', cfg.repeats, async () => {
       const s = [];
-      for (let i = 0; i < cfg.repeats; i++) {
-        s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: '<think>'.repeat(40_000) }, { role: 'user', content: 'q2' }] }));
-        s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: `### Task: "title"\n${'<chat_history>'.repeat(30_000)}` }] }));
-      }
+      s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: '<think>'.repeat(40_000) }, { role: 'user', content: 'q2' }] }));
+      s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: `### Task: "title"\n${'<chat_history>'.repeat(30_000)}` }] }));
       return statuses(s);
     }));
-    cases.push(await measure(url, 'JSON nested 1,000,000 deep (issue: 1.7 s) and 2,500,000 deep in 5 MB', async () => {
+    cases.push(await measureBest(url, 'JSON nested 1,000,000 deep (issue: 1.7 s) and 2,500,000 deep in 5 MB', cfg.repeats, async () => {
       const s = [];
       for (const depth of [1_000_000, 2_500_000]) s.push(await chat(url, `{"model":"${MODEL}","messages":[],"x":${'['.repeat(depth)}${']'.repeat(depth)}}`));
       return statuses(s);
     }));
-    cases.push(await measure(url, '50,000 values (the cap) and 60,000 values', async () => {
+    cases.push(await measureBest(url, '50,000 values (the cap) and 60,000 values', cfg.repeats, async () => {
       const s = [];
       for (const n of [49_990, 60_000]) s.push(await chat(url, `{"model":"${MODEL}","messages":[{"role":"user","content":"hi"}],"x":[${'1,'.repeat(n)}1]}`));
       return statuses(s);
     }));
     const img = imageDataUrl(Math.floor((BODY_LIMIT - 2000) * 0.75));
-    cases.push(await measure(url, `largest legitimate image request: one image at the ${BODY_LIMIT / 2 ** 20} MB limit`, async () => {
+    cases.push(await measureBest(url, `largest legitimate image request: one image at the ${BODY_LIMIT / 2 ** 20} MB limit`, cfg.repeats, async () => {
       const s = [];
-      for (let i = 0; i < cfg.repeats; i++) s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: '这是什么' }, { type: 'image_url', image_url: { url: img } }] }] }));
+      s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: '这是什么' }, { type: 'image_url', image_url: { url: img } }] }] }));
       return statuses(s);
     }));
-    cases.push(await measure(url, `largest legitimate text request: one Chinese text message at the ${BODY_LIMIT / 2 ** 20} MB limit`, async () => {
+    cases.push(await measureBest(url, `largest legitimate text request: one Chinese text message at the ${BODY_LIMIT / 2 ** 20} MB limit`, cfg.repeats, async () => {
       const s = [];
-      for (let i = 0; i < cfg.repeats; i++) s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: '长'.repeat(Math.floor((BODY_LIMIT - 2000) / 3)) }] }));
+      s.push(await chat(url, { model: MODEL, messages: [{ role: 'user', content: '长'.repeat(Math.floor((BODY_LIMIT - 2000) / 3)) }] }));
       return statuses(s);
     }));
-    cases.push(await measure(url, `${cfg.fuzz} fuzzed chat bodies and ${cfg.fuzz} fuzzed callbacks (fast-check), 40 slow-body connections held open`, async () => {
+    cases.push(await measureBest(url, `${cfg.fuzz} fuzzed chat bodies and ${cfg.fuzz} fuzzed callbacks (fast-check), 40 slow-body connections held open`, 1, async () => {
       const u = new URL(url);
       const slow = Array.from({ length: 40 }, () => {
         const sock = connect(Number(u.port), u.hostname, () => sock.write('POST /wechat/hook HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<xml>'));
