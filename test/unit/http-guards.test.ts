@@ -65,3 +65,22 @@ test('data: URLs decode in slices exactly like Buffer.from, and refuse what is n
   await assert.rejects(decodeDataUrl('data:image/png,abcd', 'p', 1000), /not a base64 data URL/);
   await assert.rejects(decodeDataUrl(`data:image/png;base64,${bytes.toString('base64')}`, 'p', 1000), /larger than 1000 bytes/);
 });
+
+test('the streamed body reader gives the same verdict however the bytes are split into chunks (property)', async () => {
+  const { readJsonBody } = await import('../../src/server/json-body.js');
+  const { Readable } = await import('node:stream');
+  const verdict = (p: Promise<unknown>) => p.then((v) => JSON.stringify(v), (e: Error) => `error: ${e.message}`);
+  await fc.assert(fc.asyncProperty(
+    fc.oneof(fc.jsonValue({ maxDepth: 6 }).map((v) => JSON.stringify(v)), fc.constantFrom(`{"a":"\\\\"${'['.repeat(70)}`, `{"a":"\\"[[["}`, `${'['.repeat(65)}${']'.repeat(65)}`, '{"s":"长\\u957f"}', '{"a":')),
+    fc.array(fc.nat(), { maxLength: 6 }),
+    async (text, cuts) => {
+      fc.pre(!/__proto__|"constructor"/.test(text));
+      const bytes = Buffer.from(text);
+      const points = [...new Set(cuts.map((c) => (bytes.length ? c % bytes.length : 0)))].sort((a, b) => a - b);
+      const chunks = [0, ...points, bytes.length].slice(1).map((end, i, ends) => bytes.subarray(i === 0 ? 0 : ends[i - 1], end)).filter((c) => c.length);
+      const whole = await verdict(Promise.resolve().then(() => parseJsonBody(bytes)));
+      assert.equal(await verdict(readJsonBody(Readable.from(chunks, { objectMode: false }), 1_000_000)), whole);
+    },
+  ), { numRuns: 300 });
+  await assert.rejects(readJsonBody(Readable.from([Buffer.from('{"a":"'), Buffer.from('x'.repeat(100)), Buffer.from('"}')]), 50), (e: Error & { statusCode?: number }) => e.statusCode === 413);
+});

@@ -5,6 +5,7 @@
  * schema), leaves in OpenAI's error envelope.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../log/logger.js';
 import type { ApiKeyring, KeyMatch } from '../../openai/auth.js';
 import { complete, type CompletionDeps } from '../../openai/completions.js';
@@ -13,7 +14,7 @@ import { identityOf, OWUI_HEADERS } from '../../openai/identity.js';
 import { toModelObject, type ModelCatalog } from '../../openai/models.js';
 import { chatBodySchema, paramOf, readChatBody } from '../../openai/request.js';
 import { SseStream } from '../../openai/sse.js';
-import { parseJsonBody } from '../json-body.js';
+import { readJsonBody } from '../json-body.js';
 
 export interface OpenAiRouteOptions {
   keyring: ApiKeyring;
@@ -38,12 +39,9 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, 
 
   // Nesting and size checked before JSON.parse (src/server/json-body.ts).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
-    try {
-      done(null, parseJsonBody(body as Buffer));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
+  app.addContentTypeParser('application/json', (req: FastifyRequest, payload: IncomingMessage) => {
+    const declared = Number(req.headers['content-length']);
+    return readJsonBody(payload, req.routeOptions.bodyLimit ?? opts.bodyLimit, Number.isFinite(declared) ? declared : undefined);
   });
 
   app.addHook('onRequest', async (req) => {
