@@ -110,7 +110,7 @@ export function readJsonBody(stream: Readable, limit: number, declaredLength?: n
       text += decoder.write(chunk);
     };
     stream.on('data', onData);
-    stream.once('error', fail);
+    stream.on('error', fail);
     stream.once('aborted', () => fail(new Error('the client aborted the request')));
     stream.once('end', () => {
       if (settled) return;

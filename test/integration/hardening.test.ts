@@ -53,6 +53,14 @@ test('a body nested 1,000,000 levels deep is a 400 that says why; the server kee
   const err = ((await res.body.json()) as { error: { message: string; type: string } }).error;
   assert.match(err.message, /nested deeper than 64 levels/);
   assert.equal(err.type, 'invalid_request_error');
+  // 2.5 M deep fills the 5 MB limit: refused while the client is still sending, twice in a row.
+  for (let i = 0; i < 2; i++) {
+    const big = await chat(`{"model":"${MODEL}","messages":[],"x":${'['.repeat(2_500_000)}${']'.repeat(2_500_000)}}`).catch((e: Error) => e);
+    if (!(big instanceof Error)) {
+      assert.equal(big.statusCode, 400);
+      await big.body.text();
+    }
+  }
   const ok = await chat({ model: MODEL, messages: [{ role: 'user', content: 'still there?' }] });
   assert.equal(ok.statusCode, 200);
 });
