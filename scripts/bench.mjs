@@ -6,12 +6,13 @@
  *      runs), then open-loop ack latency at a fixed rate;
  *   2. 1,000 customers at once with Coze answering after 5 s: exactly-once, time, peak RSS;
  *   3. throughput with Coze answering after 1 s;
- *   4. bridge overhead per message at low load (end-to-end minus the time spent inside Coze).
+ *   4. bridge overhead per message at low load (end-to-end minus the time spent inside Coze);
+ *   7. the worst event-loop stall inside the server under the issue-10 attack and fuzz cases.
  * Phases 2–4 are repeated in alternation (BENCH_ROUNDS, default 2). BENCH_QUICK=1 shrinks everything
  * for a smoke run. Every child process is killed when the bench ends, however it ends.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, killAllChildren, removeTempDirs } from './bench/lib.mjs';
@@ -33,6 +34,7 @@ const CFG = {
     throughputRounds: 1,
   },
   openai: { runs: quick ? 50 : 200 },
+  stall: { repeats: quick ? 1 : 5, fuzz: quick ? 100 : 400 },
 };
 
 const started = Date.now();
@@ -72,7 +74,8 @@ const info = {
 log(`machine: ${info.nproc} cpus (${info.cpu}), node ${info.node}, load ${info.loadavgAtStart.join(' ')}`);
 
 const { benchMysqlRedis, benchOpenAi } = await import('./bench/phases-extra.mjs');
-const results = { info, callbacks: null, slow: [], throughput: [], overhead: [], mysql: null, openai: null, errors: [] };
+const { benchStall } = await import('./bench/stall.mjs');
+const results = { info, callbacks: null, slow: [], throughput: [], overhead: [], mysql: null, openai: null, stall: null, errors: [] };
 let failed = false;
 try {
   if (want('callbacks')) results.callbacks = await benchCallbacks(CFG.callbacks);
@@ -82,6 +85,7 @@ try {
     if (want('overhead')) results.overhead.push(await benchOverhead(CFG.overhead, r));
   }
   if (want('openai')) results.openai = await benchOpenAi(CFG.openai);
+  if (want('stall')) results.stall = await benchStall(CFG.stall);
   if (want('mysql')) results.mysql = await benchMysqlRedis(CFG.mysql);
 } catch (err) {
   failed = true;
@@ -95,6 +99,17 @@ info.loadavgAtEnd = loadavg().map((x) => +x.toFixed(2));
 
 const outDir = join(ROOT, 'bench');
 mkdirSync(outDir, { recursive: true });
+// BENCH_ONLY re-measures some phases: the others keep their figures from the last results.json,
+// and the report says which figures are from when.
+if (only && existsSync(join(outDir, 'results.json'))) {
+  const prev = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8'));
+  const phaseKeys = { callbacks: ['callbacks'], slow: ['slow'], throughput: ['throughput'], overhead: ['overhead'], openai: ['openai'], mysql: ['mysql'], stall: ['stall'] };
+  for (const [phase, keys] of Object.entries(phaseKeys)) {
+    if (only.has(phase)) continue;
+    for (const k of keys) if (prev[k] !== undefined) results[k] = prev[k];
+  }
+  info.partial = { phases: [...only], previousDate: prev.info?.partial?.previousDate ?? prev.info?.date, previousCommit: prev.info?.partial?.previousCommit ?? prev.info?.commit };
+}
 writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 const md = writeReport(results);
 writeFileSync(join(outDir, 'RESULTS.md'), md);

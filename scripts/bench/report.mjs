@@ -90,6 +90,12 @@ export function writeReport(results) {
     row('OpenAI streaming overhead: time to first chunk through wxcoze − straight from the Coze fake (p50)', '< 5 ms', `${f(oa.overheadMs, 2)} ms`, `direct p50/p99 ${f(oa.directMs.p50, 2)}/${f(oa.directMs.p99, 2)} ms, via wxcoze ${f(oa.viaWxcozeMs.p50, 2)}/${f(oa.viaWxcozeMs.p99, 2)} ms`, oa.overheadMs < 5 ? 'pass' : '**FAIL**');
   }
 
+  const st = results.stall;
+  if (st) {
+    row('worst event-loop stall inside the server during any one attack or fuzz case (monitorEventLoopDelay max, 5 ms resolution; each case best of its runs)', '< 50 ms', `${f(st.worstMs, 1)} ms (${st.worstCase})`, '', st.worstMs < 50 ? 'pass' : '**FAIL**');
+    for (const c of st.cases) row(`— ${c.name}: ${c.detail}`, '', `${f(c.stallMs, 1)} ms`, c.runs > 1 ? `worst of ${c.runs} runs ${f(c.stallWorstRunMs, 1)} ms; /ping waited at most ${f(c.pingMaxMs, 1)} ms` : `/ping waited at most ${f(c.pingMaxMs, 1)} ms`, '');
+  }
+
   const my = results.mysql;
   if (my?.skipped) {
     row('MariaDB + Redis', '', `skipped: ${my.skipped}`, '', 'n/a');
@@ -119,7 +125,7 @@ export function writeReport(results) {
 
 Produced by \`npm run bench\` (\`scripts/bench.mjs\`) on ${info.date.slice(0, 16).replace('T', ' ')} UTC.
 
-Code: commit ${info.commit}${info.uncommittedFiles ? ` plus ${info.uncommittedFiles} uncommitted files in the working tree` : ''}; dist/ ${info.built ? 'rebuilt by the bench' : '**not rebuilt** (BENCH_SKIP_BUILD=1)'}.
+${info.partial ? `**Partial run** (BENCH_ONLY=${info.partial.phases.join(',')}): only those phases were measured now; every other figure is from the run of ${String(info.partial.previousDate).slice(0, 16).replace('T', ' ')} UTC (commit ${info.partial.previousCommit}).\n\n` : ''}Code: commit ${info.commit}${info.uncommittedFiles ? ` plus ${info.uncommittedFiles} uncommitted files in the working tree` : ''}; dist/ ${info.built ? 'rebuilt by the bench' : '**not rebuilt** (BENCH_SKIP_BUILD=1)'}.
 
 Machine: ${info.nproc} CPUs (\`nproc\`), ${info.cpu}, ${info.memGB} GB RAM, Node ${info.node}; load average ${info.loadavgAtStart.join(' / ')} at start, ${info.loadavgAtEnd?.join(' / ')} at end; the whole bench took ${info.durationS} s${info.quick ? ' (**quick mode**: smaller runs, not the reference figures)' : ''}.
 
@@ -156,6 +162,15 @@ ${rows.join('\n')}
    finished, timed on its http.Server). The time inside the fake WeCom API (\`sync_msg\`, \`send_msg\`) is
    *not* subtracted from the headline figure; it is shown separately.
 
+${st ? `7. **Event-loop stall.** Server with \`WXCOZE_API_KEYS\` set and default limits; before and after each case
+   the bench reads \`wxcoze_nodejs_eventloop_lag_max_seconds\` from the server's \`/metrics\` (prom-client's
+   \`perf_hooks.monitorEventLoopDelay\`, reset at each scrape), so each figure is the longest the server's event
+   loop was held during that case; meanwhile this process pings \`/ping\` every 10 ms. Each case runs ${info.config.stall?.repeats ?? 5} times
+   in its own window and the lowest window counts (other processes holding the CPU also show up as a stall;
+   the idle row is that floor), the worst window beside it. Cases: the issue-10 stress
+   requests, the largest bodies the default \`WXCOZE_OPENAI_BODY_LIMIT\` (5 MB) lets through, and fast-check
+   samples of chat bodies and junk callbacks with 40 slow-body connections held open.
+` : ''}
 1-minute load average around each phase (before → after; 2 CPUs): ${[
     cb ? `callbacks ${cb.loadavg1?.before} → ${cb.loadavg1?.after}` : null,
     ...slow.map((r) => `slow r${r.round} ${r.loadavg1?.before} → ${r.loadavg1?.after}`),

@@ -204,6 +204,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       port: int('PORT', 8000, 0, 65535),
       bodyLimit: int('WXCOZE_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
       allowPrivateUrls: /^(1|true|on|yes)$/i.test(get('WXCOZE_ALLOW_PRIVATE_URLS') ?? ''),
+      // WeCom retries within ~20 s with the same signed URL; 10 min also forgives a clock a little off.
+      callbackMaxSkewS: int('WXCOZE_CALLBACK_MAX_SKEW_S', 600, 30, 86_400),
+      headersTimeoutMs: int('WXCOZE_HEADERS_TIMEOUT_MS', 15_000, 1_000, 600_000),
+      // A 5 MB chat request over a 1 Mbit/s uplink takes ~45 s; WeCom's callbacks arrive in one packet.
+      requestTimeoutMs: int('WXCOZE_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
+      maxPendingPerClient: int('WXCOZE_MAX_PENDING_PER_CLIENT', 64, 1, 100_000),
+      ...(get('WXCOZE_METRICS_TOKEN') ? { metricsToken: get('WXCOZE_METRICS_TOKEN')! } : {}),
     },
     dataDir,
     ...(domain ? { domain } : {}),
@@ -215,7 +222,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       modelName: get('WXCOZE_MODEL_NAME') ?? (botId ? `Coze bot ${botId}` : `Coze chatflow ${workflowId ?? ''}`),
       tasks,
       keepAliveMs: int('WXCOZE_OPENAI_KEEPALIVE_MS', 15_000, 100, 600_000),
-      bodyLimit: int('WXCOZE_OPENAI_BODY_LIMIT', 20 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      // 5 MB: JSON.parse of a larger body holds the event loop past 50 ms (README, bench/RESULTS.md).
+      bodyLimit: int('WXCOZE_OPENAI_BODY_LIMIT', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       rateLimit: { perKey: int('WXCOZE_OPENAI_RATE_PER_KEY', 300, 0, 1_000_000), perIp: int('WXCOZE_OPENAI_RATE_PER_IP', 600, 0, 1_000_000) },
       corsOrigins: parseOrigins(get('WXCOZE_OPENAI_CORS_ORIGINS'), problems),
     },

@@ -30,6 +30,16 @@ export interface WxcozeConfig {
     bodyLimit: number;
     /** Let image URLs from Coze answers and OpenAI requests point at private addresses (off: SSRF guard). */
     allowPrivateUrls: boolean;
+    /** Callbacks whose signed timestamp is further than this from our clock are refused (replays), s. */
+    callbackMaxSkewS: number;
+    /** Longest wait for a request's headers, ms. */
+    headersTimeoutMs: number;
+    /** Longest wait for a whole request (headers and body), ms. */
+    requestTimeoutMs: number;
+    /** Requests one client may have still arriving at once, and connections one remote address may hold. */
+    maxPendingPerClient: number;
+    /** Bearer token that lets non-loopback clients read /metrics (unset: loopback only). */
+    metricsToken?: string;
   };
   dataDir: string;
   /** Public domain Caddy serves (WXCOZE_DOMAIN): the callback URL is https://<domain>/wechat/hook. */

@@ -10,7 +10,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'secret', '*.secret', 'token', '*.token', 'accessToken', '*.accessToken', 'access_token', '*.access_token',
   'encodingAesKey', '*.encodingAesKey', 'apiToken', '*.apiToken', 'authorization', '*.authorization',
-  'req.headers.authorization', 'apiKeys', '*.apiKeys', 'corpsecret', '*.corpsecret',
+  'req.headers.authorization', 'apiKeys', '*.apiKeys', 'corpsecret', '*.corpsecret', 'metricsToken', '*.metricsToken',
 ];
 
 export interface LoggerSetup {

@@ -54,16 +54,48 @@ export function textOf(parts: Part[], imagePlaceholder = '[image]'): string {
     .join('\n');
 }
 
-const REASONING_BLOCKS = [
-  /<think>[\s\S]*?<\/think>/gi,
-  /<thinking>[\s\S]*?<\/thinking>/gi,
-  /<reasoning>[\s\S]*?<\/reasoning>/gi,
-  /<details\b[^>]*type=["']?reasoning["']?[^>]*>[\s\S]*?<\/details>/gi,
-];
+/** Blocks clients echo back inline: `<think>…</think>` and friends, `<details type="reasoning">…</details>`. */
+const REASONING_TAGS = ['think', 'thinking', 'reasoning'] as const;
+const DETAILS_OPEN = /<details\b/gi;
+const DETAILS_CLOSE = /<\/details>/gi;
+const REASONING_TYPE = /type=["']?reasoning/i;
 
-/** An earlier answer without the reasoning clients echo back inline (spec §2.2). */
+/**
+ * An earlier answer without the reasoning clients echo back inline (spec §2.2).
+ * Linear in the text length, whatever it contains: each scan only moves forward, and a missing
+ * closing tag ends that scan at once (no later opening could be closed either). The regexes this
+ * replaces backtracked quadratically: 360 KB of `<details ` held the event loop for 12 s.
+ */
 export function stripReasoning(text: string): string {
   let t = text;
-  for (const re of REASONING_BLOCKS) t = t.replace(re, '');
+  for (const tag of REASONING_TAGS) t = removeBlocks(t, new RegExp(`<${tag}>`, 'gi'), new RegExp(`</${tag}>`, 'gi'), () => true);
+  t = removeBlocks(t, DETAILS_OPEN, DETAILS_CLOSE, (openTag) => REASONING_TYPE.test(openTag));
   return t.trim();
+}
+
+/**
+ * Removes every `open … close` block (shortest, left to right) whose opening tag passes `keep`.
+ * An opening that starts with `open` runs to the next `>`; openings nested inside one that failed
+ * `keep` are skipped, since their text is a suffix of it.
+ */
+function removeBlocks(text: string, open: RegExp, close: RegExp, wanted: (openTag: string) => boolean): string {
+  const out: string[] = [];
+  let copied = 0;
+  let from = 0;
+  for (;;) {
+    open.lastIndex = from;
+    const o = open.exec(text);
+    if (!o) break;
+    const tagEnd = text.indexOf('>', o.index + o[0].length - 1);
+    if (tagEnd < 0) break;
+    if (!wanted(text.slice(o.index, tagEnd + 1))) { from = tagEnd + 1; continue; }
+    close.lastIndex = tagEnd + 1;
+    const c = close.exec(text);
+    if (!c) break;
+    out.push(text.slice(copied, o.index));
+    copied = from = c.index + c[0].length;
+  }
+  if (copied === 0) return text;
+  out.push(text.slice(copied));
+  return out.join('');
 }

@@ -9,6 +9,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../log/logger.js';
 import { fetchOutsideUrl, OutsideFetchError } from '../net/outside-fetch.js';
+import { decodeDataUrl } from './data-url.js';
 import { badRequest } from './errors.js';
 
 export interface ImageBytes {
@@ -30,11 +31,10 @@ export interface ImageLoadOptions {
 }
 
 const IMAGE_EXTS = new Set(['jpg', 'png', 'gif', 'webp', 'bmp', 'tif', 'heic', 'heif', 'avif']);
-const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),/i;
 
 export async function loadImage(url: string, param: string, opts: ImageLoadOptions): Promise<ImageBytes> {
   let data: Buffer;
-  if (/^data:/i.test(url)) data = decodeDataUrl(url, param, opts.maxBytes);
+  if (/^data:/i.test(url)) data = await decodeDataUrl(url, param, opts.maxBytes);
   else if (/^https:\/\//i.test(url)) data = await download(url, param, opts);
   else throw badRequest(`${param} must be a data: URL or an https:// URL (got ${JSON.stringify(url.slice(0, 40))})`, param, 'invalid_image_url');
   const type = await fileTypeFromBuffer(data);
@@ -42,15 +42,6 @@ export async function loadImage(url: string, param: string, opts: ImageLoadOptio
     throw badRequest(`${param} is not an image wxcoze can pass to Coze (${type?.mime ?? 'unrecognised bytes'}); send JPEG, PNG, GIF, WebP or BMP`, param, 'invalid_image');
   }
   return { data, mime: type.mime, ext: type.ext };
-}
-
-function decodeDataUrl(url: string, param: string, maxBytes: number): Buffer {
-  const m = DATA_URL.exec(url);
-  if (!m || !/;base64/i.test(m[2] ?? '')) throw badRequest(`${param} is not a base64 data URL (data:image/png;base64,…)`, param, 'invalid_image_url');
-  const b64 = url.slice(m[0].length).replace(/\s+/g, '');
-  if (!b64 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(b64)) throw badRequest(`${param} has no valid base64 data`, param, 'invalid_image_url');
-  if (b64.length * 0.75 > maxBytes + 3) throw badRequest(`${param} is larger than ${maxBytes} bytes`, param, 'image_too_large');
-  return Buffer.from(b64, 'base64');
 }
 
 /** What the client sees for any download failure (the reason is logged). */

@@ -69,9 +69,21 @@ export function localTaskAnswer(task: TaskRequest): string {
 
 /** The first user line of the template's <chat_history>, shortened: a title that is never wrong. */
 function titleFrom(prompt: string): string {
-  const history = /<chat_history>([\s\S]*?)<\/chat_history>/i.exec(prompt)?.[1] ?? '';
+  const history = between(prompt, /<chat_history>/i, /<\/chat_history>/gi);
   const line = history.split('\n').map((l) => l.trim()).find((l) => /^user:/i.test(l));
   const text = (line ?? '').replace(/^user:\s*/i, '').trim();
   const chars = Array.from(text);
   return chars.length > 30 ? `${chars.slice(0, 30).join('')}…` : text || 'New chat';
+}
+
+/**
+ * The text between the first `open` and the next `close` after it, or ''. Two forward scans: a
+ * lazy regex over the whole prompt retried at every `<chat_history>` was quadratic.
+ */
+function between(text: string, open: RegExp, close: RegExp): string {
+  const o = open.exec(text);
+  if (!o) return '';
+  close.lastIndex = o.index + o[0].length;
+  const c = close.exec(text);
+  return c ? text.slice(o.index + o[0].length, c.index) : '';
 }

@@ -24,7 +24,7 @@ export interface RunningServer {
 }
 
 /** Wires config → store → clients → bridge → HTTP, and starts listening. */
-export async function startServer(config: WxcozeConfig, logger: Logger, opts: { store?: Store } = {}): Promise<RunningServer> {
+export async function startServer(config: WxcozeConfig, logger: Logger, opts: { store?: Store; timeoutCheckIntervalMs?: number } = {}): Promise<RunningServer> {
   const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl }));
   const coordinator = await openCoordinator(config.store.redisUrl, config.store.redisPrefix);
   if (config.store.redisUrl) await coordinator.ping().catch((err: Error) => logger.warn({ redis: describeRedisUrl(config.store.redisUrl!), err: { message: err.message } }, 'Redis is not reachable yet; pulls wait for it (run `wxcoze doctor`)'));
@@ -40,6 +40,12 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
     bodyLimit: config.server.bodyLimit,
     onKfEvent: (openKfId, token, reqId) => bridge.puller.schedule(openKfId, token, reqId),
     isShuttingDown: () => shuttingDown,
+    callbackMaxSkewS: config.server.callbackMaxSkewS,
+    headersTimeoutMs: config.server.headersTimeoutMs,
+    requestTimeoutMs: config.server.requestTimeoutMs,
+    maxPendingPerClient: config.server.maxPendingPerClient,
+    ...(config.server.metricsToken ? { metricsToken: config.server.metricsToken } : {}),
+    ...(opts.timeoutCheckIntervalMs ? { timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs } : {}),
     openai: {
       keyring: new ApiKeyring(config.openai.keys),
       catalog: ModelCatalog.fromConfig(config),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { startFakeCoze } from '../../src/fakes/coze/index.js';
 import { startFakeWecom } from '../../src/fakes/wecom/index.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { freshDatabase, TEST_REDIS_URL } from './mysql.js';
 
@@ -113,13 +113,13 @@ export interface Harness {
 }
 
 /** Fakes + the real server in this process. */
-export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(extraEnv: Record<string, string> = {}, opts: { logger?: Logger; timeoutCheckIntervalMs?: number } = {}): Promise<Harness> {
   const fakes = await startFakes();
   const dataDir = tempDir();
   const backend = await backendEnv();
   const { config, problems } = loadConfig({ env: serverEnv(fakes, dataDir, { ...backend.env, ...extraEnv }), cwd: dataDir });
   if (problems.length) throw new Error(JSON.stringify(problems));
-  const server = await startServer(config, createLogger({ level: process.env.WXCOZE_TEST_LOG ?? 'silent' }));
+  const server = await startServer(config, opts.logger ?? createLogger({ level: process.env.WXCOZE_TEST_LOG ?? 'silent' }), opts.timeoutCheckIntervalMs ? { timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs } : {});
   fakes.wecom.setCallbackUrl(`${server.url}/wechat/hook`);
   return {
     ...fakes, server, dataDir,

@@ -6,6 +6,7 @@
  */
 import cors from '@fastify/cors';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../log/logger.js';
 import type { ApiKeyring, KeyMatch } from '../../openai/auth.js';
 import { complete, type CompletionDeps } from '../../openai/completions.js';
@@ -15,6 +16,7 @@ import { toModelObject, type ModelCatalog } from '../../openai/models.js';
 import { chatBodySchema, describeSchemaError, readChatBody, type SchemaError } from '../../openai/request.js';
 import { SseStream } from '../../openai/sse.js';
 import type { ApiRateLimits } from '../api-rate-limits.js';
+import { readJsonBody } from '../json-body.js';
 
 export interface OpenAiRouteOptions {
   keyring: ApiKeyring;
@@ -52,10 +54,17 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, 
     });
   }
 
+  // Nesting and size checked before JSON.parse (src/server/json-body.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', (req: FastifyRequest, payload: IncomingMessage) => {
+    const declared = Number(req.headers['content-length']);
+    return readJsonBody(payload, req.routeOptions.bodyLimit ?? opts.bodyLimit, Number.isFinite(declared) ? declared : undefined);
+  });
+
   app.addHook('onRequest', async (req) => {
     await opts.limits?.perIp(req);
     if (req.method === 'OPTIONS') return;
-    // Before the body is read: an unauthenticated client cannot make us parse 20 MB.
+    // Before the body is read: an unauthenticated client cannot make us parse its body.
     const key = opts.keyring.check(req.headers.authorization);
     keys.set(req, key);
     await opts.limits?.perKey(req, key.keyId);
