@@ -143,7 +143,9 @@ export async function spawnServer(env: Record<string, string>): Promise<{ child:
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    // Generous: tsx compiles the CLI on a cold start, slow on a loaded 2-core machine. A server that
+    // never came up is killed, so it cannot hold the test file open until the runner's timeout.
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start within 60 s:\n${out}`)); }, 60_000);
     child.on('message', (m: any) => { if (m?.type === 'ready') { clearTimeout(t); resolve(m.url); } });
     child.on('exit', (code) => { clearTimeout(t); reject(new Error(`server exited with ${code}:\n${out}`)); });
   });
