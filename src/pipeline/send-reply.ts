@@ -4,7 +4,7 @@ import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import { DUPLICATE_MSGID_ERRCODE } from '../wecom/errors.js';
 import type { OutboundMessage } from '../wecom/types.js';
 import type { WecomPort } from './ports.js';
-import { outboundMsgid } from './reply.js';
+import { cutToBytes, outboundMsgid } from './reply.js';
 
 export const WECOM_PARTS_PER_CUSTOMER_MESSAGE = 5;
 
@@ -29,11 +29,7 @@ export type SendOutcome =
 
 /** WeCom caps a click item's text at 128 bytes and a menu at 10 items. */
 function clickItems(buttons: string[]): unknown[] {
-  return buttons.slice(0, 10).map((b, i) => {
-    let content = b;
-    while (Buffer.byteLength(content) > 128) content = content.slice(0, -1);
-    return { type: 'click', click: { id: `wxc_${i + 1}`, content } };
-  });
+  return buttons.slice(0, 10).map((b, i) => ({ type: 'click', click: { id: `wxc_${i + 1}`, content: cutToBytes(b, 128) } }));
 }
 
 /**
