@@ -145,7 +145,7 @@ async function streamAnswer(events: AsyncIterable<ChatEvent>, call: CompletionCa
     sse.end();
   } finally {
     // Leaving early (client gone) ends the Coze stream, which cancels the chat at Coze.
-    void it.return?.(undefined);
+    it.return?.(undefined)?.catch(() => {});
   }
   return undefined;
 }

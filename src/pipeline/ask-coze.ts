@@ -53,9 +53,12 @@ export async function askCoze(
         signal,
         onEvent: (e) => {
           if (e.type !== 'chat.created' || !e.chatId || !e.conversationId) return;
-          // Remember the running chat: after a crash, it is the one to cancel on 4016.
-          void o.store.setChatRef(job.msgid, e.conversationId, e.chatId);
-          if (!conversationId) void o.store.setConversation(job.userId, botKey, e.conversationId, Date.now());
+          // Remember the running chat: after a crash, it is the one to cancel on 4016. Not awaited (the
+          // stream goes on), so a database error is caught here: losing this note only costs a wait on 4016.
+          const { chatId, conversationId: started } = e;
+          const failed = (err: unknown) => log.warn({ chatId, err: { message: (err as Error).message } }, 'could not save the running Coze chat; the answer goes on (check the database with `wxcoze doctor`)');
+          (async () => o.store.setChatRef(job.msgid, started, chatId))().catch(failed);
+          if (!conversationId) (async () => o.store.setConversation(job.userId, botKey, started, Date.now()))().catch(failed);
         },
       });
       log.info({ attempt: attempt + 1, chatId: res.chatId, answerBytes: Buffer.byteLength(res.text) }, 'coze answered');

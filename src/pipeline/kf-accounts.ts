@@ -102,7 +102,7 @@ export class KfAccountGate {
    * (deferred while it cannot be fetched). Unknown ids are logged once and ignored (`onUnknown`).
    */
   whenValid(openKfId: string, onValid: () => void, onUnknown?: () => void): void {
-    void this.verdict(openKfId).then((v) => {
+    this.verdict(openKfId).then((v) => {
       if (this.stopped) return;
       if (v === 'valid') onValid();
       else if (v === 'wait') this.defer(openKfId, onValid, onUnknown);
@@ -110,7 +110,7 @@ export class KfAccountGate {
         this.logUnknown(openKfId);
         onUnknown?.();
       }
-    }, (err: Error) => this.log.warn({ err: { message: err.message } }, 'kf account check failed'));
+    }).catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'kf account check failed'));
   }
 
   stop(): void {

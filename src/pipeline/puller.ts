@@ -85,9 +85,9 @@ export class Puller {
       if (!gate) { this.schedule(a.openKfId, undefined, 'startup'); continue; }
       if (a.cursor) gate.markProven(a.openKfId);
       gate.whenValid(a.openKfId, () => this.schedule(a.openKfId, undefined, 'startup'), () => {
-        void store.forgetAccount(a.openKfId).then((removed) => {
+        store.forgetAccount(a.openKfId).then((removed) => {
           if (removed) logger.warn({ openKfId: JSON.stringify(a.openKfId.slice(0, 80)) }, 'stored account is not an account of this app and has no messages: removed');
-        }, () => {});
+        }).catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'could not remove a stored account that is not this app\'s; trying again at the next start'));
       });
     }
   }
@@ -137,7 +137,8 @@ export class Puller {
   private recheck(openKfId: string, st: AccountState, againKey: string): void {
     st.timer = setTimeout(() => {
       st.timer = undefined;
-      void this.deps.coordinator.hasFlag(againKey).then((up) => { if (up) this.schedule(openKfId); }, () => this.schedule(openKfId));
+      this.deps.coordinator.hasFlag(againKey).then((up) => { if (up) this.schedule(openKfId); }, () => this.schedule(openKfId))
+        .catch((err: unknown) => this.deps.logger.error({ openKfId, err: { message: (err as Error).message } }, 'pull-again check failed'));
     }, RECHECK_MS);
     st.timer.unref?.();
   }

@@ -46,6 +46,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.warn({ status, reason: err.message }, 'request rejected');
+    // `void`: a reply is thenable, but send() has nothing to wait for here (fastify sends it).
     void reply.code(status).type('text/plain').send(status >= 500 ? 'internal error' : err.message);
   });
   await app.register(pingRoutes);
