@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
 import { backoffMs, sleep } from './backoff.js';
-import type { CozeEnterMessage, CozePort, CozeTarget } from './ports.js';
+import { CozeError, type CozeEnterMessage, type CozePort, type CozeTarget } from './ports.js';
 
 export interface AskOptions {
   coze: CozePort;
@@ -67,7 +67,8 @@ export async function askCoze(
       return { ok: true, text: res.text, followUps: res.followUps ?? [] };
     } catch (err) {
       if (signal.aborted) break;
-      const e = err as { kind?: string; code?: number; message: string; retriable?: boolean };
+      // Only a CozeError says what kind of failure it was; anything else is not retried.
+      const e = err instanceof CozeError ? err : { kind: undefined, code: undefined, message: (err as Error).message, retriable: false };
       lastReason = `coze ${e.kind ?? 'error'}${e.code ? ` ${e.code}` : ''}: ${e.message}`;
       if (e.kind === 'conversation_gone' && !recreated) {
         recreated = true;

@@ -16,6 +16,7 @@
 import type Keyv from 'keyv';
 import type { Logger } from '../log/logger.js';
 import { backoffMs } from './backoff.js';
+import { wecomErrcodeOf } from './ports.js';
 
 export interface AccountLister {
   listAccounts(): Promise<{ open_kfid: string; manage_privilege?: boolean }[]>;
@@ -136,7 +137,7 @@ export class KfAccountGate {
       } catch (err) {
         this.failures += 1;
         this.nextRefreshAt = this.now() + backoffMs(this.failures, this.deps.retryBaseMs, this.deps.refreshMs);
-        this.log.warn({ err: { message: (err as Error).message, errcode: (err as { errcode?: number }).errcode } }, 'kf/account/list failed; callbacks for accounts not yet confirmed wait for it (run `wxcoze doctor`)');
+        this.log.warn({ err: { message: (err as Error).message, errcode: wecomErrcodeOf(err) } }, 'kf/account/list failed; callbacks for accounts not yet confirmed wait for it (run `wxcoze doctor`)');
         return undefined;
       }
     })().finally(() => { this.inflight = undefined; });

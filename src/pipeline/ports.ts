@@ -4,6 +4,15 @@
  */
 import type { MediaFile, OutboundMessage, SendMsgRequest, SyncMsgPage } from '../wecom/types.js';
 
+/**
+ * How the ports fail. A WecomPort call that WeCom answered with an errcode rejects with a
+ * `WecomApiError` (`errcode`; read it with `wecomErrcodeOf`); any other rejection means no clear
+ * answer (network, timeout, 5xx after the client's own retries). A CozePort call rejects with a
+ * `CozeError` (`code`, `kind`, `retriable`); anything else is treated as not retriable.
+ */
+export { CozeError } from '../coze/errors.js';
+export { DUPLICATE_MSGID_ERRCODE, isAlreadyHanded, undeliverableReason, WecomApiError, wecomErrcodeOf } from '../wecom/errors.js';
+
 export interface WecomPort {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
   sendMsg(req: SendMsgRequest): Promise<{ msgid: string }>;

@@ -6,6 +6,7 @@ import { backoffMs } from './backoff.js';
 import { classify, HISTORY_GRACE_MS } from './classify.js';
 import { applyEvents } from './events.js';
 import type { KfAccountGate } from './kf-accounts.js';
+import { wecomErrcodeOf } from './ports.js';
 
 export interface SyncSource {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
@@ -120,7 +121,7 @@ export class Puller {
     } catch (err) {
       st.failures += 1;
       const msg = (err as Error).message;
-      log.warn({ err: { message: msg, errcode: (err as any).errcode }, failures: st.failures }, 'pull failed; will retry');
+      log.warn({ err: { message: msg, errcode: wecomErrcodeOf(err) }, failures: st.failures }, 'pull failed; will retry');
       await this.deps.store.recordPull(openKfId, msg, this.now()).catch(() => {});
       if (!this.stopped) {
         const delay = backoffMs(st.failures, this.deps.retryBaseMs ?? 1000, 60_000);
@@ -157,7 +158,7 @@ export class Puller {
         res = await wecom.syncMsg({ openKfId, cursor, token: st.token, limit: 1000 });
       } catch (err) {
         // 95007: the callback Token expired (10 min). Pull without it rather than fail.
-        const errcode = (err as { errcode?: number }).errcode;
+        const errcode = wecomErrcodeOf(err);
         if (errcode === 95007 && st.token) { st.token = undefined; res = await wecom.syncMsg({ openKfId, cursor, limit: 1000 }); }
         else if (errcode === 40058 && cursor) {
           // WeCom no longer takes the stored cursor (older than its 3-day window, say): start over.

@@ -1,24 +1,14 @@
 import { fetchOutsideUrl } from '../net/outside-fetch.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
-import { DUPLICATE_MSGID_ERRCODE } from '../wecom/errors.js';
 import type { OutboundMessage } from '../wecom/types.js';
-import type { WecomPort } from './ports.js';
+import { DUPLICATE_MSGID_ERRCODE, isAlreadyHanded, undeliverableReason, wecomErrcodeOf, type WecomPort } from './ports.js';
 import { cutToBytes, outboundMsgid } from './reply.js';
 
 export const WECOM_PARTS_PER_CUSTOMER_MESSAGE = 5;
 
-/** WeCom answers that mean "this reply can never be delivered": recorded with their meaning, not retried. */
-const UNDELIVERABLE: Record<number, string> = {
-  95001: 'the 5-messages-per-customer-message quota is used up',
-  95002: 'the 48-hour window to answer this customer has passed',
-  95013: 'the session has already ended',
-  95018: 'the session is not in a state the API may answer (a human servicer has it, or it is queued)',
-  95031: 'the customer has not written in 48 hours',
-  40096: 'the external_userid is not valid for this app',
-  95000: 'the open_kfid is not valid',
-  95004: 'the open_kfid does not exist',
-};
+/** The budget is spent (what WeCom would answer with 95001). */
+const QUOTA_USED = undeliverableReason(95001)!;
 
 export type SendOutcome =
   | { status: 'done'; note: string | null }
@@ -65,9 +55,6 @@ async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger, allowP
   }
 }
 
-/** States WeCom refuses to move a session between: already handed over, nothing to do. */
-const ALREADY_HANDED = new Set([95016, 95013]);
-
 /**
  * Moves the session to a human: a named servicer (state 3) or the queue (state 2), and keeps the
  * AI quiet for this customer until the session ends. The kf API has no way to pass a note to the
@@ -79,8 +66,8 @@ async function handOff(item: InboxItem, part: ReplyPart, deps: { wecom: WecomPor
     await deps.wecom.transServiceState(item.openKfId, item.externalUserId, state, part.servicer);
     log.info({ toState: state, servicer: part.servicer ?? null }, 'session handed to a human');
   } catch (err) {
-    const errcode = (err as { errcode?: number }).errcode;
-    if (errcode !== undefined && ALREADY_HANDED.has(errcode)) log.info({ errcode }, 'session was already with a human');
+    const errcode = wecomErrcodeOf(err);
+    if (errcode !== undefined && isAlreadyHanded(errcode)) log.info({ errcode }, 'session was already with a human');
     else log.error({ errcode, err: { message: (err as Error).message } }, 'could not hand the session to a human; the AI stays quiet anyway (check the servicer id and that the kf account has servicers on duty)');
   }
   await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'human', Date.now(), Date.now());
@@ -115,7 +102,7 @@ export async function sendReply(
     if (part.kind !== 'welcome') {
       const used = await deps.store.budgetUsed(item.openKfId, item.externalUserId);
       if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
-        return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
+        return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${QUOTA_USED}` };
       }
     }
     const message = await toOutbound(part, deps.wecom, log, deps.allowPrivateUrls ?? false);
@@ -124,20 +111,21 @@ export async function sendReply(
       else await deps.wecom.sendMsg({ touser: item.externalUserId, open_kfid: item.openKfId, msgid, message });
       log.info({ part: i + 1, of: parts.length, outMsgid: msgid, msgtype: message.msgtype, kind: part.kind }, 'reply part sent');
     } catch (err) {
-      const errcode = (err as { errcode?: number }).errcode;
+      const errcode = wecomErrcodeOf(err);
+      const undeliverable = errcode === undefined ? undefined : undeliverableReason(errcode);
       if (errcode === DUPLICATE_MSGID_ERRCODE) {
         log.info({ part: i + 1, outMsgid: msgid }, 'reply part was already delivered (duplicate msgid); counting it as sent');
       } else if (part.kind === 'welcome' && errcode !== undefined && errcode !== -1) {
         log.warn({ errcode }, 'welcome not accepted (the code expired or was used)');
         return { status: 'undeliverable', note: `welcome refused: ${errcode} ${(err as Error).message}` };
-      } else if (errcode !== undefined && UNDELIVERABLE[errcode]) {
-        log.warn({ part: i + 1, errcode }, `reply not deliverable: ${UNDELIVERABLE[errcode]}`);
+      } else if (errcode !== undefined && undeliverable) {
+        log.warn({ part: i + 1, errcode }, `reply not deliverable: ${undeliverable}`);
         if (errcode === 95018) {
           // The session is queued or with a human: keep the AI quiet for this customer from now on.
           await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'human', Date.now(), Date.now());
         }
-        if (i > 0 && errcode === 95001) return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
-        return { status: 'undeliverable', note: `${errcode}: ${UNDELIVERABLE[errcode]}` };
+        if (i > 0 && errcode === 95001) return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${undeliverable}` };
+        return { status: 'undeliverable', note: `${errcode}: ${undeliverable}` };
       } else if (errcode !== undefined && errcode !== -1) {
         log.error({ part: i + 1, errcode, err: { message: (err as Error).message } }, 'WeCom refused the reply');
         return { status: 'undeliverable', note: `${errcode}: ${(err as Error).message}` };
