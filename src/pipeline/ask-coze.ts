@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
-import { backoffMs, sleep } from './backoff.js';
+import { backoffMs, sleep } from '../util/backoff.js';
 import { CozeError, type CozeEnterMessage, type CozePort, type CozeTarget } from './ports.js';
 
 export interface AskOptions {
@@ -91,7 +91,7 @@ export async function askCoze(
           busyWaits = 0;
           continue;
         }
-        await sleep(backoffMs(busyWaits, o.retryBaseMs, 10_000), signal);
+        await sleep(backoffMs(busyWaits, { baseMs: o.retryBaseMs, capMs: 10_000 }), signal);
         continue;
       }
       attempt += 1;
@@ -100,7 +100,7 @@ export async function askCoze(
         return { ok: false, reason: lastReason, retriable: false };
       }
       log.warn({ attempt, err: { kind: e.kind, code: e.code, message: e.message } }, 'coze call failed; retrying');
-      if (attempt < o.maxAttempts) await sleep(backoffMs(attempt, o.retryBaseMs, 30_000), signal);
+      if (attempt < o.maxAttempts) await sleep(backoffMs(attempt, { baseMs: o.retryBaseMs, capMs: 30_000 }), signal);
     }
   }
   return { ok: false, reason: signal.aborted ? 'aborted' : lastReason, retriable: true };

@@ -15,7 +15,7 @@
  */
 import type Keyv from 'keyv';
 import type { Logger } from '../log/logger.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '../util/backoff.js';
 import { wecomErrcodeOf } from './ports.js';
 
 export interface AccountLister {
@@ -136,7 +136,7 @@ export class KfAccountGate {
         return list;
       } catch (err) {
         this.failures += 1;
-        this.nextRefreshAt = this.now() + backoffMs(this.failures, this.deps.retryBaseMs, this.deps.refreshMs);
+        this.nextRefreshAt = this.now() + backoffMs(this.failures, { baseMs: this.deps.retryBaseMs, capMs: this.deps.refreshMs });
         this.log.warn({ err: { message: (err as Error).message, errcode: wecomErrcodeOf(err) } }, 'kf/account/list failed; callbacks for accounts not yet confirmed wait for it (run `wxcoze doctor`)');
         return undefined;
       }

@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import type { SyncMsgPage } from '../wecom/types.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '../util/backoff.js';
 import { classify, HISTORY_GRACE_MS } from './classify.js';
 import { applyEvents } from './events.js';
 import type { KfAccountGate } from './kf-accounts.js';
@@ -124,7 +124,7 @@ export class Puller {
       log.warn({ err: { message: msg, errcode: wecomErrcodeOf(err) }, failures: st.failures }, 'pull failed; will retry');
       await this.deps.store.recordPull(openKfId, msg, this.now()).catch(() => {});
       if (!this.stopped) {
-        const delay = backoffMs(st.failures, this.deps.retryBaseMs ?? 1000, 60_000);
+        const delay = backoffMs(st.failures, { baseMs: this.deps.retryBaseMs ?? 1000, capMs: 60_000 });
         st.timer = setTimeout(() => { st.timer = undefined; this.schedule(openKfId); }, delay);
         st.timer.unref?.();
       }
