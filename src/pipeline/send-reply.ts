@@ -1,4 +1,4 @@
-import { fetchOutsideUrl } from '../net/outside-fetch.js';
+import { fetchOutsideBytes, type FetchedBytes } from '../net/outside-fetch.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import type { OutboundMessage } from '../wecom/types.js';
@@ -22,21 +22,17 @@ function clickItems(buttons: string[]): unknown[] {
   return buttons.slice(0, 10).map((b, i) => ({ type: 'click', click: { id: `wxc_${i + 1}`, content: cutToBytes(b, 128) } }));
 }
 
+/** WeCom's limit for an uploaded image, and the types it takes. */
+const IMAGE_MAX_BYTES = 2 * 1024 * 1024;
+const WECOM_IMAGE_TYPES = /^image\/(jpeg|png|gif)$/;
+
 /**
  * Downloads an answer image for re-upload to WeCom; small, bounded, images only. The URL is the
- * bot's choice (and so, through prompt injection, possibly a customer's): public addresses only.
+ * bot's choice (and so, through prompt injection, possibly a customer's): public addresses only,
+ * at most 3 redirects each re-checked, never https → http, cut off past 2 MB.
  */
-async function fetchImage(url: string, allowPrivate: boolean): Promise<{ data: Buffer; contentType: string }> {
-  // At most 3 redirects, each re-checked; never https → http.
-  const res = await fetchOutsideUrl(url, { allowPrivate, schemes: ['https:', 'http:'], headersTimeout: 10_000, bodyTimeout: 20_000 });
-  const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
-  if (res.statusCode !== 200 || !/^image\/(jpeg|png|gif)$/.test(type)) {
-    await res.body.dump();
-    throw new Error(`image download gave ${res.statusCode} ${type}`);
-  }
-  const data = Buffer.from(await res.body.arrayBuffer());
-  if (data.length > 2 * 1024 * 1024) throw new Error('image larger than 2 MB');
-  return { data, contentType: type };
+function fetchImage(url: string, allowPrivate: boolean): Promise<FetchedBytes> {
+  return fetchOutsideBytes(url, { allowPrivate, schemes: ['https:', 'http:'], headersTimeout: 10_000, bodyTimeout: 20_000, maxBytes: IMAGE_MAX_BYTES, acceptType: WECOM_IMAGE_TYPES });
 }
 
 async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger, allowPrivate: boolean): Promise<OutboundMessage> {
