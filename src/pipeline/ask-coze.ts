@@ -1,12 +1,12 @@
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
 import { backoffMs, sleep } from '../util/backoff.js';
-import { CozeError, type CozeEnterMessage, type CozePort, type CozeTarget } from './ports.js';
+import { CozeError, type EnterMessage, type CozePort, type ChatTarget } from './ports.js';
 
 export interface AskOptions {
   coze: CozePort;
   store: Store;
-  target: CozeTarget;
+  target: ChatTarget;
   maxAttempts: number;
   retryBaseMs: number;
 }
@@ -16,7 +16,7 @@ export type AskResult = { ok: true; text: string; followUps: string[] } | { ok: 
 /** How many times a conversation still busy with an older chat (4016) is waited out before a new one is opened. */
 const MAX_BUSY_WAITS = 6;
 
-export function botKeyOf(target: CozeTarget): string {
+export function botKeyOf(target: ChatTarget): string {
   return target.kind === 'bot' ? `bot:${target.botId}` : `flow:${target.workflowId}`;
 }
 
@@ -28,7 +28,7 @@ export function botKeyOf(target: CozeTarget): string {
  */
 export async function askCoze(
   o: AskOptions,
-  job: { msgid: string; userId: string; messages: CozeEnterMessage[]; previousChat?: { conversationId: string | null; chatId: string | null } },
+  job: { msgid: string; userId: string; messages: EnterMessage[]; previousChat?: { conversationId: string | null; chatId: string | null } },
   log: Logger,
   signal: AbortSignal,
 ): Promise<AskResult> {

@@ -2,7 +2,12 @@
  * What the pipeline needs from the outside world, as narrow structural types. The real WeCom and
  * Coze clients satisfy them; nothing in the pipeline depends on their internals.
  */
+import type { ChatTarget, EnterMessage } from '../coze/types.js';
 import type { MediaFile, OutboundMessage, SendMsgRequest, SyncMsgPage } from '../wecom/types.js';
+
+/** Which Coze runnable answers, and one message handed to it: the Coze client's own types. */
+export type { ChatTarget, EnterMessage };
+export { chatTargetOf, namesTarget } from '../coze/target.js';
 
 /**
  * How the ports fail. A WecomPort call that WeCom answered with an errcode rejects with a
@@ -22,15 +27,6 @@ export interface WecomPort {
   transServiceState(openKfId: string, externalUserId: string, state: number, servicerUserId?: string): Promise<{ msg_code?: string }>;
 }
 
-export type CozeTarget = { kind: 'bot'; botId: string } | { kind: 'chatflow'; workflowId: string; appId?: string };
-
-export interface CozeEnterMessage {
-  role: 'user' | 'assistant';
-  type?: 'question' | 'answer';
-  content: string;
-  content_type: 'text' | 'object_string';
-}
-
 export interface CozeChatResult {
   text: string;
   followUps: string[];
@@ -40,10 +36,10 @@ export interface CozeChatResult {
 
 export interface CozePort {
   chat(req: {
-    target: CozeTarget;
+    target: ChatTarget;
     userId: string;
     conversationId?: string;
-    messages: CozeEnterMessage[];
+    messages: EnterMessage[];
     signal?: AbortSignal;
     onEvent?: (e: { type: string; chatId?: string; conversationId?: string }) => void;
   }): Promise<CozeChatResult>;
