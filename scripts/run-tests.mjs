@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's own test runner. TypeScript tests are loaded through tsx,
-// so `npm test` needs no prior build. Pass file paths to run a subset: `npm test -- test/unit/x.test.ts`.
+// so `npm test` needs no prior build. Pass file or folder paths to run a subset:
+// `npm test -- test/unit/x.test.ts`, `npm test -- test/unit` (every *.test.ts below it).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,11 @@ function collect(dir) {
 }
 
 const args = process.argv.slice(2);
-const files = args.length ? args : collect('test').sort();
+const files = (args.length ? args : ['test']).flatMap((p) => (statSync(p).isDirectory() ? collect(p).sort() : [p]));
+if (!files.length) {
+  console.error(`no *.test.ts files in ${args.join(' ')}`);
+  process.exit(1);
+}
 const res = spawnSync(process.execPath, [
   '--import', 'tsx',
   '--test',

@@ -7,7 +7,7 @@ import { isPrivateAddress, outsideUrlAgent } from './public-agent.js';
  * internal addresses and ports, so callers show their user one generic sentence instead.
  */
 export class OutsideFetchError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(message: string, readonly status?: number, readonly tooLarge = false) {
     super(message);
   }
 }
@@ -68,4 +68,52 @@ export async function fetchOutsideUrl(url: string, opts: OutsideFetchOptions): P
     if (current.protocol === 'https:' && next.protocol !== 'https:') throw new OutsideFetchError(`redirect from https to ${next.protocol.slice(0, -1)}: refused (a downgrade)`, res.statusCode);
     current = next;
   }
+}
+
+export interface CappedFetchOptions extends OutsideFetchOptions {
+  /** The body is read up to this many bytes; one more and the download is cut off. */
+  maxBytes: number;
+  /** Content types (without parameters) accepted; others are refused before the body is read. */
+  acceptType?: RegExp;
+}
+
+export interface FetchedBytes {
+  data: Buffer;
+  /** The response's content type without parameters ('' when absent). */
+  contentType: string;
+}
+
+/**
+ * The bytes behind a URL someone else chose (a bot's answer image, an API client's image_url):
+ * `fetchOutsideUrl`'s address and redirect checks, then HTTP 200 and an accepted type, then the
+ * body streamed and cut off at `maxBytes` (a declared Content-Length over it is refused unread), so
+ * a huge or endless file never sits in memory. Every failure is an `OutsideFetchError`
+ * (`tooLarge` when the size was the reason), except an abort through `signal`.
+ */
+export async function fetchOutsideBytes(url: string, opts: CappedFetchOptions): Promise<FetchedBytes> {
+  const res = await fetchOutsideUrl(url, opts);
+  const contentType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+  // Refused before reading: dump() drops the body (a destroy() nobody listens to would throw).
+  const refuse = (err: OutsideFetchError): never => {
+    res.body.dump().catch(() => {});
+    throw err;
+  };
+  if (res.statusCode !== 200) refuse(new OutsideFetchError(`HTTP ${res.statusCode}`, res.statusCode));
+  if (opts.acceptType && !opts.acceptType.test(contentType)) refuse(new OutsideFetchError(`content type ${contentType || '(none)'} is not accepted`, res.statusCode));
+  const tooLarge = () => new OutsideFetchError(`larger than ${opts.maxBytes} bytes`, res.statusCode, true);
+  if (Number(res.headers['content-length'] ?? 0) > opts.maxBytes) refuse(tooLarge());
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      // Leaving the loop destroys the stream: the rest is never downloaded.
+      if (size > opts.maxBytes) throw tooLarge();
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof OutsideFetchError || opts.signal?.aborted) throw err;
+    throw new OutsideFetchError(`${new URL(url).host}: ${(err as Error).message}`, res.statusCode);
+  }
+  return { data: Buffer.concat(chunks), contentType };
 }

@@ -6,6 +6,7 @@
  * then cancels at Coze.
  */
 import { createHash } from 'node:crypto';
+import { CozeError } from '../coze/errors.js';
 import type { ChatEvent, ChatRequest, Usage } from '../coze/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
@@ -139,13 +140,13 @@ async function streamAnswer(events: AsyncIterable<ChatEvent>, call: CompletionCa
       return undefined;
     }
     const e = toOpenAiError(err);
-    log.warn({ err: { kind: (err as { kind?: string }).kind, code: e.code, message: e.message }, answerChars: chars }, 'openai: Coze failed mid-stream');
+    log.warn({ err: { kind: err instanceof CozeError ? err.kind : undefined, code: e.code, message: e.message }, answerChars: chars }, 'openai: Coze failed mid-stream');
     sse.data(streamErrorPayload(err));
     sse.data('[DONE]');
     sse.end();
   } finally {
     // Leaving early (client gone) ends the Coze stream, which cancels the chat at Coze.
-    void it.return?.(undefined);
+    it.return?.(undefined)?.catch(() => {});
   }
   return undefined;
 }

@@ -8,7 +8,7 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../log/logger.js';
-import { fetchOutsideUrl, OutsideFetchError } from '../net/outside-fetch.js';
+import { fetchOutsideBytes, OutsideFetchError } from '../net/outside-fetch.js';
 import { decodeDataUrl } from './data-url.js';
 import { badRequest } from './errors.js';
 
@@ -49,35 +49,12 @@ const notFetched = (param: string) => badRequest(`${param}: the image could not 
 
 async function download(url: string, param: string, opts: ImageLoadOptions): Promise<Buffer> {
   const timeout = opts.timeoutMs ?? 15_000;
-  const fail = (reason: string) => {
-    opts.log?.warn({ param, reason }, 'openai: image_url not fetched');
-    return notFetched(param);
-  };
-  let res: Dispatcher.ResponseData;
   try {
-    res = await fetchOutsideUrl(url, { allowPrivate: opts.allowPrivate ?? false, schemes: ['https:'], signal: opts.signal, headersTimeout: timeout, bodyTimeout: timeout, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) });
+    const { data } = await fetchOutsideBytes(url, { allowPrivate: opts.allowPrivate ?? false, schemes: ['https:'], signal: opts.signal, headersTimeout: timeout, bodyTimeout: timeout, maxBytes: opts.maxBytes, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) });
+    return data;
   } catch (err) {
-    if (err instanceof OutsideFetchError) throw fail(err.message);
-    throw fail((err as Error).message);
+    if (err instanceof OutsideFetchError && err.tooLarge) throw badRequest(`${param}: the image is larger than ${opts.maxBytes} bytes`, param, 'image_too_large');
+    opts.log?.warn({ param, reason: (err as Error).message }, 'openai: image_url not fetched');
+    throw notFetched(param);
   }
-  if (res.statusCode !== 200) {
-    res.body.destroy();
-    throw fail(`HTTP ${res.statusCode}`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of res.body) {
-      size += (c as Buffer).length;
-      if (size > opts.maxBytes) {
-        res.body.destroy();
-        throw badRequest(`${param}: the image is larger than ${opts.maxBytes} bytes`, param, 'image_too_large');
-      }
-      chunks.push(c as Buffer);
-    }
-  } catch (err) {
-    if ((err as { status?: number }).status === 400) throw err;
-    throw fail((err as Error).message);
-  }
-  return Buffer.concat(chunks);
 }

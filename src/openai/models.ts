@@ -4,6 +4,7 @@
  * ASCII slug clients send back as `model`; `name` is the label Open-WebUI shows.
  */
 import type { WxcozeConfig } from '../config/types.js';
+import { chatTargetOf } from '../coze/target.js';
 import type { ChatTarget } from '../coze/types.js';
 
 export interface CozeModel {
@@ -30,7 +31,7 @@ export class ModelCatalog {
   }
 
   static fromConfig(config: WxcozeConfig, created = Math.floor(Date.now() / 1000)): ModelCatalog {
-    return new ModelCatalog([{ id: config.openai.modelId, name: config.openai.modelName, target: targetOf(config), created }]);
+    return new ModelCatalog([{ id: config.openai.modelId, name: config.openai.modelName, target: chatTargetOf(config.coze), created }]);
   }
 
   get(id: string): CozeModel | undefined {
@@ -46,8 +47,3 @@ export function toModelObject(m: CozeModel): ModelObject {
   return { id: m.id, object: 'model', created: m.created, owned_by: 'coze', name: m.name };
 }
 
-/** The configured bot, or chatflow (config/load.ts guarantees one of them). */
-function targetOf(config: WxcozeConfig): ChatTarget {
-  if (config.coze.botId) return { kind: 'bot', botId: config.coze.botId };
-  return { kind: 'chatflow', workflowId: config.coze.workflowId ?? '', ...(config.coze.appId ? { appId: config.coze.appId } : {}) };
-}

@@ -1,12 +1,12 @@
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
-import { backoffMs, sleep } from './backoff.js';
-import type { CozeEnterMessage, CozePort, CozeTarget } from './ports.js';
+import { backoffMs, sleep } from '../util/backoff.js';
+import { CozeError, type EnterMessage, type CozePort, type ChatTarget } from './ports.js';
 
 export interface AskOptions {
   coze: CozePort;
   store: Store;
-  target: CozeTarget;
+  target: ChatTarget;
   maxAttempts: number;
   retryBaseMs: number;
 }
@@ -16,7 +16,7 @@ export type AskResult = { ok: true; text: string; followUps: string[] } | { ok: 
 /** How many times a conversation still busy with an older chat (4016) is waited out before a new one is opened. */
 const MAX_BUSY_WAITS = 6;
 
-export function botKeyOf(target: CozeTarget): string {
+export function botKeyOf(target: ChatTarget): string {
   return target.kind === 'bot' ? `bot:${target.botId}` : `flow:${target.workflowId}`;
 }
 
@@ -28,7 +28,7 @@ export function botKeyOf(target: CozeTarget): string {
  */
 export async function askCoze(
   o: AskOptions,
-  job: { msgid: string; userId: string; messages: CozeEnterMessage[]; previousChat?: { conversationId: string | null; chatId: string | null } },
+  job: { msgid: string; userId: string; messages: EnterMessage[]; previousChat?: { conversationId: string | null; chatId: string | null } },
   log: Logger,
   signal: AbortSignal,
 ): Promise<AskResult> {
@@ -53,9 +53,12 @@ export async function askCoze(
         signal,
         onEvent: (e) => {
           if (e.type !== 'chat.created' || !e.chatId || !e.conversationId) return;
-          // Remember the running chat: after a crash, it is the one to cancel on 4016.
-          void o.store.setChatRef(job.msgid, e.conversationId, e.chatId);
-          if (!conversationId) void o.store.setConversation(job.userId, botKey, e.conversationId, Date.now());
+          // Remember the running chat: after a crash, it is the one to cancel on 4016. Not awaited (the
+          // stream goes on), so a database error is caught here: losing this note only costs a wait on 4016.
+          const { chatId, conversationId: started } = e;
+          const failed = (err: unknown) => log.warn({ chatId, err: { message: (err as Error).message } }, 'could not save the running Coze chat; the answer goes on (check the database with `wxcoze doctor`)');
+          (async () => o.store.setChatRef(job.msgid, started, chatId))().catch(failed);
+          if (!conversationId) (async () => o.store.setConversation(job.userId, botKey, started, Date.now()))().catch(failed);
         },
       });
       log.info({ attempt: attempt + 1, chatId: res.chatId, answerBytes: Buffer.byteLength(res.text) }, 'coze answered');
@@ -64,7 +67,8 @@ export async function askCoze(
       return { ok: true, text: res.text, followUps: res.followUps ?? [] };
     } catch (err) {
       if (signal.aborted) break;
-      const e = err as { kind?: string; code?: number; message: string; retriable?: boolean };
+      // Only a CozeError says what kind of failure it was; anything else is not retried.
+      const e = err instanceof CozeError ? err : { kind: undefined, code: undefined, message: (err as Error).message, retriable: false };
       lastReason = `coze ${e.kind ?? 'error'}${e.code ? ` ${e.code}` : ''}: ${e.message}`;
       if (e.kind === 'conversation_gone' && !recreated) {
         recreated = true;
@@ -87,7 +91,7 @@ export async function askCoze(
           busyWaits = 0;
           continue;
         }
-        await sleep(backoffMs(busyWaits, o.retryBaseMs, 10_000), signal);
+        await sleep(backoffMs(busyWaits, { baseMs: o.retryBaseMs, capMs: 10_000 }), signal);
         continue;
       }
       attempt += 1;
@@ -96,7 +100,7 @@ export async function askCoze(
         return { ok: false, reason: lastReason, retriable: false };
       }
       log.warn({ attempt, err: { kind: e.kind, code: e.code, message: e.message } }, 'coze call failed; retrying');
-      if (attempt < o.maxAttempts) await sleep(backoffMs(attempt, o.retryBaseMs, 30_000), signal);
+      if (attempt < o.maxAttempts) await sleep(backoffMs(attempt, { baseMs: o.retryBaseMs, capMs: 30_000 }), signal);
     }
   }
   return { ok: false, reason: signal.aborted ? 'aborted' : lastReason, retriable: true };

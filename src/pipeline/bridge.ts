@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import { Dispatcher } from './dispatcher.js';
-import type { CozePort, CozeTarget, WecomPort } from './ports.js';
+import { chatTargetOf, type CozePort, type WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
 import { KfAccountGate, type AccountLister } from './kf-accounts.js';
 import { Puller } from './puller.js';
@@ -18,17 +18,12 @@ export interface Bridge {
   stop(drainMs: number): Promise<void>;
 }
 
-export function cozeTargetOf(config: WxcozeConfig): CozeTarget {
-  if (config.coze.botId) return { kind: 'bot', botId: config.coze.botId };
-  return { kind: 'chatflow', workflowId: config.coze.workflowId!, ...(config.coze.appId ? { appId: config.coze.appId } : {}) };
-}
-
 /** The message path below the HTTP layer: puller → inbox → dispatcher → Coze → reply. */
 export function createBridge(deps: { config: WxcozeConfig; store: Store; coordinator: Coordinator; wecom: WecomPort & AccountLister; coze: CozePort; logger: Logger }): Bridge {
   const { config, store, logger } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { retryBaseMs } = config.pipeline;
-  const target = cozeTargetOf(config);
+  const target = chatTargetOf(config.coze);
   const dispatcher = new Dispatcher({
     store,
     owner,

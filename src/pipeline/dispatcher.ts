@@ -45,7 +45,7 @@ export class Dispatcher {
 
   start(): void {
     this.stopped = false;
-    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(250, Math.floor(this.o.leaseMs / 3)));
+    this.renewTimer = setInterval(() => this.renewLeases().catch((err: unknown) => this.o.logger.error({ err: { message: (err as Error).message } }, 'lease renewal failed; retrying at the next interval')), Math.max(250, Math.floor(this.o.leaseMs / 3)));
     this.renewTimer.unref?.();
     this.kick();
   }
@@ -61,7 +61,8 @@ export class Dispatcher {
       this.pending = false;
       if (this.ticking) { this.again = true; return; }
       this.ticking = true;
-      void this.tick().finally(() => {
+      // tick() catches its own errors; the catch here is for a throw from its logger.
+      this.tick().catch(() => {}).finally(() => {
         this.ticking = false;
         if (this.again) { this.again = false; this.kick(); }
       });

@@ -1,16 +1,16 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { KfMessage } from '../wecom/types.js';
-import type { CozeEnterMessage, CozePort, CozeTarget, WecomPort } from './ports.js';
+import type { EnterMessage, CozePort, ChatTarget, WecomPort } from './ports.js';
 
 export type CozeInput =
-  | { kind: 'coze'; messages: CozeEnterMessage[]; /** the customer's words, for commands and handoff keywords */ text?: string }
+  | { kind: 'coze'; messages: EnterMessage[]; /** the customer's words, for commands and handoff keywords */ text?: string }
   | { kind: 'unsupported'; reason: string; voice?: boolean };
 
 /** Image kinds Coze takes as images; anything else is not sent as an image. */
 const IMAGE_EXTS = new Set(['jpg', 'png', 'gif', 'webp', 'bmp', 'tif', 'heic', 'heif']);
 
-const question = (content: string): CozeEnterMessage => ({ role: 'user', type: 'question', content, content_type: 'text' });
-const multimodal = (items: object[]): CozeEnterMessage => ({ role: 'user', type: 'question', content: JSON.stringify(items), content_type: 'object_string' });
+const question = (content: string): EnterMessage => ({ role: 'user', type: 'question', content, content_type: 'text' });
+const multimodal = (items: object[]): EnterMessage => ({ role: 'user', type: 'question', content: JSON.stringify(items), content_type: 'object_string' });
 
 /** Types that carry no media become a description the bot can work with. */
 function describe(m: KfMessage): string | undefined {
@@ -39,7 +39,7 @@ function describe(m: KfMessage): string | undefined {
  * transcribed by Coze; locations, links, mini-programs and cards become a text description.
  * The chatflow API takes plain text only, so media is not passed to a chatflow.
  */
-export async function toCozeInput(m: KfMessage, deps: { wecom: WecomPort; coze: CozePort; target: CozeTarget }): Promise<CozeInput> {
+export async function toCozeInput(m: KfMessage, deps: { wecom: WecomPort; coze: CozePort; target: ChatTarget }): Promise<CozeInput> {
   switch (m.msgtype) {
     case 'text': {
       const content = m.text?.content ?? '';

@@ -15,7 +15,8 @@
  */
 import type Keyv from 'keyv';
 import type { Logger } from '../log/logger.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '../util/backoff.js';
+import { wecomErrcodeOf } from './ports.js';
 
 export interface AccountLister {
   listAccounts(): Promise<{ open_kfid: string; manage_privilege?: boolean }[]>;
@@ -102,7 +103,7 @@ export class KfAccountGate {
    * (deferred while it cannot be fetched). Unknown ids are logged once and ignored (`onUnknown`).
    */
   whenValid(openKfId: string, onValid: () => void, onUnknown?: () => void): void {
-    void this.verdict(openKfId).then((v) => {
+    this.verdict(openKfId).then((v) => {
       if (this.stopped) return;
       if (v === 'valid') onValid();
       else if (v === 'wait') this.defer(openKfId, onValid, onUnknown);
@@ -110,7 +111,7 @@ export class KfAccountGate {
         this.logUnknown(openKfId);
         onUnknown?.();
       }
-    }, (err: Error) => this.log.warn({ err: { message: err.message } }, 'kf account check failed'));
+    }).catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'kf account check failed'));
   }
 
   stop(): void {
@@ -135,8 +136,8 @@ export class KfAccountGate {
         return list;
       } catch (err) {
         this.failures += 1;
-        this.nextRefreshAt = this.now() + backoffMs(this.failures, this.deps.retryBaseMs, this.deps.refreshMs);
-        this.log.warn({ err: { message: (err as Error).message, errcode: (err as { errcode?: number }).errcode } }, 'kf/account/list failed; callbacks for accounts not yet confirmed wait for it (run `wxcoze doctor`)');
+        this.nextRefreshAt = this.now() + backoffMs(this.failures, { baseMs: this.deps.retryBaseMs, capMs: this.deps.refreshMs });
+        this.log.warn({ err: { message: (err as Error).message, errcode: wecomErrcodeOf(err) } }, 'kf/account/list failed; callbacks for accounts not yet confirmed wait for it (run `wxcoze doctor`)');
         return undefined;
       }
     })().finally(() => { this.inflight = undefined; });

@@ -1,9 +1,9 @@
 import { inQuietHours, settingsFor, type ServiceConfig, type ServiceSettings } from '../config/service.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
-import { askCoze } from './ask-coze.js';
+import { askCoze, botKeyOf } from './ask-coze.js';
 import { toCozeInput } from './inbound.js';
-import type { CozePort, CozeTarget, WecomPort } from './ports.js';
+import { chatTargetOf, namesTarget, type ChatTarget, type CozePort, type WecomPort } from './ports.js';
 import { composeReply } from './reply.js';
 import { WECOM_PARTS_PER_CUSTOMER_MESSAGE } from './send-reply.js';
 
@@ -11,7 +11,7 @@ export interface PlanDeps {
   store: Store;
   wecom: WecomPort;
   coze: CozePort;
-  defaultTarget: CozeTarget;
+  defaultTarget: ChatTarget;
   service: ServiceConfig;
   maxAttempts: number;
   maxClaims: number;
@@ -34,10 +34,9 @@ const SESSION_MAX_MS = 48 * 3600_000;
 /** A welcome code is valid for 20 s after enter_session (send_msg_on_event). */
 export const WELCOME_VALIDITY_MS = 20_000;
 
-export function targetOf(settings: ServiceSettings, fallback: CozeTarget): CozeTarget {
-  if (settings.botId) return { kind: 'bot', botId: settings.botId };
-  if (settings.workflowId) return { kind: 'chatflow', workflowId: settings.workflowId, ...(settings.appId ? { appId: settings.appId } : {}) };
-  return fallback;
+/** The account's own bot or chatflow, else the default one. */
+export function targetOf(settings: ServiceSettings, fallback: ChatTarget): ChatTarget {
+  return namesTarget(settings) ? chatTargetOf(settings) : fallback;
 }
 
 function handoffParts(settings: ServiceSettings): ReplyPart[] {
@@ -117,7 +116,7 @@ export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signa
   const words = input.text?.trim() ?? '';
   if (words && words === service.resetCommand) {
     const userId = await store.resolveUser('wecom', item.externalUserId, now);
-    await store.clearConversation(userId, target.kind === 'bot' ? `bot:${target.botId}` : `flow:${target.workflowId}`);
+    await store.clearConversation(userId, botKeyOf(target));
     log.info('customer asked for a new conversation');
     return { kind: 'reply', parts: [{ kind: 'text', content: service.resetText }], note: 'reset' };
   }

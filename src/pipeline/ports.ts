@@ -2,7 +2,21 @@
  * What the pipeline needs from the outside world, as narrow structural types. The real WeCom and
  * Coze clients satisfy them; nothing in the pipeline depends on their internals.
  */
+import type { ChatTarget, EnterMessage } from '../coze/types.js';
 import type { MediaFile, OutboundMessage, SendMsgRequest, SyncMsgPage } from '../wecom/types.js';
+
+/** Which Coze runnable answers, and one message handed to it: the Coze client's own types. */
+export type { ChatTarget, EnterMessage };
+export { chatTargetOf, namesTarget } from '../coze/target.js';
+
+/**
+ * How the ports fail. A WecomPort call that WeCom answered with an errcode rejects with a
+ * `WecomApiError` (`errcode`; read it with `wecomErrcodeOf`); any other rejection means no clear
+ * answer (network, timeout, 5xx after the client's own retries). A CozePort call rejects with a
+ * `CozeError` (`code`, `kind`, `retriable`); anything else is treated as not retriable.
+ */
+export { CozeError } from '../coze/errors.js';
+export { DUPLICATE_MSGID_ERRCODE, isAlreadyHanded, undeliverableReason, WecomApiError, wecomErrcodeOf } from '../wecom/errors.js';
 
 export interface WecomPort {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
@@ -11,15 +25,6 @@ export interface WecomPort {
   uploadMedia(type: 'image' | 'voice' | 'video' | 'file', filename: string, data: Buffer, contentType: string): Promise<string>;
   sendMsgOnEvent(code: string, msgid: string, message: OutboundMessage): Promise<{ msgid: string }>;
   transServiceState(openKfId: string, externalUserId: string, state: number, servicerUserId?: string): Promise<{ msg_code?: string }>;
-}
-
-export type CozeTarget = { kind: 'bot'; botId: string } | { kind: 'chatflow'; workflowId: string; appId?: string };
-
-export interface CozeEnterMessage {
-  role: 'user' | 'assistant';
-  type?: 'question' | 'answer';
-  content: string;
-  content_type: 'text' | 'object_string';
 }
 
 export interface CozeChatResult {
@@ -31,10 +36,10 @@ export interface CozeChatResult {
 
 export interface CozePort {
   chat(req: {
-    target: CozeTarget;
+    target: ChatTarget;
     userId: string;
     conversationId?: string;
-    messages: CozeEnterMessage[];
+    messages: EnterMessage[];
     signal?: AbortSignal;
     onEvent?: (e: { type: string; chatId?: string; conversationId?: string }) => void;
   }): Promise<CozeChatResult>;

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { InboxItem } from '../store/types.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '../util/backoff.js';
 import { planReply, type PlanDeps } from './plan-reply.js';
 import { sendReply } from './send-reply.js';
 
@@ -26,7 +26,7 @@ export async function processMessage(item: InboxItem, deps: ProcessDeps, log: Lo
         return; // shutdown: the dispatcher gives the lease back; nothing was stored
       case 'defer':
         log.warn({ err: { message: plan.reason } }, 'could not prepare the message; will retry');
-        await store.deferRetry(item.msgid, owner, now + backoffMs(item.attempts, deps.retryBaseMs, 60_000), plan.reason, now);
+        await store.deferRetry(item.msgid, owner, now + backoffMs(item.attempts, { baseMs: deps.retryBaseMs, capMs: 60_000 }), plan.reason, now);
         return;
       case 'finish':
         await store.finish(item.msgid, owner, plan.state, plan.note, now);
@@ -59,7 +59,7 @@ export async function processMessage(item: InboxItem, deps: ProcessDeps, log: Lo
       log.warn({ note: outcome.note }, 'message failed: reply undeliverable');
       break;
     case 'retry':
-      await store.deferRetry(item.msgid, owner, now + backoffMs(Math.max(1, item.attempts), deps.retryBaseMs, 60_000), outcome.note, now);
+      await store.deferRetry(item.msgid, owner, now + backoffMs(Math.max(1, item.attempts), { baseMs: deps.retryBaseMs, capMs: 60_000 }), outcome.note, now);
       break;
     case 'cancelled':
       log.info('recalled by the customer before the reply went out');

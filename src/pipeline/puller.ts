@@ -2,10 +2,11 @@ import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import type { SyncMsgPage } from '../wecom/types.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '../util/backoff.js';
 import { classify, HISTORY_GRACE_MS } from './classify.js';
 import { applyEvents } from './events.js';
 import type { KfAccountGate } from './kf-accounts.js';
+import { wecomErrcodeOf } from './ports.js';
 
 export interface SyncSource {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
@@ -85,9 +86,9 @@ export class Puller {
       if (!gate) { this.schedule(a.openKfId, undefined, 'startup'); continue; }
       if (a.cursor) gate.markProven(a.openKfId);
       gate.whenValid(a.openKfId, () => this.schedule(a.openKfId, undefined, 'startup'), () => {
-        void store.forgetAccount(a.openKfId).then((removed) => {
+        store.forgetAccount(a.openKfId).then((removed) => {
           if (removed) logger.warn({ openKfId: JSON.stringify(a.openKfId.slice(0, 80)) }, 'stored account is not an account of this app and has no messages: removed');
-        }, () => {});
+        }).catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'could not remove a stored account that is not this app\'s; trying again at the next start'));
       });
     }
   }
@@ -120,10 +121,10 @@ export class Puller {
     } catch (err) {
       st.failures += 1;
       const msg = (err as Error).message;
-      log.warn({ err: { message: msg, errcode: (err as any).errcode }, failures: st.failures }, 'pull failed; will retry');
+      log.warn({ err: { message: msg, errcode: wecomErrcodeOf(err) }, failures: st.failures }, 'pull failed; will retry');
       await this.deps.store.recordPull(openKfId, msg, this.now()).catch(() => {});
       if (!this.stopped) {
-        const delay = backoffMs(st.failures, this.deps.retryBaseMs ?? 1000, 60_000);
+        const delay = backoffMs(st.failures, { baseMs: this.deps.retryBaseMs ?? 1000, capMs: 60_000 });
         st.timer = setTimeout(() => { st.timer = undefined; this.schedule(openKfId); }, delay);
         st.timer.unref?.();
       }
@@ -137,7 +138,8 @@ export class Puller {
   private recheck(openKfId: string, st: AccountState, againKey: string): void {
     st.timer = setTimeout(() => {
       st.timer = undefined;
-      void this.deps.coordinator.hasFlag(againKey).then((up) => { if (up) this.schedule(openKfId); }, () => this.schedule(openKfId));
+      this.deps.coordinator.hasFlag(againKey).then((up) => { if (up) this.schedule(openKfId); }, () => this.schedule(openKfId))
+        .catch((err: unknown) => this.deps.logger.error({ openKfId, err: { message: (err as Error).message } }, 'pull-again check failed'));
     }, RECHECK_MS);
     st.timer.unref?.();
   }
@@ -156,7 +158,7 @@ export class Puller {
         res = await wecom.syncMsg({ openKfId, cursor, token: st.token, limit: 1000 });
       } catch (err) {
         // 95007: the callback Token expired (10 min). Pull without it rather than fail.
-        const errcode = (err as { errcode?: number }).errcode;
+        const errcode = wecomErrcodeOf(err);
         if (errcode === 95007 && st.token) { st.token = undefined; res = await wecom.syncMsg({ openKfId, cursor, limit: 1000 }); }
         else if (errcode === 40058 && cursor) {
           // WeCom no longer takes the stored cursor (older than its 3-day window, say): start over.

@@ -34,6 +34,11 @@ function cutGraphemes(text: string, limit: number): string[] {
   return out;
 }
 
+/** The longest start of `text` that fits `limit` bytes, cut between graphemes (never half an emoji). */
+export function cutToBytes(text: string, limit: number): string {
+  return bytes(text) <= limit ? text : (cutGraphemes(text, limit)[0] ?? '');
+}
+
 /** Splits text into pieces that each fit `limit` bytes, preferring paragraph, then sentence boundaries. */
 function pieces(text: string, limit: number): string[] {
   const out: string[] = [];

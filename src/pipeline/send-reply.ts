@@ -1,24 +1,14 @@
-import { fetchOutsideUrl } from '../net/outside-fetch.js';
+import { fetchOutsideBytes, type FetchedBytes } from '../net/outside-fetch.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
-import { DUPLICATE_MSGID_ERRCODE } from '../wecom/errors.js';
 import type { OutboundMessage } from '../wecom/types.js';
-import type { WecomPort } from './ports.js';
-import { outboundMsgid } from './reply.js';
+import { DUPLICATE_MSGID_ERRCODE, isAlreadyHanded, undeliverableReason, wecomErrcodeOf, type WecomPort } from './ports.js';
+import { cutToBytes, outboundMsgid } from './reply.js';
 
 export const WECOM_PARTS_PER_CUSTOMER_MESSAGE = 5;
 
-/** WeCom answers that mean "this reply can never be delivered": recorded with their meaning, not retried. */
-const UNDELIVERABLE: Record<number, string> = {
-  95001: 'the 5-messages-per-customer-message quota is used up',
-  95002: 'the 48-hour window to answer this customer has passed',
-  95013: 'the session has already ended',
-  95018: 'the session is not in a state the API may answer (a human servicer has it, or it is queued)',
-  95031: 'the customer has not written in 48 hours',
-  40096: 'the external_userid is not valid for this app',
-  95000: 'the open_kfid is not valid',
-  95004: 'the open_kfid does not exist',
-};
+/** The budget is spent (what WeCom would answer with 95001). */
+const QUOTA_USED = undeliverableReason(95001)!;
 
 export type SendOutcome =
   | { status: 'done'; note: string | null }
@@ -29,28 +19,20 @@ export type SendOutcome =
 
 /** WeCom caps a click item's text at 128 bytes and a menu at 10 items. */
 function clickItems(buttons: string[]): unknown[] {
-  return buttons.slice(0, 10).map((b, i) => {
-    let content = b;
-    while (Buffer.byteLength(content) > 128) content = content.slice(0, -1);
-    return { type: 'click', click: { id: `wxc_${i + 1}`, content } };
-  });
+  return buttons.slice(0, 10).map((b, i) => ({ type: 'click', click: { id: `wxc_${i + 1}`, content: cutToBytes(b, 128) } }));
 }
+
+/** WeCom's limit for an uploaded image, and the types it takes. */
+const IMAGE_MAX_BYTES = 2 * 1024 * 1024;
+const WECOM_IMAGE_TYPES = /^image\/(jpeg|png|gif)$/;
 
 /**
  * Downloads an answer image for re-upload to WeCom; small, bounded, images only. The URL is the
- * bot's choice (and so, through prompt injection, possibly a customer's): public addresses only.
+ * bot's choice (and so, through prompt injection, possibly a customer's): public addresses only,
+ * at most 3 redirects each re-checked, never https → http, cut off past 2 MB.
  */
-async function fetchImage(url: string, allowPrivate: boolean): Promise<{ data: Buffer; contentType: string }> {
-  // At most 3 redirects, each re-checked; never https → http.
-  const res = await fetchOutsideUrl(url, { allowPrivate, schemes: ['https:', 'http:'], headersTimeout: 10_000, bodyTimeout: 20_000 });
-  const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
-  if (res.statusCode !== 200 || !/^image\/(jpeg|png|gif)$/.test(type)) {
-    await res.body.dump();
-    throw new Error(`image download gave ${res.statusCode} ${type}`);
-  }
-  const data = Buffer.from(await res.body.arrayBuffer());
-  if (data.length > 2 * 1024 * 1024) throw new Error('image larger than 2 MB');
-  return { data, contentType: type };
+function fetchImage(url: string, allowPrivate: boolean): Promise<FetchedBytes> {
+  return fetchOutsideBytes(url, { allowPrivate, schemes: ['https:', 'http:'], headersTimeout: 10_000, bodyTimeout: 20_000, maxBytes: IMAGE_MAX_BYTES, acceptType: WECOM_IMAGE_TYPES });
 }
 
 async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger, allowPrivate: boolean): Promise<OutboundMessage> {
@@ -69,9 +51,6 @@ async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger, allowP
   }
 }
 
-/** States WeCom refuses to move a session between: already handed over, nothing to do. */
-const ALREADY_HANDED = new Set([95016, 95013]);
-
 /**
  * Moves the session to a human: a named servicer (state 3) or the queue (state 2), and keeps the
  * AI quiet for this customer until the session ends. The kf API has no way to pass a note to the
@@ -83,8 +62,8 @@ async function handOff(item: InboxItem, part: ReplyPart, deps: { wecom: WecomPor
     await deps.wecom.transServiceState(item.openKfId, item.externalUserId, state, part.servicer);
     log.info({ toState: state, servicer: part.servicer ?? null }, 'session handed to a human');
   } catch (err) {
-    const errcode = (err as { errcode?: number }).errcode;
-    if (errcode !== undefined && ALREADY_HANDED.has(errcode)) log.info({ errcode }, 'session was already with a human');
+    const errcode = wecomErrcodeOf(err);
+    if (errcode !== undefined && isAlreadyHanded(errcode)) log.info({ errcode }, 'session was already with a human');
     else log.error({ errcode, err: { message: (err as Error).message } }, 'could not hand the session to a human; the AI stays quiet anyway (check the servicer id and that the kf account has servicers on duty)');
   }
   await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'human', Date.now(), Date.now());
@@ -119,7 +98,7 @@ export async function sendReply(
     if (part.kind !== 'welcome') {
       const used = await deps.store.budgetUsed(item.openKfId, item.externalUserId);
       if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
-        return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
+        return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${QUOTA_USED}` };
       }
     }
     const message = await toOutbound(part, deps.wecom, log, deps.allowPrivateUrls ?? false);
@@ -128,20 +107,21 @@ export async function sendReply(
       else await deps.wecom.sendMsg({ touser: item.externalUserId, open_kfid: item.openKfId, msgid, message });
       log.info({ part: i + 1, of: parts.length, outMsgid: msgid, msgtype: message.msgtype, kind: part.kind }, 'reply part sent');
     } catch (err) {
-      const errcode = (err as { errcode?: number }).errcode;
+      const errcode = wecomErrcodeOf(err);
+      const undeliverable = errcode === undefined ? undefined : undeliverableReason(errcode);
       if (errcode === DUPLICATE_MSGID_ERRCODE) {
         log.info({ part: i + 1, outMsgid: msgid }, 'reply part was already delivered (duplicate msgid); counting it as sent');
       } else if (part.kind === 'welcome' && errcode !== undefined && errcode !== -1) {
         log.warn({ errcode }, 'welcome not accepted (the code expired or was used)');
         return { status: 'undeliverable', note: `welcome refused: ${errcode} ${(err as Error).message}` };
-      } else if (errcode !== undefined && UNDELIVERABLE[errcode]) {
-        log.warn({ part: i + 1, errcode }, `reply not deliverable: ${UNDELIVERABLE[errcode]}`);
+      } else if (errcode !== undefined && undeliverable) {
+        log.warn({ part: i + 1, errcode }, `reply not deliverable: ${undeliverable}`);
         if (errcode === 95018) {
           // The session is queued or with a human: keep the AI quiet for this customer from now on.
           await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'human', Date.now(), Date.now());
         }
-        if (i > 0 && errcode === 95001) return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${UNDELIVERABLE[95001]}` };
-        return { status: 'undeliverable', note: `${errcode}: ${UNDELIVERABLE[errcode]}` };
+        if (i > 0 && errcode === 95001) return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${undeliverable}` };
+        return { status: 'undeliverable', note: `${errcode}: ${undeliverable}` };
       } else if (errcode !== undefined && errcode !== -1) {
         log.error({ part: i + 1, errcode, err: { message: (err as Error).message } }, 'WeCom refused the reply');
         return { status: 'undeliverable', note: `${errcode}: ${(err as Error).message}` };

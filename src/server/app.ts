@@ -87,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (status >= 500) req.log.error({ err }, 'request failed');
     else warns.warn(req.log as unknown as Logger, `http_${status}`, { status, detail: reason, url: req.url.split('?')[0]!.slice(0, 60) }, 'request rejected');
     if (req.url.startsWith('/wechat/hook')) countCallback(status === 503 ? 'shutting_down' : 'malformed');
+    // `void`: a reply is thenable, but send() has nothing to wait for here (fastify sends it).
     void reply.code(status).type('text/plain').send(status >= 500 ? 'internal error' : reason);
   });
   await app.register(pingRoutes);

@@ -12,6 +12,7 @@ import type { Store } from '../store/types.js';
 import { WecomApi } from '../wecom/api.js';
 import { WecomCrypto } from '../wecom/crypto.js';
 import { buildApp } from './app.js';
+import { catchUnhandledRejections } from './unhandled-rejections.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -60,6 +61,8 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  // From here work runs in the background (pulls, workers): a rejection nobody caught is logged, not fatal.
+  const releaseRejections = catchUnhandledRejections(logger);
   await bridge.start();
   logger.info({ url, store: store.kind, cache: coordinator.kind, coze: config.coze.apiBase, wecom: config.wecom.apiBase }, 'wxcoze listening');
   let stopping: Promise<void> | undefined;
@@ -74,6 +77,7 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
         await coordinator.close();
         await wecom.close();
         logger.info('wxcoze stopped');
+        releaseRejections();
       })();
       return stopping;
     },

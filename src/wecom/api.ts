@@ -4,7 +4,7 @@
  *
  * Failure policy, applied to every call:
  * - errcode 40014/42001/41001 → the token was revoked/expired: invalidate it, refresh, retry once.
- * - network error, timeout, HTTP 5xx, errcode -1 → retry twice (~100 ms, ~400 ms, jittered), then
+ * - network error, timeout, HTTP 5xx, errcode -1 → retry twice (50–100 ms, then 200–400 ms: `backoffMs`), then
  *   WecomTransportError. Safe for send_msg because sends carry an idempotent msgid.
  * - any other errcode ≠ 0 → WecomApiError (not retried).
  * The secret and access token never reach a log line: URLs are logged by path only.
@@ -13,6 +13,7 @@ import { Agent, FormData, request, type Dispatcher } from 'undici';
 import Keyv from 'keyv';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
+import { backoffMs, sleep } from '../util/backoff.js';
 import type { KfMessage, MediaFile, OutboundMessage, SendMsgRequest, SyncMsgPage } from './types.js';
 import { WecomApiError, WecomTransportError, isTokenErrcode } from './errors.js';
 
@@ -55,13 +56,12 @@ interface WecomReply {
 
 /** Refresh 5 min before WeCom's expiry so a token never dies mid-request. */
 const TOKEN_MARGIN_MS = 5 * 60_000;
-const BACKOFF_MS = [100, 400];
+/** Transport retries: short, because a customer is waiting and the caller retries later anyway. */
+const TRANSPORT_RETRIES = 2;
+const TRANSPORT_BACKOFF = { baseMs: 100, capMs: 400, factor: 4 };
 const SYNC_LIMIT_MAX = 1000;
 const ACCOUNT_PAGE = 100;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-/** ±25 % jitter so many workers failing together don't retry in lockstep. */
-const jitter = (ms: number) => Math.round(ms * (0.75 + Math.random() * 0.5));
 
 type Attempt = (token: string, signal: AbortSignal) => Promise<Dispatcher.ResponseData>;
 
@@ -133,7 +133,7 @@ export class WecomApi {
     for (let waited = 0; waited < 10_000; waited += 100) {
       const res = await coordinator.tryWithLock(`gettoken:${this.cacheKey}`, 15_000, async () => (await this.cachedToken()) ?? this.fetchToken());
       if (res.acquired) return res.value;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       const now = await this.cachedToken();
       if (now) return now;
     }
@@ -325,12 +325,12 @@ export class WecomApi {
         if (!transport) throw err;
         // A 4xx comes from a proxy or a wrong base URL; repeating the request will not fix it.
         const retriable = !(transport.kind === 'http' && (transport.status ?? 500) < 500);
-        if (!retriable || failures >= BACKOFF_MS.length) {
+        if (!retriable || failures >= TRANSPORT_RETRIES) {
           this.logger.warn({ api, kind: transport.kind, status: transport.status }, 'wecom call failed after retries');
           throw transport;
         }
         this.logger.warn({ api, kind: transport.kind, status: transport.status, attempt: failures + 1 }, 'wecom call failed; retrying');
-        await sleep(jitter(BACKOFF_MS[failures]!));
+        await sleep(backoffMs(failures + 1, TRANSPORT_BACKOFF));
       }
     }
   }

@@ -10,73 +10,96 @@
  */
 export const DUPLICATE_MSGID_ERRCODE = 95044;
 
-/** Token errors that justify one invalidate-refresh-retry (spec §7). */
-const TOKEN_ERRCODES = new Set([40014, 42001, 41001]);
-
-export function isTokenErrcode(code: number): boolean {
-  return TOKEN_ERRCODES.has(code);
+/**
+ * Everything wxcoze knows about a WeCom errcode, in one table:
+ * - `meaning`: what it means and what to do, for logs and `wxcoze doctor`;
+ * - `undeliverable`: send_msg answered it, so this reply can never be delivered (recorded with this
+ *   reason, not retried);
+ * - `alreadyHanded`: trans service_state refused because the session already left the AI;
+ * - `tokenRejected`: the access_token was revoked or expired: invalidate, refresh, retry once (spec §7).
+ */
+interface ErrcodeInfo {
+  meaning: string;
+  undeliverable?: string;
+  alreadyHanded?: true;
+  tokenRejected?: true;
 }
 
-const MEANINGS: Record<number, string> = {
-  [-1]: 'WeCom is busy; retry shortly',
-  0: 'ok',
-  40001: 'invalid secret: check the app secret (repeated bad attempts can ban your IP for an hour)',
-  40004: 'invalid media type',
-  40005: 'invalid media type parameter',
-  40006: 'invalid file size',
-  40007: 'invalid or expired media_id (media ids live 3 days)',
-  40008: 'invalid message type',
-  40009: 'invalid image size',
-  40011: 'invalid video size',
-  40013: 'invalid corpid: check the corp id (starts with ww)',
-  40014: 'invalid access_token (it will be refreshed)',
-  40033: 'invalid characters (\\uXXXX escapes): send raw UTF-8 JSON',
-  40058: 'invalid parameter: a field is missing, malformed or too long',
-  40096: 'invalid external_userid: the customer id belongs to another corp or app',
-  41001: 'access_token missing',
-  42001: 'access_token expired (it will be refreshed)',
-  44001: 'empty media file',
-  44004: 'empty text content',
-  45002: 'content too large (text is limited to 2048 bytes)',
-  45009: 'API frequency limit reached; slow down',
-  45033: 'API concurrency limit reached; slow down',
-  47001: 'malformed request body',
-  48002: 'API not permitted for this token: bind the self-built app under 微信客服 → 可调用接口的应用',
-  60020: 'caller IP is not in the app\'s trusted IPs (企业可信IP): add this server\'s egress IP in the WeCom admin console',
-  95000: 'invalid open_kfid',
-  95001: 'send quota exhausted: at most 5 messages per customer message; wait for the customer to write again',
-  95002: 'the 48-hour reply window has expired; wait for the customer to write again',
-  95003: 'consultation capacity limit reached (corp not verified)',
-  95004: 'open_kfid does not exist (deleted or belongs to another corp)',
-  95005: 'too many kf accounts (and at least one must remain)',
-  95006: 'invalid kf account name',
-  95007: 'invalid or expired sync_msg token (callback tokens live 10 minutes)',
-  95008: 'menu has too many items (max 10)',
-  95009: 'invalid menu item type',
-  95011: 'kf is in joint mode but the token came from a standalone secret',
-  95012: 'kf is in standalone mode but the token came from a joint-mode secret',
-  95013: 'session already ended',
-  95014: 'user is not a receptionist (or not activated)',
-  95015: 'admin console already configured 专属服务',
-  95016: 'session state transition not allowed',
-  95017: 'API switch is off for this app',
-  95018: 'session state does not allow API replies (a human receptionist or the queue owns it, or it ended): move the session to state 1 or remove human receptionists',
-  95019: 'receptionist stopped or suspended',
-  95022: 'invalid location_type',
-  95023: 'API switch granted to a 代开发 app',
-  95026: 'low account utilisation; cannot create more accounts',
-  95027: 'unverified corps may create only 10 kf accounts',
-  95030: 'message type banned by the kf component',
-  95031: 'the customer has not consulted within 48 hours',
-  95032: 'kf component chat-record permission expired',
-  [DUPLICATE_MSGID_ERRCODE]: 'duplicate msgid: a message with this msgid was already sent to this kf account',
-  301002: 'the access_token belongs to another app',
-  830002: 'media too large; download it with Range requests',
+const ERRCODES: Record<number, ErrcodeInfo> = {
+  [-1]: { meaning: 'WeCom is busy; retry shortly' },
+  0: { meaning: 'ok' },
+  40001: { meaning: 'invalid secret: check the app secret (repeated bad attempts can ban your IP for an hour)' },
+  40004: { meaning: 'invalid media type' },
+  40005: { meaning: 'invalid media type parameter' },
+  40006: { meaning: 'invalid file size' },
+  40007: { meaning: 'invalid or expired media_id (media ids live 3 days)' },
+  40008: { meaning: 'invalid message type' },
+  40009: { meaning: 'invalid image size' },
+  40011: { meaning: 'invalid video size' },
+  40013: { meaning: 'invalid corpid: check the corp id (starts with ww)' },
+  40014: { meaning: 'invalid access_token (it will be refreshed)', tokenRejected: true },
+  40033: { meaning: 'invalid characters (\\uXXXX escapes): send raw UTF-8 JSON' },
+  40058: { meaning: 'invalid parameter: a field is missing, malformed or too long' },
+  40096: { meaning: 'invalid external_userid: the customer id belongs to another corp or app', undeliverable: 'the external_userid is not valid for this app' },
+  41001: { meaning: 'access_token missing', tokenRejected: true },
+  42001: { meaning: 'access_token expired (it will be refreshed)', tokenRejected: true },
+  44001: { meaning: 'empty media file' },
+  44004: { meaning: 'empty text content' },
+  45002: { meaning: 'content too large (text is limited to 2048 bytes)' },
+  45009: { meaning: 'API frequency limit reached; slow down' },
+  45033: { meaning: 'API concurrency limit reached; slow down' },
+  47001: { meaning: 'malformed request body' },
+  48002: { meaning: 'API not permitted for this token: bind the self-built app under 微信客服 → 可调用接口的应用' },
+  60020: { meaning: 'caller IP is not in the app\'s trusted IPs (企业可信IP): add this server\'s egress IP in the WeCom admin console' },
+  95000: { meaning: 'invalid open_kfid', undeliverable: 'the open_kfid is not valid' },
+  95001: { meaning: 'send quota exhausted: at most 5 messages per customer message; wait for the customer to write again', undeliverable: 'the 5-messages-per-customer-message quota is used up' },
+  95002: { meaning: 'the 48-hour reply window has expired; wait for the customer to write again', undeliverable: 'the 48-hour window to answer this customer has passed' },
+  95003: { meaning: 'consultation capacity limit reached (corp not verified)' },
+  95004: { meaning: 'open_kfid does not exist (deleted or belongs to another corp)', undeliverable: 'the open_kfid does not exist' },
+  95005: { meaning: 'too many kf accounts (and at least one must remain)' },
+  95006: { meaning: 'invalid kf account name' },
+  95007: { meaning: 'invalid or expired sync_msg token (callback tokens live 10 minutes)' },
+  95008: { meaning: 'menu has too many items (max 10)' },
+  95009: { meaning: 'invalid menu item type' },
+  95011: { meaning: 'kf is in joint mode but the token came from a standalone secret' },
+  95012: { meaning: 'kf is in standalone mode but the token came from a joint-mode secret' },
+  95013: { meaning: 'session already ended', undeliverable: 'the session has already ended', alreadyHanded: true },
+  95014: { meaning: 'user is not a receptionist (or not activated)' },
+  95015: { meaning: 'admin console already configured 专属服务' },
+  95016: { meaning: 'session state transition not allowed', alreadyHanded: true },
+  95017: { meaning: 'API switch is off for this app' },
+  95018: { meaning: 'session state does not allow API replies (a human receptionist or the queue owns it, or it ended): move the session to state 1 or remove human receptionists', undeliverable: 'the session is not in a state the API may answer (a human servicer has it, or it is queued)' },
+  95019: { meaning: 'receptionist stopped or suspended' },
+  95022: { meaning: 'invalid location_type' },
+  95023: { meaning: 'API switch granted to a 代开发 app' },
+  95026: { meaning: 'low account utilisation; cannot create more accounts' },
+  95027: { meaning: 'unverified corps may create only 10 kf accounts' },
+  95030: { meaning: 'message type banned by the kf component' },
+  95031: { meaning: 'the customer has not consulted within 48 hours', undeliverable: 'the customer has not written in 48 hours' },
+  95032: { meaning: 'kf component chat-record permission expired' },
+  [DUPLICATE_MSGID_ERRCODE]: { meaning: 'duplicate msgid: a message with this msgid was already sent to this kf account' },
+  301002: { meaning: 'the access_token belongs to another app' },
+  830002: { meaning: 'media too large; download it with Range requests' },
 };
 
 /** A readable meaning for an errcode; unknown codes point to WeCom's lookup page. */
 export function describeErrcode(code: number): string {
-  return MEANINGS[code] ?? `unknown WeCom error (see https://open.work.weixin.qq.com/devtool/query?e=${code})`;
+  return ERRCODES[code]?.meaning ?? `unknown WeCom error (see https://open.work.weixin.qq.com/devtool/query?e=${code})`;
+}
+
+/** Why a reply refused with this errcode can never be delivered; undefined when it may be worth another try. */
+export function undeliverableReason(code: number): string | undefined {
+  return ERRCODES[code]?.undeliverable;
+}
+
+/** Token errors that justify one invalidate-refresh-retry. */
+export function isTokenErrcode(code: number): boolean {
+  return ERRCODES[code]?.tokenRejected === true;
+}
+
+/** True when trans service_state refused because the session is already with a human or ended. */
+export function isAlreadyHanded(code: number): boolean {
+  return ERRCODES[code]?.alreadyHanded === true;
 }
 
 /** WeCom answered, and said no. Not retried (except token errors, handled inside WecomApi). */
@@ -113,6 +136,11 @@ export class WecomTransportError extends Error {
   }
   /** HTTP status when kind is 'http'. */
   readonly status?: number;
+}
+
+/** The errcode WeCom refused a call with, or undefined when there was no answer (transport failure, anything else). */
+export function wecomErrcodeOf(err: unknown): number | undefined {
+  return err instanceof WecomApiError ? err.errcode : undefined;
 }
 
 /** True when WeCom refused a msgid because it was already used: the message went out earlier. */

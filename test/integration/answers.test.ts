@@ -10,15 +10,26 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
 let h: Harness | undefined;
 let img: Server | undefined;
 afterEach(async () => {
-  await h?.close(); h = undefined;
+  img?.closeAllConnections();
   await new Promise<void>((r) => (img ? img.close(() => r()) : r())); img = undefined;
+  await h?.close(); h = undefined;
 });
 
-/** A stand-in for Coze's image CDN: /cat.png is an image, anything else 404. */
+/** Bytes /endless.png has sent so far. */
+let endlessServed = 0;
+
+/** A stand-in for Coze's image CDN: /cat.png is an image, /endless.png a PNG that never ends, anything else 404. */
 async function imageHost(): Promise<string> {
+  endlessServed = 0;
   img = createServer((req, res) => {
     if (req.url === '/cat.png') { res.writeHead(200, { 'content-type': 'image/png' }); res.end(PNG); }
-    else { res.writeHead(404); res.end('not found'); }
+    else if (req.url === '/endless.png') {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const pump = () => { while (!res.destroyed && res.write(chunk)) endlessServed += chunk.length; };
+      res.on('drain', pump);
+      pump();
+    } else { res.writeHead(404); res.end('not found'); }
   });
   await new Promise<void>((r) => img!.listen(0, '127.0.0.1', () => r()));
   return `http://127.0.0.1:${(img.address() as AddressInfo).port}`;
@@ -51,6 +62,21 @@ test('an answer image that cannot be fetched falls back to its link as text', as
   const [s] = h.wecom.sentTo('wmGone');
   assert.equal(s!.msgtype, 'text');
   assert.equal(s!.content, `丢失的图: ${base}/gone.png`);
+});
+
+test('an answer image larger than 2 MB is cut off while downloading (never buffered whole): the link goes as text', async () => {
+  h = await startHarness({ WXCOZE_ALLOW_PRIVATE_URLS: '1' });
+  const base = await imageHost();
+  h.coze.setResponder(() => `![大图](${base}/endless.png)`);
+  await h.wecom.customerSends(KF, 'wmHuge', { text: '图片' });
+  await waitFor('the fallback', () => h!.wecom.sentTo('wmHuge').length === 1);
+  const [s] = h.wecom.sentTo('wmHuge');
+  assert.equal(s!.msgtype, 'text');
+  assert.equal(s!.content, `大图: ${base}/endless.png`);
+  const served = endlessServed;
+  await settle(300);
+  assert.equal(endlessServed, served, 'the download was stopped');
+  assert.ok(served < 16 * 1024 * 1024, `stopped near the 2 MB limit (served ${served} bytes)`);
 });
 
 test('an answer image on a private address is never fetched (SSRF guard): the link goes as text', async () => {

@@ -97,7 +97,8 @@ test('SIGTERM: callbacks during the drain get 503, the answer in flight is finis
   fakes = await startFakes();
   const dataDir = tempDir();
   const env = await envFor(fakes, dataDir);
-  fakes.coze.setResponder(() => ({ text: '慢答案', delayMs: 1200 }));
+  // Slow enough that the server is still draining (and listening) when the callback below arrives.
+  fakes.coze.setResponder(() => ({ text: '慢答案', delayMs: 2500 }));
   const srv = await spawnServer(env);
   children.push(srv.child);
   fakes.wecom.setCallbackUrl(`${srv.url}/wechat/hook`);
@@ -105,9 +106,10 @@ test('SIGTERM: callbacks during the drain get 503, the answer in flight is finis
   await waitFor('Coze to be asked', () => fakes!.coze.chats.length === 1);
   const done = exited(srv.child);
   srv.child.kill('SIGTERM');
-  await settle(100);
-  const during = await request(`${srv.url}/wechat/hook?msg_signature=${'0'.repeat(40)}&timestamp=1&nonce=1`, { method: 'POST', body: '<xml/>', headers: { 'content-type': 'text/xml' } }).catch(() => undefined);
-  if (during) assert.equal(during.statusCode, 503);
+  await waitFor('the server to start draining', () => srv.output().includes('shutting down'));
+  const during = await request(`${srv.url}/wechat/hook?msg_signature=${'0'.repeat(40)}&timestamp=1&nonce=1`, { method: 'POST', body: '<xml/>', headers: { 'content-type': 'text/xml' } });
+  assert.equal(during.statusCode, 503, 'WeCom is told to retry later, not that the signature is wrong');
+  await during.body.dump();
   const { code } = await done;
   assert.equal(code, 0);
   assert.equal(fakes.wecom.sentTo('wmTerm').length, 1, 'the in-flight answer was delivered before exit');

@@ -167,6 +167,18 @@ test("Coze's follow-up suggestions become a clickable menu when the account enab
   assert.deepEqual(list.map((i) => [i.type, i.click.content]), [['click', '运费多少？'], ['click', '多久送到？']]);
 });
 
+test('a follow-up label over 128 bytes is cut between characters, never inside an emoji', async () => {
+  h = await startHarness({ WXCOZE_FOLLOWUP_MENU: 'on' });
+  const label = `${'a'.repeat(125)}😀`; // 129 bytes: the emoji must go whole
+  h.coze.setResponder(() => ({ text: '好的。', followUps: [label] }));
+  await h.wecom.customerSends(KF, 'wmEmoji', { text: '还有吗' });
+  await waitFor('answer and menu', () => h!.wecom.sentTo('wmEmoji').length === 2);
+  const menu = h.wecom.sentTo('wmEmoji')[1]!;
+  assert.equal(menu.msgtype, 'msgmenu');
+  const list = (menu.payload as { list: { click: { content: string } }[] }).list;
+  assert.deepEqual(list.map((i) => i.click.content), ['a'.repeat(125)]);
+});
+
 test('outside service hours one notice per customer, not per message, and Coze is not asked', async () => {
   const now = new Date(Date.now() + 8 * 3600_000); // the default offset is UTC+8
   const hh = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;

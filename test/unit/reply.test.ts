@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { composeReply, MAX_TEXT_BYTES, outboundMsgid, splitText } from '../../src/pipeline/reply.js';
+import { composeReply, cutToBytes, MAX_TEXT_BYTES, outboundMsgid, splitText } from '../../src/pipeline/reply.js';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -70,4 +70,10 @@ test('outbound msgids are deterministic, distinct per part, and fit send_msg rul
     assert.match(id, /^[0-9A-Za-z_-]{1,32}$/);
     assert.ok(bytes(id) <= 32);
   }
+});
+
+test('cutToBytes keeps a whole emoji or drops it, never half', () => {
+  assert.equal(cutToBytes(`${'a'.repeat(125)}😀`, 128), 'a'.repeat(125));
+  assert.equal(cutToBytes(`${'a'.repeat(124)}😀`, 128), `${'a'.repeat(124)}😀`);
+  assert.equal(cutToBytes('你好世界', 7), '你好');
 });

@@ -68,10 +68,15 @@ export function registerStart(program: Command): void {
         signals += 1;
         if (signals > 1) { logger.warn('second signal: exiting now'); process.exit(1); }
         logger.info({ signal: sig }, 'shutting down: finishing answers in flight');
-        void server.stop(opts.drainMs).then(() => {
+        server.stop(opts.drainMs).then(() => {
           clearRunState(config.dataDir, process.pid);
           logger.flush?.();
           setTimeout(() => process.exit(0), 50);
+        }).catch((err: unknown) => {
+          logger.error({ err: { message: (err as Error).message } }, 'shutdown did not finish cleanly; exiting (unfinished answers resume at the next start)');
+          clearRunState(config.dataDir, process.pid);
+          logger.flush?.();
+          setTimeout(() => process.exit(1), 50);
         });
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -69,7 +69,7 @@ export async function startChat(state: FakeState, reply: FastifyReply, rec: Reco
     // The answer is not in this response (spec §2.2): return the Chat, finish in the background.
     const pending = chatObject(run);
     pending.status = 'in_progress';
-    void executeRun(state, run, plan, failure, nullSink);
+    executeRun(state, run, plan, failure, nullSink).catch((err: unknown) => { run.stop.abort(); console.error('fake coze: background run failed', err); });
     return ok(reply, pending);
   }
 

@@ -16,6 +16,8 @@ const SEND_TYPES = new Set(['text', 'image', 'voice', 'video', 'file', 'link', '
 const MEDIA_TYPES = new Set(['image', 'voice', 'video', 'file']);
 const TEXT_MAX_BYTES = 2048;
 const MENU_MAX_ITEMS = 10;
+/** With the `u` flag a surrogate pair is one code point, so this matches only half of one. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** msgid: optional, but when present it must be well-formed and never reused for the same account. */
 export function checkMsgid(state: FakeState, openKfId: string, msgid: unknown): Refusal | undefined {
@@ -27,6 +29,8 @@ export function checkMsgid(state: FakeState, openKfId: string, msgid: unknown): 
 
 /** msgtype and its payload. `allowed` narrows the types (send_msg_on_event takes text/msgmenu only). */
 export function checkContent(state: FakeState, body: Record<string, any>, allowed: Set<string> = SEND_TYPES): Refusal | undefined {
+  // A lone UTF-16 surrogate (half an emoji) can only travel as a `\uD83D` escape, which WeCom refuses.
+  if (hasLoneSurrogate(body[body.msgtype])) return { errcode: 40033, detail: 'invalid charset. please check your request' };
   const msgtype = body.msgtype;
   if (typeof msgtype !== 'string' || !allowed.has(msgtype)) return { errcode: 40008, detail: 'invalid message type' };
   const payload = body[msgtype];
@@ -43,6 +47,12 @@ export function checkContent(state: FakeState, body: Record<string, any>, allowe
     if (payload.list.length > MENU_MAX_ITEMS) return { errcode: 95008, detail: 'menu item count exceed' };
   }
   return undefined;
+}
+
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v);
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
+  return isObject(v) && Object.values(v).some(hasLoneSurrogate);
 }
 
 export { SEND_TYPES };

@@ -31,6 +31,7 @@ export interface OpenAiRouteOptions {
 }
 
 function sendError(reply: FastifyReply, e: OpenAiError): FastifyReply {
+  // `void`: header() returns the reply, which is thenable but not work to wait for.
   for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
   return reply.code(e.status).type('application/json').send(e.body());
 }
@@ -120,6 +121,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, 
         signal: ac.signal,
         log,
         openStream: () => {
+          // `void`: hijack() returns the reply (thenable), nothing to wait for.
           void reply.hijack();
           return new SseStream(reply.raw, opts.completions.keepAliveMs);
         },

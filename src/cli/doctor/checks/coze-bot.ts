@@ -1,4 +1,4 @@
-import type { ChatTarget } from '../../../coze/types.js';
+import { chatTargetOf } from '../../../coze/target.js';
 import { checkCozeBot, probeChat } from '../../lib/coze-setup.js';
 import { type DoctorCheck, fail, needs, pass, warn } from '../types.js';
 
@@ -25,8 +25,7 @@ export const cozeBotCheck: DoctorCheck = {
       return warn(this.title, `${detail} found; not yet proven to be published to the API (only a chat proves that)`,
         '`wxcoze doctor --probe-chat` sends the bot one test message (one call of your Coze quota) and shows whether it answers through the API.');
     }
-    const target: ChatTarget = botId ? { kind: 'bot', botId } : { kind: 'chatflow', workflowId: workflowId!, ...(appId ? { appId } : {}) };
-    const chat = await probeChat(apiBase, apiToken, target);
+    const chat = await probeChat(apiBase, apiToken, chatTargetOf(ctx.config.coze));
     if (!chat.ok) return fail(this.title, chat.problem.problem, chat.problem.fix);
     return pass(this.title, `${detail} is published to the API: it answered a test message`);
   },
