@@ -33,6 +33,10 @@ async function askCredentials(ctx: InitContext, apiBase: string): Promise<{ corp
   // A second round (after 40013) offers what was typed in the first, not the original values.
   const typed: Record<string, string> = {};
   const asker = { interactive: ctx.interactive, current: (k: string) => typed[k] ?? ctx.current(k) };
+  if (!ctx.interactive) {
+    // --yes names a missing Secret before it judges the CorpID, as init always has: both are needed anyway.
+    for (const [key, flag] of [['WECOM_CORP_ID', '--corp-id'], ['WECOM_SECRET', '--secret-file']]) await ask(asker, { key, flag, message: key, validate: () => true });
+  }
   for (;;) {
     const corpId = await ask(asker, {
       key: 'WECOM_CORP_ID',
