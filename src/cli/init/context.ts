@@ -67,7 +67,7 @@ export interface InitContext {
   paths: DataPaths;
   /** The config file as it was before init (kept for every key init does not ask about). */
   existing: Record<string, string>;
-  /** The current value of a config key and where it came from (flag > file > environment > .env > config). */
+  /** The current value of a config key: flag > secret file > environment > .env > existing config. */
   current: ValueOf;
   /** What gets written to the config file; undefined removes a key. */
   answers: Record<string, string | undefined>;
