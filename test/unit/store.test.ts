@@ -147,6 +147,16 @@ test('one internal user per channel identity, stable across calls', async () => 
   assert.equal(await s.getConversation(a, 'bot:1'), undefined);
 });
 
+test('transactions started together do not step on each other (new users and links at once)', async () => {
+  const s = await open();
+  const users = await Promise.all(Array.from({ length: 8 }, (_, i) => s.resolveUser('wecom', `wmAtOnce${i}`, i)));
+  assert.equal(new Set(users).size, 8, 'eight people, eight users');
+  const links = await Promise.all(Array.from({ length: 4 }, (_, i) =>
+    s.linkIdentities({ channel: 'wecom', externalId: `wmAtOnce${i}` }, { channel: 'web', externalId: `owui-at-once-${i}` }, 100)));
+  assert.deepEqual(links.map((l) => l.userId), users.slice(0, 4));
+  assert.deepEqual(await Promise.all([0, 1, 2, 3].map((i) => s.resolveUser('web', `owui-at-once-${i}`, 200))), users.slice(0, 4));
+});
+
 test('customer mode follows the latest change only; notices are remembered', async () => {
   const s = await open();
   assert.deepEqual(await s.getCustomer('wk1', 'u1'), { mode: 'ai', modeSince: 0, fallbackSentAt: 0, quietNoticeAt: 0 });

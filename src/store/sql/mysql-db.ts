@@ -10,6 +10,9 @@ export function describeMysqlUrl(url: string): string {
 
 type Query = (sql: string, params: unknown[]) => Promise<unknown>;
 
+const ER_LOCK_DEADLOCK = 1213;
+const DEADLOCK_ATTEMPTS = 5;
+
 /**
  * The shared engine for several instances: MySQL or MariaDB through a mysql2 pool. Every write
  * that must be atomic is one statement or one transaction on one pooled connection.
@@ -59,8 +62,22 @@ export class MysqlDb implements SqlDb {
     return ((await this.query(c.sql, c.parameters as unknown[])) as ResultSetHeader).affectedRows;
   }
 
+  /**
+   * InnoDB may pick a transaction as a deadlock victim (two links taking gap locks at once): it is
+   * rolled back whole, so running it again is safe, as MySQL's message itself advises.
+   */
   async tx<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
-    if (this.conn) return fn(this);
+    if (this.conn) return fn(this); // already inside one: the outermost retries the whole
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.txOnce(fn);
+      } catch (err) {
+        if ((err as { errno?: number }).errno !== ER_LOCK_DEADLOCK || attempt >= DEADLOCK_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async txOnce<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
     const c = await this.pool.getConnection();
     try {
       await c.beginTransaction();
