@@ -1,6 +1,8 @@
 import { toAccount } from '../rows.js';
 import type { Account, NewInboxMessage } from '../types.js';
-import type { SqlDb } from './db.js';
+import { prepared, type SqlDb } from './db.js';
+
+const getQuery = prepared((qb, openKfId: string) => qb.selectFrom('accounts').selectAll().where('open_kfid', '=', openKfId));
 
 /** Kf accounts and their sync_msg cursors. */
 export class Accounts {
@@ -12,7 +14,7 @@ export class Accounts {
   }
 
   async get(openKfId: string): Promise<Account | undefined> {
-    const r = await this.db.first(this.db.qb.selectFrom('accounts').selectAll().where('open_kfid', '=', openKfId));
+    const r = await this.db.first(getQuery(this.db.qb, openKfId));
     return r ? toAccount(r) : undefined;
   }
 

@@ -1,14 +1,16 @@
 import { sql } from 'kysely';
 import { toCustomer } from '../rows.js';
 import type { CustomerState } from '../types.js';
-import type { SqlDb } from './db.js';
+import { prepared, type SqlDb } from './db.js';
+
+const getQuery = prepared((qb, kf: string, user: string) => qb.selectFrom('customers').selectAll().where('open_kfid', '=', kf).where('external_userid', '=', user));
 
 /** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
 export class Customers {
   constructor(private readonly db: SqlDb) {}
 
   async get(openKfId: string, externalUserId: string): Promise<CustomerState> {
-    return toCustomer(await this.db.first(this.db.qb.selectFrom('customers').selectAll().where('open_kfid', '=', openKfId).where('external_userid', '=', externalUserId)));
+    return toCustomer(await this.db.first(getQuery(this.db.qb, openKfId, externalUserId)));
   }
 
   /** Sets who serves the session, unless a later change is already recorded (pages replay; events arrive through several instances). */

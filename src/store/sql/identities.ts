@@ -1,6 +1,10 @@
 import { newUserId } from '../../identity/user-id.js';
 import type { ChannelIdentity, LinkResult, UserSummary } from '../types.js';
-import type { SqlDb } from './db.js';
+import { prepared, type SqlDb } from './db.js';
+
+// Asked for every message (see `prepared`).
+const userOfQuery = prepared((qb, channel: string, externalId: string) => qb.selectFrom('identities').select('user_id').where('channel', '=', channel).where('external_id', '=', externalId));
+const getConversationQuery = prepared((qb, userId: string, botKey: string) => qb.selectFrom('conversations').select('conversation_id').where('user_id', '=', userId).where('bot_key', '=', botKey));
 
 /**
  * Internal users, the channel identities that map to them, and each user's Coze conversation
@@ -10,9 +14,10 @@ export class Identities {
   constructor(private readonly db: SqlDb) {}
 
   private async userOf(db: SqlDb, who: ChannelIdentity, lock = false): Promise<string | undefined> {
+    if (!lock) return (await db.first(userOfQuery(db.qb, who.channel, who.externalId)))?.user_id;
     const q = db.qb.selectFrom('identities').select('user_id').where('channel', '=', who.channel).where('external_id', '=', who.externalId)
       // SQLite's transaction already holds the whole file (BEGIN IMMEDIATE); MySQL locks the row.
-      .$if(lock && db.dialect === 'mysql', (qb) => qb.forUpdate());
+      .$if(db.dialect === 'mysql', (qb) => qb.forUpdate());
     return (await db.first(q))?.user_id;
   }
 
@@ -51,7 +56,7 @@ export class Identities {
   }
 
   async getConversation(userId: string, botKey: string): Promise<string | undefined> {
-    return (await this.db.first(this.db.qb.selectFrom('conversations').select('conversation_id').where('user_id', '=', userId).where('bot_key', '=', botKey)))?.conversation_id;
+    return (await this.db.first(getConversationQuery(this.db.qb, userId, botKey)))?.conversation_id;
   }
 
   async setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void> {

@@ -48,12 +48,12 @@ export class MysqlDb implements SqlDb {
     return this.query(text, params) as Promise<T>;
   }
 
-  async rows<R>(q: Compilable<R>): Promise<R[]> {
-    const c = q.compile();
+  async rows<R>(q: Compilable<R> | CompiledQuery<R>): Promise<R[]> {
+    const c = compiled(q);
     return (await this.query(c.sql, c.parameters as unknown[])) as R[];
   }
 
-  async first<R>(q: Compilable<R>): Promise<R | undefined> {
+  async first<R>(q: Compilable<R> | CompiledQuery<R>): Promise<R | undefined> {
     return (await this.rows(q))[0];
   }
 

@@ -48,16 +48,16 @@ export class SqliteDb implements SqlDb {
     return [st, q.parameters.map(param)];
   }
 
-  async rows<R>(q: Compilable<R>): Promise<R[]> {
+  async rows<R>(q: Compilable<R> | CompiledQuery<R>): Promise<R[]> {
     // The wait and the statement must be in one synchronous run: nothing may start in between.
     if (!this.inTx) while (this.gate) await this.gate;
-    const [st, params] = this.stmt(q.compile());
+    const [st, params] = this.stmt(compiled(q));
     return st.all(...params) as R[];
   }
 
-  async first<R>(q: Compilable<R>): Promise<R | undefined> {
+  async first<R>(q: Compilable<R> | CompiledQuery<R>): Promise<R | undefined> {
     if (!this.inTx) while (this.gate) await this.gate;
-    const [st, params] = this.stmt(q.compile());
+    const [st, params] = this.stmt(compiled(q));
     return st.get(...params) as R | undefined;
   }
 
