@@ -23,7 +23,8 @@ export interface PlanDeps {
 
 /** What to do with a received message. */
 export type Plan =
-  | { kind: 'reply'; parts: ReplyPart[]; note: string | null }
+  /** `apology`: the reply is the apology: delivered, the message still ends `failed`. */
+  | { kind: 'reply'; parts: ReplyPart[]; note: string | null; apology?: true }
   /** Nothing is sent; the message ends in `state` with `note`. */
   | { kind: 'finish'; state: 'skipped' | 'failed'; note: string }
   | { kind: 'defer'; reason: string }
@@ -97,7 +98,7 @@ export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signa
   }
 
   if (item.attempts > d.maxClaims) {
-    return { kind: 'reply', parts: [{ kind: 'text', content: d.apologyText }], note: `failed: gave up after ${item.attempts - 1} interrupted attempts` };
+    return { kind: 'reply', parts: [{ kind: 'text', content: d.apologyText }], note: `failed: gave up after ${item.attempts - 1} interrupted attempts`, apology: true };
   }
 
   const target = targetOf(settings, d.defaultTarget);
@@ -140,7 +141,7 @@ export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signa
     }
     if (res.retriable) await store.markCustomerNotice(item.openKfId, item.externalUserId, 'fallback', now);
     log.warn({ reason: res.reason }, 'Coze retry budget spent; sending the apology');
-    return { kind: 'reply', parts: [{ kind: 'text', content: d.apologyText }], note: `failed: ${res.reason}` };
+    return { kind: 'reply', parts: [{ kind: 'text', content: d.apologyText }], note: `failed: ${res.reason}`, apology: true };
   }
 
   let text = res.text;

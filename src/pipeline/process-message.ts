@@ -33,20 +33,21 @@ export async function processMessage(item: InboxItem, deps: ProcessDeps, log: Lo
         log.info({ state: plan.state, note: plan.note }, 'message finished without a reply');
         return;
       case 'reply':
-        if (!(await store.saveAnswer(item.msgid, owner, plan.parts, plan.note, now))) {
+        if (!(await store.saveAnswer(item.msgid, owner, plan.parts, plan.note, now, plan.apology === true))) {
           const cur = await store.get(item.msgid);
           log.warn({ state: cur?.state }, cur?.state === 'cancelled' ? 'recalled by the customer: not answered' : 'lease lost before the answer was stored; another worker has it');
           return;
         }
-        item = { ...item, state: 'answered', parts: plan.parts, partsSent: 0, note: plan.note };
+        item = { ...item, state: 'answered', parts: plan.parts, partsSent: 0, note: plan.note, apologized: plan.apology === true };
         log.info({ parts: plan.parts.length, kinds: plan.parts.map((p) => p.kind) }, 'answer stored');
     }
   }
 
   const outcome = await sendReply(item, { wecom: deps.wecom, store, owner, allowPrivateUrls: deps.allowPrivateUrls }, log, signal);
   const now = Date.now();
-  // An apology is delivered like any answer, but the message counts as failed.
-  const apologised = item.note?.startsWith('failed:') ?? false;
+  // An apology is delivered like any answer, but the message counts as failed (the inbox's flag,
+  // stored with the answer by saveAnswer).
+  const apologised = item.apologized;
   switch (outcome.status) {
     case 'done': {
       const state = apologised ? 'failed' : 'done';

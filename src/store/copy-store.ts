@@ -1,7 +1,7 @@
 import { openSqlite } from './sqlite/driver.js';
 import { existsSync } from 'node:fs';
-import { MysqlStore } from './mysql/mysql-store.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
+import { SqlStore } from './sql/sql-store.js';
+import type { MysqlDb } from './sql/mysql-db.js';
 
 /** Tables copied when a business moves from the embedded store to MySQL, parents first. */
 export const COPIED_TABLES = ['users', 'identities', 'legacy_web_identities', 'conversations', 'accounts', 'customers', 'inbox', 'sent_log'] as const;
@@ -23,14 +23,14 @@ export async function copySqliteToMysql(sqliteFile: string, mysqlUrl: string, on
   if (!existsSync(sqliteFile)) throw new Error(`no embedded store at ${sqliteFile}; point --data-dir (or WXCOZE_DATA_DIR) at the folder that holds wxcoze.db`);
   // The source is brought to the same schema first, so every table and row format matches
   // (a file from an older wxcoze would otherwise bring rows the newer schema reads differently).
-  const upgrade = new SqliteStore(sqliteFile);
+  const upgrade = SqlStore.sqlite(sqliteFile);
   try {
     await upgrade.migrate();
   } finally {
     await upgrade.close();
   }
   const src = openSqlite(sqliteFile, { readonly: true, fileMustExist: true });
-  const dst = new MysqlStore(mysqlUrl, { connectionLimit: 2 });
+  const dst = await SqlStore.mysql(mysqlUrl, { connectionLimit: 2 });
   const reports: CopyReport[] = [];
   try {
     await dst.migrate();
@@ -40,11 +40,11 @@ export async function copySqliteToMysql(sqliteFile: string, mysqlUrl: string, on
       for (let i = 0; i < rows.length; i += BATCH) {
         const batch = rows.slice(i, i + BATCH);
         const cols = Object.keys(batch[0]!);
-        const [res] = await dst.pool.query(
+        const res = await (dst.db as MysqlDb).sql<{ affectedRows: number }>(
           `INSERT IGNORE INTO ${table} (${cols.map((c) => `\`${c}\``).join(', ')}) VALUES ?`,
           [batch.map((r) => cols.map((c) => r[c]))],
         );
-        inserted += (res as { affectedRows: number }).affectedRows;
+        inserted += res.affectedRows;
       }
       const report = { table, read: rows.length, inserted };
       reports.push(report);

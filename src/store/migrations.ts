@@ -1,10 +1,18 @@
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { Dialect } from './sql/db.js';
+import type { DB } from './sql/schema.js';
+
 /**
- * The schema, one list of versions for both engines: each step says the same thing in SQLite's
- * and in MySQL/MariaDB's dialect. Both stores apply a step and record its version in one
- * transaction where the engine allows it (MySQL commits DDL implicitly: a failed step there is
- * undone by its `mysqlDown`, so the data is left as it was).
+ * The schema, one list of versions for both engines, recorded in `schema_migrations` (applied by
+ * `migrate`, src/store/sql/migrate.ts). Versions 1–3 are history: each says the same thing in
+ * SQLite's and in MySQL/MariaDB's dialect, kept as the exact text existing installs ran. From
+ * version 4 on a step is written ONCE with Kysely's schema and query builders and compiled for
+ * each engine. A step and its version record commit together where the engine allows it (MySQL
+ * commits DDL implicitly: a failed step there is undone by its down steps, newest first).
  */
-export interface Migration {
+export type Migration = TextMigration | BuiltMigration;
+
+export interface TextMigration {
   version: number;
   name: string;
   sqlite: string;
@@ -12,6 +20,18 @@ export interface Migration {
   mysql: string[];
   /** Undoes the statements of `mysql` that succeeded, newest first, when a later one fails. */
   mysqlDown: string[];
+}
+
+export interface BuiltMigration {
+  version: number;
+  name: string;
+  /** Statements run in order, built once for both engines. */
+  up(qb: Kysely<DB>, dialect: Dialect): CompiledQuery[];
+  /**
+   * What undoes each statement of `up`, in the same order (null: nothing to undo). MySQL only:
+   * SQLite rolls the whole step back; MySQL runs these for the statements that succeeded, newest first.
+   */
+  down(qb: Kysely<DB>, dialect: Dialect): (CompiledQuery | null)[];
 }
 
 const MYSQL_TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
@@ -208,5 +228,17 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
       'DELETE FROM legacy_web_identities',
       'DROP TABLE IF EXISTS legacy_web_identities',
     ],
+  },
+  {
+    version: 4,
+    name: 'inbox: an explicit flag for "the stored answer is the apology"',
+    // Before, the apology was recognised by a note starting with 'failed:' (read in another file).
+    // Such a note on a row with a stored answer meant exactly that; a 'failed:' note on a row
+    // without one was a failure with nothing sent to this message, so it stays 0.
+    up: (qb) => [
+      qb.schema.alterTable('inbox').addColumn('apologized', 'integer', (c) => c.notNull().defaultTo(0)).compile(),
+      qb.updateTable('inbox').set({ apologized: 1 }).where('note', 'like', 'failed:%').where('parts', 'is not', null).compile(),
+    ],
+    down: (qb) => [qb.schema.alterTable('inbox').dropColumn('apologized').compile(), null],
   },
 ];

@@ -17,7 +17,7 @@ export function toItem(r: Row): InboxItem {
   return {
     seq: Number(r.seq), msgid: r.msgid, openKfId: r.open_kfid, externalUserId: r.external_userid, origin: Number(r.origin),
     msgtype: r.msgtype, sendTime: Number(r.send_time), payload: JSON.parse(r.payload), state: r.state, attempts: Number(r.attempts),
-    parts: r.parts ? (JSON.parse(r.parts) as ReplyPart[]) : null, partsSent: Number(r.parts_sent), note: r.note ?? null,
+    parts: r.parts ? (JSON.parse(r.parts) as ReplyPart[]) : null, partsSent: Number(r.parts_sent), note: r.note ?? null, apologized: Number(r.apologized ?? 0) === 1,
     cozeConversationId: r.coze_conversation_id ?? null, cozeChatId: r.coze_chat_id ?? null,
     createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
   };

@@ -1,5 +1,5 @@
 /**
- * The one storage interface. The embedded SQLite store implements it today; MySQL later.
+ * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
  * Nothing here knows about HTTP, WeCom or Coze wire formats beyond the stored JSON.
  */
 
@@ -62,6 +62,8 @@ export interface InboxItem {
   parts: ReplyPart[] | null;
   partsSent: number;
   note: string | null;
+  /** The stored answer is the apology: once delivered, the message still ends `failed`. */
+  apologized: boolean;
   cozeConversationId: string | null;
   cozeChatId: string | null;
   createdAt: number;
@@ -104,8 +106,8 @@ export interface Store {
   claim(opts: ClaimOptions): Promise<InboxItem[]>;
   get(msgid: string): Promise<InboxItem | undefined>;
   extendLease(msgid: string, owner: string, until: number): Promise<boolean>;
-  /** Stores the answer (state answered). False when the lease was lost. */
-  saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number): Promise<boolean>;
+  /** Stores the answer (state answered); `apology`: it is the apology (the message ends `failed` once it is out). False when the lease was lost. */
+  saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number, apology?: boolean): Promise<boolean>;
   /** Marks part `partNo` (0-based) done; a message part (outMsgid set) is logged against the customer's budget. */
   markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean>;
   finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean>;
@@ -119,8 +121,6 @@ export interface Store {
    */
   recoverLeasesAtStart(): Promise<number>;
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
-  /** Messages we sent to this customer since `sinceMs` (WeCom allows 5 per customer message). */
-  sentSince(openKfId: string, externalUserId: string, sinceMs: number): Promise<number>;
   /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
   /** Unfinished messages of the same customer after this one (each still needs a reply). */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqlStore } from '../../src/store/sql/sql-store.js';
 import { freshDatabase, TEST_MYSQL_URL } from '../helpers/mysql.js';
 import { requireMysql } from '../helpers/requirements.js';
 import { baseEnv, cli, spawnCli, tempDir, waitFor } from './helpers.js';
@@ -24,7 +24,7 @@ test('migrate-store refuses while wxcoze runs on the source', async () => {
 const noMysql = await requireMysql();
 test('migrate-store to a database that does not exist: how to create it, and nothing claimed as kept', { skip: noMysql }, async () => {
   const dataDir = tempDir();
-  const store = new SqliteStore(join(dataDir, 'wxcoze.db'));
+  const store = SqlStore.sqlite(join(dataDir, 'wxcoze.db'));
   await store.migrate();
   await store.resolveUser('wecom', 'wmSomeone', 1);
   await store.close();
@@ -49,7 +49,7 @@ test('migrate-store to a database that does not exist: how to create it, and not
 
 test('users link refuses an identity nobody has; users list pages the known ones, newest first', async () => {
   const dataDir = tempDir();
-  const store = new SqliteStore(join(dataDir, 'wxcoze.db'));
+  const store = SqlStore.sqlite(join(dataDir, 'wxcoze.db'));
   await store.migrate();
   await store.resolveUser('wecom', 'wmFirst', 1000);
   await store.resolveUser('web', 'owui-second', 2000);

@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import Database from 'better-sqlite3';
 import OpenAI from 'openai';
-import type { MysqlStore } from '../../src/store/mysql/mysql-store.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqlStore } from '../../src/store/sql/sql-store.js';
+import { SqliteDb } from '../../src/store/sql/sqlite-db.js';
 import { BOT_ID, startHarness, type Harness } from '../helpers/harness.js';
 
 const MODEL = `coze-bot-${BOT_ID}`;
@@ -56,9 +55,7 @@ test('an identity from before the upgrade keeps its Coze user: the first key tha
 async function setAside(h: Harness, externalId: string, userId: string): Promise<void> {
   const s = h.server.store;
   const sql = 'INSERT INTO legacy_web_identities (external_id, user_id, created_at) VALUES (?, ?, 0)';
-  if (s instanceof SqliteStore) {
-    const db = new Database(s.file);
-    db.prepare(sql).run(externalId, userId);
-    db.close();
-  } else await (s as MysqlStore).pool.query(sql, [externalId, userId]);
+  assert.ok(s instanceof SqlStore);
+  if (s.db instanceof SqliteDb) s.db.raw.prepare(sql).run(externalId, userId);
+  else await s.db.sql(sql, [externalId, userId]);
 }

@@ -12,7 +12,7 @@ import { apiBaseFromRegion, explainCoze } from '../../src/cli/lib/coze-setup.js'
 import { explainWecom, kfAccountProblem, outboundIpFrom } from '../../src/cli/lib/wecom-setup.js';
 import { maskSecret, readConfigValues, writeConfigValues } from '../../src/config/write.js';
 import { CozeError } from '../../src/coze/errors.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqlStore } from '../../src/store/sql/sql-store.js';
 import { WecomApiError } from '../../src/wecom/errors.js';
 
 test('secrets are masked: prefix and last three characters only', () => {
@@ -67,7 +67,7 @@ test('setup walls in words: 60020 names the IP from errmsg, 48002 the console pa
 });
 
 test('users link: joins a WeChat customer and an Open WebUI user into one internal user, merging when both exist', async () => {
-  const store = new SqliteStore(':memory:');
+  const store = SqlStore.sqlite(':memory:');
   await store.migrate();
   const wecom = parseIdentity('wechat:wmCUSTOMER');
   const owui = parseIdentity('openwebui:3f2a-uuid');

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { after, test } from 'node:test';
-import { MIGRATIONS } from '../../src/store/migrations.js';
-import { MysqlStore } from '../../src/store/mysql/mysql-store.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { MIGRATIONS, type TextMigration } from '../../src/store/migrations.js';
+import { SqlStore } from '../../src/store/sql/sql-store.js';
 import type { Store } from '../../src/store/types.js';
 import { freshDatabase } from '../helpers/mysql.js';
 import { requireMysql } from '../helpers/requirements.js';
@@ -21,7 +20,7 @@ test('sqlite: a migration that fails part-way leaves the file as it was', async 
   const pre = new Database(file);
   pre.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('kept')");
   pre.close();
-  const store = new SqliteStore(file);
+  const store = SqlStore.sqlite(file);
   await assert.rejects(store.migrate(), /users/);
   await store.close();
   const db = new Database(file, { readonly: true });
@@ -38,7 +37,7 @@ test('mysql: a migration that fails part-way is undone; existing data untouched'
   const c = await mysql.createConnection(target.url);
   await c.query("CREATE TABLE users (name VARCHAR(20)) ENGINE=InnoDB");
   await c.query("INSERT INTO users VALUES ('kept')");
-  const store = new MysqlStore(target.url);
+  const store = await SqlStore.mysql(target.url);
   await assert.rejects(store.migrate(), /rolled back/);
   await store.close();
   const [tables] = await c.query<any[]>('SHOW TABLES');
@@ -53,7 +52,7 @@ test('mysql: a migration that fails part-way is undone; existing data untouched'
  * Upgrade to scoped API identities (migration 3): identities that exist before it keep their
  * internal user (their Coze memory): the first key that sends the same identity adopts it.
  */
-const BEFORE_SCOPES = MIGRATIONS.filter((m) => m.version <= 2);
+const BEFORE_SCOPES = MIGRATIONS.filter((m): m is TextMigration => m.version <= 2 && 'sqlite' in m);
 const OLD_ROWS: [string, string, string][] = [
   ['web', 'user:alice', 'u_alice'], ['web', 'owui-1111', 'u_owui'], ['web', 'key:0123456789abcdef', 'u_key'],
   ['web', 'task:background', 'u_task'], ['wecom', 'wmCUSTOMER', 'u_wecom'],
@@ -89,7 +88,7 @@ test('sqlite: upgrading keeps every existing API identity\'s internal user', asy
   }
   pre.prepare("INSERT INTO conversations VALUES ('u_alice', 'bot:1', 'conv-alice', 0)").run();
   pre.close();
-  const store = new SqliteStore(file);
+  const store = SqlStore.sqlite(file);
   try {
     await assertUpgradeKeepsUsers(store);
   } finally {
@@ -112,7 +111,7 @@ test('mysql: upgrading keeps every existing API identity\'s internal user', { sk
   }
   await c.query("INSERT INTO conversations VALUES ('u_alice', 'bot:1', 'conv-alice', 0)");
   await c.end();
-  const store = new MysqlStore(target.url);
+  const store = await SqlStore.mysql(target.url);
   try {
     await assertUpgradeKeepsUsers(store);
     // Two requests racing to adopt the same old identity get one user.
@@ -122,6 +121,59 @@ test('mysql: upgrading keeps every existing API identity\'s internal user', { sk
     await c2.end();
     const both = await Promise.all([1, 2, 3].map(() => store.resolveUser('web', 'k:3333333333333333/user:race', Date.now(), 'user:race')));
     assert.deepEqual(both, ['u_race', 'u_race', 'u_race']);
+  } finally {
+    await store.close();
+  }
+});
+
+/**
+ * Migration 4: the apology flag replaces the 'failed:' note prefix. A stored answer with such a
+ * note was the apology (delivered, it ends failed); a 'failed:' note without an answer was not.
+ */
+const BEFORE_FLAG = MIGRATIONS.filter((m): m is TextMigration => m.version <= 3 && 'sqlite' in m);
+const INBOX_ROWS: [string, string, string | null, string | null][] = [
+  ['apology-pending', 'answered', 'failed: coze unreachable', '[{"kind":"text","content":"sorry"}]'],
+  ['told-before', 'failed', 'failed: coze unreachable (apology already sent)', null],
+  ['plain', 'answered', 'quiet hours', '[{"kind":"text","content":"closed"}]'],
+  ['unnoted', 'done', null, '[{"kind":"text","content":"hi"}]'],
+];
+const INSERT_INBOX = 'INSERT INTO inbox (msgid, open_kfid, external_userid, origin, msgtype, send_time, payload, state, note, parts, created_at, updated_at) VALUES (?, \'wk\', \'u\', 3, \'text\', 0, \'{}\', ?, ?, ?, 0, 0)';
+
+async function assertApologyFlags(store: Store) {
+  await store.migrate();
+  const flags = await Promise.all(INBOX_ROWS.map(async ([msgid]) => (await store.get(msgid))!.apologized));
+  assert.deepEqual(flags, [true, false, false, false]);
+}
+
+test('sqlite: upgrading turns "failed:" notes on stored answers into the apology flag', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'wxcoze-mig-')), 'wxcoze.db');
+  const pre = new Database(file);
+  pre.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  for (const m of BEFORE_FLAG) { pre.exec(m.sqlite); pre.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name); }
+  for (const row of INBOX_ROWS) pre.prepare(INSERT_INBOX).run(...row);
+  pre.close();
+  const store = SqlStore.sqlite(file);
+  try {
+    await assertApologyFlags(store);
+  } finally {
+    await store.close();
+  }
+});
+
+test('mysql: upgrading turns "failed:" notes on stored answers into the apology flag', { skip: needsMysql }, async () => {
+  const target = await freshDatabase();
+  drops.push(target.drop);
+  const c = await mysql.createConnection(target.url);
+  await c.query('CREATE TABLE schema_migrations (version INT NOT NULL PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL) ENGINE=InnoDB');
+  for (const m of BEFORE_FLAG) {
+    for (const stmt of m.mysql) await c.query(stmt);
+    await c.query('INSERT INTO schema_migrations VALUES (?, ?, 0)', [m.version, m.name]);
+  }
+  for (const row of INBOX_ROWS) await c.query(INSERT_INBOX, row);
+  await c.end();
+  const store = await SqlStore.mysql(target.url);
+  try {
+    await assertApologyFlags(store);
   } finally {
     await store.close();
   }

@@ -3,15 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { MysqlStore } from '../../src/store/mysql/mysql-store.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqlStore } from '../../src/store/sql/sql-store.js';
 import type { NewInboxMessage, Store } from '../../src/store/types.js';
 import { freshDatabase } from '../helpers/mysql.js';
 import { requireMysql } from '../helpers/requirements.js';
 
 // The same behaviour is asserted on both engines.
 const engines: { name: string; open: () => Promise<Store>; skip?: string }[] = [
-  { name: 'sqlite', open: async () => { const s = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'wxcoze-store-')), 'wxcoze.db')); await s.migrate(); return s; } },
+  { name: 'sqlite', open: async () => { const s = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-store-')), 'wxcoze.db')); await s.migrate(); return s; } },
 ];
 const dropped: (() => Promise<void>)[] = [];
 const opened: Store[] = [];
@@ -19,7 +18,7 @@ const needsMysql = await requireMysql();
 engines.push({
   name: 'mysql',
   ...(needsMysql ? { skip: needsMysql } : {}),
-  open: async () => { const db = await freshDatabase(); dropped.push(db.drop); const s = new MysqlStore(db.url); await s.migrate(); opened.push(s); return s; },
+  open: async () => { const db = await freshDatabase(); dropped.push(db.drop); const s = await SqlStore.mysql(db.url); await s.migrate(); opened.push(s); return s; },
 });
 after(async () => { for (const s of opened) await s.close(); for (const d of dropped) await d(); });
 
@@ -65,8 +64,40 @@ test('an expired lease puts the message back where it was; the old owner can no 
   assert.equal(taken!.partsSent, 1, 'part 0 stays sent');
   assert.equal(taken!.parts!.length, 2, 'the stored answer is kept: Coze is not asked again');
   assert.equal(await s.finish('m1', 'dead', 'done', null, 1600), false);
-  assert.equal(await s.sentSince('wk1', 'u1', 0), 1);
+  assert.equal(await s.noteDeliveryFailure('out0', 'x', 1700), 'm1', 'part 0 stays logged against the budget');
+});
 
+test('marking a part sent: only the lease holder, both the count and the budget log or neither, never backwards', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 0);
+  await s.commitPage('wk1', 'c', [{ ...msg('p1', 'u7'), sendTime: 0 }], 0);
+  await s.claim({ owner: 'w', leaseMs: 60_000, limit: 1, now: 10 });
+  assert.ok(await s.saveAnswer('p1', 'w', [{ kind: 'text', content: 'a' }, { kind: 'text', content: 'b' }, { kind: 'text', content: 'c' }], null, 20));
+  assert.equal(await s.markPartSent('p1', 'intruder', 0, 'out-p1-x', 30), false, 'not the lease holder');
+  assert.equal(await s.noteDeliveryFailure('out-p1-x', 'x', 31), undefined, 'nothing logged for the intruder');
+  assert.equal((await s.get('p1'))!.state, 'answered');
+  assert.ok(await s.markPartSent('p1', 'w', 1, 'out-p1-1', 40));
+  assert.ok(await s.markPartSent('p1', 'w', 0, 'out-p1-0', 50), 'a late mark of an earlier part still succeeds');
+  const row = (await s.get('p1'))!;
+  assert.equal(row.state, 'sending');
+  assert.equal(row.partsSent, 2, 'parts_sent never goes backwards');
+  assert.ok(await s.markPartSent('p1', 'w', 1, 'out-p1-1', 60), 'the same part marked again (a re-send refused as duplicate)');
+  assert.equal(await s.budgetUsed('wk1', 'u7'), 2, 'each outbound msgid counted once');
+  assert.ok(await s.markPartSent('p1', 'w', 2, null, 70), 'a handoff part moves the count without a budget entry');
+  assert.equal(await s.budgetUsed('wk1', 'u7'), 2);
+  assert.equal((await s.get('p1'))!.partsSent, 3);
+});
+
+test('an answer stored as the apology carries the flag; other answers do not', async () => {
+  const s = await open();
+  await s.touchAccount('wk1', 0);
+  await s.commitPage('wk1', 'c', [msg('ap1', 'u1'), msg('ap2', 'u2')], 0);
+  await s.claim({ owner: 'w', leaseMs: 60_000, limit: 5, now: 10 });
+  assert.ok(await s.saveAnswer('ap1', 'w', [{ kind: 'text', content: 'sorry' }], 'failed: coze down', 20, true));
+  assert.ok(await s.saveAnswer('ap2', 'w', [{ kind: 'text', content: 'hello' }], 'failed: is only words here', 20));
+  assert.equal((await s.get('ap1'))!.apologized, true);
+  assert.equal((await s.get('ap2'))!.apologized, false, 'the note\'s wording decides nothing');
+  assert.equal((await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 5, now: 70_000 }))[0]!.apologized, true, 'the flag survives a lease expiry');
 });
 
 test('the 5-message budget counts sends since the customer\'s latest message', async () => {
@@ -114,6 +145,16 @@ test('one internal user per channel identity, stable across calls', async () => 
   assert.equal(await s.getConversation(a, 'bot:1'), 'conv2');
   await s.clearConversation(a, 'bot:1');
   assert.equal(await s.getConversation(a, 'bot:1'), undefined);
+});
+
+test('transactions started together do not step on each other (new users and links at once)', async () => {
+  const s = await open();
+  const users = await Promise.all(Array.from({ length: 8 }, (_, i) => s.resolveUser('wecom', `wmAtOnce${i}`, i)));
+  assert.equal(new Set(users).size, 8, 'eight people, eight users');
+  const links = await Promise.all(Array.from({ length: 4 }, (_, i) =>
+    s.linkIdentities({ channel: 'wecom', externalId: `wmAtOnce${i}` }, { channel: 'web', externalId: `owui-at-once-${i}` }, 100)));
+  assert.deepEqual(links.map((l) => l.userId), users.slice(0, 4));
+  assert.deepEqual(await Promise.all([0, 1, 2, 3].map((i) => s.resolveUser('web', `owui-at-once-${i}`, 200))), users.slice(0, 4));
 });
 
 test('customer mode follows the latest change only; notices are remembered', async () => {
@@ -197,7 +238,7 @@ test('a second migrate is a no-op', async () => {
 
 test('sqlite: identities and conversations survive closing and reopening the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxcoze-store-'));
-  const s1 = new SqliteStore(join(dir, 'db'));
+  const s1 = SqlStore.sqlite(join(dir, 'db'));
   await s1.migrate();
   const a = await s1.resolveUser('wecom', 'wmAAA', 0);
   const b = await s1.resolveUser('wecom', 'wmBBB', 0);
@@ -205,7 +246,7 @@ test('sqlite: identities and conversations survive closing and reopening the fil
   assert.equal(await s1.resolveUser('wecom', 'wmAAA', 5), a);
   await s1.setConversation(a, 'bot:1', 'conv1', 0);
   await s1.close();
-  const s2 = new SqliteStore(join(dir, 'db'));
+  const s2 = SqlStore.sqlite(join(dir, 'db'));
   await s2.migrate();
   assert.equal(await s2.resolveUser('wecom', 'wmAAA', 9), a);
   assert.equal(await s2.getConversation(a, 'bot:1'), 'conv1');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { copySqliteToMysql } from '../../store/copy-store.js';
-import { describeMysqlUrl } from '../../store/mysql/mysql-store.js';
+import { describeMysqlUrl } from '../../store/sql/mysql-db.js';
 import { nextCommand } from '../lib/next-command.js';
 import { runningServer } from '../lib/runstate.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { describeMysqlUrl } from '../../store/mysql/mysql-store.js';
+import { describeMysqlUrl } from '../../store/sql/mysql-db.js';
 import { openStore } from '../../store/index.js';
 import { nextCommand } from '../lib/next-command.js';
 

@@ -1,0 +1,132 @@
+import { newUserId } from '../../identity/user-id.js';
+import type { ChannelIdentity, LinkResult, UserSummary } from '../types.js';
+import { prepared, type SqlDb } from './db.js';
+
+// Asked for every message (see `prepared`).
+const userOfQuery = prepared((qb, channel: string, externalId: string) => qb.selectFrom('identities').select('user_id').where('channel', '=', channel).where('external_id', '=', externalId));
+const getConversationQuery = prepared((qb, userId: string, botKey: string) => qb.selectFrom('conversations').select('conversation_id').where('user_id', '=', userId).where('bot_key', '=', botKey));
+
+/**
+ * Internal users, the channel identities that map to them, and each user's Coze conversation
+ * per bot. One person keeps one Coze memory across channels (`wxcoze users link`).
+ */
+export class Identities {
+  constructor(private readonly db: SqlDb) {}
+
+  private async userOf(db: SqlDb, who: ChannelIdentity, lock = false): Promise<string | undefined> {
+    if (!lock) return (await db.first(userOfQuery(db.qb, who.channel, who.externalId)))?.user_id;
+    const q = db.qb.selectFrom('identities').select('user_id').where('channel', '=', who.channel).where('external_id', '=', who.externalId)
+      // SQLite's transaction already holds the whole file (BEGIN IMMEDIATE); MySQL locks the row.
+      .$if(db.dialect === 'mysql', (qb) => qb.forUpdate());
+    return (await db.first(q))?.user_id;
+  }
+
+  private addIdentity(db: SqlDb, who: ChannelIdentity, userId: string, createdAt: number) {
+    return db.qb.insertInto('identities').values({ channel: who.channel, external_id: who.externalId, user_id: userId, created_at: createdAt });
+  }
+
+  /**
+   * The internal user of a channel identity, created on first sight. `legacyId`: the identity's
+   * unscoped spelling from before migration 3, adopted once with its user (the first caller wins).
+   */
+  async resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string> {
+    const who = { channel, externalId };
+    const found = await this.userOf(this.db, who);
+    if (found) return found;
+    if (legacyId !== undefined) {
+      // The row lock (or SQLite's write lock) makes one of two racing requests the adopter; the other then finds the identity.
+      const adopted = await this.db.tx(async (db) => {
+        const old = await db.first(db.qb.selectFrom('legacy_web_identities').select(['user_id', 'created_at']).where('external_id', '=', legacyId)
+          .$if(db.dialect === 'mysql', (qb) => qb.forUpdate()));
+        if (!old) return undefined;
+        await db.run(db.qb.deleteFrom('legacy_web_identities').where('external_id', '=', legacyId));
+        await db.run(this.addIdentity(db, who, old.user_id, Number(old.created_at)).orIgnore());
+        return this.userOf(db, who);
+      });
+      if (adopted) return adopted;
+    }
+    // Two instances may meet the same new person at once: the identity's primary key picks one user.
+    return this.db.tx(async (db) => {
+      const id = newUserId();
+      await db.run(db.qb.insertInto('users').values({ id, created_at: now }));
+      if ((await db.run(this.addIdentity(db, who, id, now).orIgnore())) === 1) return id;
+      await db.run(db.qb.deleteFrom('users').where('id', '=', id));
+      return (await this.userOf(db, who))!;
+    });
+  }
+
+  async getConversation(userId: string, botKey: string): Promise<string | undefined> {
+    return (await this.db.first(getConversationQuery(this.db.qb, userId, botKey)))?.conversation_id;
+  }
+
+  async setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void> {
+    const insert = this.db.qb.insertInto('conversations').values({ user_id: userId, bot_key: botKey, conversation_id: conversationId, updated_at: now });
+    const set = { conversation_id: conversationId, updated_at: now };
+    await this.db.run(this.db.dialect === 'sqlite'
+      ? insert.onConflict((oc) => oc.columns(['user_id', 'bot_key']).doUpdateSet(set))
+      : insert.onDuplicateKeyUpdate(set));
+  }
+
+  async clearConversation(userId: string, botKey: string): Promise<void> {
+    await this.db.run(this.db.qb.deleteFrom('conversations').where('user_id', '=', userId).where('bot_key', '=', botKey));
+  }
+
+  /** Joins `other` to `keep`'s internal user (merging users when both exist); `keep`'s Coze memory wins. */
+  linkIdentities(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult> {
+    return this.db.tx(async (db): Promise<LinkResult> => {
+      let keepUser = await this.userOf(db, keep, true);
+      const otherUser = await this.userOf(db, other, true);
+      const none = { movedConversations: 0, droppedConversations: 0 };
+      if (keepUser && keepUser === otherUser) return { userId: keepUser, alreadyLinked: true, ...none };
+      if (!keepUser) {
+        // `keep` is new: it joins `other`'s user (that memory is the only one there is), or a new one.
+        keepUser = otherUser ?? newUserId();
+        if (!otherUser) await db.run(db.qb.insertInto('users').values({ id: keepUser, created_at: now }));
+        await db.run(this.addIdentity(db, keep, keepUser, now));
+        if (!otherUser) await db.run(this.addIdentity(db, other, keepUser, now));
+        return { userId: keepUser, alreadyLinked: false, ...none };
+      }
+      if (!otherUser) {
+        await db.run(this.addIdentity(db, other, keepUser, now));
+        return { userId: keepUser, alreadyLinked: false, ...none };
+      }
+      // Both known as different users: every identity of `other`'s user moves over; its conversations
+      // move where `keep` has none with that bot, and are dropped where it has (one memory per bot).
+      // The bots are read first: MySQL cannot delete from a table its own subquery reads.
+      const keepBots = (await db.rows(db.qb.selectFrom('conversations').select('bot_key').where('user_id', '=', keepUser))).map((r) => r.bot_key);
+      const dropped = keepBots.length
+        ? await db.run(db.qb.deleteFrom('conversations').where('user_id', '=', otherUser).where('bot_key', 'in', keepBots))
+        : 0;
+      const moved = await db.run(db.qb.updateTable('conversations').set({ user_id: keepUser }).where('user_id', '=', otherUser));
+      await db.run(db.qb.updateTable('identities').set({ user_id: keepUser }).where('user_id', '=', otherUser));
+      await db.run(db.qb.deleteFrom('users').where('id', '=', otherUser));
+      return { userId: keepUser, alreadyLinked: false, mergedUserId: otherUser, movedConversations: moved, droppedConversations: dropped };
+    });
+  }
+
+  /** The internal user of a channel identity and every identity joined to it, without creating anything. */
+  async findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined> {
+    const userId = await this.userOf(this.db, who);
+    if (!userId) return undefined;
+    const rows = await this.db.rows(this.db.qb.selectFrom('identities').select(['channel', 'external_id']).where('user_id', '=', userId).orderBy('created_at').orderBy('channel'));
+    return { userId, identities: rows.map((x) => ({ channel: x.channel, externalId: x.external_id })) };
+  }
+
+  /** One page of internal users, newest first, each with its identities; `total` counts them all. */
+  async listUsers(page: { limit: number; offset: number }): Promise<{ total: number; users: UserSummary[] }> {
+    const { qb } = this.db;
+    const count = await this.db.first(qb.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')));
+    const rows = await this.db.rows(qb.selectFrom('users').select(['id', 'created_at']).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset));
+    const ids = rows.length
+      ? await this.db.rows(qb.selectFrom('identities').select(['user_id', 'channel', 'external_id']).where('user_id', 'in', rows.map((r) => r.id)).orderBy('created_at').orderBy('channel'))
+      : [];
+    return {
+      total: Number(count!.n),
+      users: rows.map((r) => ({
+        userId: r.id,
+        createdAt: Number(r.created_at),
+        identities: ids.filter((x) => x.user_id === r.id).map((x) => ({ channel: x.channel, externalId: x.external_id })),
+      })),
+    };
+  }
+}

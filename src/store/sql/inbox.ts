@@ -1,0 +1,184 @@
+import { sql } from 'kysely';
+import { toItem } from '../rows.js';
+import type { ClaimOptions, InboxItem, InboxState, ReplyPart } from '../types.js';
+import { PENDING, prepared, type SqlDb } from './db.js';
+
+// The hot path's queries, built once per dialect (see `prepared`).
+const candidatesQuery = prepared((qb, now: number, limit: number) => qb.selectFrom('inbox as i').select('i.msgid')
+  .where('i.state', 'in', PENDING).where('i.next_attempt_at', '<=', now).where('i.lease_until', '<=', now)
+  .where(({ not, exists, selectFrom }) => not(exists(selectFrom('inbox as j').select('j.seq')
+    .whereRef('j.open_kfid', '=', 'i.open_kfid').whereRef('j.external_userid', '=', 'i.external_userid')
+    .whereRef('j.seq', '<', 'i.seq').where('j.state', 'in', PENDING))))
+  .orderBy('i.seq').limit(limit));
+const getQuery = prepared((qb, msgid: string) => qb.selectFrom('inbox').selectAll().where('msgid', '=', msgid));
+const extendQuery = prepared((qb, msgid: string, owner: string, until: number, now: number) => qb.updateTable('inbox').set({ lease_until: until })
+  .where('msgid', '=', msgid).where('lease_owner', '=', owner).where('lease_until', '>', now));
+const saveAnswerQuery = prepared((qb, msgid: string, owner: string, parts: string, note: string | null, apologized: number, now: number) => qb.updateTable('inbox')
+  .set({ state: TRANSITIONS.saveAnswer.to, parts, note, apologized, updated_at: now })
+  .where('msgid', '=', msgid).where('lease_owner', '=', owner).where('state', 'in', TRANSITIONS.saveAnswer.from));
+const partSentQuery = prepared((qb, msgid: string, owner: string, n: number, now: number) => qb.updateTable('inbox')
+  .set({ state: TRANSITIONS.markPartSent.to, parts_sent: sql`CASE WHEN parts_sent < ${n} THEN ${n} ELSE parts_sent END`, updated_at: now })
+  .where('msgid', '=', msgid).where('lease_owner', '=', owner).where('state', 'in', TRANSITIONS.markPartSent.from));
+// out_msgid is the key: a part re-sent after a crash (refused as a duplicate) is never counted twice.
+const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string) => qb.insertInto('sent_log').orIgnore()
+  .columns(['out_msgid', 'open_kfid', 'external_userid', 'sent_at', 'inbound_msgid'])
+  .expression(qb.selectFrom('inbox').select([sql<string>`${outMsgid}`.as('o'), 'open_kfid', 'external_userid', sql<number>`${now}`.as('t'), 'msgid']).where('msgid', '=', msgid)));
+const finishQuery = prepared((qb, msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number) => qb.updateTable('inbox')
+  .set({ state, note, lease_owner: null, lease_until: 0, updated_at: now })
+  .where('msgid', '=', msgid).where('lease_owner', '=', owner).where('state', 'in', TRANSITIONS.finish.from));
+const deferQuery = prepared((qb, msgid: string, owner: string, at: number, note: string, now: number) => qb.updateTable('inbox')
+  .set({ attempts: sql`attempts + 1`, next_attempt_at: at, note, lease_owner: null, lease_until: 0, updated_at: now })
+  .where('msgid', '=', msgid).where('lease_owner', '=', owner));
+const releaseQuery = prepared((qb, msgid: string, owner: string) => qb.updateTable('inbox').set({ lease_owner: null, lease_until: 0 }).where('msgid', '=', msgid).where('lease_owner', '=', owner));
+const chatRefQuery = prepared((qb, msgid: string, conversationId: string, chatId: string) => qb.updateTable('inbox')
+  .set({ coze_conversation_id: conversationId, coze_chat_id: chatId }).where('msgid', '=', msgid));
+const budgetUsedQuery = prepared((qb, kf: string, user: string) => qb.selectFrom('sent_log').select((eb) => eb.fn.countAll<number>().as('n'))
+  .where('open_kfid', '=', kf).where('external_userid', '=', user)
+  .where('sent_at', '>=', sql<number>`COALESCE((${qb.selectFrom('inbox').select((eb) => eb.fn.max('send_time').as('t'))
+    .where('open_kfid', '=', kf).where('external_userid', '=', user).where('origin', '=', 3)}), 0) * 1000`));
+const pendingAfterQuery = prepared((qb, kf: string, user: string, seq: number) => qb.selectFrom('inbox').select((eb) => eb.fn.countAll<number>().as('n'))
+  .where('open_kfid', '=', kf).where('external_userid', '=', user).where('seq', '>', seq).where('state', 'in', PENDING));
+const nextWakeQuery = prepared((qb, now: number) => qb.selectFrom('inbox')
+  .select(sql<number | null>`MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)`.as('t'))
+  .where('state', 'in', PENDING).where((eb) => eb.or([eb('lease_until', '>', now), eb('next_attempt_at', '>', now)])));
+
+/**
+ * The inbox and its state machine. Every transition a message can make is written here, and
+ * each one is conditional on the states it may start from (and, for a worker's writes, on the
+ * worker still holding the lease), so a stale worker or a replayed event cannot move a row back:
+ *
+ *   (commitPage) → received | skipped
+ *   received  ─saveAnswer─▶ answered ─markPartSent─▶ sending
+ *   received | answered | sending ─finish─▶ done | failed | skipped
+ *   received, or answered | sending with no part out ─cancel─▶ cancelled
+ *   any pending ─deferRetry─▶ same state, later
+ *
+ * An answer saved as the apology (`apologized`, set by saveAnswer) still ends `failed` once it
+ * is out (processMessage reads the flag from the item it claimed).
+ */
+export const TRANSITIONS = {
+  saveAnswer: { from: ['received'], to: 'answered' },
+  markPartSent: { from: ['answered', 'sending'], to: 'sending' },
+  finish: { from: PENDING, to: ['done', 'failed', 'skipped'] },
+  cancel: { from: ['received'], fromBeforeFirstPart: ['answered', 'sending'], to: 'cancelled' },
+} as const satisfies Record<string, { from: readonly InboxState[]; to: InboxState | readonly InboxState[]; fromBeforeFirstPart?: readonly InboxState[] }>;
+
+export class Inbox {
+  constructor(private readonly db: SqlDb) {}
+
+  /** Leases pending messages that are due, oldest first, at most one per customer, never one whose earlier sibling is unfinished. */
+  async claim(opts: ClaimOptions): Promise<InboxItem[]> {
+    const { qb } = this.db;
+    const candidates = await this.db.rows(candidatesQuery(qb, opts.now, opts.limit));
+    if (!candidates.length) return [];
+    const ids = candidates.map((r) => r.msgid);
+    const until = opts.now + opts.leaseMs;
+    // One conditional UPDATE for the batch: of two workers (or instances) racing for a row, one wins
+    // it; the rows this call won are the ones now carrying its (owner, until) lease.
+    await this.db.run(qb.updateTable('inbox')
+      .set({ lease_owner: opts.owner, lease_until: until, attempts: sql`attempts + (CASE WHEN state = 'received' THEN 1 ELSE 0 END)`, updated_at: opts.now })
+      .where('msgid', 'in', ids).where('lease_until', '<=', opts.now).where('state', 'in', PENDING));
+    const won = await this.db.rows(qb.selectFrom('inbox').selectAll().where('msgid', 'in', ids)
+      .where('lease_owner', '=', opts.owner).where('lease_until', '=', until).orderBy('seq'));
+    return won.map(toItem);
+  }
+
+  async get(msgid: string): Promise<InboxItem | undefined> {
+    const r = await this.db.first(getQuery(this.db.qb, msgid));
+    return r ? toItem(r) : undefined;
+  }
+
+  async extendLease(msgid: string, owner: string, until: number): Promise<boolean> {
+    return (await this.db.run(extendQuery(this.db.qb, msgid, owner, until, Date.now()))) === 1;
+  }
+
+  /** received → answered: the reply is stored before anything is sent. `apology`: the reply is the apology. */
+  async saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number, apology = false): Promise<boolean> {
+    return (await this.db.run(saveAnswerQuery(this.db.qb, msgid, owner, JSON.stringify(parts), note, apology ? 1 : 0, now))) === 1;
+  }
+
+  /**
+   * answered | sending → sending, parts_sent = partNo + 1 (never lower), and a message part
+   * (outMsgid set) logged against the customer's budget: both in ONE transaction, and only while
+   * the lease is ours (a worker that lost it changes and logs nothing).
+   */
+  markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean> {
+    return this.db.tx(async (db) => {
+      if ((await db.run(partSentQuery(db.qb, msgid, owner, partNo + 1, now))) !== 1) return false;
+      if (outMsgid) await db.run(logSendQuery(db.qb, outMsgid, now, msgid));
+      return true;
+    });
+  }
+
+  /** pending → done | failed | skipped; the lease is given back. */
+  async finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean> {
+    return (await this.db.run(finishQuery(this.db.qb, msgid, owner, state, note, now))) === 1;
+  }
+
+  /** Gives the lease back and schedules another attempt; the state stays where it was. */
+  async deferRetry(msgid: string, owner: string, nextAttemptAt: number, note: string, now: number): Promise<boolean> {
+    return (await this.db.run(deferQuery(this.db.qb, msgid, owner, nextAttemptAt, note, now))) === 1;
+  }
+
+  async releaseLease(msgid: string, owner: string): Promise<void> {
+    await this.db.run(releaseQuery(this.db.qb, msgid, owner));
+  }
+
+  /**
+   * At start. The embedded store serves one process, so every lease found then was held by one
+   * that died: all are given back at once. A shared store leaves them to expire (other instances may be alive).
+   */
+  async recoverLeasesAtStart(): Promise<number> {
+    if (this.db.dialect !== 'sqlite') return 0;
+    return this.db.run(this.db.qb.updateTable('inbox').set({ lease_owner: null, lease_until: 0 })
+      .where('lease_owner', 'is not', null).where('state', 'in', PENDING));
+  }
+
+  /** A customer recalled the message: cancelled, unless its reply has started going out. */
+  async cancel(msgid: string, note: string, now: number): Promise<boolean> {
+    return (await this.db.run(this.db.qb.updateTable('inbox').set({ state: TRANSITIONS.cancel.to, note, lease_owner: null, lease_until: 0, updated_at: now })
+      .where('msgid', '=', msgid)
+      .where((eb) => eb.or([
+        eb('state', 'in', TRANSITIONS.cancel.from),
+        eb.and([eb('state', 'in', TRANSITIONS.cancel.fromBeforeFirstPart), eb('parts_sent', '=', 0)]),
+      ])))) === 1;
+  }
+
+  async setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> {
+    await this.db.run(chatRefQuery(this.db.qb, msgid, conversationId, chatId));
+  }
+
+  /** Records WeCom's msg_send_fail against the message the failed reply answered; returns that msgid. */
+  async noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
+    const r = await this.db.first(this.db.qb.selectFrom('sent_log').select('inbound_msgid').where('out_msgid', '=', outMsgid));
+    if (!r?.inbound_msgid) return undefined;
+    await this.db.run(this.db.qb.updateTable('inbox').set({ note, updated_at: now }).where('msgid', '=', r.inbound_msgid));
+    return r.inbound_msgid;
+  }
+
+  /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
+  async budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
+    const r = await this.db.first(budgetUsedQuery(this.db.qb, openKfId, externalUserId));
+    return Number(r!.n);
+  }
+
+  /** Unfinished messages of the same customer after this one (each still needs a reply). */
+  async pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
+    const r = await this.db.first(pendingAfterQuery(this.db.qb, openKfId, externalUserId, seq));
+    return Number(r!.n);
+  }
+
+  /** Earliest future time at which a pending message becomes claimable, or null. */
+  async nextWakeAt(now: number): Promise<number | null> {
+    const r = await this.db.first(nextWakeQuery(this.db.qb, now));
+    const t = r?.t;
+    return t === null || t === undefined ? null : Number(t);
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const rows = await this.db.rows(this.db.qb.selectFrom('inbox').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state'));
+    for (const r of rows) out[r.state] = Number(r.n);
+    return out;
+  }
+}

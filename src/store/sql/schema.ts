@@ -1,0 +1,75 @@
+/**
+ * The tables as the query builder sees them (Kysely's types). Numbers are BIGINT in MySQL: the
+ * driver may hand them back as strings, so rows are mapped through `src/store/rows.ts`.
+ * `Generated` marks a column with a default: optional when inserting.
+ */
+import type { Generated } from 'kysely';
+
+export interface AccountsTable {
+  open_kfid: string;
+  cursor: string | null;
+  first_seen_at: number;
+  last_pull_at: number | null;
+  last_error: string | null;
+}
+
+export interface InboxTable {
+  seq: Generated<number>;
+  msgid: string;
+  open_kfid: string;
+  external_userid: string;
+  origin: number;
+  msgtype: string;
+  send_time: number;
+  payload: string;
+  state: string;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<number>;
+  lease_owner: string | null;
+  lease_until: Generated<number>;
+  parts: string | null;
+  parts_sent: Generated<number>;
+  note: string | null;
+  /** 1 when the stored answer is the apology: delivered, the message still ends `failed` (migration 4). */
+  apologized: Generated<number>;
+  coze_conversation_id: string | null;
+  coze_chat_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SentLogTable {
+  out_msgid: string;
+  open_kfid: string;
+  external_userid: string;
+  sent_at: number;
+  inbound_msgid: string | null;
+}
+
+export interface CustomersTable {
+  open_kfid: string;
+  external_userid: string;
+  mode: Generated<string>;
+  mode_since: Generated<number>;
+  fallback_sent_at: Generated<number>;
+  quiet_notice_at: Generated<number>;
+  updated_at: number;
+}
+
+export interface UsersTable { id: string; created_at: number }
+export interface IdentitiesTable { channel: string; external_id: string; user_id: string; created_at: number }
+export interface LegacyWebIdentitiesTable { external_id: string; user_id: string; created_at: number }
+export interface ConversationsTable { user_id: string; bot_key: string; conversation_id: string; updated_at: number }
+export interface SchemaMigrationsTable { version: number; name: string; applied_at: number }
+
+export interface DB {
+  accounts: AccountsTable;
+  inbox: InboxTable;
+  sent_log: SentLogTable;
+  customers: CustomersTable;
+  users: UsersTable;
+  identities: IdentitiesTable;
+  legacy_web_identities: LegacyWebIdentitiesTable;
+  conversations: ConversationsTable;
+  schema_migrations: SchemaMigrationsTable;
+}
