@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { askCoze } from '../../src/pipeline/ask-coze.js';
 import type { CozePort } from '../../src/pipeline/ports.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqlStore } from '../../src/store/sql/sql-store.js';
 
 function capturingLogger() {
   const lines: Record<string, any>[] = [];
@@ -17,7 +17,7 @@ function capturingLogger() {
 }
 
 test('a database error while saving the running chat is logged with the message id, and the answer still comes back', async () => {
-  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'wxcoze-ask-')), 'wxcoze.db'));
+  const store = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-ask-')), 'wxcoze.db'));
   await store.migrate();
   let unhandled: unknown;
   const onUnhandled = (reason: unknown) => { unhandled = reason; };
