@@ -253,7 +253,7 @@ export const SETTINGS = {
   WXCOZE_CONCURRENCY: int('WXCOZE_CONCURRENCY', 64, 1, 10_000, 'customers answered in parallel'),
   WXCOZE_LEASE_MS: int('WXCOZE_LEASE_MS', 180_000, 1_000, 3_600_000, 'how long a worker may hold a message before another takes it over'),
   WXCOZE_APOLOGY_TEXT: setting({ env: 'WXCOZE_APOLOGY_TEXT', schema: text(), default: '抱歉，系统暂时无法回答，请稍后再试。', fix: 'Write the text to send.', doc: 'sent when Coze cannot answer after every retry' }),
-  WXCOZE_UNSUPPORTED_TEXT: setting({ env: 'WXCOZE_UNSUPPORTED_TEXT', schema: text(), default: '抱歉，暂时只能处理文字和图片消息，请用文字描述您的问题。', fix: 'Write the text to send.', doc: 'sent for video, locations, links, … (and voice Coze cannot transcribe)' }),
+  WXCOZE_UNSUPPORTED_TEXT: setting({ env: 'WXCOZE_UNSUPPORTED_TEXT', schema: text(), default: '抱歉，暂时只能处理文字和图片消息，请用文字描述您的问题。', fix: 'Write the text to send.', doc: 'sent for a message Coze cannot take: video, an unknown type, an empty text, an unreadable image, media while a chatflow answers' }),
   WXCOZE_MAX_PARTS: int('WXCOZE_MAX_PARTS', 5, 1, 5, 'most messages one answer is split into (WeCom allows 5 per customer message)'),
   WXCOZE_RETRY_BASE_MS: int('WXCOZE_RETRY_BASE_MS', 1000, 1, 60_000, 'first backoff step of every retry (Coze, WeCom sends, pulls, `kf/account/list`); doubles per attempt, capped; the account list is refreshed at most every 60 × this (capped at 1 min)'),
   WXCOZE_BODY_LIMIT: int('WXCOZE_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024, 'largest callback body accepted, bytes'),
