@@ -190,6 +190,22 @@ const utcOffset = () => z.string().transform((v, ctx) => {
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
 });
 
+// ── Per-account settings in WXCOZE_ACCOUNTS share the schema of the variable they override. ──
+
+/** Each per-account key and the variable whose schema (and meaning) it shares. */
+export const ACCOUNT_SETTINGS = {
+  botId: 'COZE_BOT_ID',
+  workflowId: 'COZE_WORKFLOW_ID',
+  appId: 'COZE_APP_ID',
+  welcomeText: 'WXCOZE_WELCOME_TEXT',
+  welcomeMenu: 'WXCOZE_WELCOME_MENU',
+  handoffKeywords: 'WXCOZE_HANDOFF_KEYWORDS',
+  handoffText: 'WXCOZE_HANDOFF_TEXT',
+  handoffServicer: 'WXCOZE_HANDOFF_SERVICER',
+  followUpMenu: 'WXCOZE_FOLLOWUP_MENU',
+} as const;
+
+
 // ── The settings, in the README's order. ──
 
 const int = (env: string, dflt: number, min: number, max: number, doc: string) =>
@@ -289,7 +305,7 @@ export const SETTINGS = {
     fix: 'Set WXCOZE_FOLLOWUP_MENU to on or off (true/false, 1/0, yes/no), or remove it.', doc: 'offer Coze\'s follow-up suggestions as clickable buttons' }),
   WXCOZE_ACCOUNTS: setting({ env: 'WXCOZE_ACCOUNTS', schema: z.string(), defaultDoc: '—',
     fix: 'Give a JSON object keyed by open_kfid, e.g. {"wkAAA…":{"botId":"7379…","welcomeText":"您好"}}. See the README, "Several accounts".',
-    doc: 'per-account bot and settings, a JSON object keyed by `open_kfid` (see "Several accounts")' }),
+    doc: `per-account bot and settings, a JSON object keyed by \`open_kfid\` (see "Several accounts"); each account may set ${['name', ...Object.keys(ACCOUNT_SETTINGS)].map((k) => `\`${k}\``).join(', ')}, each checked like the variable it overrides: ids as text in quotes, lists as a JSON array or one comma-separated text, switches \`true\`/\`false\` (or \`1\`/\`0\`, \`yes\`/\`no\`, \`on\`/\`off\`); anything else stops \`start\` naming the account and the setting` }),
   WXCOZE_RESET_COMMAND: setting({ env: 'WXCOZE_RESET_COMMAND', schema: text(), default: '/reset', fix: 'Write the command customers type.', doc: 'a customer typing it starts a new Coze conversation' }),
   WXCOZE_RESET_TEXT: setting({ env: 'WXCOZE_RESET_TEXT', schema: text(), default: '好的，我们重新开始吧。请问有什么可以帮您？', fix: 'Write the text to send.', doc: 'the answer to the reset command' }),
   WXCOZE_VOICE_TEXT: setting({ env: 'WXCOZE_VOICE_TEXT', schema: text(), default: '抱歉，暂时听不清语音，请用文字描述您的问题。', fix: 'Write the text to send.', doc: 'sent for voice Coze cannot transcribe' }),
@@ -306,20 +322,7 @@ export type SettingName = keyof typeof SETTINGS;
 /** The value of each setting; undefined where it has no default and is unset or invalid. */
 export type SettingValues = { [K in SettingName]: (typeof SETTINGS)[K] extends Setting<infer T> ? ((typeof SETTINGS)[K]['default'] extends undefined ? T | undefined : T) : never };
 
-// ── Per-account settings in WXCOZE_ACCOUNTS: the same schemas as the variables they override. ──
-
-/** Each per-account key and the variable whose schema (and meaning) it shares. */
-export const ACCOUNT_SETTINGS = {
-  botId: 'COZE_BOT_ID',
-  workflowId: 'COZE_WORKFLOW_ID',
-  appId: 'COZE_APP_ID',
-  welcomeText: 'WXCOZE_WELCOME_TEXT',
-  welcomeMenu: 'WXCOZE_WELCOME_MENU',
-  handoffKeywords: 'WXCOZE_HANDOFF_KEYWORDS',
-  handoffText: 'WXCOZE_HANDOFF_TEXT',
-  handoffServicer: 'WXCOZE_HANDOFF_SERVICER',
-  followUpMenu: 'WXCOZE_FOLLOWUP_MENU',
-} as const satisfies Record<string, SettingName>;
+// ── WXCOZE_ACCOUNTS' schema. ──
 
 const ACCOUNT_KEYS = ['name', ...Object.keys(ACCOUNT_SETTINGS)];
 
