@@ -8,7 +8,7 @@ import { serviceConfig } from './service.js';
 import type { ApiKey, ConfigProblem, WxcozeConfig } from './types.js';
 
 // The per-setting validators `wxcoze init` uses, where it has always imported them from.
-export { encodingAesKeyProblem, isDomainName, settingProblem } from './schema.js';
+export { encodingAesKeyProblem, isDomainName, promptValidator, settingProblem } from './schema.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
 

@@ -362,3 +362,6 @@ export function settingProblem(name: SettingName, value: string): string | undef
   if (r.success) return undefined;
   return r.error.issues.map((i) => describeIssue(i, name, value, s.secret).problem).join('; ');
 }
+
+/** `settingProblem` in the shape a prompt's `validate` takes: true, or what is wrong. */
+export const promptValidator = (name: SettingName) => (value: string): true | string => settingProblem(name, value) ?? true;

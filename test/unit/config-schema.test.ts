@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { configCheck } from '../../src/cli/doctor/checks/config.js';
 import type { DoctorContext } from '../../src/cli/doctor/types.js';
-import { loadConfig, settingProblem } from '../../src/config/load.js';
+import { loadConfig, promptValidator, settingProblem } from '../../src/config/load.js';
 
 const good = {
   WECOM_CORP_ID: 'ww1436e0e65a779aee',
@@ -26,6 +26,9 @@ test('settingProblem: the same words as loadConfig, never quoting a secret', () 
   assert.equal(settingProblem('PORT', '70000'), 'PORT="70000" is not a whole number from 0 to 65535');
   assert.equal(settingProblem('COZE_BOT_ID', '12ab'), 'COZE_BOT_ID="12ab" is not a Coze id (digits only)');
   assert.doesNotMatch(settingProblem('WXCOZE_DATABASE_URL', 'postgres://u:hunter2@db/x')!, /hunter2/);
+  assert.equal(promptValidator('COZE_APP_ID')('7440000000000000002'), true);
+  assert.equal(promptValidator('WXCOZE_HANDOFF_KEYWORDS')('人工，客服'), true);
+  assert.equal(promptValidator('WXCOZE_WELCOME_MENU')('1,2,3,4,5,6,7,8,9,10,11'), 'WXCOZE_WELCOME_MENU="1,2,3,4,5,6,7,8,9,10,11" has more than 10 buttons');
 });
 
 test("doctor's configuration check says where each bad value came from", async () => {
