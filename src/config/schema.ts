@@ -314,7 +314,7 @@ export const SETTINGS = {
   WXCOZE_UTC_OFFSET: setting({ env: 'WXCOZE_UTC_OFFSET', schema: utcOffset(), default: 8 * 60, defaultDoc: '`+08:00`',
     fix: 'Write the business\'s offset from UTC as +HH:MM or -HH:MM, e.g. +08:00.', doc: 'the offset of the time the quiet hours are written in' }),
   WXCOZE_QUIET_TEXT: setting({ env: 'WXCOZE_QUIET_TEXT', schema: text(), default: '您好，现在是非工作时间，我们会在工作时间尽快回复您。', fix: 'Write the text to send.', doc: 'sent during quiet hours, once per customer per notice interval' }),
-  WXCOZE_NOTICE_INTERVAL_MS: setting({ env: 'WXCOZE_NOTICE_INTERVAL_MS', schema: intIn(0, Number.MAX_SAFE_INTEGER).pipe(z.number()), default: 3_600_000,
+  WXCOZE_NOTICE_INTERVAL_MS: setting({ env: 'WXCOZE_NOTICE_INTERVAL_MS', schema: z.string().transform(Number).refine((n) => Number.isInteger(n) && n >= 0, { error: 'is not a whole number of milliseconds' }), default: 3_600_000,
     fix: 'Use a whole number of milliseconds, e.g. 3600000 (one hour).', doc: 'a notice (Coze unreachable, quiet hours) goes to one customer at most once in this time' }),
 };
 
