@@ -1,6 +1,6 @@
 /**
  * The HTTP shape of a chat turn. The two modes differ in exactly the way bridges get wrong
- * (spec §8 pitfall 2): `/v3/chat` takes conversation_id in the QUERY (in the body it is silently
+ * (docs/protocol.md §coze-pitfalls 2): `/v3/chat` takes conversation_id in the QUERY (in the body it is silently
  * ignored and every turn starts a new conversation), `/v1/workflows/chat` takes it in the BODY.
  */
 import type { ChatRequest } from './types.js';

@@ -98,7 +98,7 @@ export class CozeClient {
       this.log.debug({ logid, path: http.path, status: res.statusCode }, 'coze: chat response');
       const contentType = headerOf(res.headers, 'content-type') ?? '';
       if (res.statusCode !== 200 || !contentType.includes('event-stream')) {
-        // Pre-stream errors are plain JSON (or a gateway's HTML), never SSE (spec §8 pitfall 3).
+        // Pre-stream errors are plain JSON (or a gateway's HTML), never SSE (docs/protocol.md §coze-pitfalls 3).
         let text: string;
         try {
           text = await res.body.text();
@@ -235,7 +235,7 @@ export class CozeClient {
     }
   }
 
-  /** Upload a file for object_string messages (multipart part `file`, spec §4). */
+  /** Upload a file for object_string messages (multipart part `file`, docs/protocol.md §coze-files). */
   async uploadFile(filename: string, data: Buffer, contentType: string): Promise<UploadedFile> {
     const form = new FormData();
     form.append('file', new Blob([data], { type: contentType }), filename);
@@ -255,7 +255,7 @@ export class CozeClient {
     return str(d.text) ?? '';
   }
 
-  /** The token's user: the cheapest "is this token valid for this region" probe (spec §6). */
+  /** The token's user: the cheapest "is this token valid for this region" probe (docs/protocol.md §coze-checks). */
   async getMe(): Promise<CozeUser> {
     const body = await this.call('GET', '/v1/users/me');
     const d = isRecord(body.data) ? body.data : {};

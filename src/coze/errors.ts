@@ -1,7 +1,7 @@
 /**
  * One error type for everything that can go wrong talking to Coze, classified so callers can
  * decide without knowing Coze's code table: retry (`retriable`), tell the operator what to fix
- * (`describeCozeError`), or give up. Codes come from spec §1.4; HTTP statuses only matter when
+ * (`describeCozeError`), or give up. Codes come from docs/protocol.md §coze-errors; HTTP statuses only matter when
  * there is no code (gateway pages, proxies), because Coze reports business errors with HTTP 200.
  */
 

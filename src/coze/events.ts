@@ -1,8 +1,8 @@
 /**
- * Turns Coze chat SSE events (spec §2.3, same catalogue for `/v3/chat` and `/v1/workflows/chat`)
+ * Turns Coze chat SSE events (docs/protocol.md §coze-sse, same catalogue for `/v3/chat` and `/v1/workflows/chat`)
  * into the few ChatEvents wxcoze cares about. Only `answer` messages become text: verbose,
  * knowledge, function_call and tool output payloads are JSON meant for debugging and must never
- * reach a customer (a classic bridge bug, spec §8 pitfall 5). Failures are thrown as CozeError.
+ * reach a customer (a classic bridge bug, docs/protocol.md §coze-pitfalls 5). Failures are thrown as CozeError.
  */
 import type { Logger } from '../log/logger.js';
 import { CozeError, kindOf } from './errors.js';
@@ -80,7 +80,7 @@ export class ChatEventInterpreter {
       case 'conversation.message.completed':
         return this.completedMessage(this.parseMessage(sse));
       default:
-        // conversation.audio.delta, PING, and whatever Coze adds later: unknown events are not fatal (§2.3).
+        // conversation.audio.delta, PING, and whatever Coze adds later: unknown events are not fatal (docs/protocol.md §coze-sse).
         this.log.debug({ event: name, logid: this.logid }, 'coze: stream event ignored');
         return [];
     }
@@ -107,7 +107,7 @@ export class ChatEventInterpreter {
   private completedMessage(m: WireMessage): ChatEvent[] {
     if (m.type === 'answer') {
       if (m.content_type && m.content_type !== 'text') {
-        // Cards are JSON for Coze's card renderer; the API channel cannot show them (spec §7).
+        // Cards are JSON for Coze's card renderer; the API channel cannot show them (docs/protocol.md §coze-answer-content).
         this.log.debug({ logid: this.logid, messageId: m.id, contentType: m.content_type }, 'coze: non-text answer skipped');
         return [];
       }

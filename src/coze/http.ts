@@ -40,7 +40,7 @@ function gist(text: string): string {
 /**
  * Read a non-stream reply. Coze puts business errors in a JSON body with HTTP 200, so the code
  * decides; the HTTP status only speaks when there is no code (gateways, proxies, 401 without body).
- * Returns the whole JSON object (envelopes differ per endpoint, spec §1.3).
+ * Returns the whole JSON object (envelopes differ per endpoint, docs/protocol.md §coze-envelope).
  */
 export function readEnvelope(status: number, text: string, logid: string | undefined): Record<string, unknown> {
   let body: unknown;

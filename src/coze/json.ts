@@ -1,6 +1,6 @@
 /**
  * JSON reading for Coze payloads. Ids are 19-digit snowflakes that must stay strings
- * (spec §2.1). Coze sends them quoted, but a proxy or an older endpoint may not; a bare
+ * (docs/protocol.md §coze-chat). Coze sends them quoted, but a proxy or an older endpoint may not; a bare
  * 19-digit number would silently lose precision in JSON.parse, so any `"…id": <16+ digits>`
  * outside a string literal is quoted before parsing. Escaped quotes (inside JSON-in-a-string
  * content such as function_call payloads) are left alone: those are the caller's to parse.

@@ -1,5 +1,5 @@
 /**
- * Server-sent-event decoding for Coze streams (spec §2.3), independent of HTTP so it can be
+ * Server-sent-event decoding for Coze streams (docs/protocol.md §coze-sse), independent of HTTP so it can be
  * tested byte-for-byte. eventsource-parser does the line protocol (optional space after the
  * colon, CR/LF variants, multi-line data); a streaming TextDecoder keeps multi-byte UTF-8
  * characters intact when a chunk boundary falls inside one.

@@ -1,6 +1,6 @@
 /**
  * Shapes of the Coze client's public API (what callers pass and get back) and of the
- * wire objects it reads (spec §2.1–2.3). Wire types list only the fields we use; Coze adds
+ * wire objects it reads (docs/protocol.md §coze-chat, §coze-messages, §coze-sse). Wire types list only the fields we use; Coze adds
  * fields freely, so nothing here is exhaustive.
  */
 import type { Logger } from '../log/logger.js';
@@ -11,7 +11,7 @@ export type ChatTarget =
   /** A chatflow inside an app (appId) or attached to a bot (botId); Coze rejects both at once (4000). */
   | { kind: 'chatflow'; workflowId: string; appId?: string; botId?: string };
 
-/** One item of `additional_messages` (spec §2.1). object_string content is the JSON string of the item array (§4). */
+/** One item of `additional_messages` (docs/protocol.md §coze-chat). object_string content is the JSON string of the item array (docs/protocol.md §coze-files). */
 export interface EnterMessage {
   role: 'user' | 'assistant';
   type?: 'question' | 'answer';
@@ -19,7 +19,7 @@ export interface EnterMessage {
   content_type: 'text' | 'object_string';
 }
 
-/** One element of an object_string array (spec §4). */
+/** One element of an object_string array (docs/protocol.md §coze-files). */
 export interface ObjectStringItem {
   type: 'text' | 'image' | 'file' | 'audio';
   text?: string;

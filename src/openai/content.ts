@@ -61,7 +61,7 @@ const DETAILS_CLOSE = /<\/details>/gi;
 const REASONING_TYPE = /type=["']?reasoning/i;
 
 /**
- * An earlier answer without the reasoning clients echo back inline (spec §2.2).
+ * An earlier answer without the reasoning clients echo back inline (docs/protocol.md §openai-history).
  * Linear in the text length, whatever it contains: each scan only moves forward, and a missing
  * closing tag ends that scan at once (no later opening could be closed either). The regexes this
  * replaces backtracked quadratically: 360 KB of `<details ` held the event loop for 12 s.

@@ -1,6 +1,6 @@
 /**
  * Errors of the OpenAI-compatible API, in OpenAI's envelope
- * (`{"error":{"message","type","param","code"}}`, spec openai-compat §1.7), and the mapping of
+ * (`{"error":{"message","type","param","code"}}`, docs/protocol.md §openai-errors), and the mapping of
  * Coze failures to a status a client acts on correctly: 429 with Retry-After when waiting helps,
  * 503 with `x-should-retry: false` when the operator must fix something, 502 for a bad upstream.
  * Messages never carry the Coze token or an API key: CozeError texts hold neither.
@@ -86,7 +86,7 @@ export function toOpenAiError(err: unknown): OpenAiError {
   return new OpenAiError({ status: 500, message: 'internal error in wxcoze', code: 'internal_error' });
 }
 
-/** The payload of an error chunk inside a stream: no `choices`, so clients raise it (spec §1.7). */
+/** The payload of an error chunk inside a stream: no `choices`, so clients raise it (docs/protocol.md §openai-errors). */
 export function streamErrorPayload(err: unknown): string {
   const e = toOpenAiError(err);
   return JSON.stringify({ error: { message: e.message, type: e.status >= 500 ? 'server_error' : e.type, param: null, code: e.code ?? 'coze_error' } });

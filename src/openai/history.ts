@@ -1,6 +1,5 @@
 /**
- * An OpenAI `messages` array as Coze `additional_messages` (stateless replay, spec openai-compat
- * §3): the whole visible history goes to Coze every turn with auto_save_history off, so Coze
+ * An OpenAI `messages` array as Coze `additional_messages` (stateless replay, docs/protocol.md §openai-history): the whole visible history goes to Coze every turn with auto_save_history off, so Coze
  * never stores it and Open-WebUI's edits, regenerations and branches are honoured exactly.
  *  - user → user/question, assistant → assistant/answer (inline reasoning stripped);
  *  - system/developer → folded, in order, into the first user turn sent (Coze has no system role);
@@ -101,7 +100,7 @@ export async function toCozeMessages(messages: unknown[], target: ChatTarget, up
     }
     ids.push(id);
   }
-  // Coze: at most one text item, and an object_string with text needs a file (spec coze-api §4).
+  // Coze: at most one text item, and an object_string with text needs a file (docs/protocol.md §coze-files).
   const items: ObjectStringItem[] = [{ type: 'text', text: current || '(image)' }, ...ids.map((file_id) => ({ type: 'image' as const, file_id }))];
   kept.push({ role: 'user', type: 'question', content: JSON.stringify(items), content_type: 'object_string' });
   return kept;

@@ -1,7 +1,7 @@
 /**
  * The chat request as wxcoze reads it. The JSON schema checks only what we use and never rejects
  * unknown keys (clients and gateways add extras; strict servers broke the Agents and Vercel SDKs,
- * spec openai-compat §1.3); sampling parameters are accepted and ignored.
+ * docs/protocol.md §openai-request); sampling parameters are accepted and ignored.
  */
 import { badRequest } from './errors.js';
 

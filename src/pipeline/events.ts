@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { NewInboxMessage, Store } from '../store/types.js';
 
-/** msg_send_fail fail_type meanings (spec §4). */
+/** msg_send_fail fail_type meanings (docs/protocol.md §sync_msg). */
 const FAIL_TYPES: Record<number, string> = {
   0: 'unknown', 1: 'kf account deleted', 2: 'app disabled', 4: 'session expired (>48 h)', 5: 'session closed',
   6: 'over the 5-message quota', 7: 'WeChat Channels not bound', 8: 'entity unverified', 9: 'Channels not bound and entity unverified',

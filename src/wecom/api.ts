@@ -1,5 +1,5 @@
 /**
- * WeCom kf HTTP client (spec §0, §4, §5, §7, §8) on undici `request` with one keep-alive Agent per client:
+ * WeCom kf HTTP client (docs/protocol.md §wecom-http, §sync_msg, §send_msg, §send_msg_on_event, §service_state, §kf-accounts, §access-token, §media) on undici `request` with one keep-alive Agent per client:
  * the send/sync path is hot, and fetch() adds Web-stream overhead we don't need.
  *
  * Failure policy, applied to every call:
@@ -83,7 +83,7 @@ export class WecomApi {
     this.base = opts.baseUrl.replace(/\/+$/, '');
     this.logger = opts.logger.child({ component: 'wecom-api' });
     this.cache = opts.tokenCache ?? new Keyv();
-    // One token per (corpid, secret) (spec §7); hash the secret so the key itself leaks nothing.
+    // One token per (corpid, secret) (docs/protocol.md §access-token); hash the secret so the key itself leaks nothing.
     const secretTag = createHash('sha256').update(opts.secret).digest('hex').slice(0, 16);
     this.cacheKey = `wecom:access_token:${opts.corpId}:${secretTag}`;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
@@ -163,7 +163,7 @@ export class WecomApi {
 
   // ---------------------------------------------------------------- kf APIs
 
-  /** One page of kf/sync_msg (spec §4). `token` is the callback Token; keep pulling while has_more. */
+  /** One page of kf/sync_msg (docs/protocol.md §sync_msg). `token` is the callback Token; keep pulling while has_more. */
   async syncMsg(args: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage> {
     const body: Record<string, unknown> = { open_kfid: args.openKfId, limit: Math.min(args.limit ?? SYNC_LIMIT_MAX, SYNC_LIMIT_MAX) };
     if (args.cursor) body.cursor = args.cursor;
@@ -177,25 +177,25 @@ export class WecomApi {
     };
   }
 
-  /** kf/send_msg (spec §5.1). The msgid is our idempotency key; WeCom echoes it back. */
+  /** kf/send_msg (docs/protocol.md §send_msg). The msgid is our idempotency key; WeCom echoes it back. */
   async sendMsg(req: SendMsgRequest): Promise<{ msgid: string }> {
     const reply = await this.postJson('kf/send_msg', {
       touser: req.touser,
       open_kfid: req.open_kfid,
-      // Never send "msgid": "" — WeCom rejects it (spec §5.1); omit it instead.
+      // Never send "msgid": "" — WeCom rejects it (docs/protocol.md §send_msg); omit it instead.
       ...(req.msgid ? { msgid: req.msgid } : {}),
       ...messageFields(req.message),
     });
     return { msgid: typeof reply.msgid === 'string' && reply.msgid ? reply.msgid : req.msgid };
   }
 
-  /** kf/send_msg_on_event (spec §5.2): one message per single-use code (welcome, goodbye, …). */
+  /** kf/send_msg_on_event (docs/protocol.md §send_msg_on_event): one message per single-use code (welcome, goodbye, …). */
   async sendMsgOnEvent(code: string, msgid: string, message: OutboundMessage): Promise<{ msgid: string }> {
     const reply = await this.postJson('kf/send_msg_on_event', { code, ...(msgid ? { msgid } : {}), ...messageFields(message) });
     return { msgid: typeof reply.msgid === 'string' && reply.msgid ? reply.msgid : msgid };
   }
 
-  /** kf/account/list, following offset/limit pages until a short page (spec §5.4). */
+  /** kf/account/list, following offset/limit pages until a short page (docs/protocol.md §kf-accounts). */
   async listAccounts(): Promise<KfAccount[]> {
     const all: KfAccount[] = [];
     for (let offset = 0; ; offset += ACCOUNT_PAGE) {
@@ -208,7 +208,7 @@ export class WecomApi {
 
   async getServiceState(openKfId: string, externalUserId: string): Promise<{ service_state: number; servicer_userid?: string }> {
     const reply = await this.postJson('kf/service_state/get', { open_kfid: openKfId, external_userid: externalUserId });
-    const servicer = reply.servicer_userid ?? reply.service_userid; // silenceper/wechat spelling (spec §5.3)
+    const servicer = reply.servicer_userid ?? reply.service_userid; // silenceper/wechat spelling (docs/protocol.md §service_state)
     return { service_state: Number(reply.service_state), ...(typeof servicer === 'string' && servicer ? { servicer_userid: servicer } : {}) };
   }
 
@@ -224,7 +224,7 @@ export class WecomApi {
 
   // ---------------------------------------------------------------- media
 
-  /** media/get (spec §8). Errors come back as HTTP 200 + JSON, so the content-type decides. */
+  /** media/get (docs/protocol.md §media). Errors come back as HTTP 200 + JSON, so the content-type decides. */
   async getMedia(mediaId: string): Promise<MediaFile> {
     return this.call<MediaFile>('media/get', async (token, signal) => {
       const res = await request(this.url('media/get', token, { media_id: mediaId }), { method: 'GET', dispatcher: this.dispatcher, signal });
@@ -238,7 +238,7 @@ export class WecomApi {
     });
   }
 
-  /** media/upload (spec §8): multipart, part name `media`; returns the media_id (valid 3 days). */
+  /** media/upload (docs/protocol.md §media): multipart, part name `media`; returns the media_id (valid 3 days). */
   async uploadMedia(type: MediaType, filename: string, data: Buffer, contentType: string): Promise<string> {
     const reply = await this.call('media/upload', (token, signal) => {
       // A fresh FormData per attempt: a consumed body cannot be re-sent.
@@ -258,7 +258,7 @@ export class WecomApi {
   }
 
   private postJson(api: string, body: Record<string, unknown>): Promise<WecomReply> {
-    // JSON.stringify keeps non-ASCII as raw UTF-8: `\uXXXX` escapes can be refused with 40033 (spec §0).
+    // JSON.stringify keeps non-ASCII as raw UTF-8: `\uXXXX` escapes can be refused with 40033 (docs/protocol.md §wecom-http).
     const payload = JSON.stringify(body);
     this.logger.debug({ api, body }, 'wecom request');
     return this.call(api, (token, signal) =>

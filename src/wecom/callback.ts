@@ -1,5 +1,5 @@
 /**
- * Parsing of WeCom callback XML (spec §1.3, §3) with fast-xml-parser — never regex, because CDATA,
+ * Parsing of WeCom callback XML (docs/protocol.md §callback-push, §kf-callback) with fast-xml-parser — never regex, because CDATA,
  * whitespace between elements and entity escapes all occur in real traffic.
  * Two layers: the outer envelope (Encrypt is signed and decrypted by crypto.ts) and the decrypted event.
  */
@@ -85,7 +85,7 @@ export function parseEnvelope(xml: string): { toUserName?: string; encrypt: stri
 }
 
 /**
- * The decrypted event. Ordinary app messages/events arrive on the same URL (spec §3, §12.3), so anything
+ * The decrypted event. Ordinary app messages/events arrive on the same URL (docs/protocol.md §kf-callback), so anything
  * unrecognised becomes `other` instead of an error — answering non-200 would only trigger WeCom retries.
  */
 export function parseEvent(xml: string): CallbackEvent {

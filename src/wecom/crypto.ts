@@ -1,11 +1,11 @@
 /**
- * WXBizMsgCrypt (spec §1.4) on node:crypto: the signature + AES-256-CBC envelope WeCom uses for every
+ * WXBizMsgCrypt (docs/protocol.md §wxbizmsgcrypt) on node:crypto: the signature + AES-256-CBC envelope WeCom uses for every
  * callback (URL verification and event push). Kept free of XML and HTTP so it can be tested against the
- * official vectors (spec §2) in isolation.
+ * official vectors (docs/protocol.md §crypto-vectors) in isolation.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
-/** Official SDK return codes (spec §1.5). We reuse them so logs line up with WeCom's docs and SDKs. */
+/** Official SDK return codes (docs/protocol.md §crypto-codes). We reuse them so logs line up with WeCom's docs and SDKs. */
 export const CryptoErrorCode = {
   ValidateSignature: -40001,
   ParseXml: -40002,
@@ -32,7 +32,7 @@ export class WecomCryptoError extends Error {
   }
 }
 
-/** WeCom pads to 32-byte blocks (not AES's 16), so Node's own PKCS#7 must stay off (spec §1.4 pitfall). */
+/** WeCom pads to 32-byte blocks (not AES's 16), so Node's own PKCS#7 must stay off (docs/protocol.md §wxbizmsgcrypt (pitfalls)). */
 const PAD_BLOCK = 32;
 const RANDOM_LEN = 16;
 const LEN_FIELD = 4;
@@ -50,7 +50,7 @@ export class WecomCrypto {
     readonly receiveId: string,
   ) {
     // The 43-char key is base64 without its '='. Node's lenient decoder is deliberate here: real keys often
-    // carry non-zero discarded bits in the 43rd char, which strict decoders wrongly reject (spec §1.4).
+    // carry non-zero discarded bits in the 43rd char, which strict decoders wrongly reject (docs/protocol.md §wxbizmsgcrypt).
     if (!/^[A-Za-z0-9+/]{43}$/.test(encodingAesKey)) {
       throw new WecomCryptoError(CryptoErrorCode.IllegalAesKey, 'EncodingAESKey must be 43 base64 chars');
     }
@@ -113,7 +113,7 @@ export class WecomCrypto {
     if (random.length !== RANDOM_LEN) throw new WecomCryptoError(CryptoErrorCode.EncryptAES, 'random prefix must be 16 bytes');
     const msg = Buffer.from(message, 'utf8');
     const len = Buffer.alloc(LEN_FIELD);
-    len.writeUInt32BE(msg.length); // bytes, not chars (spec §1.4: the 你好 vector)
+    len.writeUInt32BE(msg.length); // bytes, not chars (docs/protocol.md §wxbizmsgcrypt: the 你好 vector)
     const unpadded = Buffer.concat([random, len, msg, Buffer.from(this.receiveId, 'utf8')]);
     const pad = PAD_BLOCK - (unpadded.length % PAD_BLOCK); // 1..32, a full block when aligned
     const plain = Buffer.concat([unpadded, Buffer.alloc(pad, pad)]);
@@ -140,7 +140,7 @@ export class WecomCrypto {
   }
 
   /**
-   * GET URL verification (spec §1.2): returns the plaintext to echo back verbatim. Some frameworks decode
+   * GET URL verification (docs/protocol.md §callback-verify): returns the plaintext to echo back verbatim. Some frameworks decode
    * '+' in a query string to a space; base64 never contains spaces, so restoring them is safe.
    */
   verifyUrl(signature: string, timestamp: string, nonce: string, echostr: string): string {
@@ -154,7 +154,7 @@ function randomAlnum(length: number): string {
   return out;
 }
 
-/** A callback Token as the console would accept it: letters/digits, ≤32 chars (spec §1.1). */
+/** A callback Token as the console would accept it: letters/digits, ≤32 chars (docs/protocol.md §callback-config). */
 export function generateToken(): string {
   return randomAlnum(32);
 }

@@ -1,5 +1,5 @@
 /**
- * Error types for the WeCom HTTP API and readable meanings for its errcodes (spec §6).
+ * Error types for the WeCom HTTP API and readable meanings for its errcodes (docs/protocol.md §wecom-errcodes).
  * Callers branch on the class and on `errcode`; the errmsg text changes over time and is only for logs.
  */
 
@@ -16,7 +16,7 @@ export const DUPLICATE_MSGID_ERRCODE = 95044;
  * - `undeliverable`: send_msg answered it, so this reply can never be delivered (recorded with this
  *   reason, not retried);
  * - `alreadyHanded`: trans service_state refused because the session already left the AI;
- * - `tokenRejected`: the access_token was revoked or expired: invalidate, refresh, retry once (spec §7).
+ * - `tokenRejected`: the access_token was revoked or expired: invalidate, refresh, retry once (docs/protocol.md §access-token).
  */
 interface ErrcodeInfo {
   meaning: string;

@@ -1,6 +1,6 @@
 /**
  * The WeCom kf shapes the rest of wxcoze relies on. Field names follow the official docs
- * (see ../shared/spec/wecom-kf.md §4–§5); we keep the wire names (snake_case) for wire objects.
+ * (see docs/protocol.md §sync_msg, §send_msg); we keep the wire names (snake_case) for wire objects.
  */
 
 /** One item of kf/sync_msg `msg_list`. Unknown msgtypes must pass through untouched. */

@@ -1,4 +1,4 @@
-// The fake Coze itself, read raw: SSE framing rules of spec §2.3/§10, envelopes, non-stream flow.
+// The fake Coze itself, read raw: SSE framing rules of docs/protocol.md §coze-sse, §fakes, envelopes, non-stream flow.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { defaultResponder, startFakeCoze, type FakeCoze } from '../../src/fakes/coze/index.js';

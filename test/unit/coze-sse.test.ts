@@ -72,7 +72,7 @@ function interpret(events: SseEvent[]): ChatEvent[] {
   return out;
 }
 
-describe('coze SSE decoding (spec §2.3 capture)', () => {
+describe('coze SSE decoding (docs/protocol.md §coze-sse capture)', () => {
   const bytes = Buffer.from(SPEC_CAPTURE, 'utf8');
 
   it('decodes the capture in one chunk into the expected events', () => {

@@ -14,7 +14,7 @@ function expectParseError(fn: () => unknown, reason?: RegExp) {
   });
 }
 
-test('envelope: official layout (spec §2.2 B2) with CDATA', () => {
+test('envelope: official layout (docs/protocol.md §crypto-vectors (Set B)) with CDATA', () => {
   const xml = `<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><Encrypt><![CDATA[${ENCRYPT}]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>`;
   assert.deepEqual(parseEnvelope(xml), { toUserName: 'wx5823bf96d3bd56c7', encrypt: ENCRYPT, agentId: '218' });
 });
@@ -40,7 +40,7 @@ test('envelope: missing or empty Encrypt, malformed XML → CallbackParseError',
   expectParseError(() => parseEnvelope('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><xml><Encrypt>&a;</Encrypt></xml>'), /DOCTYPE/);
 });
 
-test('event: kf_msg_or_event (spec §3 sample, with newlines)', () => {
+test('event: kf_msg_or_event (docs/protocol.md §kf-callback sample, with newlines)', () => {
   const xml = `<xml><ToUserName><![CDATA[ww12345678910]]></ToUserName><CreateTime>1348831860</CreateTime>
 <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>
 <Token><![CDATA[ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR]]></Token>

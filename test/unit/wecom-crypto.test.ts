@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
 import { WecomCrypto, WecomCryptoError, generateEncodingAesKey, generateToken } from '../../src/wecom/crypto.js';
 
-// ---- Official vectors, spec §2 (verbatim) ----
+// ---- Official vectors, docs/protocol.md §crypto-vectors (verbatim) ----
 const A = { token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo', key: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt', receiveId: 'ww1436e0e65a779aee' };
 const A1 = {
   sig: '012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb', ts: '1476416373', nonce: '47744683',

@@ -1,4 +1,4 @@
-/** The fake's callback side: what it POSTs/GETs must be exactly what WeCom would send (spec §1.2, §1.3, §9). */
+/** The fake's callback side: what it POSTs/GETs must be exactly what WeCom would send (docs/protocol.md §callback-verify, §callback-push, §callback-delivery). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

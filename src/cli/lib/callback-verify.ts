@@ -1,5 +1,5 @@
 /**
- * Plays WeCom's URL verification (spec wecom-kf §1.2) against a callback URL, step by step, so a
+ * Plays WeCom's URL verification (docs/protocol.md §callback-verify) against a callback URL, step by step, so a
  * failure is named: dns → connect → tls → proxy → status → signature → decryption → body.
  * Used by `wxcoze verify` and doctor's public-callback and TLS checks.
  */

@@ -1,5 +1,5 @@
 /**
- * Live Coze checks for `init` and `doctor` (spec coze-api §1.1, §1.4, §6): token → bot metadata →
+ * Live Coze checks for `init` and `doctor` (docs/protocol.md §coze-hosts, §coze-errors, §coze-checks): token → bot metadata →
  * optionally one tiny chat (the only proof a bot is published to the API channel; it costs a call
  * of the free quota, so it is opt-in). Every failure comes back as problem + fix.
  */

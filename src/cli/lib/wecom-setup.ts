@@ -1,6 +1,6 @@
 /**
  * Live WeCom checks for `init` and `doctor`, and the setup walls in words: what went wrong and
- * exactly where in the admin console to fix it (spec wecom-kf §5.4, §6, §7, §10).
+ * exactly where in the admin console to fix it (docs/protocol.md §kf-accounts, §wecom-errcodes, §access-token, §wecom-admin).
  */
 import { silentLogger } from '../../log/logger.js';
 import { WecomApi, type KfAccount } from '../../wecom/api.js';

@@ -66,7 +66,7 @@ export async function startChat(state: FakeState, reply: FastifyReply, rec: Reco
   }
 
   if (!rec.stream) {
-    // The answer is not in this response (spec §2.2): return the Chat, finish in the background.
+    // The answer is not in this response (docs/protocol.md §coze-messages): return the Chat, finish in the background.
     const pending = chatObject(run);
     pending.status = 'in_progress';
     executeRun(state, run, plan, failure, nullSink).catch((err: unknown) => { run.stop.abort(); console.error('fake coze: background run failed', err); });

@@ -1,5 +1,5 @@
 /**
- * Coze's JSON envelope (spec §1.3): `{code, msg, data, detail:{logid}}`, business errors with
+ * Coze's JSON envelope (docs/protocol.md §coze-envelope): `{code, msg, data, detail:{logid}}`, business errors with
  * HTTP 200 and a non-zero code, the same log id in the X-Tt-Logid header and detail.logid.
  */
 import type { FastifyReply } from 'fastify';

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the Coze Open API (spec §10), faithful where clients break: Bearer auth
+ * A local stand-in for the Coze Open API (docs/protocol.md §fakes), faithful where clients break: Bearer auth
  * (401 / 4100), JSON errors before streams, the exact SSE framing, conversation_id placement,
  * one running chat per conversation (4016), cancel (4104 once finished), multipart uploads.
  * Tests and `wxcoze demo` drive it through the returned control object.

@@ -1,5 +1,5 @@
 /**
- * Validation of `additional_messages` the way Coze enforces it (spec §2.1, §4), so the fake
+ * Validation of `additional_messages` the way Coze enforces it (docs/protocol.md §coze-chat, §coze-files), so the fake
  * rejects what the real service rejects instead of letting a client bug through.
  */
 import type { ObjectStringItem } from '../../coze/types.js';
@@ -35,7 +35,7 @@ export function parseAdditionalMessages(v: unknown, max: number, required: boole
   return { ok: true, messages: out };
 }
 
-/** The items of an object_string, or the rule it breaks (spec §4). */
+/** The items of an object_string, or the rule it breaks (docs/protocol.md §coze-files). */
 function parseObjectString(content: string): ObjectStringItem[] | string {
   let items: unknown;
   try {

@@ -1,5 +1,5 @@
 /**
- * Drives one chat from created to done, in the event order real Coze uses (spec §2.3):
+ * Drives one chat from created to done, in the event order real Coze uses (docs/protocol.md §coze-sse):
  * created → in_progress → [knowledge / function_call / tool_response] → (delta* → completed) per
  * answer → verbose generate_answer_finish → follow_up* → chat.completed → done. The same code
  * serves streams (events go to an SseWriter) and non-stream chats (events go nowhere, the state
@@ -22,7 +22,7 @@ export function chatObject(run: ChatRun): Record<string, unknown> {
     usage: run.usage,
     section_id: run.sectionId,
   };
-  // Chatflow Chat objects carry no bot_id (spec §5.4).
+  // Chatflow Chat objects carry no bot_id (docs/protocol.md §coze-chatflow).
   if (!run.workflow && run.botId) o.bot_id = run.botId;
   if (run.completedAt) o.completed_at = run.completedAt;
   if (run.failedAt) o.failed_at = run.failedAt;
@@ -103,7 +103,7 @@ export async function executeRun(state: FakeState, run: ChatRun, plan: AnswerPla
     emitMessage('knowledge', k);
   }
   if (plan.toolCall) {
-    // A bare int64 inside JSON-in-a-string, as real function_call content has (spec §2.2).
+    // A bare int64 inside JSON-in-a-string, as real function_call content has (docs/protocol.md §coze-messages).
     emitMessage('function_call', `{"name":"${plan.toolCall.name}","arguments":{},"plugin_id":7281192623887548473,"plugin_name":"${plan.toolCall.name}","api_id":7281192623887564857,"plugin_type":1}`);
     emitMessage('tool_response', plan.toolCall.output);
   }
@@ -116,7 +116,7 @@ export async function executeRun(state: FakeState, run: ChatRun, plan: AnswerPla
     const id = state.nextId();
     const base = { id, conversation_id: run.conversationId, role: 'assistant', type: 'answer', content_type: 'text', chat_id: run.id, section_id: run.sectionId, ...(run.workflow ? {} : { bot_id: run.botId }) };
     const reasoning = i === 0 ? plan.reasoning : '';
-    // Reasoning models stream the chain of thought first, with empty content (spec §7).
+    // Reasoning models stream the chain of thought first, with empty content (docs/protocol.md §coze-answer-content).
     for (const piece of chunks(reasoning)) {
       sink.event('conversation.message.delta', { ...base, content: '', reasoning_content: piece });
       await wait(plan.chunkDelayMs);

@@ -1,5 +1,5 @@
 /**
- * Writes Coze's SSE framing exactly (spec §2.3): per event one `event:` line, one `data:` line of
+ * Writes Coze's SSE framing exactly (docs/protocol.md §coze-sse): per event one `event:` line, one `data:` line of
  * single-line JSON and a blank line, written (and so flushed) one event at a time. `/v3/chat`
  * puts no space after the colons; `/v1/workflows/chat` does.
  */

@@ -8,7 +8,7 @@ import type { FailMode, RecordedChat, Responder, StoredConversation, StoredFile,
 
 export type ChatStatus = 'created' | 'in_progress' | 'completed' | 'failed' | 'requires_action' | 'canceled';
 
-/** One chat as Coze tracks it (the Chat object of spec §2.1) plus what the fake needs to drive it. */
+/** One chat as Coze tracks it (the Chat object of docs/protocol.md §coze-chat) plus what the fake needs to drive it. */
 export interface ChatRun {
   id: string;
   conversationId: string;
@@ -45,7 +45,7 @@ export class FakeState {
   transcriber: (file: { name: string; data: Buffer }) => string | null = (f) =>
     /^(OggS|ID3|RIFF)/.test(f.data.subarray(0, 4).toString('latin1')) ? `（语音转写）${f.name}` : null;
   private readonly failQueue: FailMode[] = [];
-  // 19-digit snowflake-like ids, as strings (spec §2.1); start near real ones.
+  // 19-digit snowflake-like ids, as strings (docs/protocol.md §coze-chat); start near real ones.
   private seq = 7382159487131697202n;
 
   constructor(

@@ -1,5 +1,5 @@
 /**
- * Access tokens (spec §7): gettoken issues them, every other route checks them.
+ * Access tokens (docs/protocol.md §access-token): gettoken issues them, every other route checks them.
  * missing → 41001, unknown → 40014, expired → 42001, exactly the trio the client must refresh on.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -1,5 +1,5 @@
 /**
- * The callback side of the fake: what WeCom POSTs/GETs to the bridge (spec §1.2, §1.3, §9).
+ * The callback side of the fake: what WeCom POSTs/GETs to the bridge (docs/protocol.md §callback-verify, §callback-push, §callback-delivery).
  * Signed and encrypted with the production WecomCrypto, so a fake/bridge mismatch can only come from
  * the bridge's handling, not from two crypto implementations agreeing on a bug.
  */
@@ -7,13 +7,13 @@ import { request } from 'undici';
 import { WecomCrypto } from '../../wecom/crypto.js';
 import { newEchostr, newNonce } from './ids.js';
 
-/** WeCom gives a callback 5 s, then retries 3 times (spec §9). */
+/** WeCom gives a callback 5 s, then retries 3 times (docs/protocol.md §callback-delivery). */
 export const CALLBACK_TIMEOUT_MS = 5000;
 export const CALLBACK_RETRIES = 3;
 
 const cdata = (s: string) => `<![CDATA[${s}]]>`;
 
-/** The decrypted kf event (spec §3). */
+/** The decrypted kf event (docs/protocol.md §kf-callback). */
 export function kfEventXml(corpId: string, token: string, openKfId: string, createTime = Math.floor(Date.now() / 1000)): string {
   return (
     `<xml><ToUserName>${cdata(corpId)}</ToUserName><CreateTime>${createTime}</CreateTime>` +
@@ -70,7 +70,7 @@ export async function postWithRetries(url: string, signed: { query: Record<strin
   return statuses;
 }
 
-/** URL verification as the admin console does it when the callback URL is saved (spec §1.2). */
+/** URL verification as the admin console does it when the callback URL is saved (docs/protocol.md §callback-verify). */
 export async function verifyUrl(url: string, crypto: WecomCrypto, timeoutMs = CALLBACK_TIMEOUT_MS): Promise<{ status: number; body: string; expected: string }> {
   const expected = newEchostr();
   const echostr = crypto.encrypt(expected);

@@ -1,4 +1,4 @@
-/** Random identifiers shaped like WeCom's (spec §11), so format assumptions in the bridge get exercised. */
+/** Random identifiers shaped like WeCom's (docs/protocol.md §fakes), so format assumptions in the bridge get exercised. */
 import { randomBytes, randomInt } from 'node:crypto';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -1,5 +1,5 @@
 /**
- * A local WeCom kf server faithful to /shared/spec/wecom-kf.md, plus a control API for tests and
+ * A local WeCom kf server faithful to docs/protocol.md (WeCom sections) and §fakes, plus a control API for tests and
  * `wxcoze demo`: play the customer, trigger callbacks, inject failures, inspect what was sent.
  */
 import type { KfMessage } from '../../wecom/types.js';
@@ -198,7 +198,7 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
     },
     async addEvent(openKfId, event, o = {}) {
       if (!state.accounts.has(openKfId)) addAccount(openKfId, openKfId);
-      // Events carry open_kfid/external_userid only inside `event` (spec §4).
+      // Events carry open_kfid/external_userid only inside `event` (docs/protocol.md §sync_msg).
       const msg: KfMessage = { msgid: newMsgId(), send_time: Math.floor(now() / 1000), origin: 4, msgtype: 'event', event: event as KfMessage['event'] };
       state.log(openKfId).push({ msg, at: now() });
       const welcome = event.welcome_code;

@@ -1,4 +1,4 @@
-/** WeCom reply shapes: always HTTP 200 + errcode/errmsg (spec §0), with errmsg text that mimics the real one. */
+/** WeCom reply shapes: always HTTP 200 + errcode/errmsg (docs/protocol.md §wecom-http), with errmsg text that mimics the real one. */
 import { describeErrcode } from '../../wecom/errors.js';
 import { alnum } from './ids.js';
 

@@ -1,5 +1,5 @@
 /**
- * media/upload and media/get (spec §8). Upload is parsed by a real multipart parser (undici's, behind the
+ * media/upload and media/get (docs/protocol.md §media). Upload is parsed by a real multipart parser (undici's, behind the
  * global Response), so a malformed request from our client fails here exactly as it would upstream.
  * Errors on media/get are HTTP 200 + JSON, which is the trap the client must detect.
  */

@@ -1,5 +1,5 @@
 /**
- * POST /cgi-bin/kf/send_msg and /cgi-bin/kf/send_msg_on_event (spec §5.1–5.2).
+ * POST /cgi-bin/kf/send_msg and /cgi-bin/kf/send_msg_on_event (docs/protocol.md §send_msg, §send_msg_on_event).
  * Order of checks (undocumented upstream; ours): shape → msgid (so a retried, already-accepted send is
  * always reported as a duplicate) → session state → 48 h → quota → content.
  */

@@ -1,5 +1,5 @@
 /**
- * kf/account/list (spec §5.4) and kf/service_state/get|trans (spec §5.3) with the documented state machine:
+ * kf/account/list (docs/protocol.md §kf-accounts) and kf/service_state/get|trans (docs/protocol.md §service_state) with the documented state machine:
  * 0 → 1/2/3, 1 → 2/3, 2 → 3, 3 → 3/4, 4 → nothing (only the customer writing reopens it, as state 0).
  */
 import type { FastifyInstance } from 'fastify';
@@ -8,7 +8,7 @@ import { fail, ok, isObject } from './reply.js';
 import { REPLY_WINDOW_MS, type FakeState } from './state.js';
 
 const TRANSITIONS: Record<number, number[]> = { 0: [1, 2, 3], 1: [2, 3], 2: [3], 3: [3, 4], 4: [] };
-const SHORT_CODE_MS = 20_000; // goodbye codes (state 4), spec §5.2
+const SHORT_CODE_MS = 20_000; // goodbye codes (state 4), docs/protocol.md §send_msg_on_event
 const LONG_CODE_MS = REPLY_WINDOW_MS; // queue / reply codes (states 2, 3)
 
 export function registerSession(app: FastifyInstance, state: FakeState): void {

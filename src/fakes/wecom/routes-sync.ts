@@ -1,5 +1,5 @@
 /**
- * POST /cgi-bin/kf/sync_msg (spec §4): cursor paging over a per-account, append-only log.
+ * POST /cgi-bin/kf/sync_msg (docs/protocol.md §sync_msg): cursor paging over a per-account, append-only log.
  * Cursors are opaque strings that sort in log order; the callback Token is required (10-min validity).
  */
 import type { FastifyInstance } from 'fastify';

@@ -1,5 +1,5 @@
 /**
- * The validation shared by send_msg and send_msg_on_event (spec §5.1, §6, §11). Pure functions over the
+ * The validation shared by send_msg and send_msg_on_event (docs/protocol.md §send_msg, §send_msg_on_event, §wecom-errcodes, §fakes). Pure functions over the
  * request body and state, returning an errcode+detail or undefined when acceptable.
  */
 import { DUPLICATE_MSGID_ERRCODE } from '../../wecom/errors.js';

@@ -51,7 +51,7 @@ export interface StoredMedia {
 export interface MsgCode {
   openKfId: string;
   externalUserId: string;
-  /** Session state the code belongs to; undefined for welcome codes (spec §5.2). */
+  /** Session state the code belongs to; undefined for welcome codes (docs/protocol.md §send_msg_on_event). */
   state?: number;
   kind: 'welcome' | 'state';
   expiresAt: number;
@@ -96,7 +96,7 @@ export class FakeState {
     return this.sessions.get(sessionKey(openKfId, externalUserId));
   }
 
-  /** A customer who never wrote is in state 4 ("ended / not started", spec §5.3). */
+  /** A customer who never wrote is in state 4 ("ended / not started", docs/protocol.md §service_state). */
   ensureSession(openKfId: string, externalUserId: string): Session {
     const key = sessionKey(openKfId, externalUserId);
     let s = this.sessions.get(key);
@@ -115,7 +115,7 @@ export function sessionKey(openKfId: string, externalUserId: string): string {
   return `${openKfId}\u0000${externalUserId}`;
 }
 
-/** An errmsg shaped like WeCom's: text, hint, the caller's IP, the lookup link (spec §0). */
+/** An errmsg shaped like WeCom's: text, hint, the caller's IP, the lookup link (docs/protocol.md §wecom-http). */
 export function wecomErrmsg(errcode: number, text: string, fromIp = '203.0.113.7'): string {
   return `${text}, hint: [${Date.now()}000123456], from ip: ${fromIp}, more info at https://open.work.weixin.qq.com/devtool/query?e=${errcode}`;
 }

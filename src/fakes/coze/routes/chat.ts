@@ -1,5 +1,5 @@
 /**
- * Chat v3 routes (spec §2): `/v3/chat` (stream and non-stream), retrieve (GET and POST: the SDKs
+ * Chat v3 routes (docs/protocol.md §coze-chat, §coze-messages): `/v3/chat` (stream and non-stream), retrieve (GET and POST: the SDKs
  * send POST), message list, cancel. conversation_id is read from the QUERY only, like the real
  * service, which silently ignores it in the body and starts a new conversation.
  */
@@ -14,7 +14,7 @@ import type { RecordedChat, RecordedMessage } from '../types.js';
 type Query = Record<string, string | undefined>;
 type Body = Record<string, unknown> | undefined;
 
-/** A file_id must name a file this account uploaded (spec §4). */
+/** A file_id must name a file this account uploaded (docs/protocol.md §coze-files). */
 export function unknownFileId(state: FakeState, messages: RecordedMessage[]): string | undefined {
   for (const m of messages) {
     if (typeof m.content === 'string') continue;

@@ -1,4 +1,4 @@
-/** Conversation routes (spec §3): create, retrieve, message list (top-level data/first_id/last_id/has_more). */
+/** Conversation routes (docs/protocol.md §coze-conversations): create, retrieve, message list (top-level data/first_id/last_id/has_more). */
 import type { FastifyInstance } from 'fastify';
 import { fail, ok } from '../envelope.js';
 import { wireMessage } from '../run.js';
@@ -37,7 +37,7 @@ export function registerConversationRoutes(app: FastifyInstance, state: FakeStat
     const limit = Math.min(50, Math.max(1, Number(b.limit ?? 50) || 50));
     const ordered = b.order === 'asc' ? [...conv.messages] : [...conv.messages].reverse();
     const page = ordered.slice(0, limit).map((m) => wireMessage(m, { conversationId: conv.id, chatId: m.chat_id, botId: conv.botId }));
-    // Top-level pagination fields, not under data (spec §1.3).
+    // Top-level pagination fields, not under data (docs/protocol.md §coze-envelope).
     return ok(reply, page, { first_id: page[0]?.id ?? '', last_id: page.at(-1)?.id ?? '', has_more: ordered.length > limit });
   });
 }

@@ -1,5 +1,5 @@
 /**
- * File routes (spec §4): upload is multipart with exactly one part named `file`. Parsing is done
+ * File routes (docs/protocol.md §coze-files): upload is multipart with exactly one part named `file`. Parsing is done
  * by the platform's own multipart parser (Response.formData) so the fake checks real framing.
  */
 import type { FastifyInstance } from 'fastify';

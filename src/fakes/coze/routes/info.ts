@@ -1,4 +1,4 @@
-/** Token and bot checks used by setup wizards (spec §6): /v1/users/me and /v1/bots/:id. */
+/** Token and bot checks used by setup wizards (docs/protocol.md §coze-checks): /v1/users/me and /v1/bots/:id. */
 import type { FastifyInstance } from 'fastify';
 import { fail, ok } from '../envelope.js';
 import type { FakeState } from '../state.js';

@@ -1,5 +1,5 @@
 /**
- * Chatflow route `/v1/workflows/chat` (spec §5.4): stream only, conversation_id in the BODY,
+ * Chatflow route `/v1/workflows/chat` (docs/protocol.md §coze-chatflow): stream only, conversation_id in the BODY,
  * exactly one of app_id / bot_id, chat SSE with a space after the colons, `done` = {debug_url}.
  */
 import type { FastifyInstance } from 'fastify';
