@@ -63,9 +63,16 @@ async function measureBest(url, name, runs, fn) {
 }
 
 async function chat(url, body) {
-  const res = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  await res.body.text();
-  return res.statusCode;
+  try {
+    const res = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    await res.body.text();
+    return res.statusCode;
+  } catch (err) {
+    // A hostile body is refused before the rest of it is read: the server answers 400 and closes,
+    // and a client still writing sees the closed connection (EPIPE/ECONNRESET) instead of the 400.
+    if (err.code === 'EPIPE' || err.code === 'ECONNRESET' || err.code === 'UND_ERR_SOCKET') return `closed (${err.code})`;
+    throw err;
+  }
 }
 
 async function statuses(list) {
