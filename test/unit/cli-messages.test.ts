@@ -13,15 +13,9 @@ import { writeProblem } from '../../src/cli/lib/writable.js';
 import { encodingAesKeyProblem, formatProblems, loadConfig } from '../../src/config/load.js';
 import { CozeError } from '../../src/coze/errors.js';
 import { describeSchemaError } from '../../src/openai/request.js';
+import { GOOD_ENV } from '../helpers/config-env.js';
 
-const good = {
-  WECOM_CORP_ID: 'ww1436e0e65a779aee',
-  WECOM_SECRET: 's3cret',
-  WECOM_TOKEN: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo',
-  WECOM_ENCODING_AES_KEY: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt',
-  COZE_API_TOKEN: 'pat_x',
-  COZE_BOT_ID: '7379462189365198898',
-};
+const good: Record<string, string> = { ...GOOD_ENV };
 const tmp = () => mkdtempSync(join(tmpdir(), 'wxcoze-msg-'));
 
 test('an EncodingAESKey of 43 characters with a "+" names the character and its position', () => {

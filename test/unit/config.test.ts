@@ -4,15 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatProblems, loadConfig } from '../../src/config/load.js';
+import { GOOD_ENV } from '../helpers/config-env.js';
 
-const good = {
-  WECOM_CORP_ID: 'ww1436e0e65a779aee',
-  WECOM_SECRET: 's3cret',
-  WECOM_TOKEN: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo',
-  WECOM_ENCODING_AES_KEY: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt',
-  COZE_API_TOKEN: 'pat_x',
-  COZE_BOT_ID: '7379462189365198898',
-};
+const good: Record<string, string> = { ...GOOD_ENV };
 
 function tmp() { return mkdtempSync(join(tmpdir(), 'wxcoze-cfg-')); }
 
