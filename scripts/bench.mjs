@@ -24,13 +24,39 @@ const want = (p) => !only || only.has(p);
 const rounds = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 2));
 
 const CFG = {
-  callbacks: { callbacks: quick ? 5000 : 40_000, connections: 64, warmMs: quick ? 500 : 2000, durMs: quick ? 2000 : 10_000, closedRuns: quick ? 1 : 3, openRuns: quick ? 1 : 2, openRate: 500 },
+  callbacks: {
+    callbacks: quick ? 5000 : 40_000,
+    connections: 64,
+    warmMs: quick ? 500 : 2000,
+    durMs: quick ? 2000 : 10_000,
+    closedRuns: quick ? 1 : 3,
+    openRuns: quick ? 1 : 2,
+    openRate: 500,
+  },
   slow: { customers: 1000, cozeDelayMs: 5000, concurrency: 1000, timeoutMs: 90_000 },
-  throughput: { messages: quick ? 1000 : 3000, cozeDelayMs: 1000, concurrency: 1000, sendConcurrency: 1000, timeoutMs: 120_000 },
+  throughput: {
+    messages: quick ? 1000 : 3000,
+    cozeDelayMs: 1000,
+    concurrency: 1000,
+    sendConcurrency: 1000,
+    timeoutMs: 120_000,
+  },
   overhead: { messages: quick ? 50 : 200, customers: 20, gapMs: 30 },
   mysql: {
-    callbacks: { callbacks: quick ? 5000 : 20_000, connections: 64, warmMs: quick ? 500 : 2000, durMs: quick ? 2000 : 10_000, runs: quick ? 1 : 2 },
-    throughput: { messages: quick ? 1000 : 3000, cozeDelayMs: 1000, concurrency: 1000, sendConcurrency: 1000, timeoutMs: 120_000 },
+    callbacks: {
+      callbacks: quick ? 5000 : 20_000,
+      connections: 64,
+      warmMs: quick ? 500 : 2000,
+      durMs: quick ? 2000 : 10_000,
+      runs: quick ? 1 : 2,
+    },
+    throughput: {
+      messages: quick ? 1000 : 3000,
+      cozeDelayMs: 1000,
+      concurrency: 1000,
+      sendConcurrency: 1000,
+      timeoutMs: 120_000,
+    },
     throughputRounds: 1,
   },
   openai: { runs: quick ? 50 : 200 },
@@ -40,7 +66,11 @@ const CFG = {
 const started = Date.now();
 const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 // A hard stop, so a hung phase cannot keep servers running forever.
-const watchdog = setTimeout(() => { console.error('bench: took longer than 15 minutes; giving up'); killAllChildren(); process.exit(1); }, 15 * 60_000);
+const watchdog = setTimeout(() => {
+  console.error('bench: took longer than 15 minutes; giving up');
+  killAllChildren();
+  process.exit(1);
+}, 15 * 60_000);
 watchdog.unref();
 
 // BENCH_SKIP_BUILD=1 measures dist/ as it is (e.g. while src/ is mid-edit and does not compile).
@@ -49,9 +79,15 @@ if (skipBuild) {
   log('BENCH_SKIP_BUILD=1: measuring dist/ as it is, not rebuilt');
 } else {
   log('building dist/ (tsc -p tsconfig.json)');
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  const build = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   if (build.status !== 0) {
-    console.error('bench: the build failed, nothing measured (BENCH_SKIP_BUILD=1 measures the existing dist/ instead)');
+    console.error(
+      'bench: the build failed, nothing measured (BENCH_SKIP_BUILD=1 measures the existing dist/ instead)',
+    );
     process.exit(1);
   }
 }
@@ -66,7 +102,9 @@ const info = {
   memGB: +(totalmem() / 2 ** 30).toFixed(1),
   node: process.version,
   loadavgAtStart: loadavg().map((x) => +x.toFixed(2)),
-  quick, rounds, config: CFG,
+  quick,
+  rounds,
+  config: CFG,
   commit: git('rev-parse', '--short', 'HEAD'),
   uncommittedFiles: git('status', '--porcelain').split('\n').filter(Boolean).length,
   built: !skipBuild,
@@ -75,7 +113,17 @@ log(`machine: ${info.nproc} cpus (${info.cpu}), node ${info.node}, load ${info.l
 
 const { benchMysqlRedis, benchOpenAi } = await import('./bench/phases-extra.mjs');
 const { benchStall } = await import('./bench/stall.mjs');
-const results = { info, callbacks: null, slow: [], throughput: [], overhead: [], mysql: null, openai: null, stall: null, errors: [] };
+const results = {
+  info,
+  callbacks: null,
+  slow: [],
+  throughput: [],
+  overhead: [],
+  mysql: null,
+  openai: null,
+  stall: null,
+  errors: [],
+};
 let failed = false;
 try {
   if (want('callbacks')) results.callbacks = await benchCallbacks(CFG.callbacks);
@@ -103,12 +151,24 @@ mkdirSync(outDir, { recursive: true });
 // and the report says which figures are from when.
 if (only && existsSync(join(outDir, 'results.json'))) {
   const prev = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8'));
-  const phaseKeys = { callbacks: ['callbacks'], slow: ['slow'], throughput: ['throughput'], overhead: ['overhead'], openai: ['openai'], mysql: ['mysql'], stall: ['stall'] };
+  const phaseKeys = {
+    callbacks: ['callbacks'],
+    slow: ['slow'],
+    throughput: ['throughput'],
+    overhead: ['overhead'],
+    openai: ['openai'],
+    mysql: ['mysql'],
+    stall: ['stall'],
+  };
   for (const [phase, keys] of Object.entries(phaseKeys)) {
     if (only.has(phase)) continue;
     for (const k of keys) if (prev[k] !== undefined) results[k] = prev[k];
   }
-  info.partial = { phases: [...only], previousDate: prev.info?.partial?.previousDate ?? prev.info?.date, previousCommit: prev.info?.partial?.previousCommit ?? prev.info?.commit };
+  info.partial = {
+    phases: [...only],
+    previousDate: prev.info?.partial?.previousDate ?? prev.info?.date,
+    previousCommit: prev.info?.partial?.previousCommit ?? prev.info?.commit,
+  };
 }
 writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 const md = writeReport(results);

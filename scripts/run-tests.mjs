@@ -17,18 +17,25 @@ function collect(dir) {
 }
 
 const args = process.argv.slice(2);
-const files = (args.length ? args : ['test']).flatMap((p) => (statSync(p).isDirectory() ? collect(p).sort() : [p]));
+const files = (args.length ? args : ['test']).flatMap((p) =>
+  statSync(p).isDirectory() ? collect(p).sort() : [p],
+);
 if (!files.length) {
   console.error(`no *.test.ts files in ${args.join(' ')}`);
   process.exit(1);
 }
-const res = spawnSync(process.execPath, [
-  '--import', 'tsx',
-  '--test',
-  '--test-concurrency=2',
-  // Node applies this to each test file as a whole too, not only to each test: the packed-install
-  // e2e (pack, two npm installs) takes about two minutes on a loaded machine.
-  '--test-timeout=300000',
-  ...files,
-], { stdio: 'inherit', env: { ...process.env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_LOG_LEVEL ?? 'silent' } });
+const res = spawnSync(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    // Node applies this to each test file as a whole too, not only to each test: the packed-install
+    // e2e (pack, two npm installs) takes about two minutes on a loaded machine.
+    '--test-timeout=300000',
+    ...files,
+  ],
+  { stdio: 'inherit', env: { ...process.env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_LOG_LEVEL ?? 'silent' } },
+);
 process.exit(res.status ?? 1);

@@ -28,7 +28,9 @@ function fix() {
 }
 
 function problem(err) {
-  const first = String(err.message).split('\n')[0].replace(/[\s:.]+$/, '');
+  const first = String(err.message)
+    .split('\n')[0]
+    .replace(/[\s:.]+$/, '');
   // bindings' "Could not locate the bindings file. Tried:" is followed by a list of paths.
   const why = /bindings file/.test(first) ? 'build/Release/better_sqlite3.node is missing' : first;
   return `the SQLite driver (better-sqlite3's native part) does not load on Node.js ${process.version}: ${why}`;
@@ -38,7 +40,10 @@ function problem(err) {
 function isLoadError(err) {
   if (!(err instanceof Error)) return false;
   if (err.code === 'MODULE_NOT_FOUND' && /better-sqlite3/.test(err.message)) return true;
-  return err.code === 'ERR_DLOPEN_FAILED' || /bindings file|better_sqlite3\.node|NODE_MODULE_VERSION|ELF/.test(err.message);
+  return (
+    err.code === 'ERR_DLOPEN_FAILED' ||
+    /bindings file|better_sqlite3\.node|NODE_MODULE_VERSION|ELF/.test(err.message)
+  );
 }
 
 /** better-sqlite3's Database class (throws when the package is missing). */
@@ -55,7 +60,9 @@ if (require.main === module) {
     new Database(':memory:').close();
   } catch (err) {
     if (!isLoadError(err)) throw err;
-    console.error(`wxcoze: ${problem(err)}.\nnpm could neither download it (from GitHub) nor compile it.\n→ ${fix()}`);
+    console.error(
+      `wxcoze: ${problem(err)}.\nnpm could neither download it (from GitHub) nor compile it.\n→ ${fix()}`,
+    );
     process.exit(1);
   }
 }

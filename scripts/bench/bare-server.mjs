@@ -7,7 +7,11 @@
 import Fastify from 'fastify';
 
 const app = Fastify({ logger: false, bodyLimit: 65536 });
-app.addContentTypeParser(['text/xml', 'application/xml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+app.addContentTypeParser(
+  ['text/xml', 'application/xml', 'text/plain'],
+  { parseAs: 'string' },
+  (_req, body, done) => done(null, body),
+);
 app.post('/wechat/hook', async (_req, reply) => reply.type('text/plain').send('success'));
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(JSON.stringify({ url, pid: process.pid }) + '\n');

@@ -25,7 +25,11 @@ const { startFakeWecom } = await import('../../dist/fakes/wecom/index.js');
 const { startFakeCoze } = await import('../../dist/fakes/coze/index.js');
 
 const wecom = await startFakeWecom({
-  corpId: BENCH.corpId, secret: BENCH.secret, callbackToken: BENCH.token, encodingAesKey: BENCH.aesKey, allowSyncWithoutToken: true,
+  corpId: BENCH.corpId,
+  secret: BENCH.secret,
+  callbackToken: BENCH.token,
+  encodingAesKey: BENCH.aesKey,
+  allowSyncWithoutToken: true,
 });
 const wecomServers = created.splice(0);
 const coze = await startFakeCoze({ token: BENCH.cozeToken, botIds: [BENCH.botId] });
@@ -66,12 +70,18 @@ sentArr.push = function pushAndNotify(...items) {
     replyCount.set(s.touser, (replyCount.get(s.touser) ?? 0) + 1);
     if (!firstReplyAt.has(s.touser)) firstReplyAt.set(s.touser, t);
     const w = replyWaiters.get(s.touser);
-    if (w) { replyWaiters.delete(s.touser); w(t); }
+    if (w) {
+      replyWaiters.delete(s.touser);
+      w(t);
+    }
   }
   return r;
 };
 // Nothing else needs the fake's own arrays; dropping old entries keeps this process small.
-const trimFakeLogs = () => { wecom.calls.length = 0; coze.chats.length = 0; };
+const trimFakeLogs = () => {
+  wecom.calls.length = 0;
+  coze.chats.length = 0;
+};
 
 let burstStartedAt = 0;
 const customerId = (prefix, i) => `wm${prefix}_${String(i).padStart(6, '0')}`.padEnd(32, 'x');
@@ -79,17 +89,31 @@ const customerId = (prefix, i) => `wm${prefix}_${String(i).padStart(6, '0')}`.pa
 /** Runs `fn(i)` for i < n with at most `limit` in flight. */
 async function pool(n, limit, fn) {
   let next = 0;
-  const worker = async () => { while (next < n) { const i = next++; await fn(i); } };
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      await fn(i);
+    }
+  };
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
 }
 
 const commands = {
   urls: () => ({ wecom: wecom.url, coze: coze.url }),
-  setCallbackUrl: ({ url }) => { wecom.setCallbackUrl(url); },
+  setCallbackUrl: ({ url }) => {
+    wecom.setCallbackUrl(url);
+  },
   /** Callback Tokens the fake will accept in sync_msg (the bench builds its own callbacks with them). */
   issueTokens: ({ n }) => Array.from({ length: n }, () => wecom.issueSyncToken(BENCH.kf)),
-  setCoze: ({ text, delayMs }) => { coze.setResponder(() => ({ text, delayMs })); },
-  resetCounters: () => { replyCount.clear(); firstReplyAt.clear(); timings.length = 0; trimFakeLogs(); },
+  setCoze: ({ text, delayMs }) => {
+    coze.setResponder(() => ({ text, delayMs }));
+  },
+  resetCounters: () => {
+    replyCount.clear();
+    firstReplyAt.clear();
+    timings.length = 0;
+    trimFakeLogs();
+  },
   /**
    * `count` distinct customers each send one text message; each message's callback is POSTed
    * to the server (customerSends), at most `concurrency` callbacks in flight.
@@ -100,9 +124,15 @@ const commands = {
     // customerSends(notify: false) + deliverCallback is exactly what customerSends does by itself,
     // but gives us each callback's attempts (WeCom retries after 5 s or a non-200) and its ack time.
     const acks = [];
-    let retried = 0, failed = 0;
+    let retried = 0,
+      failed = 0;
     await pool(count, concurrency, async (i) => {
-      await wecom.customerSends(BENCH.kf, customerId(prefix, i), { text: `${text} #${i}` }, { notify: false });
+      await wecom.customerSends(
+        BENCH.kf,
+        customerId(prefix, i),
+        { text: `${text} #${i}` },
+        { notify: false },
+      );
       const ta = performance.now();
       const statuses = await wecom.deliverCallback(BENCH.kf);
       acks.push(performance.now() - ta);
@@ -117,25 +147,49 @@ const commands = {
   /** Waits until `count` customers of `prefix` have at least one reply; then `settleMs` more for late duplicates. */
   waitAnswered: async ({ prefix, count, timeoutMs, settleMs = 1000 }) => {
     const deadline = performance.now() + timeoutMs;
-    const answered = () => { let n = 0; for (let i = 0; i < count; i++) if (replyCount.get(customerId(prefix, i))) n++; return n; };
+    const answered = () => {
+      let n = 0;
+      for (let i = 0; i < count; i++) if (replyCount.get(customerId(prefix, i))) n++;
+      return n;
+    };
     let n = answered();
-    while (n < count && performance.now() < deadline) { await new Promise((r) => setTimeout(r, 20)); n = answered(); }
+    while (n < count && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      n = answered();
+    }
     const allAt = performance.now();
     if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
     const times = [];
-    let once = 0, more = 0, none = 0;
+    let once = 0,
+      more = 0,
+      none = 0;
     for (let i = 0; i < count; i++) {
       const id = customerId(prefix, i);
       const c = replyCount.get(id) ?? 0;
-      if (c === 0) none++; else if (c === 1) once++; else more++;
+      if (c === 0) none++;
+      else if (c === 1) once++;
+      else more++;
       if (firstReplyAt.has(id)) times.push(firstReplyAt.get(id));
     }
     times.sort((a, b) => a - b);
     // When the fake Coze received the chats (epoch ms → ms after the burst started).
-    const chatAts = coze.chats.filter((c) => c.at >= burstStartedAt).map((c) => c.at - burstStartedAt).sort((a, b) => a - b);
+    const chatAts = coze.chats
+      .filter((c) => c.at >= burstStartedAt)
+      .map((c) => c.at - burstStartedAt)
+      .sort((a, b) => a - b);
     return {
-      answered: n, allAt, once, more, none, firstReplyTimes: times, runningChats: coze.runningChats(), maxConcurrentChats: coze.maxConcurrentSeen,
-      chats: chatAts.length, firstChatMs: chatAts[0] ?? null, medianChatMs: chatAts[chatAts.length >> 1] ?? null, lastChatMs: chatAts.at(-1) ?? null,
+      answered: n,
+      allAt,
+      once,
+      more,
+      none,
+      firstReplyTimes: times,
+      runningChats: coze.runningChats(),
+      maxConcurrentChats: coze.maxConcurrentSeen,
+      chats: chatAts.length,
+      firstChatMs: chatAts[0] ?? null,
+      medianChatMs: chatAts[chatAts.length >> 1] ?? null,
+      lastChatMs: chatAts.at(-1) ?? null,
     };
   },
   /**
@@ -153,17 +207,30 @@ const commands = {
       const tCall = performance.now();
       await wecom.customerSends(BENCH.kf, who, { text: `第 ${i} 个问题` });
       const t0 = performance.now();
-      const timer = new Promise((_, reject) => setTimeout(() => reject(new Error(`no reply to message ${i} within 10 s`)), 10_000).unref());
+      const timer = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no reply to message ${i} within 10 s`)), 10_000).unref(),
+      );
       const t1 = await Promise.race([got, timer]);
       // Let the server finish its bookkeeping (and the fake its response) before the next message.
       await new Promise((r) => setTimeout(r, gapMs));
       timing = false;
       // Time inside each fake, clipped to [t0, t1] (a pull may start before the ack reaches us).
       const mine = timings.filter((x) => x.start >= tCall && x.start <= t1);
-      const inside = (side) => mine.filter((x) => x.side === side)
-        .reduce((n, x) => n + Math.max(0, Math.min(x.end, t1) - Math.max(x.start, t0)), 0);
+      const inside = (side) =>
+        mine
+          .filter((x) => x.side === side)
+          .reduce((n, x) => n + Math.max(0, Math.min(x.end, t1) - Math.max(x.start, t0)), 0);
       const paths = mine.map((x) => `${x.side}:${x.path}`);
-      rows.push({ i, firstOfCustomer: i < customers, ackMs: t0 - tCall, e2eMs: t1 - t0, fromCallbackMs: t1 - tCall, cozeMs: inside('coze'), wecomApiMs: inside('wecom'), paths });
+      rows.push({
+        i,
+        firstOfCustomer: i < customers,
+        ackMs: t0 - tCall,
+        e2eMs: t1 - t0,
+        fromCallbackMs: t1 - tCall,
+        cozeMs: inside('coze'),
+        wecomApiMs: inside('wecom'),
+        paths,
+      });
     }
     return rows;
   },

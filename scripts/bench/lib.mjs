@@ -16,7 +16,11 @@ const tempDirs = new Set();
 export function killAllChildren() {
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null) {
-      try { c.kill('SIGKILL'); } catch { /* already gone */ }
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
   }
   children.clear();
@@ -53,23 +57,37 @@ function firstJsonLine(child, what, timeoutMs = 20_000) {
     let buf = '';
     let err = '';
     const t = setTimeout(() => reject(new Error(`${what} did not start in time:\n${err}`)), timeoutMs);
-    child.stderr?.on('data', (d) => { err += d; });
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
     const onData = (d) => {
       buf += d;
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
       child.stdout.off('data', onData);
       clearTimeout(t);
-      try { resolve(JSON.parse(buf.slice(0, nl))); } catch (e) { reject(new Error(`${what}: bad first line ${buf.slice(0, nl)}`)); }
+      try {
+        resolve(JSON.parse(buf.slice(0, nl)));
+      } catch (e) {
+        reject(new Error(`${what}: bad first line ${buf.slice(0, nl)}`));
+      }
     };
     child.stdout.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`${what} exited (${code}) before it was ready:\n${err}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`${what} exited (${code}) before it was ready:\n${err}`));
+    });
   });
 }
 
 /** Starts scripts/bench/fakes-process.mjs; returns its URLs, pid and an rpc(cmd, args) function. */
 export async function startFakesProcess() {
-  const child = track(fork(join(ROOT, 'scripts/bench/fakes-process.mjs'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: ROOT }));
+  const child = track(
+    fork(join(ROOT, 'scripts/bench/fakes-process.mjs'), [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      cwd: ROOT,
+    }),
+  );
   const info = await firstJsonLine(child, 'fakes process');
   child.stdout.resume();
   let seq = 0;
@@ -78,19 +96,29 @@ export async function startFakesProcess() {
     const p = pending.get(m?.id);
     if (!p) return;
     pending.delete(m.id);
-    if (m.ok) p.resolve(m.result); else p.reject(new Error(`fakes: ${m.error}`));
+    if (m.ok) p.resolve(m.result);
+    else p.reject(new Error(`fakes: ${m.error}`));
   });
-  child.once('exit', (code) => { for (const p of pending.values()) p.reject(new Error(`fakes process exited (${code})`)); pending.clear(); });
-  const rpc = (cmd, args = {}) => new Promise((resolve, reject) => {
-    const id = ++seq;
-    pending.set(id, { resolve, reject });
-    child.send({ id, cmd, args });
+  child.once('exit', (code) => {
+    for (const p of pending.values()) p.reject(new Error(`fakes process exited (${code})`));
+    pending.clear();
   });
+  const rpc = (cmd, args = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++seq;
+      pending.set(id, { resolve, reject });
+      child.send({ id, cmd, args });
+    });
   return { ...info, child, rpc, stop: () => stopChild(child) };
 }
 
 export async function startBareServer() {
-  const child = track(fork(join(ROOT, 'scripts/bench/bare-server.mjs'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: ROOT }));
+  const child = track(
+    fork(join(ROOT, 'scripts/bench/bare-server.mjs'), [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      cwd: ROOT,
+    }),
+  );
   const info = await firstJsonLine(child, 'bare server');
   child.stdout.resume();
   return { ...info, child, stop: () => stopChild(child) };
@@ -104,15 +132,22 @@ export async function startWxcoze(env, { nodeArgs = [], root = ROOT } = {}) {
   const dataDir = env.WXCOZE_DATA_DIR;
   const outFile = join(dataDir, 'server.out');
   const fd = openSync(outFile, 'a');
-  const child = track(spawn(process.execPath, [...nodeArgs, join(root, 'bin/wxcoze.js'), 'start', '--drain-ms', '2000'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    cwd: dataDir,
-    stdio: ['ignore', fd, fd, 'ipc'],
-  }));
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, join(root, 'bin/wxcoze.js'), 'start', '--drain-ms', '2000'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      cwd: dataDir,
+      stdio: ['ignore', fd, fd, 'ipc'],
+    }),
+  );
   closeSync(fd);
   const url = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`wxcoze did not start in 20 s; see ${outFile}`)), 20_000);
-    child.on('message', (m) => { if (m?.type === 'ready') { clearTimeout(t); resolve(m.url); } });
+    child.on('message', (m) => {
+      if (m?.type === 'ready') {
+        clearTimeout(t);
+        resolve(m.url);
+      }
+    });
     child.once('exit', (code) => {
       clearTimeout(t);
       reject(new Error(`wxcoze exited (${code}) before it was ready:\n${safeRead(outFile).slice(-3000)}`));
@@ -121,15 +156,35 @@ export async function startWxcoze(env, { nodeArgs = [], root = ROOT } = {}) {
   return { url, pid: child.pid, child, dataDir, outFile, stop: (graceMs) => stopChild(child, graceMs) };
 }
 
-function safeRead(f) { try { return readFileSync(f, 'utf8'); } catch { return ''; } }
+function safeRead(f) {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
 export function stopChild(child, graceMs = 4000) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const k = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, graceMs);
-    child.once('exit', () => { clearTimeout(k); resolve(); });
-    try { child.kill('SIGTERM'); } catch { clearTimeout(k); resolve(); }
+    const k = setTimeout(() => {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(k);
+      resolve();
+    });
+    try {
+      child.kill('SIGTERM');
+    } catch {
+      clearTimeout(k);
+      resolve();
+    }
   });
 }
 
@@ -138,13 +193,18 @@ export function procStatusKb(pid, field) {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : null;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 /** Samples VmRSS every `everyMs`; stop() gives the samples' peak and the kernel's VmHWM. */
 export function rssSampler(pid, everyMs = 100) {
   const samples = [];
-  const tick = () => { const kb = procStatusKb(pid, 'VmRSS'); if (kb !== null) samples.push(kb); };
+  const tick = () => {
+    const kb = procStatusKb(pid, 'VmRSS');
+    if (kb !== null) samples.push(kb);
+  };
   tick();
   const timer = setInterval(tick, everyMs);
   return {
@@ -152,7 +212,12 @@ export function rssSampler(pid, everyMs = 100) {
       clearInterval(timer);
       tick();
       const hwm = procStatusKb(pid, 'VmHWM');
-      return { samples: samples.length, peakSampledMB: Math.max(...samples) / 1024, lastMB: samples.at(-1) / 1024, vmHwmMB: hwm === null ? null : hwm / 1024 };
+      return {
+        samples: samples.length,
+        peakSampledMB: Math.max(...samples) / 1024,
+        lastMB: samples.at(-1) / 1024,
+        vmHwmMB: hwm === null ? null : hwm / 1024,
+      };
     },
   };
 }
@@ -163,7 +228,9 @@ export function procCpuMs(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat reports utime/stime in these ticks
 
@@ -182,7 +249,11 @@ export function logProblems(file) {
   for (const line of safeRead(file).split('\n')) {
     if (!line.startsWith('{')) continue;
     let o;
-    try { o = JSON.parse(line); } catch { continue; }
+    try {
+      o = JSON.parse(line);
+    } catch {
+      continue;
+    }
     if (o.level >= 40) {
       counts[o.msg] = (counts[o.msg] ?? 0) + 1;
       if (examples.length < 3) examples.push(line.slice(0, 300));

@@ -32,15 +32,34 @@ async function firstMatch(body, t0, isFirst) {
   return at;
 }
 
-export async function measureOpenAiTtfb({ wxcozeUrl, apiKey, cozeUrl, cozeToken, botId, model, runs = 100, warmup = 5 }) {
+export async function measureOpenAiTtfb({
+  wxcozeUrl,
+  apiKey,
+  cozeUrl,
+  cozeToken,
+  botId,
+  model,
+  runs = 100,
+  warmup = 5,
+}) {
   const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
   const direct = async () => {
     const t0 = performance.now();
     const res = await request(`${cozeUrl.replace(/\/+$/, '')}/v3/chat`, {
       method: 'POST',
       dispatcher,
-      headers: { authorization: `Bearer ${cozeToken}`, 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ bot_id: botId, user_id: 'bench', stream: true, auto_save_history: false, additional_messages: [{ role: 'user', type: 'question', content: 'ping', content_type: 'text' }] }),
+      headers: {
+        authorization: `Bearer ${cozeToken}`,
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+      },
+      body: JSON.stringify({
+        bot_id: botId,
+        user_id: 'bench',
+        stream: true,
+        auto_save_history: false,
+        additional_messages: [{ role: 'user', type: 'question', content: 'ping', content_type: 'text' }],
+      }),
     });
     if (res.statusCode !== 200) throw new Error(`direct: HTTP ${res.statusCode}: ${await res.body.text()}`);
     return firstMatch(res.body, t0, (s) => s.includes('conversation.message.delta'));
@@ -53,16 +72,25 @@ export async function measureOpenAiTtfb({ wxcozeUrl, apiKey, cozeUrl, cozeToken,
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'ping' }] }),
     });
-    if (res.statusCode !== 200) throw new Error(`via wxcoze: HTTP ${res.statusCode}: ${await res.body.text()}`);
+    if (res.statusCode !== 200)
+      throw new Error(`via wxcoze: HTTP ${res.statusCode}: ${await res.body.text()}`);
     return firstMatch(res.body, t0, (s) => /"delta":\{"content":"[^"]/.test(s));
   };
   try {
-    for (let i = 0; i < warmup; i++) { await direct(); await via(); }
+    for (let i = 0; i < warmup; i++) {
+      await direct();
+      await via();
+    }
     const d = [];
     const v = [];
     for (let i = 0; i < runs; i++) {
-      if (i % 2) { v.push(await via()); d.push(await direct()); }
-      else { d.push(await direct()); v.push(await via()); }
+      if (i % 2) {
+        v.push(await via());
+        d.push(await direct());
+      } else {
+        d.push(await direct());
+        v.push(await via());
+      }
     }
     d.sort((a, b) => a - b);
     v.sort((a, b) => a - b);

@@ -19,12 +19,25 @@ const REDIS = process.env.WXCOZE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 async function freshDatabase() {
   const u = new URL(MYSQL);
   const name = `wxcoze_bench_${randomBytes(4).toString('hex')}`;
-  const conn = () => mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+  const conn = () =>
+    mysql.createConnection({
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    });
   const admin = await conn();
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await admin.end();
   u.pathname = `/${name}`;
-  return { url: u.toString(), drop: async () => { const c = await conn(); await c.query(`DROP DATABASE IF EXISTS \`${name}\``); await c.end(); } };
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = await conn();
+      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await c.end();
+    },
+  };
 }
 
 export async function benchMysqlRedis(cfg) {
@@ -35,19 +48,38 @@ export async function benchMysqlRedis(cfg) {
     log(`mysql+redis: skipped, MariaDB not reachable at ${MYSQL} (${err.message})`);
     return { skipped: String(err.message) };
   }
-  const env = { WXCOZE_DATABASE_URL: db.url, WXCOZE_REDIS_URL: REDIS, WXCOZE_REDIS_PREFIX: `wxcoze-bench:${randomBytes(3).toString('hex')}:` };
+  const env = {
+    WXCOZE_DATABASE_URL: db.url,
+    WXCOZE_REDIS_URL: REDIS,
+    WXCOZE_REDIS_PREFIX: `wxcoze-bench:${randomBytes(3).toString('hex')}:`,
+  };
   try {
     const { WecomCrypto } = await import('../../dist/wecom/crypto.js');
     const { buildSignedCallback, kfEventXml } = await import('../../dist/fakes/wecom/index.js');
     const callbacks = await withSystem(env, async ({ fakes, server }) => {
       const tokens = await fakes.rpc('issueTokens', { n: cfg.callbacks.callbacks });
       const crypto = new WecomCrypto(BENCH.token, BENCH.aesKey, BENCH.corpId);
-      const reqs = buildCallbacks({ n: cfg.callbacks.callbacks, tokens, crypto, corpId: BENCH.corpId, kf: BENCH.kf, buildSignedCallback, kfEventXml });
+      const reqs = buildCallbacks({
+        n: cfg.callbacks.callbacks,
+        tokens,
+        crypto,
+        corpId: BENCH.corpId,
+        kf: BENCH.kf,
+        buildSignedCallback,
+        kfEventXml,
+      });
       await probe(server.url, reqs[0]);
       const runs = [];
       let cursor = 1;
       for (let r = 0; r < cfg.callbacks.runs; r++) {
-        const res = await closedLoop({ origin: server.url, reqs, start: cursor, connections: cfg.callbacks.connections, warmMs: cfg.callbacks.warmMs, durMs: cfg.callbacks.durMs });
+        const res = await closedLoop({
+          origin: server.url,
+          reqs,
+          start: cursor,
+          connections: cfg.callbacks.connections,
+          warmMs: cfg.callbacks.warmMs,
+          durMs: cfg.callbacks.durMs,
+        });
         cursor = res.next;
         runs.push({ rps: res.rps, errors: res.errors, latP50Ms: res.latP50Ms });
         log(`mysql+redis callbacks run ${r + 1}: ${res.rps.toFixed(0)} rps, errors ${res.errors}`);
@@ -59,7 +91,12 @@ export async function benchMysqlRedis(cfg) {
       // A fresh database per run: each run has its own fake WeCom, whose cursors the last one's data would not know.
       const tdb = await freshDatabase();
       try {
-        throughput.push(await benchThroughput({ ...cfg.throughput, extraEnv: { ...env, WXCOZE_DATABASE_URL: tdb.url } }, `m${r}`));
+        throughput.push(
+          await benchThroughput(
+            { ...cfg.throughput, extraEnv: { ...env, WXCOZE_DATABASE_URL: tdb.url } },
+            `m${r}`,
+          ),
+        );
       } finally {
         await tdb.drop().catch(() => {});
       }
@@ -74,8 +111,18 @@ export async function benchOpenAi(cfg) {
   const apiKey = 'sk-bench-openai-key-0123456789';
   return withSystem({ WXCOZE_API_KEYS: apiKey }, async ({ fakes, server }) => {
     await fakes.rpc('setCoze', { text: '您好，这是流式回答的第一段，然后还有更多的内容。', delayMs: 0 });
-    const res = await measureOpenAiTtfb({ wxcozeUrl: server.url, apiKey, cozeUrl: fakes.coze, cozeToken: BENCH.cozeToken, botId: BENCH.botId, model: `coze-bot-${BENCH.botId}`, runs: cfg.runs });
-    log(`openai: time to first chunk p50 direct ${res.directMs.p50} ms, via wxcoze ${res.viaWxcozeMs.p50} ms → overhead ${res.overheadMs} ms`);
+    const res = await measureOpenAiTtfb({
+      wxcozeUrl: server.url,
+      apiKey,
+      cozeUrl: fakes.coze,
+      cozeToken: BENCH.cozeToken,
+      botId: BENCH.botId,
+      model: `coze-bot-${BENCH.botId}`,
+      runs: cfg.runs,
+    });
+    log(
+      `openai: time to first chunk p50 direct ${res.directMs.p50} ms, via wxcoze ${res.viaWxcozeMs.p50} ms → overhead ${res.overheadMs} ms`,
+    );
     return res;
   });
 }

@@ -5,7 +5,17 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { BENCH } from './constants.mjs';
 import { buildCallbacks, closedLoop, openLoop, probe } from './load.mjs';
-import { logProblems, percentile, procCpuMs, rssSampler, startBareServer, startFakesProcess, startWxcoze, tempDir, sleep } from './lib.mjs';
+import {
+  logProblems,
+  percentile,
+  procCpuMs,
+  rssSampler,
+  startBareServer,
+  startFakesProcess,
+  startWxcoze,
+  tempDir,
+  sleep,
+} from './lib.mjs';
 
 const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
@@ -31,7 +41,9 @@ export async function withSystem(extraEnv, fn) {
   const fakes = await startFakesProcess();
   let server;
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (open in Chrome DevTools).
-  const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const nodeArgs = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+    : [];
   // The server runs with the heap flags it is deployed with (systemd unit, Dockerfile, start --daemon);
   // BENCH_NODE_ARGS replaces them (e.g. BENCH_NODE_ARGS=' ' for Node's defaults).
   const { SERVER_V8_FLAGS } = await import('../../dist/server/v8-flags.js');
@@ -60,17 +72,42 @@ export async function benchCallbacks(cfg) {
       const tokens = await fakes.rpc('issueTokens', { n: cfg.callbacks });
       const t = Date.now();
       const crypto = new WecomCrypto(BENCH.token, BENCH.aesKey, BENCH.corpId);
-      const reqs = buildCallbacks({ n: cfg.callbacks, tokens, crypto, corpId: BENCH.corpId, kf: BENCH.kf, buildSignedCallback, kfEventXml });
-      log(`callbacks: ${reqs.length} distinct signed callbacks built in ${Date.now() - t} ms; wxcoze ${server.url} (pid ${server.pid}), bare ${bare.url}`);
+      const reqs = buildCallbacks({
+        n: cfg.callbacks,
+        tokens,
+        crypto,
+        corpId: BENCH.corpId,
+        kf: BENCH.kf,
+        buildSignedCallback,
+        kfEventXml,
+      });
+      log(
+        `callbacks: ${reqs.length} distinct signed callbacks built in ${Date.now() - t} ms; wxcoze ${server.url} (pid ${server.pid}), bare ${bare.url}`,
+      );
       await probe(server.url, reqs[0]);
       await probe(bare.url, reqs[1]);
       let cursor = 2;
       const runs = [];
       for (let r = 0; r < cfg.closedRuns; r++) {
-        for (const [name, origin, pid] of [['bare', bare.url, bare.pid], ['wxcoze', server.url, server.pid]]) {
+        for (const [name, origin, pid] of [
+          ['bare', bare.url, bare.pid],
+          ['wxcoze', server.url, server.pid],
+        ]) {
           // CPU each process used during the run (warm-up included), to tell "slow" from "starved" on a shared box.
-          const before = { server: procCpuMs(pid), fakes: procCpuMs(fakes.pid), driver: process.cpuUsage(), calls: await fakes.rpc('requestCounts') };
-          const res = await closedLoop({ origin, reqs, start: cursor, connections: cfg.connections, warmMs: cfg.warmMs, durMs: cfg.durMs });
+          const before = {
+            server: procCpuMs(pid),
+            fakes: procCpuMs(fakes.pid),
+            driver: process.cpuUsage(),
+            calls: await fakes.rpc('requestCounts'),
+          };
+          const res = await closedLoop({
+            origin,
+            reqs,
+            start: cursor,
+            connections: cfg.connections,
+            warmMs: cfg.warmMs,
+            durMs: cfg.durMs,
+          });
           const calls = await fakes.rpc('requestCounts');
           const drv = process.cpuUsage(before.driver);
           const cpu = {
@@ -80,22 +117,42 @@ export async function benchCallbacks(cfg) {
             wallMs: cfg.warmMs + cfg.durMs,
           };
           cpu.serverUsPerRequest = (cpu.serverMs * 1000) / res.okAll;
-          const syncCalls = (calls['wecom:/cgi-bin/kf/sync_msg'] ?? 0) - (before.calls['wecom:/cgi-bin/kf/sync_msg'] ?? 0);
+          const syncCalls =
+            (calls['wecom:/cgi-bin/kf/sync_msg'] ?? 0) - (before.calls['wecom:/cgi-bin/kf/sync_msg'] ?? 0);
           cursor = res.next;
           runs.push({ target: name, run: r + 1, ...res, next: undefined, cpu, syncMsgCalls: syncCalls });
-          log(`callbacks: ${name} run ${r + 1}: ${res.rps.toFixed(0)} rps, errors ${res.errors}, p50 ${res.latP50Ms.toFixed(2)} ms; CPU s server ${(cpu.serverMs / 1000).toFixed(1)} (${cpu.serverUsPerRequest.toFixed(0)} µs/req), fakes ${(cpu.fakesMs / 1000).toFixed(1)}, driver ${(cpu.driverMs / 1000).toFixed(1)} of ${(cpu.wallMs / 1000).toFixed(0)} s wall; sync_msg calls ${syncCalls}`);
+          log(
+            `callbacks: ${name} run ${r + 1}: ${res.rps.toFixed(0)} rps, errors ${res.errors}, p50 ${res.latP50Ms.toFixed(2)} ms; CPU s server ${(cpu.serverMs / 1000).toFixed(1)} (${cpu.serverUsPerRequest.toFixed(0)} µs/req), fakes ${(cpu.fakesMs / 1000).toFixed(1)}, driver ${(cpu.driverMs / 1000).toFixed(1)} of ${(cpu.wallMs / 1000).toFixed(0)} s wall; sync_msg calls ${syncCalls}`,
+          );
         }
       }
       const open = [];
       for (let r = 0; r < cfg.openRuns; r++) {
-        const res = await openLoop({ origin: server.url, reqs, start: cursor, rate: cfg.openRate, durMs: cfg.durMs, warmMs: 1000, connections: cfg.connections });
+        const res = await openLoop({
+          origin: server.url,
+          reqs,
+          start: cursor,
+          rate: cfg.openRate,
+          durMs: cfg.durMs,
+          warmMs: 1000,
+          connections: cfg.connections,
+        });
         cursor = res.next;
         open.push({ run: r + 1, ...res, next: undefined });
-        log(`callbacks: open loop ${cfg.openRate}/s run ${r + 1}: p50 ${res.p50Ms.toFixed(2)} ms, p99 ${res.p99Ms.toFixed(2)} ms, max ${res.maxMs.toFixed(1)} ms, errors ${res.errors}, achieved ${res.achievedRps.toFixed(0)}/s`);
+        log(
+          `callbacks: open loop ${cfg.openRate}/s run ${r + 1}: p50 ${res.p50Ms.toFixed(2)} ms, p99 ${res.p99Ms.toFixed(2)} ms, max ${res.maxMs.toFixed(1)} ms, errors ${res.errors}, achieved ${res.achievedRps.toFixed(0)}/s`,
+        );
       }
       await sleep(300);
       const problems = logProblems(server.outFile);
-      return { runs, open, callbacksBuilt: reqs.length, requestsSent: cursor, distinctPerRun: reqs.length, serverLogProblems: problems };
+      return {
+        runs,
+        open,
+        callbacksBuilt: reqs.length,
+        requestsSent: cursor,
+        distinctPerRun: reqs.length,
+        serverLogProblems: problems,
+      };
     });
   } finally {
     await bare.stop();
@@ -106,31 +163,56 @@ export async function benchCallbacks(cfg) {
 
 export async function benchSlowCoze(cfg, round) {
   return withSystem({ WXCOZE_CONCURRENCY: String(cfg.concurrency) }, async ({ fakes, server }) => {
-    await fakes.rpc('setCoze', { text: '您好！我们每天 9:00–21:00 营业，节假日照常。', delayMs: cfg.cozeDelayMs });
+    await fakes.rpc('setCoze', {
+      text: '您好！我们每天 9:00–21:00 营业，节假日照常。',
+      delayMs: cfg.cozeDelayMs,
+    });
     await sleep(300);
     const baseMB = rssSampler(server.pid).stop().lastMB;
     const sampler = rssSampler(server.pid, 100);
     const prefix = `s${round}`;
     const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
     const burst = await fakes.rpc('burst', { prefix, count: cfg.customers, concurrency: cfg.customers });
-    const done = await fakes.rpc('waitAnswered', { prefix, count: cfg.customers, timeoutMs: cfg.timeoutMs, settleMs: 1500 });
+    const done = await fakes.rpc('waitAnswered', {
+      prefix,
+      count: cfg.customers,
+      timeoutMs: cfg.timeoutMs,
+      settleMs: 1500,
+    });
     const rss = sampler.stop();
-    const cpu = { serverS: (procCpuMs(server.pid) - cpu0.server) / 1000, fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000 };
+    const cpu = {
+      serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
+      fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
+    };
     const times = done.firstReplyTimes;
     const res = {
-      round, customers: cfg.customers, cozeDelayMs: cfg.cozeDelayMs,
+      round,
+      customers: cfg.customers,
+      cozeDelayMs: cfg.cozeDelayMs,
       callbacksAckedMs: burst.t1 - burst.t0,
-      callbackAck: { p50Ms: burst.ackP50Ms, p99Ms: burst.ackP99Ms, maxMs: burst.ackMaxMs, retriedByWecom: burst.retried, failed: burst.failed },
-      answered: done.answered, exactlyOnce: done.once, duplicated: done.more, unanswered: done.none,
+      callbackAck: {
+        p50Ms: burst.ackP50Ms,
+        p99Ms: burst.ackP99Ms,
+        maxMs: burst.ackMaxMs,
+        retriedByWecom: burst.retried,
+        failed: burst.failed,
+      },
+      answered: done.answered,
+      exactlyOnce: done.once,
+      duplicated: done.more,
+      unanswered: done.none,
       timeToAllAnsweredMs: times.length ? times.at(-1) - burst.t0 : null,
       firstAnswerMs: times.length ? times[0] - burst.t0 : null,
       maxConcurrentCozeChats: done.maxConcurrentChats,
       cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
       cpuSeconds: cpu,
-      rssBaselineMB: baseMB, ...rss,
+      rssBaselineMB: baseMB,
+      ...rss,
       serverLogProblems: logProblems(server.outFile),
     };
-    log(`slow coze r${round}: ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}), all in ${(res.timeToAllAnsweredMs / 1000).toFixed(2)} s (callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s, ack p99 ${burst.ackP99Ms.toFixed(0)} ms, ${burst.retried} retried, Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s; CPU s server ${cpu.serverS.toFixed(1)}, fakes ${cpu.fakesS.toFixed(1)}), max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB (sampled peak ${rss.peakSampledMB.toFixed(1)} MB, idle ${baseMB.toFixed(1)} MB)`);
+    log(
+      `slow coze r${round}: ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}), all in ${(res.timeToAllAnsweredMs / 1000).toFixed(2)} s (callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s, ack p99 ${burst.ackP99Ms.toFixed(0)} ms, ${burst.retried} retried, Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s; CPU s server ${cpu.serverS.toFixed(1)}, fakes ${cpu.fakesS.toFixed(1)}), max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB (sampled peak ${rss.peakSampledMB.toFixed(1)} MB, idle ${baseMB.toFixed(1)} MB)`,
+    );
     return res;
   });
 }
@@ -138,39 +220,68 @@ export async function benchSlowCoze(cfg, round) {
 // ───────────────────────────── 3. throughput, Coze 1 s ─────────────────────────────
 
 export async function benchThroughput(cfg, round) {
-  return withSystem({ WXCOZE_CONCURRENCY: String(cfg.concurrency), ...(cfg.extraEnv ?? {}) }, async ({ fakes, server }) => {
-    await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
-    await sleep(300);
-    const sampler = rssSampler(server.pid, 100);
-    const prefix = `t${round}`;
-    const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
-    const burst = await fakes.rpc('burst', { prefix, count: cfg.messages, concurrency: cfg.sendConcurrency });
-    const done = await fakes.rpc('waitAnswered', { prefix, count: cfg.messages, timeoutMs: cfg.timeoutMs, settleMs: 1000 });
-    const rss = sampler.stop();
-    const cpu = { serverS: (procCpuMs(server.pid) - cpu0.server) / 1000, fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000 };
-    const times = done.firstReplyTimes;
-    const n = times.length;
-    // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
-    const lo = Math.floor(n * 0.1), hi = Math.ceil(n * 0.9) - 1;
-    const steady = n > 10 ? (hi - lo) / ((times[hi] - times[lo]) / 1000) : NaN;
-    const res = {
-      round, messages: cfg.messages, cozeDelayMs: cfg.cozeDelayMs,
-      callbacksAckedMs: burst.t1 - burst.t0,
-      callbackAck: { p50Ms: burst.ackP50Ms, p99Ms: burst.ackP99Ms, maxMs: burst.ackMaxMs, retriedByWecom: burst.retried, failed: burst.failed },
-      answered: done.answered, exactlyOnce: done.once, duplicated: done.more, unanswered: done.none,
-      steadyAnsweredPerSec: steady,
-      overallAnsweredPerSec: n ? n / ((times.at(-1) - burst.t0) / 1000) : NaN,
-      firstAnswerMs: n ? times[0] - burst.t0 : null,
-      lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
-      maxConcurrentCozeChats: done.maxConcurrentChats,
-      cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
-      cpuSeconds: cpu,
-      ...rss,
-      serverLogProblems: logProblems(server.outFile),
-    };
-    log(`throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`);
-    return res;
-  });
+  return withSystem(
+    { WXCOZE_CONCURRENCY: String(cfg.concurrency), ...(cfg.extraEnv ?? {}) },
+    async ({ fakes, server }) => {
+      await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
+      await sleep(300);
+      const sampler = rssSampler(server.pid, 100);
+      const prefix = `t${round}`;
+      const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
+      const burst = await fakes.rpc('burst', {
+        prefix,
+        count: cfg.messages,
+        concurrency: cfg.sendConcurrency,
+      });
+      const done = await fakes.rpc('waitAnswered', {
+        prefix,
+        count: cfg.messages,
+        timeoutMs: cfg.timeoutMs,
+        settleMs: 1000,
+      });
+      const rss = sampler.stop();
+      const cpu = {
+        serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
+        fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
+      };
+      const times = done.firstReplyTimes;
+      const n = times.length;
+      // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
+      const lo = Math.floor(n * 0.1),
+        hi = Math.ceil(n * 0.9) - 1;
+      const steady = n > 10 ? (hi - lo) / ((times[hi] - times[lo]) / 1000) : NaN;
+      const res = {
+        round,
+        messages: cfg.messages,
+        cozeDelayMs: cfg.cozeDelayMs,
+        callbacksAckedMs: burst.t1 - burst.t0,
+        callbackAck: {
+          p50Ms: burst.ackP50Ms,
+          p99Ms: burst.ackP99Ms,
+          maxMs: burst.ackMaxMs,
+          retriedByWecom: burst.retried,
+          failed: burst.failed,
+        },
+        answered: done.answered,
+        exactlyOnce: done.once,
+        duplicated: done.more,
+        unanswered: done.none,
+        steadyAnsweredPerSec: steady,
+        overallAnsweredPerSec: n ? n / ((times.at(-1) - burst.t0) / 1000) : NaN,
+        firstAnswerMs: n ? times[0] - burst.t0 : null,
+        lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
+        maxConcurrentCozeChats: done.maxConcurrentChats,
+        cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
+        cpuSeconds: cpu,
+        ...rss,
+        serverLogProblems: logProblems(server.outFile),
+      };
+      log(
+        `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
+      );
+      return res;
+    },
+  );
 }
 
 // ───────────────────────────── 4. per-message overhead at low load ─────────────────────────────
@@ -179,16 +290,37 @@ export async function benchOverhead(cfg, round) {
   return withSystem({}, async ({ fakes, server }) => {
     await fakes.rpc('setCoze', { text: '您好！有什么可以帮您？', delayMs: 0 });
     await sleep(300);
-    const rows = await fakes.rpc('sequential', { prefix: `o${round}`, count: cfg.messages, customers: cfg.customers, gapMs: cfg.gapMs });
-    const pick = (sel, f) => rows.filter(sel).map(f).sort((a, b) => a - b);
-    const stats = (arr) => ({ p50: percentile(arr, 50), p90: percentile(arr, 90), p99: percentile(arr, 99), max: arr.at(-1) });
+    const rows = await fakes.rpc('sequential', {
+      prefix: `o${round}`,
+      count: cfg.messages,
+      customers: cfg.customers,
+      gapMs: cfg.gapMs,
+    });
+    const pick = (sel, f) =>
+      rows
+        .filter(sel)
+        .map(f)
+        .sort((a, b) => a - b);
+    const stats = (arr) => ({
+      p50: percentile(arr, 50),
+      p90: percentile(arr, 90),
+      p99: percentile(arr, 99),
+      max: arr.at(-1),
+    });
     const all = () => true;
     const returning = (r) => !r.firstOfCustomer;
     const res = {
-      round, messages: rows.length, customers: cfg.customers,
+      round,
+      messages: rows.length,
+      customers: cfg.customers,
       overheadMs: stats(pick(all, (r) => r.e2eMs - r.cozeMs)),
       overheadReturningMs: stats(pick(returning, (r) => r.e2eMs - r.cozeMs)),
-      overheadFirstMs: stats(pick((r) => r.firstOfCustomer, (r) => r.e2eMs - r.cozeMs)),
+      overheadFirstMs: stats(
+        pick(
+          (r) => r.firstOfCustomer,
+          (r) => r.e2eMs - r.cozeMs,
+        ),
+      ),
       overheadExclWecomApiMs: stats(pick(all, (r) => r.e2eMs - r.cozeMs - r.wecomApiMs)),
       e2eMs: stats(pick(all, (r) => r.e2eMs)),
       fromCallbackMs: stats(pick(all, (r) => r.fromCallbackMs)),
@@ -198,7 +330,9 @@ export async function benchOverhead(cfg, round) {
       callsPerMessage: rows.slice(-5).map((r) => r.paths.join(' ')),
       serverLogProblems: logProblems(server.outFile),
     };
-    log(`overhead r${round}: bridge p50 ${res.overheadMs.p50.toFixed(2)} ms (p90 ${res.overheadMs.p90.toFixed(2)}, p99 ${res.overheadMs.p99.toFixed(2)}); e2e p50 ${res.e2eMs.p50.toFixed(2)} ms, coze p50 ${res.cozeMs.p50.toFixed(2)} ms, wecom api p50 ${res.wecomApiMs.p50.toFixed(2)} ms`);
+    log(
+      `overhead r${round}: bridge p50 ${res.overheadMs.p50.toFixed(2)} ms (p90 ${res.overheadMs.p90.toFixed(2)}, p99 ${res.overheadMs.p99.toFixed(2)}); e2e p50 ${res.e2eMs.p50.toFixed(2)} ms, coze p50 ${res.cozeMs.p50.toFixed(2)} ms, wecom api p50 ${res.wecomApiMs.p50.toFixed(2)} ms`,
+    );
     return res;
   });
 }

@@ -7,7 +7,8 @@ function spread(values, d = 0, unit = '') {
   const v = values.filter((x) => x !== null && x !== undefined && !Number.isNaN(x));
   if (!v.length) return 'n/a';
   if (v.length === 1) return `single run`;
-  const lo = Math.min(...v), hi = Math.max(...v);
+  const lo = Math.min(...v),
+    hi = Math.max(...v);
   const mid = (lo + hi) / 2;
   const rel = mid ? ((hi - lo) / 2 / mid) * 100 : 0;
   return `${f(lo, d)}–${f(hi, d)}${unit} (${v.length} runs, ±${f(rel, 0)} %)`;
@@ -24,7 +25,8 @@ function verdict(values, ok, best) {
 export function writeReport(results) {
   const { info } = results;
   const rows = [];
-  const row = (metric, target, measured, sp, pf) => rows.push(`| ${metric} | ${target} | ${measured} | ${sp} | ${pf} |`);
+  const row = (metric, target, measured, sp, pf) =>
+    rows.push(`| ${metric} | ${target} | ${measured} | ${sp} | ${pf} |`);
 
   const cb = results.callbacks;
   if (cb) {
@@ -34,15 +36,43 @@ export function writeReport(results) {
     const bestWx = Math.max(...wx.map((r) => r.rps));
     const ratio = (bestWx / bestBare) * 100;
     const pairRatios = wx.map((r, i) => (r.rps / bare[i].rps) * 100);
-    row('callback `POST /wechat/hook`, wxcoze rps as % of bare fastify (closed loop, 64 conns)', '≥ 70 %', `${f(ratio, 1)} % (${f(bestWx)} / ${f(bestBare)} rps)`, `per pair ${spread(pairRatios, 1, ' %')}`, ratio >= 70 ? (pairRatios.every((x) => x >= 70) ? 'pass' : 'pass (best runs only)') : '**FAIL**');
+    row(
+      'callback `POST /wechat/hook`, wxcoze rps as % of bare fastify (closed loop, 64 conns)',
+      '≥ 70 %',
+      `${f(ratio, 1)} % (${f(bestWx)} / ${f(bestBare)} rps)`,
+      `per pair ${spread(pairRatios, 1, ' %')}`,
+      ratio >= 70 ? (pairRatios.every((x) => x >= 70) ? 'pass' : 'pass (best runs only)') : '**FAIL**',
+    );
     row('— bare fastify route, rps', 'baseline', f(bestBare), spread(bare.map((r) => r.rps)), '');
     row('— wxcoze callback route, rps', '', f(bestWx), spread(wx.map((r) => r.rps)), '');
     const us = (runs) => runs.map((r) => r.cpu?.serverUsPerRequest).filter((x) => x !== undefined);
-    row('— server CPU per request (user+sys from /proc, whole run), bare / wxcoze', '', `${f(Math.min(...us(bare)))} / ${f(Math.min(...us(wx)))} µs`, `wxcoze ${spread(us(wx), 0, ' µs')}`, '');
+    row(
+      '— server CPU per request (user+sys from /proc, whole run), bare / wxcoze',
+      '',
+      `${f(Math.min(...us(bare)))} / ${f(Math.min(...us(wx)))} µs`,
+      `wxcoze ${spread(us(wx), 0, ' µs')}`,
+      '',
+    );
     const p99s = cb.open.map((r) => r.p99Ms);
     const bestP99 = Math.min(...p99s);
-    row(`callback ack latency p99, open loop ${cb.open[0]?.rate ?? 500} req/s`, '< 5 ms', `${f(bestP99, 2)} ms`, spread(p99s, 2, ' ms'), verdict(p99s, (x) => x < 5, bestP99));
-    row('— ack latency p50 / max (best run)', '', `${f(Math.min(...cb.open.map((r) => r.p50Ms)), 2)} ms / ${f(Math.min(...cb.open.map((r) => r.maxMs)), 1)} ms`, spread(cb.open.map((r) => r.p50Ms), 2, ' ms'), '');
+    row(
+      `callback ack latency p99, open loop ${cb.open[0]?.rate ?? 500} req/s`,
+      '< 5 ms',
+      `${f(bestP99, 2)} ms`,
+      spread(p99s, 2, ' ms'),
+      verdict(p99s, (x) => x < 5, bestP99),
+    );
+    row(
+      '— ack latency p50 / max (best run)',
+      '',
+      `${f(Math.min(...cb.open.map((r) => r.p50Ms)), 2)} ms / ${f(Math.min(...cb.open.map((r) => r.maxMs)), 1)} ms`,
+      spread(
+        cb.open.map((r) => r.p50Ms),
+        2,
+        ' ms',
+      ),
+      '',
+    );
     const errs = cb.runs.reduce((n, r) => n + r.errors, 0) + cb.open.reduce((n, r) => n + r.errors, 0);
     row('— callbacks not answered `success`', '0', String(errs), '', errs === 0 ? 'pass' : '**FAIL**');
   }
@@ -51,49 +81,167 @@ export function writeReport(results) {
   if (slow.length) {
     const n = slow[0].customers;
     const allOnce = slow.every((r) => r.exactlyOnce === n);
-    row(`${n} customers at once, Coze answers after ${slow[0].cozeDelayMs / 1000} s: each answered exactly once`, `${n}/${n}`, slow.map((r) => `${r.exactlyOnce}/${n} once, ${r.duplicated} dup, ${r.unanswered} none`).join('; '), `${slow.length} runs`, allOnce ? 'pass' : '**FAIL**');
+    row(
+      `${n} customers at once, Coze answers after ${slow[0].cozeDelayMs / 1000} s: each answered exactly once`,
+      `${n}/${n}`,
+      slow.map((r) => `${r.exactlyOnce}/${n} once, ${r.duplicated} dup, ${r.unanswered} none`).join('; '),
+      `${slow.length} runs`,
+      allOnce ? 'pass' : '**FAIL**',
+    );
     const times = slow.map((r) => r.timeToAllAnsweredMs / 1000);
-    row('— time from first callback to all answered', `≈ ${slow[0].cozeDelayMs / 1000} s (Coze)`, `${f(Math.min(...times), 2)} s`, spread(times, 2, ' s'), '');
+    row(
+      '— time from first callback to all answered',
+      `≈ ${slow[0].cozeDelayMs / 1000} s (Coze)`,
+      `${f(Math.min(...times), 2)} s`,
+      spread(times, 2, ' s'),
+      '',
+    );
     const acks = slow.map((r) => r.callbackAck?.p99Ms);
-    row('— callback ack p99 / max during this burst; callbacks WeCom would retry (no 200 within 5 s)', '0 retried', `${f(Math.min(...acks))} / ${f(Math.min(...slow.map((r) => r.callbackAck?.maxMs)))} ms; ${slow.map((r) => r.callbackAck?.retriedByWecom).join(', ')} retried`, spread(acks, 0, ' ms (p99)'), slow.every((r) => r.callbackAck?.retriedByWecom === 0) ? 'pass' : '**FAIL**');
+    row(
+      '— callback ack p99 / max during this burst; callbacks WeCom would retry (no 200 within 5 s)',
+      '0 retried',
+      `${f(Math.min(...acks))} / ${f(Math.min(...slow.map((r) => r.callbackAck?.maxMs)))} ms; ${slow.map((r) => r.callbackAck?.retriedByWecom).join(', ')} retried`,
+      spread(acks, 0, ' ms (p99)'),
+      slow.every((r) => r.callbackAck?.retriedByWecom === 0) ? 'pass' : '**FAIL**',
+    );
     const hwm = slow.map((r) => r.vmHwmMB);
     const bestHwm = Math.min(...hwm);
-    row('— server peak RSS (VmHWM; VmRSS sampled every 100 ms)', '< 150 MB', `${f(bestHwm, 1)} MB (sampled peak ${f(Math.min(...slow.map((r) => r.peakSampledMB)), 1)} MB, idle ${f(Math.min(...slow.map((r) => r.rssBaselineMB)), 1)} MB)`, spread(hwm, 1, ' MB'), verdict(hwm, (x) => x < 150, bestHwm));
+    row(
+      '— server peak RSS (VmHWM; VmRSS sampled every 100 ms)',
+      '< 150 MB',
+      `${f(bestHwm, 1)} MB (sampled peak ${f(Math.min(...slow.map((r) => r.peakSampledMB)), 1)} MB, idle ${f(Math.min(...slow.map((r) => r.rssBaselineMB)), 1)} MB)`,
+      spread(hwm, 1, ' MB'),
+      verdict(hwm, (x) => x < 150, bestHwm),
+    );
   }
 
   const tp = results.throughput;
   if (tp.length) {
     const rates = tp.map((r) => r.steadyAnsweredPerSec);
     const best = Math.max(...rates);
-    row(`throughput, ${tp[0].messages} customers' messages, Coze answers after ${tp[0].cozeDelayMs / 1000} s (answers/s, 10th–90th percentile answer)`, '≥ 200 /s', `${f(best)} /s`, spread(rates), verdict(rates, (x) => x >= 200, best));
-    row('— overall (all answers / time to last answer)', '', `${f(Math.max(...tp.map((r) => r.overallAnsweredPerSec)))} /s`, spread(tp.map((r) => r.overallAnsweredPerSec)), '');
+    row(
+      `throughput, ${tp[0].messages} customers' messages, Coze answers after ${tp[0].cozeDelayMs / 1000} s (answers/s, 10th–90th percentile answer)`,
+      '≥ 200 /s',
+      `${f(best)} /s`,
+      spread(rates),
+      verdict(rates, (x) => x >= 200, best),
+    );
+    row(
+      '— overall (all answers / time to last answer)',
+      '',
+      `${f(Math.max(...tp.map((r) => r.overallAnsweredPerSec)))} /s`,
+      spread(tp.map((r) => r.overallAnsweredPerSec)),
+      '',
+    );
     const n = tp[0].messages;
-    row('— each answered exactly once', `${n}/${n}`, tp.map((r) => `${r.exactlyOnce}/${n}`).join('; '), `${tp.length} runs`, tp.every((r) => r.exactlyOnce === n) ? 'pass' : '**FAIL**');
-    row('— server peak RSS (VmHWM)', '', `${f(Math.min(...tp.map((r) => r.vmHwmMB)), 1)} MB`, spread(tp.map((r) => r.vmHwmMB), 1, ' MB'), '');
+    row(
+      '— each answered exactly once',
+      `${n}/${n}`,
+      tp.map((r) => `${r.exactlyOnce}/${n}`).join('; '),
+      `${tp.length} runs`,
+      tp.every((r) => r.exactlyOnce === n) ? 'pass' : '**FAIL**',
+    );
+    row(
+      '— server peak RSS (VmHWM)',
+      '',
+      `${f(Math.min(...tp.map((r) => r.vmHwmMB)), 1)} MB`,
+      spread(
+        tp.map((r) => r.vmHwmMB),
+        1,
+        ' MB',
+      ),
+      '',
+    );
     const acks = tp.map((r) => r.callbackAck?.p99Ms);
-    row(`— callback ack p99 / max while ${tp[0].messages} callbacks arrive (≤ ${info.config.throughput.sendConcurrency} in flight); callbacks WeCom would retry`, '0 retried', `${f(Math.min(...acks))} / ${f(Math.min(...tp.map((r) => r.callbackAck?.maxMs)))} ms; ${tp.map((r) => r.callbackAck?.retriedByWecom).join(', ')} retried`, spread(acks, 0, ' ms (p99)'), tp.every((r) => r.callbackAck?.retriedByWecom === 0) ? 'pass' : '**FAIL**');
-    row('— last Coze chat started (s after the first callback) / server CPU s / fakes CPU s', '', tp.map((r) => `${f(r.cozeChatsStartedMs.last / 1000, 1)} / ${f(r.cpuSeconds.serverS, 1)} / ${f(r.cpuSeconds.fakesS, 1)}`).join('; '), '', '');
+    row(
+      `— callback ack p99 / max while ${tp[0].messages} callbacks arrive (≤ ${info.config.throughput.sendConcurrency} in flight); callbacks WeCom would retry`,
+      '0 retried',
+      `${f(Math.min(...acks))} / ${f(Math.min(...tp.map((r) => r.callbackAck?.maxMs)))} ms; ${tp.map((r) => r.callbackAck?.retriedByWecom).join(', ')} retried`,
+      spread(acks, 0, ' ms (p99)'),
+      tp.every((r) => r.callbackAck?.retriedByWecom === 0) ? 'pass' : '**FAIL**',
+    );
+    row(
+      '— last Coze chat started (s after the first callback) / server CPU s / fakes CPU s',
+      '',
+      tp
+        .map(
+          (r) =>
+            `${f(r.cozeChatsStartedMs.last / 1000, 1)} / ${f(r.cpuSeconds.serverS, 1)} / ${f(r.cpuSeconds.fakesS, 1)}`,
+        )
+        .join('; '),
+      '',
+      '',
+    );
   }
 
   const oh = results.overhead;
   if (oh.length) {
     const p50s = oh.map((r) => r.overheadMs.p50);
     const best = Math.min(...p50s);
-    row(`bridge overhead per message, p50 (${oh[0].messages} messages one after another, Coze delay 0; end-to-end − time inside Coze)`, '< 20 ms', `${f(best, 2)} ms`, spread(p50s, 2, ' ms'), verdict(p50s, (x) => x < 20, best));
-    row('— overhead p90 / p99', '', `${f(Math.min(...oh.map((r) => r.overheadMs.p90)), 2)} / ${f(Math.min(...oh.map((r) => r.overheadMs.p99)), 2)} ms`, spread(oh.map((r) => r.overheadMs.p99), 2, ' ms (p99)'), '');
-    row('— end-to-end p50 (ack → reply at fake WeCom) / inside Coze p50 / inside fake WeCom API p50', '', `${f(Math.min(...oh.map((r) => r.e2eMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.cozeMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.wecomApiMs.p50)), 2)} ms`, '', '');
-    row('— overhead p50, first message of a customer / returning customer', '', `${f(Math.min(...oh.map((r) => r.overheadFirstMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.overheadReturningMs.p50)), 2)} ms`, '', '');
+    row(
+      `bridge overhead per message, p50 (${oh[0].messages} messages one after another, Coze delay 0; end-to-end − time inside Coze)`,
+      '< 20 ms',
+      `${f(best, 2)} ms`,
+      spread(p50s, 2, ' ms'),
+      verdict(p50s, (x) => x < 20, best),
+    );
+    row(
+      '— overhead p90 / p99',
+      '',
+      `${f(Math.min(...oh.map((r) => r.overheadMs.p90)), 2)} / ${f(Math.min(...oh.map((r) => r.overheadMs.p99)), 2)} ms`,
+      spread(
+        oh.map((r) => r.overheadMs.p99),
+        2,
+        ' ms (p99)',
+      ),
+      '',
+    );
+    row(
+      '— end-to-end p50 (ack → reply at fake WeCom) / inside Coze p50 / inside fake WeCom API p50',
+      '',
+      `${f(Math.min(...oh.map((r) => r.e2eMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.cozeMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.wecomApiMs.p50)), 2)} ms`,
+      '',
+      '',
+    );
+    row(
+      '— overhead p50, first message of a customer / returning customer',
+      '',
+      `${f(Math.min(...oh.map((r) => r.overheadFirstMs.p50)), 2)} / ${f(Math.min(...oh.map((r) => r.overheadReturningMs.p50)), 2)} ms`,
+      '',
+      '',
+    );
   }
 
   const oa = results.openai;
   if (oa) {
-    row('OpenAI streaming overhead: time to first chunk through wxcoze − straight from the Coze fake (p50)', '< 5 ms', `${f(oa.overheadMs, 2)} ms`, `direct p50/p99 ${f(oa.directMs.p50, 2)}/${f(oa.directMs.p99, 2)} ms, via wxcoze ${f(oa.viaWxcozeMs.p50, 2)}/${f(oa.viaWxcozeMs.p99, 2)} ms`, oa.overheadMs < 5 ? 'pass' : '**FAIL**');
+    row(
+      'OpenAI streaming overhead: time to first chunk through wxcoze − straight from the Coze fake (p50)',
+      '< 5 ms',
+      `${f(oa.overheadMs, 2)} ms`,
+      `direct p50/p99 ${f(oa.directMs.p50, 2)}/${f(oa.directMs.p99, 2)} ms, via wxcoze ${f(oa.viaWxcozeMs.p50, 2)}/${f(oa.viaWxcozeMs.p99, 2)} ms`,
+      oa.overheadMs < 5 ? 'pass' : '**FAIL**',
+    );
   }
 
   const st = results.stall;
   if (st) {
-    row('worst event-loop stall inside the server during any one attack or fuzz case (monitorEventLoopDelay max, 5 ms resolution; each case best of its runs)', '< 50 ms', `${f(st.worstMs, 1)} ms (${st.worstCase})`, '', st.worstMs < 50 ? 'pass' : '**FAIL**');
-    for (const c of st.cases) row(`— ${c.name}: ${c.detail}`, '', `${f(c.stallMs, 1)} ms`, c.runs > 1 ? `worst of ${c.runs} runs ${f(c.stallWorstRunMs, 1)} ms; /ping waited at most ${f(c.pingMaxMs, 1)} ms` : `/ping waited at most ${f(c.pingMaxMs, 1)} ms`, '');
+    row(
+      'worst event-loop stall inside the server during any one attack or fuzz case (monitorEventLoopDelay max, 5 ms resolution; each case best of its runs)',
+      '< 50 ms',
+      `${f(st.worstMs, 1)} ms (${st.worstCase})`,
+      '',
+      st.worstMs < 50 ? 'pass' : '**FAIL**',
+    );
+    for (const c of st.cases)
+      row(
+        `— ${c.name}: ${c.detail}`,
+        '',
+        `${f(c.stallMs, 1)} ms`,
+        c.runs > 1
+          ? `worst of ${c.runs} runs ${f(c.stallWorstRunMs, 1)} ms; /ping waited at most ${f(c.pingMaxMs, 1)} ms`
+          : `/ping waited at most ${f(c.pingMaxMs, 1)} ms`,
+        '',
+      );
   }
 
   const my = results.mysql;
@@ -102,12 +250,30 @@ export function writeReport(results) {
   } else if (my) {
     const embeddedCb = cb ? Math.max(...cb.runs.filter((r) => r.target === 'wxcoze').map((r) => r.rps)) : NaN;
     const myCb = Math.max(...my.callbacks.runs.map((r) => r.rps));
-    row('MariaDB + Redis: callback rps (closed loop, 64 conns) / embedded', '≥ 50 % of embedded', `${f(myCb)} / ${f(embeddedCb)} rps (${f((myCb / embeddedCb) * 100)} %)`, spread(my.callbacks.runs.map((r) => r.rps)), myCb >= embeddedCb / 2 ? 'pass' : '**FAIL**');
+    row(
+      'MariaDB + Redis: callback rps (closed loop, 64 conns) / embedded',
+      '≥ 50 % of embedded',
+      `${f(myCb)} / ${f(embeddedCb)} rps (${f((myCb / embeddedCb) * 100)} %)`,
+      spread(my.callbacks.runs.map((r) => r.rps)),
+      myCb >= embeddedCb / 2 ? 'pass' : '**FAIL**',
+    );
     const embeddedTp = tp.length ? Math.max(...tp.map((r) => r.steadyAnsweredPerSec)) : NaN;
     const myTp = Math.max(...my.throughput.map((r) => r.steadyAnsweredPerSec));
     const n = my.throughput[0]?.messages;
-    row(`MariaDB + Redis: throughput, ${n} messages, Coze 1 s (answers/s) / embedded`, '≥ 50 % of embedded', `${f(myTp)} / ${f(embeddedTp)} /s (${f((myTp / embeddedTp) * 100)} %)`, spread(my.throughput.map((r) => r.steadyAnsweredPerSec)), myTp >= embeddedTp / 2 ? 'pass' : '**FAIL**');
-    row('— MariaDB + Redis: each answered exactly once', `${n}/${n}`, my.throughput.map((r) => `${r.exactlyOnce}/${n}`).join('; '), '', my.throughput.every((r) => r.exactlyOnce === n) ? 'pass' : '**FAIL**');
+    row(
+      `MariaDB + Redis: throughput, ${n} messages, Coze 1 s (answers/s) / embedded`,
+      '≥ 50 % of embedded',
+      `${f(myTp)} / ${f(embeddedTp)} /s (${f((myTp / embeddedTp) * 100)} %)`,
+      spread(my.throughput.map((r) => r.steadyAnsweredPerSec)),
+      myTp >= embeddedTp / 2 ? 'pass' : '**FAIL**',
+    );
+    row(
+      '— MariaDB + Redis: each answered exactly once',
+      `${n}/${n}`,
+      my.throughput.map((r) => `${r.exactlyOnce}/${n}`).join('; '),
+      '',
+      my.throughput.every((r) => r.exactlyOnce === n) ? 'pass' : '**FAIL**',
+    );
   }
 
   const problems = [];
@@ -162,7 +328,9 @@ ${rows.join('\n')}
    finished, timed on its http.Server). The time inside the fake WeCom API (\`sync_msg\`, \`send_msg\`) is
    *not* subtracted from the headline figure; it is shown separately.
 
-${st ? `7. **Event-loop stall.** Server with \`WXCOZE_API_KEYS\` set and default limits; before and after each case
+${
+  st
+    ? `7. **Event-loop stall.** Server with \`WXCOZE_API_KEYS\` set and default limits; before and after each case
    the bench reads \`wxcoze_nodejs_eventloop_lag_max_seconds\` from the server's \`/metrics\` (prom-client's
    \`perf_hooks.monitorEventLoopDelay\`, reset at each scrape), so each figure is the longest the server's event
    loop was held during that case; meanwhile this process pings \`/ping\` every 10 ms. Each case runs ${info.config.stall?.repeats ?? 5} times
@@ -170,13 +338,17 @@ ${st ? `7. **Event-loop stall.** Server with \`WXCOZE_API_KEYS\` set and default
    the idle row is that floor), the worst window beside it. Cases: the issue-10 stress
    requests, the largest bodies the default \`WXCOZE_OPENAI_BODY_LIMIT\` (5 MB) lets through, and fast-check
    samples of chat bodies and junk callbacks with 40 slow-body connections held open.
-` : ''}
+`
+    : ''
+}
 1-minute load average around each phase (before → after; 2 CPUs): ${[
     cb ? `callbacks ${cb.loadavg1?.before} → ${cb.loadavg1?.after}` : null,
     ...slow.map((r) => `slow r${r.round} ${r.loadavg1?.before} → ${r.loadavg1?.after}`),
     ...tp.map((r) => `throughput r${r.round} ${r.loadavg1?.before} → ${r.loadavg1?.after}`),
     ...oh.map((r) => `overhead r${r.round} ${r.loadavg1?.before} → ${r.loadavg1?.after}`),
-  ].filter(Boolean).join('; ')}. The bench itself keeps about 2 busy during load; more than that is other work on the box.
+  ]
+    .filter(Boolean)
+    .join('; ')}. The bench itself keeps about 2 busy during load; more than that is other work on the box.
 
 ${problems.length ? `## Warnings and errors in the server logs\n\n${problems.join('\n')}\n` : 'The server logged no warnings or errors during the runs.\n'}
 ${results.errors.length ? `## Bench errors\n\n\`\`\`\n${results.errors.join('\n')}\n\`\`\`\n` : ''}

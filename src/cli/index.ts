@@ -35,7 +35,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 function requestedCommand(argv: string[]): string | undefined {
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--data-dir') { i++; continue; }
+    if (a === '--data-dir') {
+      i++;
+      continue;
+    }
     if (a.startsWith('-')) continue;
     return a in COMMANDS ? a : undefined;
   }
@@ -46,7 +49,10 @@ const program = new Command()
   .name('wxcoze')
   .description('Bridge WeCom customer service (微信客服) to Coze bots')
   .version(pkg.version)
-  .option('--data-dir <dir>', 'data directory (config, database, logs); default $WXCOZE_DATA_DIR or ~/.wxcoze')
+  .option(
+    '--data-dir <dir>',
+    'data directory (config, database, logs); default $WXCOZE_DATA_DIR or ~/.wxcoze',
+  )
   .hook('preAction', (cmd) => {
     // Every command finds the data directory through WXCOZE_DATA_DIR: the flag just sets it.
     const dir = cmd.opts<{ dataDir?: string }>().dataDir;

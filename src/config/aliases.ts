@@ -5,7 +5,9 @@ import { SETTINGS, type SettingName } from './schema.js';
  * each setting in schema.ts), so a `.env` written for that bridge works unchanged. The first name
  * found wins; canonical names first.
  */
-export const ALIASES: Record<string, readonly string[]> = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.env, s.aliases]));
+export const ALIASES: Record<string, readonly string[]> = Object.fromEntries(
+  Object.values(SETTINGS).map((s) => [s.env, s.aliases]),
+);
 
 export type CanonicalKey = SettingName;
 

@@ -26,7 +26,11 @@ export interface LoadedConfig {
 }
 
 /** The data directory: WXCOZE_DATA_DIR from the environment or .env, else ~/.wxcoze. */
-export function resolveDataDir(env: Record<string, string | undefined>, dotenv: Record<string, string>, cwd: string): string {
+export function resolveDataDir(
+  env: Record<string, string | undefined>,
+  dotenv: Record<string, string>,
+  cwd: string,
+): string {
   const fromEnv = pick(env, 'WXCOZE_DATA_DIR') ?? pick(dotenv, 'WXCOZE_DATA_DIR');
   return resolve(cwd, fromEnv ?? join(homedir(), '.wxcoze'));
 }
@@ -45,7 +49,10 @@ const READ_ERRORS: Record<string, string> = {
   EIO: 'the disk reported an input/output error',
 };
 
-function readConfigFile(path: string, problems: ConfigProblem[]): { values: Record<string, string>; unreadable: boolean } {
+function readConfigFile(
+  path: string,
+  problems: ConfigProblem[],
+): { values: Record<string, string>; unreadable: boolean } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -54,19 +61,29 @@ function readConfigFile(path: string, problems: ConfigProblem[]): { values: Reco
     // Missing (or a data directory that cannot exist: `start` and `doctor` name that problem themselves).
     if (code === 'ENOENT' || code === 'ENOTDIR') return { values: {}, unreadable: false };
     // Not "missing": a folder we may not enter (a 0700 data directory of another user) fails here too.
-    const fix = code === 'EACCES' || code === 'EPERM'
-      ? `Run wxcoze as the user that owns it (\`ls -l ${path}\` shows who), e.g. \`sudo -u <owner> wxcoze …\`; or make it yours: \`sudo chown $(id -un) ${path}\`.`
-      : `Make ${path} the JSON file \`wxcoze init\` writes (move what is there away and run \`wxcoze init\` again).`;
-    problems.push({ key: 'config file', problem: `${path} cannot be read: ${READ_ERRORS[code] ?? (err as Error).message} (${code})`, fix });
+    const fix =
+      code === 'EACCES' || code === 'EPERM'
+        ? `Run wxcoze as the user that owns it (\`ls -l ${path}\` shows who), e.g. \`sudo -u <owner> wxcoze …\`; or make it yours: \`sudo chown $(id -un) ${path}\`.`
+        : `Make ${path} the JSON file \`wxcoze init\` writes (move what is there away and run \`wxcoze init\` again).`;
+    problems.push({
+      key: 'config file',
+      problem: `${path} cannot be read: ${READ_ERRORS[code] ?? (err as Error).message} (${code})`,
+      fix,
+    });
     return { values: {}, unreadable: true };
   }
   try {
     const raw = JSON.parse(text) as Record<string, unknown>;
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(raw)) if (v !== null && v !== undefined) out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    for (const [k, v] of Object.entries(raw))
+      if (v !== null && v !== undefined) out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
     return { values: out, unreadable: false };
   } catch (err) {
-    problems.push({ key: 'config file', problem: `${path} is not valid JSON (${(err as Error).message})`, fix: 'Fix the file by hand or re-run `wxcoze init`.' });
+    problems.push({
+      key: 'config file',
+      problem: `${path} is not valid JSON (${(err as Error).message})`,
+      fix: 'Fix the file by hand or re-run `wxcoze init`.',
+    });
     return { values: {}, unreadable: false };
   }
 }
@@ -87,9 +104,16 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const sources: Record<string, string> = {};
 
   const get = (key: string): string | undefined => {
-    for (const [name, src] of [['env', env], ['.env', dotenv], [configFile, file]] as const) {
+    for (const [name, src] of [
+      ['env', env],
+      ['.env', dotenv],
+      [configFile, file],
+    ] as const) {
       const v = pick(src, key);
-      if (v !== undefined) { sources[key] = name; return v; }
+      if (v !== undefined) {
+        sources[key] = name;
+        return v;
+      }
     }
     return undefined;
   };
@@ -98,16 +122,28 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   // Rules between settings.
   const { COZE_BOT_ID: botId, COZE_WORKFLOW_ID: workflowId, COZE_APP_ID: appId } = v;
   if (get('COZE_BOT_ID') === undefined && get('COZE_WORKFLOW_ID') === undefined && !unreadable) {
-    problems.push({ key: 'COZE_BOT_ID', problem: 'Neither COZE_BOT_ID nor COZE_WORKFLOW_ID is set', fix: 'Set COZE_BOT_ID to the bot id from its URL (…/bot/<id>), or COZE_WORKFLOW_ID + COZE_APP_ID for a chatflow.' });
+    problems.push({
+      key: 'COZE_BOT_ID',
+      problem: 'Neither COZE_BOT_ID nor COZE_WORKFLOW_ID is set',
+      fix: 'Set COZE_BOT_ID to the bot id from its URL (…/bot/<id>), or COZE_WORKFLOW_ID + COZE_APP_ID for a chatflow.',
+    });
   }
   if (get('COZE_BOT_ID') !== undefined && get('COZE_WORKFLOW_ID') !== undefined) {
-    problems.push({ key: 'COZE_WORKFLOW_ID', problem: 'Both COZE_BOT_ID and COZE_WORKFLOW_ID are set', fix: 'Set only one: COZE_BOT_ID for a bot, or COZE_WORKFLOW_ID (+ COZE_APP_ID) for a chatflow.' });
+    problems.push({
+      key: 'COZE_WORKFLOW_ID',
+      problem: 'Both COZE_BOT_ID and COZE_WORKFLOW_ID are set',
+      fix: 'Set only one: COZE_BOT_ID for a bot, or COZE_WORKFLOW_ID (+ COZE_APP_ID) for a chatflow.',
+    });
   }
   const apiKeys: ApiKey[] = v.WXCOZE_API_KEYS;
   const config: WxcozeConfig = {
     wecom: {
-      corpId: v.WECOM_CORP_ID ?? '', secret: v.WECOM_SECRET ?? '', token: v.WECOM_TOKEN ?? '', encodingAesKey: v.WECOM_ENCODING_AES_KEY ?? '',
-      apiBase: v.WECOM_API_BASE, ...(v.WECOM_OPEN_KFID ? { openKfId: v.WECOM_OPEN_KFID } : {}),
+      corpId: v.WECOM_CORP_ID ?? '',
+      secret: v.WECOM_SECRET ?? '',
+      token: v.WECOM_TOKEN ?? '',
+      encodingAesKey: v.WECOM_ENCODING_AES_KEY ?? '',
+      apiBase: v.WECOM_API_BASE,
+      ...(v.WECOM_OPEN_KFID ? { openKfId: v.WECOM_OPEN_KFID } : {}),
     },
     coze: {
       apiToken: v.COZE_API_TOKEN ?? '',
@@ -167,7 +203,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
  * follow from it). Invalid: each issue a problem with its fix, and the default in its place (a
  * required value is kept as given, so the checks that need it skip rather than guess).
  */
-function readSettings(get: (key: string) => string | undefined, problems: ConfigProblem[], unreadable: boolean): SettingValues {
+function readSettings(
+  get: (key: string) => string | undefined,
+  problems: ConfigProblem[],
+  unreadable: boolean,
+): SettingValues {
   const out: Record<string, unknown> = {};
   for (const s of Object.values(SETTINGS) as Setting[]) {
     const raw = get(s.env);
@@ -200,6 +240,8 @@ function readSettings(get: (key: string) => string | undefined, problems: Config
 export function formatProblems(problems: ConfigProblem[], cannot = 'wxcoze cannot start'): string {
   const lines = [`${cannot}: ${problems.length} configuration problem${problems.length === 1 ? '' : 's'}`];
   for (const p of problems) lines.push(`  ✗ ${p.problem}\n    → ${p.fix}`);
-  lines.push('Set these in the environment, in .env, or run `wxcoze init`. `wxcoze doctor` checks everything.');
+  lines.push(
+    'Set these in the environment, in .env, or run `wxcoze init`. `wxcoze doctor` checks everything.',
+  );
   return lines.join('\n');
 }

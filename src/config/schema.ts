@@ -30,7 +30,9 @@ export interface Setting<T = unknown> {
 }
 
 /** A setting; `D` records whether it has a default, so its value's type says whether it may be undefined. */
-function setting<T, D extends T | undefined = undefined>(s: Omit<Setting<T>, 'aliases' | 'default'> & { aliases?: readonly string[]; default?: D }): Setting<T> & { default: D } {
+function setting<T, D extends T | undefined = undefined>(
+  s: Omit<Setting<T>, 'aliases' | 'default'> & { aliases?: readonly string[]; default?: D },
+): Setting<T> & { default: D } {
   return { ...s, aliases: s.aliases ?? [], default: s.default as D };
 }
 
@@ -38,19 +40,30 @@ function setting<T, D extends T | undefined = undefined>(s: Omit<Setting<T>, 'al
 
 const intIn = (min: number, max: number) => {
   const error = `is not a whole number from ${min} to ${max}`;
-  return z.string({ error }).transform(Number).refine((n) => Number.isInteger(n) && n >= min && n <= max, { error });
+  return z
+    .string({ error })
+    .transform(Number)
+    .refine((n) => Number.isInteger(n) && n >= min && n <= max, { error });
 };
-const intFix = (env: string, min: number, max: number, dflt: number) => `Set ${env} to a number between ${min} and ${max}, or remove it to use ${dflt}.`;
+const intFix = (env: string, min: number, max: number, dflt: number) =>
+  `Set ${env} to a number between ${min} and ${max}, or remove it to use ${dflt}.`;
 
 /** An http(s) base URL; trailing slashes dropped. */
-const httpUrl = () => z.string({ error: 'is not an http(s) URL' }).refine((v) => {
-  try {
-    const u = new URL(v);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, { error: 'is not an http(s) URL' }).transform((v) => v.replace(/\/+$/, ''));
+const httpUrl = () =>
+  z
+    .string({ error: 'is not an http(s) URL' })
+    .refine(
+      (v) => {
+        try {
+          const u = new URL(v);
+          return u.protocol === 'http:' || u.protocol === 'https:';
+        } catch {
+          return false;
+        }
+      },
+      { error: 'is not an http(s) URL' },
+    )
+    .transform((v) => v.replace(/\/+$/, ''));
 
 /** Plain text (a per-account setting given as a number or list is refused). */
 const text = () => z.string({ error: 'must be text in quotes' });
@@ -58,23 +71,39 @@ const text = () => z.string({ error: 'must be text in quotes' });
 export const BOOL_WORDS = { truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off'] };
 const BOOL_ERROR = 'is neither on nor off: write true or false (1/0, yes/no and on/off work too)';
 /** On or off: JSON true/false, or exactly one of the words above (any case); anything else is refused. */
-const onOff = () => z.union([z.boolean(), z.stringbool({ ...BOOL_WORDS, case: 'insensitive', error: BOOL_ERROR })], { error: BOOL_ERROR });
+const onOff = () =>
+  z.union([z.boolean(), z.stringbool({ ...BOOL_WORDS, case: 'insensitive', error: BOOL_ERROR })], {
+    error: BOOL_ERROR,
+  });
 
 /** Splits on ASCII and full-width commas (a Chinese keyboard types "，"). */
-export const splitList = (v: string): string[] => v.split(/[,，]/).map((s) => s.trim()).filter(Boolean);
+export const splitList = (v: string): string[] =>
+  v
+    .split(/[,，]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 /**
  * A list: a JSON array of texts, or one comma-separated text (so `"handoffKeywords":"人工"` in
  * WXCOZE_ACCOUNTS means ["人工"], exactly as WXCOZE_HANDOFF_KEYWORDS=人工 does).
  */
 const list = (max?: { count: number; error: string }) => {
   const error = 'must be a list: texts separated by commas, or a JSON array of texts';
-  const base = z.union([z.array(z.string()).transform((a) => a.map((s) => s.trim()).filter(Boolean)), z.string().transform(splitList)], { error });
+  const base = z.union(
+    [
+      z.array(z.string()).transform((a) => a.map((s) => s.trim()).filter(Boolean)),
+      z.string().transform(splitList),
+    ],
+    { error },
+  );
   return max ? base.refine((a) => a.length <= max.count, { error: max.error }) : base;
 };
 
 const COZE_ID_RE = /^\d{5,25}$/;
 /** A Coze bot/workflow/app id: digits, as text (a JSON number that long would lose digits). */
-const cozeId = () => z.string({ error: 'must be the id as text in quotes (a long JSON number loses digits)' }).regex(COZE_ID_RE, { error: 'is not a Coze id (digits only)' });
+const cozeId = () =>
+  z
+    .string({ error: 'must be the id as text in quotes (a long JSON number loses digits)' })
+    .regex(COZE_ID_RE, { error: 'is not a Coze id (digits only)' });
 const cozeIdFix = 'Copy the id from the Coze console URL; it is a long number.';
 
 /**
@@ -102,93 +131,127 @@ const TRUST_HEADERS = ':trust-headers';
 const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 
 /** One key of the OpenAI-compatible API (see types.ts `ApiKey`). */
-interface ParsedKey { key: string; trustHeaders: boolean; tenant?: string }
+interface ParsedKey {
+  key: string;
+  trustHeaders: boolean;
+  tenant?: string;
+}
 
 /**
  * `WXCOZE_API_KEYS`: comma-separated keys; `key@tenant` puts keys in one tenant (they share their
  * users), and a key followed by `:trust-headers` may name its user in Open-WebUI's forwarded
  * headers (`sk-a@shop:trust-headers`). Problems never quote a key. A bad key is left out; the others work.
  */
-const apiKeys = () => z.string().transform((raw, ctx) => {
-  const out: ParsedKey[] = [];
-  const refuse = (message: string, fix: string) => ctx.issues.push({ code: 'custom', input: raw, message, params: { fix }, continue: true });
-  for (const [i, entry] of raw.split(',').map((s) => s.trim()).filter(Boolean).entries()) {
-    let key = entry;
-    let trustHeaders = false;
-    if (key.endsWith(TRUST_HEADERS)) {
-      key = key.slice(0, -TRUST_HEADERS.length);
-      trustHeaders = true;
-    } else if (/:[a-z][a-z-]*$/.test(key)) {
-      refuse(`key #${i + 1} in WXCOZE_API_KEYS ends with an unknown mark "${key.slice(key.lastIndexOf(':'))}"`, 'The only mark is ":trust-headers" (e.g. WXCOZE_API_KEYS=sk-abc,sk-def:trust-headers).');
-      continue;
-    }
-    let tenant: string | undefined;
-    const at = key.lastIndexOf('@');
-    if (at >= 0) {
-      tenant = key.slice(at + 1);
-      key = key.slice(0, at);
-      if (!TENANT_RE.test(tenant)) {
-        refuse(`key #${i + 1} in WXCOZE_API_KEYS names the tenant ${JSON.stringify(tenant)}, which is not 1–32 letters, digits, ".", "_" or "-"`, 'Write key@tenant with a short name, e.g. WXCOZE_API_KEYS=sk-abc@shop,sk-def@shop:trust-headers (keys must not contain "@").');
+const apiKeys = () =>
+  z.string().transform((raw, ctx) => {
+    const out: ParsedKey[] = [];
+    const refuse = (message: string, fix: string) =>
+      ctx.issues.push({ code: 'custom', input: raw, message, params: { fix }, continue: true });
+    for (const [i, entry] of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .entries()) {
+      let key = entry;
+      let trustHeaders = false;
+      if (key.endsWith(TRUST_HEADERS)) {
+        key = key.slice(0, -TRUST_HEADERS.length);
+        trustHeaders = true;
+      } else if (/:[a-z][a-z-]*$/.test(key)) {
+        refuse(
+          `key #${i + 1} in WXCOZE_API_KEYS ends with an unknown mark "${key.slice(key.lastIndexOf(':'))}"`,
+          'The only mark is ":trust-headers" (e.g. WXCOZE_API_KEYS=sk-abc,sk-def:trust-headers).',
+        );
         continue;
       }
+      let tenant: string | undefined;
+      const at = key.lastIndexOf('@');
+      if (at >= 0) {
+        tenant = key.slice(at + 1);
+        key = key.slice(0, at);
+        if (!TENANT_RE.test(tenant)) {
+          refuse(
+            `key #${i + 1} in WXCOZE_API_KEYS names the tenant ${JSON.stringify(tenant)}, which is not 1–32 letters, digits, ".", "_" or "-"`,
+            'Write key@tenant with a short name, e.g. WXCOZE_API_KEYS=sk-abc@shop,sk-def@shop:trust-headers (keys must not contain "@").',
+          );
+          continue;
+        }
+      }
+      if (key.length < 8 || /\s/.test(key)) {
+        refuse(
+          `key #${i + 1} in WXCOZE_API_KEYS is shorter than 8 characters or contains spaces`,
+          'Use long random keys, e.g. `openssl rand -hex 24` prefixed with sk-.',
+        );
+        continue;
+      }
+      if (out.some((k) => k.key === key)) continue;
+      out.push({ key, trustHeaders, ...(tenant ? { tenant } : {}) });
     }
-    if (key.length < 8 || /\s/.test(key)) {
-      refuse(`key #${i + 1} in WXCOZE_API_KEYS is shorter than 8 characters or contains spaces`, 'Use long random keys, e.g. `openssl rand -hex 24` prefixed with sk-.');
-      continue;
-    }
-    if (out.some((k) => k.key === key)) continue;
-    out.push({ key, trustHeaders, ...(tenant ? { tenant } : {}) });
-  }
-  return out;
-});
+    return out;
+  });
 
 /**
  * `WXCOZE_OPENAI_CORS_ORIGINS`: comma-separated browser origins (scheme://host[:port]) that may
  * call /v1 directly, e.g. Open-WebUI's direct connections. A bad entry is named and left out.
  */
-const origins = () => z.string().transform((raw, ctx) => {
-  const out: string[] = [];
-  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-    let origin: string | undefined;
-    try {
-      const u = new URL(entry);
-      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === entry.replace(/\/+$/, '')) origin = u.origin;
-    } catch { /* reported below */ }
-    if (!origin) {
-      ctx.issues.push({ code: 'custom', input: raw, message: `${JSON.stringify(entry)} in WXCOZE_OPENAI_CORS_ORIGINS is not an origin`, continue: true });
-      continue;
+const origins = () =>
+  z.string().transform((raw, ctx) => {
+    const out: string[] = [];
+    for (const entry of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      let origin: string | undefined;
+      try {
+        const u = new URL(entry);
+        if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === entry.replace(/\/+$/, ''))
+          origin = u.origin;
+      } catch {
+        /* reported below */
+      }
+      if (!origin) {
+        ctx.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `${JSON.stringify(entry)} in WXCOZE_OPENAI_CORS_ORIGINS is not an origin`,
+          continue: true,
+        });
+        continue;
+      }
+      if (!out.includes(origin)) out.push(origin);
     }
-    if (!out.includes(origin)) out.push(origin);
-  }
-  return out;
-});
+    return out;
+  });
 
 function parseHHMM(s: string): number | undefined {
   const m = /^(\d{1,2}):(\d{2})$/.exec(s.trim());
   if (!m) return undefined;
-  const h = Number(m[1]), min = Number(m[2]);
+  const h = Number(m[1]),
+    min = Number(m[2]);
   return h < 24 && min < 60 ? h * 60 + min : undefined;
 }
 
-const quietPeriod = () => z.string().transform((v, ctx) => {
-  const [a, b, extra] = v.split('-');
-  const startMin = a ? parseHHMM(a) : undefined;
-  const endMin = b ? parseHHMM(b) : undefined;
-  if (startMin === undefined || endMin === undefined || extra !== undefined) {
-    ctx.issues.push({ code: 'custom', input: v, message: 'is not like 22:00-08:00' });
-    return z.NEVER;
-  }
-  return { startMin, endMin };
-});
+const quietPeriod = () =>
+  z.string().transform((v, ctx) => {
+    const [a, b, extra] = v.split('-');
+    const startMin = a ? parseHHMM(a) : undefined;
+    const endMin = b ? parseHHMM(b) : undefined;
+    if (startMin === undefined || endMin === undefined || extra !== undefined) {
+      ctx.issues.push({ code: 'custom', input: v, message: 'is not like 22:00-08:00' });
+      return z.NEVER;
+    }
+    return { startMin, endMin };
+  });
 
-const utcOffset = () => z.string().transform((v, ctx) => {
-  const m = /^([+-])(\d{2}):(\d{2})$/.exec(v);
-  if (!m || Number(m[3]) >= 60) {
-    ctx.issues.push({ code: 'custom', input: v, message: 'is not like +08:00' });
-    return z.NEVER;
-  }
-  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
-});
+const utcOffset = () =>
+  z.string().transform((v, ctx) => {
+    const m = /^([+-])(\d{2}):(\d{2})$/.exec(v);
+    if (!m || Number(m[3]) >= 60) {
+      ctx.issues.push({ code: 'custom', input: v, message: 'is not like +08:00' });
+      return z.NEVER;
+    }
+    return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+  });
 
 // ── Per-account settings in WXCOZE_ACCOUNTS share the schema of the variable they override. ──
 
@@ -205,145 +268,491 @@ export const ACCOUNT_SETTINGS = {
   followUpMenu: 'WXCOZE_FOLLOWUP_MENU',
 } as const;
 
-
 // ── The settings, in the README's order. ──
 
 const int = (env: string, dflt: number, min: number, max: number, doc: string) =>
   setting({ env, schema: intIn(min, max), default: dflt, fix: intFix(env, min, max, dflt), doc });
 
 export const SETTINGS = {
-  WECOM_CORP_ID: setting({ env: 'WECOM_CORP_ID', aliases: ['WEWORK_CORPID'], schema: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'does not look like a CorpID' }),
-    required: 'Copy the CorpID from the WeCom admin console: 我的企业 → 企业信息 → 企业ID (starts with "ww").',
-    fix: 'The CorpID is letters and digits, usually starting with "ww".', doc: 'CorpID (我的企业 → 企业信息), starts with `ww`' }),
-  WECOM_SECRET: setting({ env: 'WECOM_SECRET', aliases: ['WECOM_KF_SECRET', 'WEWORK_SECRET'], schema: text(), secret: true,
-    required: 'Copy the Secret of the self-built app that manages your kf account (应用管理 → your app → Secret), or the legacy 微信客服 secret.',
-    fix: 'Copy the Secret exactly as the WeCom console shows it.', doc: 'secret of the self-built app that manages the kf account (or the legacy kf secret)' }),
-  WECOM_TOKEN: setting({ env: 'WECOM_TOKEN', aliases: ['WEWORK_TOKEN'], schema: z.string().regex(/^[A-Za-z0-9]{1,32}$/, { error: 'must be 1–32 letters or digits' }), secret: true,
-    required: 'Use the Token from the callback settings (接收消息 → 设置API接收), or run `wxcoze init` to generate one.',
-    fix: 'Copy the Token exactly as the WeCom console shows it, or generate a new one with `wxcoze init`.', doc: 'callback Token (1–32 letters/digits)' }),
-  WECOM_ENCODING_AES_KEY: setting({ env: 'WECOM_ENCODING_AES_KEY', aliases: ['WEWORK_ENCODING_AES_KEY'], secret: true,
+  WECOM_CORP_ID: setting({
+    env: 'WECOM_CORP_ID',
+    aliases: ['WEWORK_CORPID'],
+    schema: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'does not look like a CorpID' }),
+    required:
+      'Copy the CorpID from the WeCom admin console: 我的企业 → 企业信息 → 企业ID (starts with "ww").',
+    fix: 'The CorpID is letters and digits, usually starting with "ww".',
+    doc: 'CorpID (我的企业 → 企业信息), starts with `ww`',
+  }),
+  WECOM_SECRET: setting({
+    env: 'WECOM_SECRET',
+    aliases: ['WECOM_KF_SECRET', 'WEWORK_SECRET'],
+    schema: text(),
+    secret: true,
+    required:
+      'Copy the Secret of the self-built app that manages your kf account (应用管理 → your app → Secret), or the legacy 微信客服 secret.',
+    fix: 'Copy the Secret exactly as the WeCom console shows it.',
+    doc: 'secret of the self-built app that manages the kf account (or the legacy kf secret)',
+  }),
+  WECOM_TOKEN: setting({
+    env: 'WECOM_TOKEN',
+    aliases: ['WEWORK_TOKEN'],
+    schema: z.string().regex(/^[A-Za-z0-9]{1,32}$/, { error: 'must be 1–32 letters or digits' }),
+    secret: true,
+    required:
+      'Use the Token from the callback settings (接收消息 → 设置API接收), or run `wxcoze init` to generate one.',
+    fix: 'Copy the Token exactly as the WeCom console shows it, or generate a new one with `wxcoze init`.',
+    doc: 'callback Token (1–32 letters/digits)',
+  }),
+  WECOM_ENCODING_AES_KEY: setting({
+    env: 'WECOM_ENCODING_AES_KEY',
+    aliases: ['WEWORK_ENCODING_AES_KEY'],
+    secret: true,
     schema: z.string().superRefine((v, ctx) => {
       const problem = encodingAesKeyProblem(v);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
-    required: 'Use the EncodingAESKey from the callback settings (43 characters), or run `wxcoze init` to generate one.',
-    fix: 'Copy the EncodingAESKey exactly as the WeCom console shows it (no spaces or quotes), or generate one with `wxcoze init`.', doc: 'callback EncodingAESKey (43 characters)' }),
-  WECOM_API_BASE: setting({ env: 'WECOM_API_BASE', schema: httpUrl(), default: 'https://qyapi.weixin.qq.com',
-    fix: 'Set WECOM_API_BASE to a base URL like https://qyapi.weixin.qq.com, or remove it.', doc: 'WeCom API base URL' }),
-  COZE_API_TOKEN: setting({ env: 'COZE_API_TOKEN', schema: text(), secret: true,
-    required: 'Create a personal access token at coze.cn (or coze.com) → API 管理 → 个人访问令牌, with the chat and file permissions.',
-    fix: 'Copy the token exactly as Coze shows it.', doc: 'Coze personal/service access token' }),
-  COZE_BOT_ID: setting({ env: 'COZE_BOT_ID', schema: cozeId(), fix: cozeIdFix, doc: 'bot mode: the bot\'s id (published to the API channel)' }),
-  COZE_WORKFLOW_ID: setting({ env: 'COZE_WORKFLOW_ID', schema: cozeId(), fix: cozeIdFix, doc: 'chatflow mode, instead of a bot: the chatflow\'s id (with `COZE_APP_ID`)' }),
-  COZE_APP_ID: setting({ env: 'COZE_APP_ID', schema: cozeId(), fix: cozeIdFix, doc: 'chatflow mode: the id of the app the chatflow belongs to' }),
-  COZE_API_BASE: setting({ env: 'COZE_API_BASE', schema: httpUrl(), default: 'https://api.coze.cn',
-    fix: 'Set COZE_API_BASE to a base URL like https://api.coze.cn, or remove it.', doc: '`https://api.coze.com` for coze.com accounts' }),
-  COZE_TIMEOUT_MS: int('COZE_TIMEOUT_MS', 120_000, 1_000, 3_600_000, 'longest silence in a Coze answer stream'),
+    required:
+      'Use the EncodingAESKey from the callback settings (43 characters), or run `wxcoze init` to generate one.',
+    fix: 'Copy the EncodingAESKey exactly as the WeCom console shows it (no spaces or quotes), or generate one with `wxcoze init`.',
+    doc: 'callback EncodingAESKey (43 characters)',
+  }),
+  WECOM_API_BASE: setting({
+    env: 'WECOM_API_BASE',
+    schema: httpUrl(),
+    default: 'https://qyapi.weixin.qq.com',
+    fix: 'Set WECOM_API_BASE to a base URL like https://qyapi.weixin.qq.com, or remove it.',
+    doc: 'WeCom API base URL',
+  }),
+  COZE_API_TOKEN: setting({
+    env: 'COZE_API_TOKEN',
+    schema: text(),
+    secret: true,
+    required:
+      'Create a personal access token at coze.cn (or coze.com) → API 管理 → 个人访问令牌, with the chat and file permissions.',
+    fix: 'Copy the token exactly as Coze shows it.',
+    doc: 'Coze personal/service access token',
+  }),
+  COZE_BOT_ID: setting({
+    env: 'COZE_BOT_ID',
+    schema: cozeId(),
+    fix: cozeIdFix,
+    doc: "bot mode: the bot's id (published to the API channel)",
+  }),
+  COZE_WORKFLOW_ID: setting({
+    env: 'COZE_WORKFLOW_ID',
+    schema: cozeId(),
+    fix: cozeIdFix,
+    doc: "chatflow mode, instead of a bot: the chatflow's id (with `COZE_APP_ID`)",
+  }),
+  COZE_APP_ID: setting({
+    env: 'COZE_APP_ID',
+    schema: cozeId(),
+    fix: cozeIdFix,
+    doc: 'chatflow mode: the id of the app the chatflow belongs to',
+  }),
+  COZE_API_BASE: setting({
+    env: 'COZE_API_BASE',
+    schema: httpUrl(),
+    default: 'https://api.coze.cn',
+    fix: 'Set COZE_API_BASE to a base URL like https://api.coze.cn, or remove it.',
+    doc: '`https://api.coze.com` for coze.com accounts',
+  }),
+  COZE_TIMEOUT_MS: int(
+    'COZE_TIMEOUT_MS',
+    120_000,
+    1_000,
+    3_600_000,
+    'longest silence in a Coze answer stream',
+  ),
   COZE_MAX_ATTEMPTS: int('COZE_MAX_ATTEMPTS', 4, 1, 20, 'attempts at Coze per message before the apology'),
   PORT: int('PORT', 8000, 0, 65535, 'HTTP port'),
-  WXCOZE_HOST: setting({ env: 'WXCOZE_HOST', schema: text(), default: '127.0.0.1', fix: 'Set WXCOZE_HOST to an address of this machine, e.g. 127.0.0.1.', doc: 'listen address (Caddy in front terminates TLS)' }),
-  WXCOZE_DATA_DIR: setting({ env: 'WXCOZE_DATA_DIR', schema: text(), defaultDoc: '`~/.wxcoze`', fix: 'Set WXCOZE_DATA_DIR to a folder path.', doc: 'SQLite file, logs, config file' }),
-  WXCOZE_DOMAIN: setting({ env: 'WXCOZE_DOMAIN', schema: z.string().transform((v) => v.toLowerCase()).refine(isDomainName, { error: 'is not a domain name' }),
+  WXCOZE_HOST: setting({
+    env: 'WXCOZE_HOST',
+    schema: text(),
+    default: '127.0.0.1',
+    fix: 'Set WXCOZE_HOST to an address of this machine, e.g. 127.0.0.1.',
+    doc: 'listen address (Caddy in front terminates TLS)',
+  }),
+  WXCOZE_DATA_DIR: setting({
+    env: 'WXCOZE_DATA_DIR',
+    schema: text(),
+    defaultDoc: '`~/.wxcoze`',
+    fix: 'Set WXCOZE_DATA_DIR to a folder path.',
+    doc: 'SQLite file, logs, config file',
+  }),
+  WXCOZE_DOMAIN: setting({
+    env: 'WXCOZE_DOMAIN',
+    schema: z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .refine(isDomainName, { error: 'is not a domain name' }),
     fix: 'Set WXCOZE_DOMAIN to the bare domain that points at this server, e.g. kf.example.com (no https://, no path).',
-    doc: 'public domain Caddy serves; the callback URL is `https://<domain>/wechat/hook` (written by `init`)' }),
-  WECOM_OPEN_KFID: setting({ env: 'WECOM_OPEN_KFID', schema: text(), fix: 'Pick the kf account again with `wxcoze init`.',
-    doc: 'the kf account picked in `init`; `doctor` checks it is managed by the API. It and the keys of `WXCOZE_ACCOUNTS` are always served; any other `open_kfid` in a callback is served only once WeCom\'s `kf/account/list` names it for this app (cached, shared through Redis, refreshed at most once a minute): a made-up one is logged once and ignored, never stored or pulled; while the list cannot be fetched, its pull waits until the list answers' }),
-  WXCOZE_API_KEYS: setting({ env: 'WXCOZE_API_KEYS', schema: apiKeys(), default: [], defaultDoc: '— (API off)', secret: true,
+    doc: 'public domain Caddy serves; the callback URL is `https://<domain>/wechat/hook` (written by `init`)',
+  }),
+  WECOM_OPEN_KFID: setting({
+    env: 'WECOM_OPEN_KFID',
+    schema: text(),
+    fix: 'Pick the kf account again with `wxcoze init`.',
+    doc: "the kf account picked in `init`; `doctor` checks it is managed by the API. It and the keys of `WXCOZE_ACCOUNTS` are always served; any other `open_kfid` in a callback is served only once WeCom's `kf/account/list` names it for this app (cached, shared through Redis, refreshed at most once a minute): a made-up one is logged once and ignored, never stored or pulled; while the list cannot be fetched, its pull waits until the list answers",
+  }),
+  WXCOZE_API_KEYS: setting({
+    env: 'WXCOZE_API_KEYS',
+    schema: apiKeys(),
+    default: [],
+    defaultDoc: '— (API off)',
+    secret: true,
     fix: 'Use long random keys, e.g. `openssl rand -hex 24` prefixed with sk-.',
-    doc: 'comma-separated keys for the OpenAI-compatible API; `key:trust-headers` may forward Open-WebUI user headers; `key@tenant` puts keys in one tenant that shares its users (`sk-a@shop,sk-b@shop:trust-headers`; keys must not contain `@`)' }),
-  WXCOZE_OPENAI_RATE_PER_KEY: int('WXCOZE_OPENAI_RATE_PER_KEY', 300, 0, 1_000_000, 'API requests per minute per key (then 429 with `Retry-After`); `0` = no limit; shared through Redis when `WXCOZE_REDIS_URL` is set'),
-  WXCOZE_OPENAI_RATE_PER_IP: int('WXCOZE_OPENAI_RATE_PER_IP', 600, 0, 1_000_000, 'API requests per minute per client address, counted before the key check (wrong keys too); behind Caddy the address comes from `X-Forwarded-For`, believed only from loopback; `0` = no limit'),
-  WXCOZE_OPENAI_CORS_ORIGINS: setting({ env: 'WXCOZE_OPENAI_CORS_ORIGINS', schema: origins(), default: [], defaultDoc: '— (CORS off)',
+    doc: 'comma-separated keys for the OpenAI-compatible API; `key:trust-headers` may forward Open-WebUI user headers; `key@tenant` puts keys in one tenant that shares its users (`sk-a@shop,sk-b@shop:trust-headers`; keys must not contain `@`)',
+  }),
+  WXCOZE_OPENAI_RATE_PER_KEY: int(
+    'WXCOZE_OPENAI_RATE_PER_KEY',
+    300,
+    0,
+    1_000_000,
+    'API requests per minute per key (then 429 with `Retry-After`); `0` = no limit; shared through Redis when `WXCOZE_REDIS_URL` is set',
+  ),
+  WXCOZE_OPENAI_RATE_PER_IP: int(
+    'WXCOZE_OPENAI_RATE_PER_IP',
+    600,
+    0,
+    1_000_000,
+    'API requests per minute per client address, counted before the key check (wrong keys too); behind Caddy the address comes from `X-Forwarded-For`, believed only from loopback; `0` = no limit',
+  ),
+  WXCOZE_OPENAI_CORS_ORIGINS: setting({
+    env: 'WXCOZE_OPENAI_CORS_ORIGINS',
+    schema: origins(),
+    default: [],
+    defaultDoc: '— (CORS off)',
     fix: 'List the exact origins of the browser pages that call /v1, e.g. https://chat.example.com,http://localhost:3000 (scheme, host and port; no path, no *).',
-    doc: 'comma-separated browser origins allowed to call `/v1` directly (Open-WebUI "direct connections"), e.g. `https://chat.example.com`; never applies to `/wechat/hook`' }),
-  WXCOZE_MODEL_ID: setting({ env: 'WXCOZE_MODEL_ID', schema: z.string().regex(MODEL_ID_RE, { error: 'is not an ASCII model id' }), defaultDoc: '`coze-bot-<COZE_BOT_ID>` / `coze-flow-<COZE_WORKFLOW_ID>`',
+    doc: 'comma-separated browser origins allowed to call `/v1` directly (Open-WebUI "direct connections"), e.g. `https://chat.example.com`; never applies to `/wechat/hook`',
+  }),
+  WXCOZE_MODEL_ID: setting({
+    env: 'WXCOZE_MODEL_ID',
+    schema: z.string().regex(MODEL_ID_RE, { error: 'is not an ASCII model id' }),
+    defaultDoc: '`coze-bot-<COZE_BOT_ID>` / `coze-flow-<COZE_WORKFLOW_ID>`',
     fix: 'Use 1–64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit (e.g. travel-bot); put the readable name in WXCOZE_MODEL_NAME.',
-    doc: 'the model id OpenAI clients send (ASCII: letters, digits, `. _ : -`)' }),
-  WXCOZE_MODEL_NAME: setting({ env: 'WXCOZE_MODEL_NAME', schema: text(), defaultDoc: '`Coze bot <id>`', fix: 'Set WXCOZE_MODEL_NAME to a short readable name.', doc: 'the model\'s readable name in Open-WebUI' }),
-  WXCOZE_OPENAI_TASKS: setting({ env: 'WXCOZE_OPENAI_TASKS', schema: z.string().transform((v) => v.toLowerCase()).pipe(z.enum(['bot', 'local'], { error: 'is neither "bot" nor "local"' })), default: 'bot' as 'bot' | 'local',
+    doc: 'the model id OpenAI clients send (ASCII: letters, digits, `. _ : -`)',
+  }),
+  WXCOZE_MODEL_NAME: setting({
+    env: 'WXCOZE_MODEL_NAME',
+    schema: text(),
+    defaultDoc: '`Coze bot <id>`',
+    fix: 'Set WXCOZE_MODEL_NAME to a short readable name.',
+    doc: "the model's readable name in Open-WebUI",
+  }),
+  WXCOZE_OPENAI_TASKS: setting({
+    env: 'WXCOZE_OPENAI_TASKS',
+    schema: z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(['bot', 'local'], { error: 'is neither "bot" nor "local"' })),
+    default: 'bot' as 'bot' | 'local',
     fix: 'Set it to "local" to answer Open-WebUI title/tags/follow-up requests without Coze, or "bot" (the default) to ask the bot.',
-    doc: 'Open-WebUI title/tags/follow-up requests: `bot` asks the bot as a separate background user, `local` answers them here without Coze' }),
-  WXCOZE_OPENAI_KEEPALIVE_MS: int('WXCOZE_OPENAI_KEEPALIVE_MS', 15_000, 100, 600_000, 'silence after which a stream gets a `: keep-alive` comment'),
+    doc: 'Open-WebUI title/tags/follow-up requests: `bot` asks the bot as a separate background user, `local` answers them here without Coze',
+  }),
+  WXCOZE_OPENAI_KEEPALIVE_MS: int(
+    'WXCOZE_OPENAI_KEEPALIVE_MS',
+    15_000,
+    100,
+    600_000,
+    'silence after which a stream gets a `: keep-alive` comment',
+  ),
   // 5 MB: JSON.parse of a larger body holds the event loop past 50 ms (bench/RESULTS.md).
-  WXCOZE_OPENAI_BODY_LIMIT: int('WXCOZE_OPENAI_BODY_LIMIT', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest chat request (images arrive base64-encoded, so about a 3.7 MB photo), bytes; also the largest image. Parsing JSON is one uninterruptible step that grows with the body (3.5–7 ms per MB on an idle core; a 20 MB body held the server for 70–140 ms, during which no WeCom callback is answered): 5 MB keeps it near the 50 ms target (the bench\'s stall phase, bench/RESULTS.md). Raise it only if nobody else depends on this server\'s speed; Open-WebUI\'s image compression keeps photos small'),
+  WXCOZE_OPENAI_BODY_LIMIT: int(
+    'WXCOZE_OPENAI_BODY_LIMIT',
+    5 * 1024 * 1024,
+    1024,
+    100 * 1024 * 1024,
+    "largest chat request (images arrive base64-encoded, so about a 3.7 MB photo), bytes; also the largest image. Parsing JSON is one uninterruptible step that grows with the body (3.5–7 ms per MB on an idle core; a 20 MB body held the server for 70–140 ms, during which no WeCom callback is answered): 5 MB keeps it near the 50 ms target (the bench's stall phase, bench/RESULTS.md). Raise it only if nobody else depends on this server's speed; Open-WebUI's image compression keeps photos small",
+  ),
   WXCOZE_CONCURRENCY: int('WXCOZE_CONCURRENCY', 64, 1, 10_000, 'customers answered in parallel'),
-  WXCOZE_LEASE_MS: int('WXCOZE_LEASE_MS', 180_000, 1_000, 3_600_000, 'how long a worker may hold a message before another takes it over'),
-  WXCOZE_APOLOGY_TEXT: setting({ env: 'WXCOZE_APOLOGY_TEXT', schema: text(), default: '抱歉，系统暂时无法回答，请稍后再试。', fix: 'Write the text to send.', doc: 'sent when Coze cannot answer after every retry' }),
-  WXCOZE_UNSUPPORTED_TEXT: setting({ env: 'WXCOZE_UNSUPPORTED_TEXT', schema: text(), default: '抱歉，暂时只能处理文字和图片消息，请用文字描述您的问题。', fix: 'Write the text to send.', doc: 'sent for a message Coze cannot take: video, an unknown type, an empty text, an unreadable image, media while a chatflow answers' }),
-  WXCOZE_MAX_PARTS: int('WXCOZE_MAX_PARTS', 5, 1, 5, 'most messages one answer is split into (WeCom allows 5 per customer message)'),
-  WXCOZE_RETRY_BASE_MS: int('WXCOZE_RETRY_BASE_MS', 1000, 1, 60_000, 'first backoff step of every retry (Coze, WeCom sends, pulls, `kf/account/list`); doubles per attempt, capped; the account list is refreshed at most every 60 × this (capped at 1 min)'),
-  WXCOZE_BODY_LIMIT: int('WXCOZE_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024, 'largest callback body accepted, bytes'),
-  WXCOZE_LOG_LEVEL: setting({ env: 'WXCOZE_LOG_LEVEL', schema: text(), default: 'info', fix: 'Use one of trace, debug, info, warn, error.', doc: '`debug` also logs message bodies; nothing logs secrets' }),
-  WXCOZE_DATABASE_URL: setting({ env: 'WXCOZE_DATABASE_URL', secret: true, schema: z.string().regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_$-]+/, { error: 'is not a mysql://user:password@host:port/database URL' }),
+  WXCOZE_LEASE_MS: int(
+    'WXCOZE_LEASE_MS',
+    180_000,
+    1_000,
+    3_600_000,
+    'how long a worker may hold a message before another takes it over',
+  ),
+  WXCOZE_APOLOGY_TEXT: setting({
+    env: 'WXCOZE_APOLOGY_TEXT',
+    schema: text(),
+    default: '抱歉，系统暂时无法回答，请稍后再试。',
+    fix: 'Write the text to send.',
+    doc: 'sent when Coze cannot answer after every retry',
+  }),
+  WXCOZE_UNSUPPORTED_TEXT: setting({
+    env: 'WXCOZE_UNSUPPORTED_TEXT',
+    schema: text(),
+    default: '抱歉，暂时只能处理文字和图片消息，请用文字描述您的问题。',
+    fix: 'Write the text to send.',
+    doc: 'sent for a message Coze cannot take: video, an unknown type, an empty text, an unreadable image, media while a chatflow answers',
+  }),
+  WXCOZE_MAX_PARTS: int(
+    'WXCOZE_MAX_PARTS',
+    5,
+    1,
+    5,
+    'most messages one answer is split into (WeCom allows 5 per customer message)',
+  ),
+  WXCOZE_RETRY_BASE_MS: int(
+    'WXCOZE_RETRY_BASE_MS',
+    1000,
+    1,
+    60_000,
+    'first backoff step of every retry (Coze, WeCom sends, pulls, `kf/account/list`); doubles per attempt, capped; the account list is refreshed at most every 60 × this (capped at 1 min)',
+  ),
+  WXCOZE_BODY_LIMIT: int(
+    'WXCOZE_BODY_LIMIT',
+    64 * 1024,
+    1024,
+    10 * 1024 * 1024,
+    'largest callback body accepted, bytes',
+  ),
+  WXCOZE_LOG_LEVEL: setting({
+    env: 'WXCOZE_LOG_LEVEL',
+    schema: text(),
+    default: 'info',
+    fix: 'Use one of trace, debug, info, warn, error.',
+    doc: '`debug` also logs message bodies; nothing logs secrets',
+  }),
+  WXCOZE_DATABASE_URL: setting({
+    env: 'WXCOZE_DATABASE_URL',
+    secret: true,
+    schema: z.string().regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_$-]+/, {
+      error: 'is not a mysql://user:password@host:port/database URL',
+    }),
     fix: 'Use e.g. mysql://wxcoze:secret@127.0.0.1:3306/wxcoze (MySQL or MariaDB), or unset it for the embedded SQLite store.',
-    doc: '`mysql://user:pass@host:3306/db`: MySQL/MariaDB instead of the embedded SQLite file' }),
-  WXCOZE_REDIS_URL: setting({ env: 'WXCOZE_REDIS_URL', secret: true, schema: z.string().regex(/^rediss?:\/\/[^/]+/, { error: 'is not a redis:// URL' }),
+    doc: '`mysql://user:pass@host:3306/db`: MySQL/MariaDB instead of the embedded SQLite file',
+  }),
+  WXCOZE_REDIS_URL: setting({
+    env: 'WXCOZE_REDIS_URL',
+    secret: true,
+    schema: z.string().regex(/^rediss?:\/\/[^/]+/, { error: 'is not a redis:// URL' }),
     fix: 'Use e.g. redis://127.0.0.1:6379/0, or unset it to keep locks in-process (one instance only).',
-    doc: '`redis://host:6379/0`: locks and the token cache shared by several instances' }),
-  WXCOZE_REDIS_PREFIX: setting({ env: 'WXCOZE_REDIS_PREFIX', schema: text(), default: 'wxcoze:', fix: 'Use a short prefix such as wxcoze:.', doc: 'prefix of every Redis key (two deployments can share one Redis)' }),
+    doc: '`redis://host:6379/0`: locks and the token cache shared by several instances',
+  }),
+  WXCOZE_REDIS_PREFIX: setting({
+    env: 'WXCOZE_REDIS_PREFIX',
+    schema: text(),
+    default: 'wxcoze:',
+    fix: 'Use a short prefix such as wxcoze:.',
+    doc: 'prefix of every Redis key (two deployments can share one Redis)',
+  }),
   // WeCom retries within ~20 s with the same signed URL; 10 min also forgives a clock a little off.
-  WXCOZE_CALLBACK_MAX_SKEW_S: int('WXCOZE_CALLBACK_MAX_SKEW_S', 600, 30, 86_400, 'a signed callback whose timestamp is further than this from the server\'s clock (either way) is refused with 400 and logged with the skew: old callbacks cannot be replayed. WeCom\'s retries come within ~20 s; a refused genuine callback means the clock is off (`wxcoze doctor` checks it)'),
-  WXCOZE_HEADERS_TIMEOUT_MS: int('WXCOZE_HEADERS_TIMEOUT_MS', 15_000, 1_000, 600_000, 'a client that has not sent its request headers by then is disconnected (408)'),
+  WXCOZE_CALLBACK_MAX_SKEW_S: int(
+    'WXCOZE_CALLBACK_MAX_SKEW_S',
+    600,
+    30,
+    86_400,
+    "a signed callback whose timestamp is further than this from the server's clock (either way) is refused with 400 and logged with the skew: old callbacks cannot be replayed. WeCom's retries come within ~20 s; a refused genuine callback means the clock is off (`wxcoze doctor` checks it)",
+  ),
+  WXCOZE_HEADERS_TIMEOUT_MS: int(
+    'WXCOZE_HEADERS_TIMEOUT_MS',
+    15_000,
+    1_000,
+    600_000,
+    'a client that has not sent its request headers by then is disconnected (408)',
+  ),
   // A 5 MB chat request over a 1 Mbit/s uplink takes ~45 s; WeCom's callbacks arrive in one packet.
-  WXCOZE_REQUEST_TIMEOUT_MS: int('WXCOZE_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000, 'a client that has not sent its whole request (headers and body) by then is disconnected (408): a 5 MB chat request needs ~45 s at 1 Mbit/s, a WeCom callback milliseconds. Answers are not limited by it'),
-  WXCOZE_MAX_PENDING_PER_CLIENT: int('WXCOZE_MAX_PENDING_PER_CLIENT', 64, 1, 100_000, 'slow requests (body still not in after 1 s) one client address may have at once (more get 429), and connections one address may hold. The address is the one Caddy forwards (`X-Forwarded-For`, believed only from loopback); loopback and private addresses (a proxy, a local Open-WebUI) are never capped, so a WeCom burst is never throttled. Behind a proxy on another host or in a Docker network only the timeouts apply'),
-  WXCOZE_METRICS_TOKEN: setting({ env: 'WXCOZE_METRICS_TOKEN', schema: text(), secret: true, fix: 'Use a long random token, e.g. `openssl rand -hex 24`.',
-    doc: '`/metrics` (Prometheus text: callbacks by result, refused connections, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere' }),
-  WXCOZE_ALLOW_PRIVATE_URLS: setting({ env: 'WXCOZE_ALLOW_PRIVATE_URLS', schema: onOff(), default: false, defaultDoc: 'off',
+  WXCOZE_REQUEST_TIMEOUT_MS: int(
+    'WXCOZE_REQUEST_TIMEOUT_MS',
+    120_000,
+    1_000,
+    3_600_000,
+    'a client that has not sent its whole request (headers and body) by then is disconnected (408): a 5 MB chat request needs ~45 s at 1 Mbit/s, a WeCom callback milliseconds. Answers are not limited by it',
+  ),
+  WXCOZE_MAX_PENDING_PER_CLIENT: int(
+    'WXCOZE_MAX_PENDING_PER_CLIENT',
+    64,
+    1,
+    100_000,
+    'slow requests (body still not in after 1 s) one client address may have at once (more get 429), and connections one address may hold. The address is the one Caddy forwards (`X-Forwarded-For`, believed only from loopback); loopback and private addresses (a proxy, a local Open-WebUI) are never capped, so a WeCom burst is never throttled. Behind a proxy on another host or in a Docker network only the timeouts apply',
+  ),
+  WXCOZE_METRICS_TOKEN: setting({
+    env: 'WXCOZE_METRICS_TOKEN',
+    schema: text(),
+    secret: true,
+    fix: 'Use a long random token, e.g. `openssl rand -hex 24`.',
+    doc: '`/metrics` (Prometheus text: callbacks by result, refused connections, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere',
+  }),
+  WXCOZE_ALLOW_PRIVATE_URLS: setting({
+    env: 'WXCOZE_ALLOW_PRIVATE_URLS',
+    schema: onOff(),
+    default: false,
+    defaultDoc: 'off',
     fix: 'Set WXCOZE_ALLOW_PRIVATE_URLS to on or off (true/false, 1/0, yes/no), or remove it.',
-    doc: 'image links chosen by others (a Coze answer\'s markdown image, an OpenAI `image_url`) are fetched only from public addresses: every range of IANA\'s IPv4 and IPv6 special-purpose registries (loopback, private, link-local and cloud metadata, carrier-grade NAT, documentation, benchmarking, 6to4/NAT64, reserved) is refused in the DNS answer before connecting and again after the connect; at most 3 redirects, each hop checked the same way, never from https to http. Set `1` for an intranet image host.' }),
+    doc: "image links chosen by others (a Coze answer's markdown image, an OpenAI `image_url`) are fetched only from public addresses: every range of IANA's IPv4 and IPv6 special-purpose registries (loopback, private, link-local and cloud metadata, carrier-grade NAT, documentation, benchmarking, 6to4/NAT64, reserved) is refused in the DNS answer before connecting and again after the connect; at most 3 redirects, each hop checked the same way, never from https to http. Set `1` for an intranet image host.",
+  }),
   // Customer service: the defaults of every account (WXCOZE_ACCOUNTS overrides them per account).
-  WXCOZE_WELCOME_TEXT: setting({ env: 'WXCOZE_WELCOME_TEXT', schema: text(), defaultDoc: '— (no welcome)', fix: 'Write the greeting to send.', doc: 'sent to a customer entering the chat' }),
-  WXCOZE_WELCOME_MENU: setting({ env: 'WXCOZE_WELCOME_MENU', schema: list({ count: 10, error: 'has more than 10 buttons' }), default: [] as string[], defaultDoc: '—',
-    fix: 'WeCom menus hold at most 10 items; keep the first 10.', doc: 'comma-separated buttons under the welcome text (≤ 10)' }),
-  WXCOZE_HANDOFF_KEYWORDS: setting({ env: 'WXCOZE_HANDOFF_KEYWORDS', schema: list(), default: ['转人工', '人工客服'], defaultDoc: '`转人工,人工客服`',
-    fix: 'Write the trigger words separated by commas, e.g. 转人工,人工客服.', doc: 'comma-separated words that hand a customer over to a human' }),
-  WXCOZE_HANDOFF_TEXT: setting({ env: 'WXCOZE_HANDOFF_TEXT', schema: text(), default: '正在为您转接人工客服，请稍候。', fix: 'Write the text to send.', doc: 'sent before the handoff' }),
-  WXCOZE_HANDOFF_SERVICER: setting({ env: 'WXCOZE_HANDOFF_SERVICER', schema: text(), defaultDoc: '— (the queue)', fix: 'Use the servicer\'s userid from the WeCom console.', doc: 'a servicer userid to hand over to (state 3); unset: the queue (state 2)' }),
-  WXCOZE_HANDOFF_MARKER: setting({ env: 'WXCOZE_HANDOFF_MARKER', schema: text(), default: '[[转人工]]', fix: 'Write the marker your bot\'s prompt uses.', doc: 'put by the bot in its answer to ask for a human; removed before sending' }),
-  WXCOZE_FOLLOWUP_MENU: setting({ env: 'WXCOZE_FOLLOWUP_MENU', schema: onOff(), default: false, defaultDoc: 'off',
-    fix: 'Set WXCOZE_FOLLOWUP_MENU to on or off (true/false, 1/0, yes/no), or remove it.', doc: 'offer Coze\'s follow-up suggestions as clickable buttons' }),
-  WXCOZE_ACCOUNTS: setting({ env: 'WXCOZE_ACCOUNTS', schema: z.string(), defaultDoc: '—',
+  WXCOZE_WELCOME_TEXT: setting({
+    env: 'WXCOZE_WELCOME_TEXT',
+    schema: text(),
+    defaultDoc: '— (no welcome)',
+    fix: 'Write the greeting to send.',
+    doc: 'sent to a customer entering the chat',
+  }),
+  WXCOZE_WELCOME_MENU: setting({
+    env: 'WXCOZE_WELCOME_MENU',
+    schema: list({ count: 10, error: 'has more than 10 buttons' }),
+    default: [] as string[],
+    defaultDoc: '—',
+    fix: 'WeCom menus hold at most 10 items; keep the first 10.',
+    doc: 'comma-separated buttons under the welcome text (≤ 10)',
+  }),
+  WXCOZE_HANDOFF_KEYWORDS: setting({
+    env: 'WXCOZE_HANDOFF_KEYWORDS',
+    schema: list(),
+    default: ['转人工', '人工客服'],
+    defaultDoc: '`转人工,人工客服`',
+    fix: 'Write the trigger words separated by commas, e.g. 转人工,人工客服.',
+    doc: 'comma-separated words that hand a customer over to a human',
+  }),
+  WXCOZE_HANDOFF_TEXT: setting({
+    env: 'WXCOZE_HANDOFF_TEXT',
+    schema: text(),
+    default: '正在为您转接人工客服，请稍候。',
+    fix: 'Write the text to send.',
+    doc: 'sent before the handoff',
+  }),
+  WXCOZE_HANDOFF_SERVICER: setting({
+    env: 'WXCOZE_HANDOFF_SERVICER',
+    schema: text(),
+    defaultDoc: '— (the queue)',
+    fix: "Use the servicer's userid from the WeCom console.",
+    doc: 'a servicer userid to hand over to (state 3); unset: the queue (state 2)',
+  }),
+  WXCOZE_HANDOFF_MARKER: setting({
+    env: 'WXCOZE_HANDOFF_MARKER',
+    schema: text(),
+    default: '[[转人工]]',
+    fix: "Write the marker your bot's prompt uses.",
+    doc: 'put by the bot in its answer to ask for a human; removed before sending',
+  }),
+  WXCOZE_FOLLOWUP_MENU: setting({
+    env: 'WXCOZE_FOLLOWUP_MENU',
+    schema: onOff(),
+    default: false,
+    defaultDoc: 'off',
+    fix: 'Set WXCOZE_FOLLOWUP_MENU to on or off (true/false, 1/0, yes/no), or remove it.',
+    doc: "offer Coze's follow-up suggestions as clickable buttons",
+  }),
+  WXCOZE_ACCOUNTS: setting({
+    env: 'WXCOZE_ACCOUNTS',
+    schema: z.string(),
+    defaultDoc: '—',
     fix: 'Give a JSON object keyed by open_kfid, e.g. {"wkAAA…":{"botId":"7379…","welcomeText":"您好"}}. See the README, "Several accounts".',
-    doc: `per-account bot and settings, a JSON object keyed by \`open_kfid\` (see "Several accounts"); each account may set ${['name', ...Object.keys(ACCOUNT_SETTINGS)].map((k) => `\`${k}\``).join(', ')}, each checked like the variable it overrides: ids as text in quotes, lists as a JSON array or one comma-separated text, switches \`true\`/\`false\` (or \`1\`/\`0\`, \`yes\`/\`no\`, \`on\`/\`off\`); anything else stops \`start\` naming the account and the setting` }),
-  WXCOZE_RESET_COMMAND: setting({ env: 'WXCOZE_RESET_COMMAND', schema: text(), default: '/reset', fix: 'Write the command customers type.', doc: 'a customer typing it starts a new Coze conversation' }),
-  WXCOZE_RESET_TEXT: setting({ env: 'WXCOZE_RESET_TEXT', schema: text(), default: '好的，我们重新开始吧。请问有什么可以帮您？', fix: 'Write the text to send.', doc: 'the answer to the reset command' }),
-  WXCOZE_VOICE_TEXT: setting({ env: 'WXCOZE_VOICE_TEXT', schema: text(), default: '抱歉，暂时听不清语音，请用文字描述您的问题。', fix: 'Write the text to send.', doc: 'sent for voice Coze cannot transcribe' }),
-  WXCOZE_QUIET_HOURS: setting({ env: 'WXCOZE_QUIET_HOURS', schema: quietPeriod(), defaultDoc: '— (always answer)',
-    fix: 'Write the quiet period as HH:MM-HH:MM in the business\'s local time; set WXCOZE_UTC_OFFSET if that is not UTC+8.', doc: 'e.g. `22:00-08:00`: the AI does not answer in this period' }),
-  WXCOZE_UTC_OFFSET: setting({ env: 'WXCOZE_UTC_OFFSET', schema: utcOffset(), default: 8 * 60, defaultDoc: '`+08:00`',
-    fix: 'Write the business\'s offset from UTC as +HH:MM or -HH:MM, e.g. +08:00.', doc: 'the offset of the time the quiet hours are written in' }),
-  WXCOZE_QUIET_TEXT: setting({ env: 'WXCOZE_QUIET_TEXT', schema: text(), default: '您好，现在是非工作时间，我们会在工作时间尽快回复您。', fix: 'Write the text to send.', doc: 'sent during quiet hours, once per customer per notice interval' }),
-  WXCOZE_NOTICE_INTERVAL_MS: setting({ env: 'WXCOZE_NOTICE_INTERVAL_MS', schema: z.string().transform(Number).refine((n) => Number.isInteger(n) && n >= 0, { error: 'is not a whole number of milliseconds' }), default: 3_600_000,
-    fix: 'Use a whole number of milliseconds, e.g. 3600000 (one hour).', doc: 'a notice (Coze unreachable, quiet hours) goes to one customer at most once in this time' }),
+    doc: `per-account bot and settings, a JSON object keyed by \`open_kfid\` (see "Several accounts"); each account may set ${['name', ...Object.keys(ACCOUNT_SETTINGS)].map((k) => `\`${k}\``).join(', ')}, each checked like the variable it overrides: ids as text in quotes, lists as a JSON array or one comma-separated text, switches \`true\`/\`false\` (or \`1\`/\`0\`, \`yes\`/\`no\`, \`on\`/\`off\`); anything else stops \`start\` naming the account and the setting`,
+  }),
+  WXCOZE_RESET_COMMAND: setting({
+    env: 'WXCOZE_RESET_COMMAND',
+    schema: text(),
+    default: '/reset',
+    fix: 'Write the command customers type.',
+    doc: 'a customer typing it starts a new Coze conversation',
+  }),
+  WXCOZE_RESET_TEXT: setting({
+    env: 'WXCOZE_RESET_TEXT',
+    schema: text(),
+    default: '好的，我们重新开始吧。请问有什么可以帮您？',
+    fix: 'Write the text to send.',
+    doc: 'the answer to the reset command',
+  }),
+  WXCOZE_VOICE_TEXT: setting({
+    env: 'WXCOZE_VOICE_TEXT',
+    schema: text(),
+    default: '抱歉，暂时听不清语音，请用文字描述您的问题。',
+    fix: 'Write the text to send.',
+    doc: 'sent for voice Coze cannot transcribe',
+  }),
+  WXCOZE_QUIET_HOURS: setting({
+    env: 'WXCOZE_QUIET_HOURS',
+    schema: quietPeriod(),
+    defaultDoc: '— (always answer)',
+    fix: "Write the quiet period as HH:MM-HH:MM in the business's local time; set WXCOZE_UTC_OFFSET if that is not UTC+8.",
+    doc: 'e.g. `22:00-08:00`: the AI does not answer in this period',
+  }),
+  WXCOZE_UTC_OFFSET: setting({
+    env: 'WXCOZE_UTC_OFFSET',
+    schema: utcOffset(),
+    default: 8 * 60,
+    defaultDoc: '`+08:00`',
+    fix: "Write the business's offset from UTC as +HH:MM or -HH:MM, e.g. +08:00.",
+    doc: 'the offset of the time the quiet hours are written in',
+  }),
+  WXCOZE_QUIET_TEXT: setting({
+    env: 'WXCOZE_QUIET_TEXT',
+    schema: text(),
+    default: '您好，现在是非工作时间，我们会在工作时间尽快回复您。',
+    fix: 'Write the text to send.',
+    doc: 'sent during quiet hours, once per customer per notice interval',
+  }),
+  WXCOZE_NOTICE_INTERVAL_MS: setting({
+    env: 'WXCOZE_NOTICE_INTERVAL_MS',
+    schema: z
+      .string()
+      .transform(Number)
+      .refine((n) => Number.isInteger(n) && n >= 0, { error: 'is not a whole number of milliseconds' }),
+    default: 3_600_000,
+    fix: 'Use a whole number of milliseconds, e.g. 3600000 (one hour).',
+    doc: 'a notice (Coze unreachable, quiet hours) goes to one customer at most once in this time',
+  }),
 };
 
 export type SettingName = keyof typeof SETTINGS;
 /** The value of each setting; undefined where it has no default and is unset or invalid. */
-export type SettingValues = { [K in SettingName]: (typeof SETTINGS)[K] extends Setting<infer T> ? ((typeof SETTINGS)[K]['default'] extends undefined ? T | undefined : T) : never };
+export type SettingValues = {
+  [K in SettingName]: (typeof SETTINGS)[K] extends Setting<infer T>
+    ? (typeof SETTINGS)[K]['default'] extends undefined
+      ? T | undefined
+      : T
+    : never;
+};
 
 // ── WXCOZE_ACCOUNTS' schema. ──
 
 const ACCOUNT_KEYS = ['name', ...Object.keys(ACCOUNT_SETTINGS)];
 
 /** One account's overrides: unknown keys refused, each value through its variable's schema. */
-export const accountSchema = z.strictObject({
-  name: text().optional(),
-  ...Object.fromEntries(Object.entries(ACCOUNT_SETTINGS).map(([k, env]) => [k, SETTINGS[env].schema.optional()])) as {
-    [K in keyof typeof ACCOUNT_SETTINGS]: z.ZodOptional<(typeof SETTINGS)[(typeof ACCOUNT_SETTINGS)[K]]['schema']>
-  },
-}, { error: (iss) => (iss.code === 'unrecognized_keys' ? `has an unknown setting "${iss.keys[0]}" (known: ${ACCOUNT_KEYS.join(', ')})` : 'must be an object of settings') })
+export const accountSchema = z
+  .strictObject(
+    {
+      name: text().optional(),
+      ...(Object.fromEntries(
+        Object.entries(ACCOUNT_SETTINGS).map(([k, env]) => [k, SETTINGS[env].schema.optional()]),
+      ) as {
+        [K in keyof typeof ACCOUNT_SETTINGS]: z.ZodOptional<
+          (typeof SETTINGS)[(typeof ACCOUNT_SETTINGS)[K]]['schema']
+        >;
+      }),
+    },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? `has an unknown setting "${iss.keys[0]}" (known: ${ACCOUNT_KEYS.join(', ')})`
+          : 'must be an object of settings',
+    },
+  )
   .refine((a) => !(a.botId && a.workflowId), { error: 'sets botId and workflowId: set one, not both' });
 
-export const accountsSchema = z.record(z.string(), accountSchema, { error: 'is not a JSON object keyed by open_kfid' });
+export const accountsSchema = z.record(z.string(), accountSchema, {
+  error: 'is not a JSON object keyed by open_kfid',
+});
 export type AccountOverrides = z.output<typeof accountSchema>;
 
 // ── Turning zod's issues into problems a person can act on. ──
 
-export interface IssueProblem { problem: string; fix?: string }
+export interface IssueProblem {
+  problem: string;
+  fix?: string;
+}
 
 /** An issue's message as a sentence about `label` (the variable, or "account …, key"), never quoting a secret. */
-export function describeIssue(issue: z.core.$ZodIssue, label: string, input: unknown, secret = false): IssueProblem {
+export function describeIssue(
+  issue: z.core.$ZodIssue,
+  label: string,
+  input: unknown,
+  secret = false,
+): IssueProblem {
   const fix = (issue as { params?: { fix?: string } }).params?.fix;
   // A message that names the setting itself (a bad entry of a list) is complete as it is.
   const problem = issue.message.includes(label)
@@ -364,4 +773,7 @@ export function settingProblem(name: SettingName, value: string): string | undef
 }
 
 /** `settingProblem` in the shape a prompt's `validate` takes: true, or what is wrong. */
-export const promptValidator = (name: SettingName) => (value: string): true | string => settingProblem(name, value) ?? true;
+export const promptValidator =
+  (name: SettingName) =>
+  (value: string): true | string =>
+    settingProblem(name, value) ?? true;

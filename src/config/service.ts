@@ -1,4 +1,11 @@
-import { ACCOUNT_SETTINGS, accountsSchema, describeIssue, SETTINGS, type SettingName, type SettingValues } from './schema.js';
+import {
+  ACCOUNT_SETTINGS,
+  accountsSchema,
+  describeIssue,
+  SETTINGS,
+  type SettingName,
+  type SettingValues,
+} from './schema.js';
 import type { ConfigProblem } from './types.js';
 
 /** How one customer-service account behaves: which bot answers, how it greets and hands over. */
@@ -67,7 +74,8 @@ const ACCOUNTS_FIX = SETTINGS.WXCOZE_ACCOUNTS.fix;
 
 /** WXCOZE_ACCOUNTS → per-account overrides; on any problem no account is overridden (start refuses anyway). */
 function parseAccounts(raw: string, problems: ConfigProblem[]): ServiceConfig['accounts'] {
-  const refuse = (detail: string, fix = ACCOUNTS_FIX) => problems.push({ key: 'WXCOZE_ACCOUNTS', problem: `WXCOZE_ACCOUNTS is not valid: ${detail}`, fix });
+  const refuse = (detail: string, fix = ACCOUNTS_FIX) =>
+    problems.push({ key: 'WXCOZE_ACCOUNTS', problem: `WXCOZE_ACCOUNTS is not valid: ${detail}`, fix });
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -85,7 +93,10 @@ function parseAccounts(raw: string, problems: ConfigProblem[]): ServiceConfig['a
       const env = (ACCOUNT_SETTINGS as Record<string, SettingName>)[key];
       const value = (json as Record<string, Record<string, unknown>>)[kf]?.[key];
       const { problem } = describeIssue(issue, key, value);
-      refuse(`account "${kf}": ${problem}`, `Correct "${key}" of account "${kf}"${env ? ` (it follows the rules of ${env}: ${SETTINGS[env].doc})` : ''}. ${ACCOUNTS_FIX}`);
+      refuse(
+        `account "${kf}": ${problem}`,
+        `Correct "${key}" of account "${kf}"${env ? ` (it follows the rules of ${env}: ${SETTINGS[env].doc})` : ''}. ${ACCOUNTS_FIX}`,
+      );
     }
   }
   return {};
@@ -96,7 +107,10 @@ export function settingsFor(service: ServiceConfig, openKfId: string): ServiceSe
   const o = service.accounts[openKfId] ?? {};
   const merged = { ...service.defaults, ...o };
   // A per-account bot replaces the global target entirely.
-  if (o.botId) { delete merged.workflowId; delete merged.appId; }
+  if (o.botId) {
+    delete merged.workflowId;
+    delete merged.appId;
+  }
   if (o.workflowId) delete merged.botId;
   return merged;
 }
@@ -104,6 +118,8 @@ export function settingsFor(service: ServiceConfig, openKfId: string): ServiceSe
 /** Whether `now` falls inside the quiet period (which may wrap past midnight). */
 export function inQuietHours(q: ServiceConfig['quietHours'], now: number): boolean {
   if (!q) return false;
-  const local = ((Math.floor(now / 60_000) + q.offsetMin) % 1440 + 1440) % 1440;
-  return q.startMin <= q.endMin ? local >= q.startMin && local < q.endMin : local >= q.startMin || local < q.endMin;
+  const local = (((Math.floor(now / 60_000) + q.offsetMin) % 1440) + 1440) % 1440;
+  return q.startMin <= q.endMin
+    ? local >= q.startMin && local < q.endMin
+    : local >= q.startMin || local < q.endMin;
 }

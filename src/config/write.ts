@@ -8,13 +8,32 @@ import { join } from 'node:path';
 import { CONFIG_FILE_NAME } from './load.js';
 
 /** Keys whose values are secrets: never printed in full, never logged. */
-export const SECRET_KEYS = new Set(['WECOM_SECRET', 'WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY', 'COZE_API_TOKEN', 'WXCOZE_API_KEYS', 'WXCOZE_DATABASE_URL', 'WXCOZE_REDIS_URL']);
+export const SECRET_KEYS = new Set([
+  'WECOM_SECRET',
+  'WECOM_TOKEN',
+  'WECOM_ENCODING_AES_KEY',
+  'COZE_API_TOKEN',
+  'WXCOZE_API_KEYS',
+  'WXCOZE_DATABASE_URL',
+  'WXCOZE_REDIS_URL',
+]);
 
 /** The order keys are written in (others follow, sorted). */
 const KEY_ORDER = [
-  'WECOM_CORP_ID', 'WECOM_SECRET', 'WECOM_OPEN_KFID', 'WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY', 'WECOM_API_BASE',
-  'COZE_API_BASE', 'COZE_API_TOKEN', 'COZE_BOT_ID', 'COZE_WORKFLOW_ID', 'COZE_APP_ID',
-  'WXCOZE_DOMAIN', 'PORT', 'WXCOZE_HOST',
+  'WECOM_CORP_ID',
+  'WECOM_SECRET',
+  'WECOM_OPEN_KFID',
+  'WECOM_TOKEN',
+  'WECOM_ENCODING_AES_KEY',
+  'WECOM_API_BASE',
+  'COZE_API_BASE',
+  'COZE_API_TOKEN',
+  'COZE_BOT_ID',
+  'COZE_WORKFLOW_ID',
+  'COZE_APP_ID',
+  'WXCOZE_DOMAIN',
+  'PORT',
+  'WXCOZE_HOST',
 ];
 
 /**
@@ -47,9 +66,12 @@ export function readConfigValues(dataDir: string): Record<string, string> {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}). Fix it by hand, or move it away and run \`wxcoze init\` again.`);
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}). Fix it by hand, or move it away and run \`wxcoze init\` again.`,
+    );
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file} must hold a JSON object of NAME: value pairs.`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new Error(`${file} must hold a JSON object of NAME: value pairs.`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (v !== null && v !== undefined && v !== '') out[k] = String(v);
   return out;

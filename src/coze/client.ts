@@ -76,7 +76,15 @@ export class CozeClient {
       if (err instanceof CozeError) return this.tag(err, interp);
       if (userSignal?.aborted) return abortReason(userSignal);
       if (dog.fired) {
-        return this.tag(new CozeError({ kind: 'timeout', msg: `no data from Coze for ${this.timeoutMs} ms (${what})`, logid: interp?.logid, cause: err }), interp);
+        return this.tag(
+          new CozeError({
+            kind: 'timeout',
+            msg: `no data from Coze for ${this.timeoutMs} ms (${what})`,
+            logid: interp?.logid,
+            cause: err,
+          }),
+          interp,
+        );
       }
       return this.tag(transportError(err, what), interp);
     };
@@ -106,7 +114,12 @@ export class CozeClient {
           throw fail(err, `reading ${http.path} error body`);
         }
         readEnvelope(res.statusCode, text, logid);
-        throw new CozeError({ kind: 'other', msg: `expected an event stream from ${http.path}, got ${contentType || 'no content type'}`, httpStatus: res.statusCode, logid });
+        throw new CozeError({
+          kind: 'other',
+          msg: `expected an event stream from ${http.path}, got ${contentType || 'no content type'}`,
+          httpStatus: res.statusCode,
+          logid,
+        });
       }
 
       interp = new ChatEventInterpreter(this.log, logid);
@@ -137,7 +150,14 @@ export class CozeClient {
         for (const ev of interp.handle(sse)) yield ev;
       }
       if (!interp.finished) {
-        throw this.tag(new CozeError({ kind: 'network', msg: `stream from ${http.path} ended before the chat completed`, logid }), interp);
+        throw this.tag(
+          new CozeError({
+            kind: 'network',
+            msg: `stream from ${http.path} ended before the chat completed`,
+            logid,
+          }),
+          interp,
+        );
       }
       clean = true;
     } finally {
@@ -207,7 +227,10 @@ export class CozeClient {
     const result: ChatResult = {
       text: texts.join('\n\n'),
       answers: texts,
-      reasoning: list.map((s) => s.reasoning).filter((t) => t.trim() !== '').join('\n\n'),
+      reasoning: list
+        .map((s) => s.reasoning)
+        .filter((t) => t.trim() !== '')
+        .join('\n\n'),
       followUps,
       chatId,
       conversationId,
@@ -228,7 +251,9 @@ export class CozeClient {
   /** Stop a running chat. A chat that already ended (4104) is not an error: the goal is met. */
   async cancelChat(conversationId: string, chatId: string): Promise<void> {
     try {
-      await this.call('POST', '/v3/chat/cancel', { json: { conversation_id: conversationId, chat_id: chatId } });
+      await this.call('POST', '/v3/chat/cancel', {
+        json: { conversation_id: conversationId, chat_id: chatId },
+      });
     } catch (err) {
       if (err instanceof CozeError && err.code === 4104) return;
       throw err;
@@ -285,13 +310,21 @@ export class CozeClient {
   }
 
   private headers(json: boolean, accept = 'application/json'): Record<string, string> {
-    const h: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept, 'user-agent': 'wxcoze' };
+    const h: Record<string, string> = {
+      authorization: `Bearer ${this.#token}`,
+      accept,
+      'user-agent': 'wxcoze',
+    };
     if (json) h['content-type'] = 'application/json';
     return h;
   }
 
   /** A non-stream call: returns the whole JSON body (envelopes differ per endpoint) or throws CozeError. */
-  private async call(method: 'GET' | 'POST', path: string, opts: CallOptions = {}): Promise<Record<string, unknown>> {
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    opts: CallOptions = {},
+  ): Promise<Record<string, unknown>> {
     const what = `${method} ${path}`;
     let status: number;
     let text: string;
@@ -327,4 +360,3 @@ export class CozeClient {
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
-

@@ -100,7 +100,10 @@ export class CozeError extends Error {
   constructor(init: CozeErrorInit) {
     const code = init.code ?? 0;
     const kind = init.kind ?? kindOf(code, init.httpStatus);
-    super(`Coze ${kind} error${code ? ` ${code}` : ''}${init.httpStatus ? ` (HTTP ${init.httpStatus})` : ''}: ${init.msg}`, { cause: init.cause });
+    super(
+      `Coze ${kind} error${code ? ` ${code}` : ''}${init.httpStatus ? ` (HTTP ${init.httpStatus})` : ''}: ${init.msg}`,
+      { cause: init.cause },
+    );
     this.name = 'CozeError';
     this.code = code;
     this.msg = init.msg;
@@ -108,7 +111,8 @@ export class CozeError extends Error {
     this.logid = init.logid;
     this.kind = kind;
     // chat.failed is retriable only when its last_error is transient (5000 "event interval error", overload, model hiccup).
-    this.retriable = init.retriable ?? (kind === 'failed' ? RETRIABLE_KINDS.has(kindOf(code)) : RETRIABLE_KINDS.has(kind));
+    this.retriable =
+      init.retriable ?? (kind === 'failed' ? RETRIABLE_KINDS.has(kindOf(code)) : RETRIABLE_KINDS.has(kind));
   }
 }
 
@@ -118,7 +122,8 @@ export function isCozeError(e: unknown): e is CozeError {
 
 /** What an operator should do about the error, in one or two sentences. */
 export function describeCozeError(e: unknown): string {
-  if (!(e instanceof CozeError)) return `Unexpected error talking to Coze: ${e instanceof Error ? e.message : String(e)}`;
+  if (!(e instanceof CozeError))
+    return `Unexpected error talking to Coze: ${e instanceof Error ? e.message : String(e)}`;
   const ref = e.logid ? ` (logid ${e.logid})` : '';
   const said = e.msg ? ` Coze said: "${e.msg}".` : '';
   switch (e.kind) {

@@ -26,7 +26,10 @@ export class ChatEventInterpreter {
   ended = false;
   private announced = false;
 
-  constructor(private readonly log: Logger, readonly logid?: string) {}
+  constructor(
+    private readonly log: Logger,
+    readonly logid?: string,
+  ) {}
 
   /** Events to yield for one SSE event; throws CozeError for chat.failed and `error`. */
   handle(sse: SseEvent): ChatEvent[] {
@@ -40,7 +43,13 @@ export class ChatEventInterpreter {
       this.log.debug({ event: name, logid: this.logid }, 'coze: event after chat end ignored');
       return [];
     }
-    if (name === 'error' || name === 'Error' || name === 'conversation.chat.failed' || name === 'conversation.chat.canceled') this.ended = true;
+    if (
+      name === 'error' ||
+      name === 'Error' ||
+      name === 'conversation.chat.failed' ||
+      name === 'conversation.chat.canceled'
+    )
+      this.ended = true;
     switch (name) {
       case 'error':
       case 'Error':
@@ -108,7 +117,10 @@ export class ChatEventInterpreter {
     if (m.type === 'answer') {
       if (m.content_type && m.content_type !== 'text') {
         // Cards are JSON for Coze's card renderer; the API channel cannot show them (docs/protocol.md §coze-answer-content).
-        this.log.debug({ logid: this.logid, messageId: m.id, contentType: m.content_type }, 'coze: non-text answer skipped');
+        this.log.debug(
+          { logid: this.logid, messageId: m.id, contentType: m.content_type },
+          'coze: non-text answer skipped',
+        );
         return [];
       }
       const e: ChatEvent = { type: 'answer', messageId: m.id, content: m.content ?? '' };
@@ -131,7 +143,10 @@ export class ChatEventInterpreter {
     // Chat streams send {code,msg}; workflow streams {error_code,error_message}; coze-py's fixture has {}.
     const rec = isRecord(body) ? body : {};
     const code = num(rec.code ?? rec.error_code);
-    const msg = str(rec.msg ?? rec.error_message) || (typeof body === 'string' ? body : data) || 'error event without details';
+    const msg =
+      str(rec.msg ?? rec.error_message) ||
+      (typeof body === 'string' ? body : data) ||
+      'error event without details';
     return new CozeError({ code, msg, logid: this.logid, kind: code ? kindOf(code) : 'server' });
   }
 
@@ -140,15 +155,27 @@ export class ChatEventInterpreter {
     try {
       v = parseCozeJson(sse.data);
     } catch (cause) {
-      throw new CozeError({ kind: 'other', msg: `unparsable ${sse.event} event data: ${sse.data.slice(0, 200)}`, logid: this.logid, cause });
+      throw new CozeError({
+        kind: 'other',
+        msg: `unparsable ${sse.event} event data: ${sse.data.slice(0, 200)}`,
+        logid: this.logid,
+        cause,
+      });
     }
-    if (!isRecord(v)) throw new CozeError({ kind: 'other', msg: `${sse.event} event data is not an object`, logid: this.logid });
+    if (!isRecord(v))
+      throw new CozeError({
+        kind: 'other',
+        msg: `${sse.event} event data is not an object`,
+        logid: this.logid,
+      });
     return v;
   }
 
   private parseChat(sse: SseEvent): WireChat {
     const r = this.parseJson(sse);
-    const le = isRecord(r.last_error) ? { code: num(r.last_error.code), msg: str(r.last_error.msg) ?? '' } : null;
+    const le = isRecord(r.last_error)
+      ? { code: num(r.last_error.code), msg: str(r.last_error.msg) ?? '' }
+      : null;
     return {
       id: str(r.id) ?? '',
       conversation_id: str(r.conversation_id) ?? '',

@@ -25,7 +25,10 @@ export function sharedAgent(connectTimeoutMs: number): Agent {
   return a;
 }
 
-export function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+export function headerOf(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -42,7 +45,11 @@ function gist(text: string): string {
  * decides; the HTTP status only speaks when there is no code (gateways, proxies, 401 without body).
  * Returns the whole JSON object (envelopes differ per endpoint, docs/protocol.md §coze-envelope).
  */
-export function readEnvelope(status: number, text: string, logid: string | undefined): Record<string, unknown> {
+export function readEnvelope(
+  status: number,
+  text: string,
+  logid: string | undefined,
+): Record<string, unknown> {
   let body: unknown;
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) {
@@ -58,23 +65,40 @@ export function readEnvelope(status: number, text: string, logid: string | undef
     // OAuth-style bodies use error_code/error_message instead of code/msg.
     const code = num(body.code ?? body.error_code);
     const msg = str(body.msg ?? body.error_message ?? body.message) ?? '';
-    if (code !== 0) throw new CozeError({ code, msg: msg || `error ${code}`, httpStatus: status >= 300 ? status : undefined, logid: id });
+    if (code !== 0)
+      throw new CozeError({
+        code,
+        msg: msg || `error ${code}`,
+        httpStatus: status >= 300 ? status : undefined,
+        logid: id,
+      });
     if (status >= 200 && status < 300) return body;
     throw new CozeError({ msg: msg || `HTTP ${status}`, httpStatus: status, logid: id });
   }
   if (status >= 200 && status < 300) {
-    throw new CozeError({ kind: 'other', msg: `unexpected non-JSON reply: ${gist(text)}`, httpStatus: status, logid });
+    throw new CozeError({
+      kind: 'other',
+      msg: `unexpected non-JSON reply: ${gist(text)}`,
+      httpStatus: status,
+      logid,
+    });
   }
   throw new CozeError({ kind: kindOf(undefined, status), msg: gist(text), httpStatus: status, logid });
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 /** Map a transport failure (undici/socket error) to a CozeError; CozeErrors pass through. */
 export function transportError(err: unknown, what: string): CozeError {
   if (err instanceof CozeError) return err;
   const code = isRecord(err) ? str(err.code) : undefined;
   const message = err instanceof Error ? err.message : String(err);
-  if (code && TIMEOUT_CODES.has(code)) return new CozeError({ kind: 'timeout', msg: `${what}: ${message}`, cause: err });
+  if (code && TIMEOUT_CODES.has(code))
+    return new CozeError({ kind: 'timeout', msg: `${what}: ${message}`, cause: err });
   return new CozeError({ kind: 'network', msg: `${what}: ${code ? `${code} ` : ''}${message}`, cause: err });
 }

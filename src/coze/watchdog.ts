@@ -7,7 +7,10 @@ export class Watchdog {
   private timer: NodeJS.Timeout | undefined;
   fired = false;
 
-  constructor(private readonly ms: number, private readonly onFire: () => void) {}
+  constructor(
+    private readonly ms: number,
+    private readonly onFire: () => void,
+  ) {}
 
   /** Start (or restart) the countdown; `ms` overrides the default for this arming only. */
   arm(ms = this.ms): void {

@@ -8,9 +8,27 @@ export type { Logger };
  * log them only with logger.debug.
  */
 export const REDACT_PATHS = [
-  'secret', '*.secret', 'token', '*.token', 'accessToken', '*.accessToken', 'access_token', '*.access_token',
-  'encodingAesKey', '*.encodingAesKey', 'apiToken', '*.apiToken', 'authorization', '*.authorization',
-  'req.headers.authorization', 'apiKeys', '*.apiKeys', 'corpsecret', '*.corpsecret', 'metricsToken', '*.metricsToken',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'access_token',
+  '*.access_token',
+  'encodingAesKey',
+  '*.encodingAesKey',
+  'apiToken',
+  '*.apiToken',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'apiKeys',
+  '*.apiKeys',
+  'corpsecret',
+  '*.corpsecret',
+  'metricsToken',
+  '*.metricsToken',
 ];
 
 export interface LoggerSetup {
@@ -31,12 +49,21 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
   };
   const streams: pino.StreamEntry[] = [];
   if (setup.pretty) {
-    streams.push({ level: level as pino.Level, stream: pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } }) });
+    streams.push({
+      level: level as pino.Level,
+      stream: pino.transport({
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss' },
+      }),
+    });
   } else {
     streams.push({ level: level as pino.Level, stream: pino.destination({ fd: 1, sync: false }) });
   }
   if (setup.file) {
-    streams.push({ level: level as pino.Level, stream: pino.destination({ dest: setup.file, mkdir: true, sync: false }) });
+    streams.push({
+      level: level as pino.Level,
+      stream: pino.destination({ dest: setup.file, mkdir: true, sync: false }),
+    });
   }
   if (level === 'silent') return pino({ ...options, level: 'silent' });
   return pino(options, pino.multistream(streams));

@@ -5,12 +5,20 @@
  */
 import type { Logger } from './logger.js';
 
-interface Slot { windowStart: number; logged: number; suppressed: number }
+interface Slot {
+  windowStart: number;
+  logged: number;
+  suppressed: number;
+}
 
 export class WarnLimiter {
   private readonly slots = new Map<string, Slot>();
 
-  constructor(private readonly perWindow = 10, private readonly windowMs = 60_000, private readonly now = () => Date.now()) {}
+  constructor(
+    private readonly perWindow = 10,
+    private readonly windowMs = 60_000,
+    private readonly now = () => Date.now(),
+  ) {}
 
   /** Logs `msg` at warn unless this reason already did `perWindow` times in the current window. */
   warn(log: Pick<Logger, 'warn'>, reason: string, fields: Record<string, unknown>, msg: string): void {
@@ -34,6 +42,9 @@ export class WarnLimiter {
       return;
     }
     slot.logged++;
-    log.warn({ ...fields, reason, ...(suppressedBefore ? { suppressed: suppressedBefore } : {}) }, suppressedBefore ? `${msg} (${suppressedBefore} more like it were not logged)` : msg);
+    log.warn(
+      { ...fields, reason, ...(suppressedBefore ? { suppressed: suppressedBefore } : {}) },
+      suppressedBefore ? `${msg} (${suppressedBefore} more like it were not logged)` : msg,
+    );
   }
 }

@@ -7,7 +7,11 @@ import { isPrivateAddress, outsideUrlAgent } from './public-agent.js';
  * internal addresses and ports, so callers show their user one generic sentence instead.
  */
 export class OutsideFetchError extends Error {
-  constructor(message: string, readonly status?: number, readonly tooLarge = false) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly tooLarge = false,
+  ) {
     super(message);
   }
 }
@@ -33,7 +37,10 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
  * http/https), an IP literal host before any connection, and the agent's DNS and connect checks.
  * Resolves with the first non-redirect response (any status: the caller decides).
  */
-export async function fetchOutsideUrl(url: string, opts: OutsideFetchOptions): Promise<Dispatcher.ResponseData> {
+export async function fetchOutsideUrl(
+  url: string,
+  opts: OutsideFetchOptions,
+): Promise<Dispatcher.ResponseData> {
   const dispatcher = opts.dispatcher ?? outsideUrlAgent(opts.allowPrivate);
   const maxRedirects = opts.maxRedirects ?? 3;
   let current: URL;
@@ -42,13 +49,21 @@ export async function fetchOutsideUrl(url: string, opts: OutsideFetchOptions): P
   } catch {
     throw new OutsideFetchError('not a valid URL');
   }
-  if (!(opts.schemes as string[]).includes(current.protocol)) throw new OutsideFetchError(`scheme ${current.protocol} is not accepted`);
+  if (!(opts.schemes as string[]).includes(current.protocol))
+    throw new OutsideFetchError(`scheme ${current.protocol} is not accepted`);
   for (let hop = 0; ; hop++) {
     const host = current.hostname.replace(/^\[|\]$/g, '');
-    if (!opts.allowPrivate && ipaddr.isValid(host) && isPrivateAddress(host)) throw new OutsideFetchError(`${host} is a private or reserved address: not fetched`);
+    if (!opts.allowPrivate && ipaddr.isValid(host) && isPrivateAddress(host))
+      throw new OutsideFetchError(`${host} is a private or reserved address: not fetched`);
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(current, { method: 'GET', signal: opts.signal, headersTimeout: opts.headersTimeout, bodyTimeout: opts.bodyTimeout, dispatcher });
+      res = await request(current, {
+        method: 'GET',
+        signal: opts.signal,
+        headersTimeout: opts.headersTimeout,
+        bodyTimeout: opts.bodyTimeout,
+        dispatcher,
+      });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       throw new OutsideFetchError(`${current.host}: ${(err as Error).message}`);
@@ -56,16 +71,23 @@ export async function fetchOutsideUrl(url: string, opts: OutsideFetchOptions): P
     if (!REDIRECT.has(res.statusCode)) return res;
     await res.body.dump().catch(() => {});
     const location = res.headers.location;
-    if (typeof location !== 'string' || !location) throw new OutsideFetchError(`HTTP ${res.statusCode} without a Location`, res.statusCode);
-    if (hop >= maxRedirects) throw new OutsideFetchError(`more than ${maxRedirects} redirects`, res.statusCode);
+    if (typeof location !== 'string' || !location)
+      throw new OutsideFetchError(`HTTP ${res.statusCode} without a Location`, res.statusCode);
+    if (hop >= maxRedirects)
+      throw new OutsideFetchError(`more than ${maxRedirects} redirects`, res.statusCode);
     let next: URL;
     try {
       next = new URL(location, current);
     } catch {
       throw new OutsideFetchError('redirect to an invalid URL', res.statusCode);
     }
-    if (!(opts.schemes as string[]).includes(next.protocol)) throw new OutsideFetchError(`redirect to ${next.protocol} refused`, res.statusCode);
-    if (current.protocol === 'https:' && next.protocol !== 'https:') throw new OutsideFetchError(`redirect from https to ${next.protocol.slice(0, -1)}: refused (a downgrade)`, res.statusCode);
+    if (!(opts.schemes as string[]).includes(next.protocol))
+      throw new OutsideFetchError(`redirect to ${next.protocol} refused`, res.statusCode);
+    if (current.protocol === 'https:' && next.protocol !== 'https:')
+      throw new OutsideFetchError(
+        `redirect from https to ${next.protocol.slice(0, -1)}: refused (a downgrade)`,
+        res.statusCode,
+      );
     current = next;
   }
 }
@@ -92,14 +114,17 @@ export interface FetchedBytes {
  */
 export async function fetchOutsideBytes(url: string, opts: CappedFetchOptions): Promise<FetchedBytes> {
   const res = await fetchOutsideUrl(url, opts);
-  const contentType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const contentType = String(res.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim();
   // Refused before reading: dump() drops the body (a destroy() nobody listens to would throw).
   const refuse = (err: OutsideFetchError): never => {
     res.body.dump().catch(() => {});
     throw err;
   };
   if (res.statusCode !== 200) refuse(new OutsideFetchError(`HTTP ${res.statusCode}`, res.statusCode));
-  if (opts.acceptType && !opts.acceptType.test(contentType)) refuse(new OutsideFetchError(`content type ${contentType || '(none)'} is not accepted`, res.statusCode));
+  if (opts.acceptType && !opts.acceptType.test(contentType))
+    refuse(new OutsideFetchError(`content type ${contentType || '(none)'} is not accepted`, res.statusCode));
   const tooLarge = () => new OutsideFetchError(`larger than ${opts.maxBytes} bytes`, res.statusCode, true);
   if (Number(res.headers['content-length'] ?? 0) > opts.maxBytes) refuse(tooLarge());
   const chunks: Buffer[] = [];

@@ -19,7 +19,8 @@ const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
 export function isPrivateAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return true;
   let ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress())
+    ip = (ip as ipaddr.IPv6).toIPv4Address();
   if (ip.range() !== 'unicast') return true;
   return ip.kind() === 'ipv6' && !(ip as ipaddr.IPv6).match(GLOBAL_UNICAST_V6);
 }
@@ -32,18 +33,30 @@ export class PrivateAddressError extends Error {
  * Before connecting: a DNS answer's private addresses are dropped, and a name that resolves only
  * to such addresses fails without any connection attempt.
  */
-const publicOnlyLookup = ((hostname: string, options: { all?: boolean; family?: number }, cb: (err: Error | null, address?: string | LookupAddress[], family?: number) => void) => {
+const publicOnlyLookup = ((
+  hostname: string,
+  options: { all?: boolean; family?: number },
+  cb: (err: Error | null, address?: string | LookupAddress[], family?: number) => void,
+) => {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return cb(err);
     const ok = addresses.filter((a) => !isPrivateAddress(a.address));
-    if (ok.length === 0) return cb(new PrivateAddressError(`${hostname} resolves only to private or reserved addresses (${addresses.map((a) => a.address).join(', ')}): not fetched`));
+    if (ok.length === 0)
+      return cb(
+        new PrivateAddressError(
+          `${hostname} resolves only to private or reserved addresses (${addresses.map((a) => a.address).join(', ')}): not fetched`,
+        ),
+      );
     if (options.all) return cb(null, ok);
     cb(null, ok[0]!.address, ok[0]!.family);
   });
 }) as unknown as LookupFunction;
 
 // undici spreads these options into net/tls.connect, so `lookup` is the one Node uses.
-const baseConnect = buildConnector({ timeout: 10_000, lookup: publicOnlyLookup } as buildConnector.BuildOptions);
+const baseConnect = buildConnector({
+  timeout: 10_000,
+  lookup: publicOnlyLookup,
+} as buildConnector.BuildOptions);
 
 /**
  * After connecting: the address actually connected to is checked again (an IP literal skips the
@@ -55,7 +68,12 @@ const publicOnlyConnect: buildConnector.connector = (opts, cb) => {
     const address = socket.remoteAddress ?? '';
     if (isPrivateAddress(address)) {
       socket.destroy();
-      return cb(new PrivateAddressError(`${opts.hostname} is at ${address || 'an unknown address'}, a private or reserved address: not fetched`), null);
+      return cb(
+        new PrivateAddressError(
+          `${opts.hostname} is at ${address || 'an unknown address'}, a private or reserved address: not fetched`,
+        ),
+        null,
+      );
     }
     cb(null, socket);
   });

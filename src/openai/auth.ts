@@ -27,7 +27,10 @@ export class ApiKeyring {
     this.keys = keys.map((k) => {
       const d = digest(k.key);
       const keyId = d.toString('hex').slice(0, 16);
-      return { digest: d, match: { keyId, trustHeaders: k.trustHeaders, scope: k.tenant ? `t:${k.tenant}` : `k:${keyId}` } };
+      return {
+        digest: d,
+        match: { keyId, trustHeaders: k.trustHeaders, scope: k.tenant ? `t:${k.tenant}` : `k:${keyId}` },
+      };
     });
   }
 
@@ -41,18 +44,30 @@ export class ApiKeyring {
       throw new OpenAiError({
         status: 403,
         code: 'api_disabled',
-        message: 'The OpenAI-compatible API of this wxcoze is off because no API key is configured. Set WXCOZE_API_KEYS (e.g. WXCOZE_API_KEYS=sk-<long random>; add :trust-headers to a key used by Open-WebUI with forwarded user headers) and restart wxcoze.',
+        message:
+          'The OpenAI-compatible API of this wxcoze is off because no API key is configured. Set WXCOZE_API_KEYS (e.g. WXCOZE_API_KEYS=sk-<long random>; add :trust-headers to a key used by Open-WebUI with forwarded user headers) and restart wxcoze.',
       });
     }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!m) {
-      throw new OpenAiError({ status: 401, code: 'invalid_api_key', type: 'invalid_request_error', message: 'Missing API key: send it as "Authorization: Bearer <key>" (one of WXCOZE_API_KEYS).' });
+      throw new OpenAiError({
+        status: 401,
+        code: 'invalid_api_key',
+        type: 'invalid_request_error',
+        message: 'Missing API key: send it as "Authorization: Bearer <key>" (one of WXCOZE_API_KEYS).',
+      });
     }
     const d = digest(m[1]!);
     let found: KeyMatch | undefined;
     // Compare against every key so timing does not reveal which (or whether any) matched.
     for (const k of this.keys) if (timingSafeEqual(k.digest, d)) found = k.match;
-    if (!found) throw new OpenAiError({ status: 401, code: 'invalid_api_key', type: 'invalid_request_error', message: 'Incorrect API key: it is not one of the keys in WXCOZE_API_KEYS.' });
+    if (!found)
+      throw new OpenAiError({
+        status: 401,
+        code: 'invalid_api_key',
+        type: 'invalid_request_error',
+        message: 'Incorrect API key: it is not one of the keys in WXCOZE_API_KEYS.',
+      });
     return found;
   }
 }

@@ -17,7 +17,10 @@ export class ChunkWriter {
   private readonly head: string;
   private readonly tail: string;
 
-  constructor(readonly model: string, private readonly includeUsage: boolean) {
+  constructor(
+    readonly model: string,
+    private readonly includeUsage: boolean,
+  ) {
     this.head = `{"id":"${this.id}","object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(model)},"choices":[{"index":0,"delta":`;
     this.tail = includeUsage ? ',"usage":null}' : '}';
   }
@@ -41,11 +44,23 @@ export class ChunkWriter {
 
   /** The extra chunk of `stream_options.include_usage`: no choices, the totals. */
   usage(u: Usage): string {
-    return JSON.stringify({ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: openAiUsage(u) });
+    return JSON.stringify({
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices: [],
+      usage: openAiUsage(u),
+    });
   }
 }
 
-export function completionObject(model: string, content: string, reasoning: string, usage: Usage): Record<string, unknown> {
+export function completionObject(
+  model: string,
+  content: string,
+  reasoning: string,
+  usage: Usage,
+): Record<string, unknown> {
   const message: Record<string, unknown> = { role: 'assistant', content, refusal: null };
   if (reasoning) message.reasoning_content = reasoning;
   return {

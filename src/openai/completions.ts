@@ -56,7 +56,11 @@ const ZERO: Usage = { input: 0, output: 0, total: 0 };
 const TIMED_OUT = Symbol('timed out');
 
 /** Returns the JSON body for a non-stream call; a streamed call has been fully written (returns undefined). */
-export async function complete(deps: CompletionDeps, call: CompletionCall, io: CompletionIo): Promise<Record<string, unknown> | undefined> {
+export async function complete(
+  deps: CompletionDeps,
+  call: CompletionCall,
+  io: CompletionIo,
+): Promise<Record<string, unknown> | undefined> {
   const task = detectTask(call.messages, call.taskHeader);
   if (task && deps.tasks === 'local') {
     io.log.info({ task: task.kind }, 'openai: background task answered locally');
@@ -72,20 +76,50 @@ export async function complete(deps: CompletionDeps, call: CompletionCall, io: C
 
   // Task requests run as one background user, never as the person: their memory stays untouched.
   const externalId = task ? TASK_EXTERNAL_ID : call.identity.externalId;
-  const userId = await deps.store.resolveUser(call.identity.channel, externalId, Date.now(), task ? undefined : call.identity.legacyId);
+  const userId = await deps.store.resolveUser(
+    call.identity.channel,
+    externalId,
+    Date.now(),
+    task ? undefined : call.identity.legacyId,
+  );
   const upload = async (url: string, param: string): Promise<string> => {
-    const img = await loadImage(url, param, { maxBytes: deps.imageMaxBytes, signal: io.signal, allowPrivate: deps.allowPrivateUrls ?? false, log: io.log });
+    const img = await loadImage(url, param, {
+      maxBytes: deps.imageMaxBytes,
+      signal: io.signal,
+      allowPrivate: deps.allowPrivateUrls ?? false,
+      log: io.log,
+    });
     const name = `image-${createHash('sha256').update(img.data).digest('hex').slice(0, 16)}.${img.ext}`;
     return (await deps.coze.uploadFile(name, img.data, img.mime)).id;
   };
   const messages = await toCozeMessages(call.messages, call.model.target, upload);
   const log = io.log.child({ userId, ...(task ? { task: task.kind } : {}) });
-  log.debug({ identity: call.identity.source, name: call.identity.name, chatId: call.identity.chatId, messages: messages.length }, 'openai: asking Coze');
-  const events = deps.coze.stream({ target: call.model.target, userId, messages, autoSaveHistory: false, signal: io.signal });
-  return call.stream ? streamAnswer(events, call, io, log, deps.keepAliveMs) : collectAnswer(events, call, log);
+  log.debug(
+    {
+      identity: call.identity.source,
+      name: call.identity.name,
+      chatId: call.identity.chatId,
+      messages: messages.length,
+    },
+    'openai: asking Coze',
+  );
+  const events = deps.coze.stream({
+    target: call.model.target,
+    userId,
+    messages,
+    autoSaveHistory: false,
+    signal: io.signal,
+  });
+  return call.stream
+    ? streamAnswer(events, call, io, log, deps.keepAliveMs)
+    : collectAnswer(events, call, log);
 }
 
-async function collectAnswer(events: AsyncIterable<ChatEvent>, call: CompletionCall, log: Logger): Promise<Record<string, unknown>> {
+async function collectAnswer(
+  events: AsyncIterable<ChatEvent>,
+  call: CompletionCall,
+  log: Logger,
+): Promise<Record<string, unknown>> {
   const tr = new AnswerTranslator();
   let content = '';
   let reasoning = '';
@@ -99,7 +133,13 @@ async function collectAnswer(events: AsyncIterable<ChatEvent>, call: CompletionC
   return completionObject(call.model.id, content, reasoning, tr.usage);
 }
 
-async function streamAnswer(events: AsyncIterable<ChatEvent>, call: CompletionCall, io: CompletionIo, log: Logger, keepAliveMs: number): Promise<undefined> {
+async function streamAnswer(
+  events: AsyncIterable<ChatEvent>,
+  call: CompletionCall,
+  io: CompletionIo,
+  log: Logger,
+  keepAliveMs: number,
+): Promise<undefined> {
   const it = events[Symbol.asyncIterator]();
   const tr = new AnswerTranslator();
   const cw = new ChunkWriter(call.model.id, call.includeUsage);
@@ -107,7 +147,12 @@ async function streamAnswer(events: AsyncIterable<ChatEvent>, call: CompletionCa
   // real HTTP error; but if it stays silent, commit to the stream so keep-alives can flow.
   let next: Promise<IteratorResult<ChatEvent>> = it.next();
   let timer: NodeJS.Timeout | undefined;
-  const first = await Promise.race([next, new Promise<typeof TIMED_OUT>((r) => { timer = setTimeout(() => r(TIMED_OUT), keepAliveMs); })]).finally(() => clearTimeout(timer));
+  const first = await Promise.race([
+    next,
+    new Promise<typeof TIMED_OUT>((r) => {
+      timer = setTimeout(() => r(TIMED_OUT), keepAliveMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
   const sse = io.openStream();
   sse.data(cw.role());
   let chars = 0;
@@ -140,7 +185,13 @@ async function streamAnswer(events: AsyncIterable<ChatEvent>, call: CompletionCa
       return undefined;
     }
     const e = toOpenAiError(err);
-    log.warn({ err: { kind: err instanceof CozeError ? err.kind : undefined, code: e.code, message: e.message }, answerChars: chars }, 'openai: Coze failed mid-stream');
+    log.warn(
+      {
+        err: { kind: err instanceof CozeError ? err.kind : undefined, code: e.code, message: e.message },
+        answerChars: chars,
+      },
+      'openai: Coze failed mid-stream',
+    );
     sse.data(streamErrorPayload(err));
     sse.data('[DONE]');
     sse.end();

@@ -8,22 +8,29 @@ import { badRequest } from './errors.js';
 
 export type Part = { kind: 'text'; text: string } | { kind: 'image'; url: string; param: string };
 
-const UNSUPPORTED_HINT = 'wxcoze passes text and images (image_url parts) to Coze; send a document as text, or through Open-WebUI knowledge/RAG.';
+const UNSUPPORTED_HINT =
+  'wxcoze passes text and images (image_url parts) to Coze; send a document as text, or through Open-WebUI knowledge/RAG.';
 
 export function partsOf(content: unknown, param: string, strict: boolean): Part[] {
   if (content === null || content === undefined) return [];
   if (typeof content === 'string') return [{ kind: 'text', text: content }];
-  if (!Array.isArray(content)) throw badRequest(`${param} must be a string or an array of content parts`, param, 'invalid_type');
+  if (!Array.isArray(content))
+    throw badRequest(`${param} must be a string or an array of content parts`, param, 'invalid_type');
   const out: Part[] = [];
   for (const [j, raw] of content.entries()) {
     const p = `${param}[${j}]`;
-    if (typeof raw === 'string') { out.push({ kind: 'text', text: raw }); continue; }
-    if (!raw || typeof raw !== 'object') throw badRequest(`${p} must be a content part object`, p, 'invalid_type');
+    if (typeof raw === 'string') {
+      out.push({ kind: 'text', text: raw });
+      continue;
+    }
+    if (!raw || typeof raw !== 'object')
+      throw badRequest(`${p} must be a content part object`, p, 'invalid_type');
     const part = raw as Record<string, unknown>;
     switch (part.type) {
       case 'text':
       case 'input_text':
-        if (typeof part.text !== 'string') throw badRequest(`${p}.text must be a string`, `${p}.text`, 'invalid_type');
+        if (typeof part.text !== 'string')
+          throw badRequest(`${p}.text must be a string`, `${p}.text`, 'invalid_type');
         out.push({ kind: 'text', text: part.text });
         break;
       case 'refusal':
@@ -31,14 +38,29 @@ export function partsOf(content: unknown, param: string, strict: boolean): Part[
         break;
       case 'image_url': {
         const iu = part.image_url;
-        const url = typeof iu === 'string' ? iu : iu && typeof iu === 'object' ? (iu as Record<string, unknown>).url : undefined;
-        if (typeof url !== 'string' || !url) throw badRequest(`${p}.image_url.url must be a data: or https: URL`, `${p}.image_url.url`, 'invalid_type');
+        const url =
+          typeof iu === 'string'
+            ? iu
+            : iu && typeof iu === 'object'
+              ? (iu as Record<string, unknown>).url
+              : undefined;
+        if (typeof url !== 'string' || !url)
+          throw badRequest(
+            `${p}.image_url.url must be a data: or https: URL`,
+            `${p}.image_url.url`,
+            'invalid_type',
+          );
         out.push({ kind: 'image', url, param: `${p}.image_url.url` });
         break;
       }
       default: {
         const type = typeof part.type === 'string' ? part.type : String(part.type);
-        if (strict) throw badRequest(`Content parts of type "${type}" are not supported (${p}). ${UNSUPPORTED_HINT}`, p, 'unsupported_content_type');
+        if (strict)
+          throw badRequest(
+            `Content parts of type "${type}" are not supported (${p}). ${UNSUPPORTED_HINT}`,
+            p,
+            'unsupported_content_type',
+          );
         out.push({ kind: 'text', text: `[${type} omitted]` });
       }
     }
@@ -68,7 +90,8 @@ const REASONING_TYPE = /type=["']?reasoning/i;
  */
 export function stripReasoning(text: string): string {
   let t = text;
-  for (const tag of REASONING_TAGS) t = removeBlocks(t, new RegExp(`<${tag}>`, 'gi'), new RegExp(`</${tag}>`, 'gi'), () => true);
+  for (const tag of REASONING_TAGS)
+    t = removeBlocks(t, new RegExp(`<${tag}>`, 'gi'), new RegExp(`</${tag}>`, 'gi'), () => true);
   t = removeBlocks(t, DETAILS_OPEN, DETAILS_CLOSE, (openTag) => REASONING_TYPE.test(openTag));
   return t.trim();
 }
@@ -78,7 +101,12 @@ export function stripReasoning(text: string): string {
  * An opening that starts with `open` runs to the next `>`; openings nested inside one that failed
  * `keep` are skipped, since their text is a suffix of it.
  */
-function removeBlocks(text: string, open: RegExp, close: RegExp, wanted: (openTag: string) => boolean): string {
+function removeBlocks(
+  text: string,
+  open: RegExp,
+  close: RegExp,
+  wanted: (openTag: string) => boolean,
+): string {
   const out: string[] = [];
   let copied = 0;
   let from = 0;
@@ -88,7 +116,10 @@ function removeBlocks(text: string, open: RegExp, close: RegExp, wanted: (openTa
     if (!o) break;
     const tagEnd = text.indexOf('>', o.index + o[0].length - 1);
     if (tagEnd < 0) break;
-    if (!wanted(text.slice(o.index, tagEnd + 1))) { from = tagEnd + 1; continue; }
+    if (!wanted(text.slice(o.index, tagEnd + 1))) {
+      from = tagEnd + 1;
+      continue;
+    }
     close.lastIndex = tagEnd + 1;
     const c = close.exec(text);
     if (!c) break;

@@ -56,11 +56,26 @@ export function fromCozeError(err: CozeError): OpenAiError {
   const noRetry = { 'x-should-retry': 'false' };
   switch (err.kind) {
     case 'rate_limit':
-      return new OpenAiError({ status: 429, message, code: 'rate_limit_exceeded', headers: { 'retry-after': '2' } });
+      return new OpenAiError({
+        status: 429,
+        message,
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after': '2' },
+      });
     case 'quota':
-      return new OpenAiError({ status: 429, message, code: 'insufficient_quota', headers: { 'retry-after': '60', ...noRetry } });
+      return new OpenAiError({
+        status: 429,
+        message,
+        code: 'insufficient_quota',
+        headers: { 'retry-after': '60', ...noRetry },
+      });
     case 'overloaded':
-      return new OpenAiError({ status: 503, message, code: 'coze_overloaded', headers: { 'retry-after': '5' } });
+      return new OpenAiError({
+        status: 503,
+        message,
+        code: 'coze_overloaded',
+        headers: { 'retry-after': '5' },
+      });
     case 'auth':
     case 'permission':
     case 'not_published':
@@ -89,5 +104,12 @@ export function toOpenAiError(err: unknown): OpenAiError {
 /** The payload of an error chunk inside a stream: no `choices`, so clients raise it (docs/protocol.md §openai-errors). */
 export function streamErrorPayload(err: unknown): string {
   const e = toOpenAiError(err);
-  return JSON.stringify({ error: { message: e.message, type: e.status >= 500 ? 'server_error' : e.type, param: null, code: e.code ?? 'coze_error' } });
+  return JSON.stringify({
+    error: {
+      message: e.message,
+      type: e.status >= 500 ? 'server_error' : e.type,
+      param: null,
+      code: e.code ?? 'coze_error',
+    },
+  });
 }

@@ -25,12 +25,21 @@ interface Msg {
 
 const SYSTEM_HEADER = 'System instructions:';
 
-export async function toCozeMessages(messages: unknown[], target: ChatTarget, upload: ImageUploader): Promise<EnterMessage[]> {
-  if (messages.length === 0) throw badRequest('messages must contain at least one message', 'messages', 'invalid_value');
+export async function toCozeMessages(
+  messages: unknown[],
+  target: ChatTarget,
+  upload: ImageUploader,
+): Promise<EnterMessage[]> {
+  if (messages.length === 0)
+    throw badRequest('messages must contain at least one message', 'messages', 'invalid_value');
   const last = messages.length - 1;
   const lastMsg = messages[last] as Msg;
   if (lastMsg.role !== 'user') {
-    throw badRequest(`The last message must come from the user (it is "${lastMsg.role}"): Coze answers the last user message.`, `messages[${last}].role`, 'invalid_value');
+    throw badRequest(
+      `The last message must come from the user (it is "${lastMsg.role}"): Coze answers the last user message.`,
+      `messages[${last}].role`,
+      'invalid_value',
+    );
   }
   const system: string[] = [];
   const out: EnterMessage[] = [];
@@ -59,20 +68,35 @@ export async function toCozeMessages(messages: unknown[], target: ChatTarget, up
       case 'tool':
       case 'function': {
         const t = textOf(partsOf(m.content, param, false)).trim();
-        if (t) out.push({ role: 'assistant', type: 'answer', content: `[tool result${typeof m.name === 'string' ? ` ${m.name}` : ''}] ${t}`, content_type: 'text' });
+        if (t)
+          out.push({
+            role: 'assistant',
+            type: 'answer',
+            content: `[tool result${typeof m.name === 'string' ? ` ${m.name}` : ''}] ${t}`,
+            content_type: 'text',
+          });
         break;
       }
       default:
-        throw badRequest(`messages[${i}].role "${String(m.role)}" is not one of system, developer, user, assistant, tool`, `messages[${i}].role`, 'invalid_value');
+        throw badRequest(
+          `messages[${i}].role "${String(m.role)}" is not one of system, developer, user, assistant, tool`,
+          `messages[${i}].role`,
+          'invalid_value',
+        );
     }
   }
 
   const parts = partsOf(lastMsg.content, `messages[${last}].content`, true);
   const text = textOf(parts.filter((p) => p.kind === 'text')).trim();
   const images = parts.filter((p): p is Extract<Part, { kind: 'image' }> => p.kind === 'image');
-  if (!text && images.length === 0) throw badRequest('The last user message is empty', `messages[${last}].content`, 'invalid_value');
+  if (!text && images.length === 0)
+    throw badRequest('The last user message is empty', `messages[${last}].content`, 'invalid_value');
   if (images.length && target.kind === 'chatflow') {
-    throw badRequest('This model is a Coze chatflow, which takes text only: send the message without images.', images[0]!.param, 'unsupported_content_type');
+    throw badRequest(
+      'This model is a Coze chatflow, which takes text only: send the message without images.',
+      images[0]!.param,
+      'unsupported_content_type',
+    );
   }
 
   // Keep the newest messages Coze accepts, the current one included.
@@ -82,7 +106,8 @@ export async function toCozeMessages(messages: unknown[], target: ChatTarget, up
   const firstUser = kept.findIndex((m) => m.role === 'user');
   let current = text;
   if (sys) {
-    if (firstUser >= 0) kept[firstUser] = { ...kept[firstUser]!, content: `${sys}\n\n${kept[firstUser]!.content}` };
+    if (firstUser >= 0)
+      kept[firstUser] = { ...kept[firstUser]!, content: `${sys}\n\n${kept[firstUser]!.content}` };
     else current = current ? `${sys}\n\n${current}` : sys;
   }
 
@@ -101,8 +126,16 @@ export async function toCozeMessages(messages: unknown[], target: ChatTarget, up
     ids.push(id);
   }
   // Coze: at most one text item, and an object_string with text needs a file (docs/protocol.md §coze-files).
-  const items: ObjectStringItem[] = [{ type: 'text', text: current || '(image)' }, ...ids.map((file_id) => ({ type: 'image' as const, file_id }))];
-  kept.push({ role: 'user', type: 'question', content: JSON.stringify(items), content_type: 'object_string' });
+  const items: ObjectStringItem[] = [
+    { type: 'text', text: current || '(image)' },
+    ...ids.map((file_id) => ({ type: 'image' as const, file_id })),
+  ];
+  kept.push({
+    role: 'user',
+    type: 'question',
+    content: JSON.stringify(items),
+    content_type: 'object_string',
+  });
   return kept;
 }
 

@@ -67,8 +67,14 @@ export function identityOf(headers: Headers, user: unknown, key: KeyMatch): Iden
   if (key.trustHeaders) {
     const id = header(headers, OWUI_HEADERS.userId);
     if (id) {
-      if (id.length > MAX_ID) throw badRequest(`${OWUI_HEADERS.userId} is longer than ${MAX_ID} characters`, null);
-      const out: Identity = { channel: WEB_CHANNEL, externalId: scoped(key, 'owui', id), source: 'openwebui-headers', legacyId: id };
+      if (id.length > MAX_ID)
+        throw badRequest(`${OWUI_HEADERS.userId} is longer than ${MAX_ID} characters`, null);
+      const out: Identity = {
+        channel: WEB_CHANNEL,
+        externalId: scoped(key, 'owui', id),
+        source: 'openwebui-headers',
+        legacyId: id,
+      };
       const name = header(headers, OWUI_HEADERS.name);
       if (name) out.name = decodeName(name);
       const chatId = header(headers, OWUI_HEADERS.chatId);
@@ -79,7 +85,12 @@ export function identityOf(headers: Headers, user: unknown, key: KeyMatch): Iden
   const u = userFieldId(user);
   if (u !== undefined) {
     if (u.length > MAX_ID) throw badRequest(`user is longer than ${MAX_ID} characters`, 'user');
-    return { channel: WEB_CHANNEL, externalId: scoped(key, 'user', u), source: 'user-field', legacyId: `user:${u}` };
+    return {
+      channel: WEB_CHANNEL,
+      externalId: scoped(key, 'user', u),
+      source: 'user-field',
+      legacyId: `user:${u}`,
+    };
   }
   return { channel: WEB_CHANNEL, externalId: `key:${key.keyId}`, source: 'api-key' };
 }

@@ -36,24 +36,43 @@ export async function loadImage(url: string, param: string, opts: ImageLoadOptio
   let data: Buffer;
   if (/^data:/i.test(url)) data = await decodeDataUrl(url, param, opts.maxBytes);
   else if (/^https:\/\//i.test(url)) data = await download(url, param, opts);
-  else throw badRequest(`${param} must be a data: URL or an https:// URL (got ${JSON.stringify(url.slice(0, 40))})`, param, 'invalid_image_url');
+  else
+    throw badRequest(
+      `${param} must be a data: URL or an https:// URL (got ${JSON.stringify(url.slice(0, 40))})`,
+      param,
+      'invalid_image_url',
+    );
   const type = await fileTypeFromBuffer(data);
   if (!type || !IMAGE_EXTS.has(type.ext)) {
-    throw badRequest(`${param} is not an image wxcoze can pass to Coze (${type?.mime ?? 'unrecognised bytes'}); send JPEG, PNG, GIF, WebP or BMP`, param, 'invalid_image');
+    throw badRequest(
+      `${param} is not an image wxcoze can pass to Coze (${type?.mime ?? 'unrecognised bytes'}); send JPEG, PNG, GIF, WebP or BMP`,
+      param,
+      'invalid_image',
+    );
   }
   return { data, mime: type.mime, ext: type.ext };
 }
 
 /** What the client sees for any download failure (the reason is logged). */
-const notFetched = (param: string) => badRequest(`${param}: the image could not be fetched`, param, 'image_download_failed');
+const notFetched = (param: string) =>
+  badRequest(`${param}: the image could not be fetched`, param, 'image_download_failed');
 
 async function download(url: string, param: string, opts: ImageLoadOptions): Promise<Buffer> {
   const timeout = opts.timeoutMs ?? 15_000;
   try {
-    const { data } = await fetchOutsideBytes(url, { allowPrivate: opts.allowPrivate ?? false, schemes: ['https:'], signal: opts.signal, headersTimeout: timeout, bodyTimeout: timeout, maxBytes: opts.maxBytes, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) });
+    const { data } = await fetchOutsideBytes(url, {
+      allowPrivate: opts.allowPrivate ?? false,
+      schemes: ['https:'],
+      signal: opts.signal,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      maxBytes: opts.maxBytes,
+      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+    });
     return data;
   } catch (err) {
-    if (err instanceof OutsideFetchError && err.tooLarge) throw badRequest(`${param}: the image is larger than ${opts.maxBytes} bytes`, param, 'image_too_large');
+    if (err instanceof OutsideFetchError && err.tooLarge)
+      throw badRequest(`${param}: the image is larger than ${opts.maxBytes} bytes`, param, 'image_too_large');
     opts.log?.warn({ param, reason: (err as Error).message }, 'openai: image_url not fetched');
     throw notFetched(param);
   }

@@ -31,7 +31,14 @@ export class ModelCatalog {
   }
 
   static fromConfig(config: WxcozeConfig, created = Math.floor(Date.now() / 1000)): ModelCatalog {
-    return new ModelCatalog([{ id: config.openai.modelId, name: config.openai.modelName, target: chatTargetOf(config.coze), created }]);
+    return new ModelCatalog([
+      {
+        id: config.openai.modelId,
+        name: config.openai.modelName,
+        target: chatTargetOf(config.coze),
+        created,
+      },
+    ]);
   }
 
   get(id: string): CozeModel | undefined {
@@ -46,4 +53,3 @@ export class ModelCatalog {
 export function toModelObject(m: CozeModel): ModelObject {
   return { id: m.id, object: 'model', created: m.created, owned_by: 'coze', name: m.name };
 }
-

@@ -15,10 +15,17 @@ export const chatBodySchema = {
     messages: {
       type: 'array',
       minItems: 1,
-      items: { type: 'object', required: ['role'], properties: { role: { type: 'string', enum: [...ROLES] } } },
+      items: {
+        type: 'object',
+        required: ['role'],
+        properties: { role: { type: 'string', enum: [...ROLES] } },
+      },
     },
     stream: { type: ['boolean', 'null'] },
-    stream_options: { type: ['object', 'null'], properties: { include_usage: { type: ['boolean', 'null'] } } },
+    stream_options: {
+      type: ['object', 'null'],
+      properties: { include_usage: { type: ['boolean', 'null'] } },
+    },
     n: { type: ['integer', 'null'] },
   },
 } as const;
@@ -47,16 +54,28 @@ interface Body {
 export function readChatBody(raw: unknown): ChatCall {
   const b = raw as Body;
   if (b.n !== undefined && b.n !== null && b.n !== 1) {
-    throw badRequest('wxcoze returns one choice per request: n must be 1 (or left out).', 'n', 'unsupported_parameter');
+    throw badRequest(
+      'wxcoze returns one choice per request: n must be 1 (or left out).',
+      'n',
+      'unsupported_parameter',
+    );
   }
   // Open-WebUI ≥ 0.10 sends its builtin tools with every chat: accepted and simply never called.
   // Only a request that insists on a tool call cannot be answered by a Coze bot.
   const tc = b.tool_choice;
   if (tc === 'required' || (tc !== null && typeof tc === 'object')) {
-    throw badRequest('tool_choice forces a tool call, but Coze bots answer with text and run their own plugins: leave tool_choice out or set it to "auto" or "none".', 'tool_choice', 'unsupported_parameter');
+    throw badRequest(
+      'tool_choice forces a tool call, but Coze bots answer with text and run their own plugins: leave tool_choice out or set it to "auto" or "none".',
+      'tool_choice',
+      'unsupported_parameter',
+    );
   }
   if (b.function_call !== null && typeof b.function_call === 'object') {
-    throw badRequest('function_call forces a function call, which Coze bots cannot do: leave it out or set it to "auto" or "none".', 'function_call', 'unsupported_parameter');
+    throw badRequest(
+      'function_call forces a function call, which Coze bots cannot do: leave it out or set it to "auto" or "none".',
+      'function_call',
+      'unsupported_parameter',
+    );
   }
   return {
     model: b.model,
@@ -85,9 +104,13 @@ export function describeSchemaError(v: SchemaError): { param: string | null; mes
   const missing = typeof v.params?.missingProperty === 'string' ? v.params.missingProperty : undefined;
   const param = paramOf(v.instancePath, missing);
   const subject = param ? `\`${param}\`` : 'the request body';
-  if (v.keyword === 'required' && missing) return { param, message: `Invalid request: ${subject} is required.` };
+  if (v.keyword === 'required' && missing)
+    return { param, message: `Invalid request: ${subject} is required.` };
   if (Array.isArray(v.params?.allowedValues)) {
-    return { param, message: `Invalid request: ${subject} must be one of: ${(v.params.allowedValues as unknown[]).map(String).join(', ')}.` };
+    return {
+      param,
+      message: `Invalid request: ${subject} must be one of: ${(v.params.allowedValues as unknown[]).map(String).join(', ')}.`,
+    };
   }
   return { param, message: `Invalid request: ${subject} ${v.message ?? 'is invalid'}.` };
 }

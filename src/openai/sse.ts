@@ -10,7 +10,10 @@ export class SseStream {
   private readonly timer: NodeJS.Timeout;
   private left = false;
 
-  constructor(private readonly raw: ServerResponse, keepAliveMs: number) {
+  constructor(
+    private readonly raw: ServerResponse,
+    keepAliveMs: number,
+  ) {
     raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',

@@ -70,7 +70,10 @@ export function localTaskAnswer(task: TaskRequest): string {
 /** The first user line of the template's <chat_history>, shortened: a title that is never wrong. */
 function titleFrom(prompt: string): string {
   const history = between(prompt, /<chat_history>/i, /<\/chat_history>/gi);
-  const line = history.split('\n').map((l) => l.trim()).find((l) => /^user:/i.test(l));
+  const line = history
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => /^user:/i.test(l));
   const text = (line ?? '').replace(/^user:\s*/i, '').trim();
   const chars = Array.from(text);
   return chars.length > 30 ? `${chars.slice(0, 30).join('')}…` : text || 'New chat';

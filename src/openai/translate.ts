@@ -55,7 +55,11 @@ export class AnswerTranslator {
 }
 
 /** OpenAI's usage object from Coze's counts (input → prompt, output → completion, token → total). */
-export function openAiUsage(u: Usage): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+export function openAiUsage(u: Usage): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+} {
   const total = u.total || u.input + u.output;
   return { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: total };
 }

@@ -9,7 +9,14 @@ const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'wxcoze_', eventLoopMonitoringPrecision: 5 });
 
 /** Outcome of a WeCom callback: a small fixed set, never free text. */
-export type CallbackResult = 'accepted' | 'acknowledged' | 'verified' | 'bad_signature' | 'malformed' | 'stale_timestamp' | 'shutting_down';
+export type CallbackResult =
+  | 'accepted'
+  | 'acknowledged'
+  | 'verified'
+  | 'bad_signature'
+  | 'malformed'
+  | 'stale_timestamp'
+  | 'shutting_down';
 
 const callbacks = new Counter({
   name: 'wxcoze_callbacks_total',

@@ -11,7 +11,8 @@ export interface AskOptions {
   retryBaseMs: number;
 }
 
-export type AskResult = { ok: true; text: string; followUps: string[] } | { ok: false; reason: string; retriable: boolean };
+export type AskResult =
+  { ok: true; text: string; followUps: string[] } | { ok: false; reason: string; retriable: boolean };
 
 /** How many times a conversation still busy with an older chat (4016) is waited out before a new one is opened. */
 const MAX_BUSY_WAITS = 6;
@@ -28,7 +29,12 @@ export function botKeyOf(target: ChatTarget): string {
  */
 export async function askCoze(
   o: AskOptions,
-  job: { msgid: string; userId: string; messages: EnterMessage[]; previousChat?: { conversationId: string | null; chatId: string | null } },
+  job: {
+    msgid: string;
+    userId: string;
+    messages: EnterMessage[];
+    previousChat?: { conversationId: string | null; chatId: string | null };
+  },
   log: Logger,
   signal: AbortSignal,
 ): Promise<AskResult> {
@@ -56,19 +62,30 @@ export async function askCoze(
           // Remember the running chat: after a crash, it is the one to cancel on 4016. Not awaited (the
           // stream goes on), so a database error is caught here: losing this note only costs a wait on 4016.
           const { chatId, conversationId: started } = e;
-          const failed = (err: unknown) => log.warn({ chatId, err: { message: (err as Error).message } }, 'could not save the running Coze chat; the answer goes on (check the database with `wxcoze doctor`)');
+          const failed = (err: unknown) =>
+            log.warn(
+              { chatId, err: { message: (err as Error).message } },
+              'could not save the running Coze chat; the answer goes on (check the database with `wxcoze doctor`)',
+            );
           (async () => o.store.setChatRef(job.msgid, started, chatId))().catch(failed);
-          if (!conversationId) (async () => o.store.setConversation(job.userId, botKey, started, Date.now()))().catch(failed);
+          if (!conversationId)
+            (async () => o.store.setConversation(job.userId, botKey, started, Date.now()))().catch(failed);
         },
       });
-      log.info({ attempt: attempt + 1, chatId: res.chatId, answerBytes: Buffer.byteLength(res.text) }, 'coze answered');
+      log.info(
+        { attempt: attempt + 1, chatId: res.chatId, answerBytes: Buffer.byteLength(res.text) },
+        'coze answered',
+      );
       log.debug({ answer: res.text }, 'coze answer text');
       if (!res.text.trim()) return { ok: false, reason: 'Coze returned an empty answer', retriable: false };
       return { ok: true, text: res.text, followUps: res.followUps ?? [] };
     } catch (err) {
       if (signal.aborted) break;
       // Only a CozeError says what kind of failure it was; anything else is not retried.
-      const e = err instanceof CozeError ? err : { kind: undefined, code: undefined, message: (err as Error).message, retriable: false };
+      const e =
+        err instanceof CozeError
+          ? err
+          : { kind: undefined, code: undefined, message: (err as Error).message, retriable: false };
       lastReason = `coze ${e.kind ?? 'error'}${e.code ? ` ${e.code}` : ''}: ${e.message}`;
       if (e.kind === 'conversation_gone' && !recreated) {
         recreated = true;
@@ -96,11 +113,18 @@ export async function askCoze(
       }
       attempt += 1;
       if (!e.retriable) {
-        log.error({ err: { kind: e.kind, code: e.code, message: e.message } }, 'coze refused the chat; not retrying (run `wxcoze doctor`)');
+        log.error(
+          { err: { kind: e.kind, code: e.code, message: e.message } },
+          'coze refused the chat; not retrying (run `wxcoze doctor`)',
+        );
         return { ok: false, reason: lastReason, retriable: false };
       }
-      log.warn({ attempt, err: { kind: e.kind, code: e.code, message: e.message } }, 'coze call failed; retrying');
-      if (attempt < o.maxAttempts) await sleep(backoffMs(attempt, { baseMs: o.retryBaseMs, capMs: 30_000 }), signal);
+      log.warn(
+        { attempt, err: { kind: e.kind, code: e.code, message: e.message } },
+        'coze call failed; retrying',
+      );
+      if (attempt < o.maxAttempts)
+        await sleep(backoffMs(attempt, { baseMs: o.retryBaseMs, capMs: 30_000 }), signal);
     }
   }
   return { ok: false, reason: signal.aborted ? 'aborted' : lastReason, retriable: true };

@@ -19,7 +19,14 @@ export interface Bridge {
 }
 
 /** The message path below the HTTP layer: puller → inbox → dispatcher → Coze → reply. */
-export function createBridge(deps: { config: WxcozeConfig; store: Store; coordinator: Coordinator; wecom: WecomPort & AccountLister; coze: CozePort; logger: Logger }): Bridge {
+export function createBridge(deps: {
+  config: WxcozeConfig;
+  store: Store;
+  coordinator: Coordinator;
+  wecom: WecomPort & AccountLister;
+  coze: CozePort;
+  logger: Logger;
+}): Bridge {
   const { config, store, logger } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { retryBaseMs } = config.pipeline;
@@ -31,30 +38,57 @@ export function createBridge(deps: { config: WxcozeConfig; store: Store; coordin
     leaseMs: config.pipeline.leaseMs,
     logger,
     process: (item, log, signal) =>
-      processMessage(item, {
-        store, wecom: deps.wecom, coze: deps.coze, defaultTarget: target, service: config.service, owner, allowPrivateUrls: config.server.allowPrivateUrls,
-        maxAttempts: config.coze.maxAttempts, maxClaims: 5, retryBaseMs,
-        maxParts: config.pipeline.maxParts, apologyText: config.pipeline.apologyText, unsupportedText: config.pipeline.unsupportedText,
-      }, log, signal),
+      processMessage(
+        item,
+        {
+          store,
+          wecom: deps.wecom,
+          coze: deps.coze,
+          defaultTarget: target,
+          service: config.service,
+          owner,
+          allowPrivateUrls: config.server.allowPrivateUrls,
+          maxAttempts: config.coze.maxAttempts,
+          maxClaims: 5,
+          retryBaseMs,
+          maxParts: config.pipeline.maxParts,
+          apologyText: config.pipeline.apologyText,
+          unsupportedText: config.pipeline.unsupportedText,
+        },
+        log,
+        signal,
+      ),
   });
   const gate = new KfAccountGate({
     wecom: deps.wecom,
     cache: deps.coordinator.cache,
     cacheKey: `wecom:kf-accounts:${config.wecom.corpId}:${createHash('sha256').update(config.wecom.secret).digest('hex').slice(0, 16)}`,
-    configured: [...(config.wecom.openKfId ? [config.wecom.openKfId] : []), ...Object.keys(config.service.accounts)],
+    configured: [
+      ...(config.wecom.openKfId ? [config.wecom.openKfId] : []),
+      ...Object.keys(config.service.accounts),
+    ],
     logger,
     // At most one kf/account/list a minute for unknown ids (60 × the retry base: tests run it faster).
     refreshMs: Math.min(60_000, retryBaseMs * 60),
     retryBaseMs,
   });
-  const puller = new Puller({ store, wecom: deps.wecom, coordinator: deps.coordinator, logger, onStored: () => dispatcher.kick(), retryBaseMs, gate });
+  const puller = new Puller({
+    store,
+    wecom: deps.wecom,
+    coordinator: deps.coordinator,
+    logger,
+    onStored: () => dispatcher.kick(),
+    retryBaseMs,
+    gate,
+  });
   return {
     puller,
     dispatcher,
     owner,
     async start() {
       const recovered = await store.recoverLeasesAtStart();
-      if (recovered) logger.warn({ recovered }, 'messages left unfinished by a previous run are taken up again');
+      if (recovered)
+        logger.warn({ recovered }, 'messages left unfinished by a previous run are taken up again');
       dispatcher.start();
       await puller.pullAllKnown();
     },

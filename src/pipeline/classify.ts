@@ -22,11 +22,18 @@ export function classify(m: KfMessage, historyBefore: number | null): NewInboxMe
   };
   if (base.origin === 5) return { ...base, state: 'skipped', note: 'sent by a human servicer' };
   // A welcome code is worth a worker: it must be used within 20 s (send_msg_on_event).
-  if (ev?.event_type === 'enter_session' && typeof ev.welcome_code === 'string' && ev.welcome_code && base.externalUserId) {
+  if (
+    ev?.event_type === 'enter_session' &&
+    typeof ev.welcome_code === 'string' &&
+    ev.welcome_code &&
+    base.externalUserId
+  ) {
     return { ...base, state: 'received', note: 'welcome' };
   }
-  if (base.origin !== 3 || m.msgtype === 'event') return { ...base, state: 'skipped', note: `event ${ev?.event_type ?? m.msgtype}` };
+  if (base.origin !== 3 || m.msgtype === 'event')
+    return { ...base, state: 'skipped', note: `event ${ev?.event_type ?? m.msgtype}` };
   if (!base.externalUserId) return { ...base, state: 'skipped', note: 'no external_userid' };
-  if (historyBefore !== null && base.sendTime * 1000 < historyBefore) return { ...base, state: 'skipped', note: 'history from before wxcoze was installed' };
+  if (historyBefore !== null && base.sendTime * 1000 < historyBefore)
+    return { ...base, state: 'skipped', note: 'history from before wxcoze was installed' };
   return { ...base, state: 'received' };
 }

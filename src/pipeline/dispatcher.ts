@@ -41,11 +41,22 @@ export class Dispatcher {
 
   constructor(private readonly o: DispatcherOptions) {}
 
-  get inFlight(): number { return this.active.size; }
+  get inFlight(): number {
+    return this.active.size;
+  }
 
   start(): void {
     this.stopped = false;
-    this.renewTimer = setInterval(() => this.renewLeases().catch((err: unknown) => this.o.logger.error({ err: { message: (err as Error).message } }, 'lease renewal failed; retrying at the next interval')), Math.max(250, Math.floor(this.o.leaseMs / 3)));
+    this.renewTimer = setInterval(
+      () =>
+        this.renewLeases().catch((err: unknown) =>
+          this.o.logger.error(
+            { err: { message: (err as Error).message } },
+            'lease renewal failed; retrying at the next interval',
+          ),
+        ),
+      Math.max(250, Math.floor(this.o.leaseMs / 3)),
+    );
     this.renewTimer.unref?.();
     this.kick();
   }
@@ -59,13 +70,21 @@ export class Dispatcher {
     this.pending = true;
     setImmediate(() => {
       this.pending = false;
-      if (this.ticking) { this.again = true; return; }
+      if (this.ticking) {
+        this.again = true;
+        return;
+      }
       this.ticking = true;
       // tick() catches its own errors; the catch here is for a throw from its logger.
-      this.tick().catch(() => {}).finally(() => {
-        this.ticking = false;
-        if (this.again) { this.again = false; this.kick(); }
-      });
+      this.tick()
+        .catch(() => {})
+        .finally(() => {
+          this.ticking = false;
+          if (this.again) {
+            this.again = false;
+            this.kick();
+          }
+        });
     });
   }
 
@@ -76,13 +95,24 @@ export class Dispatcher {
       if (room > 0) {
         // Claim in batches, yielding between them, so a backlog never starves the callback route.
         const limit = Math.min(room, CLAIM_BATCH);
-        const items = await this.o.store.claim({ owner: this.o.owner, leaseMs: this.o.leaseMs, limit, now: Date.now() });
+        const items = await this.o.store.claim({
+          owner: this.o.owner,
+          leaseMs: this.o.leaseMs,
+          limit,
+          now: Date.now(),
+        });
         for (const item of items) this.run(item);
-        if (items.length === limit) { this.again = true; short = false; }
+        if (items.length === limit) {
+          this.again = true;
+          short = false;
+        }
       }
       if (short) await this.scheduleWake();
     } catch (err) {
-      this.o.logger.error({ err: { message: (err as Error).message } }, 'inbox claim failed; retrying shortly');
+      this.o.logger.error(
+        { err: { message: (err as Error).message } },
+        'inbox claim failed; retrying shortly',
+      );
       this.arm(1000);
     }
   }
@@ -110,12 +140,29 @@ export class Dispatcher {
 
   private run(item: InboxItem): void {
     const abort = new AbortController();
-    const log = this.o.logger.child({ reqId: `job-${randomBytes(4).toString('hex')}`, msgid: item.msgid, openKfId: item.openKfId, externalUserId: item.externalUserId });
+    const log = this.o.logger.child({
+      reqId: `job-${randomBytes(4).toString('hex')}`,
+      msgid: item.msgid,
+      openKfId: item.openKfId,
+      externalUserId: item.externalUserId,
+    });
     log.info({ state: item.state, attempt: item.attempts, msgtype: item.msgtype }, 'message taken up');
-    const done = this.o.process(item, log, abort.signal)
+    const done = this.o
+      .process(item, log, abort.signal)
       .catch(async (err) => {
-        log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'worker failed; the message will be retried');
-        await this.o.store.deferRetry(item.msgid, this.o.owner, Date.now() + 5000, `worker error: ${(err as Error).message}`, Date.now()).catch(() => {});
+        log.error(
+          { err: { message: (err as Error).message, stack: (err as Error).stack } },
+          'worker failed; the message will be retried',
+        );
+        await this.o.store
+          .deferRetry(
+            item.msgid,
+            this.o.owner,
+            Date.now() + 5000,
+            `worker error: ${(err as Error).message}`,
+            Date.now(),
+          )
+          .catch(() => {});
       })
       .finally(() => {
         this.active.delete(item.msgid);
@@ -129,7 +176,10 @@ export class Dispatcher {
     for (const a of this.active.values()) {
       const ok = await this.o.store.extendLease(a.item.msgid, this.o.owner, until).catch(() => false);
       if (!ok && !a.abort.signal.aborted) {
-        this.o.logger.warn({ msgid: a.item.msgid }, 'lease lost (another worker took the message over); stopping this worker');
+        this.o.logger.warn(
+          { msgid: a.item.msgid },
+          'lease lost (another worker took the message over); stopping this worker',
+        );
         a.abort.abort();
       }
     }
@@ -143,7 +193,10 @@ export class Dispatcher {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     const all = () => Promise.allSettled([...this.active.values()].map((a) => a.done));
-    const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), drainMs).unref?.())]);
+    const timedOut = await Promise.race([
+      all().then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), drainMs).unref?.()),
+    ]);
     if (timedOut) {
       const left = [...this.active.values()];
       for (const a of left) a.abort.abort();

@@ -3,9 +3,18 @@ import type { NewInboxMessage, Store } from '../store/types.js';
 
 /** msg_send_fail fail_type meanings (docs/protocol.md §sync_msg). */
 const FAIL_TYPES: Record<number, string> = {
-  0: 'unknown', 1: 'kf account deleted', 2: 'app disabled', 4: 'session expired (>48 h)', 5: 'session closed',
-  6: 'over the 5-message quota', 7: 'WeChat Channels not bound', 8: 'entity unverified', 9: 'Channels not bound and entity unverified',
-  10: 'the customer refused messages', 11: 'no member logged into the WeCom app', 12: 'message type banned by the kf component',
+  0: 'unknown',
+  1: 'kf account deleted',
+  2: 'app disabled',
+  4: 'session expired (>48 h)',
+  5: 'session closed',
+  6: 'over the 5-message quota',
+  7: 'WeChat Channels not bound',
+  8: 'entity unverified',
+  9: 'Channels not bound and entity unverified',
+  10: 'the customer refused messages',
+  11: 'no member logged into the WeCom app',
+  12: 'message type banned by the kf component',
 };
 
 /**
@@ -14,14 +23,22 @@ const FAIL_TYPES: Record<number, string> = {
  * servicer's message or a session change), recalls, and delivery failures. Replays are harmless:
  * a mode change older than the recorded one is ignored, cancel and notes are idempotent.
  */
-export async function applyEvents(store: Store, messages: NewInboxMessage[], log: Logger, now = Date.now()): Promise<void> {
+export async function applyEvents(
+  store: Store,
+  messages: NewInboxMessage[],
+  log: Logger,
+  now = Date.now(),
+): Promise<void> {
   for (const m of messages) {
     // WeCom times are whole seconds; our own handoff is stamped in ms. Taking the end of the
     // second orders an event after a handoff we made earlier in that same second.
     const at = m.sendTime * 1000 + 999;
     if (m.origin === 5 && m.externalUserId) {
       await store.setCustomerMode(m.openKfId, m.externalUserId, 'human', at, now);
-      log.info({ msgid: m.msgid, externalUserId: m.externalUserId }, 'a human servicer is answering this customer: the AI stays quiet');
+      log.info(
+        { msgid: m.msgid, externalUserId: m.externalUserId },
+        'a human servicer is answering this customer: the AI stays quiet',
+      );
       continue;
     }
     if (m.msgtype !== 'event') continue;
@@ -32,20 +49,29 @@ export async function applyEvents(store: Store, messages: NewInboxMessage[], log
         // 3 = ended: the AI takes over again; 1 taken from the pool, 2 transferred, 4 reopened: a human serves.
         const mode = Number(ev.change_type) === 3 ? 'ai' : 'human';
         await store.setCustomerMode(m.openKfId, user, mode, at, now);
-        log.info({ msgid: m.msgid, externalUserId: user, changeType: ev.change_type, mode }, 'session changed hands');
+        log.info(
+          { msgid: m.msgid, externalUserId: user, changeType: ev.change_type, mode },
+          'session changed hands',
+        );
         break;
       }
       case 'user_recall_msg': {
         const target = String(ev.recall_msgid ?? '');
         const cancelled = target ? await store.cancelMessage(target, 'recalled by the customer', now) : false;
-        log.info({ msgid: m.msgid, recalled: target, cancelled }, cancelled ? 'recalled message will not be answered' : 'recalled message was already answered');
+        log.info(
+          { msgid: m.msgid, recalled: target, cancelled },
+          cancelled ? 'recalled message will not be answered' : 'recalled message was already answered',
+        );
         break;
       }
       case 'msg_send_fail': {
         const failType = Number(ev.fail_type ?? 0);
         const note = `delivery failed: fail_type ${failType} (${FAIL_TYPES[failType] ?? 'unknown'})`;
         const inbound = await store.noteDeliveryFailure(String(ev.fail_msgid ?? ''), note, now);
-        log.warn({ msgid: inbound ?? null, failMsgid: ev.fail_msgid, failType }, `WeCom could not deliver a reply: ${FAIL_TYPES[failType] ?? 'unknown'}`);
+        log.warn(
+          { msgid: inbound ?? null, failMsgid: ev.fail_msgid, failType },
+          `WeCom could not deliver a reply: ${FAIL_TYPES[failType] ?? 'unknown'}`,
+        );
         break;
       }
       default:

@@ -3,28 +3,46 @@ import type { KfMessage } from '../wecom/types.js';
 import type { EnterMessage, CozePort, ChatTarget, WecomPort } from './ports.js';
 
 export type CozeInput =
-  | { kind: 'coze'; messages: EnterMessage[]; /** the customer's words, for commands and handoff keywords */ text?: string }
+  | {
+      kind: 'coze';
+      messages: EnterMessage[];
+      /** the customer's words, for commands and handoff keywords */ text?: string;
+    }
   | { kind: 'unsupported'; reason: string; voice?: boolean };
 
 /** Image kinds Coze takes as images; anything else is not sent as an image. */
 const IMAGE_EXTS = new Set(['jpg', 'png', 'gif', 'webp', 'bmp', 'tif', 'heic', 'heif']);
 
-const question = (content: string): EnterMessage => ({ role: 'user', type: 'question', content, content_type: 'text' });
-const multimodal = (items: object[]): EnterMessage => ({ role: 'user', type: 'question', content: JSON.stringify(items), content_type: 'object_string' });
+const question = (content: string): EnterMessage => ({
+  role: 'user',
+  type: 'question',
+  content,
+  content_type: 'text',
+});
+const multimodal = (items: object[]): EnterMessage => ({
+  role: 'user',
+  type: 'question',
+  content: JSON.stringify(items),
+  content_type: 'object_string',
+});
 
 /** Types that carry no media become a description the bot can work with. */
 function describe(m: KfMessage): string | undefined {
   switch (m.msgtype) {
     case 'location': {
       const l = m.location;
-      return l ? `[位置] ${[l.name, l.address].filter(Boolean).join(' ')}（纬度 ${l.latitude}，经度 ${l.longitude}）` : undefined;
+      return l
+        ? `[位置] ${[l.name, l.address].filter(Boolean).join(' ')}（纬度 ${l.latitude}，经度 ${l.longitude}）`
+        : undefined;
     }
     case 'link': {
       const l = m.link;
       return l ? `[链接] ${[l.title, l.desc, l.url].filter(Boolean).join('\n')}` : undefined;
     }
     case 'miniprogram':
-      return m.miniprogram ? `[小程序] ${m.miniprogram.title ?? m.miniprogram.appid ?? ''}`.trim() : undefined;
+      return m.miniprogram
+        ? `[小程序] ${m.miniprogram.title ?? m.miniprogram.appid ?? ''}`.trim()
+        : undefined;
     case 'business_card':
       return m.business_card ? `[名片] ${m.business_card.userid}` : undefined;
     default:
@@ -39,7 +57,10 @@ function describe(m: KfMessage): string | undefined {
  * transcribed by Coze; locations, links, mini-programs and cards become a text description.
  * The chatflow API takes plain text only, so media is not passed to a chatflow.
  */
-export async function toCozeInput(m: KfMessage, deps: { wecom: WecomPort; coze: CozePort; target: ChatTarget }): Promise<CozeInput> {
+export async function toCozeInput(
+  m: KfMessage,
+  deps: { wecom: WecomPort; coze: CozePort; target: ChatTarget },
+): Promise<CozeInput> {
   switch (m.msgtype) {
     case 'text': {
       const content = m.text?.content ?? '';
@@ -50,19 +71,37 @@ export async function toCozeInput(m: KfMessage, deps: { wecom: WecomPort; coze: 
     case 'file': {
       const mediaId = m.image?.media_id ?? m.file?.media_id;
       if (!mediaId) return { kind: 'unsupported', reason: `${m.msgtype} without media_id` };
-      if (deps.target.kind === 'chatflow') return { kind: 'unsupported', reason: `${m.msgtype}s are not passed to a chatflow` };
+      if (deps.target.kind === 'chatflow')
+        return { kind: 'unsupported', reason: `${m.msgtype}s are not passed to a chatflow` };
       const media = await deps.wecom.getMedia(mediaId);
       const type = await fileTypeFromBuffer(media.data);
       if (m.msgtype === 'image') {
-        if (!type || !IMAGE_EXTS.has(type.ext)) return { kind: 'unsupported', reason: `image bytes not recognised (${type?.mime ?? 'unknown'})` };
+        if (!type || !IMAGE_EXTS.has(type.ext))
+          return { kind: 'unsupported', reason: `image bytes not recognised (${type?.mime ?? 'unknown'})` };
         const file = await deps.coze.uploadFile(`${mediaId.slice(0, 40)}.${type.ext}`, media.data, type.mime);
-        return { kind: 'coze', messages: [multimodal([{ type: 'text', text: '（用户发送了一张图片）' }, { type: 'image', file_id: file.id }])] };
+        return {
+          kind: 'coze',
+          messages: [
+            multimodal([
+              { type: 'text', text: '（用户发送了一张图片）' },
+              { type: 'image', file_id: file.id },
+            ]),
+          ],
+        };
       }
       // Files keep the name the customer saw; the extension is corrected from the bytes when known.
       const base = (media.filename ?? mediaId.slice(0, 40)).replace(/\.[A-Za-z0-9]{1,8}$/, '');
       const ext = type?.ext ?? /\.([A-Za-z0-9]{1,8})$/.exec(media.filename ?? '')?.[1] ?? 'bin';
       const file = await deps.coze.uploadFile(`${base}.${ext}`, media.data, type?.mime ?? media.contentType);
-      return { kind: 'coze', messages: [multimodal([{ type: 'text', text: `（用户发送了一个文件：${base}.${ext}）` }, { type: 'file', file_id: file.id }])] };
+      return {
+        kind: 'coze',
+        messages: [
+          multimodal([
+            { type: 'text', text: `（用户发送了一个文件：${base}.${ext}）` },
+            { type: 'file', file_id: file.id },
+          ]),
+        ],
+      };
     }
     case 'voice': {
       const mediaId = m.voice?.media_id;
@@ -70,12 +109,22 @@ export async function toCozeInput(m: KfMessage, deps: { wecom: WecomPort; coze: 
       const media = await deps.wecom.getMedia(mediaId);
       const type = await fileTypeFromBuffer(media.data);
       try {
-        const text = (await deps.coze.transcribe(`${mediaId.slice(0, 40)}.${type?.ext ?? 'amr'}`, media.data, type?.mime ?? media.contentType)).trim();
+        const text = (
+          await deps.coze.transcribe(
+            `${mediaId.slice(0, 40)}.${type?.ext ?? 'amr'}`,
+            media.data,
+            type?.mime ?? media.contentType,
+          )
+        ).trim();
         if (!text) return { kind: 'unsupported', reason: 'voice transcribed to nothing', voice: true };
         return { kind: 'coze', messages: [question(text)], text };
       } catch (err) {
         // WeCom delivers AMR (or SILK); Coze transcribes ogg, mp3 and wav only.
-        return { kind: 'unsupported', reason: `voice not transcribed: ${(err as Error).message}`, voice: true };
+        return {
+          kind: 'unsupported',
+          reason: `voice not transcribed: ${(err as Error).message}`,
+          voice: true,
+        };
       }
     }
     default: {

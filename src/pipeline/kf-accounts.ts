@@ -50,26 +50,30 @@ export class KfAccountGate {
   private stopped = false;
   private readonly log: Logger;
 
-  constructor(private readonly deps: {
-    wecom: AccountLister;
-    /** Shared cache (the coordinator's), so instances share one list. */
-    cache: Keyv;
-    /** Distinguishes corps/apps sharing one cache. */
-    cacheKey: string;
-    /** Accounts the configuration names: always accepted. */
-    configured: string[];
-    logger: Logger;
-    now?: () => number;
-    /** Least time between two list calls after a success (default 60 s). */
-    refreshMs: number;
-    /** First backoff step after a failed list call (doubles, capped at refreshMs). */
-    retryBaseMs: number;
-  }) {
+  constructor(
+    private readonly deps: {
+      wecom: AccountLister;
+      /** Shared cache (the coordinator's), so instances share one list. */
+      cache: Keyv;
+      /** Distinguishes corps/apps sharing one cache. */
+      cacheKey: string;
+      /** Accounts the configuration names: always accepted. */
+      configured: string[];
+      logger: Logger;
+      now?: () => number;
+      /** Least time between two list calls after a success (default 60 s). */
+      refreshMs: number;
+      /** First backoff step after a failed list call (doubles, capped at refreshMs). */
+      retryBaseMs: number;
+    },
+  ) {
     for (const id of deps.configured) this.valid.add(id);
     this.log = deps.logger.child({ component: 'kf-accounts' });
   }
 
-  private now() { return this.deps.now?.() ?? Date.now(); }
+  private now() {
+    return this.deps.now?.() ?? Date.now();
+  }
 
   /** Synchronous fast path for the callback route: already confirmed. */
   isValid(openKfId: string): boolean {
@@ -88,7 +92,8 @@ export class KfAccountGate {
   async verdict(openKfId: string): Promise<Verdict> {
     if (this.valid.has(openKfId)) return 'valid';
     if (!KF_ID_SHAPE.test(openKfId)) return 'unknown';
-    const cached = (await this.deps.cache.get(this.deps.cacheKey).catch(() => undefined)) as CachedList | undefined;
+    const cached = (await this.deps.cache.get(this.deps.cacheKey).catch(() => undefined)) as
+      CachedList | undefined;
     if (cached?.ids.includes(openKfId)) return this.accept(cached);
     // Another instance's fetch counts as ours: one list call a minute across instances.
     if (cached) this.nextRefreshAt = Math.max(this.nextRefreshAt, cached.fetchedAt + this.deps.refreshMs);
@@ -103,15 +108,19 @@ export class KfAccountGate {
    * (deferred while it cannot be fetched). Unknown ids are logged once and ignored (`onUnknown`).
    */
   whenValid(openKfId: string, onValid: () => void, onUnknown?: () => void): void {
-    this.verdict(openKfId).then((v) => {
-      if (this.stopped) return;
-      if (v === 'valid') onValid();
-      else if (v === 'wait') this.defer(openKfId, onValid, onUnknown);
-      else {
-        this.logUnknown(openKfId);
-        onUnknown?.();
-      }
-    }).catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'kf account check failed'));
+    this.verdict(openKfId)
+      .then((v) => {
+        if (this.stopped) return;
+        if (v === 'valid') onValid();
+        else if (v === 'wait') this.defer(openKfId, onValid, onUnknown);
+        else {
+          this.logUnknown(openKfId);
+          onUnknown?.();
+        }
+      })
+      .catch((err: unknown) =>
+        this.log.warn({ err: { message: (err as Error).message } }, 'kf account check failed'),
+      );
   }
 
   stop(): void {
@@ -129,43 +138,69 @@ export class KfAccountGate {
     this.inflight ??= (async () => {
       try {
         const accounts = await this.deps.wecom.listAccounts();
-        const list: CachedList = { ids: accounts.filter((a) => a.manage_privilege !== false).map((a) => a.open_kfid), fetchedAt: this.now() };
+        const list: CachedList = {
+          ids: accounts.filter((a) => a.manage_privilege !== false).map((a) => a.open_kfid),
+          fetchedAt: this.now(),
+        };
         this.failures = 0;
         this.nextRefreshAt = list.fetchedAt + this.deps.refreshMs;
         await this.deps.cache.set(this.deps.cacheKey, list, LIST_TTL_MS).catch(() => {});
         return list;
       } catch (err) {
         this.failures += 1;
-        this.nextRefreshAt = this.now() + backoffMs(this.failures, { baseMs: this.deps.retryBaseMs, capMs: this.deps.refreshMs });
-        this.log.warn({ err: { message: (err as Error).message, errcode: wecomErrcodeOf(err) } }, 'kf/account/list failed; callbacks for accounts not yet confirmed wait for it (run `wxcoze doctor`)');
+        this.nextRefreshAt =
+          this.now() +
+          backoffMs(this.failures, { baseMs: this.deps.retryBaseMs, capMs: this.deps.refreshMs });
+        this.log.warn(
+          { err: { message: (err as Error).message, errcode: wecomErrcodeOf(err) } },
+          'kf/account/list failed; callbacks for accounts not yet confirmed wait for it (run `wxcoze doctor`)',
+        );
         return undefined;
       }
-    })().finally(() => { this.inflight = undefined; });
+    })().finally(() => {
+      this.inflight = undefined;
+    });
     return this.inflight;
   }
 
   private defer(openKfId: string, onValid: () => void, onUnknown?: () => void): void {
     if (!this.deferred.has(openKfId) && this.deferred.size >= MAX_DEFERRED) {
-      this.logUnknown(openKfId, 'too many unconfirmed accounts waiting for kf/account/list; this one is ignored');
+      this.logUnknown(
+        openKfId,
+        'too many unconfirmed accounts waiting for kf/account/list; this one is ignored',
+      );
       return;
     }
-    if (!this.deferred.has(openKfId)) this.log.info({ openKfId }, 'callback for an account not yet confirmed; its pull waits until kf/account/list answers');
+    if (!this.deferred.has(openKfId))
+      this.log.info(
+        { openKfId },
+        'callback for an account not yet confirmed; its pull waits until kf/account/list answers',
+      );
     this.deferred.set(openKfId, { onValid, ...(onUnknown ? { onUnknown } : {}) });
     if (this.deferTimer) return;
     // Checked again at the next moment a list call is allowed.
-    this.deferTimer = setTimeout(() => {
-      this.deferTimer = undefined;
-      const waiting = [...this.deferred];
-      this.deferred.clear();
-      for (const [id, cb] of waiting) this.whenValid(id, cb.onValid, cb.onUnknown);
-    }, Math.max(10, this.nextRefreshAt - this.now()));
+    this.deferTimer = setTimeout(
+      () => {
+        this.deferTimer = undefined;
+        const waiting = [...this.deferred];
+        this.deferred.clear();
+        for (const [id, cb] of waiting) this.whenValid(id, cb.onValid, cb.onUnknown);
+      },
+      Math.max(10, this.nextRefreshAt - this.now()),
+    );
     this.deferTimer.unref?.();
   }
 
-  private logUnknown(openKfId: string, why = 'not an account of this app (not in kf/account/list, WECOM_OPEN_KFID or WXCOZE_ACCOUNTS): ignored'): void {
+  private logUnknown(
+    openKfId: string,
+    why = 'not an account of this app (not in kf/account/list, WECOM_OPEN_KFID or WXCOZE_ACCOUNTS): ignored',
+  ): void {
     if (this.logged.has(openKfId)) return;
     if (this.logged.size >= MAX_LOGGED) {
-      if (!this.suppressedLogged) this.log.warn(`more than ${MAX_LOGGED} unknown open_kfids seen; further ones are ignored without a log line`);
+      if (!this.suppressedLogged)
+        this.log.warn(
+          `more than ${MAX_LOGGED} unknown open_kfids seen; further ones are ignored without a log line`,
+        );
       this.suppressedLogged = true;
       return;
     }

@@ -43,7 +43,11 @@ export function targetOf(settings: ServiceSettings, fallback: ChatTarget): ChatT
 function handoffParts(settings: ServiceSettings): ReplyPart[] {
   return [
     { kind: 'text', content: settings.handoffText },
-    { kind: 'handoff', content: '', ...(settings.handoffServicer ? { servicer: settings.handoffServicer } : {}) },
+    {
+      kind: 'handoff',
+      content: '',
+      ...(settings.handoffServicer ? { servicer: settings.handoffServicer } : {}),
+    },
   ];
 }
 
@@ -65,21 +69,42 @@ async function budgetLeft(store: Store, item: InboxItem, maxParts: number): Prom
  * suggestions for a menu). Notices (quiet hours, Coze unreachable) go to a customer once per
  * interval, not once per message.
  */
-export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signal: AbortSignal): Promise<Plan> {
+export async function planReply(
+  item: InboxItem,
+  d: PlanDeps,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<Plan> {
   const { store, service } = d;
   const settings = settingsFor(service, item.openKfId);
   const now = Date.now();
 
   if (item.msgtype === 'event') {
     const ev = (item.payload as { event?: Record<string, unknown> }).event ?? {};
-    if (ev.event_type !== 'enter_session' || typeof ev.welcome_code !== 'string') return { kind: 'finish', state: 'skipped', note: 'event' };
+    if (ev.event_type !== 'enter_session' || typeof ev.welcome_code !== 'string')
+      return { kind: 'finish', state: 'skipped', note: 'event' };
     if (!settings.welcomeText) return { kind: 'finish', state: 'skipped', note: 'no welcome configured' };
     const age = now - item.sendTime * 1000;
     if (age > WELCOME_VALIDITY_MS) {
       log.warn({ ageMs: age }, 'welcome came too late: its code is valid for 20 s; not sent');
-      return { kind: 'finish', state: 'skipped', note: `welcome too late (${Math.round(age / 1000)} s after entering)` };
+      return {
+        kind: 'finish',
+        state: 'skipped',
+        note: `welcome too late (${Math.round(age / 1000)} s after entering)`,
+      };
     }
-    return { kind: 'reply', parts: [{ kind: 'welcome', content: settings.welcomeText, code: ev.welcome_code, buttons: settings.welcomeMenu.slice(0, 10) }], note: null };
+    return {
+      kind: 'reply',
+      parts: [
+        {
+          kind: 'welcome',
+          content: settings.welcomeText,
+          code: ev.welcome_code,
+          buttons: settings.welcomeMenu.slice(0, 10),
+        },
+      ],
+      note: null,
+    };
   }
 
   const customer = await store.getCustomer(item.openKfId, item.externalUserId);
@@ -92,13 +117,19 @@ export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signa
   }
 
   if (inQuietHours(service.quietHours, now)) {
-    if (now - customer.quietNoticeAt < service.noticeIntervalMs) return { kind: 'finish', state: 'skipped', note: 'quiet hours (notice already sent)' };
+    if (now - customer.quietNoticeAt < service.noticeIntervalMs)
+      return { kind: 'finish', state: 'skipped', note: 'quiet hours (notice already sent)' };
     await store.markCustomerNotice(item.openKfId, item.externalUserId, 'quiet', now);
     return { kind: 'reply', parts: [{ kind: 'text', content: service.quietText }], note: 'quiet hours' };
   }
 
   if (item.attempts > d.maxClaims) {
-    return { kind: 'reply', parts: [{ kind: 'text', content: d.apologyText }], note: `failed: gave up after ${item.attempts - 1} interrupted attempts`, apology: true };
+    return {
+      kind: 'reply',
+      parts: [{ kind: 'text', content: d.apologyText }],
+      note: `failed: gave up after ${item.attempts - 1} interrupted attempts`,
+      apology: true,
+    };
   }
 
   const target = targetOf(settings, d.defaultTarget);
@@ -111,7 +142,11 @@ export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signa
   }
   if (input.kind === 'unsupported') {
     log.info({ reason: input.reason }, 'message not sent to Coze; sending the polite fallback');
-    return { kind: 'reply', parts: [{ kind: 'text', content: input.voice ? service.voiceText : d.unsupportedText }], note: input.reason };
+    return {
+      kind: 'reply',
+      parts: [{ kind: 'text', content: input.voice ? service.voiceText : d.unsupportedText }],
+      note: input.reason,
+    };
   }
 
   const words = input.text?.trim() ?? '';
@@ -129,19 +164,32 @@ export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signa
   const userId = await store.resolveUser('wecom', item.externalUserId, now);
   const res = await askCoze(
     { coze: d.coze, store, target, maxAttempts: d.maxAttempts, retryBaseMs: d.retryBaseMs },
-    { msgid: item.msgid, userId, messages: input.messages, previousChat: { conversationId: item.cozeConversationId, chatId: item.cozeChatId } },
+    {
+      msgid: item.msgid,
+      userId,
+      messages: input.messages,
+      previousChat: { conversationId: item.cozeConversationId, chatId: item.cozeChatId },
+    },
     log.child({ userId }),
     signal,
   );
   if (signal.aborted) return { kind: 'aborted' };
   if (!res.ok) {
     if (res.retriable && now - customer.fallbackSentAt < service.noticeIntervalMs) {
-      log.warn({ reason: res.reason }, 'Coze unreachable; this customer was already told, so nothing is sent');
+      log.warn(
+        { reason: res.reason },
+        'Coze unreachable; this customer was already told, so nothing is sent',
+      );
       return { kind: 'finish', state: 'failed', note: `failed: ${res.reason} (apology already sent)` };
     }
     if (res.retriable) await store.markCustomerNotice(item.openKfId, item.externalUserId, 'fallback', now);
     log.warn({ reason: res.reason }, 'Coze retry budget spent; sending the apology');
-    return { kind: 'reply', parts: [{ kind: 'text', content: d.apologyText }], note: `failed: ${res.reason}`, apology: true };
+    return {
+      kind: 'reply',
+      parts: [{ kind: 'text', content: d.apologyText }],
+      note: `failed: ${res.reason}`,
+      apology: true,
+    };
   }
 
   let text = res.text;
@@ -155,6 +203,7 @@ export async function planReply(item: InboxItem, d: PlanDeps, log: Logger, signa
     log.info('the bot asked for a human');
     return { kind: 'reply', parts: [...parts, ...handoffParts(settings)], note: 'handoff: asked by the bot' };
   }
-  if (menu && parts.length < left) parts.push({ kind: 'menu', content: '您可能还想问：', buttons: res.followUps.slice(0, 10) });
+  if (menu && parts.length < left)
+    parts.push({ kind: 'menu', content: '您可能还想问：', buttons: res.followUps.slice(0, 10) });
   return { kind: 'reply', parts, note: null };
 }

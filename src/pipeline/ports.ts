@@ -16,15 +16,31 @@ export { chatTargetOf, namesTarget } from '../coze/target.js';
  * `CozeError` (`code`, `kind`, `retriable`); anything else is treated as not retriable.
  */
 export { CozeError } from '../coze/errors.js';
-export { DUPLICATE_MSGID_ERRCODE, isAlreadyHanded, undeliverableReason, WecomApiError, wecomErrcodeOf } from '../wecom/errors.js';
+export {
+  DUPLICATE_MSGID_ERRCODE,
+  isAlreadyHanded,
+  undeliverableReason,
+  WecomApiError,
+  wecomErrcodeOf,
+} from '../wecom/errors.js';
 
 export interface WecomPort {
   syncMsg(req: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage>;
   sendMsg(req: SendMsgRequest): Promise<{ msgid: string }>;
   getMedia(mediaId: string): Promise<MediaFile>;
-  uploadMedia(type: 'image' | 'voice' | 'video' | 'file', filename: string, data: Buffer, contentType: string): Promise<string>;
+  uploadMedia(
+    type: 'image' | 'voice' | 'video' | 'file',
+    filename: string,
+    data: Buffer,
+    contentType: string,
+  ): Promise<string>;
   sendMsgOnEvent(code: string, msgid: string, message: OutboundMessage): Promise<{ msgid: string }>;
-  transServiceState(openKfId: string, externalUserId: string, state: number, servicerUserId?: string): Promise<{ msg_code?: string }>;
+  transServiceState(
+    openKfId: string,
+    externalUserId: string,
+    state: number,
+    servicerUserId?: string,
+  ): Promise<{ msg_code?: string }>;
 }
 
 export interface CozeChatResult {

@@ -15,7 +15,12 @@ export interface ProcessDeps extends PlanDeps {
  * anything is sent) → sending → done. A message already answered is never sent to Coze again;
  * a part already marked sent is never sent again.
  */
-export async function processMessage(item: InboxItem, deps: ProcessDeps, log: Logger, signal: AbortSignal): Promise<void> {
+export async function processMessage(
+  item: InboxItem,
+  deps: ProcessDeps,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
   const { store, owner } = deps;
 
   if (item.state === 'received') {
@@ -26,7 +31,13 @@ export async function processMessage(item: InboxItem, deps: ProcessDeps, log: Lo
         return; // shutdown: the dispatcher gives the lease back; nothing was stored
       case 'defer':
         log.warn({ err: { message: plan.reason } }, 'could not prepare the message; will retry');
-        await store.deferRetry(item.msgid, owner, now + backoffMs(item.attempts, { baseMs: deps.retryBaseMs, capMs: 60_000 }), plan.reason, now);
+        await store.deferRetry(
+          item.msgid,
+          owner,
+          now + backoffMs(item.attempts, { baseMs: deps.retryBaseMs, capMs: 60_000 }),
+          plan.reason,
+          now,
+        );
         return;
       case 'finish':
         await store.finish(item.msgid, owner, plan.state, plan.note, now);
@@ -35,15 +46,32 @@ export async function processMessage(item: InboxItem, deps: ProcessDeps, log: Lo
       case 'reply':
         if (!(await store.saveAnswer(item.msgid, owner, plan.parts, plan.note, now, plan.apology === true))) {
           const cur = await store.get(item.msgid);
-          log.warn({ state: cur?.state }, cur?.state === 'cancelled' ? 'recalled by the customer: not answered' : 'lease lost before the answer was stored; another worker has it');
+          log.warn(
+            { state: cur?.state },
+            cur?.state === 'cancelled'
+              ? 'recalled by the customer: not answered'
+              : 'lease lost before the answer was stored; another worker has it',
+          );
           return;
         }
-        item = { ...item, state: 'answered', parts: plan.parts, partsSent: 0, note: plan.note, apologized: plan.apology === true };
+        item = {
+          ...item,
+          state: 'answered',
+          parts: plan.parts,
+          partsSent: 0,
+          note: plan.note,
+          apologized: plan.apology === true,
+        };
         log.info({ parts: plan.parts.length, kinds: plan.parts.map((p) => p.kind) }, 'answer stored');
     }
   }
 
-  const outcome = await sendReply(item, { wecom: deps.wecom, store, owner, allowPrivateUrls: deps.allowPrivateUrls }, log, signal);
+  const outcome = await sendReply(
+    item,
+    { wecom: deps.wecom, store, owner, allowPrivateUrls: deps.allowPrivateUrls },
+    log,
+    signal,
+  );
   const now = Date.now();
   // An apology is delivered like any answer, but the message counts as failed (the inbox's flag,
   // stored with the answer by saveAnswer).
@@ -60,7 +88,13 @@ export async function processMessage(item: InboxItem, deps: ProcessDeps, log: Lo
       log.warn({ note: outcome.note }, 'message failed: reply undeliverable');
       break;
     case 'retry':
-      await store.deferRetry(item.msgid, owner, now + backoffMs(Math.max(1, item.attempts), { baseMs: deps.retryBaseMs, capMs: 60_000 }), outcome.note, now);
+      await store.deferRetry(
+        item.msgid,
+        owner,
+        now + backoffMs(Math.max(1, item.attempts), { baseMs: deps.retryBaseMs, capMs: 60_000 }),
+        outcome.note,
+        now,
+      );
       break;
     case 'cancelled':
       log.info('recalled by the customer before the reply went out');

@@ -40,13 +40,21 @@ export class Puller {
 
   constructor(
     private readonly deps: {
-      store: Store; wecom: SyncSource; coordinator: Coordinator; logger: Logger; onStored: () => void; retryBaseMs?: number; now?: () => number;
+      store: Store;
+      wecom: SyncSource;
+      coordinator: Coordinator;
+      logger: Logger;
+      onStored: () => void;
+      retryBaseMs?: number;
+      now?: () => number;
       /** Which open_kfids may be pulled (absent: all, for tests of the puller alone). */
       gate?: KfAccountGate;
     },
   ) {}
 
-  private now() { return this.deps.now?.() ?? Date.now(); }
+  private now() {
+    return this.deps.now?.() ?? Date.now();
+  }
 
   /**
    * Asks for a pull of this account; returns at once. An account not yet confirmed as this app's
@@ -61,14 +69,23 @@ export class Puller {
       return;
     }
     let st = this.accounts.get(openKfId);
-    if (!st) { st = { running: false, again: false, failures: 0 }; this.accounts.set(openKfId, st); }
+    if (!st) {
+      st = { running: false, again: false, failures: 0 };
+      this.accounts.set(openKfId, st);
+    }
     if (token) st.token = token;
     if (reqId) st.reqId = reqId;
-    if (st.running) { st.again = true; return; }
+    if (st.running) {
+      st.again = true;
+      return;
+    }
     // After a failure the backoff stands: a flood of callbacks must not turn into a flood of pulls
     // against a WeCom that is failing (the timer pulls, with the newest Token).
     if (st.timer && st.failures > 0) return;
-    if (st.timer) { clearTimeout(st.timer); st.timer = undefined; }
+    if (st.timer) {
+      clearTimeout(st.timer);
+      st.timer = undefined;
+    }
     st.running = true;
     const p = this.run(openKfId, st).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -83,13 +100,32 @@ export class Puller {
   async pullAllKnown(): Promise<void> {
     const { store, gate, logger } = this.deps;
     for (const a of await store.listAccounts()) {
-      if (!gate) { this.schedule(a.openKfId, undefined, 'startup'); continue; }
+      if (!gate) {
+        this.schedule(a.openKfId, undefined, 'startup');
+        continue;
+      }
       if (a.cursor) gate.markProven(a.openKfId);
-      gate.whenValid(a.openKfId, () => this.schedule(a.openKfId, undefined, 'startup'), () => {
-        store.forgetAccount(a.openKfId).then((removed) => {
-          if (removed) logger.warn({ openKfId: JSON.stringify(a.openKfId.slice(0, 80)) }, 'stored account is not an account of this app and has no messages: removed');
-        }).catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'could not remove a stored account that is not this app\'s; trying again at the next start'));
-      });
+      gate.whenValid(
+        a.openKfId,
+        () => this.schedule(a.openKfId, undefined, 'startup'),
+        () => {
+          store
+            .forgetAccount(a.openKfId)
+            .then((removed) => {
+              if (removed)
+                logger.warn(
+                  { openKfId: JSON.stringify(a.openKfId.slice(0, 80)) },
+                  'stored account is not an account of this app and has no messages: removed',
+                );
+            })
+            .catch((err: unknown) =>
+              logger.warn(
+                { err: { message: (err as Error).message } },
+                "could not remove a stored account that is not this app's; trying again at the next start",
+              ),
+            );
+        },
+      );
     }
   }
 
@@ -102,7 +138,11 @@ export class Puller {
       // finds the lock taken raises a flag the holder honours before it lets go.
       const res = await coordinator.tryWithLock(`pull:${openKfId}`, PULL_LOCK_MS, async () => {
         await coordinator.takeFlag(againKey);
-        for (let first = true; first || (!this.stopped && (st.again || (await coordinator.takeFlag(againKey)))); first = false) {
+        for (
+          let first = true;
+          first || (!this.stopped && (st.again || (await coordinator.takeFlag(againKey))));
+          first = false
+        ) {
           // Callbacks that arrive during a pull ask for one more; a short gap lets a burst of them
           // be served by that one pull instead of a pull per callback.
           if (!first) await new Promise((r) => setTimeout(r, PULL_GAP_MS));
@@ -121,11 +161,17 @@ export class Puller {
     } catch (err) {
       st.failures += 1;
       const msg = (err as Error).message;
-      log.warn({ err: { message: msg, errcode: wecomErrcodeOf(err) }, failures: st.failures }, 'pull failed; will retry');
+      log.warn(
+        { err: { message: msg, errcode: wecomErrcodeOf(err) }, failures: st.failures },
+        'pull failed; will retry',
+      );
       await this.deps.store.recordPull(openKfId, msg, this.now()).catch(() => {});
       if (!this.stopped) {
         const delay = backoffMs(st.failures, { baseMs: this.deps.retryBaseMs ?? 1000, capMs: 60_000 });
-        st.timer = setTimeout(() => { st.timer = undefined; this.schedule(openKfId); }, delay);
+        st.timer = setTimeout(() => {
+          st.timer = undefined;
+          this.schedule(openKfId);
+        }, delay);
         st.timer.unref?.();
       }
     } finally {
@@ -138,8 +184,20 @@ export class Puller {
   private recheck(openKfId: string, st: AccountState, againKey: string): void {
     st.timer = setTimeout(() => {
       st.timer = undefined;
-      this.deps.coordinator.hasFlag(againKey).then((up) => { if (up) this.schedule(openKfId); }, () => this.schedule(openKfId))
-        .catch((err: unknown) => this.deps.logger.error({ openKfId, err: { message: (err as Error).message } }, 'pull-again check failed'));
+      this.deps.coordinator
+        .hasFlag(againKey)
+        .then(
+          (up) => {
+            if (up) this.schedule(openKfId);
+          },
+          () => this.schedule(openKfId),
+        )
+        .catch((err: unknown) =>
+          this.deps.logger.error(
+            { openKfId, err: { message: (err as Error).message } },
+            'pull-again check failed',
+          ),
+        );
     }, RECHECK_MS);
     st.timer.unref?.();
   }
@@ -159,8 +217,10 @@ export class Puller {
       } catch (err) {
         // 95007: the callback Token expired (10 min). Pull without it rather than fail.
         const errcode = wecomErrcodeOf(err);
-        if (errcode === 95007 && st.token) { st.token = undefined; res = await wecom.syncMsg({ openKfId, cursor, limit: 1000 }); }
-        else if (errcode === 40058 && cursor) {
+        if (errcode === 95007 && st.token) {
+          st.token = undefined;
+          res = await wecom.syncMsg({ openKfId, cursor, limit: 1000 });
+        } else if (errcode === 40058 && cursor) {
           // WeCom no longer takes the stored cursor (older than its 3-day window, say): start over.
           // Nothing is answered twice (msgids are unique in the inbox) and history stays history.
           log.warn('WeCom refused the stored cursor; pulling from the start of its 3-day window');
@@ -168,11 +228,16 @@ export class Puller {
           res = await wecom.syncMsg({ openKfId, cursor, token: st.token, limit: 1000 });
         } else throw err;
       }
-      const messages = res.msg_list.map((m) => classify({ ...m, open_kfid: m.open_kfid ?? openKfId }, historyBefore));
+      const messages = res.msg_list.map((m) =>
+        classify({ ...m, open_kfid: m.open_kfid ?? openKfId }, historyBefore),
+      );
       const nextCursor = res.next_cursor || cursor || '';
       const { inserted, duplicates } = await store.commitPage(openKfId, nextCursor, messages, this.now());
       await applyEvents(store, messages, log, this.now());
-      log.info({ page, received: res.msg_list.length, inserted, duplicates, hasMore: res.has_more }, 'sync_msg page stored');
+      log.info(
+        { page, received: res.msg_list.length, inserted, duplicates, hasMore: res.has_more },
+        'sync_msg page stored',
+      );
       for (const m of messages) log.debug({ msgid: m.msgid, state: m.state, note: m.note }, 'message stored');
       if (inserted > 0) this.deps.onStored();
       cursor = nextCursor;

@@ -26,7 +26,11 @@ function cutGraphemes(text: string, limit: number): string[] {
   let curBytes = 0;
   for (const { segment } of graphemes.segment(text)) {
     const b = bytes(segment);
-    if (curBytes + b > limit && cur) { out.push(cur); cur = ''; curBytes = 0; }
+    if (curBytes + b > limit && cur) {
+      out.push(cur);
+      cur = '';
+      curBytes = 0;
+    }
     cur += segment;
     curBytes += b;
   }
@@ -43,7 +47,10 @@ export function cutToBytes(text: string, limit: number): string {
 function pieces(text: string, limit: number): string[] {
   const out: string[] = [];
   for (const para of text.split(/(?<=\n)/)) {
-    if (bytes(para) <= limit) { out.push(para); continue; }
+    if (bytes(para) <= limit) {
+      out.push(para);
+      continue;
+    }
     for (const { segment } of sentences.segment(para)) {
       if (bytes(segment) <= limit) out.push(segment);
       else out.push(...cutGraphemes(segment, limit));
@@ -57,7 +64,10 @@ function pack(items: string[], limit: number): string[] {
   const parts: string[] = [];
   let cur = '';
   for (const p of items) {
-    if (cur && bytes(cur) + bytes(p) > limit) { parts.push(cur); cur = ''; }
+    if (cur && bytes(cur) + bytes(p) > limit) {
+      parts.push(cur);
+      cur = '';
+    }
     cur += p;
   }
   if (cur) parts.push(cur);
@@ -90,7 +100,8 @@ export function composeReply(answer: string, maxParts: number): ReplyPart[] {
     if (before.trim()) segments.push({ kind: 'text', content: before });
     const url = m[2]!;
     const alt = m[1] ?? '';
-    if (/^https?:\/\//.test(url)) segments.push({ kind: 'image', content: url, fallback: alt ? `${alt}: ${url}` : url });
+    if (/^https?:\/\//.test(url))
+      segments.push({ kind: 'image', content: url, fallback: alt ? `${alt}: ${url}` : url });
     else segments.push({ kind: 'text', content: m[0] });
     last = m.index! + m[0].length;
   }
@@ -101,12 +112,16 @@ export function composeReply(answer: string, maxParts: number): ReplyPart[] {
     const out: ReplyPart[] = [];
     let buf = '';
     const flush = () => {
-      if (buf.trim()) for (const t of splitText(buf, Number.MAX_SAFE_INTEGER)) out.push({ kind: 'text', content: t });
+      if (buf.trim())
+        for (const t of splitText(buf, Number.MAX_SAFE_INTEGER)) out.push({ kind: 'text', content: t });
       buf = '';
     };
     for (const s of segs) {
       if (s.kind === 'text') buf += s.content;
-      else { flush(); out.push(s); }
+      else {
+        flush();
+        out.push(s);
+      }
     }
     flush();
     return out;

@@ -2,7 +2,13 @@ import { fetchOutsideBytes, type FetchedBytes } from '../net/outside-fetch.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import type { OutboundMessage } from '../wecom/types.js';
-import { DUPLICATE_MSGID_ERRCODE, isAlreadyHanded, undeliverableReason, wecomErrcodeOf, type WecomPort } from './ports.js';
+import {
+  DUPLICATE_MSGID_ERRCODE,
+  isAlreadyHanded,
+  undeliverableReason,
+  wecomErrcodeOf,
+  type WecomPort,
+} from './ports.js';
 import { cutToBytes, outboundMsgid } from './reply.js';
 
 export const WECOM_PARTS_PER_CUSTOMER_MESSAGE = 5;
@@ -19,7 +25,9 @@ export type SendOutcome =
 
 /** WeCom caps a click item's text at 128 bytes and a menu at 10 items. */
 function clickItems(buttons: string[]): unknown[] {
-  return buttons.slice(0, 10).map((b, i) => ({ type: 'click', click: { id: `wxc_${i + 1}`, content: cutToBytes(b, 128) } }));
+  return buttons
+    .slice(0, 10)
+    .map((b, i) => ({ type: 'click', click: { id: `wxc_${i + 1}`, content: cutToBytes(b, 128) } }));
 }
 
 /** WeCom's limit for an uploaded image, and the types it takes. */
@@ -32,12 +40,27 @@ const WECOM_IMAGE_TYPES = /^image\/(jpeg|png|gif)$/;
  * at most 3 redirects each re-checked, never https → http, cut off past 2 MB.
  */
 function fetchImage(url: string, allowPrivate: boolean): Promise<FetchedBytes> {
-  return fetchOutsideBytes(url, { allowPrivate, schemes: ['https:', 'http:'], headersTimeout: 10_000, bodyTimeout: 20_000, maxBytes: IMAGE_MAX_BYTES, acceptType: WECOM_IMAGE_TYPES });
+  return fetchOutsideBytes(url, {
+    allowPrivate,
+    schemes: ['https:', 'http:'],
+    headersTimeout: 10_000,
+    bodyTimeout: 20_000,
+    maxBytes: IMAGE_MAX_BYTES,
+    acceptType: WECOM_IMAGE_TYPES,
+  });
 }
 
-async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger, allowPrivate: boolean): Promise<OutboundMessage> {
-  if (part.kind === 'menu' || ((part.kind === 'welcome') && part.buttons?.length)) {
-    return { msgtype: 'msgmenu', msgmenu: { head_content: part.content, list: clickItems(part.buttons ?? []) } };
+async function toOutbound(
+  part: ReplyPart,
+  wecom: WecomPort,
+  log: Logger,
+  allowPrivate: boolean,
+): Promise<OutboundMessage> {
+  if (part.kind === 'menu' || (part.kind === 'welcome' && part.buttons?.length)) {
+    return {
+      msgtype: 'msgmenu',
+      msgmenu: { head_content: part.content, list: clickItems(part.buttons ?? []) },
+    };
   }
   if (part.kind !== 'image') return { msgtype: 'text', text: { content: part.content } };
   try {
@@ -46,7 +69,10 @@ async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger, allowP
     const mediaId = await wecom.uploadMedia('image', `answer.${ext}`, img.data, img.contentType);
     return { msgtype: 'image', image: { media_id: mediaId } };
   } catch (err) {
-    log.warn({ err: { message: (err as Error).message } }, 'answer image could not be sent as an image; sending its link');
+    log.warn(
+      { err: { message: (err as Error).message } },
+      'answer image could not be sent as an image; sending its link',
+    );
     return { msgtype: 'text', text: { content: part.fallback ?? part.content } };
   }
 }
@@ -56,15 +82,25 @@ async function toOutbound(part: ReplyPart, wecom: WecomPort, log: Logger, allowP
  * AI quiet for this customer until the session ends. The kf API has no way to pass a note to the
  * servicer, so the handoff is logged (with the message that triggered it) for the human side.
  */
-async function handOff(item: InboxItem, part: ReplyPart, deps: { wecom: WecomPort; store: Store }, log: Logger): Promise<void> {
+async function handOff(
+  item: InboxItem,
+  part: ReplyPart,
+  deps: { wecom: WecomPort; store: Store },
+  log: Logger,
+): Promise<void> {
   const state = part.servicer ? 3 : 2;
   try {
     await deps.wecom.transServiceState(item.openKfId, item.externalUserId, state, part.servicer);
     log.info({ toState: state, servicer: part.servicer ?? null }, 'session handed to a human');
   } catch (err) {
     const errcode = wecomErrcodeOf(err);
-    if (errcode !== undefined && isAlreadyHanded(errcode)) log.info({ errcode }, 'session was already with a human');
-    else log.error({ errcode, err: { message: (err as Error).message } }, 'could not hand the session to a human; the AI stays quiet anyway (check the servicer id and that the kf account has servicers on duty)');
+    if (errcode !== undefined && isAlreadyHanded(errcode))
+      log.info({ errcode }, 'session was already with a human');
+    else
+      log.error(
+        { errcode, err: { message: (err as Error).message } },
+        'could not hand the session to a human; the AI stays quiet anyway (check the servicer id and that the kf account has servicers on duty)',
+      );
   }
   await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'human', Date.now(), Date.now());
 }
@@ -91,7 +127,8 @@ export async function sendReply(
 
     if (part.kind === 'handoff') {
       await handOff(item, part, deps, log);
-      if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, null, Date.now()))) return { status: 'lost-lease' };
+      if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, null, Date.now())))
+        return { status: 'lost-lease' };
       continue;
     }
 
@@ -104,13 +141,20 @@ export async function sendReply(
     const message = await toOutbound(part, deps.wecom, log, deps.allowPrivateUrls ?? false);
     try {
       if (part.kind === 'welcome') await deps.wecom.sendMsgOnEvent(part.code ?? '', msgid, message);
-      else await deps.wecom.sendMsg({ touser: item.externalUserId, open_kfid: item.openKfId, msgid, message });
-      log.info({ part: i + 1, of: parts.length, outMsgid: msgid, msgtype: message.msgtype, kind: part.kind }, 'reply part sent');
+      else
+        await deps.wecom.sendMsg({ touser: item.externalUserId, open_kfid: item.openKfId, msgid, message });
+      log.info(
+        { part: i + 1, of: parts.length, outMsgid: msgid, msgtype: message.msgtype, kind: part.kind },
+        'reply part sent',
+      );
     } catch (err) {
       const errcode = wecomErrcodeOf(err);
       const undeliverable = errcode === undefined ? undefined : undeliverableReason(errcode);
       if (errcode === DUPLICATE_MSGID_ERRCODE) {
-        log.info({ part: i + 1, outMsgid: msgid }, 'reply part was already delivered (duplicate msgid); counting it as sent');
+        log.info(
+          { part: i + 1, outMsgid: msgid },
+          'reply part was already delivered (duplicate msgid); counting it as sent',
+        );
       } else if (part.kind === 'welcome' && errcode !== undefined && errcode !== -1) {
         log.warn({ errcode }, 'welcome not accepted (the code expired or was used)');
         return { status: 'undeliverable', note: `welcome refused: ${errcode} ${(err as Error).message}` };
@@ -118,19 +162,41 @@ export async function sendReply(
         log.warn({ part: i + 1, errcode }, `reply not deliverable: ${undeliverable}`);
         if (errcode === 95018) {
           // The session is queued or with a human: keep the AI quiet for this customer from now on.
-          await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'human', Date.now(), Date.now());
+          await deps.store.setCustomerMode(
+            item.openKfId,
+            item.externalUserId,
+            'human',
+            Date.now(),
+            Date.now(),
+          );
         }
-        if (i > 0 && errcode === 95001) return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${undeliverable}` };
+        if (i > 0 && errcode === 95001)
+          return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${undeliverable}` };
         return { status: 'undeliverable', note: `${errcode}: ${undeliverable}` };
       } else if (errcode !== undefined && errcode !== -1) {
-        log.error({ part: i + 1, errcode, err: { message: (err as Error).message } }, 'WeCom refused the reply');
+        log.error(
+          { part: i + 1, errcode, err: { message: (err as Error).message } },
+          'WeCom refused the reply',
+        );
         return { status: 'undeliverable', note: `${errcode}: ${(err as Error).message}` };
       } else {
-        log.warn({ part: i + 1, err: { message: (err as Error).message } }, 'send failed in transit; will retry with the same msgid');
+        log.warn(
+          { part: i + 1, err: { message: (err as Error).message } },
+          'send failed in transit; will retry with the same msgid',
+        );
         return { status: 'retry', note: (err as Error).message };
       }
     }
-    if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, part.kind === 'welcome' ? null : msgid, Date.now()))) return { status: 'lost-lease' };
+    if (
+      !(await deps.store.markPartSent(
+        item.msgid,
+        deps.owner,
+        i,
+        part.kind === 'welcome' ? null : msgid,
+        Date.now(),
+      ))
+    )
+      return { status: 'lost-lease' };
   }
   return { status: 'done', note: null };
 }

@@ -26,7 +26,9 @@ export interface ApiRateLimits {
 const WINDOW_MS = 60_000;
 const NO_LIMIT = async () => {};
 
-type Check = (req: FastifyRequest) => Promise<{ isAllowed: boolean; isExceeded?: boolean; ttlInSeconds?: number; max?: number }>;
+type Check = (
+  req: FastifyRequest,
+) => Promise<{ isAllowed: boolean; isExceeded?: boolean; ttlInSeconds?: number; max?: number }>;
 
 function tooMany(what: string, max: number, retryAfter: number, setting: string): OpenAiError {
   return new OpenAiError({
@@ -38,7 +40,11 @@ function tooMany(what: string, max: number, retryAfter: number, setting: string)
 }
 
 /** Registers the plugin in `api` (its own scope, nothing global) and returns the two checks. */
-export async function apiRateLimits(api: FastifyInstance, settings: ApiRateLimitSettings, redis?: { client: Redis; prefix: string }): Promise<ApiRateLimits> {
+export async function apiRateLimits(
+  api: FastifyInstance,
+  settings: ApiRateLimitSettings,
+  redis?: { client: Redis; prefix: string },
+): Promise<ApiRateLimits> {
   if (!settings.perIp && !settings.perKey) return { perIp: NO_LIMIT, perKey: NO_LIMIT };
   await api.register(rateLimit, {
     global: false,
@@ -47,9 +53,21 @@ export async function apiRateLimits(api: FastifyInstance, settings: ApiRateLimit
     ...(redis ? { redis: redis.client, nameSpace: `${redis.prefix}ratelimit:` } : {}),
   });
   const create = (api as unknown as { createRateLimit(o: object): Check }).createRateLimit.bind(api);
-  const ipCheck = settings.perIp ? create({ max: settings.perIp, timeWindow: WINDOW_MS, keyGenerator: (req: FastifyRequest) => `ip:${req.ip}` }) : undefined;
+  const ipCheck = settings.perIp
+    ? create({
+        max: settings.perIp,
+        timeWindow: WINDOW_MS,
+        keyGenerator: (req: FastifyRequest) => `ip:${req.ip}`,
+      })
+    : undefined;
   const keyIds = new WeakMap<FastifyRequest, string>();
-  const keyCheck = settings.perKey ? create({ max: settings.perKey, timeWindow: WINDOW_MS, keyGenerator: (req: FastifyRequest) => `key:${keyIds.get(req)}` }) : undefined;
+  const keyCheck = settings.perKey
+    ? create({
+        max: settings.perKey,
+        timeWindow: WINDOW_MS,
+        keyGenerator: (req: FastifyRequest) => `key:${keyIds.get(req)}`,
+      })
+    : undefined;
   return {
     async perIp(req) {
       if (!ipCheck) return;

@@ -29,7 +29,10 @@ export interface AppDeps {
   /** For tests: how often Node checks the timeouts above (default 30 s, so a timeout may take that much longer). */
   timeoutCheckIntervalMs?: number;
   /** The OpenAI-compatible API (always mounted: with no key it answers 403 saying how to turn it on). */
-  openai?: Omit<OpenAiRouteOptions, 'notFound' | 'limits' | 'corsOrigins'> & { rateLimit: ApiRateLimitSettings; corsOrigins: string[] };
+  openai?: Omit<OpenAiRouteOptions, 'notFound' | 'limits' | 'corsOrigins'> & {
+    rateLimit: ApiRateLimitSettings;
+    corsOrigins: string[];
+  };
   /** Shared Redis (several instances): the API's rate-limit counters live there. */
   redis?: { client: Redis; prefix: string };
 }
@@ -71,10 +74,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     countClientError(timedOut ? 'timeout' : 'bad_request');
     const client = normalizeAddress(socket.remoteAddress ?? '');
-    if (timedOut) warns.warn(log, 'request_timeout', { client }, `connection closed: the request did not arrive within ${deps.requestTimeoutMs} ms (WXCOZE_REQUEST_TIMEOUT_MS) or its headers within ${deps.headersTimeoutMs} ms`);
-    else warns.warn(log, 'bad_http', { client, code: String(err.code ?? '').slice(0, 40) }, 'connection closed: not valid HTTP');
-    const [status, text] = timedOut ? ['408', 'Request Timeout'] : err.code === 'HPE_HEADER_OVERFLOW' ? ['431', 'Request Header Fields Too Large'] : ['400', 'Bad Request'];
-    if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    if (timedOut)
+      warns.warn(
+        log,
+        'request_timeout',
+        { client },
+        `connection closed: the request did not arrive within ${deps.requestTimeoutMs} ms (WXCOZE_REQUEST_TIMEOUT_MS) or its headers within ${deps.headersTimeoutMs} ms`,
+      );
+    else
+      warns.warn(
+        log,
+        'bad_http',
+        { client, code: String(err.code ?? '').slice(0, 40) },
+        'connection closed: not valid HTTP',
+      );
+    const [status, text] = timedOut
+      ? ['408', 'Request Timeout']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431', 'Request Header Fields Too Large']
+        : ['400', 'Bad Request'];
+    if (socket.writable)
+      socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     socket.destroy();
   }
   limitConnectionsPerAddress(app, deps.maxPendingPerClient, log, warns);
@@ -85,14 +105,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     const reason = String(err.message).slice(0, 120);
     if (status >= 500) req.log.error({ err }, 'request failed');
-    else warns.warn(req.log as unknown as Logger, `http_${status}`, { status, detail: reason, url: req.url.split('?')[0]!.slice(0, 60) }, 'request rejected');
+    else
+      warns.warn(
+        req.log as unknown as Logger,
+        `http_${status}`,
+        { status, detail: reason, url: req.url.split('?')[0]!.slice(0, 60) },
+        'request rejected',
+      );
     if (req.url.startsWith('/wechat/hook')) countCallback(status === 503 ? 'shutting_down' : 'malformed');
     // `void`: a reply is thenable, but send() has nothing to wait for here (fastify sends it).
-    void reply.code(status).type('text/plain').send(status >= 500 ? 'internal error' : reason);
+    void reply
+      .code(status)
+      .type('text/plain')
+      .send(status >= 500 ? 'internal error' : reason);
   });
   await app.register(pingRoutes);
   await app.register(metricsRoutes, deps.metricsToken ? { token: deps.metricsToken } : {});
-  await app.register(wechatHookRoutes, { crypto: deps.crypto, onKfEvent: deps.onKfEvent, isShuttingDown: deps.isShuttingDown, maxSkewS: deps.callbackMaxSkewS, warns });
+  await app.register(wechatHookRoutes, {
+    crypto: deps.crypto,
+    onKfEvent: deps.onKfEvent,
+    isShuttingDown: deps.isShuttingDown,
+    maxSkewS: deps.callbackMaxSkewS,
+    warns,
+  });
   if (deps.openai) {
     const { rateLimit, corsOrigins, ...routeOpts } = deps.openai;
     // One scope for both mounts, so /v1/x and /x count against the same limits; /wechat/hook is outside it.

@@ -22,8 +22,12 @@ export const SLOW_MS = 1000;
 /** A counter per key that forgets keys at zero. */
 class Tally {
   private readonly counts = new Map<string, number>();
-  get(key: string): number { return this.counts.get(key) ?? 0; }
-  add(key: string): void { this.counts.set(key, this.get(key) + 1); }
+  get(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+  add(key: string): void {
+    this.counts.set(key, this.get(key) + 1);
+  }
   remove(key: string): void {
     const left = this.get(key) - 1;
     if (left <= 0) this.counts.delete(key);
@@ -31,14 +35,24 @@ class Tally {
   }
 }
 
-export function limitConnectionsPerAddress(app: FastifyInstance, max: number, log: Logger, warns: WarnLimiter): void {
+export function limitConnectionsPerAddress(
+  app: FastifyInstance,
+  max: number,
+  log: Logger,
+  warns: WarnLimiter,
+): void {
   const open = new Tally();
   app.server.on('connection', (socket: Socket) => {
     const addr = normalizeAddress(socket.remoteAddress ?? '');
     if (!addr || isInternalAddress(addr)) return;
     if (open.get(addr) >= max) {
       countClientError('too_many');
-      warns.warn(log, 'too_many_connections', { client: addr, max }, 'connection refused: this address already holds the most connections allowed (WXCOZE_MAX_PENDING_PER_CLIENT)');
+      warns.warn(
+        log,
+        'too_many_connections',
+        { client: addr, max },
+        'connection refused: this address already holds the most connections allowed (WXCOZE_MAX_PENDING_PER_CLIENT)',
+      );
       socket.destroy();
       return;
     }
@@ -55,20 +69,38 @@ export function limitSlowRequestsPerClient(app: FastifyInstance, max: number, wa
     if (!client || isInternalAddress(client)) return;
     if (slow.get(client) >= max) {
       countClientError('too_many');
-      warns.warn(req.log as unknown as Logger, 'too_many_slow', { client, max }, 'request refused: this client already has the most slow requests allowed (WXCOZE_MAX_PENDING_PER_CLIENT)');
-      return reply.code(429).header('retry-after', '5').header('connection', 'close').type('text/plain').send('too many unfinished requests from this address; try again shortly\n');
+      warns.warn(
+        req.log as unknown as Logger,
+        'too_many_slow',
+        { client, max },
+        'request refused: this client already has the most slow requests allowed (WXCOZE_MAX_PENDING_PER_CLIENT)',
+      );
+      return reply
+        .code(429)
+        .header('retry-after', '5')
+        .header('connection', 'close')
+        .type('text/plain')
+        .send('too many unfinished requests from this address; try again shortly\n');
     }
     let counted = false;
-    const timer = setTimeout(() => { counted = true; slow.add(client); }, SLOW_MS);
+    const timer = setTimeout(() => {
+      counted = true;
+      slow.add(client);
+    }, SLOW_MS);
     timer.unref();
     // Whatever ends first: the body is in (preHandler), or the request is over (answered, timed out, client gone).
     const done = () => {
       clearTimeout(timer);
-      if (counted) { counted = false; slow.remove(client); }
+      if (counted) {
+        counted = false;
+        slow.remove(client);
+      }
     };
     req.raw.once('close', done);
     reply.raw.once('close', done);
     bodyIn.set(req, done);
   });
-  app.addHook('preHandler', async (req) => { bodyIn.get(req)?.(); });
+  app.addHook('preHandler', async (req) => {
+    bodyIn.get(req)?.();
+  });
 }

@@ -17,7 +17,10 @@ export const MAX_DEPTH = 64;
 export const MAX_ITEMS = 50_000;
 
 export class JsonBodyError extends Error {
-  constructor(message: string, readonly statusCode = 400) {
+  constructor(
+    message: string,
+    readonly statusCode = 400,
+  ) {
     super(message);
   }
 }
@@ -29,7 +32,10 @@ export class JsonShapeScanner {
   private inString = false;
   private escaped = false;
 
-  constructor(private readonly maxDepth = MAX_DEPTH, private readonly maxItems = MAX_ITEMS) {}
+  constructor(
+    private readonly maxDepth = MAX_DEPTH,
+    private readonly maxItems = MAX_ITEMS,
+  ) {}
 
   /** Why the JSON must not be parsed (too deep, too many values), or null. Malformed JSON is left to JSON.parse. */
   feed(bytes: Uint8Array): string | null {
@@ -44,14 +50,19 @@ export class JsonShapeScanner {
         if (++this.depth > this.maxDepth) return `the JSON is nested deeper than ${this.maxDepth} levels`;
         if (++this.items > this.maxItems) return `the JSON has more than ${this.maxItems} values`;
       } else if (c === 0x7d || c === 0x5d) this.depth--;
-      else if (c === 0x2c && ++this.items > this.maxItems) return `the JSON has more than ${this.maxItems} values`;
+      else if (c === 0x2c && ++this.items > this.maxItems)
+        return `the JSON has more than ${this.maxItems} values`;
     }
     return null;
   }
 }
 
 /** Why the bytes must not be parsed, or null (the whole-buffer form of JsonShapeScanner). */
-export function jsonShapeProblem(bytes: Uint8Array, maxDepth = MAX_DEPTH, maxItems = MAX_ITEMS): string | null {
+export function jsonShapeProblem(
+  bytes: Uint8Array,
+  maxDepth = MAX_DEPTH,
+  maxItems = MAX_ITEMS,
+): string | null {
   return new JsonShapeScanner(maxDepth, maxItems).feed(bytes);
 }
 

@@ -25,13 +25,41 @@ export interface RunningServer {
 }
 
 /** Wires config → store → clients → bridge → HTTP, and starts listening. */
-export async function startServer(config: WxcozeConfig, logger: Logger, opts: { store?: Store; timeoutCheckIntervalMs?: number } = {}): Promise<RunningServer> {
-  const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl }));
+export async function startServer(
+  config: WxcozeConfig,
+  logger: Logger,
+  opts: { store?: Store; timeoutCheckIntervalMs?: number } = {},
+): Promise<RunningServer> {
+  const store =
+    opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl }));
   const coordinator = await openCoordinator(config.store.redisUrl, config.store.redisPrefix);
-  if (config.store.redisUrl) await coordinator.ping().catch((err: Error) => logger.warn({ redis: describeRedisUrl(config.store.redisUrl!), err: { message: err.message } }, 'Redis is not reachable yet; pulls wait for it (run `wxcoze doctor`)'));
-  else if (store.kind !== 'sqlite') logger.warn('WXCOZE_DATABASE_URL is set without WXCOZE_REDIS_URL: fine for one instance; set WXCOZE_REDIS_URL before running several');
-  const wecom = new WecomApi({ baseUrl: config.wecom.apiBase, corpId: config.wecom.corpId, secret: config.wecom.secret, logger, tokenCache: coordinator.cache, coordinator });
-  const coze = new CozeClient({ baseUrl: config.coze.apiBase, token: config.coze.apiToken, logger, timeoutMs: config.coze.timeoutMs });
+  if (config.store.redisUrl)
+    await coordinator
+      .ping()
+      .catch((err: Error) =>
+        logger.warn(
+          { redis: describeRedisUrl(config.store.redisUrl!), err: { message: err.message } },
+          'Redis is not reachable yet; pulls wait for it (run `wxcoze doctor`)',
+        ),
+      );
+  else if (store.kind !== 'sqlite')
+    logger.warn(
+      'WXCOZE_DATABASE_URL is set without WXCOZE_REDIS_URL: fine for one instance; set WXCOZE_REDIS_URL before running several',
+    );
+  const wecom = new WecomApi({
+    baseUrl: config.wecom.apiBase,
+    corpId: config.wecom.corpId,
+    secret: config.wecom.secret,
+    logger,
+    tokenCache: coordinator.cache,
+    coordinator,
+  });
+  const coze = new CozeClient({
+    baseUrl: config.coze.apiBase,
+    token: config.coze.apiToken,
+    logger,
+    timeoutMs: config.coze.timeoutMs,
+  });
   const bridge = createBridge({ config, store, coordinator, wecom, coze, logger });
   let shuttingDown = false;
   const crypto = new WecomCrypto(config.wecom.token, config.wecom.encodingAesKey, config.wecom.corpId);
@@ -51,11 +79,20 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
       keyring: new ApiKeyring(config.openai.keys),
       catalog: ModelCatalog.fromConfig(config),
       bodyLimit: config.openai.bodyLimit,
-      completions: { coze, store, tasks: config.openai.tasks, keepAliveMs: config.openai.keepAliveMs, imageMaxBytes: config.openai.bodyLimit, allowPrivateUrls: config.server.allowPrivateUrls },
+      completions: {
+        coze,
+        store,
+        tasks: config.openai.tasks,
+        keepAliveMs: config.openai.keepAliveMs,
+        imageMaxBytes: config.openai.bodyLimit,
+        allowPrivateUrls: config.server.allowPrivateUrls,
+      },
       rateLimit: config.openai.rateLimit,
       corsOrigins: config.openai.corsOrigins,
     },
-    ...(coordinator instanceof RedisCoordinator ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } } : {}),
+    ...(coordinator instanceof RedisCoordinator
+      ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } }
+      : {}),
   });
   await app.listen({ host: config.server.host, port: config.server.port });
   const addr = app.server.address();
@@ -64,10 +101,23 @@ export async function startServer(config: WxcozeConfig, logger: Logger, opts: { 
   // From here work runs in the background (pulls, workers): a rejection nobody caught is logged, not fatal.
   const releaseRejections = catchUnhandledRejections(logger);
   await bridge.start();
-  logger.info({ url, store: store.kind, cache: coordinator.kind, coze: config.coze.apiBase, wecom: config.wecom.apiBase }, 'wxcoze listening');
+  logger.info(
+    {
+      url,
+      store: store.kind,
+      cache: coordinator.kind,
+      coze: config.coze.apiBase,
+      wecom: config.wecom.apiBase,
+    },
+    'wxcoze listening',
+  );
   let stopping: Promise<void> | undefined;
   return {
-    app, bridge, store, coordinator, url,
+    app,
+    bridge,
+    store,
+    coordinator,
+    url,
     stop(drainMs = 10_000) {
       stopping ??= (async () => {
         shuttingDown = true;

@@ -4,7 +4,16 @@ import { SqlStore } from './sql/sql-store.js';
 import type { MysqlDb } from './sql/mysql-db.js';
 
 /** Tables copied when a business moves from the embedded store to MySQL, parents first. */
-export const COPIED_TABLES = ['users', 'identities', 'legacy_web_identities', 'conversations', 'accounts', 'customers', 'inbox', 'sent_log'] as const;
+export const COPIED_TABLES = [
+  'users',
+  'identities',
+  'legacy_web_identities',
+  'conversations',
+  'accounts',
+  'customers',
+  'inbox',
+  'sent_log',
+] as const;
 
 const BATCH = 500;
 
@@ -19,8 +28,15 @@ export interface CopyReport {
  * embedded SQLite file into a MySQL/MariaDB database (migrated first). Rows already there are
  * kept (INSERT IGNORE), so a copy that was interrupted can simply be run again.
  */
-export async function copySqliteToMysql(sqliteFile: string, mysqlUrl: string, onProgress?: (r: CopyReport) => void): Promise<CopyReport[]> {
-  if (!existsSync(sqliteFile)) throw new Error(`no embedded store at ${sqliteFile}; point --data-dir (or WXCOZE_DATA_DIR) at the folder that holds wxcoze.db`);
+export async function copySqliteToMysql(
+  sqliteFile: string,
+  mysqlUrl: string,
+  onProgress?: (r: CopyReport) => void,
+): Promise<CopyReport[]> {
+  if (!existsSync(sqliteFile))
+    throw new Error(
+      `no embedded store at ${sqliteFile}; point --data-dir (or WXCOZE_DATA_DIR) at the folder that holds wxcoze.db`,
+    );
   // The source is brought to the same schema first, so every table and row format matches
   // (a file from an older wxcoze would otherwise bring rows the newer schema reads differently).
   const upgrade = SqlStore.sqlite(sqliteFile);

@@ -7,7 +7,9 @@ export type { Store } from './types.js';
 export async function openStore(opts: { dataDir: string; databaseUrl?: string }): Promise<Store> {
   // Each engine's driver is loaded only when it is used (mysql2 alone is ~15 MB of memory).
   const { SqlStore } = await import('./sql/sql-store.js');
-  const store = opts.databaseUrl ? await SqlStore.mysql(opts.databaseUrl) : SqlStore.sqlite(join(opts.dataDir, 'wxcoze.db'));
+  const store = opts.databaseUrl
+    ? await SqlStore.mysql(opts.databaseUrl)
+    : SqlStore.sqlite(join(opts.dataDir, 'wxcoze.db'));
   try {
     await store.migrate();
   } catch (err) {

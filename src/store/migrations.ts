@@ -159,7 +159,14 @@ CREATE TABLE conversations (
   PRIMARY KEY (user_id, bot_key)
 ) ${MYSQL_TABLE}`,
     ],
-    mysqlDown: ['DROP TABLE IF EXISTS conversations', 'DROP TABLE IF EXISTS identities', 'DROP TABLE IF EXISTS users', 'DROP TABLE IF EXISTS sent_log', 'DROP TABLE IF EXISTS inbox', 'DROP TABLE IF EXISTS accounts'],
+    mysqlDown: [
+      'DROP TABLE IF EXISTS conversations',
+      'DROP TABLE IF EXISTS identities',
+      'DROP TABLE IF EXISTS users',
+      'DROP TABLE IF EXISTS sent_log',
+      'DROP TABLE IF EXISTS inbox',
+      'DROP TABLE IF EXISTS accounts',
+    ],
   },
   {
     version: 2,
@@ -191,7 +198,10 @@ CREATE INDEX sent_log_inbound ON sent_log (inbound_msgid);
 ) ${MYSQL_TABLE}`,
       'ALTER TABLE sent_log ADD COLUMN inbound_msgid VARCHAR(128) NULL, ADD KEY sent_log_inbound (inbound_msgid)',
     ],
-    mysqlDown: ['ALTER TABLE sent_log DROP KEY sent_log_inbound, DROP COLUMN inbound_msgid', 'DROP TABLE IF EXISTS customers'],
+    mysqlDown: [
+      'ALTER TABLE sent_log DROP KEY sent_log_inbound, DROP COLUMN inbound_msgid',
+      'DROP TABLE IF EXISTS customers',
+    ],
   },
   {
     version: 3,
@@ -236,8 +246,16 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
     // Such a note on a row with a stored answer meant exactly that; a 'failed:' note on a row
     // without one was a failure with nothing sent to this message, so it stays 0.
     up: (qb) => [
-      qb.schema.alterTable('inbox').addColumn('apologized', 'integer', (c) => c.notNull().defaultTo(0)).compile(),
-      qb.updateTable('inbox').set({ apologized: 1 }).where('note', 'like', 'failed:%').where('parts', 'is not', null).compile(),
+      qb.schema
+        .alterTable('inbox')
+        .addColumn('apologized', 'integer', (c) => c.notNull().defaultTo(0))
+        .compile(),
+      qb
+        .updateTable('inbox')
+        .set({ apologized: 1 })
+        .where('note', 'like', 'failed:%')
+        .where('parts', 'is not', null)
+        .compile(),
     ],
     down: (qb) => [qb.schema.alterTable('inbox').dropColumn('apologized').compile(), null],
   },

@@ -15,15 +15,33 @@ export function toAccount(r: Row): Account {
 
 export function toItem(r: Row): InboxItem {
   return {
-    seq: Number(r.seq), msgid: r.msgid, openKfId: r.open_kfid, externalUserId: r.external_userid, origin: Number(r.origin),
-    msgtype: r.msgtype, sendTime: Number(r.send_time), payload: JSON.parse(r.payload), state: r.state, attempts: Number(r.attempts),
-    parts: r.parts ? (JSON.parse(r.parts) as ReplyPart[]) : null, partsSent: Number(r.parts_sent), note: r.note ?? null, apologized: Number(r.apologized ?? 0) === 1,
-    cozeConversationId: r.coze_conversation_id ?? null, cozeChatId: r.coze_chat_id ?? null,
-    createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+    seq: Number(r.seq),
+    msgid: r.msgid,
+    openKfId: r.open_kfid,
+    externalUserId: r.external_userid,
+    origin: Number(r.origin),
+    msgtype: r.msgtype,
+    sendTime: Number(r.send_time),
+    payload: JSON.parse(r.payload),
+    state: r.state,
+    attempts: Number(r.attempts),
+    parts: r.parts ? (JSON.parse(r.parts) as ReplyPart[]) : null,
+    partsSent: Number(r.parts_sent),
+    note: r.note ?? null,
+    apologized: Number(r.apologized ?? 0) === 1,
+    cozeConversationId: r.coze_conversation_id ?? null,
+    cozeChatId: r.coze_chat_id ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
   };
 }
 
 export function toCustomer(r: Row | undefined): CustomerState {
   if (!r) return { mode: 'ai', modeSince: 0, fallbackSentAt: 0, quietNoticeAt: 0 };
-  return { mode: r.mode === 'human' ? 'human' : 'ai', modeSince: Number(r.mode_since), fallbackSentAt: Number(r.fallback_sent_at), quietNoticeAt: Number(r.quiet_notice_at) };
+  return {
+    mode: r.mode === 'human' ? 'human' : 'ai',
+    modeSince: Number(r.mode_since),
+    fallbackSentAt: Number(r.fallback_sent_at),
+    quietNoticeAt: Number(r.quiet_notice_at),
+  };
 }

@@ -98,7 +98,12 @@ export interface Store {
   /** Deletes an account row no inbox message refers to (a junk open_kfid); false when kept. */
   forgetAccount(openKfId: string): Promise<boolean>;
   /** Stores one sync_msg page's messages and its next_cursor in ONE transaction; duplicates by msgid are ignored. */
-  commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number): Promise<{ inserted: number; duplicates: number }>;
+  commitPage(
+    openKfId: string,
+    nextCursor: string,
+    messages: NewInboxMessage[],
+    now: number,
+  ): Promise<{ inserted: number; duplicates: number }>;
   recordPull(openKfId: string, error: string | null, now: number): Promise<void>;
 
   // inbox
@@ -107,12 +112,37 @@ export interface Store {
   get(msgid: string): Promise<InboxItem | undefined>;
   extendLease(msgid: string, owner: string, until: number): Promise<boolean>;
   /** Stores the answer (state answered); `apology`: it is the apology (the message ends `failed` once it is out). False when the lease was lost. */
-  saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number, apology?: boolean): Promise<boolean>;
+  saveAnswer(
+    msgid: string,
+    owner: string,
+    parts: ReplyPart[],
+    note: string | null,
+    now: number,
+    apology?: boolean,
+  ): Promise<boolean>;
   /** Marks part `partNo` (0-based) done; a message part (outMsgid set) is logged against the customer's budget. */
-  markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean>;
-  finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean>;
+  markPartSent(
+    msgid: string,
+    owner: string,
+    partNo: number,
+    outMsgid: string | null,
+    now: number,
+  ): Promise<boolean>;
+  finish(
+    msgid: string,
+    owner: string,
+    state: 'done' | 'failed' | 'skipped',
+    note: string | null,
+    now: number,
+  ): Promise<boolean>;
   /** Gives the lease back and schedules another attempt; the state stays where it was. */
-  deferRetry(msgid: string, owner: string, nextAttemptAt: number, note: string, now: number): Promise<boolean>;
+  deferRetry(
+    msgid: string,
+    owner: string,
+    nextAttemptAt: number,
+    note: string,
+    now: number,
+  ): Promise<boolean>;
   releaseLease(msgid: string, owner: string): Promise<void>;
   /**
    * Called once at start. The embedded store serves one process, so every lease found then was
@@ -132,8 +162,19 @@ export interface Store {
   // customers (handoff, notices) and message events
   getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState>;
   /** Sets who serves the session, unless a later change is already recorded (pages can replay). */
-  setCustomerMode(openKfId: string, externalUserId: string, mode: 'ai' | 'human', since: number, now: number): Promise<void>;
-  markCustomerNotice(openKfId: string, externalUserId: string, kind: 'fallback' | 'quiet', at: number): Promise<void>;
+  setCustomerMode(
+    openKfId: string,
+    externalUserId: string,
+    mode: 'ai' | 'human',
+    since: number,
+    now: number,
+  ): Promise<void>;
+  markCustomerNotice(
+    openKfId: string,
+    externalUserId: string,
+    kind: 'fallback' | 'quiet',
+    at: number,
+  ): Promise<void>;
   /** Cancels a message whose reply has not started going out (the customer recalled it). */
   cancelMessage(msgid: string, note: string, now: number): Promise<boolean>;
   /** Records WeCom's msg_send_fail against the message the failed reply answered; returns that msgid. */
@@ -154,7 +195,9 @@ export interface Store {
   /** Joins `other` to `keep`'s internal user (merging users when both exist); `keep`'s Coze memory wins. */
   linkIdentities(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult>;
   /** The internal user of a channel identity and every identity joined to it, without creating anything. */
-  findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined>;
+  findIdentities(
+    who: ChannelIdentity,
+  ): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined>;
   /** One page of internal users, newest first, each with its identities; `total` counts them all. */
   listUsers(page: { limit: number; offset: number }): Promise<{ total: number; users: UserSummary[] }>;
 }

@@ -18,7 +18,11 @@ export interface BackoffPolicy {
  * `min(cap, base × factor^(attempt-1))`, and the delay a random point in its upper half,
  * so it never collapses to zero and never exceeds the ceiling.
  */
-export function backoffMs(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.capMs, policy.baseMs * (policy.factor ?? 2) ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
@@ -27,5 +31,12 @@ export function backoffMs(attempt: number, policy: BackoffPolicy, random: () => 
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });

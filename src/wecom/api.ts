@@ -26,7 +26,13 @@ export interface WecomApiOptions {
   /** Shared token cache (e.g. backed by the store); in-memory by default. */
   tokenCache?: Keyv;
   /** Across instances: one gettoken at a time (the others wait for the shared cache). */
-  coordinator?: { tryWithLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }> };
+  coordinator?: {
+    tryWithLock<T>(
+      key: string,
+      ttlMs: number,
+      fn: () => Promise<T>,
+    ): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  };
   /** Per-attempt timeout. */
   timeoutMs?: number;
   /** Inject a dispatcher (tests, proxies). When given, close() leaves it open. */
@@ -61,7 +67,6 @@ const TRANSPORT_RETRIES = 2;
 const TRANSPORT_BACKOFF = { baseMs: 100, capMs: 400, factor: 4 };
 const SYNC_LIMIT_MAX = 1000;
 const ACCOUNT_PAGE = 100;
-
 
 type Attempt = (token: string, signal: AbortSignal) => Promise<Dispatcher.ResponseData>;
 
@@ -100,7 +105,8 @@ export class WecomApi {
   /** Cached; concurrent callers share one gettoken request (single flight). */
   getAccessToken(): Promise<string> {
     const memo = this.memo;
-    if (memo && memo.expiresAt > Date.now() && !this.revoked.has(memo.token)) return Promise.resolve(memo.token);
+    if (memo && memo.expiresAt > Date.now() && !this.revoked.has(memo.token))
+      return Promise.resolve(memo.token);
     this.inflight ??= this.loadToken().finally(() => {
       this.inflight = undefined;
     });
@@ -131,7 +137,11 @@ export class WecomApi {
     if (!coordinator) return this.fetchToken();
     // Several instances: one refreshes, the others wait for its token to appear in the shared cache.
     for (let waited = 0; waited < 10_000; waited += 100) {
-      const res = await coordinator.tryWithLock(`gettoken:${this.cacheKey}`, 15_000, async () => (await this.cachedToken()) ?? this.fetchToken());
+      const res = await coordinator.tryWithLock(
+        `gettoken:${this.cacheKey}`,
+        15_000,
+        async () => (await this.cachedToken()) ?? this.fetchToken(),
+      );
       if (res.acquired) return res.value;
       await sleep(100);
       const now = await this.cachedToken();
@@ -143,7 +153,9 @@ export class WecomApi {
   private async fetchToken(): Promise<string> {
     const url = `${this.base}/cgi-bin/gettoken?corpid=${encodeURIComponent(this.opts.corpId)}&corpsecret=${encodeURIComponent(this.opts.secret)}`;
     const reply = await this.withTransportRetry('gettoken', (signal) =>
-      request(url, { method: 'GET', dispatcher: this.dispatcher, signal }).then((res) => this.readJson('gettoken', res)),
+      request(url, { method: 'GET', dispatcher: this.dispatcher, signal }).then((res) =>
+        this.readJson('gettoken', res),
+      ),
     );
     if (reply.errcode !== undefined && reply.errcode !== 0) throw this.apiError('gettoken', reply);
     const token = reply.access_token;
@@ -164,8 +176,16 @@ export class WecomApi {
   // ---------------------------------------------------------------- kf APIs
 
   /** One page of kf/sync_msg (docs/protocol.md §sync_msg). `token` is the callback Token; keep pulling while has_more. */
-  async syncMsg(args: { openKfId: string; cursor?: string; token?: string; limit?: number }): Promise<SyncMsgPage> {
-    const body: Record<string, unknown> = { open_kfid: args.openKfId, limit: Math.min(args.limit ?? SYNC_LIMIT_MAX, SYNC_LIMIT_MAX) };
+  async syncMsg(args: {
+    openKfId: string;
+    cursor?: string;
+    token?: string;
+    limit?: number;
+  }): Promise<SyncMsgPage> {
+    const body: Record<string, unknown> = {
+      open_kfid: args.openKfId,
+      limit: Math.min(args.limit ?? SYNC_LIMIT_MAX, SYNC_LIMIT_MAX),
+    };
     if (args.cursor) body.cursor = args.cursor;
     if (args.token) body.token = args.token;
     const reply = await this.postJson('kf/sync_msg', body);
@@ -191,7 +211,11 @@ export class WecomApi {
 
   /** kf/send_msg_on_event (docs/protocol.md §send_msg_on_event): one message per single-use code (welcome, goodbye, …). */
   async sendMsgOnEvent(code: string, msgid: string, message: OutboundMessage): Promise<{ msgid: string }> {
-    const reply = await this.postJson('kf/send_msg_on_event', { code, ...(msgid ? { msgid } : {}), ...messageFields(message) });
+    const reply = await this.postJson('kf/send_msg_on_event', {
+      code,
+      ...(msgid ? { msgid } : {}),
+      ...messageFields(message),
+    });
     return { msgid: typeof reply.msgid === 'string' && reply.msgid ? reply.msgid : msgid };
   }
 
@@ -206,13 +230,27 @@ export class WecomApi {
     }
   }
 
-  async getServiceState(openKfId: string, externalUserId: string): Promise<{ service_state: number; servicer_userid?: string }> {
-    const reply = await this.postJson('kf/service_state/get', { open_kfid: openKfId, external_userid: externalUserId });
+  async getServiceState(
+    openKfId: string,
+    externalUserId: string,
+  ): Promise<{ service_state: number; servicer_userid?: string }> {
+    const reply = await this.postJson('kf/service_state/get', {
+      open_kfid: openKfId,
+      external_userid: externalUserId,
+    });
     const servicer = reply.servicer_userid ?? reply.service_userid; // silenceper/wechat spelling (docs/protocol.md §service_state)
-    return { service_state: Number(reply.service_state), ...(typeof servicer === 'string' && servicer ? { servicer_userid: servicer } : {}) };
+    return {
+      service_state: Number(reply.service_state),
+      ...(typeof servicer === 'string' && servicer ? { servicer_userid: servicer } : {}),
+    };
   }
 
-  async transServiceState(openKfId: string, externalUserId: string, state: number, servicerUserId?: string): Promise<{ msg_code?: string }> {
+  async transServiceState(
+    openKfId: string,
+    externalUserId: string,
+    state: number,
+    servicerUserId?: string,
+  ): Promise<{ msg_code?: string }> {
     const reply = await this.postJson('kf/service_state/trans', {
       open_kfid: openKfId,
       external_userid: externalUserId,
@@ -226,16 +264,25 @@ export class WecomApi {
 
   /** media/get (docs/protocol.md §media). Errors come back as HTTP 200 + JSON, so the content-type decides. */
   async getMedia(mediaId: string): Promise<MediaFile> {
-    return this.call<MediaFile>('media/get', async (token, signal) => {
-      const res = await request(this.url('media/get', token, { media_id: mediaId }), { method: 'GET', dispatcher: this.dispatcher, signal });
-      return res;
-    }, async (res) => {
-      const contentType = headerValue(res.headers['content-type']) ?? 'application/octet-stream';
-      const data = Buffer.from(await res.body.arrayBuffer());
-      if (/^(application\/json|text\/plain)/i.test(contentType)) return { json: parseJson('media/get', data.toString('utf8')) };
-      const filename = filenameFrom(headerValue(res.headers['content-disposition']));
-      return { value: { data, contentType, ...(filename ? { filename } : {}) } };
-    });
+    return this.call<MediaFile>(
+      'media/get',
+      async (token, signal) => {
+        const res = await request(this.url('media/get', token, { media_id: mediaId }), {
+          method: 'GET',
+          dispatcher: this.dispatcher,
+          signal,
+        });
+        return res;
+      },
+      async (res) => {
+        const contentType = headerValue(res.headers['content-type']) ?? 'application/octet-stream';
+        const data = Buffer.from(await res.body.arrayBuffer());
+        if (/^(application\/json|text\/plain)/i.test(contentType))
+          return { json: parseJson('media/get', data.toString('utf8')) };
+        const filename = filenameFrom(headerValue(res.headers['content-disposition']));
+        return { value: { data, contentType, ...(filename ? { filename } : {}) } };
+      },
+    );
   }
 
   /** media/upload (docs/protocol.md §media): multipart, part name `media`; returns the media_id (valid 3 days). */
@@ -244,9 +291,15 @@ export class WecomApi {
       // A fresh FormData per attempt: a consumed body cannot be re-sent.
       const form = new FormData();
       form.append('media', new Blob([data as Uint8Array<ArrayBuffer>], { type: contentType }), filename);
-      return request(this.url('media/upload', token, { type }), { method: 'POST', body: form, dispatcher: this.dispatcher, signal });
+      return request(this.url('media/upload', token, { type }), {
+        method: 'POST',
+        body: form,
+        dispatcher: this.dispatcher,
+        signal,
+      });
     });
-    if (typeof reply.media_id !== 'string' || !reply.media_id) throw new WecomTransportError('media/upload', 'bad-response', 'no media_id in reply');
+    if (typeof reply.media_id !== 'string' || !reply.media_id)
+      throw new WecomTransportError('media/upload', 'bad-response', 'no media_id in reply');
     return reply.media_id;
   }
 
@@ -277,7 +330,11 @@ export class WecomApi {
    * for errcode) or a final value (media download); by default the body is JSON.
    */
   private call(api: string, attempt: Attempt): Promise<WecomReply>;
-  private call<T>(api: string, attempt: Attempt, read: (res: Dispatcher.ResponseData) => Promise<{ json: WecomReply } | { value: T }>): Promise<T>;
+  private call<T>(
+    api: string,
+    attempt: Attempt,
+    read: (res: Dispatcher.ResponseData) => Promise<{ json: WecomReply } | { value: T }>,
+  ): Promise<T>;
   private async call<T>(
     api: string,
     attempt: Attempt,
@@ -294,7 +351,8 @@ export class WecomApi {
         }
         const got = read && res.statusCode < 300 ? await read(res) : { json: await this.readJson(api, res) };
         // errcode -1 ("system busy") is transient by definition: retry like a 5xx.
-        if ('json' in got && got.json.errcode === -1) throw new WecomTransportError(api, 'busy', 'errcode -1 (busy)');
+        if ('json' in got && got.json.errcode === -1)
+          throw new WecomTransportError(api, 'busy', 'errcode -1 (busy)');
         return got;
       });
       if ('value' in outcome) return outcome.value;
@@ -326,10 +384,16 @@ export class WecomApi {
         // A 4xx comes from a proxy or a wrong base URL; repeating the request will not fix it.
         const retriable = !(transport.kind === 'http' && (transport.status ?? 500) < 500);
         if (!retriable || failures >= TRANSPORT_RETRIES) {
-          this.logger.warn({ api, kind: transport.kind, status: transport.status }, 'wecom call failed after retries');
+          this.logger.warn(
+            { api, kind: transport.kind, status: transport.status },
+            'wecom call failed after retries',
+          );
           throw transport;
         }
-        this.logger.warn({ api, kind: transport.kind, status: transport.status, attempt: failures + 1 }, 'wecom call failed; retrying');
+        this.logger.warn(
+          { api, kind: transport.kind, status: transport.status, attempt: failures + 1 },
+          'wecom call failed; retrying',
+        );
         await sleep(backoffMs(failures + 1, TRANSPORT_BACKOFF));
       }
     }
@@ -337,7 +401,8 @@ export class WecomApi {
 
   private async readJson(api: string, res: Dispatcher.ResponseData): Promise<WecomReply> {
     const text = await res.body.text();
-    if (res.statusCode >= 500) throw new WecomTransportError(api, 'http', `HTTP ${res.statusCode}`, { status: res.statusCode });
+    if (res.statusCode >= 500)
+      throw new WecomTransportError(api, 'http', `HTTP ${res.statusCode}`, { status: res.statusCode });
     if (res.statusCode >= 300) {
       // WeCom answers errors with HTTP 200; anything else is a proxy/gateway problem, not worth retrying.
       throw new WecomTransportError(api, 'http', `HTTP ${res.statusCode}`, { status: res.statusCode });
@@ -373,7 +438,11 @@ function parseJson(api: string, text: string): WecomReply {
 function toTransportError(api: string, err: unknown, signal: AbortSignal): WecomTransportError | undefined {
   if (signal.aborted) return new WecomTransportError(api, 'timeout', 'timed out', { cause: err });
   const code = (err as { code?: unknown })?.code;
-  if (typeof code === 'string' && code !== 'UND_ERR_INVALID_ARG' && (code.startsWith('UND_ERR') || code.startsWith('E'))) {
+  if (
+    typeof code === 'string' &&
+    code !== 'UND_ERR_INVALID_ARG' &&
+    (code.startsWith('UND_ERR') || code.startsWith('E'))
+  ) {
     return new WecomTransportError(api, 'network', `network error (${code})`, { cause: err });
   }
   if (err instanceof TypeError && /fetch failed|socket|network/i.test(err.message)) {

@@ -55,7 +55,8 @@ function text(node: XmlRecord, name: string): string | undefined {
   const v = node[name];
   if (v === undefined || v === null) return undefined;
   if (Array.isArray(v)) return text({ [name]: v[0] }, name);
-  if (typeof v === 'object') return (v as XmlRecord)['#text'] === undefined ? '' : String((v as XmlRecord)['#text']);
+  if (typeof v === 'object')
+    return (v as XmlRecord)['#text'] === undefined ? '' : String((v as XmlRecord)['#text']);
   return String(v);
 }
 
@@ -100,7 +101,13 @@ export function parseEvent(xml: string): CallbackEvent {
     const openKfId = text(root, 'OpenKfId');
     if (!token) throw new CallbackParseError('kf_msg_or_event without Token');
     if (!openKfId) throw new CallbackParseError('kf_msg_or_event without OpenKfId');
-    return { kind: 'kf_msg_or_event', token, openKfId, createTime: createTime ?? 0, toUserName: toUserName ?? '' };
+    return {
+      kind: 'kf_msg_or_event',
+      token,
+      openKfId,
+      createTime: createTime ?? 0,
+      toUserName: toUserName ?? '',
+    };
   }
   if (msgType === 'event' && event === 'kf_account_auth_change') {
     return {

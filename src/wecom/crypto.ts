@@ -3,7 +3,14 @@
  * callback (URL verification and event push). Kept free of XML and HTTP so it can be tested against the
  * official vectors (docs/protocol.md §crypto-vectors) in isolation.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  randomBytes,
+  randomInt,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /** Official SDK return codes (docs/protocol.md §crypto-codes). We reuse them so logs line up with WeCom's docs and SDKs. */
 export const CryptoErrorCode = {
@@ -55,7 +62,8 @@ export class WecomCrypto {
       throw new WecomCryptoError(CryptoErrorCode.IllegalAesKey, 'EncodingAESKey must be 43 base64 chars');
     }
     this.key = Buffer.from(encodingAesKey + '=', 'base64');
-    if (this.key.length !== 32) throw new WecomCryptoError(CryptoErrorCode.IllegalAesKey, 'EncodingAESKey does not decode to 32 bytes');
+    if (this.key.length !== 32)
+      throw new WecomCryptoError(CryptoErrorCode.IllegalAesKey, 'EncodingAESKey does not decode to 32 bytes');
     this.iv = this.key.subarray(0, 16);
   }
 
@@ -73,7 +81,12 @@ export class WecomCrypto {
 
   /** Decrypts without checking the receive id (see open() for the checked variant). */
   decrypt(encrypt: string): { message: string; receiveId: string } {
-    if (typeof encrypt !== 'string' || encrypt.length === 0 || encrypt.length % 4 !== 0 || !BASE64_RE.test(encrypt)) {
+    if (
+      typeof encrypt !== 'string' ||
+      encrypt.length === 0 ||
+      encrypt.length % 4 !== 0 ||
+      !BASE64_RE.test(encrypt)
+    ) {
       throw new WecomCryptoError(CryptoErrorCode.DecodeBase64, 'ciphertext is not base64');
     }
     const cipherText = Buffer.from(encrypt, 'base64');
@@ -92,13 +105,18 @@ export class WecomCrypto {
     const pad = plain[plain.length - 1]!;
     // A wrong key or a tampered block yields a random pad byte; refuse it instead of slicing garbage.
     if (pad < 1 || pad > PAD_BLOCK || pad > plain.length) {
-      throw new WecomCryptoError(CryptoErrorCode.DecryptAES, 'bad padding (wrong key or tampered ciphertext)');
+      throw new WecomCryptoError(
+        CryptoErrorCode.DecryptAES,
+        'bad padding (wrong key or tampered ciphertext)',
+      );
     }
     const body = plain.subarray(0, plain.length - pad);
-    if (body.length < RANDOM_LEN + LEN_FIELD) throw new WecomCryptoError(CryptoErrorCode.IllegalBuffer, 'plaintext too short');
+    if (body.length < RANDOM_LEN + LEN_FIELD)
+      throw new WecomCryptoError(CryptoErrorCode.IllegalBuffer, 'plaintext too short');
     const msgLen = body.readUInt32BE(RANDOM_LEN);
     const msgStart = RANDOM_LEN + LEN_FIELD;
-    if (msgLen > body.length - msgStart) throw new WecomCryptoError(CryptoErrorCode.IllegalBuffer, 'message length exceeds plaintext');
+    if (msgLen > body.length - msgStart)
+      throw new WecomCryptoError(CryptoErrorCode.IllegalBuffer, 'message length exceeds plaintext');
     return {
       message: body.subarray(msgStart, msgStart + msgLen).toString('utf8'),
       receiveId: body.subarray(msgStart + msgLen).toString('utf8'),
@@ -110,7 +128,8 @@ export class WecomCrypto {
    * random bytes, which also makes two encryptions of the same message unlinkable.
    */
   encrypt(message: string, random: Buffer = randomBytes(RANDOM_LEN)): string {
-    if (random.length !== RANDOM_LEN) throw new WecomCryptoError(CryptoErrorCode.EncryptAES, 'random prefix must be 16 bytes');
+    if (random.length !== RANDOM_LEN)
+      throw new WecomCryptoError(CryptoErrorCode.EncryptAES, 'random prefix must be 16 bytes');
     const msg = Buffer.from(message, 'utf8');
     const len = Buffer.alloc(LEN_FIELD);
     len.writeUInt32BE(msg.length); // bytes, not chars (docs/protocol.md §wxbizmsgcrypt: the 你好 vector)
@@ -135,7 +154,8 @@ export class WecomCrypto {
       throw new WecomCryptoError(CryptoErrorCode.ValidateSignature, 'bad signature');
     }
     const { message, receiveId } = this.decrypt(encrypt);
-    if (receiveId !== this.receiveId) throw new WecomCryptoError(CryptoErrorCode.ValidateReceiveId, 'receive id mismatch');
+    if (receiveId !== this.receiveId)
+      throw new WecomCryptoError(CryptoErrorCode.ValidateReceiveId, 'receive id mismatch');
     return message;
   }
 

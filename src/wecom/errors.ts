@@ -28,7 +28,9 @@ interface ErrcodeInfo {
 const ERRCODES: Record<number, ErrcodeInfo> = {
   [-1]: { meaning: 'WeCom is busy; retry shortly' },
   0: { meaning: 'ok' },
-  40001: { meaning: 'invalid secret: check the app secret (repeated bad attempts can ban your IP for an hour)' },
+  40001: {
+    meaning: 'invalid secret: check the app secret (repeated bad attempts can ban your IP for an hour)',
+  },
   40004: { meaning: 'invalid media type' },
   40005: { meaning: 'invalid media type parameter' },
   40006: { meaning: 'invalid file size' },
@@ -40,7 +42,10 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
   40014: { meaning: 'invalid access_token (it will be refreshed)', tokenRejected: true },
   40033: { meaning: 'invalid characters (\\uXXXX escapes): send raw UTF-8 JSON' },
   40058: { meaning: 'invalid parameter: a field is missing, malformed or too long' },
-  40096: { meaning: 'invalid external_userid: the customer id belongs to another corp or app', undeliverable: 'the external_userid is not valid for this app' },
+  40096: {
+    meaning: 'invalid external_userid: the customer id belongs to another corp or app',
+    undeliverable: 'the external_userid is not valid for this app',
+  },
   41001: { meaning: 'access_token missing', tokenRejected: true },
   42001: { meaning: 'access_token expired (it will be refreshed)', tokenRejected: true },
   44001: { meaning: 'empty media file' },
@@ -49,13 +54,28 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
   45009: { meaning: 'API frequency limit reached; slow down' },
   45033: { meaning: 'API concurrency limit reached; slow down' },
   47001: { meaning: 'malformed request body' },
-  48002: { meaning: 'API not permitted for this token: bind the self-built app under 微信客服 → 可调用接口的应用' },
-  60020: { meaning: 'caller IP is not in the app\'s trusted IPs (企业可信IP): add this server\'s egress IP in the WeCom admin console' },
+  48002: {
+    meaning: 'API not permitted for this token: bind the self-built app under 微信客服 → 可调用接口的应用',
+  },
+  60020: {
+    meaning:
+      "caller IP is not in the app's trusted IPs (企业可信IP): add this server's egress IP in the WeCom admin console",
+  },
   95000: { meaning: 'invalid open_kfid', undeliverable: 'the open_kfid is not valid' },
-  95001: { meaning: 'send quota exhausted: at most 5 messages per customer message; wait for the customer to write again', undeliverable: 'the 5-messages-per-customer-message quota is used up' },
-  95002: { meaning: 'the 48-hour reply window has expired; wait for the customer to write again', undeliverable: 'the 48-hour window to answer this customer has passed' },
+  95001: {
+    meaning:
+      'send quota exhausted: at most 5 messages per customer message; wait for the customer to write again',
+    undeliverable: 'the 5-messages-per-customer-message quota is used up',
+  },
+  95002: {
+    meaning: 'the 48-hour reply window has expired; wait for the customer to write again',
+    undeliverable: 'the 48-hour window to answer this customer has passed',
+  },
   95003: { meaning: 'consultation capacity limit reached (corp not verified)' },
-  95004: { meaning: 'open_kfid does not exist (deleted or belongs to another corp)', undeliverable: 'the open_kfid does not exist' },
+  95004: {
+    meaning: 'open_kfid does not exist (deleted or belongs to another corp)',
+    undeliverable: 'the open_kfid does not exist',
+  },
   95005: { meaning: 'too many kf accounts (and at least one must remain)' },
   95006: { meaning: 'invalid kf account name' },
   95007: { meaning: 'invalid or expired sync_msg token (callback tokens live 10 minutes)' },
@@ -63,28 +83,45 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
   95009: { meaning: 'invalid menu item type' },
   95011: { meaning: 'kf is in joint mode but the token came from a standalone secret' },
   95012: { meaning: 'kf is in standalone mode but the token came from a joint-mode secret' },
-  95013: { meaning: 'session already ended', undeliverable: 'the session has already ended', alreadyHanded: true },
+  95013: {
+    meaning: 'session already ended',
+    undeliverable: 'the session has already ended',
+    alreadyHanded: true,
+  },
   95014: { meaning: 'user is not a receptionist (or not activated)' },
   95015: { meaning: 'admin console already configured 专属服务' },
   95016: { meaning: 'session state transition not allowed', alreadyHanded: true },
   95017: { meaning: 'API switch is off for this app' },
-  95018: { meaning: 'session state does not allow API replies (a human receptionist or the queue owns it, or it ended): move the session to state 1 or remove human receptionists', undeliverable: 'the session is not in a state the API may answer (a human servicer has it, or it is queued)' },
+  95018: {
+    meaning:
+      'session state does not allow API replies (a human receptionist or the queue owns it, or it ended): move the session to state 1 or remove human receptionists',
+    undeliverable:
+      'the session is not in a state the API may answer (a human servicer has it, or it is queued)',
+  },
   95019: { meaning: 'receptionist stopped or suspended' },
   95022: { meaning: 'invalid location_type' },
   95023: { meaning: 'API switch granted to a 代开发 app' },
   95026: { meaning: 'low account utilisation; cannot create more accounts' },
   95027: { meaning: 'unverified corps may create only 10 kf accounts' },
   95030: { meaning: 'message type banned by the kf component' },
-  95031: { meaning: 'the customer has not consulted within 48 hours', undeliverable: 'the customer has not written in 48 hours' },
+  95031: {
+    meaning: 'the customer has not consulted within 48 hours',
+    undeliverable: 'the customer has not written in 48 hours',
+  },
   95032: { meaning: 'kf component chat-record permission expired' },
-  [DUPLICATE_MSGID_ERRCODE]: { meaning: 'duplicate msgid: a message with this msgid was already sent to this kf account' },
+  [DUPLICATE_MSGID_ERRCODE]: {
+    meaning: 'duplicate msgid: a message with this msgid was already sent to this kf account',
+  },
   301002: { meaning: 'the access_token belongs to another app' },
   830002: { meaning: 'media too large; download it with Range requests' },
 };
 
 /** A readable meaning for an errcode; unknown codes point to WeCom's lookup page. */
 export function describeErrcode(code: number): string {
-  return ERRCODES[code]?.meaning ?? `unknown WeCom error (see https://open.work.weixin.qq.com/devtool/query?e=${code})`;
+  return (
+    ERRCODES[code]?.meaning ??
+    `unknown WeCom error (see https://open.work.weixin.qq.com/devtool/query?e=${code})`
+  );
 }
 
 /** Why a reply refused with this errcode can never be delivered; undefined when it may be worth another try. */

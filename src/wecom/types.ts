@@ -47,7 +47,13 @@ export interface SendMsgRequest {
 /** A decoded callback (the decrypted inner XML), by kind. Anything unknown is `other`, never an error. */
 export type CallbackEvent =
   | { kind: 'kf_msg_or_event'; token: string; openKfId: string; createTime: number; toUserName: string }
-  | { kind: 'kf_account_auth_change'; added: string[]; removed: string[]; createTime: number; toUserName: string }
+  | {
+      kind: 'kf_account_auth_change';
+      added: string[];
+      removed: string[];
+      createTime: number;
+      toUserName: string;
+    }
   | { kind: 'other'; msgType: string; event?: string; createTime?: number; toUserName?: string };
 
 export interface MediaFile {

@@ -16,16 +16,37 @@ export async function cleanUp(): Promise<void> {
     const pid = readPid(d);
     if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
   }
-  for (const c of children) { c.kill('SIGKILL'); await c.catch(() => {}); }
+  for (const c of children) {
+    c.kill('SIGKILL');
+    await c.catch(() => {});
+  }
 }
 
 /** `wxcoze fakes` until its banner is printed; returns the banner. */
-export async function runFakes(extra: string[] = []): Promise<{ banner: string; wecomPort: number; child: ResultPromise }> {
+export async function runFakes(
+  extra: string[] = [],
+): Promise<{ banner: string; wecomPort: number; child: ResultPromise }> {
   const [wecomPort, cozePort] = [await freePort(), await freePort()];
-  const child = execa(process.execPath, ['--import', TSX, CLI, 'fakes', '--wecom-port', String(wecomPort), '--coze-port', String(cozePort), ...extra], { env: baseEnv(), extendEnv: false, reject: false, all: true });
+  const child = execa(
+    process.execPath,
+    [
+      '--import',
+      TSX,
+      CLI,
+      'fakes',
+      '--wecom-port',
+      String(wecomPort),
+      '--coze-port',
+      String(cozePort),
+      ...extra,
+    ],
+    { env: baseEnv(), extendEnv: false, reject: false, all: true },
+  );
   children.push(child);
   let out = '';
-  child.all?.on('data', (d) => { out += d; });
+  child.all?.on('data', (d) => {
+    out += d;
+  });
   await waitFor(`the fakes banner\n${out}`, () => out.includes('Ctrl-C stops the fakes'), 30_000, 100);
   return { banner: out, wecomPort, child };
 }

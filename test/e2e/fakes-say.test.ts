@@ -10,12 +10,18 @@ import { cleanUp, initAndStart, runFakes, sample } from './fakes-cli.js';
 
 after(cleanUp);
 
-test('fakes say: the message reaches the running server and the bot\'s answer comes back; without the server it says so', async () => {
+test("fakes say: the message reaches the running server and the bot's answer comes back; without the server it says so", async () => {
   const fakes = await runFakes();
   // The sample keeps secrets off the command line: they are in the environment line only.
   const s = sample(fakes.banner);
   assert.ok(s.env.COZE_API_TOKEN?.startsWith('pat_') && s.env.WECOM_SECRET, fakes.banner);
-  assert.ok(!s.initArgs.some((a) => a === '--coze-token' || a === '--secret' || a === s.env.COZE_API_TOKEN || a === s.env.WECOM_SECRET), s.initArgs.join(' '));
+  assert.ok(
+    !s.initArgs.some(
+      (a) =>
+        a === '--coze-token' || a === '--secret' || a === s.env.COZE_API_TOKEN || a === s.env.WECOM_SECRET,
+    ),
+    s.initArgs.join(' '),
+  );
   assert.match(fakes.banner, /npx wxcoze fakes say "你好"/);
 
   const env = await initAndStart(fakes.banner);
@@ -31,6 +37,8 @@ test('fakes say: the message reaches the running server and the bot\'s answer co
   assert.equal((await cli(['stop'], env)).exitCode, 0);
   const noServer = await cli(['fakes', 'say', '在吗'], env);
   assert.equal(noServer.exitCode, 1);
-  assert.match(noServer.out, /✗ wxcoze is not running for \S+, so nobody would answer\.\n  → Start it: `wxcoze start --daemon`/);
-
+  assert.match(
+    noServer.out,
+    /✗ wxcoze is not running for \S+, so nobody would answer\.\n  → Start it: `wxcoze start --daemon`/,
+  );
 });

@@ -16,11 +16,23 @@ test('start in the foreground: the same modes; files an older version left 0644 
   mkdirSync(join(dataDir, 'logs'), { mode: 0o755 });
   writeFileSync(join(dataDir, 'logs', 'wxcoze.log'), '', { mode: 0o644 });
   chmodSync(dataDir, 0o755);
-  const child = execa(process.execPath, ['--import', TSX, CLI, 'start'], { env, extendEnv: false, reject: false, all: true });
+  const child = execa(process.execPath, ['--import', TSX, CLI, 'start'], {
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
   let out = '';
-  child.all?.on('data', (d) => { out += d; });
+  child.all?.on('data', (d) => {
+    out += d;
+  });
   try {
-    await waitFor(`the foreground server to listen\n${out}`, () => existsSync(join(dataDir, 'wxcoze.run.json')), 30_000, 100);
+    await waitFor(
+      `the foreground server to listen\n${out}`,
+      () => existsSync(join(dataDir, 'wxcoze.run.json')),
+      30_000,
+      100,
+    );
     assert.deepEqual(privateModes(dataDir), EXPECTED);
   } finally {
     child.kill('SIGTERM');

@@ -14,7 +14,9 @@ process.umask(0o022);
 
 let f: Fakes;
 const dirs: string[] = [];
-before(async () => { f = await startFakes(); });
+before(async () => {
+  f = await startFakes();
+});
 after(async () => {
   for (const d of dirs) {
     const pid = readPid(d);
@@ -28,15 +30,34 @@ export const mode = (p: string) => statSync(p).mode & 0o777;
 /** The data directory's private files that exist while the server runs, with their modes. */
 export function privateModes(dataDir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const rel of ['.', 'config.json', 'wxcoze.db', 'wxcoze.db-wal', 'wxcoze.db-shm', 'logs', 'logs/wxcoze.log', 'wxcoze.pid', 'wxcoze.run.json', 'wxcoze.service']) {
+  for (const rel of [
+    '.',
+    'config.json',
+    'wxcoze.db',
+    'wxcoze.db-wal',
+    'wxcoze.db-shm',
+    'logs',
+    'logs/wxcoze.log',
+    'wxcoze.pid',
+    'wxcoze.run.json',
+    'wxcoze.service',
+  ]) {
     const p = join(dataDir, rel);
     out[rel] = existsSync(p) ? mode(p).toString(8) : 'missing';
   }
   return out;
 }
 export const EXPECTED = {
-  '.': '700', 'config.json': '600', 'wxcoze.db': '600', 'wxcoze.db-wal': '600', 'wxcoze.db-shm': '600', logs: '700',
-  'logs/wxcoze.log': '600', 'wxcoze.pid': '600', 'wxcoze.run.json': '600', 'wxcoze.service': '600',
+  '.': '700',
+  'config.json': '600',
+  'wxcoze.db': '600',
+  'wxcoze.db-wal': '600',
+  'wxcoze.db-shm': '600',
+  logs: '700',
+  'logs/wxcoze.log': '600',
+  'wxcoze.pid': '600',
+  'wxcoze.run.json': '600',
+  'wxcoze.service': '600',
 };
 
 export async function initData(): Promise<{ dataDir: string; env: Record<string, string> }> {

@@ -34,7 +34,9 @@ test('doctor names each file others can read, with the chmod that fixes it', asy
   chmodSync(join(dataDir, 'wxcoze.db'), 0o644);
   chmodSync(join(dataDir, 'logs', 'wxcoze.log'), 0o640);
   const r = await cli(['doctor', '--json'], env);
-  const check = (JSON.parse(r.stdout) as { checks: { title: string; ok: boolean; detail: string; fix?: string }[] }).checks.find((c) => /owner only/.test(c.title))!;
+  const check = (
+    JSON.parse(r.stdout) as { checks: { title: string; ok: boolean; detail: string; fix?: string }[] }
+  ).checks.find((c) => /owner only/.test(c.title))!;
   assert.equal(check.ok, false);
   assert.match(check.detail, /wxcoze\.db is 644.*wxcoze\.log is 640/);
   assert.match(check.fix!, /chmod 600 \S+wxcoze\.db && chmod 600 \S+wxcoze\.log/);

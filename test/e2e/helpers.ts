@@ -30,7 +30,11 @@ export interface Fakes {
 
 export async function startFakes(): Promise<Fakes> {
   const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, allowSyncWithoutToken: true });
-  const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID], unpublishedBotIds: [UNPUBLISHED_BOT] });
+  const coze = await startFakeCoze({
+    token: COZE_TOKEN,
+    botIds: [BOT_ID],
+    unpublishedBotIds: [UNPUBLISHED_BOT],
+  });
   wecom.addAccount(KF, KF_NAME);
   return {
     wecom,
@@ -51,7 +55,13 @@ const NO_SYSTEM_CADDY = join(mkdtempSync(join(tmpdir(), 'wxcoze-e2e-etc-caddy-')
 
 /** A clean environment: PATH and HOME only, plus what the test sets. */
 export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', WXCOZE_LOG_LEVEL: 'info', WXCOZE_CADDY_MAIN: NO_SYSTEM_CADDY };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    NO_COLOR: '1',
+    WXCOZE_LOG_LEVEL: 'info',
+    WXCOZE_CADDY_MAIN: NO_SYSTEM_CADDY,
+  };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
 }
@@ -59,10 +69,23 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
 /** Flags for a complete `init --yes` against the fakes. */
 export function initFlags(f: Fakes, port: number, more: string[] = []): string[] {
   return [
-    'init', '--yes',
-    '--coze-region', f.coze.url, '--coze-token', COZE_TOKEN, '--bot-id', BOT_ID,
-    '--corp-id', CORP_ID, '--secret', SECRET, '--wecom-api-base', f.wecom.url,
-    '--port', String(port), '--no-caddy-reload',
+    'init',
+    '--yes',
+    '--coze-region',
+    f.coze.url,
+    '--coze-token',
+    COZE_TOKEN,
+    '--bot-id',
+    BOT_ID,
+    '--corp-id',
+    CORP_ID,
+    '--secret',
+    SECRET,
+    '--wecom-api-base',
+    f.wecom.url,
+    '--port',
+    String(port),
+    '--no-caddy-reload',
     ...more,
   ];
 }
@@ -72,7 +95,15 @@ const WORK = mkdtempSync(join(tmpdir(), 'wxcoze-e2e-cwd-'));
 
 /** One CLI run; never throws on a non-zero exit (tests look at exitCode). */
 export async function cli(args: string[], env: Record<string, string>, opts: Options = {}) {
-  const r = await execa(process.execPath, ['--import', TSX, CLI, ...args], { env, extendEnv: false, reject: false, all: true, timeout: 60_000, cwd: WORK, ...opts });
+  const r = await execa(process.execPath, ['--import', TSX, CLI, ...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    timeout: 60_000,
+    cwd: WORK,
+    ...opts,
+  });
   return { exitCode: r.exitCode ?? -1, out: String(r.all ?? ''), stdout: String(r.stdout ?? '') };
 }
 
@@ -80,5 +111,11 @@ export { freePort, waitFor } from '../helpers/harness.js';
 
 /** The CLI as a child to signal or read while it runs (cli() waits for the exit). */
 export function spawnCli(args: string[], env: Record<string, string>) {
-  return execa(process.execPath, ['--import', TSX, CLI, ...args], { env, extendEnv: false, reject: false, all: true, cwd: WORK });
+  return execa(process.execPath, ['--import', TSX, CLI, ...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    cwd: WORK,
+  });
 }

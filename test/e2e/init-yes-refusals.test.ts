@@ -16,20 +16,63 @@ test('init --yes names the first missing or malformed value with what to pass, a
   const coze = { COZE_API_TOKEN: TOKEN, COZE_BOT_ID: BOT_ID };
   const all = { ...coze, WECOM_CORP_ID: CORP_ID, WECOM_SECRET: SECRET };
   const cases: [string, Record<string, string>, string[], RegExp][] = [
-    ['nothing given', {}, [], /COZE_API_TOKEN is missing: pass --coze-token-file or set COZE_API_TOKEN \(init --yes asks nothing\)\./],
-    ['a bot id that is not one', { COZE_API_TOKEN: TOKEN }, ['--bot-id', 'my-bot'], /✗ Coze bot: The bot id is the long number after \/bot\//],
+    [
+      'nothing given',
+      {},
+      [],
+      /COZE_API_TOKEN is missing: pass --coze-token-file or set COZE_API_TOKEN \(init --yes asks nothing\)\./,
+    ],
+    [
+      'a bot id that is not one',
+      { COZE_API_TOKEN: TOKEN },
+      ['--bot-id', 'my-bot'],
+      /✗ Coze bot: The bot id is the long number after \/bot\//,
+    ],
     // Both WeCom values are needed: a missing Secret is named before a malformed CorpID is judged.
-    ['no Secret, a malformed CorpID', coze, ['--corp-id', 'x'], /WECOM_SECRET is missing: pass --secret-file or set WECOM_SECRET/],
-    ['a malformed CorpID', { ...coze, WECOM_SECRET: SECRET }, ['--corp-id', 'x'], /✗ WECOM_CORP_ID "x" is not a CorpID: letters and digits, usually starting with "ww"\./],
-    ['a malformed callback Token', { ...all, WECOM_TOKEN: 'bad!' }, [], /✗ WECOM_TOKEN must be 1–32 letters or digits; leave it out to generate one\./],
-    ['a short EncodingAESKey', { ...all, WECOM_ENCODING_AES_KEY: 'short' }, [], /✗ WECOM_ENCODING_AES_KEY must be exactly 43 letters or digits \(it has 5\)/],
-    ['a domain with a scheme', all, ['--domain', 'https://kf.example.com'], /✗ WXCOZE_DOMAIN "https:\/\/kf\.example\.com" is not a domain: use a bare name like kf\.example\.com\./],
+    [
+      'no Secret, a malformed CorpID',
+      coze,
+      ['--corp-id', 'x'],
+      /WECOM_SECRET is missing: pass --secret-file or set WECOM_SECRET/,
+    ],
+    [
+      'a malformed CorpID',
+      { ...coze, WECOM_SECRET: SECRET },
+      ['--corp-id', 'x'],
+      /✗ WECOM_CORP_ID "x" is not a CorpID: letters and digits, usually starting with "ww"\./,
+    ],
+    [
+      'a malformed callback Token',
+      { ...all, WECOM_TOKEN: 'bad!' },
+      [],
+      /✗ WECOM_TOKEN must be 1–32 letters or digits; leave it out to generate one\./,
+    ],
+    [
+      'a short EncodingAESKey',
+      { ...all, WECOM_ENCODING_AES_KEY: 'short' },
+      [],
+      /✗ WECOM_ENCODING_AES_KEY must be exactly 43 letters or digits \(it has 5\)/,
+    ],
+    [
+      'a domain with a scheme',
+      all,
+      ['--domain', 'https://kf.example.com'],
+      /✗ WXCOZE_DOMAIN "https:\/\/kf\.example\.com" is not a domain: use a bare name like kf\.example\.com\./,
+    ],
     ['a port out of range', all, ['--port', '70000'], /✗ PORT "70000": A port number from 1 to 65535/],
-    ['a listen address that is not one', all, ['--host', 'everywhere'], /✗ WXCOZE_HOST "everywhere" is not an address: use 0\.0\.0\.0/],
+    [
+      'a listen address that is not one',
+      all,
+      ['--host', 'everywhere'],
+      /✗ WXCOZE_HOST "everywhere" is not an address: use 0\.0\.0\.0/,
+    ],
   ];
   for (const [what, env, flags, expected] of cases) {
     const dataDir = tempDir();
-    const r = await cli(['init', '--yes', '--skip-checks', ...flags], baseEnv({ WXCOZE_DATA_DIR: dataDir, ...env }));
+    const r = await cli(
+      ['init', '--yes', '--skip-checks', ...flags],
+      baseEnv({ WXCOZE_DATA_DIR: dataDir, ...env }),
+    );
     assert.equal(r.exitCode, 1, `${what}: ${r.out}`);
     assert.match(r.out, expected, what);
     assert.ok(!existsSync(join(dataDir, 'config.json')), `${what}: nothing written`);

@@ -5,11 +5,26 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { isAlive } from '../../src/cli/lib/runstate.js';
-import { baseEnv, cli, CLI, freePort, initFlags, startFakes, tempDir, TSX, waitFor, type Fakes } from './helpers.js';
+import {
+  baseEnv,
+  cli,
+  CLI,
+  freePort,
+  initFlags,
+  startFakes,
+  tempDir,
+  TSX,
+  waitFor,
+  type Fakes,
+} from './helpers.js';
 
 let f: Fakes;
-before(async () => { f = await startFakes(); });
-after(async () => { await f.close(); });
+before(async () => {
+  f = await startFakes();
+});
+after(async () => {
+  await f.close();
+});
 
 // A daemon whose parent exited is reparented; in a container without a reaping init it lingers as a
 // zombie, which kill(pid, 0) still finds: isAlive looks at the process state.
@@ -27,7 +42,10 @@ test('start --daemon, status, a second start refused, verify --local-only, stop 
 
   const started = await cli(['start', '--daemon'], env);
   assert.equal(started.exitCode, 0, started.out);
-  assert.match(started.out, new RegExp(`started in the background \\(pid \\d+\\), listening on http://127\\.0\\.0\\.1:${port}`));
+  assert.match(
+    started.out,
+    new RegExp(`started in the background \\(pid \\d+\\), listening on http://127\\.0\\.0\\.1:${port}`),
+  );
   let pid = 0;
   try {
     const st = await cli(['status', '--json'], env);
@@ -78,35 +96,61 @@ test('a stale pid file (process gone) does not block start', async () => {
   assert.ok(!existsSync(join(dataDir, 'wxcoze.pid')), 'stale pid file cleared');
 });
 
-const line = (o: Record<string, unknown>) => `${JSON.stringify({ time: '2025-01-01T00:00:00.000Z', app: 'wxcoze', ...o })}\n`;
+const line = (o: Record<string, unknown>) =>
+  `${JSON.stringify({ time: '2025-01-01T00:00:00.000Z', app: 'wxcoze', ...o })}\n`;
 
 test('logs: level, customer and msgid filters, -n, JSON output, and -f following new lines', async () => {
   const dataDir = tempDir();
   const env = baseEnv({ WXCOZE_DATA_DIR: dataDir });
   mkdirSync(join(dataDir, 'logs'));
   const file = join(dataDir, 'logs', 'wxcoze.log');
-  writeFileSync(file, [
-    line({ level: 30, msg: 'wxcoze listening' }),
-    line({ level: 30, msg: 'message stored', msgid: 'MSG_A', externalUserId: 'wmCUSTOMER_1' }),
-    line({ level: 40, msg: 'send_msg failed in transit', msgid: 'MSG_A', openKfId: 'wk1' }),
-    line({ level: 50, msg: 'coze failed', msgid: 'MSG_B', customer: { external_userid: 'wmCUSTOMER_2' } }),
-    'not json at all\n',
-  ].join(''));
+  writeFileSync(
+    file,
+    [
+      line({ level: 30, msg: 'wxcoze listening' }),
+      line({ level: 30, msg: 'message stored', msgid: 'MSG_A', externalUserId: 'wmCUSTOMER_1' }),
+      line({ level: 40, msg: 'send_msg failed in transit', msgid: 'MSG_A', openKfId: 'wk1' }),
+      line({ level: 50, msg: 'coze failed', msgid: 'MSG_B', customer: { external_userid: 'wmCUSTOMER_2' } }),
+      'not json at all\n',
+    ].join(''),
+  );
 
   // The filter rules themselves are unit-tested (test/unit/cli-logs.test.ts); here the command end to end.
   const r = await cli(['logs', '--json', '--msgid', 'MSG_A', '--level', 'warn'], env);
   assert.equal(r.exitCode, 0, r.out);
-  assert.deepEqual(r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).msg), ['send_msg failed in transit']);
+  assert.deepEqual(
+    r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).msg),
+    ['send_msg failed in transit'],
+  );
   const c = await cli(['logs', '--json', '--customer', 'wmCUSTOMER_2'], env);
-  assert.deepEqual(c.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).msgid), ['MSG_B']);
+  assert.deepEqual(
+    c.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).msgid),
+    ['MSG_B'],
+  );
 
   // -f: new matching lines appear, others don't.
-  const child = execa(process.execPath, ['--import', TSX, CLI, 'logs', '-f', '--json', '--msgid', 'MSG_C', '-n', '1'], { env, extendEnv: false, reject: false });
+  const child = execa(
+    process.execPath,
+    ['--import', TSX, CLI, 'logs', '-f', '--json', '--msgid', 'MSG_C', '-n', '1'],
+    { env, extendEnv: false, reject: false },
+  );
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
   try {
     await new Promise((r) => setTimeout(r, 1500));
-    appendFileSync(file, line({ level: 30, msg: 'other', msgid: 'MSG_D' }) + line({ level: 30, msg: 'followed', msgid: 'MSG_C' }));
+    appendFileSync(
+      file,
+      line({ level: 30, msg: 'other', msgid: 'MSG_D' }) +
+        line({ level: 30, msg: 'followed', msgid: 'MSG_C' }),
+    );
     await waitFor('the followed line', () => out.includes('"followed"'), 10_000);
     assert.ok(!out.includes('MSG_D'));
   } finally {

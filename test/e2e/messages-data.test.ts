@@ -15,37 +15,47 @@ test('migrate-store refuses while wxcoze runs on the source', async () => {
   const dataDir = tempDir();
   // A live pid in the pid file: this test process stands in for the running server.
   writeFileSync(join(dataDir, 'wxcoze.pid'), `${process.pid}\n`);
-  const r = await cli(['migrate-store', '--to', 'mysql://root@127.0.0.1:1/wxcoze', '--data-dir', dataDir], baseEnv({}));
+  const r = await cli(
+    ['migrate-store', '--to', 'mysql://root@127.0.0.1:1/wxcoze', '--data-dir', dataDir],
+    baseEnv({}),
+  );
   assert.equal(r.exitCode, 1);
   assert.match(r.out, new RegExp(`wxcoze is running on ${dataDir} \\(pid ${process.pid}\\)`));
   assert.match(r.out, new RegExp(`Stop it first \\(\`wxcoze --data-dir ${dataDir} stop\`\\)`));
 });
 
 const noMysql = await requireMysql();
-test('migrate-store to a database that does not exist: how to create it, and nothing claimed as kept', { skip: noMysql }, async () => {
-  const dataDir = tempDir();
-  const store = SqlStore.sqlite(join(dataDir, 'wxcoze.db'));
-  await store.migrate();
-  await store.resolveUser('wecom', 'wmSomeone', 1);
-  await store.close();
-  const u = new URL(TEST_MYSQL_URL);
-  u.pathname = '/wxcoze_never_created_9';
-  const r = await cli(['migrate-store', '--to', u.toString(), '--data-dir', dataDir], baseEnv({}));
-  assert.equal(r.exitCode, 1, r.out);
-  assert.match(r.out, /the database mysql:\/\/.*\/wxcoze_never_created_9 does not exist/);
-  assert.match(r.out, /CREATE DATABASE `wxcoze_never_created_9` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;/);
-  assert.match(r.out, /Nothing was copied\./);
-  assert.doesNotMatch(r.out, /already copied are kept/);
-  // And a database that exists still copies (the message change did not break the path).
-  const db = await freshDatabase();
-  try {
-    const ok = await cli(['migrate-store', '--to', db.url, '--data-dir', dataDir], baseEnv({}));
-    assert.equal(ok.exitCode, 0, ok.out);
-    assert.match(ok.out, /identities\s+1 rows read, 1 new/);
-  } finally {
-    await db.drop();
-  }
-});
+test(
+  'migrate-store to a database that does not exist: how to create it, and nothing claimed as kept',
+  { skip: noMysql },
+  async () => {
+    const dataDir = tempDir();
+    const store = SqlStore.sqlite(join(dataDir, 'wxcoze.db'));
+    await store.migrate();
+    await store.resolveUser('wecom', 'wmSomeone', 1);
+    await store.close();
+    const u = new URL(TEST_MYSQL_URL);
+    u.pathname = '/wxcoze_never_created_9';
+    const r = await cli(['migrate-store', '--to', u.toString(), '--data-dir', dataDir], baseEnv({}));
+    assert.equal(r.exitCode, 1, r.out);
+    assert.match(r.out, /the database mysql:\/\/.*\/wxcoze_never_created_9 does not exist/);
+    assert.match(
+      r.out,
+      /CREATE DATABASE `wxcoze_never_created_9` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;/,
+    );
+    assert.match(r.out, /Nothing was copied\./);
+    assert.doesNotMatch(r.out, /already copied are kept/);
+    // And a database that exists still copies (the message change did not break the path).
+    const db = await freshDatabase();
+    try {
+      const ok = await cli(['migrate-store', '--to', db.url, '--data-dir', dataDir], baseEnv({}));
+      assert.equal(ok.exitCode, 0, ok.out);
+      assert.match(ok.out, /identities\s+1 rows read, 1 new/);
+    } finally {
+      await db.drop();
+    }
+  },
+);
 
 test('users link refuses an identity nobody has; users list pages the known ones, newest first', async () => {
   const dataDir = tempDir();
@@ -75,7 +85,10 @@ test('users link refuses an identity nobody has; users list pages the known ones
 
   const linked = await cli(['users', 'link', 'wecom:wmFirst', 'web:owui-second'], env);
   assert.equal(linked.exitCode, 0, linked.out);
-  const json = JSON.parse((await cli(['users', 'list', '--json'], env)).stdout) as { total: number; users: { identities: unknown[] }[] };
+  const json = JSON.parse((await cli(['users', 'list', '--json'], env)).stdout) as {
+    total: number;
+    users: { identities: unknown[] }[];
+  };
   assert.equal(json.total, 2, 'the merged user is gone');
   assert.ok(json.users.some((u) => u.identities.length === 2));
 });
@@ -90,7 +103,9 @@ test('demo removes its temporary folder: after a normal run and after Ctrl-C', a
 
   const child = spawnCli(['demo'], env);
   let said = '';
-  child.all!.on('data', (d: Buffer) => { said += d.toString(); });
+  child.all!.on('data', (d: Buffer) => {
+    said += d.toString();
+  });
   await waitFor('the demo to start', () => said.includes('wxcoze demo — server'), 30_000);
   assert.equal(demos().length, 1, 'the folder exists while the demo runs');
   child.kill('SIGINT');

@@ -8,10 +8,20 @@ import { baseEnv, cli, tempDir } from './helpers.js';
 
 test('numeric options are checked: stop --timeout abc, logs -n abc and -n -3 are refused with what is expected', async () => {
   const env = baseEnv({ WXCOZE_DATA_DIR: tempDir() });
-  for (const args of [['stop', '--timeout', 'abc'], ['logs', '-n', 'abc'], ['logs', '-n', '-3'], ['start', '--drain-ms', '1.5'], ['verify', '--timeout', '0']]) {
+  for (const args of [
+    ['stop', '--timeout', 'abc'],
+    ['logs', '-n', 'abc'],
+    ['logs', '-n', '-3'],
+    ['start', '--drain-ms', '1.5'],
+    ['verify', '--timeout', '0'],
+  ]) {
     const r = await cli(args, env);
     assert.notEqual(r.exitCode, 0, `${args.join(' ')} must fail`);
-    assert.match(r.out, new RegExp(`argument '${args[2]!.replace('.', '\\.')}' is invalid\\. Use a whole number`), `${args.join(' ')}: ${r.out}`);
+    assert.match(
+      r.out,
+      new RegExp(`argument '${args[2]!.replace('.', '\\.')}' is invalid\\. Use a whole number`),
+      `${args.join(' ')}: ${r.out}`,
+    );
     assert.doesNotMatch(r.out, /still running after/);
   }
 });

@@ -8,22 +8,36 @@ import { after, before, test } from 'node:test';
 import { baseEnv, cli, COZE_TOKEN, freePort, initFlags, startFakes, tempDir, type Fakes } from './helpers.js';
 
 let f: Fakes;
-before(async () => { f = await startFakes(); });
-after(async () => { await f.close(); });
+before(async () => {
+  f = await startFakes();
+});
+after(async () => {
+  await f.close();
+});
 
 test('init without Caddy: the missing Caddy is said once, as one step left', async () => {
   const dataDir = tempDir();
-  const r = await cli(initFlags(f, await freePort(), ['--domain', 'kf.example.com']), baseEnv({ WXCOZE_DATA_DIR: dataDir, WXCOZE_CADDY_BIN: join(dataDir, 'no-caddy-here') }));
+  const r = await cli(
+    initFlags(f, await freePort(), ['--domain', 'kf.example.com']),
+    baseEnv({ WXCOZE_DATA_DIR: dataDir, WXCOZE_CADDY_BIN: join(dataDir, 'no-caddy-here') }),
+  );
   assert.equal(r.exitCode, 0, r.out);
   const left = r.out.slice(r.out.indexOf('setup step'));
   assert.match(r.out, /1 setup step left/);
   assert.doesNotMatch(r.out, /left in the consoles/);
   assert.equal(left.match(/Caddy is not installed/g)?.length, 1, left);
-  assert.equal(r.out.match(/sudo apt install caddy/g)?.length, 2, 'once when found missing, once in the steps left');
+  assert.equal(
+    r.out.match(/sudo apt install caddy/g)?.length,
+    2,
+    'once when found missing, once in the steps left',
+  );
 });
 
 test('a wrong token on a custom Coze base: no console URL made from the API base', async () => {
-  const r = await cli(initFlags(f, await freePort()).map((a) => (a === COZE_TOKEN ? 'pat_wrongTokenAbcdefghijklmnopqrstu' : a)), baseEnv({ WXCOZE_DATA_DIR: tempDir() }));
+  const r = await cli(
+    initFlags(f, await freePort()).map((a) => (a === COZE_TOKEN ? 'pat_wrongTokenAbcdefghijklmnopqrstu' : a)),
+    baseEnv({ WXCOZE_DATA_DIR: tempDir() }),
+  );
   assert.equal(r.exitCode, 1, r.out);
   assert.match(r.out, /Coze rejected the token/);
   assert.match(r.out, /custom API base, not coze\.cn or coze\.com/);

@@ -10,11 +10,25 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { spawnUnit, unitCommand, verifyUnit } from '../helpers/systemd-unit.js';
-import { baseEnv, cli, freePort, initFlags, ROOT, startFakes, tempDir, waitFor, type Fakes } from './helpers.js';
+import {
+  baseEnv,
+  cli,
+  freePort,
+  initFlags,
+  ROOT,
+  startFakes,
+  tempDir,
+  waitFor,
+  type Fakes,
+} from './helpers.js';
 
 let f: Fakes;
-before(async () => { f = await startFakes(); });
-after(async () => { await f.close(); });
+before(async () => {
+  f = await startFakes();
+});
+after(async () => {
+  await f.close();
+});
 
 test('the unit init writes runs: its ExecStart serves /ping and stops on SIGTERM, and systemd-analyze verify accepts it', async (t) => {
   const dataDir = join(tempDir(), 'my data');
@@ -34,8 +48,14 @@ test('the unit init writes runs: its ExecStart serves /ping and stops on SIGTERM
   const { child, output } = spawnUnit(unit, baseEnv());
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    await waitFor('the unit\'s server answers /ping', async () => (await fetch(`http://127.0.0.1:${port}/ping`).catch(() => undefined))?.ok, 30_000, 200)
-      .catch((err: Error) => { throw new Error(`${err.message}\n${output()}`); });
+    await waitFor(
+      "the unit's server answers /ping",
+      async () => (await fetch(`http://127.0.0.1:${port}/ping`).catch(() => undefined))?.ok,
+      30_000,
+      200,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${output()}`);
+    });
   } finally {
     child.kill('SIGTERM');
   }

@@ -27,7 +27,12 @@ export async function backendEnv(): Promise<{ env: Record<string, string>; clean
   const db = await freshDatabase();
   return {
     // Short leases: an instance killed in a test is taken over in seconds, not minutes.
-    env: { WXCOZE_LEASE_MS: '3000', WXCOZE_DATABASE_URL: db.url, WXCOZE_REDIS_URL: TEST_REDIS_URL, WXCOZE_REDIS_PREFIX: `wxcoze-test:${randomBytes(4).toString('hex')}:` },
+    env: {
+      WXCOZE_LEASE_MS: '3000',
+      WXCOZE_DATABASE_URL: db.url,
+      WXCOZE_REDIS_URL: TEST_REDIS_URL,
+      WXCOZE_REDIS_PREFIX: `wxcoze-test:${randomBytes(4).toString('hex')}:`,
+    },
     cleanup: db.drop,
   };
 }
@@ -48,14 +53,28 @@ export type FakeWecom = Awaited<ReturnType<typeof startFakeWecom>>;
 export type FakeCoze = Awaited<ReturnType<typeof startFakeCoze>>;
 
 export async function startFakes() {
-  const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, callbackToken: TOKEN, encodingAesKey: AES_KEY, allowSyncWithoutToken: true });
-  const coze = await startFakeCoze({ token: COZE_TOKEN, botIds: [BOT_ID, BOT_ID_2], workflowIds: [WORKFLOW_ID] });
+  const wecom = await startFakeWecom({
+    corpId: CORP_ID,
+    secret: SECRET,
+    callbackToken: TOKEN,
+    encodingAesKey: AES_KEY,
+    allowSyncWithoutToken: true,
+  });
+  const coze = await startFakeCoze({
+    token: COZE_TOKEN,
+    botIds: [BOT_ID, BOT_ID_2],
+    workflowIds: [WORKFLOW_ID],
+  });
   wecom.addAccount(KF, '测试客服');
   wecom.addAccount(KF_2, '售后客服');
   return { wecom, coze };
 }
 
-export function serverEnv(fakes: { wecom: FakeWecom; coze: FakeCoze }, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+export function serverEnv(
+  fakes: { wecom: FakeWecom; coze: FakeCoze },
+  dataDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     WECOM_CORP_ID: CORP_ID,
     WECOM_SECRET: SECRET,
@@ -79,7 +98,12 @@ export function tempDir(prefix = 'wxcoze-it-'): string {
 }
 
 /** Polls until `check` returns a truthy value or the time is up (then throws with `what`). */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  everyMs = 20,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -113,16 +137,28 @@ export interface Harness {
 }
 
 /** Fakes + the real server in this process. */
-export async function startHarness(extraEnv: Record<string, string> = {}, opts: { logger?: Logger; timeoutCheckIntervalMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  extraEnv: Record<string, string> = {},
+  opts: { logger?: Logger; timeoutCheckIntervalMs?: number } = {},
+): Promise<Harness> {
   const fakes = await startFakes();
   const dataDir = tempDir();
   const backend = await backendEnv();
-  const { config, problems } = loadConfig({ env: serverEnv(fakes, dataDir, { ...backend.env, ...extraEnv }), cwd: dataDir });
+  const { config, problems } = loadConfig({
+    env: serverEnv(fakes, dataDir, { ...backend.env, ...extraEnv }),
+    cwd: dataDir,
+  });
   if (problems.length) throw new Error(JSON.stringify(problems));
-  const server = await startServer(config, opts.logger ?? createLogger({ level: process.env.WXCOZE_TEST_LOG ?? 'silent' }), opts.timeoutCheckIntervalMs ? { timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs } : {});
+  const server = await startServer(
+    config,
+    opts.logger ?? createLogger({ level: process.env.WXCOZE_TEST_LOG ?? 'silent' }),
+    opts.timeoutCheckIntervalMs ? { timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs } : {},
+  );
   fakes.wecom.setCallbackUrl(`${server.url}/wechat/hook`);
   return {
-    ...fakes, server, dataDir,
+    ...fakes,
+    server,
+    dataDir,
     async close() {
       await server.stop(2000);
       await fakes.wecom.close();
@@ -133,21 +169,42 @@ export async function startHarness(extraEnv: Record<string, string> = {}, opts: 
 }
 
 /** The real CLI (`wxcoze start`) as a child process, for crash and signal tests. */
-export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/index.ts'), 'start'], {
-    env: { ...process.env, ...env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_TEST_LOG ?? 'info' },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    cwd: env.WXCOZE_DATA_DIR,
-  });
+export async function spawnServer(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/index.ts'), 'start'],
+    {
+      env: { ...process.env, ...env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_TEST_LOG ?? 'info' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      cwd: env.WXCOZE_DATA_DIR,
+    },
+  );
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const url = await new Promise<string>((resolve, reject) => {
     // Generous: tsx compiles the CLI on a cold start, slow on a loaded 2-core machine. A server that
     // never came up is killed, so it cannot hold the test file open until the runner's timeout.
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start within 60 s:\n${out}`)); }, 60_000);
-    child.on('message', (m: any) => { if (m?.type === 'ready') { clearTimeout(t); resolve(m.url); } });
-    child.on('exit', (code) => { clearTimeout(t); reject(new Error(`server exited with ${code}:\n${out}`)); });
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 60 s:\n${out}`));
+    }, 60_000);
+    child.on('message', (m: any) => {
+      if (m?.type === 'ready') {
+        clearTimeout(t);
+        resolve(m.url);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
   });
   return { child, url, output: () => out };
 }

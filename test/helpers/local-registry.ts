@@ -37,7 +37,16 @@ export interface RegistryOptions {
   newer?: Manifest[];
 }
 
-const LOCK_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'engines', 'os', 'cpu', 'bin'];
+const LOCK_FIELDS = [
+  'dependencies',
+  'optionalDependencies',
+  'peerDependencies',
+  'peerDependenciesMeta',
+  'engines',
+  'os',
+  'cpu',
+  'bin',
+];
 
 export async function startLocalRegistry(opts: RegistryOptions): Promise<LocalRegistry> {
   const requests: string[] = [];
@@ -45,14 +54,19 @@ export async function startLocalRegistry(opts: RegistryOptions): Promise<LocalRe
   let base = '';
   const add = (m: Manifest, dist: Record<string, string>) => {
     if (!packuments.has(m.name)) packuments.set(m.name, new Map());
-    packuments.get(m.name)!.set(m.version, { ...m, dist: { tarball: `${base}/${m.name}/-/${m.name.split('/').pop()}-${m.version}.tgz`, ...dist } });
+    packuments.get(m.name)!.set(m.version, {
+      ...m,
+      dist: { tarball: `${base}/${m.name}/-/${m.name.split('/').pop()}-${m.version}.tgz`, ...dist },
+    });
   };
 
   const tgz = readFileSync(opts.tarball);
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     requests.push(`${req.method} ${path}`);
-    const binary = path.startsWith('/-/binary/better-sqlite3/') ? opts.binaries[path.slice('/-/binary/better-sqlite3/'.length)] : undefined;
+    const binary = path.startsWith('/-/binary/better-sqlite3/')
+      ? opts.binaries[path.slice('/-/binary/better-sqlite3/'.length)]
+      : undefined;
     if (binary) return void res.end(binary);
     if (path === `/wxcoze/-/wxcoze-${opts.packageJson.version}.tgz`) return void res.end(tgz);
     const versions = packuments.get(path.slice(1));
@@ -62,12 +76,20 @@ export async function startLocalRegistry(opts: RegistryOptions): Promise<LocalRe
     }
     const sorted = [...versions.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ name: path.slice(1), 'dist-tags': { latest: sorted.at(-1) }, versions: Object.fromEntries(versions) }));
+    res.end(
+      JSON.stringify({
+        name: path.slice(1),
+        'dist-tags': { latest: sorted.at(-1) },
+        versions: Object.fromEntries(versions),
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const lock = JSON.parse(readFileSync(join(opts.root, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown>> };
+  const lock = JSON.parse(readFileSync(join(opts.root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, Record<string, unknown>>;
+  };
   for (const [path, entry] of Object.entries(lock.packages)) {
     if (!path || !entry.integrity || entry.link) continue;
     const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
@@ -75,7 +97,8 @@ export async function startLocalRegistry(opts: RegistryOptions): Promise<LocalRe
     const installed = join(opts.root, path, 'package.json');
     if (existsSync(installed)) m = JSON.parse(readFileSync(installed, 'utf8')) as Manifest;
     else for (const f of LOCK_FIELDS) if (entry[f]) m[f] = entry[f];
-    if (m.version !== entry.version) throw new Error(`${installed} is ${m.version}, the lock says ${String(entry.version)}: run npm ci`);
+    if (m.version !== entry.version)
+      throw new Error(`${installed} is ${m.version}, the lock says ${String(entry.version)}: run npm ci`);
     add(m, { integrity: String(entry.integrity) });
   }
   for (const m of opts.newer ?? []) add(m, {});

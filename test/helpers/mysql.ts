@@ -15,7 +15,13 @@ export function mysqlUnavailable(): Promise<string | null> {
   reachable ??= (async () => {
     try {
       const u = new URL(TEST_MYSQL_URL);
-      const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), connectTimeout: 2000 });
+      const c = await mysql.createConnection({
+        host: u.hostname,
+        port: Number(u.port || 3306),
+        user: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        connectTimeout: 2000,
+      });
       await c.end();
       return null;
     } catch (err) {
@@ -29,14 +35,24 @@ export function mysqlUnavailable(): Promise<string | null> {
 export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const u = new URL(TEST_MYSQL_URL);
   const name = `wxcoze_t_${randomBytes(5).toString('hex')}`;
-  const admin = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+  const admin = await mysql.createConnection({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await admin.end();
   u.pathname = `/${name}`;
   return {
     url: u.toString(),
     async drop() {
-      const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+      const c = await mysql.createConnection({
+        host: u.hostname,
+        port: Number(u.port || 3306),
+        user: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+      });
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await c.end();
     },

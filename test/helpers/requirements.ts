@@ -33,7 +33,9 @@ export function unmet(what: string, why: string, install: string): string {
     reported.add(what);
     if (inCI()) {
       test(`CI has ${what}`, () => {
-        throw new Error(`${why}. CI must run every test: ${install} (.ci/run installs and starts what the tests need).`);
+        throw new Error(
+          `${why}. CI must run every test: ${install} (.ci/run installs and starts what the tests need).`,
+        );
       });
     } else {
       console.warn(`\n${'!'.repeat(80)}\n${msg}\n${'!'.repeat(80)}\n`);
@@ -55,7 +57,10 @@ function redisUnavailable(): Promise<string | null> {
   return new Promise((resolve) => {
     const sock = connect({ host: u.hostname, port: Number(u.port || 6379) });
     sock.setTimeout(2000, () => sock.destroy(new Error('timed out')));
-    sock.once('connect', () => { sock.destroy(); resolve(null); });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(null);
+    });
     sock.once('error', (err) => resolve(err.message));
   });
 }
@@ -63,8 +68,18 @@ function redisUnavailable(): Promise<string | null> {
 /** false when MariaDB/MySQL and Redis answer; otherwise the loud skip reason (a failure in CI). */
 export async function requireMysql(): Promise<string | false> {
   const db = await mysqlUnavailable();
-  if (db) return unmet('MariaDB/MySQL', `not reachable at ${TEST_MYSQL_URL} (${db})`, 'apt-get install -y mariadb-server, start it, or set WXCOZE_TEST_MYSQL_URL');
+  if (db)
+    return unmet(
+      'MariaDB/MySQL',
+      `not reachable at ${TEST_MYSQL_URL} (${db})`,
+      'apt-get install -y mariadb-server, start it, or set WXCOZE_TEST_MYSQL_URL',
+    );
   const redis = await redisUnavailable();
-  if (redis) return unmet('Redis', `not reachable at ${TEST_REDIS_URL} (${redis})`, 'apt-get install -y redis-server, start it, or set WXCOZE_TEST_REDIS_URL');
+  if (redis)
+    return unmet(
+      'Redis',
+      `not reachable at ${TEST_REDIS_URL} (${redis})`,
+      'apt-get install -y redis-server, start it, or set WXCOZE_TEST_REDIS_URL',
+    );
   return false;
 }

@@ -9,7 +9,10 @@ import { execa } from 'execa';
 
 /** One key's value(s) from the [Service] section. */
 function values(unit: string, key: string): string[] {
-  return unit.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
+  return unit
+    .split('\n')
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => l.slice(key.length + 1));
 }
 
 /** Splits a systemd command line into words: double quotes, backslash escapes, %% and $$. */
@@ -20,9 +23,22 @@ export function splitSystemdWords(line: string): string[] {
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
-    if (c === '\\') { cur += line[++i] ?? ''; inWord = true; continue; }
-    if (c === '"') { quoted = !quoted; inWord = true; continue; }
-    if (!quoted && /\s/.test(c)) { if (inWord) words.push(cur); cur = ''; inWord = false; continue; }
+    if (c === '\\') {
+      cur += line[++i] ?? '';
+      inWord = true;
+      continue;
+    }
+    if (c === '"') {
+      quoted = !quoted;
+      inWord = true;
+      continue;
+    }
+    if (!quoted && /\s/.test(c)) {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+      continue;
+    }
     if ((c === '%' || c === '$') && line[i + 1] === c) i++;
     cur += c;
     inWord = true;
@@ -48,16 +64,31 @@ export function unitCommand(unit: string): UnitCommand {
       env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
     }
   }
-  return { argv: splitSystemdWords(exec[0]!), env, cwd: (values(unit, 'WorkingDirectory')[0] ?? '/').replace(/%%/g, '%') };
+  return {
+    argv: splitSystemdWords(exec[0]!),
+    env,
+    cwd: (values(unit, 'WorkingDirectory')[0] ?? '/').replace(/%%/g, '%'),
+  };
 }
 
 /** Starts the unit's ExecStart (as systemd would: no shell, the unit's environment on top of `base`). */
-export function spawnUnit(unit: string, base: Record<string, string>): { child: ChildProcess; output: () => string } {
+export function spawnUnit(
+  unit: string,
+  base: Record<string, string>,
+): { child: ChildProcess; output: () => string } {
   const { argv, env, cwd } = unitCommand(unit);
-  const child = spawn(argv[0]!, argv.slice(1), { env: { ...base, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: { ...base, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   return { child, output: () => out };
 }
 
@@ -67,8 +98,13 @@ const ANALYZE = '/usr/bin/systemd-analyze';
  * `systemd-analyze verify` on the unit file: undefined when it is clean, else its complaint. Where
  * the tool is absent the caller skips loudly (t.skip with this reason).
  */
-export async function verifyUnit(file: string): Promise<{ skipped: string } | { ok: boolean; output: string }> {
-  if (!existsSync(ANALYZE)) return { skipped: `${ANALYZE} is not installed (Debian: apt install systemd), so the unit was not verified` };
+export async function verifyUnit(
+  file: string,
+): Promise<{ skipped: string } | { ok: boolean; output: string }> {
+  if (!existsSync(ANALYZE))
+    return {
+      skipped: `${ANALYZE} is not installed (Debian: apt install systemd), so the unit was not verified`,
+    };
   const r = await execa(ANALYZE, ['verify', file], { reject: false, all: true, timeout: 30_000 });
   return { ok: r.exitCode === 0 && !String(r.all ?? '').trim(), output: String(r.all ?? '') };
 }

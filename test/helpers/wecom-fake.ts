@@ -30,7 +30,9 @@ export function captureLogger(lines: string[]): Logger {
   return pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
 }
 
-export async function startHarness(opts: { fake?: FakeWecomOptions; timeoutMs?: number; tokenCache?: Keyv } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { fake?: FakeWecomOptions; timeoutMs?: number; tokenCache?: Keyv } = {},
+): Promise<Harness> {
   const fake = await startFakeWecom(opts.fake);
   fake.addAccount(KF, 'Test Desk');
   const logLines: string[] = [];

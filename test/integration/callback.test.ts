@@ -6,12 +6,20 @@ import { buildSignedCallback, kfEventXml } from '../../src/fakes/wecom/index.js'
 import { AES_KEY, CORP_ID, KF, settle, startHarness, TOKEN, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
-before(async () => { h = await startHarness(); });
-after(async () => { await h.close(); });
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h.close();
+});
 
 const hook = () => `${h.server.url}/wechat/hook`;
 const post = (query: Record<string, string>, body: string | Buffer, contentType = 'text/xml') =>
-  request(`${hook()}?${new URLSearchParams(query)}`, { method: 'POST', body, headers: { 'content-type': contentType } });
+  request(`${hook()}?${new URLSearchParams(query)}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': contentType },
+  });
 
 async function ping() {
   const res = await request(`${h.server.url}/ping`);
@@ -30,16 +38,25 @@ test('URL verification with the official vector (+ / = URL-encoded) and with a b
   // the route refuses it as a replay (the crypto itself is tested on it in wecom-crypto.test.ts);
   // the same echostr signed now passes, '+', '/' and '=' URL-encoded.
   const echostr = 'fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA==';
-  const q = { msg_signature: '012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb', timestamp: '1476416373', nonce: '47744683', echostr };
+  const q = {
+    msg_signature: '012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb',
+    timestamp: '1476416373',
+    nonce: '47744683',
+    echostr,
+  };
   const old = await request(`${hook()}?${new URLSearchParams(q)}`);
   assert.equal(old.statusCode, 400);
   assert.match(await old.body.text(), /timestamp outside the allowed window/);
   const now = String(Math.floor(Date.now() / 1000));
   const crypto = new WecomCrypto(TOKEN, AES_KEY, CORP_ID);
-  const ok = await request(`${hook()}?${new URLSearchParams({ ...q, timestamp: now, msg_signature: crypto.sign(now, q.nonce, echostr) })}`);
+  const ok = await request(
+    `${hook()}?${new URLSearchParams({ ...q, timestamp: now, msg_signature: crypto.sign(now, q.nonce, echostr) })}`,
+  );
   assert.equal(ok.statusCode, 200);
   assert.equal(await ok.body.text(), '1288432023552776189');
-  const bad = await request(`${hook()}?${new URLSearchParams({ ...q, msg_signature: '112bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb' })}`);
+  const bad = await request(
+    `${hook()}?${new URLSearchParams({ ...q, msg_signature: '112bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb' })}`,
+  );
   assert.ok(bad.statusCode >= 400 && bad.statusCode < 500);
   assert.match(await bad.body.text(), /signature/i);
   const missing = await request(`${hook()}?timestamp=1&nonce=2`);
@@ -50,17 +67,28 @@ test('every malformed callback gets a 4xx with a reason; nothing is pulled or se
   const crypto = new WecomCrypto(TOKEN, AES_KEY, CORP_ID);
   const good = buildSignedCallback(crypto, CORP_ID, kfEventXml(CORP_ID, 'ENCTOKEN', KF));
   const enc = /<Encrypt><!\[CDATA\[(.*?)\]\]><\/Encrypt>/.exec(good.body)![1]!;
-  const otherCorp = buildSignedCallback(new WecomCrypto(TOKEN, AES_KEY, 'wwffffffffffffffff'), 'wwffffffffffffffff', kfEventXml('wwffffffffffffffff', 'T', KF));
+  const otherCorp = buildSignedCallback(
+    new WecomCrypto(TOKEN, AES_KEY, 'wwffffffffffffffff'),
+    'wwffffffffffffffff',
+    kfEventXml('wwffffffffffffffff', 'T', KF),
+  );
   const tampered = enc.slice(0, 20) + (enc[20] === 'A' ? 'B' : 'A') + enc.slice(21);
   const resign = (encrypt: string) => {
-    const q = { ...good.query, msg_signature: crypto.sign(good.query.timestamp!, good.query.nonce!, encrypt) };
+    const q = {
+      ...good.query,
+      msg_signature: crypto.sign(good.query.timestamp!, good.query.nonce!, encrypt),
+    };
     return { q, body: good.body.replace(enc, encrypt) };
   };
   const t1 = resign(tampered);
   const t2 = resign(enc.slice(0, 64));
   const t3 = resign('!!!notbase64!!!');
   const unparsable = buildSignedCallback(crypto, CORP_ID, '<xml><MsgType>event<');
-  const kfWithoutToken = buildSignedCallback(crypto, CORP_ID, `<xml><ToUserName><![CDATA[${CORP_ID}]]></ToUserName><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event></xml>`);
+  const kfWithoutToken = buildSignedCallback(
+    crypto,
+    CORP_ID,
+    `<xml><ToUserName><![CDATA[${CORP_ID}]]></ToUserName><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event></xml>`,
+  );
   const cases: [string, Promise<Awaited<ReturnType<typeof post>>>][] = [
     ['bad signature', post({ ...good.query, msg_signature: '0'.repeat(40) }, good.body)],
     ['tampered ciphertext (re-signed)', post(t1.q, t1.body)],

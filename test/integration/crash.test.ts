@@ -3,7 +3,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { request } from 'undici';
-import { backendEnv, COZE_TOKEN, KF, SECRET, serverEnv, settle, spawnServer, startFakes, tempDir, waitFor } from '../helpers/harness.js';
+import {
+  backendEnv,
+  COZE_TOKEN,
+  KF,
+  SECRET,
+  serverEnv,
+  settle,
+  spawnServer,
+  startFakes,
+  tempDir,
+  waitFor,
+} from '../helpers/harness.js';
 
 type Fakes = Awaited<ReturnType<typeof startFakes>>;
 let fakes: Fakes | undefined;
@@ -24,7 +35,9 @@ afterEach(async () => {
 });
 
 const exited = (c: import('node:child_process').ChildProcess) =>
-  new Promise<{ code: number | null; signal: string | null }>((r) => c.once('exit', (code, signal) => r({ code, signal })));
+  new Promise<{ code: number | null; signal: string | null }>((r) =>
+    c.once('exit', (code, signal) => r({ code, signal })),
+  );
 
 test('kill -9 after the ack and before the reply; restart on the same data → exactly one reply', async () => {
   fakes = await startFakes();
@@ -67,7 +80,8 @@ test('kill -9 after the ack and before the reply; restart on the same data → e
   const log = readFileSync(logFile, 'utf8');
   assert.match(log, /"msgid"/);
   assert.match(log, /"reqId"/);
-  for (const secret of [SECRET, COZE_TOKEN, env.WECOM_ENCODING_AES_KEY!, '崩溃测试', '这是答案']) assert.ok(!log.includes(secret), `log leaks ${secret}`);
+  for (const secret of [SECRET, COZE_TOKEN, env.WECOM_ENCODING_AES_KEY!, '崩溃测试', '这是答案'])
+    assert.ok(!log.includes(secret), `log leaks ${secret}`);
 });
 
 test('kill -9 between the ack and the pull: the restart pulls every known account and answers', async () => {
@@ -107,7 +121,11 @@ test('SIGTERM: callbacks during the drain get 503, the answer in flight is finis
   const done = exited(srv.child);
   srv.child.kill('SIGTERM');
   await waitFor('the server to start draining', () => srv.output().includes('shutting down'));
-  const during = await request(`${srv.url}/wechat/hook?msg_signature=${'0'.repeat(40)}&timestamp=1&nonce=1`, { method: 'POST', body: '<xml/>', headers: { 'content-type': 'text/xml' } });
+  const during = await request(`${srv.url}/wechat/hook?msg_signature=${'0'.repeat(40)}&timestamp=1&nonce=1`, {
+    method: 'POST',
+    body: '<xml/>',
+    headers: { 'content-type': 'text/xml' },
+  });
   assert.equal(during.statusCode, 503, 'WeCom is told to retry later, not that the signature is wrong');
   await during.body.dump();
   const { code } = await done;

@@ -3,7 +3,10 @@ import { afterEach, test } from 'node:test';
 import { KF, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 
 let h: Harness | undefined;
-afterEach(async () => { await h?.close(); h = undefined; });
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
 
 test('Coze failing 3 times, then succeeding → exactly one reply (the real answer)', async () => {
   h = await startHarness({ COZE_MAX_ATTEMPTS: '5' });
@@ -103,6 +106,9 @@ test('a stored cursor WeCom no longer accepts (40058) is dropped: the pull start
   await h.wecom.customerSends(KF, 'wmCur', { text: '第二条' });
   await waitFor('second reply', () => h!.wecom.sentTo('wmCur').length === 2, 15_000);
   await settle(500);
-  assert.deepEqual(h.wecom.sentTo('wmCur').map((s) => s.content), ['收到：第一条', '收到：第二条']);
+  assert.deepEqual(
+    h.wecom.sentTo('wmCur').map((s) => s.content),
+    ['收到：第一条', '收到：第二条'],
+  );
   assert.notEqual((await h.server.store.getAccount(KF))!.cursor, 'stale-cursor-from-long-ago');
 });

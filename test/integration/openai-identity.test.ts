@@ -16,9 +16,20 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function ask(key: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<string> {
+async function ask(
+  key: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<string> {
   const c = new OpenAI({ apiKey: key, baseURL: `${h!.server.url}/v1`, maxRetries: 0 });
-  await c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...extra } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, { headers });
+  await c.chat.completions.create(
+    {
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hi' }],
+      ...extra,
+    } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+    { headers },
+  );
   return h!.coze.chats.at(-1)!.userId!;
 }
 
@@ -32,13 +43,20 @@ test('two keys sending the same user get two Coze users; each key keeps its own'
 });
 
 test('keys of one tenant share their users, headers included; a key outside it does not', async () => {
-  h = await startHarness({ WXCOZE_API_KEYS: 'sk-shop-web-0001@shop,sk-shop-owui-002@shop:trust-headers,sk-owui-else-003:trust-headers' });
+  h = await startHarness({
+    WXCOZE_API_KEYS:
+      'sk-shop-web-0001@shop,sk-shop-owui-002@shop:trust-headers,sk-owui-else-003:trust-headers',
+  });
   const web = await ask('sk-shop-web-0001', { user: 'bob' });
   assert.equal(await ask('sk-shop-owui-002', { user: 'bob' }), web, 'one tenant: one person');
   const owui = { 'X-OpenWebUI-User-Id': 'owui-42' };
   const inShop = await ask('sk-shop-owui-002', {}, owui);
   assert.notEqual(inShop, web);
-  assert.notEqual(await ask('sk-owui-else-003', {}, owui), inShop, 'the same Open-WebUI id from another tenant is another person');
+  assert.notEqual(
+    await ask('sk-owui-else-003', {}, owui),
+    inShop,
+    'the same Open-WebUI id from another tenant is another person',
+  );
 });
 
 test('an identity from before the upgrade keeps its Coze user: the first key that sends it adopts it', async () => {

@@ -5,18 +5,40 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { BOT_ID, BOT_ID_2, KF, KF_2, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import {
+  BOT_ID,
+  BOT_ID_2,
+  KF,
+  KF_2,
+  settle,
+  startHarness,
+  waitFor,
+  type Harness,
+} from '../helpers/harness.js';
 
 let h: Harness | undefined;
-afterEach(async () => { await h?.close(); h = undefined; });
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
 
 const texts = (user: string) => h!.wecom.sentTo(user).map((s) => s.content);
 const calls = (path: string) => h!.wecom.calls.filter((c) => c.path.endsWith(path));
-const lastUserText = (chat: { messages: unknown[] }) => (chat.messages.at(-1) as { content: unknown }).content;
+const lastUserText = (chat: { messages: unknown[] }) =>
+  (chat.messages.at(-1) as { content: unknown }).content;
 
 test('a customer entering gets the welcome once, with its code and menu', async () => {
-  h = await startHarness({ WXCOZE_WELCOME_TEXT: '您好，欢迎光临！', WXCOZE_WELCOME_MENU: '营业时间,门店地址' });
-  await h.wecom.addEvent(KF, { event_type: 'enter_session', open_kfid: KF, external_userid: 'wmWelcome', scene: 'shop', welcome_code: 'WELCOME_CODE_1' });
+  h = await startHarness({
+    WXCOZE_WELCOME_TEXT: '您好，欢迎光临！',
+    WXCOZE_WELCOME_MENU: '营业时间,门店地址',
+  });
+  await h.wecom.addEvent(KF, {
+    event_type: 'enter_session',
+    open_kfid: KF,
+    external_userid: 'wmWelcome',
+    scene: 'shop',
+    welcome_code: 'WELCOME_CODE_1',
+  });
   await waitFor('the welcome', () => h!.wecom.sent.some((s) => s.via === 'send_msg_on_event'));
   await h.wecom.deliverCallback(KF); // a replayed callback
   await settle(500);
@@ -25,7 +47,10 @@ test('a customer entering gets the welcome once, with its code and menu', async 
   assert.equal(welcomes[0]!.msgtype, 'msgmenu');
   const menu = welcomes[0]!.payload as { head_content: string; list: { click: { content: string } }[] };
   assert.equal(menu.head_content, '您好，欢迎光临！');
-  assert.deepEqual(menu.list.map((i) => i.click.content), ['营业时间', '门店地址']);
+  assert.deepEqual(
+    menu.list.map((i) => i.click.content),
+    ['营业时间', '门店地址'],
+  );
   assert.equal(calls('send_msg_on_event')[0]!.body.code, 'WELCOME_CODE_1');
   assert.equal(h.coze.chats.length, 0);
 });
@@ -37,7 +62,11 @@ test('a trigger word hands the session to the queue; the AI is silent until the 
   const trans = calls('service_state/trans')[0]!.body;
   assert.equal(trans.service_state, 2, 'to the queue');
   assert.equal(trans.external_userid, 'wmHand');
-  assert.deepEqual(texts('wmHand'), ['正在为您转接人工客服，请稍候。'], 'the customer is told, before the handoff');
+  assert.deepEqual(
+    texts('wmHand'),
+    ['正在为您转接人工客服，请稍候。'],
+    'the customer is told, before the handoff',
+  );
   assert.equal(h.coze.chats.length, 0);
 
   await h.wecom.customerSends(KF, 'wmHand', { text: '有人吗？' });
@@ -47,7 +76,14 @@ test('a trigger word hands the session to the queue; the AI is silent until the 
 
   // The servicer ends the session in the WeCom client.
   h.wecom.setSessionState(KF, 'wmHand', 4);
-  await h.wecom.addEvent(KF, { event_type: 'session_status_change', open_kfid: KF, external_userid: 'wmHand', change_type: 3, old_servicer_userid: 'zhangsan', msg_code: 'END_CODE' });
+  await h.wecom.addEvent(KF, {
+    event_type: 'session_status_change',
+    open_kfid: KF,
+    external_userid: 'wmHand',
+    change_type: 3,
+    old_servicer_userid: 'zhangsan',
+    msg_code: 'END_CODE',
+  });
   await settle(300);
   await h.wecom.customerSends(KF, 'wmHand', { text: '再问一个问题' });
   await waitFor('the AI again', () => texts('wmHand').length === 2);
@@ -78,7 +114,10 @@ test('a message from a human servicer (origin 5) pauses the AI for that customer
 });
 
 test('two accounts are routed to two bots, each with its own welcome', async () => {
-  h = await startHarness({ WXCOZE_ACCOUNTS: JSON.stringify({ [KF_2]: { botId: BOT_ID_2, welcomeText: '售后服务，请讲' } }), WXCOZE_WELCOME_TEXT: '您好' });
+  h = await startHarness({
+    WXCOZE_ACCOUNTS: JSON.stringify({ [KF_2]: { botId: BOT_ID_2, welcomeText: '售后服务，请讲' } }),
+    WXCOZE_WELCOME_TEXT: '您好',
+  });
   await h.wecom.customerSends(KF, 'wmA1', { text: '售前问题' });
   await h.wecom.customerSends(KF_2, 'wmA2', { text: '售后问题' });
   await waitFor('both answered', () => texts('wmA1').length === 1 && texts('wmA2').length === 1);
@@ -86,7 +125,12 @@ test('two accounts are routed to two bots, each with its own welcome', async () 
   assert.equal(bots['售前问题'], BOT_ID);
   assert.equal(bots['售后问题'], BOT_ID_2);
   assert.equal(h.wecom.sentTo('wmA2')[0]!.open_kfid, KF_2);
-  await h.wecom.addEvent(KF_2, { event_type: 'enter_session', open_kfid: KF_2, external_userid: 'wmA3', welcome_code: 'W2' });
+  await h.wecom.addEvent(KF_2, {
+    event_type: 'enter_session',
+    open_kfid: KF_2,
+    external_userid: 'wmA3',
+    welcome_code: 'W2',
+  });
   await waitFor('the welcome', () => h!.wecom.sent.some((s) => s.via === 'send_msg_on_event'));
   assert.equal(h.wecom.sent.find((s) => s.via === 'send_msg_on_event')!.content, '售后服务，请讲');
 });
@@ -101,7 +145,7 @@ test('several accounts keep separate cursors: a second account is pulled on its 
   assert.ok(accounts.every((a) => a.cursor));
 });
 
-test('voice: transcribed when Coze can read it; the polite voice text when it cannot (WeCom\'s AMR)', async () => {
+test("voice: transcribed when Coze can read it; the polite voice text when it cannot (WeCom's AMR)", async () => {
   h = await startHarness();
   const ogg = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(200, 1)]);
   h.coze.setTranscriber((f) => (f.data.subarray(0, 4).toString() === 'OggS' ? '我想查询订单' : null));
@@ -118,14 +162,22 @@ test('voice: transcribed when Coze can read it; the polite voice text when it ca
 test('a file reaches Coze as an uploaded file next to a text item', async () => {
   h = await startHarness();
   const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(300, 32)]);
-  await h.wecom.customerSends(KF, 'wmFile', { media: pdf, msgtype: 'file', contentType: 'application/pdf', filename: '报价单.pdf' });
+  await h.wecom.customerSends(KF, 'wmFile', {
+    media: pdf,
+    msgtype: 'file',
+    contentType: 'application/pdf',
+    filename: '报价单.pdf',
+  });
   await waitFor('the answer', () => texts('wmFile').length === 1);
   const [file] = [...h.coze.files.values()];
   assert.equal(file!.name, '报价单.pdf');
   assert.deepEqual(file!.data, pdf);
   const m = h.coze.chats[0]!.messages.at(-1) as { content_type: string; content: unknown };
   assert.equal(m.content_type, 'object_string');
-  const items = (typeof m.content === 'string' ? JSON.parse(m.content) : m.content) as { type: string; file_id?: string }[];
+  const items = (typeof m.content === 'string' ? JSON.parse(m.content) : m.content) as {
+    type: string;
+    file_id?: string;
+  }[];
   assert.ok(items.some((i) => i.type === 'file' && i.file_id === [...h!.coze.files.keys()][0]));
 });
 
@@ -134,7 +186,12 @@ test('a recalled message is not answered', async () => {
   h.coze.setResponder(() => ({ text: '慢慢的回答', delayMs: 800 }));
   const msgid = await h.wecom.customerSends(KF, 'wmRecall', { text: '发错了' });
   await waitFor('Coze asked', () => h!.coze.chats.length === 1);
-  await h.wecom.addEvent(KF, { event_type: 'user_recall_msg', open_kfid: KF, external_userid: 'wmRecall', recall_msgid: msgid });
+  await h.wecom.addEvent(KF, {
+    event_type: 'user_recall_msg',
+    open_kfid: KF,
+    external_userid: 'wmRecall',
+    recall_msgid: msgid,
+  });
   await settle(1500);
   assert.equal(texts('wmRecall').length, 0);
   assert.equal((await h.server.store.get(msgid))!.state, 'cancelled');
@@ -164,7 +221,13 @@ test("Coze's follow-up suggestions become a clickable menu when the account enab
   assert.equal(answer!.content, '我们提供送货上门。');
   assert.equal(menu!.msgtype, 'msgmenu');
   const list = (menu!.payload as { list: { type: string; click: { content: string } }[] }).list;
-  assert.deepEqual(list.map((i) => [i.type, i.click.content]), [['click', '运费多少？'], ['click', '多久送到？']]);
+  assert.deepEqual(
+    list.map((i) => [i.type, i.click.content]),
+    [
+      ['click', '运费多少？'],
+      ['click', '多久送到？'],
+    ],
+  );
 });
 
 test('a follow-up label over 128 bytes is cut between characters, never inside an emoji', async () => {
@@ -176,12 +239,16 @@ test('a follow-up label over 128 bytes is cut between characters, never inside a
   const menu = h.wecom.sentTo('wmEmoji')[1]!;
   assert.equal(menu.msgtype, 'msgmenu');
   const list = (menu.payload as { list: { click: { content: string } }[] }).list;
-  assert.deepEqual(list.map((i) => i.click.content), ['a'.repeat(125)]);
+  assert.deepEqual(
+    list.map((i) => i.click.content),
+    ['a'.repeat(125)],
+  );
 });
 
 test('outside service hours one notice per customer, not per message, and Coze is not asked', async () => {
   const now = new Date(Date.now() + 8 * 3600_000); // the default offset is UTC+8
-  const hh = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  const hh = (d: Date) =>
+    `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
   const start = hh(new Date(now.getTime() - 3600_000));
   const end = hh(new Date(now.getTime() + 3600_000));
   h = await startHarness({ WXCOZE_QUIET_HOURS: `${start}-${end}`, WXCOZE_QUIET_TEXT: '现在是休息时间' });
@@ -209,7 +276,13 @@ test('msg_send_fail is recorded against the reply it concerns', async () => {
   const msgid = await h.wecom.customerSends(KF, 'wmFail', { text: '你好' });
   await waitFor('the reply', () => texts('wmFail').length === 1);
   const out = h.wecom.sentTo('wmFail')[0]!.msgid;
-  await h.wecom.addEvent(KF, { event_type: 'msg_send_fail', open_kfid: KF, external_userid: 'wmFail', fail_msgid: out, fail_type: 5 });
+  await h.wecom.addEvent(KF, {
+    event_type: 'msg_send_fail',
+    open_kfid: KF,
+    external_userid: 'wmFail',
+    fail_msgid: out,
+    fail_type: 5,
+  });
   await waitFor('the note', async () => /fail_type 5/.test((await h!.server.store.get(msgid))!.note ?? ''));
   assert.match((await h.server.store.get(msgid))!.note!, /session closed/);
 });

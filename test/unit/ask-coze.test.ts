@@ -11,7 +11,12 @@ import { SqlStore } from '../../src/store/sql/sql-store.js';
 
 function capturingLogger() {
   const lines: Record<string, any>[] = [];
-  const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
   // Like the dispatcher's: every line of a job carries its message id.
   return { log: pino({ level: 'debug' }, sink).child({ msgid: 'msg-db-gone' }), lines };
 }
@@ -20,10 +25,14 @@ test('a database error while saving the running chat is logged with the message 
   const store = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-ask-')), 'wxcoze.db'));
   await store.migrate();
   let unhandled: unknown;
-  const onUnhandled = (reason: unknown) => { unhandled = reason; };
+  const onUnhandled = (reason: unknown) => {
+    unhandled = reason;
+  };
   process.on('unhandledRejection', onUnhandled);
   const coze = {
-    async createConversation() { return 'conv-1'; },
+    async createConversation() {
+      return 'conv-1';
+    },
     async chat(req) {
       // The database goes away mid-stream (a real error from the driver, not a stub).
       await store.close();
@@ -35,7 +44,11 @@ test('a database error while saving the running chat is logged with the message 
   try {
     const res = await askCoze(
       { coze, store, target: { kind: 'bot', botId: 'b1' }, maxAttempts: 1, retryBaseMs: 1 },
-      { msgid: 'msg-db-gone', userId: 'u1', messages: [{ role: 'user', content: '在吗', content_type: 'text' }] },
+      {
+        msgid: 'msg-db-gone',
+        userId: 'u1',
+        messages: [{ role: 'user', content: '在吗', content_type: 'text' }],
+      },
       log,
       new AbortController().signal,
     );

@@ -7,8 +7,14 @@ const high = () => 1;
 
 test('the delay doubles per attempt from the base, always in the upper half of its ceiling', () => {
   const policy = { baseMs: 1000, capMs: 60_000 };
-  assert.deepEqual([1, 2, 3, 4].map((a) => backoffMs(a, policy, high)), [1000, 2000, 4000, 8000]);
-  assert.deepEqual([1, 2, 3, 4].map((a) => backoffMs(a, policy, low)), [500, 1000, 2000, 4000]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((a) => backoffMs(a, policy, high)),
+    [1000, 2000, 4000, 8000],
+  );
+  assert.deepEqual(
+    [1, 2, 3, 4].map((a) => backoffMs(a, policy, low)),
+    [500, 1000, 2000, 4000],
+  );
   for (let i = 0; i < 200; i++) {
     const d = backoffMs(3, policy);
     assert.ok(d >= 2000 && d <= 4000, String(d));
@@ -24,7 +30,10 @@ test('the cap holds however many attempts failed, and attempt 0 counts as the fi
 
 test("a factor other than 2 (WeCom's transport retries: about 100 ms, then 400 ms)", () => {
   const wecom = { baseMs: 100, capMs: 400, factor: 4 };
-  assert.deepEqual([1, 2, 3].map((a) => backoffMs(a, wecom, high)), [100, 400, 400]);
+  assert.deepEqual(
+    [1, 2, 3].map((a) => backoffMs(a, wecom, high)),
+    [100, 400, 400],
+  );
 });
 
 test('sleep ends early when its signal aborts', async () => {

@@ -10,7 +10,10 @@ const L = [
   line({ level: 50, msg: 'coze failed', msgid: 'MSG_B', customer: { external_userid: 'wmC2' } }),
   'plain text line',
 ];
-const pick = (f: Parameters<typeof matchLine>[1]) => L.map((l) => matchLine(l, f)).filter(Boolean).map((m) => m!.obj?.msg ?? m!.raw);
+const pick = (f: Parameters<typeof matchLine>[1]) =>
+  L.map((l) => matchLine(l, f))
+    .filter(Boolean)
+    .map((m) => m!.obj?.msg ?? m!.raw);
 
 test('logs filters: level (name or number), msgid, customer anywhere in the line, combined', () => {
   assert.deepEqual(pick({}), ['listening', 'stored', 'send failed', 'coze failed', 'plain text line']);

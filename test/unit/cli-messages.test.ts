@@ -22,11 +22,17 @@ test('an EncodingAESKey of 43 characters with a "+" names the character and its 
   const key = `${good.WECOM_ENCODING_AES_KEY.slice(0, 9)}+${good.WECOM_ENCODING_AES_KEY.slice(10)}`;
   assert.equal(key.length, 43);
   const dir = tmp();
-  const { problems } = loadConfig({ env: { ...good, WECOM_ENCODING_AES_KEY: key, WXCOZE_DATA_DIR: dir }, cwd: dir });
+  const { problems } = loadConfig({
+    env: { ...good, WECOM_ENCODING_AES_KEY: key, WXCOZE_DATA_DIR: dir },
+    cwd: dir,
+  });
   assert.equal(problems.length, 1);
   assert.match(problems[0]!.problem, /character 10 of 43 is "\+"/);
   assert.doesNotMatch(problems[0]!.problem, /exactly 43 .*\(it has 43/);
-  assert.match(encodingAesKeyProblem(`${good.WECOM_ENCODING_AES_KEY.slice(0, 42)} `)!, /character 43 of 43 is a space/);
+  assert.match(
+    encodingAesKeyProblem(`${good.WECOM_ENCODING_AES_KEY.slice(0, 42)} `)!,
+    /character 43 of 43 is a space/,
+  );
   assert.match(encodingAesKeyProblem('abc')!, /exactly 43 letters or digits \(it has 3\)/);
   assert.equal(encodingAesKeyProblem(good.WECOM_ENCODING_AES_KEY), undefined);
 });
@@ -45,7 +51,8 @@ test('numeric options: whole numbers only, with what is expected', () => {
   assert.equal(positiveInt('seconds')('30'), 30);
   assert.equal(countInt()('0'), 0);
   assert.equal(portNumber('8000'), 8000);
-  for (const bad of ['abc', '-3', '1.5', '', '0x10', '1e3']) assert.throws(() => positiveInt('seconds')(bad), InvalidArgumentError, bad);
+  for (const bad of ['abc', '-3', '1.5', '', '0x10', '1e3'])
+    assert.throws(() => positiveInt('seconds')(bad), InvalidArgumentError, bad);
   assert.throws(() => positiveInt('seconds')('0'), /Use a whole number of seconds, 1 or more/);
   assert.throws(() => countInt()('-3'), /0 or more/);
   assert.throws(() => portNumber('70000'), /1 to 65535/);
@@ -58,7 +65,10 @@ test('printed commands carry the --data-dir the user gave, quoted when needed', 
     assert.equal(withDataDir('run `wxcoze doctor`'), 'run `wxcoze doctor`');
     rememberDataDirFlag('/srv/shop one');
     assert.equal(nextCommand('start --daemon'), "wxcoze --data-dir '/srv/shop one' start --daemon");
-    assert.equal(withDataDir('run `wxcoze init`, then `wxcoze doctor`; wxcoze answers'), "run `wxcoze --data-dir '/srv/shop one' init`, then `wxcoze --data-dir '/srv/shop one' doctor`; wxcoze answers");
+    assert.equal(
+      withDataDir('run `wxcoze init`, then `wxcoze doctor`; wxcoze answers'),
+      "run `wxcoze --data-dir '/srv/shop one' init`, then `wxcoze --data-dir '/srv/shop one' doctor`; wxcoze answers",
+    );
   } finally {
     rememberDataDirFlag(undefined);
   }
@@ -75,15 +85,39 @@ test('a wrong token on a custom Coze base never builds a console URL from the AP
 });
 
 test('schema errors in words: a missing field is "required", never ajv\'s "must have required property"', () => {
-  assert.deepEqual(describeSchemaError({ instancePath: '', keyword: 'required', message: "must have required property 'messages'", params: { missingProperty: 'messages' } }),
-    { param: 'messages', message: 'Invalid request: `messages` is required.' });
-  assert.deepEqual(describeSchemaError({ instancePath: '/messages/0/role', keyword: 'enum', message: 'must be equal to one of the allowed values', params: { allowedValues: ['user', 'assistant'] } }),
-    { param: 'messages[0].role', message: 'Invalid request: `messages[0].role` must be one of: user, assistant.' });
-  assert.equal(describeSchemaError({ instancePath: '/n', keyword: 'type', message: 'must be integer', params: {} }).message, 'Invalid request: `n` must be integer.');
+  assert.deepEqual(
+    describeSchemaError({
+      instancePath: '',
+      keyword: 'required',
+      message: "must have required property 'messages'",
+      params: { missingProperty: 'messages' },
+    }),
+    { param: 'messages', message: 'Invalid request: `messages` is required.' },
+  );
+  assert.deepEqual(
+    describeSchemaError({
+      instancePath: '/messages/0/role',
+      keyword: 'enum',
+      message: 'must be equal to one of the allowed values',
+      params: { allowedValues: ['user', 'assistant'] },
+    }),
+    {
+      param: 'messages[0].role',
+      message: 'Invalid request: `messages[0].role` must be one of: user, assistant.',
+    },
+  );
+  assert.equal(
+    describeSchemaError({ instancePath: '/n', keyword: 'type', message: 'must be integer', params: {} })
+      .message,
+    'Invalid request: `n` must be integer.',
+  );
 });
 
 test('migrate-store names the exact CREATE DATABASE line for a missing database', () => {
-  assert.match(createDatabaseHint('mysql://shop:pw@127.0.0.1:3306/wxcoze_shop'), /^CREATE DATABASE `wxcoze_shop` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;\n.*GRANT ALL ON `wxcoze_shop`\.\* TO 'shop'@'127\.0\.0\.1'/);
+  assert.match(
+    createDatabaseHint('mysql://shop:pw@127.0.0.1:3306/wxcoze_shop'),
+    /^CREATE DATABASE `wxcoze_shop` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;\n.*GRANT ALL ON `wxcoze_shop`\.\* TO 'shop'@'127\.0\.0\.1'/,
+  );
 });
 
 test('an unwritable data directory is named with the reason (a file where a folder should be)', () => {
@@ -92,7 +126,10 @@ test('an unwritable data directory is named with the reason (a file where a fold
   const p = writeProblem({ dataDir: join(file, 'data'), logFile: join(file, 'data', 'logs', 'wxcoze.log') });
   assert.ok(p);
   assert.equal(p.code, 'ENOTDIR');
-  assert.match(p.problem, /cannot write in .*not-a-folder\/data: a part of this path is a file, not a folder/);
+  assert.match(
+    p.problem,
+    /cannot write in .*not-a-folder\/data: a part of this path is a file, not a folder/,
+  );
   assert.match(p.fix, /--data-dir/);
   assert.equal(writeProblem({ dataDir: tmp(), logFile: join(tmp(), 'logs', 'wxcoze.log') }), undefined);
 });

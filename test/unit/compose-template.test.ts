@@ -12,7 +12,9 @@ import { ALIASES } from '../../src/config/aliases.js';
 import { SERVER_V8_FLAGS } from '../../src/server/v8-flags.js';
 
 const root = join(import.meta.dirname, '../..');
-const compose = parse(readFileSync(join(root, 'templates/docker-compose.yml'), 'utf8'), { merge: true }) as any;
+const compose = parse(readFileSync(join(root, 'templates/docker-compose.yml'), 'utf8'), {
+  merge: true,
+}) as any;
 const services = compose.services as Record<string, any>;
 const wxcoze = Object.entries(services).filter(([name]) => name.startsWith('wxcoze-'));
 const known = new Set(Object.entries(ALIASES).flatMap(([k, v]) => [k, ...v]));
@@ -29,7 +31,9 @@ test('at least two wxcoze instances, built from the project Dockerfile, with the
 });
 
 test('every variable given to wxcoze is one its configuration reads', () => {
-  for (const [name, s] of wxcoze) for (const key of Object.keys(s.environment)) assert.ok(known.has(key), `${name}: unknown variable ${key}`);
+  for (const [name, s] of wxcoze)
+    for (const key of Object.keys(s.environment))
+      assert.ok(known.has(key), `${name}: unknown variable ${key}`);
 });
 
 test('the database and Redis URLs point at the services and database that exist', () => {
@@ -47,14 +51,18 @@ test('the database and Redis URLs point at the services and database that exist'
 });
 
 test('health checks gate the start order', () => {
-  for (const svc of ['mariadb', 'redis', ...wxcoze.map(([n]) => n)]) assert.ok(services[svc].healthcheck?.test, `${svc} has a health check`);
+  for (const svc of ['mariadb', 'redis', ...wxcoze.map(([n]) => n)])
+    assert.ok(services[svc].healthcheck?.test, `${svc} has a health check`);
   for (const [name, s] of wxcoze) {
     assert.equal(s.depends_on.mariadb.condition, 'service_healthy', name);
     assert.equal(s.depends_on.redis.condition, 'service_healthy', name);
     assert.match(s.healthcheck.test.join(' '), /\/ping/);
   }
   for (const [name] of wxcoze) assert.equal(services.caddy.depends_on[name].condition, 'service_healthy');
-  assert.ok(services.mariadb.volumes.some((v: string) => v.endsWith(':/var/lib/mysql')), 'database state in a volume');
+  assert.ok(
+    services.mariadb.volumes.some((v: string) => v.endsWith(':/var/lib/mysql')),
+    'database state in a volume',
+  );
 });
 
 test("Caddy's site balances over every instance on the port they listen on, with health checks", () => {
@@ -72,7 +80,11 @@ test('the Dockerfile exposes the port the compose file uses and starts the serve
   const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)![1]!;
   const argv = JSON.parse(cmd) as string[];
   assert.deepEqual(argv.slice(-2), ['bin/wxcoze.js', 'start']);
-  assert.deepEqual(argv.slice(1, -2), SERVER_V8_FLAGS, 'the same heap flags as the systemd unit and start --daemon');
+  assert.deepEqual(
+    argv.slice(1, -2),
+    SERVER_V8_FLAGS,
+    'the same heap flags as the systemd unit and start --daemon',
+  );
   assert.match(dockerfile, /npm ci/);
   assert.match(dockerfile, /FROM node:20/);
 });
@@ -81,5 +93,6 @@ test('the Dockerfile copies everything the published package holds (package.json
   const dockerfile = readFileSync(join(root, 'templates/Dockerfile'), 'utf8');
   const files = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[] }).files;
   const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
-  for (const f of files.filter((f) => f !== 'dist')) assert.ok(copied.includes(f), `the Dockerfile copies ${f}`);
+  for (const f of files.filter((f) => f !== 'dist'))
+    assert.ok(copied.includes(f), `the Dockerfile copies ${f}`);
 });

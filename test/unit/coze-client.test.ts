@@ -43,7 +43,12 @@ async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
 }
 
 before(async () => {
-  fake = await startFakeCoze({ token: TOKEN, botIds: [BOT], unpublishedBotIds: [UNPUBLISHED], workflowIds: [WORKFLOW] });
+  fake = await startFakeCoze({
+    token: TOKEN,
+    botIds: [BOT],
+    unpublishedBotIds: [UNPUBLISHED],
+    workflowIds: [WORKFLOW],
+  });
   client = new CozeClient({ baseUrl: fake.url, token: TOKEN, timeoutMs: 5000 });
 });
 after(async () => {
@@ -65,7 +70,8 @@ describe('CozeClient chat', () => {
     assert.deepEqual(answer && answer.type === 'answer' ? answer.content : undefined, '收到：你好，世界');
     const last = events.at(-1);
     assert.equal(last?.type, 'completed');
-    if (last?.type === 'completed') assert.ok(last.usage.total > 0 && last.usage.total === last.usage.input + last.usage.output);
+    if (last?.type === 'completed')
+      assert.ok(last.usage.total > 0 && last.usage.total === last.usage.input + last.usage.output);
     const created = events[0];
     if (created?.type === 'chat.created') {
       assert.match(created.chatId, /^\d{19}$/);
@@ -86,7 +92,14 @@ describe('CozeClient chat', () => {
     assert.equal(r.text, '第一段\n\nsecond part');
     assert.deepEqual(r.answers, ['第一段', 'second part']);
     assert.deepEqual(r.followUps, ['还有吗？', 'What else?']);
-    for (const bad of ['KNOWLEDGE', 'TOOL OUTPUT', 'generate_answer_finish', 'card_type', '还有吗', 'plugin_id']) {
+    for (const bad of [
+      'KNOWLEDGE',
+      'TOOL OUTPUT',
+      'generate_answer_finish',
+      'card_type',
+      '还有吗',
+      'plugin_id',
+    ]) {
       assert.ok(!r.text.includes(bad), `text must not contain ${bad}`);
     }
     assert.match(r.chatId, /^\d{19}$/);
@@ -117,7 +130,10 @@ describe('CozeClient chat', () => {
     assert.equal(rec.userId, 'user-1');
     // auto_save_history persisted the query and the answer.
     const stored = fake.conversations.get(conv)!.messages.map((m) => [m.role, m.content]);
-    assert.deepEqual(stored, [['user', 'first'], ['assistant', '收到：first']]);
+    assert.deepEqual(stored, [
+      ['user', 'first'],
+      ['assistant', '收到：first'],
+    ]);
   });
 
   it('sends conversation_id in the body for chatflows, with app_id', async () => {
@@ -146,11 +162,24 @@ describe('CozeClient chat', () => {
   });
 
   it('sends object_string messages that the fake parses', async () => {
-    const up = await client.uploadFile('cat.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]), 'image/png');
-    const content = JSON.stringify([{ type: 'text', text: '看看这张图' }, { type: 'image', file_id: up.id }]);
-    const r = await client.chat({ ...ask(''), messages: [{ role: 'user', content, content_type: 'object_string' }] });
+    const up = await client.uploadFile(
+      'cat.png',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]),
+      'image/png',
+    );
+    const content = JSON.stringify([
+      { type: 'text', text: '看看这张图' },
+      { type: 'image', file_id: up.id },
+    ]);
+    const r = await client.chat({
+      ...ask(''),
+      messages: [{ role: 'user', content, content_type: 'object_string' }],
+    });
     assert.equal(r.text, `收到：看看这张图 [image file_id=${up.id}]`);
-    assert.deepEqual(fake.chats.at(-1)!.messages[0]!.content, [{ type: 'text', text: '看看这张图' }, { type: 'image', file_id: up.id }]);
+    assert.deepEqual(fake.chats.at(-1)!.messages[0]!.content, [
+      { type: 'text', text: '看看这张图' },
+      { type: 'image', file_id: up.id },
+    ]);
   });
 });
 
@@ -174,7 +203,9 @@ describe('CozeClient errors', () => {
       assert.equal(e.kind, 'not_published');
       assert.equal(e.retriable, false);
     });
-    await rejects(client.chat({ ...ask('x'), target: { kind: 'bot', botId: '1' } }), (e) => assert.equal(e.kind, 'bot_invalid'));
+    await rejects(client.chat({ ...ask('x'), target: { kind: 'bot', botId: '1' } }), (e) =>
+      assert.equal(e.kind, 'bot_invalid'),
+    );
   });
 
   it('pre-stream code 5000 is retriable and nothing is yielded', async () => {
@@ -202,12 +233,16 @@ describe('CozeClient errors', () => {
       assert.match(e.msg, /504 Gateway Time-out/);
     });
     fake.failNext(1, 'http500');
-    await rejects(client.chat(ask('x')), (e) => assert.ok(e.kind === 'server' && e.httpStatus === 500 && e.retriable));
+    await rejects(client.chat(ask('x')), (e) =>
+      assert.ok(e.kind === 'server' && e.httpStatus === 500 && e.retriable),
+    );
   });
 
   it('4013 is a retriable rate limit', async () => {
     fake.failNext(1, 'rate_limit');
-    await rejects(client.chat(ask('x')), (e) => assert.ok(e.code === 4013 && e.kind === 'rate_limit' && e.retriable));
+    await rejects(client.chat(ask('x')), (e) =>
+      assert.ok(e.code === 4013 && e.kind === 'rate_limit' && e.retriable),
+    );
   });
 
   it('chat.failed becomes kind failed with last_error', async () => {
@@ -269,20 +304,30 @@ describe('CozeClient errors', () => {
     });
     await client.cancelChat(conv, chatId);
     // The canceled stream ends without chat.completed: the client reports it as cut short.
-    await rejects((async () => { for await (const _ of it1) void _; })(), (e) => assert.equal(e.kind, 'network'));
+    await rejects(
+      (async () => {
+        for await (const _ of it1) void _;
+      })(),
+      (e) => assert.equal(e.kind, 'network'),
+    );
     // Cancelling again (already finished) is quiet; the conversation accepts chats again.
     await client.cancelChat(conv, chatId);
     fake.setResponder(defaultResponder);
     const r = await client.chat(ask('three', { conversationId: conv }));
     assert.equal(r.text, '收到：three');
     // The canceled turn is not kept as context.
-    assert.deepEqual(fake.conversations.get(conv)!.messages.map((m) => m.content), ['three', '收到：three']);
+    assert.deepEqual(
+      fake.conversations.get(conv)!.messages.map((m) => m.content),
+      ['three', '收到：three'],
+    );
   });
 
   it('a deleted conversation gives 4002', async () => {
     const conv = await client.createConversation(BOT);
     fake.deleteConversation(conv);
-    await rejects(client.chat(ask('x', { conversationId: conv })), (e) => assert.ok(e.code === 4002 && e.kind === 'conversation_gone'));
+    await rejects(client.chat(ask('x', { conversationId: conv })), (e) =>
+      assert.ok(e.code === 4002 && e.kind === 'conversation_gone'),
+    );
   });
 
   it('an abort signal stops the stream with the signal reason', async () => {
@@ -334,7 +379,9 @@ describe('CozeClient REST calls', () => {
   it('runs many streams at once over the shared agent', async () => {
     fake.setResponder((c) => ({ text: `ok ${c.userId}`, delayMs: 50, chunkDelayMs: 5 }));
     const before = fake.maxConcurrentSeen;
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.chat({ ...ask('x'), userId: `u${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => client.chat({ ...ask('x'), userId: `u${i}` })),
+    );
     results.forEach((r, i) => assert.equal(r.text, `ok u${i}`));
     assert.ok(fake.maxConcurrentSeen >= Math.max(before, 10), `concurrency seen ${fake.maxConcurrentSeen}`);
   });
@@ -342,9 +389,15 @@ describe('CozeClient REST calls', () => {
   it('a server that keeps the stream open after done does not turn a finished chat into a timeout', async () => {
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('event:conversation.chat.created\ndata:{"id":"1","conversation_id":"2","status":"created"}\n\n');
-      res.write('event:conversation.message.completed\ndata:{"id":"3","type":"answer","content":"hi","content_type":"text"}\n\n');
-      res.write('event:conversation.chat.completed\ndata:{"id":"1","conversation_id":"2","status":"completed","usage":{"token_count":2,"output_count":1,"input_count":1}}\n\n');
+      res.write(
+        'event:conversation.chat.created\ndata:{"id":"1","conversation_id":"2","status":"created"}\n\n',
+      );
+      res.write(
+        'event:conversation.message.completed\ndata:{"id":"3","type":"answer","content":"hi","content_type":"text"}\n\n',
+      );
+      res.write(
+        'event:conversation.chat.completed\ndata:{"id":"1","conversation_id":"2","status":"completed","usage":{"token_count":2,"output_count":1,"input_count":1}}\n\n',
+      );
       res.write('event:done\ndata:"[DONE]"\n\n');
       // never res.end()
     });

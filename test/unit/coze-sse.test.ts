@@ -8,7 +8,8 @@ import { decodeSse, SseDecoder, type SseEvent } from '../../src/coze/sse.js';
 import type { ChatEvent } from '../../src/coze/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 
-const CHAT = '{"id":"7382159487131697202","conversation_id":"7381473525342978089","bot_id":"7379462189365198898","completed_at":1718792949,"last_error":{"code":0,"msg":""},"status":"created","usage":{"token_count":0,"output_count":0,"input_count":0}}';
+const CHAT =
+  '{"id":"7382159487131697202","conversation_id":"7381473525342978089","bot_id":"7379462189365198898","completed_at":1718792949,"last_error":{"code":0,"msg":""},"status":"created","usage":{"token_count":0,"output_count":0,"input_count":0}}';
 const SPEC_CAPTURE = [
   'event:conversation.chat.created',
   `data:${CHAT}`,
@@ -77,7 +78,10 @@ describe('coze SSE decoding (docs/protocol.md §coze-sse capture)', () => {
 
   it('decodes the capture in one chunk into the expected events', () => {
     const events = decodeChunks([bytes]);
-    assert.deepEqual(events.map((e) => e.event), EXPECTED_NAMES);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      EXPECTED_NAMES,
+    );
     assert.equal(events.at(-1)?.data, '"[DONE]"');
     assert.deepEqual(interpret(events), EXPECTED_EVENTS);
   });
@@ -112,7 +116,13 @@ describe('coze SSE decoding (docs/protocol.md §coze-sse capture)', () => {
 
   it('accepts a space after the colon, CRLF line ends, and every done variant', () => {
     const spaced = SPEC_CAPTURE.replace(/^(event|data):/gm, '$1: ').replace(/\n/g, '\r\n');
-    for (const done of ['"[DONE]"', '[DONE]', '{"debug_url":"https://www.coze.cn/work_flow?execute_id=1&space_id=2&workflow_id=3"}', '{}', '']) {
+    for (const done of [
+      '"[DONE]"',
+      '[DONE]',
+      '{"debug_url":"https://www.coze.cn/work_flow?execute_id=1&space_id=2&workflow_id=3"}',
+      '{}',
+      '',
+    ]) {
       const text = spaced.replace('data: "[DONE]"', `data: ${done}`);
       assert.deepEqual(interpret(decodeChunks([Buffer.from(text)])), EXPECTED_EVENTS, `done=${done}`);
     }
@@ -126,9 +136,19 @@ describe('coze SSE decoding (docs/protocol.md §coze-sse capture)', () => {
 });
 
 describe('coze chat event interpretation', () => {
-  const ev = (event: string, data: unknown): SseEvent => ({ event, data: typeof data === 'string' ? data : JSON.stringify(data) });
+  const ev = (event: string, data: unknown): SseEvent => ({
+    event,
+    data: typeof data === 'string' ? data : JSON.stringify(data),
+  });
   const msg = (type: string, content: string, extra: Record<string, unknown> = {}) =>
-    ev('conversation.message.completed', { id: `m-${type}`, role: 'assistant', type, content, content_type: 'text', ...extra });
+    ev('conversation.message.completed', {
+      id: `m-${type}`,
+      role: 'assistant',
+      type,
+      content,
+      content_type: 'text',
+      ...extra,
+    });
 
   it('keeps verbose, knowledge, function_call, tool output and unknown events out of the answer', () => {
     const i = new ChatEventInterpreter(silentLogger());
@@ -144,7 +164,12 @@ describe('coze chat event interpretation', () => {
       msg('answer', 'hello'),
       msg('answer', '{"card_type":3}', { id: 'card', content_type: 'card' }),
       msg('follow_up', 'and then?'),
-      ev('conversation.chat.completed', { id: 'c1', conversation_id: 'v1', status: 'completed', usage: { token_count: 3, output_count: 1, input_count: 2 } }),
+      ev('conversation.chat.completed', {
+        id: 'c1',
+        conversation_id: 'v1',
+        status: 'completed',
+        usage: { token_count: 3, output_count: 1, input_count: 2 },
+      }),
     ].flatMap((e) => i.handle(e));
     assert.deepEqual(out, [
       { type: 'chat.created', chatId: 'c1', conversationId: 'v1' },
@@ -156,39 +181,83 @@ describe('coze chat event interpretation', () => {
 
   it('keeps bare 19-digit ids as exact strings', () => {
     const i = new ChatEventInterpreter(silentLogger());
-    const out = i.handle(ev('conversation.chat.created', '{"id":7382159487131697202,"conversation_id":7381473525342978089,"status":"created"}'));
-    assert.deepEqual(out, [{ type: 'chat.created', chatId: '7382159487131697202', conversationId: '7381473525342978089' }]);
+    const out = i.handle(
+      ev(
+        'conversation.chat.created',
+        '{"id":7382159487131697202,"conversation_id":7381473525342978089,"status":"created"}',
+      ),
+    );
+    assert.deepEqual(out, [
+      { type: 'chat.created', chatId: '7382159487131697202', conversationId: '7381473525342978089' },
+    ]);
   });
 
   it('throws chat.failed as kind failed, retriable for 5000', () => {
     const i = new ChatEventInterpreter(silentLogger());
     assert.throws(
-      () => i.handle(ev('conversation.chat.failed', { id: 'c', conversation_id: 'v', status: 'failed', last_error: { code: 5000, msg: 'event interval error' } })),
-      (e: unknown) => e instanceof CozeError && e.kind === 'failed' && e.code === 5000 && e.retriable && e.msg === 'event interval error',
+      () =>
+        i.handle(
+          ev('conversation.chat.failed', {
+            id: 'c',
+            conversation_id: 'v',
+            status: 'failed',
+            last_error: { code: 5000, msg: 'event interval error' },
+          }),
+        ),
+      (e: unknown) =>
+        e instanceof CozeError &&
+        e.kind === 'failed' &&
+        e.code === 5000 &&
+        e.retriable &&
+        e.msg === 'event interval error',
     );
     assert.throws(
-      () => new ChatEventInterpreter(silentLogger()).handle(ev('conversation.chat.failed', { id: 'c', conversation_id: 'v', last_error: { code: 4010, msg: 'too long' } })),
+      () =>
+        new ChatEventInterpreter(silentLogger()).handle(
+          ev('conversation.chat.failed', {
+            id: 'c',
+            conversation_id: 'v',
+            last_error: { code: 4010, msg: 'too long' },
+          }),
+        ),
       (e: unknown) => e instanceof CozeError && e.kind === 'failed' && !e.retriable,
     );
   });
 
   it('throws error events with their code, including workflow-style and empty ones', () => {
     const i = () => new ChatEventInterpreter(silentLogger());
-    assert.throws(() => i().handle(ev('error', { code: 4009, msg: 'busy' })), (e: unknown) => e instanceof CozeError && e.code === 4009 && e.kind === 'overloaded');
-    assert.throws(() => i().handle(ev('Error', { error_code: 4000, error_message: 'bad' })), (e: unknown) => e instanceof CozeError && e.code === 4000 && e.kind === 'bad_request');
-    assert.throws(() => i().handle(ev('error', {})), (e: unknown) => e instanceof CozeError && e.kind === 'server' && e.retriable);
+    assert.throws(
+      () => i().handle(ev('error', { code: 4009, msg: 'busy' })),
+      (e: unknown) => e instanceof CozeError && e.code === 4009 && e.kind === 'overloaded',
+    );
+    assert.throws(
+      () => i().handle(ev('Error', { error_code: 4000, error_message: 'bad' })),
+      (e: unknown) => e instanceof CozeError && e.code === 4000 && e.kind === 'bad_request',
+    );
+    assert.throws(
+      () => i().handle(ev('error', {})),
+      (e: unknown) => e instanceof CozeError && e.kind === 'server' && e.retriable,
+    );
   });
 
   it('treats requires_action as the end of the turn', () => {
     const i = new ChatEventInterpreter(silentLogger());
-    const out = i.handle(ev('conversation.chat.requires_action', { id: 'c', conversation_id: 'v', status: 'requires_action' }));
+    const out = i.handle(
+      ev('conversation.chat.requires_action', { id: 'c', conversation_id: 'v', status: 'requires_action' }),
+    );
     assert.equal(i.finished, true);
-    assert.deepEqual(out.at(-1), { type: 'completed', usage: { input: 0, output: 0, total: 0 }, requiresAction: true });
+    assert.deepEqual(out.at(-1), {
+      type: 'completed',
+      usage: { input: 0, output: 0, total: 0 },
+      requiresAction: true,
+    });
   });
 
   it('streams reasoning deltas with empty content', () => {
     const i = new ChatEventInterpreter(silentLogger());
-    const out = i.handle(ev('conversation.message.delta', { id: 'm', type: 'answer', content: '', reasoning_content: '想' }));
+    const out = i.handle(
+      ev('conversation.message.delta', { id: 'm', type: 'answer', content: '', reasoning_content: '想' }),
+    );
     assert.deepEqual(out, [{ type: 'delta', messageId: 'm', content: '', reasoning: '想' }]);
   });
 });

@@ -7,13 +7,22 @@ import semver from 'semver';
 
 const root = join(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
-const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } }> };
+const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { engines?: { node?: string } }>;
+};
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
 test('engines is what README says: Node.js 20 from 20.18.1, or 22 and later', () => {
   assert.equal(pkg.engines.node, '^20.18.1 || >=22');
   assert.match(readme, /Node\.js 20 \(20\.18\.1 or newer\) or 22 and later/);
-  for (const [v, ok] of [['20.18.0', false], ['20.18.1', true], ['20.20.2', true], ['21.7.3', false], ['22.0.0', true], ['24.1.0', true]] as const) {
+  for (const [v, ok] of [
+    ['20.18.0', false],
+    ['20.18.1', true],
+    ['20.20.2', true],
+    ['21.7.3', false],
+    ['22.0.0', true],
+    ['24.1.0', true],
+  ] as const) {
     assert.equal(semver.satisfies(v, pkg.engines.node), ok, v);
   }
 });
@@ -22,6 +31,10 @@ test('every runtime dependency in the lock accepts each Node.js version engines 
   const lowest = ['20.18.1', '22.0.0'];
   const refusing = Object.entries(lock.packages)
     .filter(([path, p]) => path && !(p as { dev?: boolean }).dev && p.engines?.node)
-    .flatMap(([path, p]) => lowest.filter((v) => !semver.satisfies(v, p.engines!.node!)).map((v) => `${path} (${p.engines!.node}) refuses Node ${v}`));
+    .flatMap(([path, p]) =>
+      lowest
+        .filter((v) => !semver.satisfies(v, p.engines!.node!))
+        .map((v) => `${path} (${p.engines!.node}) refuses Node ${v}`),
+    );
   assert.deepEqual(refusing, []);
 });

@@ -22,25 +22,41 @@ class FakeLister implements AccountLister {
   async listAccounts() {
     this.calls++;
     if (this.down) throw Object.assign(new Error('system busy'), { errcode: -1 });
-    return [...this.ids.map((id) => ({ open_kfid: id, manage_privilege: true })), { open_kfid: 'wkNotManaged000000000000000000', manage_privilege: false }];
+    return [
+      ...this.ids.map((id) => ({ open_kfid: id, manage_privilege: true })),
+      { open_kfid: 'wkNotManaged000000000000000000', manage_privilege: false },
+    ];
   }
 }
 
 function gate(wecom: AccountLister, cache: Keyv, opts: { configured?: string[]; refreshMs?: number } = {}) {
-  return new KfAccountGate({ wecom, cache, cacheKey: 'kf-accounts:test', configured: opts.configured ?? [], logger, refreshMs: opts.refreshMs ?? 60_000, retryBaseMs: 20 });
+  return new KfAccountGate({
+    wecom,
+    cache,
+    cacheKey: 'kf-accounts:test',
+    configured: opts.configured ?? [],
+    logger,
+    refreshMs: opts.refreshMs ?? 60_000,
+    retryBaseMs: 20,
+  });
 }
 
 test('malformed ids are refused without asking WeCom; configured ones are accepted without a list', async () => {
   const wecom = new FakeLister();
   const g = gate(wecom, new Keyv(), { configured: ['wkConfiguredButUnlisted00000000'] });
-  for (const id of ['__proto__', '../../etc/passwd', '', 'constructor', 'wk', 'x'.repeat(5000)]) assert.equal(await g.verdict(id), 'unknown', id);
+  for (const id of ['__proto__', '../../etc/passwd', '', 'constructor', 'wk', 'x'.repeat(5000)])
+    assert.equal(await g.verdict(id), 'unknown', id);
   assert.equal(await g.verdict('wkConfiguredButUnlisted00000000'), 'valid');
   assert.equal(wecom.calls, 0);
 });
 
 test('listed accounts with manage_privilege are valid; made-up ones cost at most one list call per interval', async () => {
   const wecom = new FakeLister();
-  assert.equal(await gate(wecom, new Keyv()).verdict('wkNotManaged000000000000000000'), 'unknown', 'listed but not managed by this app');
+  assert.equal(
+    await gate(wecom, new Keyv()).verdict('wkNotManaged000000000000000000'),
+    'unknown',
+    'listed but not managed by this app',
+  );
   const g = gate(wecom, new Keyv());
   assert.equal(await g.verdict(REAL), 'valid');
   wecom.calls = 0;
@@ -57,7 +73,11 @@ async function assertShared(cache: Keyv) {
   assert.equal(await a.verdict(REAL), 'valid');
   assert.equal(await b.verdict(REAL), 'valid');
   assert.equal(wecom.calls, 1, 'the second instance used the shared list');
-  assert.equal(await b.verdict('wkMadeUpElsewhere00000000000000'), 'wait', 'fetched a moment ago by the other instance: no second call yet');
+  assert.equal(
+    await b.verdict('wkMadeUpElsewhere00000000000000'),
+    'wait',
+    'fetched a moment ago by the other instance: no second call yet',
+  );
   assert.equal(wecom.calls, 1);
 }
 
@@ -65,9 +85,18 @@ test('two instances share one account list (in-process cache)', () => assertShar
 
 test('two instances share one account list through Redis', async (t) => {
   // Redis is closed here rather than in an after() hook: the root hook would wait for its socket.
-  const redis: Coordinator = await openCoordinator(TEST_REDIS_URL, `wxcoze-test:${randomBytes(4).toString('hex')}:`);
+  const redis: Coordinator = await openCoordinator(
+    TEST_REDIS_URL,
+    `wxcoze-test:${randomBytes(4).toString('hex')}:`,
+  );
   try {
-    if (!(await redis.ping().then(() => true, () => false))) return t.skip(`Redis not reachable at ${TEST_REDIS_URL}`);
+    if (
+      !(await redis.ping().then(
+        () => true,
+        () => false,
+      ))
+    )
+      return t.skip(`Redis not reachable at ${TEST_REDIS_URL}`);
     await assertShared(redis.cache);
   } finally {
     await redis.close();
@@ -80,7 +109,11 @@ test('while the list cannot be fetched, an account waits; it is handled once the
   const g = gate(wecom, new Keyv(), { refreshMs: 200 });
   let pulled = 0;
   let ignored = 0;
-  g.whenValid(REAL, () => pulled++, () => ignored++);
+  g.whenValid(
+    REAL,
+    () => pulled++,
+    () => ignored++,
+  );
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(pulled, 0);
   assert.ok(wecom.calls >= 1);

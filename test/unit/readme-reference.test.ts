@@ -23,9 +23,12 @@ function section(title: string): string {
 async function program(): Promise<Command> {
   const p = new Command('wxcoze');
   const dir = join(ROOT, 'src/cli/commands');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     const mod = (await import(join(dir, file))) as Record<string, unknown>;
-    for (const [name, fn] of Object.entries(mod)) if (/^register[A-Z]/.test(name) && typeof fn === 'function') (fn as (p: Command) => void)(p);
+    for (const [name, fn] of Object.entries(mod))
+      if (/^register[A-Z]/.test(name) && typeof fn === 'function') (fn as (p: Command) => void)(p);
   }
   return p;
 }
@@ -38,7 +41,9 @@ test('the CLI table has a row for every command and names every one of its flags
   for (const cmd of commands) {
     for (const sub of cmd.commands.length ? cmd.commands : [cmd]) {
       const name = sub === cmd ? cmd.name() : `${cmd.name()} ${sub.name()}`;
-      const row = rows.find((r) => r.startsWith(`| \`wxcoze ${name}`) || (sub !== cmd && r.includes(`wxcoze ${name}`)));
+      const row = rows.find(
+        (r) => r.startsWith(`| \`wxcoze ${name}`) || (sub !== cmd && r.includes(`wxcoze ${name}`)),
+      );
       assert.ok(row, `no README row for \`wxcoze ${name}\``);
       for (const opt of sub.options) {
         const flag = opt.long!;
@@ -50,11 +55,26 @@ test('the CLI table has a row for every command and names every one of its flags
 });
 
 test('the dependency table gives a reason for every dependency in package.json', () => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; optionalDependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
+  };
   const table = section('## Dependencies, and why each is there');
-  const listed = table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| package')).map((l) => l.split('|')[1]!.replace(/\([^)]*\)/g, '').split(',').map((s) => s.trim()));
+  const listed = table
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| package'))
+    .map((l) =>
+      l
+        .split('|')[1]!
+        .replace(/\([^)]*\)/g, '')
+        .split(',')
+        .map((s) => s.trim()),
+    );
   const names = new Set(listed.flat());
   const all = { ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies };
-  for (const dep of Object.keys(all)) assert.ok(names.has(dep), `README's dependency table has no line for ${dep}`);
-  for (const name of names) assert.ok(name in all, `README lists ${name}, which package.json does not depend on`);
+  for (const dep of Object.keys(all))
+    assert.ok(names.has(dep), `README's dependency table has no line for ${dep}`);
+  for (const name of names)
+    assert.ok(name in all, `README lists ${name}, which package.json does not depend on`);
 });

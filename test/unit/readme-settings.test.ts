@@ -12,8 +12,15 @@ import { settingsTable, TABLE_END, TABLE_START, withSettingsTable } from '../../
 const README = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
 
 test('the README settings table is exactly what the schema generates (run `npm run docs:settings`)', () => {
-  assert.ok(README.includes(TABLE_START) && README.includes(TABLE_END), 'README.md lost its settings-table markers');
-  assert.equal(withSettingsTable(README), README, 'README.md settings table differs from the schema: run `npm run docs:settings`');
+  assert.ok(
+    README.includes(TABLE_START) && README.includes(TABLE_END),
+    'README.md lost its settings-table markers',
+  );
+  assert.equal(
+    withSettingsTable(README),
+    README,
+    'README.md settings table differs from the schema: run `npm run docs:settings`',
+  );
 });
 
 test('the generated table has one row per setting, with its aliases and default', () => {

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { composeReply, cutToBytes, MAX_TEXT_BYTES, outboundMsgid, splitText } from '../../src/pipeline/reply.js';
+import {
+  composeReply,
+  cutToBytes,
+  MAX_TEXT_BYTES,
+  outboundMsgid,
+  splitText,
+} from '../../src/pipeline/reply.js';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 test('a short answer is one part, unchanged', () => {
-  assert.deepEqual(composeReply('你好！有什么可以帮您？', 5), [{ kind: 'text', content: '你好！有什么可以帮您？' }]);
+  assert.deepEqual(composeReply('你好！有什么可以帮您？', 5), [
+    { kind: 'text', content: '你好！有什么可以帮您？' },
+  ]);
 });
 
 test('a long Chinese answer splits on sentences, each part ≤ 2048 bytes, nothing lost', () => {
@@ -31,7 +39,10 @@ test('an emoji sitting on a part boundary is never cut in half', () => {
     assert.equal(Buffer.from(p, 'utf8').toString('utf8'), p);
   }
   assert.equal(parts.join(''), text);
-  assert.ok(parts.some((p) => p.includes(family)), 'the ZWJ sequence stays whole in one part');
+  assert.ok(
+    parts.some((p) => p.includes(family)),
+    'the ZWJ sequence stays whole in one part',
+  );
 });
 
 test('more text than 5 parts can carry: 5 parts, the last cut with an ellipsis, never 6', () => {
@@ -49,7 +60,10 @@ test('short paragraphs are merged into as few parts as fit', () => {
 
 test('markdown images become image parts with their link as fallback; text keeps order', () => {
   const parts = composeReply('看这只猫：\n![白猫](https://img.example/cat.png)\n喜欢吗？', 5);
-  assert.deepEqual(parts.map((p) => p.kind), ['text', 'image', 'text']);
+  assert.deepEqual(
+    parts.map((p) => p.kind),
+    ['text', 'image', 'text'],
+  );
   assert.equal(parts[1]!.content, 'https://img.example/cat.png');
   assert.equal(parts[1]!.fallback, '白猫: https://img.example/cat.png');
 });

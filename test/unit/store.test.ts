@@ -10,7 +10,14 @@ import { requireMysql } from '../helpers/requirements.js';
 
 // The same behaviour is asserted on both engines.
 const engines: { name: string; open: () => Promise<Store>; skip?: string }[] = [
-  { name: 'sqlite', open: async () => { const s = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-store-')), 'wxcoze.db')); await s.migrate(); return s; } },
+  {
+    name: 'sqlite',
+    open: async () => {
+      const s = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-store-')), 'wxcoze.db'));
+      await s.migrate();
+      return s;
+    },
+  },
 ];
 const dropped: (() => Promise<void>)[] = [];
 const opened: Store[] = [];
@@ -18,223 +25,392 @@ const needsMysql = await requireMysql();
 engines.push({
   name: 'mysql',
   ...(needsMysql ? { skip: needsMysql } : {}),
-  open: async () => { const db = await freshDatabase(); dropped.push(db.drop); const s = await SqlStore.mysql(db.url); await s.migrate(); opened.push(s); return s; },
+  open: async () => {
+    const db = await freshDatabase();
+    dropped.push(db.drop);
+    const s = await SqlStore.mysql(db.url);
+    await s.migrate();
+    opened.push(s);
+    return s;
+  },
 });
-after(async () => { for (const s of opened) await s.close(); for (const d of dropped) await d(); });
-
-for (const engine of engines) describe(`store on ${engine.name}`, { skip: engine.skip }, () => {
-const open = engine.open;
-
-const msg = (msgid: string, user: string, state: 'received' | 'skipped' = 'received'): NewInboxMessage => ({
-  msgid, openKfId: 'wk1', externalUserId: user, origin: 3, msgtype: 'text', sendTime: 1700000000, payload: { msgid, text: { content: msgid } }, state,
-});
-
-test('a page and its cursor commit together; a replayed msgid is ignored', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 1000);
-  assert.deepEqual(await s.commitPage('wk1', 'c1', [msg('m1', 'u1'), msg('m2', 'u2')], 2000), { inserted: 2, duplicates: 0 });
-  assert.deepEqual(await s.commitPage('wk1', 'c2', [msg('m2', 'u2'), msg('m3', 'u1')], 3000), { inserted: 1, duplicates: 1 });
-  assert.equal((await s.getAccount('wk1'))!.cursor, 'c2');
-  assert.deepEqual(await s.countByState(), { received: 3 });
+after(async () => {
+  for (const s of opened) await s.close();
+  for (const d of dropped) await d();
 });
 
-test('claims take one message per customer, oldest first, and never a later one before an earlier finishes', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 0);
-  await s.commitPage('wk1', 'c', [msg('a1', 'A'), msg('b1', 'B'), msg('a2', 'A')], 0);
-  const first = await s.claim({ owner: 'w1', leaseMs: 60_000, limit: 10, now: 1000 });
-  assert.deepEqual(first.map((i) => i.msgid), ['a1', 'b1']);
-  assert.deepEqual(await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 10, now: 1000 }), []);
-  assert.ok(await s.saveAnswer('a1', 'w1', [{ kind: 'text', content: 'hi' }], null, 1100));
-  assert.ok(await s.finish('a1', 'w1', 'done', null, 1200));
-  const next = await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 10, now: 1300 });
-  assert.deepEqual(next.map((i) => i.msgid), ['a2']);
-});
+for (const engine of engines)
+  describe(`store on ${engine.name}`, { skip: engine.skip }, () => {
+    const open = engine.open;
 
-test('an expired lease puts the message back where it was; the old owner can no longer write', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 0);
-  await s.commitPage('wk1', 'c', [msg('m1', 'u1')], 0);
-  await s.claim({ owner: 'dead', leaseMs: 1000, limit: 1, now: 0 });
-  assert.ok(await s.saveAnswer('m1', 'dead', [{ kind: 'text', content: 'x' }, { kind: 'text', content: 'y' }], null, 10));
-  assert.ok(await s.markPartSent('m1', 'dead', 0, 'out0', 20));
-  assert.deepEqual(await s.claim({ owner: 'w2', leaseMs: 1000, limit: 1, now: 500 }), []);
-  const [taken] = await s.claim({ owner: 'w2', leaseMs: 1000, limit: 1, now: 1500 });
-  assert.equal(taken!.state, 'sending');
-  assert.equal(taken!.partsSent, 1, 'part 0 stays sent');
-  assert.equal(taken!.parts!.length, 2, 'the stored answer is kept: Coze is not asked again');
-  assert.equal(await s.finish('m1', 'dead', 'done', null, 1600), false);
-  assert.equal(await s.noteDeliveryFailure('out0', 'x', 1700), 'm1', 'part 0 stays logged against the budget');
-});
+    const msg = (
+      msgid: string,
+      user: string,
+      state: 'received' | 'skipped' = 'received',
+    ): NewInboxMessage => ({
+      msgid,
+      openKfId: 'wk1',
+      externalUserId: user,
+      origin: 3,
+      msgtype: 'text',
+      sendTime: 1700000000,
+      payload: { msgid, text: { content: msgid } },
+      state,
+    });
 
-test('marking a part sent: only the lease holder, both the count and the budget log or neither, never backwards', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 0);
-  await s.commitPage('wk1', 'c', [{ ...msg('p1', 'u7'), sendTime: 0 }], 0);
-  await s.claim({ owner: 'w', leaseMs: 60_000, limit: 1, now: 10 });
-  assert.ok(await s.saveAnswer('p1', 'w', [{ kind: 'text', content: 'a' }, { kind: 'text', content: 'b' }, { kind: 'text', content: 'c' }], null, 20));
-  assert.equal(await s.markPartSent('p1', 'intruder', 0, 'out-p1-x', 30), false, 'not the lease holder');
-  assert.equal(await s.noteDeliveryFailure('out-p1-x', 'x', 31), undefined, 'nothing logged for the intruder');
-  assert.equal((await s.get('p1'))!.state, 'answered');
-  assert.ok(await s.markPartSent('p1', 'w', 1, 'out-p1-1', 40));
-  assert.ok(await s.markPartSent('p1', 'w', 0, 'out-p1-0', 50), 'a late mark of an earlier part still succeeds');
-  const row = (await s.get('p1'))!;
-  assert.equal(row.state, 'sending');
-  assert.equal(row.partsSent, 2, 'parts_sent never goes backwards');
-  assert.ok(await s.markPartSent('p1', 'w', 1, 'out-p1-1', 60), 'the same part marked again (a re-send refused as duplicate)');
-  assert.equal(await s.budgetUsed('wk1', 'u7'), 2, 'each outbound msgid counted once');
-  assert.ok(await s.markPartSent('p1', 'w', 2, null, 70), 'a handoff part moves the count without a budget entry');
-  assert.equal(await s.budgetUsed('wk1', 'u7'), 2);
-  assert.equal((await s.get('p1'))!.partsSent, 3);
-});
+    test('a page and its cursor commit together; a replayed msgid is ignored', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 1000);
+      assert.deepEqual(await s.commitPage('wk1', 'c1', [msg('m1', 'u1'), msg('m2', 'u2')], 2000), {
+        inserted: 2,
+        duplicates: 0,
+      });
+      assert.deepEqual(await s.commitPage('wk1', 'c2', [msg('m2', 'u2'), msg('m3', 'u1')], 3000), {
+        inserted: 1,
+        duplicates: 1,
+      });
+      assert.equal((await s.getAccount('wk1'))!.cursor, 'c2');
+      assert.deepEqual(await s.countByState(), { received: 3 });
+    });
 
-test('an answer stored as the apology carries the flag; other answers do not', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 0);
-  await s.commitPage('wk1', 'c', [msg('ap1', 'u1'), msg('ap2', 'u2')], 0);
-  await s.claim({ owner: 'w', leaseMs: 60_000, limit: 5, now: 10 });
-  assert.ok(await s.saveAnswer('ap1', 'w', [{ kind: 'text', content: 'sorry' }], 'failed: coze down', 20, true));
-  assert.ok(await s.saveAnswer('ap2', 'w', [{ kind: 'text', content: 'hello' }], 'failed: is only words here', 20));
-  assert.equal((await s.get('ap1'))!.apologized, true);
-  assert.equal((await s.get('ap2'))!.apologized, false, 'the note\'s wording decides nothing');
-  assert.equal((await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 5, now: 70_000 }))[0]!.apologized, true, 'the flag survives a lease expiry');
-});
+    test('claims take one message per customer, oldest first, and never a later one before an earlier finishes', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('a1', 'A'), msg('b1', 'B'), msg('a2', 'A')], 0);
+      const first = await s.claim({ owner: 'w1', leaseMs: 60_000, limit: 10, now: 1000 });
+      assert.deepEqual(
+        first.map((i) => i.msgid),
+        ['a1', 'b1'],
+      );
+      assert.deepEqual(await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 10, now: 1000 }), []);
+      assert.ok(await s.saveAnswer('a1', 'w1', [{ kind: 'text', content: 'hi' }], null, 1100));
+      assert.ok(await s.finish('a1', 'w1', 'done', null, 1200));
+      const next = await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 10, now: 1300 });
+      assert.deepEqual(
+        next.map((i) => i.msgid),
+        ['a2'],
+      );
+    });
 
-test('the 5-message budget counts sends since the customer\'s latest message', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 0);
-  await s.commitPage('wk1', 'c', [{ ...msg('b1', 'u9'), sendTime: 1 }], 0); // sent at 1 s
-  await s.claim({ owner: 'w', leaseMs: 60_000, limit: 1, now: 2000 });
-  await s.saveAnswer('b1', 'w', [{ kind: 'text', content: 'a' }, { kind: 'text', content: 'b' }], null, 2000);
-  await s.markPartSent('b1', 'w', 0, 'out-b1-0', 3000);
-  await s.markPartSent('b1', 'w', 1, 'out-b1-1', 4000);
-  assert.equal(await s.budgetUsed('wk1', 'u9'), 2);
-  await s.commitPage('wk1', 'c2', [{ ...msg('b2', 'u9'), sendTime: 10 }], 10_000); // the customer writes again at 10 s
-  assert.equal(await s.budgetUsed('wk1', 'u9'), 0, 'a newer customer message resets the budget');
-  assert.equal(await s.budgetUsed('wk1', 'nobody'), 0);
-});
+    test('an expired lease puts the message back where it was; the old owner can no longer write', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('m1', 'u1')], 0);
+      await s.claim({ owner: 'dead', leaseMs: 1000, limit: 1, now: 0 });
+      assert.ok(
+        await s.saveAnswer(
+          'm1',
+          'dead',
+          [
+            { kind: 'text', content: 'x' },
+            { kind: 'text', content: 'y' },
+          ],
+          null,
+          10,
+        ),
+      );
+      assert.ok(await s.markPartSent('m1', 'dead', 0, 'out0', 20));
+      assert.deepEqual(await s.claim({ owner: 'w2', leaseMs: 1000, limit: 1, now: 500 }), []);
+      const [taken] = await s.claim({ owner: 'w2', leaseMs: 1000, limit: 1, now: 1500 });
+      assert.equal(taken!.state, 'sending');
+      assert.equal(taken!.partsSent, 1, 'part 0 stays sent');
+      assert.equal(taken!.parts!.length, 2, 'the stored answer is kept: Coze is not asked again');
+      assert.equal(await s.finish('m1', 'dead', 'done', null, 1600), false);
+      assert.equal(
+        await s.noteDeliveryFailure('out0', 'x', 1700),
+        'm1',
+        'part 0 stays logged against the budget',
+      );
+    });
 
-test('deferred retries wait until due and tell the dispatcher when to wake', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 0);
-  await s.commitPage('wk1', 'c', [msg('m1', 'u1')], 0);
-  await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 0 });
-  assert.ok(await s.deferRetry('m1', 'w', 5000, 'coze down', 100));
-  assert.deepEqual(await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 4000 }), []);
-  assert.equal(await s.nextWakeAt(4000), 5000);
-  assert.equal((await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 5000 })).length, 1);
-});
+    test('marking a part sent: only the lease holder, both the count and the budget log or neither, never backwards', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [{ ...msg('p1', 'u7'), sendTime: 0 }], 0);
+      await s.claim({ owner: 'w', leaseMs: 60_000, limit: 1, now: 10 });
+      assert.ok(
+        await s.saveAnswer(
+          'p1',
+          'w',
+          [
+            { kind: 'text', content: 'a' },
+            { kind: 'text', content: 'b' },
+            { kind: 'text', content: 'c' },
+          ],
+          null,
+          20,
+        ),
+      );
+      assert.equal(await s.markPartSent('p1', 'intruder', 0, 'out-p1-x', 30), false, 'not the lease holder');
+      assert.equal(
+        await s.noteDeliveryFailure('out-p1-x', 'x', 31),
+        undefined,
+        'nothing logged for the intruder',
+      );
+      assert.equal((await s.get('p1'))!.state, 'answered');
+      assert.ok(await s.markPartSent('p1', 'w', 1, 'out-p1-1', 40));
+      assert.ok(
+        await s.markPartSent('p1', 'w', 0, 'out-p1-0', 50),
+        'a late mark of an earlier part still succeeds',
+      );
+      const row = (await s.get('p1'))!;
+      assert.equal(row.state, 'sending');
+      assert.equal(row.partsSent, 2, 'parts_sent never goes backwards');
+      assert.ok(
+        await s.markPartSent('p1', 'w', 1, 'out-p1-1', 60),
+        'the same part marked again (a re-send refused as duplicate)',
+      );
+      assert.equal(await s.budgetUsed('wk1', 'u7'), 2, 'each outbound msgid counted once');
+      assert.ok(
+        await s.markPartSent('p1', 'w', 2, null, 70),
+        'a handoff part moves the count without a budget entry',
+      );
+      assert.equal(await s.budgetUsed('wk1', 'u7'), 2);
+      assert.equal((await s.get('p1'))!.partsSent, 3);
+    });
 
-test('skipped messages are recorded but never claimed', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 0);
-  await s.commitPage('wk1', 'c', [msg('h1', 'u1', 'skipped')], 0);
-  assert.deepEqual(await s.claim({ owner: 'w', leaseMs: 1000, limit: 5, now: 10 }), []);
-  assert.equal((await s.get('h1'))!.state, 'skipped');
-});
+    test('an answer stored as the apology carries the flag; other answers do not', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('ap1', 'u1'), msg('ap2', 'u2')], 0);
+      await s.claim({ owner: 'w', leaseMs: 60_000, limit: 5, now: 10 });
+      assert.ok(
+        await s.saveAnswer('ap1', 'w', [{ kind: 'text', content: 'sorry' }], 'failed: coze down', 20, true),
+      );
+      assert.ok(
+        await s.saveAnswer(
+          'ap2',
+          'w',
+          [{ kind: 'text', content: 'hello' }],
+          'failed: is only words here',
+          20,
+        ),
+      );
+      assert.equal((await s.get('ap1'))!.apologized, true);
+      assert.equal((await s.get('ap2'))!.apologized, false, "the note's wording decides nothing");
+      assert.equal(
+        (await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 5, now: 70_000 }))[0]!.apologized,
+        true,
+        'the flag survives a lease expiry',
+      );
+    });
 
-test('one internal user per channel identity, stable across calls', async () => {
-  const s = await open();
-  const a = await s.resolveUser('wecom', 'wmAAA', 0);
-  const b = await s.resolveUser('wecom', 'wmBBB', 0);
-  assert.notEqual(a, b);
-  const again = await Promise.all([1, 2, 3].map(() => s.resolveUser('wecom', 'wmAAA', 5)));
-  assert.deepEqual(again, [a, a, a]);
-  await s.setConversation(a, 'bot:1', 'conv1', 0);
-  await s.setConversation(a, 'bot:1', 'conv2', 1);
-  assert.equal(await s.getConversation(a, 'bot:1'), 'conv2');
-  await s.clearConversation(a, 'bot:1');
-  assert.equal(await s.getConversation(a, 'bot:1'), undefined);
-});
+    test("the 5-message budget counts sends since the customer's latest message", async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [{ ...msg('b1', 'u9'), sendTime: 1 }], 0); // sent at 1 s
+      await s.claim({ owner: 'w', leaseMs: 60_000, limit: 1, now: 2000 });
+      await s.saveAnswer(
+        'b1',
+        'w',
+        [
+          { kind: 'text', content: 'a' },
+          { kind: 'text', content: 'b' },
+        ],
+        null,
+        2000,
+      );
+      await s.markPartSent('b1', 'w', 0, 'out-b1-0', 3000);
+      await s.markPartSent('b1', 'w', 1, 'out-b1-1', 4000);
+      assert.equal(await s.budgetUsed('wk1', 'u9'), 2);
+      await s.commitPage('wk1', 'c2', [{ ...msg('b2', 'u9'), sendTime: 10 }], 10_000); // the customer writes again at 10 s
+      assert.equal(await s.budgetUsed('wk1', 'u9'), 0, 'a newer customer message resets the budget');
+      assert.equal(await s.budgetUsed('wk1', 'nobody'), 0);
+    });
 
-test('transactions started together do not step on each other (new users and links at once)', async () => {
-  const s = await open();
-  const users = await Promise.all(Array.from({ length: 8 }, (_, i) => s.resolveUser('wecom', `wmAtOnce${i}`, i)));
-  assert.equal(new Set(users).size, 8, 'eight people, eight users');
-  const links = await Promise.all(Array.from({ length: 4 }, (_, i) =>
-    s.linkIdentities({ channel: 'wecom', externalId: `wmAtOnce${i}` }, { channel: 'web', externalId: `owui-at-once-${i}` }, 100)));
-  assert.deepEqual(links.map((l) => l.userId), users.slice(0, 4));
-  assert.deepEqual(await Promise.all([0, 1, 2, 3].map((i) => s.resolveUser('web', `owui-at-once-${i}`, 200))), users.slice(0, 4));
-});
+    test('deferred retries wait until due and tell the dispatcher when to wake', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('m1', 'u1')], 0);
+      await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 0 });
+      assert.ok(await s.deferRetry('m1', 'w', 5000, 'coze down', 100));
+      assert.deepEqual(await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 4000 }), []);
+      assert.equal(await s.nextWakeAt(4000), 5000);
+      assert.equal((await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 5000 })).length, 1);
+    });
 
-test('customer mode follows the latest change only; notices are remembered', async () => {
-  const s = await open();
-  assert.deepEqual(await s.getCustomer('wk1', 'u1'), { mode: 'ai', modeSince: 0, fallbackSentAt: 0, quietNoticeAt: 0 });
-  await s.setCustomerMode('wk1', 'u1', 'human', 2000, 2000);
-  await s.setCustomerMode('wk1', 'u1', 'ai', 1000, 2100); // an older event replayed: ignored
-  assert.equal((await s.getCustomer('wk1', 'u1')).mode, 'human');
-  await s.setCustomerMode('wk1', 'u1', 'ai', 3000, 3000);
-  assert.deepEqual(await s.getCustomer('wk1', 'u1'), { mode: 'ai', modeSince: 3000, fallbackSentAt: 0, quietNoticeAt: 0 });
-  await s.markCustomerNotice('wk1', 'u1', 'fallback', 4000);
-  await s.markCustomerNotice('wk1', 'u2', 'quiet', 5000);
-  assert.equal((await s.getCustomer('wk1', 'u1')).fallbackSentAt, 4000);
-  assert.equal((await s.getCustomer('wk1', 'u1')).mode, 'ai');
-  assert.equal((await s.getCustomer('wk1', 'u2')).quietNoticeAt, 5000);
-});
+    test('skipped messages are recorded but never claimed', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('h1', 'u1', 'skipped')], 0);
+      assert.deepEqual(await s.claim({ owner: 'w', leaseMs: 1000, limit: 5, now: 10 }), []);
+      assert.equal((await s.get('h1'))!.state, 'skipped');
+    });
 
-test('a recalled message is cancelled only before its reply starts going out', async () => {
-  const s = await open();
-  await s.touchAccount('wk1', 0);
-  await s.commitPage('wk1', 'c', [msg('r1', 'u1'), msg('r2', 'u2')], 0);
-  assert.ok(await s.cancelMessage('r1', 'recalled', 10));
-  assert.equal((await s.get('r1'))!.state, 'cancelled');
-  const [taken] = await s.claim({ owner: 'w', leaseMs: 1000, limit: 5, now: 20 });
-  assert.equal(taken!.msgid, 'r2');
-  await s.saveAnswer('r2', 'w', [{ kind: 'text', content: 'a' }, { kind: 'text', content: 'b' }], null, 30);
-  await s.markPartSent('r2', 'w', 0, 'out-r2-0', 40);
-  assert.equal(await s.cancelMessage('r2', 'recalled', 50), false, 'too late: part 1 is out');
-  assert.equal(await s.noteDeliveryFailure('out-r2-0', 'delivery failed: 5 session closed', 60), 'r2');
-  assert.equal((await s.get('r2'))!.note, 'delivery failed: 5 session closed');
-  assert.equal(await s.noteDeliveryFailure('unknown', 'x', 70), undefined);
-});
+    test('one internal user per channel identity, stable across calls', async () => {
+      const s = await open();
+      const a = await s.resolveUser('wecom', 'wmAAA', 0);
+      const b = await s.resolveUser('wecom', 'wmBBB', 0);
+      assert.notEqual(a, b);
+      const again = await Promise.all([1, 2, 3].map(() => s.resolveUser('wecom', 'wmAAA', 5)));
+      assert.deepEqual(again, [a, a, a]);
+      await s.setConversation(a, 'bot:1', 'conv1', 0);
+      await s.setConversation(a, 'bot:1', 'conv2', 1);
+      assert.equal(await s.getConversation(a, 'bot:1'), 'conv2');
+      await s.clearConversation(a, 'bot:1');
+      assert.equal(await s.getConversation(a, 'bot:1'), undefined);
+    });
 
-test('linking two identities gives them one internal user; the kept one\'s conversation wins', async () => {
-  const s = await open();
-  const wechat = await s.resolveUser('wecom', 'wmLink', 0);
-  const web = await s.resolveUser('web', 'owui-1', 0);
-  await s.setConversation(wechat, 'bot:1', 'conv-wechat', 0);
-  await s.setConversation(web, 'bot:1', 'conv-web', 0);
-  await s.setConversation(web, 'bot:2', 'conv-web-2', 0);
-  const res = await s.linkIdentities({ channel: 'wecom', externalId: 'wmLink' }, { channel: 'web', externalId: 'owui-1' }, 10);
-  assert.equal(res.userId, wechat);
-  assert.equal(res.mergedUserId, web);
-  assert.equal(res.droppedConversations, 1);
-  assert.equal(res.movedConversations, 1);
-  assert.equal(await s.resolveUser('web', 'owui-1', 20), wechat, 'the web identity now is the WeChat customer');
-  assert.equal(await s.getConversation(wechat, 'bot:1'), 'conv-wechat');
-  assert.equal(await s.getConversation(wechat, 'bot:2'), 'conv-web-2');
-  const found = await s.findIdentities({ channel: 'web', externalId: 'owui-1' });
-  assert.deepEqual(found!.identities.map((i) => `${i.channel}:${i.externalId}`).sort(), ['web:owui-1', 'wecom:wmLink']);
-  assert.equal((await s.linkIdentities({ channel: 'wecom', externalId: 'wmLink' }, { channel: 'web', externalId: 'owui-1' }, 30)).alreadyLinked, true);
-  const fresh = await s.linkIdentities({ channel: 'wecom', externalId: 'wmNew' }, { channel: 'web', externalId: 'owui-new' }, 40);
-  assert.equal(await s.resolveUser('web', 'owui-new', 50), fresh.userId);
-  assert.equal(await s.findIdentities({ channel: 'web', externalId: 'nobody' }), undefined);
-});
+    test('transactions started together do not step on each other (new users and links at once)', async () => {
+      const s = await open();
+      const users = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => s.resolveUser('wecom', `wmAtOnce${i}`, i)),
+      );
+      assert.equal(new Set(users).size, 8, 'eight people, eight users');
+      const links = await Promise.all(
+        Array.from({ length: 4 }, (_, i) =>
+          s.linkIdentities(
+            { channel: 'wecom', externalId: `wmAtOnce${i}` },
+            { channel: 'web', externalId: `owui-at-once-${i}` },
+            100,
+          ),
+        ),
+      );
+      assert.deepEqual(
+        links.map((l) => l.userId),
+        users.slice(0, 4),
+      );
+      assert.deepEqual(
+        await Promise.all([0, 1, 2, 3].map((i) => s.resolveUser('web', `owui-at-once-${i}`, 200))),
+        users.slice(0, 4),
+      );
+    });
 
-test('listUsers: newest first, one page at a time, with each user\'s identities and the total', async () => {
-  const s = await open();
-  assert.deepEqual(await s.listUsers({ limit: 10, offset: 0 }), { total: 0, users: [] });
-  const a = await s.resolveUser('wecom', 'wmOld', 100);
-  const b = await s.resolveUser('wecom', 'wmMid', 200);
-  const c = await s.resolveUser('web', 'owui-new', 300);
-  await s.linkIdentities({ channel: 'wecom', externalId: 'wmMid' }, { channel: 'web', externalId: 'owui-mid' }, 250);
-  const first = await s.listUsers({ limit: 2, offset: 0 });
-  assert.equal(first.total, 3);
-  assert.deepEqual(first.users.map((u) => u.userId), [c, b], 'newest first, two per page');
-  assert.equal(first.users[0]!.createdAt, 300);
-  assert.deepEqual(first.users[1]!.identities.map((i) => `${i.channel}:${i.externalId}`), ['wecom:wmMid', 'web:owui-mid']);
-  const second = await s.listUsers({ limit: 2, offset: 2 });
-  assert.deepEqual(second.users.map((u) => u.userId), [a]);
-  assert.deepEqual(second.users[0]!.identities, [{ channel: 'wecom', externalId: 'wmOld' }]);
-  assert.deepEqual((await s.listUsers({ limit: 2, offset: 4 })).users, []);
-});
+    test('customer mode follows the latest change only; notices are remembered', async () => {
+      const s = await open();
+      assert.deepEqual(await s.getCustomer('wk1', 'u1'), {
+        mode: 'ai',
+        modeSince: 0,
+        fallbackSentAt: 0,
+        quietNoticeAt: 0,
+      });
+      await s.setCustomerMode('wk1', 'u1', 'human', 2000, 2000);
+      await s.setCustomerMode('wk1', 'u1', 'ai', 1000, 2100); // an older event replayed: ignored
+      assert.equal((await s.getCustomer('wk1', 'u1')).mode, 'human');
+      await s.setCustomerMode('wk1', 'u1', 'ai', 3000, 3000);
+      assert.deepEqual(await s.getCustomer('wk1', 'u1'), {
+        mode: 'ai',
+        modeSince: 3000,
+        fallbackSentAt: 0,
+        quietNoticeAt: 0,
+      });
+      await s.markCustomerNotice('wk1', 'u1', 'fallback', 4000);
+      await s.markCustomerNotice('wk1', 'u2', 'quiet', 5000);
+      assert.equal((await s.getCustomer('wk1', 'u1')).fallbackSentAt, 4000);
+      assert.equal((await s.getCustomer('wk1', 'u1')).mode, 'ai');
+      assert.equal((await s.getCustomer('wk1', 'u2')).quietNoticeAt, 5000);
+    });
 
-test('a second migrate is a no-op', async () => {
-  const s = await open();
-  await s.migrate();
-  assert.deepEqual(await s.countByState(), {});
-});
-});
+    test('a recalled message is cancelled only before its reply starts going out', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('r1', 'u1'), msg('r2', 'u2')], 0);
+      assert.ok(await s.cancelMessage('r1', 'recalled', 10));
+      assert.equal((await s.get('r1'))!.state, 'cancelled');
+      const [taken] = await s.claim({ owner: 'w', leaseMs: 1000, limit: 5, now: 20 });
+      assert.equal(taken!.msgid, 'r2');
+      await s.saveAnswer(
+        'r2',
+        'w',
+        [
+          { kind: 'text', content: 'a' },
+          { kind: 'text', content: 'b' },
+        ],
+        null,
+        30,
+      );
+      await s.markPartSent('r2', 'w', 0, 'out-r2-0', 40);
+      assert.equal(await s.cancelMessage('r2', 'recalled', 50), false, 'too late: part 1 is out');
+      assert.equal(await s.noteDeliveryFailure('out-r2-0', 'delivery failed: 5 session closed', 60), 'r2');
+      assert.equal((await s.get('r2'))!.note, 'delivery failed: 5 session closed');
+      assert.equal(await s.noteDeliveryFailure('unknown', 'x', 70), undefined);
+    });
+
+    test("linking two identities gives them one internal user; the kept one's conversation wins", async () => {
+      const s = await open();
+      const wechat = await s.resolveUser('wecom', 'wmLink', 0);
+      const web = await s.resolveUser('web', 'owui-1', 0);
+      await s.setConversation(wechat, 'bot:1', 'conv-wechat', 0);
+      await s.setConversation(web, 'bot:1', 'conv-web', 0);
+      await s.setConversation(web, 'bot:2', 'conv-web-2', 0);
+      const res = await s.linkIdentities(
+        { channel: 'wecom', externalId: 'wmLink' },
+        { channel: 'web', externalId: 'owui-1' },
+        10,
+      );
+      assert.equal(res.userId, wechat);
+      assert.equal(res.mergedUserId, web);
+      assert.equal(res.droppedConversations, 1);
+      assert.equal(res.movedConversations, 1);
+      assert.equal(
+        await s.resolveUser('web', 'owui-1', 20),
+        wechat,
+        'the web identity now is the WeChat customer',
+      );
+      assert.equal(await s.getConversation(wechat, 'bot:1'), 'conv-wechat');
+      assert.equal(await s.getConversation(wechat, 'bot:2'), 'conv-web-2');
+      const found = await s.findIdentities({ channel: 'web', externalId: 'owui-1' });
+      assert.deepEqual(found!.identities.map((i) => `${i.channel}:${i.externalId}`).sort(), [
+        'web:owui-1',
+        'wecom:wmLink',
+      ]);
+      assert.equal(
+        (
+          await s.linkIdentities(
+            { channel: 'wecom', externalId: 'wmLink' },
+            { channel: 'web', externalId: 'owui-1' },
+            30,
+          )
+        ).alreadyLinked,
+        true,
+      );
+      const fresh = await s.linkIdentities(
+        { channel: 'wecom', externalId: 'wmNew' },
+        { channel: 'web', externalId: 'owui-new' },
+        40,
+      );
+      assert.equal(await s.resolveUser('web', 'owui-new', 50), fresh.userId);
+      assert.equal(await s.findIdentities({ channel: 'web', externalId: 'nobody' }), undefined);
+    });
+
+    test("listUsers: newest first, one page at a time, with each user's identities and the total", async () => {
+      const s = await open();
+      assert.deepEqual(await s.listUsers({ limit: 10, offset: 0 }), { total: 0, users: [] });
+      const a = await s.resolveUser('wecom', 'wmOld', 100);
+      const b = await s.resolveUser('wecom', 'wmMid', 200);
+      const c = await s.resolveUser('web', 'owui-new', 300);
+      await s.linkIdentities(
+        { channel: 'wecom', externalId: 'wmMid' },
+        { channel: 'web', externalId: 'owui-mid' },
+        250,
+      );
+      const first = await s.listUsers({ limit: 2, offset: 0 });
+      assert.equal(first.total, 3);
+      assert.deepEqual(
+        first.users.map((u) => u.userId),
+        [c, b],
+        'newest first, two per page',
+      );
+      assert.equal(first.users[0]!.createdAt, 300);
+      assert.deepEqual(
+        first.users[1]!.identities.map((i) => `${i.channel}:${i.externalId}`),
+        ['wecom:wmMid', 'web:owui-mid'],
+      );
+      const second = await s.listUsers({ limit: 2, offset: 2 });
+      assert.deepEqual(
+        second.users.map((u) => u.userId),
+        [a],
+      );
+      assert.deepEqual(second.users[0]!.identities, [{ channel: 'wecom', externalId: 'wmOld' }]);
+      assert.deepEqual((await s.listUsers({ limit: 2, offset: 4 })).users, []);
+    });
+
+    test('a second migrate is a no-op', async () => {
+      const s = await open();
+      await s.migrate();
+      assert.deepEqual(await s.countByState(), {});
+    });
+  });
 
 test('sqlite: identities and conversations survive closing and reopening the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxcoze-store-'));

@@ -12,10 +12,21 @@ const root = join(import.meta.dirname, '../..');
 test('a placeholder with no value, a malformed one, or a value nothing uses fails the render, naming it', () => {
   assert.equal(renderTemplate('a {{X}} b {{Y_2}}', { X: '1', Y_2: '2' }), 'a 1 b 2');
   // The bug this guards against: the old pattern had no digits, so {{V8_FLAGS}} stayed in the unit.
-  assert.throws(() => renderTemplate('ExecStart=node {{V8_FLAGS}} x', {}, 'wxcoze.service'), (e: Error) => e instanceof TemplateError && /wxcoze\.service: placeholder \{\{V8_FLAGS\}\} has no value/.test(e.message));
-  assert.throws(() => renderTemplate('x {{v8_flags}}', { v8_flags: '1' }), /malformed placeholder \{\{v8_flags\}\}/);
+  assert.throws(
+    () => renderTemplate('ExecStart=node {{V8_FLAGS}} x', {}, 'wxcoze.service'),
+    (e: Error) =>
+      e instanceof TemplateError &&
+      /wxcoze\.service: placeholder \{\{V8_FLAGS\}\} has no value/.test(e.message),
+  );
+  assert.throws(
+    () => renderTemplate('x {{v8_flags}}', { v8_flags: '1' }),
+    /malformed placeholder \{\{v8_flags\}\}/,
+  );
   assert.throws(() => renderTemplate('x {{ X }}', { X: '1' }), /malformed placeholder \{\{ X \}\}/);
-  assert.throws(() => renderTemplate('x {{X}}', { X: '1', TYPO: '2' }, 'Caddyfile'), /Caddyfile: no placeholder for \{\{TYPO\}\}/);
+  assert.throws(
+    () => renderTemplate('x {{X}}', { X: '1', TYPO: '2' }, 'Caddyfile'),
+    /Caddyfile: no placeholder for \{\{TYPO\}\}/,
+  );
 });
 
 test('a line holding only a placeholder that renders empty disappears; other lines keep their text', () => {
@@ -24,12 +35,31 @@ test('a line holding only a placeholder that renders empty disappears; other lin
 });
 
 test('each shipped template renders with no placeholder left', () => {
-  const caddy = renderCaddyfile({ domain: 'kf.example.com', upstream: '127.0.0.1:8000', tls: 'internal', httpPort: 8080 });
-  const unit = renderSystemdUnit({ unitFile: '/d/wxcoze.service', user: 'kf', workDir: '/d', dataDir: '/d', node: '/usr/bin/node', launcher: '/d/app/bin/wxcoze.js' });
+  const caddy = renderCaddyfile({
+    domain: 'kf.example.com',
+    upstream: '127.0.0.1:8000',
+    tls: 'internal',
+    httpPort: 8080,
+  });
+  const unit = renderSystemdUnit({
+    unitFile: '/d/wxcoze.service',
+    user: 'kf',
+    workDir: '/d',
+    dataDir: '/d',
+    node: '/usr/bin/node',
+    launcher: '/d/app/bin/wxcoze.js',
+  });
   for (const text of [caddy, unit]) assert.doesNotMatch(text, /\{\{|\}\}/);
-  assert.match(unit, /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --max-old-space-size=192 \/d\/app\/bin\/wxcoze\.js start$/m);
+  assert.match(
+    unit,
+    /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --max-old-space-size=192 \/d\/app\/bin\/wxcoze\.js start$/m,
+  );
   // Every template file with placeholders is one of the two rendered above.
-  const withPlaceholders = readdirSync(join(root, 'templates')).filter((f) => statSync(join(root, 'templates', f)).isFile() && /\{\{/.test(readFileSync(join(root, 'templates', f), 'utf8')));
+  const withPlaceholders = readdirSync(join(root, 'templates')).filter(
+    (f) =>
+      statSync(join(root, 'templates', f)).isFile() &&
+      /\{\{/.test(readFileSync(join(root, 'templates', f), 'utf8')),
+  );
   assert.deepEqual(withPlaceholders.sort(), ['Caddyfile', 'wxcoze.service']);
 });
 

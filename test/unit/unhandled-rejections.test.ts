@@ -13,7 +13,10 @@ test('with the listener installed, a rejection nobody caught is logged and the p
     Promise.reject(new Error('database went away'));
     setTimeout(() => console.log('still running'), 100);
   `;
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(res.status, 0, res.stderr);
   assert.match(res.stdout, /unhandled promise rejection/);
   assert.match(res.stdout, /database went away/);
@@ -22,7 +25,12 @@ test('with the listener installed, a rejection nobody caught is logged and the p
 
 test('a rejection firing in a loop logs at most 10 lines a minute, then says how many it left out', () => {
   const lines: Record<string, any>[] = [];
-  const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
   let t = 0;
   const listener = unhandledRejectionLogger(pino(sink), () => t);
   for (let i = 0; i < 50; i++) listener(new Error(`boom ${i}`));

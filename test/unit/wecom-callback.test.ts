@@ -4,7 +4,8 @@ import { CallbackParseError, parseEnvelope, parseEvent } from '../../src/wecom/c
 import { WecomCrypto } from '../../src/wecom/crypto.js';
 import { buildSignedCallback, kfEventXml } from '../../src/fakes/wecom/index.js';
 
-const ENCRYPT = 'RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==';
+const ENCRYPT =
+  'RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==';
 
 function expectParseError(fn: () => unknown, reason?: RegExp) {
   assert.throws(fn, (err: unknown) => {
@@ -16,7 +17,11 @@ function expectParseError(fn: () => unknown, reason?: RegExp) {
 
 test('envelope: official layout (docs/protocol.md §crypto-vectors (Set B)) with CDATA', () => {
   const xml = `<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><Encrypt><![CDATA[${ENCRYPT}]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>`;
-  assert.deepEqual(parseEnvelope(xml), { toUserName: 'wx5823bf96d3bd56c7', encrypt: ENCRYPT, agentId: '218' });
+  assert.deepEqual(parseEnvelope(xml), {
+    toUserName: 'wx5823bf96d3bd56c7',
+    encrypt: ENCRYPT,
+    agentId: '218',
+  });
 });
 
 test('envelope: newlines/indentation between elements, numbers stay strings, empty AgentID', () => {
@@ -37,7 +42,11 @@ test('envelope: missing or empty Encrypt, malformed XML → CallbackParseError',
   expectParseError(() => parseEnvelope('{"encrypt":"abc"}'), /malformed/);
   expectParseError(() => parseEnvelope(''));
   expectParseError(() => parseEnvelope('<root><Encrypt>abc</Encrypt></root>'), /root/);
-  expectParseError(() => parseEnvelope('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><xml><Encrypt>&a;</Encrypt></xml>'), /DOCTYPE/);
+  expectParseError(
+    () =>
+      parseEnvelope('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><xml><Encrypt>&a;</Encrypt></xml>'),
+    /DOCTYPE/,
+  );
 });
 
 test('event: kf_msg_or_event (docs/protocol.md §kf-callback sample, with newlines)', () => {
@@ -46,23 +55,49 @@ test('event: kf_msg_or_event (docs/protocol.md §kf-callback sample, with newlin
 <Token><![CDATA[ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR]]></Token>
 <OpenKfId><![CDATA[wkxxxxxxx]]></OpenKfId></xml>`;
   assert.deepEqual(parseEvent(xml), {
-    kind: 'kf_msg_or_event', token: 'ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR', openKfId: 'wkxxxxxxx',
-    createTime: 1348831860, toUserName: 'ww12345678910',
+    kind: 'kf_msg_or_event',
+    token: 'ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR',
+    openKfId: 'wkxxxxxxx',
+    createTime: 1348831860,
+    toUserName: 'ww12345678910',
   });
 });
 
-test('event: the fake\'s kfEventXml survives encrypt → envelope → decrypt → parse', () => {
+test("event: the fake's kfEventXml survives encrypt → envelope → decrypt → parse", () => {
   const crypto = new WecomCrypto('tok', 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C', 'ww0123456789abcdef');
-  const signed = buildSignedCallback(crypto, 'ww0123456789abcdef', kfEventXml('ww0123456789abcdef', 'ENCtoken', 'wkAcc', 1700000000), { agentId: '1000002' });
+  const signed = buildSignedCallback(
+    crypto,
+    'ww0123456789abcdef',
+    kfEventXml('ww0123456789abcdef', 'ENCtoken', 'wkAcc', 1700000000),
+    { agentId: '1000002' },
+  );
   const env = parseEnvelope(signed.body);
   assert.equal(env.agentId, '1000002');
-  const inner = crypto.open(signed.query.msg_signature!, signed.query.timestamp!, signed.query.nonce!, env.encrypt);
-  assert.deepEqual(parseEvent(inner), { kind: 'kf_msg_or_event', token: 'ENCtoken', openKfId: 'wkAcc', createTime: 1700000000, toUserName: 'ww0123456789abcdef' });
+  const inner = crypto.open(
+    signed.query.msg_signature!,
+    signed.query.timestamp!,
+    signed.query.nonce!,
+    env.encrypt,
+  );
+  assert.deepEqual(parseEvent(inner), {
+    kind: 'kf_msg_or_event',
+    token: 'ENCtoken',
+    openKfId: 'wkAcc',
+    createTime: 1700000000,
+    toUserName: 'ww0123456789abcdef',
+  });
 });
 
 test('event: kf_msg_or_event without Token or OpenKfId is an error', () => {
-  expectParseError(() => parseEvent('<xml><MsgType>event</MsgType><Event>kf_msg_or_event</Event><OpenKfId>wk1</OpenKfId></xml>'), /Token/);
-  expectParseError(() => parseEvent('<xml><MsgType>event</MsgType><Event>kf_msg_or_event</Event><Token>T</Token></xml>'), /OpenKfId/);
+  expectParseError(
+    () =>
+      parseEvent('<xml><MsgType>event</MsgType><Event>kf_msg_or_event</Event><OpenKfId>wk1</OpenKfId></xml>'),
+    /Token/,
+  );
+  expectParseError(
+    () => parseEvent('<xml><MsgType>event</MsgType><Event>kf_msg_or_event</Event><Token>T</Token></xml>'),
+    /OpenKfId/,
+  );
 });
 
 test('event: kf_account_auth_change with repeated and single elements', () => {
@@ -70,17 +105,38 @@ test('event: kf_account_auth_change with repeated and single elements', () => {
 <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_account_auth_change]]></Event>
 <AuthAddOpenKfId><![CDATA[wkA]]></AuthAddOpenKfId><AuthAddOpenKfId><![CDATA[wkB]]></AuthAddOpenKfId>
 <AuthDelOpenKfId><![CDATA[wkC]]></AuthDelOpenKfId></xml>`;
-  assert.deepEqual(parseEvent(xml), { kind: 'kf_account_auth_change', added: ['wkA', 'wkB'], removed: ['wkC'], createTime: 1700000000, toUserName: 'ww1' });
+  assert.deepEqual(parseEvent(xml), {
+    kind: 'kf_account_auth_change',
+    added: ['wkA', 'wkB'],
+    removed: ['wkC'],
+    createTime: 1700000000,
+    toUserName: 'ww1',
+  });
   const none = parseEvent('<xml><MsgType>event</MsgType><Event>kf_account_auth_change</Event></xml>');
   assert.deepEqual(none.kind === 'kf_account_auth_change' && [none.added, none.removed], [[], []]);
 });
 
 test('event: ordinary app messages and unknown events → other, never an error', () => {
   // Spec §2.2 B2 plaintext: a text message to the app; MsgId exceeds 2^53 and must not be coerced.
-  const text = parseEvent('<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>\n<FromUserName><![CDATA[mycreate]]></FromUserName>\n<CreateTime>1409659813</CreateTime>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[hello]]></Content>\n<MsgId>4561255354251345929</MsgId>\n<AgentID>218</AgentID>\n</xml>');
-  assert.deepEqual(text, { kind: 'other', msgType: 'text', createTime: 1409659813, toUserName: 'wx5823bf96d3bd56c7' });
-  const enter = parseEvent('<xml><ToUserName>ww1</ToUserName><MsgType>event</MsgType><Event>enter_agent</Event><CreateTime>1</CreateTime></xml>');
-  assert.deepEqual(enter, { kind: 'other', msgType: 'event', event: 'enter_agent', createTime: 1, toUserName: 'ww1' });
+  const text = parseEvent(
+    '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>\n<FromUserName><![CDATA[mycreate]]></FromUserName>\n<CreateTime>1409659813</CreateTime>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[hello]]></Content>\n<MsgId>4561255354251345929</MsgId>\n<AgentID>218</AgentID>\n</xml>',
+  );
+  assert.deepEqual(text, {
+    kind: 'other',
+    msgType: 'text',
+    createTime: 1409659813,
+    toUserName: 'wx5823bf96d3bd56c7',
+  });
+  const enter = parseEvent(
+    '<xml><ToUserName>ww1</ToUserName><MsgType>event</MsgType><Event>enter_agent</Event><CreateTime>1</CreateTime></xml>',
+  );
+  assert.deepEqual(enter, {
+    kind: 'other',
+    msgType: 'event',
+    event: 'enter_agent',
+    createTime: 1,
+    toUserName: 'ww1',
+  });
   assert.deepEqual(parseEvent('<xml></xml>'), { kind: 'other', msgType: '' });
 });
 

@@ -1,39 +1,71 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
-import { WecomCrypto, WecomCryptoError, generateEncodingAesKey, generateToken } from '../../src/wecom/crypto.js';
+import {
+  WecomCrypto,
+  WecomCryptoError,
+  generateEncodingAesKey,
+  generateToken,
+} from '../../src/wecom/crypto.js';
 
 // ---- Official vectors, docs/protocol.md §crypto-vectors (verbatim) ----
-const A = { token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo', key: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt', receiveId: 'ww1436e0e65a779aee' };
+const A = {
+  token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo',
+  key: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt',
+  receiveId: 'ww1436e0e65a779aee',
+};
 const A1 = {
-  sig: '012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb', ts: '1476416373', nonce: '47744683',
+  sig: '012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb',
+  ts: '1476416373',
+  nonce: '47744683',
   echostr: 'fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA==',
-  plain: '1288432023552776189', random: '8908d0ff052afda0',
+  plain: '1288432023552776189',
+  random: '8908d0ff052afda0',
 };
 const A2 = {
-  sig: '0c3914025cb4b4d68103f6bfc8db550f79dcf48e', ts: '1476422779', nonce: '1597212914',
-  encrypt: 'Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGzBhzTtRLNshw2AEew+kkYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24YhmZH4ch4Ka7ilEbjbfvhKkNL65HHL0J6EYJIZUC2pFrdkJ7MhmEbU2qARR4iQHE7wy24qy0cRX3Mfp6iELcDNfSsPGjUQVDGxQDCWjayJOpcwocugux082f49HKYg84EpHSGXAyh+/oxwaWbvL6aSDPOYuPDGOCI8jmnKiypE+',
-  plain: '<xml><ToUserName>ww1436e0e65a779aee</ToUserName><FromUserName>ChenJiaShun</FromUserName><CreateTime>1476422779</CreateTime><MsgType>text</MsgType><Content>你好</Content><MsgId>1456453720</MsgId><AgentID>1000002</AgentID></xml>',
+  sig: '0c3914025cb4b4d68103f6bfc8db550f79dcf48e',
+  ts: '1476422779',
+  nonce: '1597212914',
+  encrypt:
+    'Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGzBhzTtRLNshw2AEew+kkYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24YhmZH4ch4Ka7ilEbjbfvhKkNL65HHL0J6EYJIZUC2pFrdkJ7MhmEbU2qARR4iQHE7wy24qy0cRX3Mfp6iELcDNfSsPGjUQVDGxQDCWjayJOpcwocugux082f49HKYg84EpHSGXAyh+/oxwaWbvL6aSDPOYuPDGOCI8jmnKiypE+',
+  plain:
+    '<xml><ToUserName>ww1436e0e65a779aee</ToUserName><FromUserName>ChenJiaShun</FromUserName><CreateTime>1476422779</CreateTime><MsgType>text</MsgType><Content>你好</Content><MsgId>1456453720</MsgId><AgentID>1000002</AgentID></xml>',
   random: '694ce5a83ae07fe3',
 };
-const B = { token: 'QDG6eK', key: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C', receiveId: 'wx5823bf96d3bd56c7' };
+const B = {
+  token: 'QDG6eK',
+  key: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+  receiveId: 'wx5823bf96d3bd56c7',
+};
 const B1 = {
-  sig: '5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3', ts: '1409659589', nonce: '263014780',
+  sig: '5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3',
+  ts: '1409659589',
+  nonce: '263014780',
   echostr: 'P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==',
   wire: 'P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D',
-  plain: '1616140317555161061', random: 'c41b64491c2468d0',
+  plain: '1616140317555161061',
+  random: 'c41b64491c2468d0',
 };
 const B2 = {
-  sig: '477715d11cdb4164915debcba66cb864d751f3e6', ts: '1409659813', nonce: '1372623149',
-  encrypt: 'RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==',
-  plain: '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>\n<FromUserName><![CDATA[mycreate]]></FromUserName>\n<CreateTime>1409659813</CreateTime>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[hello]]></Content>\n<MsgId>4561255354251345929</MsgId>\n<AgentID>218</AgentID>\n</xml>',
+  sig: '477715d11cdb4164915debcba66cb864d751f3e6',
+  ts: '1409659813',
+  nonce: '1372623149',
+  encrypt:
+    'RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==',
+  plain:
+    '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>\n<FromUserName><![CDATA[mycreate]]></FromUserName>\n<CreateTime>1409659813</CreateTime>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[hello]]></Content>\n<MsgId>4561255354251345929</MsgId>\n<AgentID>218</AgentID>\n</xml>',
   random: '0960688932c47ef1',
 };
 // Spec §2.4: derived kf vector (Set B key).
 const KF = {
-  ts: '1409659813', nonce: '1372623149', random: '0123456789abcdef', sig: '80b4e7d66322fb834976d88f1be4158ff3dd6830',
-  plain: '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><CreateTime>1409659813</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR]]></Token><OpenKfId><![CDATA[wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q]]></OpenKfId></xml>',
-  encrypt: 'sKqRbbiSUnDhFHOvPjtUMc0r+4pkojrwLyrqr5QGn4Jw22aIbHY3Gg49O55FMrF3bIF+uiJopjQvC+Vv8N7w7Kf+og5Ina4gvVf6FJSxEtRUbdQ1h6JMuwislyeSRxSGM49XtFBUSiRMshJdvS0KHwkprQ+McyeLVqFNun5Sv9EzKMYdr1rONgqSOG68wirXV+o4hAAHW2r4Go2x9M69OYIATOXgGHBufIqumEtBwaWZihOwjNflsJrSA87QcligbFMBruHbVT/Jrv76C4PCO525ert3WxRqIW9neF/jdR/embZ3i6S2Doh+ekEGo/8hXmjqyvCbGEbfH2sg2u4t3JIaU+D9HCz7stTPMXcU2DbyV8JRenNp+bfsYemdWWIEqC6bbRY9qAIPq140hiNFk3oW1TpNa+IXTn9Rh3HIbCLWNqqTAMLdZlAh4b/oUI08H1wbH5vuTY5DmQczk3gE4N3jGotSX9zTFMWnizXhYUCfOBLajMnz2/VSloHa+KJ9',
+  ts: '1409659813',
+  nonce: '1372623149',
+  random: '0123456789abcdef',
+  sig: '80b4e7d66322fb834976d88f1be4158ff3dd6830',
+  plain:
+    '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><CreateTime>1409659813</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR]]></Token><OpenKfId><![CDATA[wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q]]></OpenKfId></xml>',
+  encrypt:
+    'sKqRbbiSUnDhFHOvPjtUMc0r+4pkojrwLyrqr5QGn4Jw22aIbHY3Gg49O55FMrF3bIF+uiJopjQvC+Vv8N7w7Kf+og5Ina4gvVf6FJSxEtRUbdQ1h6JMuwislyeSRxSGM49XtFBUSiRMshJdvS0KHwkprQ+McyeLVqFNun5Sv9EzKMYdr1rONgqSOG68wirXV+o4hAAHW2r4Go2x9M69OYIATOXgGHBufIqumEtBwaWZihOwjNflsJrSA87QcligbFMBruHbVT/Jrv76C4PCO525ert3WxRqIW9neF/jdR/embZ3i6S2Doh+ekEGo/8hXmjqyvCbGEbfH2sg2u4t3JIaU+D9HCz7stTPMXcU2DbyV8JRenNp+bfsYemdWWIEqC6bbRY9qAIPq140hiNFk3oW1TpNa+IXTn9Rh3HIbCLWNqqTAMLdZlAh4b/oUI08H1wbH5vuTY5DmQczk3gE4N3jGotSX9zTFMWnizXhYUCfOBLajMnz2/VSloHa+KJ9',
 };
 
 const cryptoA = () => new WecomCrypto(A.token, A.key, A.receiveId);
@@ -60,7 +92,11 @@ test('A2: DecryptMsg with multi-byte UTF-8 (msg_len counts bytes)', () => {
   assert.ok(c.verify(A2.sig, A2.ts, A2.nonce, A2.encrypt));
   assert.equal(c.open(A2.sig, A2.ts, A2.nonce, A2.encrypt), A2.plain);
   assert.equal(Buffer.byteLength(A2.plain), 228);
-  assert.equal(c.encrypt(A2.plain, Buffer.from(A2.random)), A2.encrypt, 're-encryption reproduces the official ciphertext');
+  assert.equal(
+    c.encrypt(A2.plain, Buffer.from(A2.random)),
+    A2.encrypt,
+    're-encryption reproduces the official ciphertext',
+  );
 });
 
 test('B1: VerifyURL, also when the echostr arrives URL-encoded and decoded once, or with + turned into spaces', () => {
@@ -95,7 +131,11 @@ test('negative: flipped signature → -40001 and verify() false', () => {
   const flipped = (B2.sig[0] === '4' ? '5' : '4') + B2.sig.slice(1);
   assert.equal(c.verify(flipped, B2.ts, B2.nonce, B2.encrypt), false);
   assert.equal(c.verify(B2.sig.slice(0, 39), B2.ts, B2.nonce, B2.encrypt), false, 'short signature');
-  assert.equal(c.verify(B2.sig.toUpperCase(), B2.ts, B2.nonce, B2.encrypt), true, 'hex case is not significant');
+  assert.equal(
+    c.verify(B2.sig.toUpperCase(), B2.ts, B2.nonce, B2.encrypt),
+    true,
+    'hex case is not significant',
+  );
   expectCode(() => c.open(flipped, B2.ts, B2.nonce, B2.encrypt), -40001);
   expectCode(() => c.verifyUrl(flipped, B2.ts, B2.nonce, B2.encrypt), -40001);
   // Tampered timestamp with the right signature also fails.

@@ -27,7 +27,15 @@ async function receiver(handle: (r: Received, res: ServerResponse) => void) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wecom/callback`;
-  return { url, received, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return {
+    url,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 test('customerSends delivers a signed, encrypted kf_msg_or_event whose Token works for sync_msg', async () => {
@@ -43,16 +51,25 @@ test('customerSends delivers a signed, encrypted kf_msg_or_event whose Token wor
     assert.equal(env.agentId, fake.agentId);
     // The bridge's crypto, configured from the fake's console values, opens it.
     const crypto = new WecomCrypto(fake.callbackToken, fake.encodingAesKey, fake.corpId);
-    const inner = crypto.open(r.query.get('msg_signature')!, r.query.get('timestamp')!, r.query.get('nonce')!, env.encrypt);
+    const inner = crypto.open(
+      r.query.get('msg_signature')!,
+      r.query.get('timestamp')!,
+      r.query.get('nonce')!,
+      env.encrypt,
+    );
     const ev = parseEvent(inner);
     assert.equal(ev.kind, 'kf_msg_or_event');
     if (ev.kind !== 'kf_msg_or_event') return;
     assert.equal(ev.openKfId, 'wkA');
     assert.match(ev.token, /^ENC[A-Za-z0-9]{44}$/);
     // The Token authorises sync_msg.
-    const tok = await request(`${fake.url}/cgi-bin/gettoken?corpid=${fake.corpId}&corpsecret=${fake.secret}`).then((x) => x.body.json() as Promise<any>);
+    const tok = await request(
+      `${fake.url}/cgi-bin/gettoken?corpid=${fake.corpId}&corpsecret=${fake.secret}`,
+    ).then((x) => x.body.json() as Promise<any>);
     const page = await request(`${fake.url}/cgi-bin/kf/sync_msg?access_token=${tok.access_token}`, {
-      method: 'POST', body: JSON.stringify({ open_kfid: 'wkA', token: ev.token }), headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      body: JSON.stringify({ open_kfid: 'wkA', token: ev.token }),
+      headers: { 'content-type': 'application/json' },
     }).then((x) => x.body.json() as Promise<any>);
     assert.equal(page.errcode, 0);
     assert.equal(page.has_more, 0);
@@ -107,7 +124,14 @@ test('callback retry rule: no answer within the timeout counts as a failure', as
 test('urlVerification: GET with URL-encoded echostr; expected is the plaintext', async () => {
   const crypto = { current: undefined as WecomCrypto | undefined };
   const rx = await receiver((r, res) => {
-    res.end(crypto.current!.verifyUrl(r.query.get('msg_signature')!, r.query.get('timestamp')!, r.query.get('nonce')!, r.query.get('echostr')!));
+    res.end(
+      crypto.current!.verifyUrl(
+        r.query.get('msg_signature')!,
+        r.query.get('timestamp')!,
+        r.query.get('nonce')!,
+        r.query.get('echostr')!,
+      ),
+    );
   });
   const fake = await startFakeWecom({ callbackUrl: rx.url });
   crypto.current = new WecomCrypto(fake.callbackToken, fake.encodingAesKey, fake.corpId);
@@ -127,15 +151,28 @@ test('API access token checks: missing 41001, unknown 40014; bad JSON 47001 with
   const fake = await startFakeWecom();
   try {
     const post = async (qs: string, body: string) => {
-      const res = await request(`${fake.url}/cgi-bin/kf/account/list${qs}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      const res = await request(`${fake.url}/cgi-bin/kf/account/list${qs}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       return { status: res.statusCode, json: (await res.body.json()) as any };
     };
     assert.deepEqual(((r) => [r.status, r.json.errcode])(await post('', '{}')), [200, 41001]);
     assert.equal((await post('?access_token=nope', '{}')).json.errcode, 40014);
-    const tok = await request(`${fake.url}/cgi-bin/gettoken?corpid=${fake.corpId}&corpsecret=${fake.secret}`).then((x) => x.body.json() as Promise<any>);
+    const tok = await request(
+      `${fake.url}/cgi-bin/gettoken?corpid=${fake.corpId}&corpsecret=${fake.secret}`,
+    ).then((x) => x.body.json() as Promise<any>);
     assert.equal(tok.expires_in, 7200);
     assert.equal((await post(`?access_token=${tok.access_token}`, '{bad')).json.errcode, 47001);
-    assert.equal((await request(`${fake.url}/cgi-bin/gettoken?corpid=wwnope&corpsecret=${fake.secret}`).then((x) => x.body.json() as Promise<any>)).errcode, 40013);
+    assert.equal(
+      (
+        await request(`${fake.url}/cgi-bin/gettoken?corpid=wwnope&corpsecret=${fake.secret}`).then(
+          (x) => x.body.json() as Promise<any>,
+        )
+      ).errcode,
+      40013,
+    );
     // Calls are logged without credentials.
     assert.ok(!JSON.stringify(fake.calls).includes(tok.access_token));
     assert.ok(!JSON.stringify(fake.calls).includes(fake.secret));

@@ -10,13 +10,21 @@ import { startServer } from '../../server/start-server.js';
 
 // Demo credentials: the official WeCom sample values, used only against the local fakes.
 const DEMO = {
-  corpId: 'ww1436e0e65a779aee', secret: 'demo-secret', token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo',
-  aesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt', cozeToken: 'pat_demo', botId: '7379462189365198898',
-  kf: 'wkDEMO0000000000000000000000000', customer: 'wmDEMO_customer_0000000000000000',
+  corpId: 'ww1436e0e65a779aee',
+  secret: 'demo-secret',
+  token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo',
+  aesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt',
+  cozeToken: 'pat_demo',
+  botId: '7379462189365198898',
+  kf: 'wkDEMO0000000000000000000000000',
+  customer: 'wmDEMO_customer_0000000000000000',
 };
 
 // A 1×1 PNG, standing in for a photo the customer sends.
-const PIXEL = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
+const PIXEL = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+  'hex',
+);
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +38,13 @@ export function registerDemo(program: Command): void {
     .description('see wxcoze work without credentials: the real server against local fakes of WeCom and Coze')
     .option('--verbose', 'show the server log')
     .action(async (opts: { verbose?: boolean }) => {
-      const wecom = await startFakeWecom({ corpId: DEMO.corpId, secret: DEMO.secret, callbackToken: DEMO.token, encodingAesKey: DEMO.aesKey, allowSyncWithoutToken: true });
+      const wecom = await startFakeWecom({
+        corpId: DEMO.corpId,
+        secret: DEMO.secret,
+        callbackToken: DEMO.token,
+        encodingAesKey: DEMO.aesKey,
+        allowSyncWithoutToken: true,
+      });
       const coze = await startFakeCoze({ token: DEMO.cozeToken, botIds: [DEMO.botId] });
       wecom.addAccount(DEMO.kf, '演示客服');
       coze.setResponder((chat: any) => {
@@ -53,9 +67,17 @@ export function registerDemo(program: Command): void {
       const { config, problems } = loadConfig({
         cwd: dataDir,
         env: {
-          WECOM_CORP_ID: DEMO.corpId, WECOM_SECRET: DEMO.secret, WECOM_TOKEN: DEMO.token, WECOM_ENCODING_AES_KEY: DEMO.aesKey,
-          WECOM_API_BASE: wecom.url, COZE_API_TOKEN: DEMO.cozeToken, COZE_BOT_ID: DEMO.botId, COZE_API_BASE: coze.url,
-          WXCOZE_DATA_DIR: dataDir, PORT: '0', WXCOZE_HOST: '127.0.0.1',
+          WECOM_CORP_ID: DEMO.corpId,
+          WECOM_SECRET: DEMO.secret,
+          WECOM_TOKEN: DEMO.token,
+          WECOM_ENCODING_AES_KEY: DEMO.aesKey,
+          WECOM_API_BASE: wecom.url,
+          COZE_API_TOKEN: DEMO.cozeToken,
+          COZE_BOT_ID: DEMO.botId,
+          COZE_API_BASE: coze.url,
+          WXCOZE_DATA_DIR: dataDir,
+          PORT: '0',
+          WXCOZE_HOST: '127.0.0.1',
         },
       });
       if (problems.length) throw new Error(`demo config is invalid: ${JSON.stringify(problems)}`);
@@ -76,19 +98,29 @@ export function registerDemo(program: Command): void {
       };
       try {
         const verify = await wecom.urlVerification();
-        console.log(`WeCom checks the callback URL: ${verify.status === 200 && verify.body === verify.expected ? 'passed ✓' : `failed ✗ (${verify.status})`}\n`);
+        console.log(
+          `WeCom checks the callback URL: ${verify.status === 200 && verify.body === verify.expected ? 'passed ✓' : `failed ✗ (${verify.status})`}\n`,
+        );
         console.log('  👤 顾客: 你好，请问营业时间？');
         await wecom.customerSends(DEMO.kf, DEMO.customer, { text: '你好，请问营业时间？' });
         await showReplies(1);
         console.log('  👤 顾客: [图片]');
         await wecom.customerSends(DEMO.kf, DEMO.customer, { image: PIXEL, contentType: 'image/png' });
         await showReplies(2);
-        console.log('  👤 顾客: 谢谢   (WeCom delivers this callback 3 times, as it does when it thinks an answer was late)');
+        console.log(
+          '  👤 顾客: 谢谢   (WeCom delivers this callback 3 times, as it does when it thinks an answer was late)',
+        );
         await wecom.customerSends(DEMO.kf, DEMO.customer, { text: '谢谢' }, { notify: false });
-        await Promise.all([wecom.deliverCallback(DEMO.kf), wecom.deliverCallback(DEMO.kf), wecom.deliverCallback(DEMO.kf)]);
+        await Promise.all([
+          wecom.deliverCallback(DEMO.kf),
+          wecom.deliverCallback(DEMO.kf),
+          wecom.deliverCallback(DEMO.kf),
+        ]);
         await showReplies(3);
         const total = wecom.sentTo(DEMO.customer).length;
-        console.log(`\n3 customer messages, ${total} replies${total === 3 ? ' — one each, as it should be.' : ' — unexpected!'}`);
+        console.log(
+          `\n3 customer messages, ${total} replies${total === 3 ? ' — one each, as it should be.' : ' — unexpected!'}`,
+        );
         if (total !== 3) process.exitCode = 1;
       } finally {
         await server.stop(2000);

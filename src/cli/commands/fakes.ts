@@ -5,8 +5,11 @@ import { addFakesSayCommand } from './fakes-say.js';
 
 // Sample values, only ever accepted by the local fakes.
 const FAKE = {
-  corpId: 'ww1436e0e65a779aee', secret: 'fake-kf-secret-0123456789', cozeToken: 'pat_fake_token_0123456789',
-  botId: '7379462189365198898', kf: 'wkFAKE00000000000000000000000001',
+  corpId: 'ww1436e0e65a779aee',
+  secret: 'fake-kf-secret-0123456789',
+  cozeToken: 'pat_fake_token_0123456789',
+  botId: '7379462189365198898',
+  kf: 'wkFAKE00000000000000000000000001',
 };
 
 /**
@@ -19,10 +22,22 @@ export function registerFakes(program: Command): void {
     .description('run the fake WeCom and fake Coze locally (try init/start/verify/doctor without accounts)')
     .option('--wecom-port <port>', 'fake WeCom port', '9101')
     .option('--coze-port <port>', 'fake Coze port', '9102')
-    .option('--wall <code>', 'answer with a setup wall: 60020 (gettoken: untrusted IP) or 48002 (kf accounts not handed to the API)')
+    .option(
+      '--wall <code>',
+      'answer with a setup wall: 60020 (gettoken: untrusted IP) or 48002 (kf accounts not handed to the API)',
+    )
     .action(async (opts: { wecomPort: string; cozePort: string; wall?: string }) => {
-      const wecom = await startFakeWecom({ corpId: FAKE.corpId, secret: FAKE.secret, port: Number(opts.wecomPort), allowSyncWithoutToken: true });
-      const coze = await startFakeCoze({ token: FAKE.cozeToken, botIds: [FAKE.botId], port: Number(opts.cozePort) });
+      const wecom = await startFakeWecom({
+        corpId: FAKE.corpId,
+        secret: FAKE.secret,
+        port: Number(opts.wecomPort),
+        allowSyncWithoutToken: true,
+      });
+      const coze = await startFakeCoze({
+        token: FAKE.cozeToken,
+        botIds: [FAKE.botId],
+        port: Number(opts.cozePort),
+      });
       wecom.addAccount(FAKE.kf, '演示客服');
       if (opts.wall === '60020') wecom.failGettoken(60020, { fromIp: '203.0.113.7' });
       else if (opts.wall === '48002') wecom.failAccountList(48002);

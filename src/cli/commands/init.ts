@@ -49,38 +49,80 @@ const STAGES: Stage[] = [
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('set up wxcoze: Coze bot, WeCom app and kf account, callback Token/AESKey, domain + Caddy, systemd unit')
-    .option('-y, --yes', 'ask nothing: take every answer from flags and the environment (the same variables as `start`, plus WXCOZE_DOMAIN)')
-    .option('--coze-region <region>', 'cn (coze.cn), com (coze.com) or a custom API base URL   [COZE_API_BASE]')
-    .option('--coze-token-file <path>', 'read the Coze personal or service access token from a file (- : standard input)   [COZE_API_TOKEN]')
-    .option('--coze-token <token>', 'the token itself (visible in `ps`: prefer COZE_API_TOKEN or --coze-token-file)')
+    .description(
+      'set up wxcoze: Coze bot, WeCom app and kf account, callback Token/AESKey, domain + Caddy, systemd unit',
+    )
+    .option(
+      '-y, --yes',
+      'ask nothing: take every answer from flags and the environment (the same variables as `start`, plus WXCOZE_DOMAIN)',
+    )
+    .option(
+      '--coze-region <region>',
+      'cn (coze.cn), com (coze.com) or a custom API base URL   [COZE_API_BASE]',
+    )
+    .option(
+      '--coze-token-file <path>',
+      'read the Coze personal or service access token from a file (- : standard input)   [COZE_API_TOKEN]',
+    )
+    .option(
+      '--coze-token <token>',
+      'the token itself (visible in `ps`: prefer COZE_API_TOKEN or --coze-token-file)',
+    )
     .option('--bot-id <id>', 'the bot to answer with   [COZE_BOT_ID]')
     .option('--workflow-id <id>', 'a chatflow instead of a bot   [COZE_WORKFLOW_ID]')
     .option('--app-id <id>', "the chatflow's app   [COZE_APP_ID]")
-    .option('--check-chat', 'send the bot one test message (proves it is published to the API; uses one call of your quota)')
+    .option(
+      '--check-chat',
+      'send the bot one test message (proves it is published to the API; uses one call of your quota)',
+    )
     .option('--corp-id <id>', 'WeCom CorpID   [WECOM_CORP_ID]')
-    .option('--secret-file <path>', 'read the Secret of the self-built app that manages 微信客服 from a file (- : standard input)   [WECOM_SECRET]')
+    .option(
+      '--secret-file <path>',
+      'read the Secret of the self-built app that manages 微信客服 from a file (- : standard input)   [WECOM_SECRET]',
+    )
     .option('--secret <secret>', 'the Secret itself (visible in `ps`: prefer WECOM_SECRET or --secret-file)')
     .option('--kf-account <open_kfid>', 'the kf account to answer   [WECOM_OPEN_KFID]')
     .option('--wecom-api-base <url>', 'WeCom API base URL   [WECOM_API_BASE]')
-    .option('--token-file <path>', 'read the callback Token (1–32 letters/digits; generated when missing) from a file   [WECOM_TOKEN]')
+    .option(
+      '--token-file <path>',
+      'read the callback Token (1–32 letters/digits; generated when missing) from a file   [WECOM_TOKEN]',
+    )
     .option('--token <token>', 'the callback Token itself (visible in `ps`)')
-    .option('--aes-key-file <path>', 'read the callback EncodingAESKey (43 letters/digits; generated when missing) from a file   [WECOM_ENCODING_AES_KEY]')
+    .option(
+      '--aes-key-file <path>',
+      'read the callback EncodingAESKey (43 letters/digits; generated when missing) from a file   [WECOM_ENCODING_AES_KEY]',
+    )
     .option('--aes-key <key>', 'the EncodingAESKey itself (visible in `ps`)')
     .option('--regenerate', 'generate a new Token and EncodingAESKey even if there are some')
     .option('--domain <domain>', 'public domain for the callback URL, served by Caddy   [WXCOZE_DOMAIN]')
-    .option('--port <port>', 'port wxcoze listens on (Caddy forwards to it, or WeCom calls it without a domain)   [PORT]')
-    .option('--host <address>', 'address wxcoze listens on: 127.0.0.1 (the default: Caddy in front) or 0.0.0.0 (no domain: WeCom calls http://<IP>:<port>)   [WXCOZE_HOST]')
-    .option('--tls <mode>', "Caddy TLS: auto (public certificate), internal (Caddy's own CA) or an ACME e-mail", 'auto')
+    .option(
+      '--port <port>',
+      'port wxcoze listens on (Caddy forwards to it, or WeCom calls it without a domain)   [PORT]',
+    )
+    .option(
+      '--host <address>',
+      'address wxcoze listens on: 127.0.0.1 (the default: Caddy in front) or 0.0.0.0 (no domain: WeCom calls http://<IP>:<port>)   [WXCOZE_HOST]',
+    )
+    .option(
+      '--tls <mode>',
+      "Caddy TLS: auto (public certificate), internal (Caddy's own CA) or an ACME e-mail",
+      'auto',
+    )
     .option('--http-port <port>', "Caddy's HTTP port (global option http_port)")
     .option('--https-port <port>', "Caddy's HTTPS port (global option https_port)")
     .option('--caddy-storage <dir>', "folder for Caddy's certificates (global option storage file_system)")
     .option('--caddy-admin <addr>', "Caddy's admin endpoint, or off")
-    .option('--caddyfile <path>', 'where to write the rendered Caddy site (default /etc/caddy/sites/wxcoze.caddy when writable, else <data dir>/Caddyfile)')
+    .option(
+      '--caddyfile <path>',
+      'where to write the rendered Caddy site (default /etc/caddy/sites/wxcoze.caddy when writable, else <data dir>/Caddyfile)',
+    )
     .option('--no-caddy-reload', 'do not add the site to the system Caddyfile nor reload Caddy')
     .option('--no-caddy', 'do not render or check a Caddyfile at all')
     .option('--skip-checks', 'do not call Coze or WeCom (offline); `wxcoze doctor` checks later')
-    .option('--print-callback', 'only print the callback URL, Token and EncodingAESKey to paste into the WeCom console')
+    .option(
+      '--print-callback',
+      'only print the callback URL, Token and EncodingAESKey to paste into the WeCom console',
+    )
     .action(async (opts: InitOptions) => {
       try {
         await runInit(opts, await readSecretOptions(opts as Record<string, unknown>, INIT_SECRETS));
@@ -108,18 +150,48 @@ export async function runInit(opts: InitOptions, fromFiles: Record<string, strin
   const dotenv = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : {};
   const dataDir = resolveDataDir(process.env, dotenv, cwd);
   const existing = readConfigValues(dataDir);
-  const current = valueSources({ flags: flagLayer(opts), files: fileLayer(fromFiles), env: process.env, dotenv, existing });
+  const current = valueSources({
+    flags: flagLayer(opts),
+    files: fileLayer(fromFiles),
+    env: process.env,
+    dotenv,
+    existing,
+  });
   const interactive = !opts.yes;
-  const ctx: InitContext = { opts, interactive, checks: !opts.skipChecks, cwd, dataDir, paths: dataPaths(dataDir), existing, current, answers: {}, walls: [] };
+  const ctx: InitContext = {
+    opts,
+    interactive,
+    checks: !opts.skipChecks,
+    cwd,
+    dataDir,
+    paths: dataPaths(dataDir),
+    existing,
+    current,
+    answers: {},
+    walls: [],
+  };
 
   if (opts.printCallback) {
-    printCallback(current('WXCOZE_DOMAIN'), Number(current('PORT') ?? 8000), current('WECOM_TOKEN'), current('WECOM_ENCODING_AES_KEY'), true, current('WXCOZE_HOST'));
+    printCallback(
+      current('WXCOZE_DOMAIN'),
+      Number(current('PORT') ?? 8000),
+      current('WECOM_TOKEN'),
+      current('WECOM_ENCODING_AES_KEY'),
+      true,
+      current('WXCOZE_HOST'),
+    );
     return;
   }
   if (interactive && !process.stdin.isTTY) {
-    throw new InitAbort('wxcoze init asks questions and needs a terminal. To run it from a script, pass --yes with flags or environment variables (see `wxcoze init --help`).');
+    throw new InitAbort(
+      'wxcoze init asks questions and needs a terminal. To run it from a script, pass --yes with flags or environment variables (see `wxcoze init --help`).',
+    );
   }
-  const editing = Object.keys(existing).length ? (interactive ? ' (editing the existing one: Enter keeps the current value)' : ' (updating the existing one: values not given keep their current setting)') : '';
+  const editing = Object.keys(existing).length
+    ? interactive
+      ? ' (editing the existing one: Enter keeps the current value)'
+      : ' (updating the existing one: values not given keep their current setting)'
+    : '';
   console.log(bold(`wxcoze init — configuration in ${ctx.paths.configFile}${editing}\n`));
   await runStages(ctx, STAGES);
 }

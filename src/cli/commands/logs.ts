@@ -21,23 +21,43 @@ export function registerLogs(program: Command): void {
     .description('show the log file (<data dir>/logs/wxcoze.log), filtered by level, customer or msgid')
     .option('-f, --follow', 'keep printing new lines as they are written')
     .option('-l, --level <level>', 'minimum level: debug, info, warn, error')
-    .option('-c, --customer <id>', "only lines about this customer (external_userid, or the internal u_… id)")
+    .option('-c, --customer <id>', 'only lines about this customer (external_userid, or the internal u_… id)')
     .option('-m, --msgid <msgid>', 'only lines about this message')
-    .option('-n, --lines <n>', 'how many matching lines of the past to show (0 = all)', countInt('lines'), 200)
-    .option('--json', 'print the JSON lines as they are (default when not on a terminal: pretty only on a terminal)')
+    .option(
+      '-n, --lines <n>',
+      'how many matching lines of the past to show (0 = all)',
+      countInt('lines'),
+      200,
+    )
+    .option(
+      '--json',
+      'print the JSON lines as they are (default when not on a terminal: pretty only on a terminal)',
+    )
     .option('--file <path>', 'read this log file instead')
     .action(async (opts: LogsOptions) => {
       levelNumber(opts.level); // fails early on an unknown level
       const file = opts.file ?? dataPaths(loadConfig().config.dataDir).logFile;
       const json = opts.json || !process.stdout.isTTY;
-      const pretty = json ? undefined : prettyFactory({ colorize: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss', ignore: 'pid,hostname,app' });
+      const pretty = json
+        ? undefined
+        : prettyFactory({
+            colorize: true,
+            translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
+            ignore: 'pid,hostname,app',
+          });
       const print = (m: { obj?: Record<string, unknown>; raw: string }) => {
         process.stdout.write(pretty && m.obj ? pretty(m.obj) : `${m.raw}\n`);
       };
-      const filter: LogFilter = { ...(opts.level ? { level: opts.level } : {}), ...(opts.customer ? { customer: opts.customer } : {}), ...(opts.msgid ? { msgid: opts.msgid } : {}) };
+      const filter: LogFilter = {
+        ...(opts.level ? { level: opts.level } : {}),
+        ...(opts.customer ? { customer: opts.customer } : {}),
+        ...(opts.msgid ? { msgid: opts.msgid } : {}),
+      };
 
       if (!existsSync(file) && !opts.follow) {
-        console.error(`no log file at ${file} yet: wxcoze writes it once started (\`${nextCommand('start')}\`).`);
+        console.error(
+          `no log file at ${file} yet: wxcoze writes it once started (\`${nextCommand('start')}\`).`,
+        );
         process.exitCode = 1;
         return;
       }
@@ -45,23 +65,35 @@ export function registerLogs(program: Command): void {
       if (existsSync(file)) {
         const { text, end } = readRange(file, 0);
         offset = end;
-        const matched = text.split('\n').map((l) => matchLine(l, filter)).filter((m): m is NonNullable<typeof m> => Boolean(m));
+        const matched = text
+          .split('\n')
+          .map((l) => matchLine(l, filter))
+          .filter((m): m is NonNullable<typeof m> => Boolean(m));
         const n = opts.lines;
         for (const m of n > 0 ? matched.slice(-n) : matched) print(m);
       }
       if (!opts.follow) return;
       // Following a log that does not exist yet is fine (start comes next), but say so instead of a blank wait.
-      if (!existsSync(file)) console.error(`no log file at ${file} yet: waiting for wxcoze to write one (start it with \`${nextCommand('start')}\`; Ctrl-C stops waiting).`);
+      if (!existsSync(file))
+        console.error(
+          `no log file at ${file} yet: waiting for wxcoze to write one (start it with \`${nextCommand('start')}\`; Ctrl-C stops waiting).`,
+        );
 
       // Follow: poll the file; a file that shrank was rotated or truncated, so start over.
       let partial = '';
       await new Promise<void>((resolve) => {
-        const stop = () => { clearInterval(timer); resolve(); };
+        const stop = () => {
+          clearInterval(timer);
+          resolve();
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         const timer = setInterval(() => {
           if (!existsSync(file)) return;
-          if (statSync(file).size < offset) { offset = 0; partial = ''; }
+          if (statSync(file).size < offset) {
+            offset = 0;
+            partial = '';
+          }
           const { text, end } = readRange(file, offset);
           if (!text) return;
           offset = end;

@@ -11,8 +11,10 @@ export function createDatabaseHint(mysqlUrl: string): string {
   const u = new URL(mysqlUrl);
   const db = decodeURIComponent(u.pathname.slice(1));
   const user = decodeURIComponent(u.username) || 'wxcoze';
-  return `CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;\n` +
-    `    (as the database's administrator, e.g. \`sudo mysql\`; then: GRANT ALL ON \`${db}\`.* TO '${user}'@'${u.hostname}';)`;
+  return (
+    `CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;\n` +
+    `    (as the database's administrator, e.g. \`sudo mysql\`; then: GRANT ALL ON \`${db}\`.* TO '${user}'@'${u.hostname}';)`
+  );
 }
 
 /**
@@ -35,7 +37,9 @@ export function registerMigrateStore(program: Command): void {
       // A server still answering would keep writing the source while it is copied: rows would be lost.
       const running = runningServer(dataDir);
       if (running) {
-        console.error(`✗ wxcoze is running on ${dataDir} (pid ${running.pid}): copying now would miss what it writes meanwhile.\n  → Stop it first (\`${nextCommand('stop')}\`), run this command again, then set WXCOZE_DATABASE_URL and start it.`);
+        console.error(
+          `✗ wxcoze is running on ${dataDir} (pid ${running.pid}): copying now would miss what it writes meanwhile.\n  → Stop it first (\`${nextCommand('stop')}\`), run this command again, then set WXCOZE_DATABASE_URL and start it.`,
+        );
         process.exitCode = 1;
         return;
       }
@@ -51,13 +55,18 @@ export function registerMigrateStore(program: Command): void {
         console.log(`Done. Set WXCOZE_DATABASE_URL=${target} (with its password) and start wxcoze again.`);
       } catch (err) {
         const e = err as Error & { code?: string };
-        const kept = copied > 0
-          ? `${copied} row${copied === 1 ? '' : 's'} already copied ${copied === 1 ? 'is' : 'are'} kept; running the same command again copies the rest.`
-          : 'Nothing was copied.';
+        const kept =
+          copied > 0
+            ? `${copied} row${copied === 1 ? '' : 's'} already copied ${copied === 1 ? 'is' : 'are'} kept; running the same command again copies the rest.`
+            : 'Nothing was copied.';
         if (e.code === 'ER_BAD_DB_ERROR') {
-          console.error(`✗ the database ${target} does not exist (${e.message}).\n  → Create it, then run the same command again:\n    ${createDatabaseHint(opts.to)}\n  ${kept}`);
+          console.error(
+            `✗ the database ${target} does not exist (${e.message}).\n  → Create it, then run the same command again:\n    ${createDatabaseHint(opts.to)}\n  ${kept}`,
+          );
         } else {
-          console.error(`✗ copy failed: ${e.message}\n  ${kept} Fix the cause and run the same command again.`);
+          console.error(
+            `✗ copy failed: ${e.message}\n  ${kept} Fix the cause and run the same command again.`,
+          );
         }
         process.exitCode = 1;
       }

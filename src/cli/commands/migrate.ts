@@ -11,13 +11,17 @@ export function registerMigrate(program: Command): void {
     .description('create or update the database schema of the configured store (start does this too)')
     .action(async () => {
       const { config } = loadConfig();
-      const where = config.store.databaseUrl ? describeMysqlUrl(config.store.databaseUrl) : `${config.dataDir}/wxcoze.db`;
+      const where = config.store.databaseUrl
+        ? describeMysqlUrl(config.store.databaseUrl)
+        : `${config.dataDir}/wxcoze.db`;
       try {
         const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl });
         await store.close();
         console.log(`✓ schema up to date (${where})`);
       } catch (err) {
-        console.error(`✗ migration of ${where} failed: ${(err as Error).message}\n  The data was left as it was. Check that the database is reachable and the user may create tables (\`${nextCommand('doctor')}\`).`);
+        console.error(
+          `✗ migration of ${where} failed: ${(err as Error).message}\n  The data was left as it was. Check that the database is reachable and the user may create tables (\`${nextCommand('doctor')}\`).`,
+        );
         process.exitCode = 1;
       }
     });

@@ -28,7 +28,12 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the server (foreground; logs to the terminal and <data dir>/logs/wxcoze.log)')
     .option('--daemon', 'run in the background (pid file in the data directory); stop it with `wxcoze stop`')
-    .option('--drain-ms <ms>', 'how long answers in flight may take to finish on shutdown, in milliseconds', countInt('milliseconds'), 10000)
+    .option(
+      '--drain-ms <ms>',
+      'how long answers in flight may take to finish on shutdown, in milliseconds',
+      countInt('milliseconds'),
+      10000,
+    )
     .action(async (opts: StartOptions) => {
       const { config, problems } = loadConfig();
       if (problems.length) {
@@ -38,7 +43,9 @@ export function registerStart(program: Command): void {
       }
       const running = runningServer(config.dataDir);
       if (running) {
-        console.error(`wxcoze is already running for ${config.dataDir} (pid ${running.pid}${running.info ? `, ${running.info.url}` : ''}).\n  → \`${nextCommand('status')}\` shows it; \`${nextCommand('stop')}\` stops it.`);
+        console.error(
+          `wxcoze is already running for ${config.dataDir} (pid ${running.pid}${running.info ? `, ${running.info.url}` : ''}).\n  → \`${nextCommand('status')}\` shows it; \`${nextCommand('stop')}\` stops it.`,
+        );
         process.exitCode = 1;
         return;
       }
@@ -55,29 +62,53 @@ export function registerStart(program: Command): void {
       const daemon = process.env.WXCOZE_DAEMON === '1';
       // Files an older version (or a copy made by hand) left readable by others become owner-only.
       tighten(privatePaths(paths));
-      const logger = createLogger({ level: config.logLevel, file: paths.logFile, pretty: !daemon && process.stdout.isTTY });
+      const logger = createLogger({
+        level: config.logLevel,
+        file: paths.logFile,
+        pretty: !daemon && process.stdout.isTTY,
+      });
       const server = await startServer(config, logger).catch((err: Error & { code?: string }) => {
-        if (err.code === 'EADDRINUSE') throw new Error(`port ${config.server.port} is already in use. Stop the other program or set PORT to a free port (\`${nextCommand('doctor')}\` checks this).`);
+        if (err.code === 'EADDRINUSE')
+          throw new Error(
+            `port ${config.server.port} is already in use. Stop the other program or set PORT to a free port (\`${nextCommand('doctor')}\` checks this).`,
+          );
         throw err;
       });
       const port = Number(new URL(server.url).port);
-      writeRunState(config.dataDir, { pid: process.pid, startedAt: Date.now(), url: server.url, port, version: packageVersion(), logFile: paths.logFile, daemon });
+      writeRunState(config.dataDir, {
+        pid: process.pid,
+        startedAt: Date.now(),
+        url: server.url,
+        port,
+        version: packageVersion(),
+        logFile: paths.logFile,
+        daemon,
+      });
       process.on('exit', () => clearRunState(config.dataDir, process.pid));
       let signals = 0;
       const shutdown = (sig: string) => {
         signals += 1;
-        if (signals > 1) { logger.warn('second signal: exiting now'); process.exit(1); }
+        if (signals > 1) {
+          logger.warn('second signal: exiting now');
+          process.exit(1);
+        }
         logger.info({ signal: sig }, 'shutting down: finishing answers in flight');
-        server.stop(opts.drainMs).then(() => {
-          clearRunState(config.dataDir, process.pid);
-          logger.flush?.();
-          setTimeout(() => process.exit(0), 50);
-        }).catch((err: unknown) => {
-          logger.error({ err: { message: (err as Error).message } }, 'shutdown did not finish cleanly; exiting (unfinished answers resume at the next start)');
-          clearRunState(config.dataDir, process.pid);
-          logger.flush?.();
-          setTimeout(() => process.exit(1), 50);
-        });
+        server
+          .stop(opts.drainMs)
+          .then(() => {
+            clearRunState(config.dataDir, process.pid);
+            logger.flush?.();
+            setTimeout(() => process.exit(0), 50);
+          })
+          .catch((err: unknown) => {
+            logger.error(
+              { err: { message: (err as Error).message } },
+              'shutdown did not finish cleanly; exiting (unfinished answers resume at the next start)',
+            );
+            clearRunState(config.dataDir, process.pid);
+            logger.flush?.();
+            setTimeout(() => process.exit(1), 50);
+          });
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
@@ -93,18 +124,31 @@ async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
   const errFd = openSync(paths.daemonErrFile, 'w', 0o600);
   // The daemon gets the server's heap flags unless the caller chose its own.
   const v8 = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : SERVER_V8_FLAGS;
-  const child = spawn(process.execPath, [...v8, ...process.execArgv, process.argv[1]!, 'start', '--drain-ms', String(opts.drainMs)], {
-    detached: true,
-    stdio: ['ignore', 'ignore', errFd, 'ipc'],
-    env: { ...process.env, WXCOZE_DAEMON: '1', WXCOZE_DATA_DIR: dataDir },
-  });
+  const child = spawn(
+    process.execPath,
+    [...v8, ...process.execArgv, process.argv[1]!, 'start', '--drain-ms', String(opts.drainMs)],
+    {
+      detached: true,
+      stdio: ['ignore', 'ignore', errFd, 'ipc'],
+      env: { ...process.env, WXCOZE_DAEMON: '1', WXCOZE_DATA_DIR: dataDir },
+    },
+  );
   closeSync(errFd);
   const result = await new Promise<{ ok: true; url: string } | { ok: false; why: string }>((resolve) => {
-    const timer = setTimeout(() => resolve({ ok: false, why: 'it did not report ready within 30 s' }), 30_000);
+    const timer = setTimeout(
+      () => resolve({ ok: false, why: 'it did not report ready within 30 s' }),
+      30_000,
+    );
     child.on('message', (m: { type?: string; url?: string }) => {
-      if (m?.type === 'ready') { clearTimeout(timer); resolve({ ok: true, url: String(m.url) }); }
+      if (m?.type === 'ready') {
+        clearTimeout(timer);
+        resolve({ ok: true, url: String(m.url) });
+      }
     });
-    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ ok: false, why: `it exited with ${signal ?? `code ${code}`}` }); });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ ok: false, why: `it exited with ${signal ?? `code ${code}`}` });
+    });
   });
   if (!result.ok) {
     let err = '';
@@ -114,11 +158,15 @@ async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
       /* nothing written */
     }
     if (child.exitCode === null) child.kill('SIGTERM');
-    console.error(`wxcoze did not start: ${result.why}.${err ? `\n${err}` : ''}\n  → \`${nextCommand('logs')}\` shows the server log; \`${nextCommand('doctor')}\` checks the setup.`);
+    console.error(
+      `wxcoze did not start: ${result.why}.${err ? `\n${err}` : ''}\n  → \`${nextCommand('logs')}\` shows the server log; \`${nextCommand('doctor')}\` checks the setup.`,
+    );
     process.exitCode = 1;
     return;
   }
   child.disconnect();
   child.unref();
-  console.log(`wxcoze started in the background (pid ${child.pid}), listening on ${result.url}.\n  logs: ${nextCommand('logs -f')}    status: ${nextCommand('status')}    stop: ${nextCommand('stop')}`);
+  console.log(
+    `wxcoze started in the background (pid ${child.pid}), listening on ${result.url}.\n  logs: ${nextCommand('logs -f')}    status: ${nextCommand('status')}    stop: ${nextCommand('stop')}`,
+  );
 }

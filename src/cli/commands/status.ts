@@ -72,7 +72,11 @@ export async function collectStatus(): Promise<StatusReport> {
         const pending = PENDING_STATES.reduce((n, s) => n + (byState[s] ?? 0), 0);
         report.messages = { pending, failed: byState.failed ?? 0, done: byState.done ?? 0, byState };
         const now = Date.now();
-        report.accounts = (await store.listAccounts()).map((a) => ({ openKfId: a.openKfId, lastPullAgoMs: a.lastPullAt ? now - a.lastPullAt : null, lastError: a.lastError }));
+        report.accounts = (await store.listAccounts()).map((a) => ({
+          openKfId: a.openKfId,
+          lastPullAgoMs: a.lastPullAt ? now - a.lastPullAt : null,
+          lastError: a.lastError,
+        }));
         report.store.reachable = true;
       } finally {
         await store.close();
@@ -91,7 +95,9 @@ export async function collectStatus(): Promise<StatusReport> {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('is wxcoze running? pid, uptime, version, port, store, messages pending/failed, per-account pulls, last error')
+    .description(
+      'is wxcoze running? pid, uptime, version, port, store, messages pending/failed, per-account pulls, last error',
+    )
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const r = await collectStatus();
@@ -104,23 +110,43 @@ export function registerStatus(program: Command): void {
         ? `${green('● running')}  pid ${r.pid}${r.uptimeMs !== undefined ? `, up ${formatDuration(r.uptimeMs)}` : ''}`
         : `${red('○ not running')}  (start it with \`${nextCommand('start --daemon')}\`)`;
       const lines = [`${bold('wxcoze')} ${r.version}  ${head}`];
-      if (r.runningVersion && r.runningVersion !== r.version) lines.push(`  ${red('!')} the running server is version ${r.runningVersion}: restart it (\`${nextCommand('stop')} && ${nextCommand('start --daemon')}\`)`);
+      if (r.runningVersion && r.runningVersion !== r.version)
+        lines.push(
+          `  ${red('!')} the running server is version ${r.runningVersion}: restart it (\`${nextCommand('stop')} && ${nextCommand('start --daemon')}\`)`,
+        );
       // Only a running server listens: a stopped one has nothing to show here.
-      if (r.running) lines.push(`  listening   ${r.url ?? `port ${r.port}`}${r.ping ? dim('  (/ping ok)') : red('  (/ping does not answer)')}`);
+      if (r.running)
+        lines.push(
+          `  listening   ${r.url ?? `port ${r.port}`}${r.ping ? dim('  (/ping ok)') : red('  (/ping does not answer)')}`,
+        );
       lines.push(`  data dir    ${r.dataDir}`);
-      lines.push(`  store       ${r.store.kind} ${r.store.where}${r.store.reachable ? '' : `  ${red(`✗ ${r.store.error ?? 'unreachable'}`)}`}`);
-      if (r.cache) lines.push(`  cache/locks ${r.cache.kind} ${r.cache.where}${r.cache.reachable ? '' : `  ${red(`✗ ${r.cache.error ?? 'unreachable'}`)}`}`);
+      lines.push(
+        `  store       ${r.store.kind} ${r.store.where}${r.store.reachable ? '' : `  ${red(`✗ ${r.store.error ?? 'unreachable'}`)}`}`,
+      );
+      if (r.cache)
+        lines.push(
+          `  cache/locks ${r.cache.kind} ${r.cache.where}${r.cache.reachable ? '' : `  ${red(`✗ ${r.cache.error ?? 'unreachable'}`)}`}`,
+        );
       if (r.messages) {
-        const others = Object.entries(r.messages.byState).filter(([s]) => !['failed', 'done', ...PENDING_STATES].includes(s as never)).map(([s, n]) => `${n} ${s}`);
-        lines.push(`  messages    ${r.messages.pending} pending, ${r.messages.failed} failed, ${r.messages.done} done${others.length ? `, ${others.join(', ')}` : ''}`);
+        const others = Object.entries(r.messages.byState)
+          .filter(([s]) => !['failed', 'done', ...PENDING_STATES].includes(s as never))
+          .map(([s, n]) => `${n} ${s}`);
+        lines.push(
+          `  messages    ${r.messages.pending} pending, ${r.messages.failed} failed, ${r.messages.done} done${others.length ? `, ${others.join(', ')}` : ''}`,
+        );
       }
       if (r.accounts) {
-        if (r.accounts.length === 0) lines.push('  accounts    none yet (an account appears with its first callback)');
+        if (r.accounts.length === 0)
+          lines.push('  accounts    none yet (an account appears with its first callback)');
         for (const a of r.accounts) {
-          lines.push(`  account     ${a.openKfId}  last pull ${a.lastPullAgoMs === null ? 'never' : `${formatDuration(a.lastPullAgoMs)} ago`}${a.lastError ? `  ${red(`last error: ${a.lastError}`)}` : ''}`);
+          lines.push(
+            `  account     ${a.openKfId}  last pull ${a.lastPullAgoMs === null ? 'never' : `${formatDuration(a.lastPullAgoMs)} ago`}${a.lastError ? `  ${red(`last error: ${a.lastError}`)}` : ''}`,
+          );
         }
       }
-      lines.push(`  last error  ${r.lastError ? `${r.lastError.time ?? ''} ${r.lastError.msg}`.trim() : 'none in the log'}`);
+      lines.push(
+        `  last error  ${r.lastError ? `${r.lastError.time ?? ''} ${r.lastError.msg}`.trim() : 'none in the log'}`,
+      );
       console.log(lines.join('\n'));
     });
 }

@@ -24,7 +24,9 @@ export function registerStop(program: Command): void {
       try {
         process.kill(pid, 'SIGTERM');
       } catch (err) {
-        console.error(`cannot signal pid ${pid} (${(err as NodeJS.ErrnoException).code}): run \`${nextCommand('stop')}\` as the user that started wxcoze.`);
+        console.error(
+          `cannot signal pid ${pid} (${(err as NodeJS.ErrnoException).code}): run \`${nextCommand('stop')}\` as the user that started wxcoze.`,
+        );
         process.exitCode = 1;
         return;
       }
@@ -33,7 +35,9 @@ export function registerStop(program: Command): void {
       while (isAlive(pid) && Date.now() < deadline) await sleep(100);
       if (isAlive(pid)) {
         console.log('');
-        console.error(`wxcoze (pid ${pid}) is still running after ${opts.timeout} s.\n  → \`kill -9 ${pid}\` forces it; messages in flight are taken up again at the next start.`);
+        console.error(
+          `wxcoze (pid ${pid}) is still running after ${opts.timeout} s.\n  → \`kill -9 ${pid}\` forces it; messages in flight are taken up again at the next start.`,
+        );
         process.exitCode = 1;
         return;
       }

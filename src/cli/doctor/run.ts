@@ -6,7 +6,10 @@ import { checkWecomToken, listKfAccounts, wecomApi, type Outcome } from '../lib/
 import { CHECKS } from './checks/index.js';
 import type { CheckResult, DoctorContext, DoctorOptions } from './types.js';
 
-export async function runDoctor(opts: DoctorOptions = {}, onResult?: (r: CheckResult) => void): Promise<CheckResult[]> {
+export async function runDoctor(
+  opts: DoctorOptions = {},
+  onResult?: (r: CheckResult) => void,
+): Promise<CheckResult[]> {
   const loaded = loadConfig();
   const { config } = loaded;
   const target = { apiBase: config.wecom.apiBase, corpId: config.wecom.corpId, secret: config.wecom.secret };
@@ -37,7 +40,12 @@ export async function runDoctor(opts: DoctorOptions = {}, onResult?: (r: CheckRe
       try {
         r = await check.run(ctx);
       } catch (err) {
-        r = { ok: false, title: check.title, detail: `the check itself failed: ${(err as Error).message}`, fix: 'Report this as a wxcoze bug, with the output of `wxcoze doctor --json`.' };
+        r = {
+          ok: false,
+          title: check.title,
+          detail: `the check itself failed: ${(err as Error).message}`,
+          fix: 'Report this as a wxcoze bug, with the output of `wxcoze doctor --json`.',
+        };
       }
       results.push(r);
       onResult?.(r);

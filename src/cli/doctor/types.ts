@@ -49,12 +49,30 @@ export interface DoctorCheck {
 }
 
 export const pass = (title: string, detail: string): CheckResult => ({ ok: true, title, detail });
-export const fail = (title: string, detail: string, fix: string): CheckResult => ({ ok: false, title, detail, fix });
-export const skip = (title: string, detail: string): CheckResult => ({ ok: true, skipped: true, title, detail });
-export const warn = (title: string, detail: string, fix: string): CheckResult => ({ ok: true, warning: true, title, detail, fix });
+export const fail = (title: string, detail: string, fix: string): CheckResult => ({
+  ok: false,
+  title,
+  detail,
+  fix,
+});
+export const skip = (title: string, detail: string): CheckResult => ({
+  ok: true,
+  skipped: true,
+  title,
+  detail,
+});
+export const warn = (title: string, detail: string, fix: string): CheckResult => ({
+  ok: true,
+  warning: true,
+  title,
+  detail,
+  fix,
+});
 
 /** Skip result when any of `keys` is missing or invalid. */
 export function needs(ctx: DoctorContext, title: string, keys: string[]): CheckResult | undefined {
   const bad = keys.filter((k) => ctx.badKeys.has(k));
-  return bad.length ? skip(title, `needs a valid ${bad.join(', ')} (see the configuration check)`) : undefined;
+  return bad.length
+    ? skip(title, `needs a valid ${bad.join(', ')} (see the configuration check)`)
+    : undefined;
 }

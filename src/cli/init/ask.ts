@@ -16,8 +16,16 @@ export type Validator = (value: string) => Verdict | Promise<Verdict>;
 
 /** The two prompt kinds the helper uses, with inquirer's signatures (tests pass scripted ones). */
 export interface Prompts {
-  input(q: { message: string; default?: string; validate: (v: string) => Verdict | Promise<Verdict> }): Promise<string>;
-  password(q: { message: string; mask: string; validate: (v: string) => Verdict | Promise<Verdict> }): Promise<string>;
+  input(q: {
+    message: string;
+    default?: string;
+    validate: (v: string) => Verdict | Promise<Verdict>;
+  }): Promise<string>;
+  password(q: {
+    message: string;
+    mask: string;
+    validate: (v: string) => Verdict | Promise<Verdict>;
+  }): Promise<string>;
 }
 
 export const terminalPrompts: Prompts = { input, password };
@@ -64,7 +72,8 @@ export async function ask(a: Asker, q: Question): Promise<string | undefined> {
       throw new InitAbort(`${q.key} is missing: pass ${q.flag} or set ${q.key} (init --yes asks nothing).`);
     }
     const verdict = await q.validate(found);
-    if (verdict !== true) throw new InitAbort(q.refuse ? q.refuse(found, verdict) : `${FAIL()} ${q.key} "${found}": ${verdict}`);
+    if (verdict !== true)
+      throw new InitAbort(q.refuse ? q.refuse(found, verdict) : `${FAIL()} ${q.key} "${found}": ${verdict}`);
     return found;
   }
   const prompts = a.prompts ?? terminalPrompts;
@@ -81,6 +90,10 @@ export async function ask(a: Asker, q: Question): Promise<string | undefined> {
     });
     return norm(typed.trim()) || keep;
   }
-  const typed = await prompts.input({ message: q.message, default: q.offerCurrent === false ? undefined : found, validate: (v) => q.validate(norm(v.trim())) });
+  const typed = await prompts.input({
+    message: q.message,
+    default: q.offerCurrent === false ? undefined : found,
+    validate: (v) => q.validate(norm(v.trim())),
+  });
   return norm(typed.trim());
 }

@@ -7,10 +7,26 @@ import { nextCommand } from '../lib/next-command.js';
 import { maskSecret } from '../../config/write.js';
 import { FAIL, WARN, bold, dim } from '../lib/ui.js';
 
-export function printCallback(domain: string | undefined, port: number, token: string | undefined, aesKey: string | undefined, full: boolean, host?: string): void {
+export function printCallback(
+  domain: string | undefined,
+  port: number,
+  token: string | undefined,
+  aesKey: string | undefined,
+  full: boolean,
+  host?: string,
+): void {
   const direct = !domain && host && !isLoopbackHost(host) ? directCallbackUrl(port) : undefined;
-  const url = domain ? `https://${domain}/wechat/hook` : direct ? direct.url : `http://<this server's public IP>:${port}/wechat/hook`;
-  const show = (v: string | undefined) => (v ? (full ? v : `${maskSecret(v)}  (\`${nextCommand('init --print-callback')}\` shows it)`) : `(not set: run \`${nextCommand('init')}\`)`);
+  const url = domain
+    ? `https://${domain}/wechat/hook`
+    : direct
+      ? direct.url
+      : `http://<this server's public IP>:${port}/wechat/hook`;
+  const show = (v: string | undefined) =>
+    v
+      ? full
+        ? v
+        : `${maskSecret(v)}  (\`${nextCommand('init --print-callback')}\` shows it)`
+      : `(not set: run \`${nextCommand('init')}\`)`;
   console.log(`\n${bold('Next')}
   1. ${nextCommand('start --daemon')}
   2. ${nextCommand('verify')}            (plays WeCom's check against ${url}; fix anything it names)
@@ -21,9 +37,17 @@ export function printCallback(domain: string | undefined, port: number, token: s
      and click Save. Then add this server's IP under 企业可信IP of the same app.
   4. ${nextCommand('doctor')}            (everything, including the trusted IP and the kf account)`);
   if (direct) {
-    console.log(`\n${WARN()} ${firewallNote(port)}${direct.guessed ? '' : ' This machine has only private addresses: the public IP to put in the URL is shown in the cloud console.'}`);
-    console.log(dim('  Without a domain WeCom calls http://IP:port directly (allowed for corps without a verified domain).'));
+    console.log(
+      `\n${WARN()} ${firewallNote(port)}${direct.guessed ? '' : ' This machine has only private addresses: the public IP to put in the URL is shown in the cloud console.'}`,
+    );
+    console.log(
+      dim(
+        '  Without a domain WeCom calls http://IP:port directly (allowed for corps without a verified domain).',
+      ),
+    );
   } else if (!domain) {
-    console.log(`\n${FAIL()} WeCom cannot reach this server: no domain, and wxcoze listens on ${host ?? '127.0.0.1'} only. Run \`${nextCommand('init')}\` again and choose a domain or all interfaces.`);
+    console.log(
+      `\n${FAIL()} WeCom cannot reach this server: no domain, and wxcoze listens on ${host ?? '127.0.0.1'} only. Run \`${nextCommand('init')}\` again and choose a domain or all interfaces.`,
+    );
   }
 }

@@ -23,8 +23,14 @@ export interface Sources {
 export type ValueOf = (key: string) => string | undefined;
 
 export function valueSources(s: Sources): ValueOf {
-  const given = (layer: Layer, key: string) => (layer[key] !== undefined && layer[key] !== '' ? layer[key] : undefined);
-  return (key) => given(s.flags, key) ?? given(s.files, key) ?? pick(s.env, key) ?? pick(s.dotenv, key) ?? pick(s.existing, key);
+  const given = (layer: Layer, key: string) =>
+    layer[key] !== undefined && layer[key] !== '' ? layer[key] : undefined;
+  return (key) =>
+    given(s.flags, key) ??
+    given(s.files, key) ??
+    pick(s.env, key) ??
+    pick(s.dotenv, key) ??
+    pick(s.existing, key);
 }
 
 /** Secrets init takes from the environment, a file or stdin rather than the command line. */
@@ -38,7 +44,9 @@ export const INIT_SECRETS: (SecretOption & { key: string })[] = [
 /** The command line's values by config key. A region name becomes its API base; an unknown one is kept marked for the Coze stage to refuse. */
 export function flagLayer(opts: InitOptions): Layer {
   return {
-    COZE_API_BASE: opts.cozeRegion ? apiBaseFromRegion(opts.cozeRegion) ?? `invalid:${opts.cozeRegion}` : undefined,
+    COZE_API_BASE: opts.cozeRegion
+      ? (apiBaseFromRegion(opts.cozeRegion) ?? `invalid:${opts.cozeRegion}`)
+      : undefined,
     COZE_API_TOKEN: opts.cozeToken,
     COZE_BOT_ID: opts.botId,
     COZE_WORKFLOW_ID: opts.workflowId,
@@ -57,5 +65,7 @@ export function flagLayer(opts: InitOptions): Layer {
 
 /** Secret-file values (read by readSecretOptions, keyed by option name) by config key. */
 export function fileLayer(fromFiles: Record<string, string>): Layer {
-  return Object.fromEntries(INIT_SECRETS.filter((s) => fromFiles[s.name] !== undefined).map((s) => [s.key, fromFiles[s.name]]));
+  return Object.fromEntries(
+    INIT_SECRETS.filter((s) => fromFiles[s.name] !== undefined).map((s) => [s.key, fromFiles[s.name]]),
+  );
 }

@@ -4,7 +4,15 @@
  * obtains and renews the certificate itself.
  */
 import { execa } from 'execa';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { dataPaths, packageRoot } from './paths.js';
 import { renderTemplateFile } from './template.js';
@@ -68,7 +76,10 @@ export const INSTALL_CADDY_STEPS =
 
 /** The last meaningful line of Caddy's output (its JSON log lines carry the error under "error"). */
 function gist(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (const l of lines.reverse()) {
     if (l.startsWith('{')) {
       try {
@@ -85,8 +96,15 @@ function gist(output: string): string {
   return '(no output)';
 }
 
-export async function validateCaddyfile(bin: string, file: string): Promise<{ ok: boolean; message: string }> {
-  const r = await execa(bin, ['validate', '--config', file, '--adapter', 'caddyfile'], { reject: false, timeout: 60_000, all: true });
+export async function validateCaddyfile(
+  bin: string,
+  file: string,
+): Promise<{ ok: boolean; message: string }> {
+  const r = await execa(bin, ['validate', '--config', file, '--adapter', 'caddyfile'], {
+    reject: false,
+    timeout: 60_000,
+    all: true,
+  });
   return { ok: r.exitCode === 0, message: r.exitCode === 0 ? 'Valid configuration' : gist(r.all ?? '') };
 }
 
@@ -114,10 +132,14 @@ function writable(dir: string): boolean {
  * directory, so a site the system Caddy imports goes beside its Caddyfile when that folder is writable
  * (root). Otherwise (and for a Caddy the user runs by hand) it stays in the data directory.
  */
-export function caddySiteFile(dataDir: string, o: { explicit?: string; forSystemCaddy: boolean }): { file: string; system: boolean } {
+export function caddySiteFile(
+  dataDir: string,
+  o: { explicit?: string; forSystemCaddy: boolean },
+): { file: string; system: boolean } {
   if (o.explicit) return { file: o.explicit, system: false };
   const etc = dirname(mainCaddyfile());
-  if (o.forSystemCaddy && existsSync(mainCaddyfile()) && writable(etc)) return { file: systemSiteFile(), system: true };
+  if (o.forSystemCaddy && existsSync(mainCaddyfile()) && writable(etc))
+    return { file: systemSiteFile(), system: true };
   return { file: dataPaths(dataDir).caddyfile, system: false };
 }
 
@@ -139,26 +161,47 @@ export function writeCaddySite(file: string, text: string): void {
  * Adds `import <site file>` to the main Caddyfile (once), validates the whole, and reloads the
  * running Caddy. Each failure says what to do.
  */
-export async function installSite(bin: string, mainFile: string, siteFile: string): Promise<{ ok: boolean; message: string }> {
+export async function installSite(
+  bin: string,
+  mainFile: string,
+  siteFile: string,
+): Promise<{ ok: boolean; message: string }> {
   const line = `import ${siteFile}`;
   let text: string;
   try {
     text = readFileSync(mainFile, 'utf8');
   } catch (err) {
-    return { ok: false, message: `cannot read ${mainFile} (${(err as NodeJS.ErrnoException).code}). Add the line \`${line}\` to your Caddyfile by hand, then \`sudo systemctl reload caddy\`.` };
+    return {
+      ok: false,
+      message: `cannot read ${mainFile} (${(err as NodeJS.ErrnoException).code}). Add the line \`${line}\` to your Caddyfile by hand, then \`sudo systemctl reload caddy\`.`,
+    };
   }
   if (!text.split('\n').some((l) => l.trim() === line)) {
     try {
       writeFileSync(mainFile, `${text.replace(/\n*$/, '\n')}\n# added by wxcoze init\n${line}\n`);
     } catch (err) {
-      return { ok: false, message: `cannot write ${mainFile} (${(err as NodeJS.ErrnoException).code}): run \`wxcoze init\` with sudo, or add \`${line}\` to it by hand and \`sudo systemctl reload caddy\`.` };
+      return {
+        ok: false,
+        message: `cannot write ${mainFile} (${(err as NodeJS.ErrnoException).code}): run \`wxcoze init\` with sudo, or add \`${line}\` to it by hand and \`sudo systemctl reload caddy\`.`,
+      };
     }
   }
   const v = await validateCaddyfile(bin, mainFile);
-  if (!v.ok) return { ok: false, message: `${mainFile} does not validate after adding wxcoze's site: ${v.message}. Fix it (\`caddy validate --config ${mainFile}\`), then \`sudo systemctl reload caddy\`.` };
-  const r = await execa(bin, ['reload', '--config', mainFile, '--adapter', 'caddyfile'], { reject: false, timeout: 60_000, all: true });
+  if (!v.ok)
+    return {
+      ok: false,
+      message: `${mainFile} does not validate after adding wxcoze's site: ${v.message}. Fix it (\`caddy validate --config ${mainFile}\`), then \`sudo systemctl reload caddy\`.`,
+    };
+  const r = await execa(bin, ['reload', '--config', mainFile, '--adapter', 'caddyfile'], {
+    reject: false,
+    timeout: 60_000,
+    all: true,
+  });
   if (r.exitCode !== 0) {
-    return { ok: false, message: `Caddy did not reload (${gist(r.all ?? '')}). If Caddy is not running, start it: \`sudo systemctl enable --now caddy\`.` };
+    return {
+      ok: false,
+      message: `Caddy did not reload (${gist(r.all ?? '')}). If Caddy is not running, start it: \`sudo systemctl enable --now caddy\`.`,
+    };
   }
   return { ok: true, message: `added to ${mainFile} and Caddy reloaded` };
 }

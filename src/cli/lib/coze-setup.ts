@@ -43,8 +43,10 @@ export function apiBaseFromRegion(value: string): string | undefined {
 export function tokenPage(apiBase: string): string {
   const r = regionOf(apiBase);
   if (r) return `${REGIONS[r].web}/open/oauth/pats (API 管理 → 个人访问令牌)`;
-  return `the console of the Coze that serves ${apiBase} (a custom API base, not coze.cn or coze.com, so wxcoze cannot tell its address: ` +
-    `on coze.cn it is ${REGIONS.cn.web}/open/oauth/pats, on coze.com ${REGIONS.com.web}/open/oauth/pats — API 管理 → 个人访问令牌; for a private deployment, ask its administrator)`;
+  return (
+    `the console of the Coze that serves ${apiBase} (a custom API base, not coze.cn or coze.com, so wxcoze cannot tell its address: ` +
+    `on coze.cn it is ${REGIONS.cn.web}/open/oauth/pats, on coze.com ${REGIONS.com.web}/open/oauth/pats — API 管理 → 个人访问令牌; for a private deployment, ask its administrator)`
+  );
 }
 
 /** The bot editor address pattern, only where the console is known. */
@@ -68,14 +70,22 @@ const tokenFix = (apiBase: string) =>
 
 /** What a failed Coze call means during setup, in words. */
 export function explainCoze(err: unknown, ctx: CozeContext, step: 'token' | 'bot' | 'chat'): SetupProblem {
-  if (!(err instanceof CozeError)) return { problem: `Unexpected error talking to Coze: ${(err as Error)?.message ?? String(err)}`, fix: 'Run `wxcoze doctor`; report the error if it persists.' };
+  if (!(err instanceof CozeError))
+    return {
+      problem: `Unexpected error talking to Coze: ${(err as Error)?.message ?? String(err)}`,
+      fix: 'Run `wxcoze doctor`; report the error if it persists.',
+    };
   const code = err.code || undefined;
   const said = err.msg ? ` Coze said: "${err.msg}".` : '';
   switch (err.kind) {
     case 'auth': {
       if (ctx.otherRegion) {
         const other = REGIONS[ctx.otherRegion];
-        return { code, problem: `The token belongs to ${other.name}, but ${ctx.apiBase} was chosen (4100: authentication is invalid).`, fix: `Choose the ${other.name} region (COZE_API_BASE=${other.api}): accounts, tokens and bots never cross regions.` };
+        return {
+          code,
+          problem: `The token belongs to ${other.name}, but ${ctx.apiBase} was chosen (4100: authentication is invalid).`,
+          fix: `Choose the ${other.name} region (COZE_API_BASE=${other.api}): accounts, tokens and bots never cross regions.`,
+        };
       }
       return {
         code,
@@ -98,10 +108,18 @@ export function explainCoze(err: unknown, ctx: CozeContext, step: 'token' | 'bot
     case 'bot_invalid':
       return botUnknown(ctx, code);
     case 'quota':
-      return { code, problem: `The Coze account is out of quota or balance (${err.code}).${said}`, fix: 'Top up or upgrade the Coze plan, or wait for the daily limit to reset (free accounts stop after 500 API calls in total).' };
+      return {
+        code,
+        problem: `The Coze account is out of quota or balance (${err.code}).${said}`,
+        fix: 'Top up or upgrade the Coze plan, or wait for the daily limit to reset (free accounts stop after 500 API calls in total).',
+      };
     case 'network':
     case 'timeout':
-      return { code, problem: `Could not get an answer from Coze at ${ctx.apiBase} (${err.msg}).`, fix: `Check this server's outbound internet access and DNS (\`curl -sI ${ctx.apiBase}\`), and the region: coze.cn is https://api.coze.cn, coze.com is https://api.coze.com.` };
+      return {
+        code,
+        problem: `Could not get an answer from Coze at ${ctx.apiBase} (${err.msg}).`,
+        fix: `Check this server's outbound internet access and DNS (\`curl -sI ${ctx.apiBase}\`), and the region: coze.cn is https://api.coze.cn, coze.com is https://api.coze.com.`,
+      };
     default:
       if (err.code === 4200 || (err.httpStatus === 404 && step !== 'token')) {
         if (ctx.workflowId) {
@@ -113,7 +131,13 @@ export function explainCoze(err: unknown, ctx: CozeContext, step: 'token' | 'bot
         }
         return botUnknown(ctx, code);
       }
-      return { code, problem: describeCozeError(err), fix: code ? `Look up code ${code} in the Coze API docs (错误码), or run \`wxcoze doctor\`.` : 'Run `wxcoze doctor`.' };
+      return {
+        code,
+        problem: describeCozeError(err),
+        fix: code
+          ? `Look up code ${code} in the Coze API docs (错误码), or run \`wxcoze doctor\`.`
+          : 'Run `wxcoze doctor`.',
+      };
   }
 }
 
@@ -150,7 +174,11 @@ export async function checkCozeToken(apiBase: string, token: string): Promise<Ou
   }
 }
 
-export async function checkCozeBot(apiBase: string, token: string, botId: string): Promise<Outcome<{ name: string }>> {
+export async function checkCozeBot(
+  apiBase: string,
+  token: string,
+  botId: string,
+): Promise<Outcome<{ name: string }>> {
   try {
     const bot = await cozeClient(apiBase, token).getBot(botId);
     return { ok: true, name: bot.name };
@@ -160,7 +188,11 @@ export async function checkCozeBot(apiBase: string, token: string, botId: string
 }
 
 /** One tiny chat ("ping"): proves the bot or chatflow is published to the API and answers. Costs one call. */
-export async function probeChat(apiBase: string, token: string, target: ChatTarget): Promise<Outcome<{ answer: string }>> {
+export async function probeChat(
+  apiBase: string,
+  token: string,
+  target: ChatTarget,
+): Promise<Outcome<{ answer: string }>> {
   try {
     const res = await cozeClient(apiBase, token, 60_000).chat({
       target,
@@ -170,7 +202,12 @@ export async function probeChat(apiBase: string, token: string, target: ChatTarg
     });
     return { ok: true, answer: res.text };
   } catch (error) {
-    const ctx: CozeContext = { apiBase, ...(target.kind === 'bot' ? { botId: target.botId } : { workflowId: target.workflowId, ...(target.appId ? { appId: target.appId } : {}) }) };
+    const ctx: CozeContext = {
+      apiBase,
+      ...(target.kind === 'bot'
+        ? { botId: target.botId }
+        : { workflowId: target.workflowId, ...(target.appId ? { appId: target.appId } : {}) }),
+    };
     return { ok: false, problem: explainCoze(error, ctx, 'chat'), error };
   }
 }

@@ -8,7 +8,10 @@ import { networkInterfaces } from 'node:os';
 
 /** True when only this machine can connect to `host`: 127.0.0.0/8, ::1, localhost. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (isIPv4(h)) return h.startsWith('127.');
   if (h.startsWith('::ffff:') && isIPv4(h.slice(7))) return h.slice(7).startsWith('127.');
@@ -28,7 +31,14 @@ export function isLoopbackUrl(url: string): boolean {
   }
 }
 
-const PRIVATE_V4 = [/^10\./, /^192\.168\./, /^172\.(1[6-9]|2\d|3[01])\./, /^169\.254\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./, /^127\./];
+const PRIVATE_V4 = [
+  /^10\./,
+  /^192\.168\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^169\.254\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
+  /^127\./,
+];
 
 /**
  * This machine's public IPv4 address when one of its interfaces has it; undefined behind NAT (most
@@ -37,7 +47,8 @@ const PRIVATE_V4 = [/^10\./, /^192\.168\./, /^172\.(1[6-9]|2\d|3[01])\./, /^169\
 export function publicAddressGuess(): string | undefined {
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) {
-      if (a.family === 'IPv4' && !a.internal && !PRIVATE_V4.some((re) => re.test(a.address))) return a.address;
+      if (a.family === 'IPv4' && !a.internal && !PRIVATE_V4.some((re) => re.test(a.address)))
+        return a.address;
     }
   }
   return undefined;

@@ -1,7 +1,14 @@
 /** Reading wxcoze's JSON log file (pino lines): filters for `wxcoze logs`, the last error for `status`. */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 
-export const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+export const LEVELS: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
 
 export interface LogFilter {
   /** Minimum level name or number. */
@@ -17,19 +24,24 @@ export function levelNumber(level: string | undefined): number | undefined {
   const n = Number(level);
   if (Number.isFinite(n)) return n;
   const v = LEVELS[level.toLowerCase()];
-  if (v === undefined) throw new Error(`unknown level "${level}": use one of ${Object.keys(LEVELS).join(', ')}`);
+  if (v === undefined)
+    throw new Error(`unknown level "${level}": use one of ${Object.keys(LEVELS).join(', ')}`);
   return v;
 }
 
 function holds(value: unknown, wanted: string, depth = 0): boolean {
   if (typeof value === 'string') return value === wanted;
   if (depth > 3 || value === null || typeof value !== 'object') return false;
-  for (const v of Object.values(value as Record<string, unknown>)) if (holds(v, wanted, depth + 1)) return true;
+  for (const v of Object.values(value as Record<string, unknown>))
+    if (holds(v, wanted, depth + 1)) return true;
   return false;
 }
 
 /** The parsed line when it passes the filter; undefined otherwise (non-JSON lines pass only without filters). */
-export function matchLine(line: string, f: LogFilter): { obj?: Record<string, unknown>; raw: string } | undefined {
+export function matchLine(
+  line: string,
+  f: LogFilter,
+): { obj?: Record<string, unknown>; raw: string } | undefined {
   if (!line.trim()) return undefined;
   let obj: Record<string, unknown> | undefined;
   try {
@@ -77,7 +89,10 @@ export function lastErrorLine(file: string): { time?: string; msg: string } | un
     const m = matchLine(lines[i]!, { level: 'error' });
     if (m?.obj) {
       const err = m.obj.err as { message?: string } | undefined;
-      return { ...(typeof m.obj.time === 'string' ? { time: m.obj.time } : {}), msg: `${String(m.obj.msg ?? '')}${err?.message ? `: ${err.message}` : ''}` };
+      return {
+        ...(typeof m.obj.time === 'string' ? { time: m.obj.time } : {}),
+        msg: `${String(m.obj.msg ?? '')}${err?.message ? `: ${err.message}` : ''}`,
+      };
     }
   }
   return undefined;

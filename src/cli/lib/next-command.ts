@@ -21,7 +21,8 @@ export function nextCommand(rest: string): string {
   return dataDirFlag ? `wxcoze --data-dir ${shellWord(dataDirFlag)} ${rest}` : `wxcoze ${rest}`;
 }
 
-const SUBCOMMAND = /\bwxcoze (?=(?:init|start|stop|status|logs|verify|doctor|users|fakes|demo|migrate|migrate-store)\b)/g;
+const SUBCOMMAND =
+  /\bwxcoze (?=(?:init|start|stop|status|logs|verify|doctor|users|fakes|demo|migrate|migrate-store)\b)/g;
 
 /**
  * Adds `--data-dir <dir>` to every `wxcoze <command>` in a message built elsewhere (config problems,

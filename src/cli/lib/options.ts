@@ -11,7 +11,9 @@ export function wholeNumber(min: number, unit = ''): (value: string) => number {
     const v = value.trim();
     const n = Number(v);
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`Use a whole number${unit ? ` of ${unit}` : ''}, ${min} or more (digits only).`);
+      throw new InvalidArgumentError(
+        `Use a whole number${unit ? ` of ${unit}` : ''}, ${min} or more (digits only).`,
+      );
     }
     return n;
   };

@@ -25,7 +25,10 @@ function clean(text: string, where: string): string {
 }
 
 async function readStdin(stdin: NodeJS.ReadableStream & { isTTY?: boolean }, flag: string): Promise<string> {
-  if (stdin.isTTY) throw new SecretInputError(`${flag}-file -: standard input is a terminal, nothing was piped in. Pipe the secret in (e.g. \`cat token.txt | wxcoze …\`) or give a file path.`);
+  if (stdin.isTTY)
+    throw new SecretInputError(
+      `${flag}-file -: standard input is a terminal, nothing was piped in. Pipe the secret in (e.g. \`cat token.txt | wxcoze …\`) or give a file path.`,
+    );
   const chunks: Buffer[] = [];
   for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
   return clean(Buffer.concat(chunks).toString('utf8'), `standard input (${flag}-file -)`);
@@ -47,9 +50,15 @@ export async function readSecretOptions(
     const file = opts[`${s.name}File`];
     const flagValue = opts[s.name];
     if (typeof file === 'string') {
-      if (typeof flagValue === 'string') throw new SecretInputError(`${s.flag} and ${s.flag}-file both given: use only ${s.flag}-file (or ${s.env} in the environment).`);
+      if (typeof flagValue === 'string')
+        throw new SecretInputError(
+          `${s.flag} and ${s.flag}-file both given: use only ${s.flag}-file (or ${s.env} in the environment).`,
+        );
       if (file === '-') {
-        if (stdinUsedBy) throw new SecretInputError(`${stdinUsedBy}-file - and ${s.flag}-file - both read standard input: only one secret can come from it; give the other as a file or in ${s.env}.`);
+        if (stdinUsedBy)
+          throw new SecretInputError(
+            `${stdinUsedBy}-file - and ${s.flag}-file - both read standard input: only one secret can come from it; give the other as a file or in ${s.env}.`,
+          );
         stdinUsedBy = s.flag;
         out[s.name] = await readStdin(io.stdin ?? process.stdin, s.flag);
         continue;
@@ -59,7 +68,9 @@ export async function readSecretOptions(
         text = readFileSync(file, 'utf8');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-        throw new SecretInputError(`${s.flag}-file ${file}: cannot read it (${code}). Give the path of a file holding the secret, - for standard input, or set ${s.env} instead.`);
+        throw new SecretInputError(
+          `${s.flag}-file ${file}: cannot read it (${code}). Give the path of a file holding the secret, - for standard input, or set ${s.env} instead.`,
+        );
       }
       out[s.name] = clean(text, `${s.flag}-file ${file}`);
     } else if (typeof flagValue === 'string' && flagValue !== '') {
@@ -68,10 +79,12 @@ export async function readSecretOptions(
   }
   if (onCommandLine.length) {
     const flags = onCommandLine.map((s) => s.flag).join(', ');
-    const instead = onCommandLine.map((s) => `${s.env}=… in the environment or ${s.flag}-file <path>`).join('; ');
+    const instead = onCommandLine
+      .map((s) => `${s.env}=… in the environment or ${s.flag}-file <path>`)
+      .join('; ');
     (io.warn ?? ((t: string) => process.stderr.write(t)))(
       `warning: ${flags} put${onCommandLine.length === 1 ? 's a secret' : ' secrets'} on the command line, where other users of this machine see ${onCommandLine.length === 1 ? 'it' : 'them'} (\`ps\`) and your shell history keeps ${onCommandLine.length === 1 ? 'it' : 'them'}.\n` +
-      `  → Next time use ${instead} (- reads standard input).\n`,
+        `  → Next time use ${instead} (- reads standard input).\n`,
     );
   }
   return out;

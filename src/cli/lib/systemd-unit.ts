@@ -33,7 +33,10 @@ export function isNpxCache(dir: string): boolean {
 export function ensureServiceInstall(dataDir: string, root = packageRoot()): ServiceInstall {
   if (!isNpxCache(root)) return { launcher: join(root, 'bin', 'wxcoze.js') };
   const modules = dirname(root);
-  if (basename(modules) !== 'node_modules') throw new Error(`wxcoze runs from npx's cache (${root}) but not from a node_modules folder, so it cannot copy itself for the service. Install it globally (\`npm install -g wxcoze\`) and run \`wxcoze init\` again.`);
+  if (basename(modules) !== 'node_modules')
+    throw new Error(
+      `wxcoze runs from npx's cache (${root}) but not from a node_modules folder, so it cannot copy itself for the service. Install it globally (\`npm install -g wxcoze\`) and run \`wxcoze init\` again.`,
+    );
   const dest = join(dataDir, 'app', packageVersion());
   const launcher = join(dest, 'node_modules', basename(root), 'bin', 'wxcoze.js');
   if (existsSync(launcher)) return { launcher, copiedTo: dest, reused: true };
@@ -47,7 +50,9 @@ export function ensureServiceInstall(dataDir: string, root = packageRoot()): Ser
     renameSync(tmp, dest);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`could not copy wxcoze from npx's cache to ${dest} for the service (${(err as Error).message}). Free some disk space or fix that folder's permissions, or install wxcoze globally (\`npm install -g wxcoze\`), then run \`wxcoze init\` again.`);
+    throw new Error(
+      `could not copy wxcoze from npx's cache to ${dest} for the service (${(err as Error).message}). Free some disk space or fix that folder's permissions, or install wxcoze globally (\`npm install -g wxcoze\`), then run \`wxcoze init\` again.`,
+    );
   }
   return { launcher, copiedTo: dest };
 }

@@ -21,8 +21,10 @@ export function renderTemplate(text: string, vars: Record<string, string>, name 
   const used = new Set<string>();
   const value = (raw: string): string => {
     const key = raw.trim();
-    if (!NAME.test(key) || raw !== key) throw new TemplateError(`${name}: malformed placeholder {{${raw}}} (write {{UPPER_CASE_NAME}})`);
-    if (!(key in vars) || vars[key] === undefined) throw new TemplateError(`${name}: placeholder {{${key}}} has no value`);
+    if (!NAME.test(key) || raw !== key)
+      throw new TemplateError(`${name}: malformed placeholder {{${raw}}} (write {{UPPER_CASE_NAME}})`);
+    if (!(key in vars) || vars[key] === undefined)
+      throw new TemplateError(`${name}: placeholder {{${key}}} has no value`);
     used.add(key);
     return vars[key];
   };
@@ -33,7 +35,8 @@ export function renderTemplate(text: string, vars: Record<string, string>, name 
     out.push(line.replace(PLACEHOLDER, (_m, k: string) => value(k)));
   }
   const unused = Object.keys(vars).filter((k) => !used.has(k));
-  if (unused.length) throw new TemplateError(`${name}: no placeholder for ${unused.map((k) => `{{${k}}}`).join(', ')}`);
+  if (unused.length)
+    throw new TemplateError(`${name}: no placeholder for ${unused.map((k) => `{{${k}}}`).join(', ')}`);
   return out.join('\n');
 }
 

@@ -17,5 +17,8 @@ export const WARN = () => yellow('!');
 /** Indents every line after the first by `n` spaces (for multi-line details under a ✓/✗ line). */
 export function indent(text: string, n: number): string {
   const pad = ' '.repeat(n);
-  return text.split('\n').map((l, i) => (i === 0 ? l : pad + l)).join('\n');
+  return text
+    .split('\n')
+    .map((l, i) => (i === 0 ? l : pad + l))
+    .join('\n');
 }

@@ -40,7 +40,8 @@ export function trustedIpProblem(ip: string | undefined): SetupProblem {
 
 export const NOT_MANAGED_BY_API: SetupProblem = {
   code: 48002,
-  problem: 'WeCom says this app may not use the 微信客服 API (errcode 48002): the kf accounts are not handed to the app.',
+  problem:
+    'WeCom says this app may not use the 微信客服 API (errcode 48002): the kf accounts are not handed to the app.',
   fix:
     'In the WeCom admin console open 微信客服 → API (通过API管理微信客服账号) → 可调用接口的应用, choose your self-built app, ' +
     'then 修改 → tick the kf account(s) wxcoze should answer, and save. Check again after that.',
@@ -55,7 +56,11 @@ export function explainWecom(err: unknown, t: { corpId: string; apiBase: string 
       case 48002:
         return NOT_MANAGED_BY_API;
       case 40013:
-        return { code: 40013, problem: `WeCom does not know the CorpID "${t.corpId}" (errcode 40013).`, fix: 'Copy it from the admin console: 我的企业 → 企业信息 → 企业ID (18 characters, starts with "ww").' };
+        return {
+          code: 40013,
+          problem: `WeCom does not know the CorpID "${t.corpId}" (errcode 40013).`,
+          fix: 'Copy it from the admin console: 我的企业 → 企业信息 → 企业ID (18 characters, starts with "ww").',
+        };
       case 40001:
         return {
           code: 40001,
@@ -65,12 +70,24 @@ export function explainWecom(err: unknown, t: { corpId: string; apiBase: string 
             "The 通讯录/客户联系 secrets don't work. Careful: many wrong attempts can block this server's IP for an hour.",
         };
       case 45009:
-        return { code: 45009, problem: 'WeCom is rate-limiting this server (errcode 45009), often after repeated wrong secrets.', fix: 'Wait an hour (or a minute for per-minute limits), then check again with the right Secret.' };
+        return {
+          code: 45009,
+          problem: 'WeCom is rate-limiting this server (errcode 45009), often after repeated wrong secrets.',
+          fix: 'Wait an hour (or a minute for per-minute limits), then check again with the right Secret.',
+        };
       case 95011:
       case 95012:
-        return { code: err.errcode, problem: `WeCom refused the token for 微信客服 (errcode ${err.errcode}: ${describeErrcode(err.errcode)}).`, fix: 'Use the Secret of the self-built app bound under 微信客服 → API → 可调用接口的应用, not the standalone 微信客服 secret (or the reverse).' };
+        return {
+          code: err.errcode,
+          problem: `WeCom refused the token for 微信客服 (errcode ${err.errcode}: ${describeErrcode(err.errcode)}).`,
+          fix: 'Use the Secret of the self-built app bound under 微信客服 → API → 可调用接口的应用, not the standalone 微信客服 secret (or the reverse).',
+        };
       default:
-        return { code: err.errcode, problem: `WeCom answered errcode ${err.errcode}: ${err.meaning}.`, fix: `Look the code up at https://open.work.weixin.qq.com/devtool/query?e=${err.errcode} (WeCom said: "${err.errmsg}").` };
+        return {
+          code: err.errcode,
+          problem: `WeCom answered errcode ${err.errcode}: ${err.meaning}.`,
+          fix: `Look the code up at https://open.work.weixin.qq.com/devtool/query?e=${err.errcode} (WeCom said: "${err.errmsg}").`,
+        };
     }
   }
   if (err instanceof WecomTransportError) {
@@ -79,11 +96,20 @@ export function explainWecom(err: unknown, t: { corpId: string; apiBase: string 
       fix: `Check this server's outbound internet access and DNS (\`curl -sI ${t.apiBase}\`), or WECOM_API_BASE if you set one.`,
     };
   }
-  return { problem: `Unexpected error talking to WeCom: ${(err as Error)?.message ?? String(err)}`, fix: 'Run `wxcoze doctor` for a full check; report the error if it persists.' };
+  return {
+    problem: `Unexpected error talking to WeCom: ${(err as Error)?.message ?? String(err)}`,
+    fix: 'Run `wxcoze doctor` for a full check; report the error if it persists.',
+  };
 }
 
 export function wecomApi(t: WecomTarget, timeoutMs = 8000): WecomApi {
-  return new WecomApi({ baseUrl: t.apiBase, corpId: t.corpId, secret: t.secret, logger: silentLogger(), timeoutMs });
+  return new WecomApi({
+    baseUrl: t.apiBase,
+    corpId: t.corpId,
+    secret: t.secret,
+    logger: silentLogger(),
+    timeoutMs,
+  });
 }
 
 export type Outcome<T> = ({ ok: true } & T) | { ok: false; problem: SetupProblem; error: unknown };
@@ -98,7 +124,10 @@ export async function checkWecomToken(api: WecomApi, t: WecomTarget): Promise<Ou
   }
 }
 
-export async function listKfAccounts(api: WecomApi, t: WecomTarget): Promise<Outcome<{ accounts: KfAccount[] }>> {
+export async function listKfAccounts(
+  api: WecomApi,
+  t: WecomTarget,
+): Promise<Outcome<{ accounts: KfAccount[] }>> {
   try {
     return { ok: true, accounts: await api.listAccounts() };
   } catch (error) {
@@ -107,7 +136,10 @@ export async function listKfAccounts(api: WecomApi, t: WecomTarget): Promise<Out
 }
 
 /** Whether the chosen kf account (or any, when none is chosen) can be answered through the API. */
-export function kfAccountProblem(accounts: KfAccount[], openKfId: string | undefined): SetupProblem | undefined {
+export function kfAccountProblem(
+  accounts: KfAccount[],
+  openKfId: string | undefined,
+): SetupProblem | undefined {
   if (accounts.length === 0) {
     return {
       problem: 'This app can see no 微信客服 account.',

@@ -34,11 +34,12 @@ export function writeProblem(paths: Pick<DataPaths, 'dataDir' | 'logFile'>): Wri
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       const why = WHY[code] ?? (err as Error).message;
-      const fix = code === 'EACCES' || code === 'EPERM'
-        ? `Run wxcoze as the user that owns ${dir}, or give it to this user: \`sudo chown -R $(id -un) ${paths.dataDir}\`; or choose a folder you own with --data-dir (or WXCOZE_DATA_DIR).`
-        : code === 'ENOTDIR' || code === 'EEXIST'
-          ? `Choose a data directory whose parent folders are folders (--data-dir or WXCOZE_DATA_DIR), or move the file that is in the way.`
-          : `Create it (\`mkdir -p ${dir}\`) or choose a writable folder with --data-dir (or WXCOZE_DATA_DIR); check the disk is not full or read-only (\`df -h ${dirname(dir)}\`).`;
+      const fix =
+        code === 'EACCES' || code === 'EPERM'
+          ? `Run wxcoze as the user that owns ${dir}, or give it to this user: \`sudo chown -R $(id -un) ${paths.dataDir}\`; or choose a folder you own with --data-dir (or WXCOZE_DATA_DIR).`
+          : code === 'ENOTDIR' || code === 'EEXIST'
+            ? `Choose a data directory whose parent folders are folders (--data-dir or WXCOZE_DATA_DIR), or move the file that is in the way.`
+            : `Create it (\`mkdir -p ${dir}\`) or choose a writable folder with --data-dir (or WXCOZE_DATA_DIR); check the disk is not full or read-only (\`df -h ${dirname(dir)}\`).`;
       return { path: dir, code, problem: `wxcoze cannot write in ${dir}: ${why} (${code}).`, fix };
     }
   }

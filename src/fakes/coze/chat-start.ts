@@ -13,7 +13,11 @@ import type { RecordedChat } from './types.js';
 
 const HTML_504 = `<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n`;
 
-export async function startChat(state: FakeState, reply: FastifyReply, rec: RecordedChat): Promise<FastifyReply | void> {
+export async function startChat(
+  state: FakeState,
+  reply: FastifyReply,
+  rec: RecordedChat,
+): Promise<FastifyReply | void> {
   state.chats.push(rec);
   const failure = state.takeFailure();
   switch (failure) {
@@ -69,7 +73,10 @@ export async function startChat(state: FakeState, reply: FastifyReply, rec: Reco
     // The answer is not in this response (docs/protocol.md §coze-messages): return the Chat, finish in the background.
     const pending = chatObject(run);
     pending.status = 'in_progress';
-    executeRun(state, run, plan, failure, nullSink).catch((err: unknown) => { run.stop.abort(); console.error('fake coze: background run failed', err); });
+    executeRun(state, run, plan, failure, nullSink).catch((err: unknown) => {
+      run.stop.abort();
+      console.error('fake coze: background run failed', err);
+    });
     return ok(reply, pending);
   }
 

@@ -14,7 +14,18 @@ import { registerWorkflowRoutes } from './routes/workflows.js';
 import { FakeState } from './state.js';
 import type { FakeCoze, FakeCozeOptions } from './types.js';
 
-export type { FakeAnswer, FakeCoze, FakeCozeOptions, FailMode, RecordedChat, RecordedMessage, Responder, StoredConversation, StoredFile, StoredMessage } from './types.js';
+export type {
+  FakeAnswer,
+  FakeCoze,
+  FakeCozeOptions,
+  FailMode,
+  RecordedChat,
+  RecordedMessage,
+  Responder,
+  StoredConversation,
+  StoredFile,
+  StoredMessage,
+} from './types.js';
 export { defaultResponder, describeMessage } from './responder.js';
 
 export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
@@ -38,7 +49,9 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
       done(err as Error, undefined);
     }
   });
-  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-tt-logid', state.logid());

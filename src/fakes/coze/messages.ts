@@ -10,18 +10,26 @@ export type Parsed = { ok: true; messages: RecordedMessage[] } | { ok: false; co
 const bad = (msg: string, code = 4000): Parsed => ({ ok: false, code, msg });
 
 export function parseAdditionalMessages(v: unknown, max: number, required: boolean): Parsed {
-  if (v === undefined || v === null) return required ? bad('additional_messages is required') : { ok: true, messages: [] };
+  if (v === undefined || v === null)
+    return required ? bad('additional_messages is required') : { ok: true, messages: [] };
   if (!Array.isArray(v)) return bad('additional_messages must be an array');
   if (v.length > max) return bad(`additional_messages exceeds ${max}`, 4004);
   const out: RecordedMessage[] = [];
   for (const [i, raw] of v.entries()) {
     if (typeof raw !== 'object' || raw === null) return bad(`additional_messages[${i}] is not an object`);
     const m = raw as Record<string, unknown>;
-    if (m.role !== 'user' && m.role !== 'assistant') return bad(`additional_messages[${i}].role must be user or assistant`);
+    if (m.role !== 'user' && m.role !== 'assistant')
+      return bad(`additional_messages[${i}].role must be user or assistant`);
     if (typeof m.content !== 'string') return bad(`additional_messages[${i}].content must be a string`, 4005);
-    if (m.type !== undefined && m.type !== 'question' && m.type !== 'answer') return bad(`additional_messages[${i}].type ${String(m.type)} is not accepted with auto_save_history`);
-    if (m.type === 'question' && m.role !== 'user') return bad(`additional_messages[${i}]: type question needs role user`);
-    const rec: RecordedMessage = { role: m.role, content: m.content, content_type: String(m.content_type ?? 'text') };
+    if (m.type !== undefined && m.type !== 'question' && m.type !== 'answer')
+      return bad(`additional_messages[${i}].type ${String(m.type)} is not accepted with auto_save_history`);
+    if (m.type === 'question' && m.role !== 'user')
+      return bad(`additional_messages[${i}]: type question needs role user`);
+    const rec: RecordedMessage = {
+      role: m.role,
+      content: m.content,
+      content_type: String(m.content_type ?? 'text'),
+    };
     if (typeof m.type === 'string') rec.type = m.type;
     if (rec.content_type === 'object_string') {
       const items = parseObjectString(m.content);
@@ -53,7 +61,8 @@ function parseObjectString(content: string): ObjectStringItem[] | string {
       if (typeof it.text !== 'string') return 'text item needs text';
     } else if (it.type === 'image' || it.type === 'file' || it.type === 'audio') {
       media++;
-      if (typeof it.file_id !== 'string' && typeof it.file_url !== 'string') return `${String(it.type)} item needs file_id or file_url`;
+      if (typeof it.file_id !== 'string' && typeof it.file_url !== 'string')
+        return `${String(it.type)} item needs file_id or file_url`;
     } else {
       return `unknown object_string item type ${String(it.type)}`;
     }

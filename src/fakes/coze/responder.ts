@@ -33,7 +33,16 @@ export function defaultResponder(chat: RecordedChat): FakeAnswer {
 }
 
 export function planOf(a: FakeAnswer): AnswerPlan {
-  if (typeof a === 'string') return { answers: [a], reasoning: '', followUps: [], knowledge: [], card: false, delayMs: 0, chunkDelayMs: 0 };
+  if (typeof a === 'string')
+    return {
+      answers: [a],
+      reasoning: '',
+      followUps: [],
+      knowledge: [],
+      card: false,
+      delayMs: 0,
+      chunkDelayMs: 0,
+    };
   const plan: AnswerPlan = {
     answers: a.answers ?? (a.text !== undefined ? [a.text] : []),
     reasoning: a.reasoning ?? '',

@@ -30,7 +30,11 @@ export function chatObject(run: ChatRun): Record<string, unknown> {
 }
 
 /** A stored message as Coze's Message object (stream events and message lists alike). */
-export function wireMessage(m: StoredMessage, at: { conversationId: string; chatId?: string; sectionId?: string; botId?: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function wireMessage(
+  m: StoredMessage,
+  at: { conversationId: string; chatId?: string; sectionId?: string; botId?: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const o: Record<string, unknown> = {
     id: m.id,
     conversation_id: at.conversationId,
@@ -49,8 +53,21 @@ export function wireMessage(m: StoredMessage, at: { conversationId: string; chat
   return o;
 }
 
-export function messageObject(run: ChatRun, m: StoredMessage, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return wireMessage(m, { conversationId: run.conversationId, chatId: run.id, sectionId: run.sectionId, ...(!run.workflow && run.botId ? { botId: run.botId } : {}) }, extra);
+export function messageObject(
+  run: ChatRun,
+  m: StoredMessage,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return wireMessage(
+    m,
+    {
+      conversationId: run.conversationId,
+      chatId: run.id,
+      sectionId: run.sectionId,
+      ...(!run.workflow && run.botId ? { botId: run.botId } : {}),
+    },
+    extra,
+  );
 }
 
 /** Split text into small pieces by code point (never inside a UTF-16 surrogate pair), like token deltas. */
@@ -61,13 +78,21 @@ function chunks(text: string, size = 3): string[] {
   return out;
 }
 
-export async function executeRun(state: FakeState, run: ChatRun, plan: AnswerPlan, failMode: FailMode | undefined, sink: RunSink): Promise<void> {
+export async function executeRun(
+  state: FakeState,
+  run: ChatRun,
+  plan: AnswerPlan,
+  failMode: FailMode | undefined,
+  sink: RunSink,
+): Promise<void> {
   const stopped = () => run.stop.signal.aborted || sink.closed;
   const wait = async (ms: number) => {
     if (ms > 0) await sleep(ms, undefined, { signal: run.stop.signal }).catch(() => undefined);
   };
   const doneData = run.workflow
-    ? { debug_url: `https://www.coze.cn/work_flow?execute_id=${run.id}&space_id=7380000000000000000&workflow_id=${run.workflowId ?? ''}` }
+    ? {
+        debug_url: `https://www.coze.cn/work_flow?execute_id=${run.id}&space_id=7380000000000000000&workflow_id=${run.workflowId ?? ''}`,
+      }
     : '[DONE]';
   // Canceled or abandoned: a stream that is still open just gets its terminal `done`.
   const halt = () => {
@@ -75,8 +100,21 @@ export async function executeRun(state: FakeState, run: ChatRun, plan: AnswerPla
     sink.event('done', doneData);
     sink.end();
   };
-  const emitMessage = (type: string, content: string, contentType = 'text', extra: Record<string, unknown> = {}) => {
-    const m: StoredMessage = { id: state.nextId(), role: 'assistant', type, content, content_type: contentType, chat_id: run.id, created_at: state.now() };
+  const emitMessage = (
+    type: string,
+    content: string,
+    contentType = 'text',
+    extra: Record<string, unknown> = {},
+  ) => {
+    const m: StoredMessage = {
+      id: state.nextId(),
+      role: 'assistant',
+      type,
+      content,
+      content_type: contentType,
+      chat_id: run.id,
+      created_at: state.now(),
+    };
     run.messages.push(m);
     sink.event('conversation.message.completed', messageObject(run, m, extra));
     return m;
@@ -88,7 +126,9 @@ export async function executeRun(state: FakeState, run: ChatRun, plan: AnswerPla
 
   if (failMode === 'hang') {
     // Headers are out, nothing else ever comes: the client's inactivity timeout must fire.
-    await new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await new Promise<void>((resolve) =>
+      run.stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
     return halt();
   }
   if (failMode === 'chat.failed') {
@@ -99,12 +139,23 @@ export async function executeRun(state: FakeState, run: ChatRun, plan: AnswerPla
   }
 
   for (const k of plan.knowledge) {
-    emitMessage('verbose', JSON.stringify({ msg_type: 'knowledge_recall', data: JSON.stringify({ chunks: [{ slice: k }] }), from_module: null, from_unit: null }));
+    emitMessage(
+      'verbose',
+      JSON.stringify({
+        msg_type: 'knowledge_recall',
+        data: JSON.stringify({ chunks: [{ slice: k }] }),
+        from_module: null,
+        from_unit: null,
+      }),
+    );
     emitMessage('knowledge', k);
   }
   if (plan.toolCall) {
     // A bare int64 inside JSON-in-a-string, as real function_call content has (docs/protocol.md §coze-messages).
-    emitMessage('function_call', `{"name":"${plan.toolCall.name}","arguments":{},"plugin_id":7281192623887548473,"plugin_name":"${plan.toolCall.name}","api_id":7281192623887564857,"plugin_type":1}`);
+    emitMessage(
+      'function_call',
+      `{"name":"${plan.toolCall.name}","arguments":{},"plugin_id":7281192623887548473,"plugin_name":"${plan.toolCall.name}","api_id":7281192623887564857,"plugin_type":1}`,
+    );
     emitMessage('tool_response', plan.toolCall.output);
   }
 
@@ -114,7 +165,16 @@ export async function executeRun(state: FakeState, run: ChatRun, plan: AnswerPla
   let outputChars = 0;
   for (const [i, answer] of plan.answers.entries()) {
     const id = state.nextId();
-    const base = { id, conversation_id: run.conversationId, role: 'assistant', type: 'answer', content_type: 'text', chat_id: run.id, section_id: run.sectionId, ...(run.workflow ? {} : { bot_id: run.botId }) };
+    const base = {
+      id,
+      conversation_id: run.conversationId,
+      role: 'assistant',
+      type: 'answer',
+      content_type: 'text',
+      chat_id: run.id,
+      section_id: run.sectionId,
+      ...(run.workflow ? {} : { bot_id: run.botId }),
+    };
     const reasoning = i === 0 ? plan.reasoning : '';
     // Reasoning models stream the chain of thought first, with empty content (docs/protocol.md §coze-answer-content).
     for (const piece of chunks(reasoning)) {
@@ -133,15 +193,38 @@ export async function executeRun(state: FakeState, run: ChatRun, plan: AnswerPla
       await wait(plan.chunkDelayMs);
       if (stopped()) return halt();
     }
-    const m: StoredMessage = { id, role: 'assistant', type: 'answer', content: answer, content_type: 'text', chat_id: run.id, created_at: state.now() };
+    const m: StoredMessage = {
+      id,
+      role: 'assistant',
+      type: 'answer',
+      content: answer,
+      content_type: 'text',
+      chat_id: run.id,
+      created_at: state.now(),
+    };
     run.messages.push(m);
-    sink.event('conversation.message.completed', messageObject(run, m, reasoning ? { reasoning_content: reasoning } : {}));
+    sink.event(
+      'conversation.message.completed',
+      messageObject(run, m, reasoning ? { reasoning_content: reasoning } : {}),
+    );
     outputChars += answer.length + reasoning.length;
   }
   if (plan.card) {
-    emitMessage('answer', JSON.stringify({ card_type: 3, template_url: 'https://example.invalid/card.json', response_type: 'card', data: '{}' }), 'card');
+    emitMessage(
+      'answer',
+      JSON.stringify({
+        card_type: 3,
+        template_url: 'https://example.invalid/card.json',
+        response_type: 'card',
+        data: '{}',
+      }),
+      'card',
+    );
   }
-  emitMessage('verbose', JSON.stringify({ msg_type: 'generate_answer_finish', data: '', from_module: null, from_unit: null }));
+  emitMessage(
+    'verbose',
+    JSON.stringify({ msg_type: 'generate_answer_finish', data: '', from_module: null, from_unit: null }),
+  );
   for (const q of plan.followUps) emitMessage('follow_up', q);
 
   const inputChars = run.inputs.reduce((n, m) => n + m.content.length, 0);

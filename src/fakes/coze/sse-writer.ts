@@ -16,7 +16,12 @@ export interface RunSink {
 export class SseWriter implements RunSink {
   private gone = false;
 
-  constructor(private readonly raw: ServerResponse, private readonly spaced: boolean, logid: string, onClose: () => void) {
+  constructor(
+    private readonly raw: ServerResponse,
+    private readonly spaced: boolean,
+    logid: string,
+    onClose: () => void,
+  ) {
     raw.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',

@@ -4,7 +4,14 @@
  * the control API in index.ts exposes it.
  */
 import { defaultResponder } from './responder.js';
-import type { FailMode, RecordedChat, Responder, StoredConversation, StoredFile, StoredMessage } from './types.js';
+import type {
+  FailMode,
+  RecordedChat,
+  Responder,
+  StoredConversation,
+  StoredFile,
+  StoredMessage,
+} from './types.js';
 
 export type ChatStatus = 'created' | 'in_progress' | 'completed' | 'failed' | 'requires_action' | 'canceled';
 
@@ -65,7 +72,9 @@ export class FakeState {
     const d = new Date();
     const p = (n: number, w = 2) => String(n).padStart(w, '0');
     const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
-    const hex = Array.from({ length: 12 }, () => Math.floor(Math.random() * 16).toString(16)).join('').toUpperCase();
+    const hex = Array.from({ length: 12 }, () => Math.floor(Math.random() * 16).toString(16))
+      .join('')
+      .toUpperCase();
     return stamp + hex;
   }
 
@@ -112,7 +121,11 @@ export class FakeState {
   }
 
   /** End a run. Only a completed run with auto_save_history leaves its turn in the conversation. */
-  finish(run: ChatRun, status: Exclude<ChatStatus, 'created' | 'in_progress'>, lastError?: { code: number; msg: string }): void {
+  finish(
+    run: ChatRun,
+    status: Exclude<ChatStatus, 'created' | 'in_progress'>,
+    lastError?: { code: number; msg: string },
+  ): void {
     if (!ACTIVE.has(run.status)) return;
     run.status = status;
     if (status === 'failed') run.failedAt = this.now();

@@ -67,13 +67,7 @@ export type FakeAnswer =
 export type Responder = (chat: RecordedChat) => FakeAnswer | Promise<FakeAnswer>;
 
 export type FailMode =
-  | 'http500'
-  | 'code5000'
-  | 'chat.failed'
-  | 'error-event-midstream'
-  | 'hang'
-  | 'html504'
-  | 'rate_limit';
+  'http500' | 'code5000' | 'chat.failed' | 'error-event-midstream' | 'hang' | 'html504' | 'rate_limit';
 
 export interface StoredMessage {
   id: string;

@@ -15,7 +15,11 @@ import type { FakeState } from './state.js';
 
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
-function parseJsonLeniently(_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void {
+function parseJsonLeniently(
+  _req: unknown,
+  body: string | Buffer,
+  done: (err: Error | null, body?: unknown) => void,
+): void {
   const text = body.toString();
   if (text.trim() === '') return done(null, {});
   try {
@@ -25,12 +29,21 @@ function parseJsonLeniently(_req: unknown, body: string | Buffer, done: (err: Er
   }
 }
 
-export function buildApp(state: FakeState, faults: Faults, creds: Credentials, sync: SyncOptions): FastifyInstance {
+export function buildApp(
+  state: FakeState,
+  faults: Faults,
+  creds: Credentials,
+  sync: SyncOptions,
+): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, parseJsonLeniently);
-  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MAX_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: MAX_UPLOAD_BYTES },
+    (_req, body, done) => done(null, body),
+  );
   // WeCom does not insist on a content-type for JSON APIs.
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonLeniently);
 
@@ -42,7 +55,9 @@ export function buildApp(state: FakeState, faults: Faults, creds: Credentials, s
     state.calls.push({
       path: url.pathname,
       ...(Object.keys(query).length ? { query } : {}),
-      ...(req.body !== undefined && !Buffer.isBuffer(req.body) && req.body !== INVALID_JSON ? { body: req.body } : {}),
+      ...(req.body !== undefined && !Buffer.isBuffer(req.body) && req.body !== INVALID_JSON
+        ? { body: req.body }
+        : {}),
       at: state.now(),
     });
     if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));

@@ -26,7 +26,11 @@ export function registerGetToken(app: FastifyInstance, state: FakeState, creds: 
 }
 
 /** preHandler for every route but gettoken; returns a reply when the token is not acceptable. */
-export function checkAccessToken(state: FakeState, req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+export function checkAccessToken(
+  state: FakeState,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply | undefined {
   const token = (req.query as Record<string, string | undefined>).access_token;
   if (!token) return reply.send(fail(41001, 'access_token missing'));
   const entry = state.accessTokens.get(token);

@@ -14,7 +14,12 @@ export const CALLBACK_RETRIES = 3;
 const cdata = (s: string) => `<![CDATA[${s}]]>`;
 
 /** The decrypted kf event (docs/protocol.md §kf-callback). */
-export function kfEventXml(corpId: string, token: string, openKfId: string, createTime = Math.floor(Date.now() / 1000)): string {
+export function kfEventXml(
+  corpId: string,
+  token: string,
+  openKfId: string,
+  createTime = Math.floor(Date.now() / 1000),
+): string {
   return (
     `<xml><ToUserName>${cdata(corpId)}</ToUserName><CreateTime>${createTime}</CreateTime>` +
     `<MsgType>${cdata('event')}</MsgType><Event>${cdata('kf_msg_or_event')}</Event>` +
@@ -45,7 +50,12 @@ function withQuery(url: string, query: Record<string, string>): string {
 }
 
 /** One attempt; 0 stands for "no answer in time" or a network error. */
-async function attempt(url: string, method: 'GET' | 'POST', body: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+async function attempt(
+  url: string,
+  method: 'GET' | 'POST',
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   try {
     const res = await request(url, {
       method,
@@ -59,7 +69,11 @@ async function attempt(url: string, method: 'GET' | 'POST', body: string | undef
 }
 
 /** POSTs until a 200 or 1 + 3 attempts; returns every attempt's status. */
-export async function postWithRetries(url: string, signed: { query: Record<string, string>; body: string }, timeoutMs = CALLBACK_TIMEOUT_MS): Promise<number[]> {
+export async function postWithRetries(
+  url: string,
+  signed: { query: Record<string, string>; body: string },
+  timeoutMs = CALLBACK_TIMEOUT_MS,
+): Promise<number[]> {
   const statuses: number[] = [];
   const target = withQuery(url, signed.query);
   for (let i = 0; i <= CALLBACK_RETRIES; i++) {
@@ -71,13 +85,22 @@ export async function postWithRetries(url: string, signed: { query: Record<strin
 }
 
 /** URL verification as the admin console does it when the callback URL is saved (docs/protocol.md §callback-verify). */
-export async function verifyUrl(url: string, crypto: WecomCrypto, timeoutMs = CALLBACK_TIMEOUT_MS): Promise<{ status: number; body: string; expected: string }> {
+export async function verifyUrl(
+  url: string,
+  crypto: WecomCrypto,
+  timeoutMs = CALLBACK_TIMEOUT_MS,
+): Promise<{ status: number; body: string; expected: string }> {
   const expected = newEchostr();
   const echostr = crypto.encrypt(expected);
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = newNonce();
   // URLSearchParams encodes + / = as %2B %2F %3D, like the official sample.
-  const target = withQuery(url, { msg_signature: crypto.sign(timestamp, nonce, echostr), timestamp, nonce, echostr });
+  const target = withQuery(url, {
+    msg_signature: crypto.sign(timestamp, nonce, echostr),
+    timestamp,
+    nonce,
+    echostr,
+  });
   const { status, body } = await attempt(target, 'GET', undefined, timeoutMs);
   return { status, body, expected };
 }

@@ -3,7 +3,11 @@ import type { FastifyReply } from 'fastify';
 import type { FaultMode, Faults } from './faults.js';
 import { fail } from './reply.js';
 
-export async function applyFault(reply: FastifyReply, mode: FaultMode, faults: Faults): Promise<FastifyReply> {
+export async function applyFault(
+  reply: FastifyReply,
+  mode: FaultMode,
+  faults: Faults,
+): Promise<FastifyReply> {
   switch (mode) {
     case 'busy':
       return reply.send(fail(-1, 'system busy'));

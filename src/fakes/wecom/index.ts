@@ -6,12 +6,25 @@ import type { KfMessage } from '../../wecom/types.js';
 import { WecomCrypto, generateEncodingAesKey, generateToken } from '../../wecom/crypto.js';
 import { buildApp } from './app.js';
 import { expireAllTokens } from './auth.js';
-import { CALLBACK_TIMEOUT_MS, buildSignedCallback, kfEventXml, postWithRetries, verifyUrl } from './callbacks.js';
+import {
+  CALLBACK_TIMEOUT_MS,
+  buildSignedCallback,
+  kfEventXml,
+  postWithRetries,
+  verifyUrl,
+} from './callbacks.js';
 import { Faults, type FaultMode } from './faults.js';
 import { newCallbackToken, newCorpId, newMsgId } from './ids.js';
 import { registerControl } from './routes-control.js';
 import { storeMedia } from './routes-media.js';
-import { ACCESS_TOKEN_TTL_S, CALLBACK_TOKEN_TTL_MS, FakeState, wecomErrmsg, type CallRecord, type SentRecord } from './state.js';
+import {
+  ACCESS_TOKEN_TTL_S,
+  CALLBACK_TOKEN_TTL_MS,
+  FakeState,
+  wecomErrmsg,
+  type CallRecord,
+  type SentRecord,
+} from './state.js';
 
 /** errmsg texts of the setup-wall errors the fake can be switched to. */
 const ERRMSG_TEXT: Record<number, string> = {
@@ -73,7 +86,12 @@ export interface FakeWecom {
   failGettoken(errcode: number | null, opts?: { fromIp?: string }): void;
   /** kf/account/list answers `errcode` (e.g. 48002: the app may not manage kf accounts); null restores. */
   failAccountList(errcode: number | null, opts?: { fromIp?: string }): void;
-  customerSends(openKfId: string, externalUserId: string, content: CustomerContent, opts?: { origin?: 3 | 5; notify?: boolean; sendTime?: number; servicerUserId?: string }): Promise<string>;
+  customerSends(
+    openKfId: string,
+    externalUserId: string,
+    content: CustomerContent,
+    opts?: { origin?: 3 | 5; notify?: boolean; sendTime?: number; servicerUserId?: string },
+  ): Promise<string>;
   addEvent(openKfId: string, event: Record<string, unknown>, opts?: { notify?: boolean }): Promise<string>;
   deliverCallback(openKfId: string, opts?: { times?: number }): Promise<number[]>;
   urlVerification(): Promise<{ status: number; body: string; expected: string }>;
@@ -89,10 +107,25 @@ export interface FakeWecom {
   issueSyncToken(openKfId: string): string;
 }
 
-function toMessage(state: FakeState, openKfId: string, externalUserId: string, content: CustomerContent, origin: number, sendTime: number, servicer?: string): KfMessage {
-  const base = { msgid: newMsgId(), open_kfid: openKfId, external_userid: externalUserId, send_time: sendTime, origin };
+function toMessage(
+  state: FakeState,
+  openKfId: string,
+  externalUserId: string,
+  content: CustomerContent,
+  origin: number,
+  sendTime: number,
+  servicer?: string,
+): KfMessage {
+  const base = {
+    msgid: newMsgId(),
+    open_kfid: openKfId,
+    external_userid: externalUserId,
+    send_time: sendTime,
+    origin,
+  };
   const withServicer = origin === 5 ? { servicer_userid: servicer ?? 'servicer' } : {};
-  if ('text' in content) return { ...base, ...withServicer, msgtype: 'text', text: { content: content.text } };
+  if ('text' in content)
+    return { ...base, ...withServicer, msgtype: 'text', text: { content: content.text } };
   if ('image' in content) {
     const mediaId = storeMedia(state, 'image', content.image, content.contentType);
     return { ...base, ...withServicer, msgtype: 'image', image: { media_id: mediaId } };
@@ -117,9 +150,14 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
   const callbackTimeoutMs = opts.callbackTimeoutMs ?? CALLBACK_TIMEOUT_MS;
   state.callbackUrl = opts.callbackUrl;
 
-  const app = buildApp(state, faults, { corpId, secret, tokenTtlSec: opts.tokenTtlSec ?? ACCESS_TOKEN_TTL_S }, {
-    allowSyncWithoutToken: opts.allowSyncWithoutToken ?? false,
-  });
+  const app = buildApp(
+    state,
+    faults,
+    { corpId, secret, tokenTtlSec: opts.tokenTtlSec ?? ACCESS_TOKEN_TTL_S },
+    {
+      allowSyncWithoutToken: opts.allowSyncWithoutToken ?? false,
+    },
+  );
   const issueSyncToken = (openKfId: string): string => {
     const token = newCallbackToken();
     state.callbackTokens.set(token, { expiresAt: now() + CALLBACK_TOKEN_TTL_MS, openKfId });
@@ -127,7 +165,12 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
   };
 
   /** The customer's message lands in the account's log; it opens the reply window like WeCom does. */
-  const recordCustomerMessage = (openKfId: string, externalUserId: string, content: CustomerContent, o: { origin?: 3 | 5; sendTime?: number; servicerUserId?: string } = {}): string => {
+  const recordCustomerMessage = (
+    openKfId: string,
+    externalUserId: string,
+    content: CustomerContent,
+    o: { origin?: 3 | 5; sendTime?: number; servicerUserId?: string } = {},
+  ): string => {
     if (!state.accounts.has(openKfId)) state.accounts.set(openKfId, { name: openKfId });
     const origin = o.origin ?? 3;
     const sendTimeS = o.sendTime ?? Math.floor(now() / 1000);
@@ -144,7 +187,10 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
   };
   registerControl(app, state, {
     async customerWrites(openKfId, externalUserId, text) {
-      return { msgid: recordCustomerMessage(openKfId, externalUserId, { text }), syncToken: issueSyncToken(openKfId) };
+      return {
+        msgid: recordCustomerMessage(openKfId, externalUserId, { text }),
+        syncToken: issueSyncToken(openKfId),
+      };
     },
   });
   const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
@@ -152,14 +198,23 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
   const deliverCallback = async (openKfId: string, o: { times?: number } = {}): Promise<number[]> => {
     if (!state.callbackUrl) throw new Error('fake wecom: no callback URL set (setCallbackUrl)');
     // One event, possibly delivered several times: duplicates must be harmless to the bridge.
-    const signed = buildSignedCallback(crypto, corpId, kfEventXml(corpId, issueSyncToken(openKfId), openKfId, Math.floor(now() / 1000)), { agentId });
+    const signed = buildSignedCallback(
+      crypto,
+      corpId,
+      kfEventXml(corpId, issueSyncToken(openKfId), openKfId, Math.floor(now() / 1000)),
+      { agentId },
+    );
     const statuses: number[] = [];
-    for (let i = 0; i < (o.times ?? 1); i++) statuses.push(...(await postWithRetries(state.callbackUrl, signed, callbackTimeoutMs)));
+    for (let i = 0; i < (o.times ?? 1); i++)
+      statuses.push(...(await postWithRetries(state.callbackUrl, signed, callbackTimeoutMs)));
     return statuses;
   };
 
   const addAccount = (openKfId: string, name: string, o: { managePrivilege?: boolean } = {}) => {
-    state.accounts.set(openKfId, { name, ...(o.managePrivilege === undefined ? {} : { managePrivilege: o.managePrivilege }) });
+    state.accounts.set(openKfId, {
+      name,
+      ...(o.managePrivilege === undefined ? {} : { managePrivilege: o.managePrivilege }),
+    });
   };
   const fault = (errcode: number | null, fromIp?: string) => {
     if (errcode === null) return undefined;
@@ -199,11 +254,23 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
     async addEvent(openKfId, event, o = {}) {
       if (!state.accounts.has(openKfId)) addAccount(openKfId, openKfId);
       // Events carry open_kfid/external_userid only inside `event` (docs/protocol.md §sync_msg).
-      const msg: KfMessage = { msgid: newMsgId(), send_time: Math.floor(now() / 1000), origin: 4, msgtype: 'event', event: event as KfMessage['event'] };
+      const msg: KfMessage = {
+        msgid: newMsgId(),
+        send_time: Math.floor(now() / 1000),
+        origin: 4,
+        msgtype: 'event',
+        event: event as KfMessage['event'],
+      };
       state.log(openKfId).push({ msg, at: now() });
       const welcome = event.welcome_code;
       if (typeof welcome === 'string' && typeof event.external_userid === 'string') {
-        state.msgCodes.set(welcome, { openKfId, externalUserId: event.external_userid, kind: 'welcome', expiresAt: now() + 20_000, allowMenu: true });
+        state.msgCodes.set(welcome, {
+          openKfId,
+          externalUserId: event.external_userid,
+          kind: 'welcome',
+          expiresAt: now() + 20_000,
+          allowMenu: true,
+        });
       }
       if (o.notify !== false && state.callbackUrl) await deliverCallback(openKfId);
       return msg.msgid;

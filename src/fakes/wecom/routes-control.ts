@@ -14,7 +14,11 @@ export const NEWCOMER_ID = 'wmFAKEnewcomer00000000000000001';
 
 export interface ControlActions {
   /** Stores a customer's text for the account (no callback) and issues the callback's sync Token. */
-  customerWrites(openKfId: string, externalUserId: string, text: string): Promise<{ msgid: string; syncToken: string }>;
+  customerWrites(
+    openKfId: string,
+    externalUserId: string,
+    text: string,
+  ): Promise<{ msgid: string; syncToken: string }>;
 }
 
 export function registerControl(app: FastifyInstance, state: FakeState, actions: ControlActions): void {
@@ -22,13 +26,21 @@ export function registerControl(app: FastifyInstance, state: FakeState, actions:
     const body = isObject(req.body) ? req.body : {};
     const text = typeof body.text === 'string' ? body.text : '';
     if (!text.trim()) return reply.code(400).send({ error: 'text is empty: say what the customer writes' });
-    const openKfId = typeof body.open_kfid === 'string' && body.open_kfid ? body.open_kfid : [...state.accounts.keys()][0];
+    const openKfId =
+      typeof body.open_kfid === 'string' && body.open_kfid ? body.open_kfid : [...state.accounts.keys()][0];
     if (!openKfId) return reply.code(409).send({ error: 'the fake WeCom has no kf account' });
-    const externalUserId = typeof body.external_userid === 'string' && body.external_userid ? body.external_userid : NEWCOMER_ID;
+    const externalUserId =
+      typeof body.external_userid === 'string' && body.external_userid ? body.external_userid : NEWCOMER_ID;
     // Replies counted before the message: the caller waits for the ones after.
     const repliesBefore = state.sent.filter((s) => s.touser === externalUserId).length;
     const made = await actions.customerWrites(openKfId, externalUserId, text);
-    return { msgid: made.msgid, open_kfid: openKfId, external_userid: externalUserId, sync_token: made.syncToken, replies_before: repliesBefore };
+    return {
+      msgid: made.msgid,
+      open_kfid: openKfId,
+      external_userid: externalUserId,
+      sync_token: made.syncToken,
+      replies_before: repliesBefore,
+    };
   });
 
   app.get(`${CONTROL_PREFIX}replies`, async (req, reply) => {
@@ -38,7 +50,12 @@ export function registerControl(app: FastifyInstance, state: FakeState, actions:
     const all = state.sent.filter((s) => s.touser === q.external_userid);
     return {
       total: all.length,
-      replies: all.slice(from).map((s) => ({ msgid: s.msgid, msgtype: s.msgtype, ...(s.content !== undefined ? { content: s.content } : {}), via: s.via })),
+      replies: all.slice(from).map((s) => ({
+        msgid: s.msgid,
+        msgtype: s.msgtype,
+        ...(s.content !== undefined ? { content: s.content } : {}),
+        via: s.via,
+      })),
     };
   });
 }

@@ -17,11 +17,22 @@ const LIMITS: Record<string, { max: number; errcode: number }> = {
 const MIN_BYTES = 6; // "every file > 5 bytes"
 
 const EXT: Record<string, string> = {
-  'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'audio/amr': 'amr', 'video/mp4': 'mp4',
-  'application/pdf': 'pdf', 'text/plain': 'txt',
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'audio/amr': 'amr',
+  'video/mp4': 'mp4',
+  'application/pdf': 'pdf',
+  'text/plain': 'txt',
 };
 
-export function storeMedia(state: FakeState, type: string, data: Buffer, contentType: string, filename?: string): string {
+export function storeMedia(
+  state: FakeState,
+  type: string,
+  data: Buffer,
+  contentType: string,
+  filename?: string,
+): string {
   const mediaId = newMediaId();
   const name = filename || `${mediaId}.${EXT[contentType] ?? 'bin'}`;
   state.media.set(mediaId, { data, contentType, filename: name, type, createdAt: state.now() });
@@ -36,7 +47,9 @@ export function registerMedia(app: FastifyInstance, state: FakeState): void {
     if (!Buffer.isBuffer(req.body)) return fail(44001, 'empty media data');
     let part: FormDataEntryValue | null;
     try {
-      const form = await new Response(req.body as Uint8Array<ArrayBuffer>, { headers: { 'content-type': String(req.headers['content-type']) } }).formData();
+      const form = await new Response(req.body as Uint8Array<ArrayBuffer>, {
+        headers: { 'content-type': String(req.headers['content-type']) },
+      }).formData();
       part = form.get('media');
     } catch {
       return fail(44001, 'empty media data');
@@ -46,14 +59,21 @@ export function registerMedia(app: FastifyInstance, state: FakeState): void {
     if (data.length < MIN_BYTES) return fail(40006, 'invalid file size');
     if (data.length > limit.max) return fail(limit.errcode, 'media size out of limit');
     const mediaId = storeMedia(state, type, data, part.type || 'application/octet-stream', part.name);
-    return { errcode: 0, errmsg: '', type, media_id: mediaId, created_at: String(Math.floor(state.now() / 1000)) };
+    return {
+      errcode: 0,
+      errmsg: '',
+      type,
+      media_id: mediaId,
+      created_at: String(Math.floor(state.now() / 1000)),
+    };
   });
 
   app.get('/cgi-bin/media/get', async (req, reply) => {
     const mediaId = (req.query as Record<string, string | undefined>).media_id ?? '';
     const media = state.media.get(mediaId);
     const expired = media && state.now() - media.createdAt > 3 * 24 * 3600_000;
-    if (!media || expired) return reply.type('application/json; charset=utf-8').send(fail(40007, 'invalid media_id'));
+    if (!media || expired)
+      return reply.type('application/json; charset=utf-8').send(fail(40007, 'invalid media_id'));
     return reply
       .type(media.contentType)
       .header('content-disposition', contentDisposition(media.filename))

@@ -13,7 +13,13 @@ import { REPLY_WINDOW_MS, SENDS_PER_CUSTOMER_MESSAGE, type FakeState, type SentR
 
 const ON_EVENT_TYPES = new Set(['text', 'msgmenu']);
 
-function record(state: FakeState, body: Record<string, any>, openKfId: string, touser: string, via: SentRecord['via']): string {
+function record(
+  state: FakeState,
+  body: Record<string, any>,
+  openKfId: string,
+  touser: string,
+  via: SentRecord['via'],
+): string {
   const msgid: string = body.msgid ?? newMsgId();
   state.msgidsOf(openKfId).add(msgid);
   const payload = body[body.msgtype];

@@ -32,22 +32,34 @@ export function registerSession(app: FastifyInstance, state: FakeState): void {
     const body = req.body;
     if (!isObject(body)) return fail(47001, 'data format error');
     const { open_kfid: openKfId, external_userid: user } = body;
-    if (typeof openKfId !== 'string' || !state.accounts.has(openKfId)) return fail(95000, 'invalid open_kfid');
+    if (typeof openKfId !== 'string' || !state.accounts.has(openKfId))
+      return fail(95000, 'invalid open_kfid');
     if (typeof user !== 'string' || !user) return fail(40058, 'external_userid missing');
     const s = state.session(openKfId, user);
-    return ok({ service_state: s?.state ?? 4, ...(s?.state === 3 && s.servicerUserId ? { servicer_userid: s.servicerUserId } : {}) });
+    return ok({
+      service_state: s?.state ?? 4,
+      ...(s?.state === 3 && s.servicerUserId ? { servicer_userid: s.servicerUserId } : {}),
+    });
   });
 
   app.post('/cgi-bin/kf/service_state/trans', async (req) => {
     const body = req.body;
     if (!isObject(body)) return fail(47001, 'data format error');
-    const { open_kfid: openKfId, external_userid: user, service_state: target, servicer_userid: servicer } = body;
-    if (typeof openKfId !== 'string' || !state.accounts.has(openKfId)) return fail(95000, 'invalid open_kfid');
+    const {
+      open_kfid: openKfId,
+      external_userid: user,
+      service_state: target,
+      servicer_userid: servicer,
+    } = body;
+    if (typeof openKfId !== 'string' || !state.accounts.has(openKfId))
+      return fail(95000, 'invalid open_kfid');
     if (typeof user !== 'string' || !user) return fail(40058, 'external_userid missing');
     if (!Number.isInteger(target) || target < 0 || target > 4) return fail(40058, 'invalid service_state');
-    if (target === 3 && (typeof servicer !== 'string' || !servicer)) return fail(95014, 'servicer_userid required');
+    if (target === 3 && (typeof servicer !== 'string' || !servicer))
+      return fail(95014, 'servicer_userid required');
     const session = state.ensureSession(openKfId, user);
-    if (!TRANSITIONS[session.state]!.includes(target)) return fail(95016, 'service state transition not allowed');
+    if (!TRANSITIONS[session.state]!.includes(target))
+      return fail(95016, 'service state transition not allowed');
     const from = session.state;
     session.state = target;
     if (target === 3) session.servicerUserId = servicer;

@@ -29,7 +29,12 @@ export class Cursors {
   }
 }
 
-export function registerSync(app: FastifyInstance, state: FakeState, faults: Faults, opts: SyncOptions): void {
+export function registerSync(
+  app: FastifyInstance,
+  state: FakeState,
+  faults: Faults,
+  opts: SyncOptions,
+): void {
   const cursors = new Cursors();
   const tokenless: number[] = []; // timestamps of token-less syncs, for the throttle
 
@@ -55,7 +60,8 @@ export function registerSync(app: FastifyInstance, state: FakeState, faults: Fau
 
     let limit = MAX_LIMIT;
     if (body.limit !== undefined) {
-      if (!Number.isInteger(body.limit) || body.limit < 1 || body.limit > MAX_LIMIT) return fail(40058, 'invalid limit');
+      if (!Number.isInteger(body.limit) || body.limit < 1 || body.limit > MAX_LIMIT)
+        return fail(40058, 'invalid limit');
       limit = body.limit;
     }
 

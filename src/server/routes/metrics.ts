@@ -18,7 +18,9 @@ function bearerMatches(header: string | undefined, token: string): boolean {
 export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, opts) => {
   app.get('/metrics', async (req, reply) => {
     if (!isLocalRequest(req) && !(opts.token && bearerMatches(req.headers.authorization, opts.token))) {
-      const why = opts.token ? 'send Authorization: Bearer <WXCOZE_METRICS_TOKEN>' : 'set WXCOZE_METRICS_TOKEN to read it from elsewhere';
+      const why = opts.token
+        ? 'send Authorization: Bearer <WXCOZE_METRICS_TOKEN>'
+        : 'set WXCOZE_METRICS_TOKEN to read it from elsewhere';
       return reply.code(403).type('text/plain').send(`/metrics is served to this machine only; ${why}\n`);
     }
     return reply.type(metricsContentType).send(await renderMetrics());

@@ -37,7 +37,13 @@ function sendError(reply: FastifyReply, e: OpenAiError): FastifyReply {
 }
 
 function modelNotFound(id: string, param: string | null): OpenAiError {
-  return new OpenAiError({ status: 404, code: 'model_not_found', param, type: 'invalid_request_error', message: `The model "${id}" does not exist on this wxcoze; GET /v1/models lists the available ones.` });
+  return new OpenAiError({
+    status: 404,
+    code: 'model_not_found',
+    param,
+    type: 'invalid_request_error',
+    message: `The model "${id}" does not exist on this wxcoze; GET /v1/models lists the available ones.`,
+  });
 }
 
 export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, opts) => {
@@ -49,7 +55,15 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, 
     await app.register(cors, {
       origin: opts.corsOrigins,
       methods: ['GET', 'POST'],
-      allowedHeaders: ['authorization', 'content-type', 'x-openwebui-user-id', 'x-openwebui-user-name', 'x-openwebui-user-email', 'x-openwebui-chat-id', 'x-openwebui-task'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'x-openwebui-user-id',
+        'x-openwebui-user-name',
+        'x-openwebui-user-email',
+        'x-openwebui-chat-id',
+        'x-openwebui-task',
+      ],
       exposedHeaders: ['retry-after', 'x-should-retry'],
       maxAge: 600,
     });
@@ -59,7 +73,11 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, 
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (req: FastifyRequest, payload: IncomingMessage) => {
     const declared = Number(req.headers['content-length']);
-    return readJsonBody(payload, req.routeOptions.bodyLimit ?? opts.bodyLimit, Number.isFinite(declared) ? declared : undefined);
+    return readJsonBody(
+      payload,
+      req.routeOptions.bodyLimit ?? opts.bodyLimit,
+      Number.isFinite(declared) ? declared : undefined,
+    );
   });
 
   app.addHook('onRequest', async (req) => {
@@ -78,16 +96,34 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, 
       const { param, message } = describeSchemaError(err.validation[0]!);
       e = new OpenAiError({ status: 400, param, code: 'invalid_value', message });
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      const message = err.statusCode === 413 ? `The request body is larger than ${opts.bodyLimit} bytes` : `Invalid request: ${err.message}`;
-      e = new OpenAiError({ status: err.statusCode, message, code: err.statusCode === 413 ? 'request_too_large' : 'invalid_request' });
+      const message =
+        err.statusCode === 413
+          ? `The request body is larger than ${opts.bodyLimit} bytes`
+          : `Invalid request: ${err.message}`;
+      e = new OpenAiError({
+        status: err.statusCode,
+        message,
+        code: err.statusCode === 413 ? 'request_too_large' : 'invalid_request',
+      });
     } else e = toOpenAiError(err);
-    if (e.status >= 500) req.log.error({ err: { name: err.name, message: e.message, code: e.code } }, 'openai: request failed');
-    else if (e.status !== 401) req.log.info({ status: e.status, code: e.code, param: e.param }, 'openai: request rejected');
+    if (e.status >= 500)
+      req.log.error({ err: { name: err.name, message: e.message, code: e.code } }, 'openai: request failed');
+    else if (e.status !== 401)
+      req.log.info({ status: e.status, code: e.code, param: e.param }, 'openai: request rejected');
     return sendError(reply, e);
   });
 
   if (opts.notFound) {
-    app.setNotFoundHandler((req, reply) => sendError(reply, new OpenAiError({ status: 404, code: 'unknown_url', message: `Unknown request URL: ${req.method} ${req.url.split('?')[0]}. wxcoze serves GET /v1/models and POST /v1/chat/completions.` })));
+    app.setNotFoundHandler((req, reply) =>
+      sendError(
+        reply,
+        new OpenAiError({
+          status: 404,
+          code: 'unknown_url',
+          message: `Unknown request URL: ${req.method} ${req.url.split('?')[0]}. wxcoze serves GET /v1/models and POST /v1/chat/completions.`,
+        }),
+      ),
+    );
   }
 
   app.get('/models', async () => ({ object: 'list', data: opts.catalog.list() }));
@@ -98,42 +134,50 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, 
     return toModelObject(m);
   });
 
-  app.post('/chat/completions', { bodyLimit: opts.bodyLimit, schema: { body: chatBodySchema } }, async (req, reply) => {
-    const call = readChatBody(req.body);
-    const model = opts.catalog.get(call.model);
-    if (!model) throw modelNotFound(call.model, 'model');
-    const identity = identityOf(req.headers, call.user, keys.get(req)!);
-    const ac = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) ac.abort(new Error('client closed the connection'));
-    });
-    const taskHeader = req.headers[OWUI_HEADERS.task];
-    const log = req.log.child({ model: model.id }) as unknown as Logger;
-    try {
-      const body = await complete(opts.completions, {
-        model,
-        messages: call.messages,
-        stream: call.stream,
-        includeUsage: call.includeUsage,
-        identity,
-        ...(typeof taskHeader === 'string' && taskHeader.trim() ? { taskHeader: taskHeader.trim() } : {}),
-      }, {
-        signal: ac.signal,
-        log,
-        openStream: () => {
-          // `void`: hijack() returns the reply (thenable), nothing to wait for.
-          void reply.hijack();
-          return new SseStream(reply.raw, opts.completions.keepAliveMs);
-        },
+  app.post(
+    '/chat/completions',
+    { bodyLimit: opts.bodyLimit, schema: { body: chatBodySchema } },
+    async (req, reply) => {
+      const call = readChatBody(req.body);
+      const model = opts.catalog.get(call.model);
+      if (!model) throw modelNotFound(call.model, 'model');
+      const identity = identityOf(req.headers, call.user, keys.get(req)!);
+      const ac = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) ac.abort(new Error('client closed the connection'));
       });
-      if (body === undefined) return reply;
-      return reply.type('application/json').send(body);
-    } catch (err) {
-      if (ac.signal.aborted) {
-        log.info('openai: client left before the answer');
-        return reply.code(499).send();
+      const taskHeader = req.headers[OWUI_HEADERS.task];
+      const log = req.log.child({ model: model.id }) as unknown as Logger;
+      try {
+        const body = await complete(
+          opts.completions,
+          {
+            model,
+            messages: call.messages,
+            stream: call.stream,
+            includeUsage: call.includeUsage,
+            identity,
+            ...(typeof taskHeader === 'string' && taskHeader.trim() ? { taskHeader: taskHeader.trim() } : {}),
+          },
+          {
+            signal: ac.signal,
+            log,
+            openStream: () => {
+              // `void`: hijack() returns the reply (thenable), nothing to wait for.
+              void reply.hijack();
+              return new SseStream(reply.raw, opts.completions.keepAliveMs);
+            },
+          },
+        );
+        if (body === undefined) return reply;
+        return reply.type('application/json').send(body);
+      } catch (err) {
+        if (ac.signal.aborted) {
+          log.info('openai: client left before the answer');
+          return reply.code(499).send();
+        }
+        throw err;
       }
-      throw err;
-    }
-  });
+    },
+  );
 };

@@ -4,23 +4,33 @@ import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import type { Coordinator, LockResult } from './types.js';
 
 // Compare-and-act scripts: only the holder that set a lock may renew or release it.
-const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const RENEW =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+const RELEASE =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** A Keyv store over the same Redis connection (values arrive already serialised by Keyv). */
 function keyvStore(redis: Redis, prefix: string): KeyvStoreAdapter {
   return {
     opts: {},
     namespace: undefined,
-    async get(key: string) { return (await redis.get(prefix + key)) ?? undefined; },
+    async get(key: string) {
+      return (await redis.get(prefix + key)) ?? undefined;
+    },
     async set(key: string, value: unknown, ttl?: number) {
       if (ttl) await redis.set(prefix + key, String(value), 'PX', ttl);
       else await redis.set(prefix + key, String(value));
       return true;
     },
-    async delete(key: string) { return (await redis.del(prefix + key)) > 0; },
-    async clear() { /* never wipes a shared Redis */ },
-    on() { return this; },
+    async delete(key: string) {
+      return (await redis.del(prefix + key)) > 0;
+    },
+    async clear() {
+      /* never wipes a shared Redis */
+    },
+    on() {
+      return this;
+    },
   } as unknown as KeyvStoreAdapter;
 }
 
@@ -29,10 +39,20 @@ export class RedisCoordinator implements Coordinator {
   readonly kind = 'redis';
   readonly redis: Redis;
   readonly cache: Keyv;
-  constructor(url: string, private readonly prefix = 'wxcoze:') {
+  constructor(
+    url: string,
+    private readonly prefix = 'wxcoze:',
+  ) {
     // Fail within seconds instead of queueing commands forever while Redis is down: callers retry later.
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 2000, connectTimeout: 3000, retryStrategy: (n) => Math.min(n * 200, 2000) });
-    this.redis.on('error', () => { /* reported through the failing commands */ });
+    this.redis = new Redis(url, {
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2000,
+      connectTimeout: 3000,
+      retryStrategy: (n) => Math.min(n * 200, 2000),
+    });
+    this.redis.on('error', () => {
+      /* reported through the failing commands */
+    });
     this.cache = new Keyv({ store: keyvStore(this.redis, `${this.prefix}cache:`) });
   }
 
@@ -41,7 +61,12 @@ export class RedisCoordinator implements Coordinator {
     const token = randomBytes(12).toString('hex');
     const ok = await this.redis.set(k, token, 'PX', ttlMs, 'NX');
     if (ok !== 'OK') return { acquired: false };
-    const renew = setInterval(() => { void this.redis.eval(RENEW, 1, k, token, String(ttlMs)).catch(() => {}); }, Math.max(100, Math.floor(ttlMs / 3)));
+    const renew = setInterval(
+      () => {
+        void this.redis.eval(RENEW, 1, k, token, String(ttlMs)).catch(() => {});
+      },
+      Math.max(100, Math.floor(ttlMs / 3)),
+    );
     renew.unref?.();
     try {
       return { acquired: true, value: await fn() };

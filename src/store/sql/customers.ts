@@ -3,7 +3,9 @@ import { toCustomer } from '../rows.js';
 import type { CustomerState } from '../types.js';
 import { prepared, type SqlDb } from './db.js';
 
-const getQuery = prepared((qb, kf: string, user: string) => qb.selectFrom('customers').selectAll().where('open_kfid', '=', kf).where('external_userid', '=', user));
+const getQuery = prepared((qb, kf: string, user: string) =>
+  qb.selectFrom('customers').selectAll().where('open_kfid', '=', kf).where('external_userid', '=', user),
+);
 
 /** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
 export class Customers {
@@ -14,26 +16,56 @@ export class Customers {
   }
 
   /** Sets who serves the session, unless a later change is already recorded (pages replay; events arrive through several instances). */
-  async setMode(openKfId: string, externalUserId: string, mode: 'ai' | 'human', since: number, now: number): Promise<void> {
-    const insert = this.db.qb.insertInto('customers').values({ open_kfid: openKfId, external_userid: externalUserId, mode, mode_since: since, updated_at: now });
-    await this.db.run(this.db.dialect === 'sqlite'
-      ? insert.onConflict((oc) => oc.columns(['open_kfid', 'external_userid'])
-        .doUpdateSet({ mode: (eb) => eb.ref('excluded.mode'), mode_since: (eb) => eb.ref('excluded.mode_since'), updated_at: (eb) => eb.ref('excluded.updated_at') })
-        .where('excluded.mode_since', '>=', (eb) => eb.ref('customers.mode_since')))
-      // MySQL has no WHERE on an upsert: each column keeps its value unless the change is newer (mode_since last).
-      : insert.onDuplicateKeyUpdate({
-        mode: sql`IF(VALUES(mode_since) >= mode_since, VALUES(mode), mode)`,
-        updated_at: sql`IF(VALUES(mode_since) >= mode_since, VALUES(updated_at), updated_at)`,
-        mode_since: sql`IF(VALUES(mode_since) >= mode_since, VALUES(mode_since), mode_since)`,
-      }));
+  async setMode(
+    openKfId: string,
+    externalUserId: string,
+    mode: 'ai' | 'human',
+    since: number,
+    now: number,
+  ): Promise<void> {
+    const insert = this.db.qb.insertInto('customers').values({
+      open_kfid: openKfId,
+      external_userid: externalUserId,
+      mode,
+      mode_since: since,
+      updated_at: now,
+    });
+    await this.db.run(
+      this.db.dialect === 'sqlite'
+        ? insert.onConflict((oc) =>
+            oc
+              .columns(['open_kfid', 'external_userid'])
+              .doUpdateSet({
+                mode: (eb) => eb.ref('excluded.mode'),
+                mode_since: (eb) => eb.ref('excluded.mode_since'),
+                updated_at: (eb) => eb.ref('excluded.updated_at'),
+              })
+              .where('excluded.mode_since', '>=', (eb) => eb.ref('customers.mode_since')),
+          )
+        : // MySQL has no WHERE on an upsert: each column keeps its value unless the change is newer (mode_since last).
+          insert.onDuplicateKeyUpdate({
+            mode: sql`IF(VALUES(mode_since) >= mode_since, VALUES(mode), mode)`,
+            updated_at: sql`IF(VALUES(mode_since) >= mode_since, VALUES(updated_at), updated_at)`,
+            mode_since: sql`IF(VALUES(mode_since) >= mode_since, VALUES(mode_since), mode_since)`,
+          }),
+    );
   }
 
-  async markNotice(openKfId: string, externalUserId: string, kind: 'fallback' | 'quiet', at: number): Promise<void> {
+  async markNotice(
+    openKfId: string,
+    externalUserId: string,
+    kind: 'fallback' | 'quiet',
+    at: number,
+  ): Promise<void> {
     const col = kind === 'fallback' ? 'fallback_sent_at' : 'quiet_notice_at';
-    const insert = this.db.qb.insertInto('customers').values({ open_kfid: openKfId, external_userid: externalUserId, [col]: at, updated_at: at });
+    const insert = this.db.qb
+      .insertInto('customers')
+      .values({ open_kfid: openKfId, external_userid: externalUserId, [col]: at, updated_at: at });
     const set = { [col]: at, updated_at: at };
-    await this.db.run(this.db.dialect === 'sqlite'
-      ? insert.onConflict((oc) => oc.columns(['open_kfid', 'external_userid']).doUpdateSet(set))
-      : insert.onDuplicateKeyUpdate(set));
+    await this.db.run(
+      this.db.dialect === 'sqlite'
+        ? insert.onConflict((oc) => oc.columns(['open_kfid', 'external_userid']).doUpdateSet(set))
+        : insert.onDuplicateKeyUpdate(set),
+    );
   }
 }

@@ -1,6 +1,14 @@
 import {
-  DummyDriver, Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
-  type Compilable, type CompiledQuery,
+  DummyDriver,
+  Kysely,
+  MysqlAdapter,
+  MysqlIntrospector,
+  MysqlQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type Compilable,
+  type CompiledQuery,
 } from 'kysely';
 import type { DB } from './schema.js';
 
@@ -29,9 +37,20 @@ export interface SqlDb {
 /** A Kysely instance that only compiles (Kysely's "split building and execution" recipe). */
 export function queryBuilder(dialect: Dialect): Kysely<DB> {
   return new Kysely<DB>({
-    dialect: dialect === 'sqlite'
-      ? { createAdapter: () => new SqliteAdapter(), createDriver: () => new DummyDriver(), createIntrospector: (db) => new SqliteIntrospector(db), createQueryCompiler: () => new SqliteQueryCompiler() }
-      : { createAdapter: () => new MysqlAdapter(), createDriver: () => new DummyDriver(), createIntrospector: (db) => new MysqlIntrospector(db), createQueryCompiler: () => new MysqlQueryCompiler() },
+    dialect:
+      dialect === 'sqlite'
+        ? {
+            createAdapter: () => new SqliteAdapter(),
+            createDriver: () => new DummyDriver(),
+            createIntrospector: (db) => new SqliteIntrospector(db),
+            createQueryCompiler: () => new SqliteQueryCompiler(),
+          }
+        : {
+            createAdapter: () => new MysqlAdapter(),
+            createDriver: () => new DummyDriver(),
+            createIntrospector: (db) => new MysqlIntrospector(db),
+            createQueryCompiler: () => new MysqlQueryCompiler(),
+          },
   });
 }
 
@@ -49,14 +68,18 @@ const SLOT = '\u0001wxcoze-arg-';
  * So arguments must reach the query as they are: compute derived values (JSON, partNo + 1)
  * before the call. Only for queries whose shape never changes with the arguments (no `in` lists).
  */
-export function prepared<A extends unknown[], R>(build: (qb: Kysely<DB>, ...args: A) => Compilable<R>): (qb: Kysely<DB>, ...args: A) => CompiledQuery<R> {
+export function prepared<A extends unknown[], R>(
+  build: (qb: Kysely<DB>, ...args: A) => Compilable<R>,
+): (qb: Kysely<DB>, ...args: A) => CompiledQuery<R> {
   const cache = new WeakMap<Kysely<DB>, { q: CompiledQuery<R>; slots: (number | null)[] }>();
   return (qb, ...args) => {
     let t = cache.get(qb);
     if (!t) {
       const markers = Array.from({ length: build.length - 1 }, (_, i) => `${SLOT}${i}`) as unknown as A;
       const q = build(qb, ...markers).compile();
-      const slots = q.parameters.map((p) => (typeof p === 'string' && p.startsWith(SLOT) ? Number(p.slice(SLOT.length)) : null));
+      const slots = q.parameters.map((p) =>
+        typeof p === 'string' && p.startsWith(SLOT) ? Number(p.slice(SLOT.length)) : null,
+      );
       t = { q, slots };
       cache.set(qb, t);
     }

@@ -3,8 +3,20 @@ import type { ChannelIdentity, LinkResult, UserSummary } from '../types.js';
 import { prepared, type SqlDb } from './db.js';
 
 // Asked for every message (see `prepared`).
-const userOfQuery = prepared((qb, channel: string, externalId: string) => qb.selectFrom('identities').select('user_id').where('channel', '=', channel).where('external_id', '=', externalId));
-const getConversationQuery = prepared((qb, userId: string, botKey: string) => qb.selectFrom('conversations').select('conversation_id').where('user_id', '=', userId).where('bot_key', '=', botKey));
+const userOfQuery = prepared((qb, channel: string, externalId: string) =>
+  qb
+    .selectFrom('identities')
+    .select('user_id')
+    .where('channel', '=', channel)
+    .where('external_id', '=', externalId),
+);
+const getConversationQuery = prepared((qb, userId: string, botKey: string) =>
+  qb
+    .selectFrom('conversations')
+    .select('conversation_id')
+    .where('user_id', '=', userId)
+    .where('bot_key', '=', botKey),
+);
 
 /**
  * Internal users, the channel identities that map to them, and each user's Coze conversation
@@ -15,14 +27,20 @@ export class Identities {
 
   private async userOf(db: SqlDb, who: ChannelIdentity, lock = false): Promise<string | undefined> {
     if (!lock) return (await db.first(userOfQuery(db.qb, who.channel, who.externalId)))?.user_id;
-    const q = db.qb.selectFrom('identities').select('user_id').where('channel', '=', who.channel).where('external_id', '=', who.externalId)
+    const q = db.qb
+      .selectFrom('identities')
+      .select('user_id')
+      .where('channel', '=', who.channel)
+      .where('external_id', '=', who.externalId)
       // SQLite's transaction already holds the whole file (BEGIN IMMEDIATE); MySQL locks the row.
       .$if(db.dialect === 'mysql', (qb) => qb.forUpdate());
     return (await db.first(q))?.user_id;
   }
 
   private addIdentity(db: SqlDb, who: ChannelIdentity, userId: string, createdAt: number) {
-    return db.qb.insertInto('identities').values({ channel: who.channel, external_id: who.externalId, user_id: userId, created_at: createdAt });
+    return db.qb
+      .insertInto('identities')
+      .values({ channel: who.channel, external_id: who.externalId, user_id: userId, created_at: createdAt });
   }
 
   /**
@@ -36,8 +54,13 @@ export class Identities {
     if (legacyId !== undefined) {
       // The row lock (or SQLite's write lock) makes one of two racing requests the adopter; the other then finds the identity.
       const adopted = await this.db.tx(async (db) => {
-        const old = await db.first(db.qb.selectFrom('legacy_web_identities').select(['user_id', 'created_at']).where('external_id', '=', legacyId)
-          .$if(db.dialect === 'mysql', (qb) => qb.forUpdate()));
+        const old = await db.first(
+          db.qb
+            .selectFrom('legacy_web_identities')
+            .select(['user_id', 'created_at'])
+            .where('external_id', '=', legacyId)
+            .$if(db.dialect === 'mysql', (qb) => qb.forUpdate()),
+        );
         if (!old) return undefined;
         await db.run(db.qb.deleteFrom('legacy_web_identities').where('external_id', '=', legacyId));
         await db.run(this.addIdentity(db, who, old.user_id, Number(old.created_at)).orIgnore());
@@ -60,15 +83,21 @@ export class Identities {
   }
 
   async setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void> {
-    const insert = this.db.qb.insertInto('conversations').values({ user_id: userId, bot_key: botKey, conversation_id: conversationId, updated_at: now });
+    const insert = this.db.qb
+      .insertInto('conversations')
+      .values({ user_id: userId, bot_key: botKey, conversation_id: conversationId, updated_at: now });
     const set = { conversation_id: conversationId, updated_at: now };
-    await this.db.run(this.db.dialect === 'sqlite'
-      ? insert.onConflict((oc) => oc.columns(['user_id', 'bot_key']).doUpdateSet(set))
-      : insert.onDuplicateKeyUpdate(set));
+    await this.db.run(
+      this.db.dialect === 'sqlite'
+        ? insert.onConflict((oc) => oc.columns(['user_id', 'bot_key']).doUpdateSet(set))
+        : insert.onDuplicateKeyUpdate(set),
+    );
   }
 
   async clearConversation(userId: string, botKey: string): Promise<void> {
-    await this.db.run(this.db.qb.deleteFrom('conversations').where('user_id', '=', userId).where('bot_key', '=', botKey));
+    await this.db.run(
+      this.db.qb.deleteFrom('conversations').where('user_id', '=', userId).where('bot_key', '=', botKey),
+    );
   }
 
   /** Joins `other` to `keep`'s internal user (merging users when both exist); `keep`'s Coze memory wins. */
@@ -93,39 +122,88 @@ export class Identities {
       // Both known as different users: every identity of `other`'s user moves over; its conversations
       // move where `keep` has none with that bot, and are dropped where it has (one memory per bot).
       // The bots are read first: MySQL cannot delete from a table its own subquery reads.
-      const keepBots = (await db.rows(db.qb.selectFrom('conversations').select('bot_key').where('user_id', '=', keepUser))).map((r) => r.bot_key);
+      const keepBots = (
+        await db.rows(db.qb.selectFrom('conversations').select('bot_key').where('user_id', '=', keepUser))
+      ).map((r) => r.bot_key);
       const dropped = keepBots.length
-        ? await db.run(db.qb.deleteFrom('conversations').where('user_id', '=', otherUser).where('bot_key', 'in', keepBots))
+        ? await db.run(
+            db.qb
+              .deleteFrom('conversations')
+              .where('user_id', '=', otherUser)
+              .where('bot_key', 'in', keepBots),
+          )
         : 0;
-      const moved = await db.run(db.qb.updateTable('conversations').set({ user_id: keepUser }).where('user_id', '=', otherUser));
-      await db.run(db.qb.updateTable('identities').set({ user_id: keepUser }).where('user_id', '=', otherUser));
+      const moved = await db.run(
+        db.qb.updateTable('conversations').set({ user_id: keepUser }).where('user_id', '=', otherUser),
+      );
+      await db.run(
+        db.qb.updateTable('identities').set({ user_id: keepUser }).where('user_id', '=', otherUser),
+      );
       await db.run(db.qb.deleteFrom('users').where('id', '=', otherUser));
-      return { userId: keepUser, alreadyLinked: false, mergedUserId: otherUser, movedConversations: moved, droppedConversations: dropped };
+      return {
+        userId: keepUser,
+        alreadyLinked: false,
+        mergedUserId: otherUser,
+        movedConversations: moved,
+        droppedConversations: dropped,
+      };
     });
   }
 
   /** The internal user of a channel identity and every identity joined to it, without creating anything. */
-  async findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined> {
+  async findIdentities(
+    who: ChannelIdentity,
+  ): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined> {
     const userId = await this.userOf(this.db, who);
     if (!userId) return undefined;
-    const rows = await this.db.rows(this.db.qb.selectFrom('identities').select(['channel', 'external_id']).where('user_id', '=', userId).orderBy('created_at').orderBy('channel'));
+    const rows = await this.db.rows(
+      this.db.qb
+        .selectFrom('identities')
+        .select(['channel', 'external_id'])
+        .where('user_id', '=', userId)
+        .orderBy('created_at')
+        .orderBy('channel'),
+    );
     return { userId, identities: rows.map((x) => ({ channel: x.channel, externalId: x.external_id })) };
   }
 
   /** One page of internal users, newest first, each with its identities; `total` counts them all. */
   async listUsers(page: { limit: number; offset: number }): Promise<{ total: number; users: UserSummary[] }> {
     const { qb } = this.db;
-    const count = await this.db.first(qb.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')));
-    const rows = await this.db.rows(qb.selectFrom('users').select(['id', 'created_at']).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset));
+    const count = await this.db.first(
+      qb.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')),
+    );
+    const rows = await this.db.rows(
+      qb
+        .selectFrom('users')
+        .select(['id', 'created_at'])
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(page.limit)
+        .offset(page.offset),
+    );
     const ids = rows.length
-      ? await this.db.rows(qb.selectFrom('identities').select(['user_id', 'channel', 'external_id']).where('user_id', 'in', rows.map((r) => r.id)).orderBy('created_at').orderBy('channel'))
+      ? await this.db.rows(
+          qb
+            .selectFrom('identities')
+            .select(['user_id', 'channel', 'external_id'])
+            .where(
+              'user_id',
+              'in',
+              rows.map((r) => r.id),
+            )
+            .orderBy('created_at')
+            .orderBy('channel'),
+        )
       : [];
     return {
       total: Number(count!.n),
       users: rows.map((r) => ({
         userId: r.id,
         createdAt: Number(r.created_at),
-        identities: ids.filter((x) => x.user_id === r.id).map((x) => ({ channel: x.channel, externalId: x.external_id })),
+        identities: ids
+          .filter((x) => x.user_id === r.id)
+          .map((x) => ({ channel: x.channel, externalId: x.external_id })),
       })),
     };
   }

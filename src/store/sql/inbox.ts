@@ -4,43 +4,159 @@ import type { ClaimOptions, InboxItem, InboxState, ReplyPart } from '../types.js
 import { PENDING, prepared, type SqlDb } from './db.js';
 
 // The hot path's queries, built once per dialect (see `prepared`).
-const candidatesQuery = prepared((qb, now: number, limit: number) => qb.selectFrom('inbox as i').select('i.msgid')
-  .where('i.state', 'in', PENDING).where('i.next_attempt_at', '<=', now).where('i.lease_until', '<=', now)
-  .where(({ not, exists, selectFrom }) => not(exists(selectFrom('inbox as j').select('j.seq')
-    .whereRef('j.open_kfid', '=', 'i.open_kfid').whereRef('j.external_userid', '=', 'i.external_userid')
-    .whereRef('j.seq', '<', 'i.seq').where('j.state', 'in', PENDING))))
-  .orderBy('i.seq').limit(limit));
-const getQuery = prepared((qb, msgid: string) => qb.selectFrom('inbox').selectAll().where('msgid', '=', msgid));
-const extendQuery = prepared((qb, msgid: string, owner: string, until: number, now: number) => qb.updateTable('inbox').set({ lease_until: until })
-  .where('msgid', '=', msgid).where('lease_owner', '=', owner).where('lease_until', '>', now));
-const saveAnswerQuery = prepared((qb, msgid: string, owner: string, parts: string, note: string | null, apologized: number, now: number) => qb.updateTable('inbox')
-  .set({ state: TRANSITIONS.saveAnswer.to, parts, note, apologized, updated_at: now })
-  .where('msgid', '=', msgid).where('lease_owner', '=', owner).where('state', 'in', TRANSITIONS.saveAnswer.from));
-const partSentQuery = prepared((qb, msgid: string, owner: string, n: number, now: number) => qb.updateTable('inbox')
-  .set({ state: TRANSITIONS.markPartSent.to, parts_sent: sql`CASE WHEN parts_sent < ${n} THEN ${n} ELSE parts_sent END`, updated_at: now })
-  .where('msgid', '=', msgid).where('lease_owner', '=', owner).where('state', 'in', TRANSITIONS.markPartSent.from));
+const candidatesQuery = prepared((qb, now: number, limit: number) =>
+  qb
+    .selectFrom('inbox as i')
+    .select('i.msgid')
+    .where('i.state', 'in', PENDING)
+    .where('i.next_attempt_at', '<=', now)
+    .where('i.lease_until', '<=', now)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('inbox as j')
+            .select('j.seq')
+            .whereRef('j.open_kfid', '=', 'i.open_kfid')
+            .whereRef('j.external_userid', '=', 'i.external_userid')
+            .whereRef('j.seq', '<', 'i.seq')
+            .where('j.state', 'in', PENDING),
+        ),
+      ),
+    )
+    .orderBy('i.seq')
+    .limit(limit),
+);
+const getQuery = prepared((qb, msgid: string) =>
+  qb.selectFrom('inbox').selectAll().where('msgid', '=', msgid),
+);
+const extendQuery = prepared((qb, msgid: string, owner: string, until: number, now: number) =>
+  qb
+    .updateTable('inbox')
+    .set({ lease_until: until })
+    .where('msgid', '=', msgid)
+    .where('lease_owner', '=', owner)
+    .where('lease_until', '>', now),
+);
+const saveAnswerQuery = prepared(
+  (qb, msgid: string, owner: string, parts: string, note: string | null, apologized: number, now: number) =>
+    qb
+      .updateTable('inbox')
+      .set({ state: TRANSITIONS.saveAnswer.to, parts, note, apologized, updated_at: now })
+      .where('msgid', '=', msgid)
+      .where('lease_owner', '=', owner)
+      .where('state', 'in', TRANSITIONS.saveAnswer.from),
+);
+const partSentQuery = prepared((qb, msgid: string, owner: string, n: number, now: number) =>
+  qb
+    .updateTable('inbox')
+    .set({
+      state: TRANSITIONS.markPartSent.to,
+      parts_sent: sql`CASE WHEN parts_sent < ${n} THEN ${n} ELSE parts_sent END`,
+      updated_at: now,
+    })
+    .where('msgid', '=', msgid)
+    .where('lease_owner', '=', owner)
+    .where('state', 'in', TRANSITIONS.markPartSent.from),
+);
 // out_msgid is the key: a part re-sent after a crash (refused as a duplicate) is never counted twice.
-const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string) => qb.insertInto('sent_log').orIgnore()
-  .columns(['out_msgid', 'open_kfid', 'external_userid', 'sent_at', 'inbound_msgid'])
-  .expression(qb.selectFrom('inbox').select([sql<string>`${outMsgid}`.as('o'), 'open_kfid', 'external_userid', sql<number>`${now}`.as('t'), 'msgid']).where('msgid', '=', msgid)));
-const finishQuery = prepared((qb, msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number) => qb.updateTable('inbox')
-  .set({ state, note, lease_owner: null, lease_until: 0, updated_at: now })
-  .where('msgid', '=', msgid).where('lease_owner', '=', owner).where('state', 'in', TRANSITIONS.finish.from));
-const deferQuery = prepared((qb, msgid: string, owner: string, at: number, note: string, now: number) => qb.updateTable('inbox')
-  .set({ attempts: sql`attempts + 1`, next_attempt_at: at, note, lease_owner: null, lease_until: 0, updated_at: now })
-  .where('msgid', '=', msgid).where('lease_owner', '=', owner));
-const releaseQuery = prepared((qb, msgid: string, owner: string) => qb.updateTable('inbox').set({ lease_owner: null, lease_until: 0 }).where('msgid', '=', msgid).where('lease_owner', '=', owner));
-const chatRefQuery = prepared((qb, msgid: string, conversationId: string, chatId: string) => qb.updateTable('inbox')
-  .set({ coze_conversation_id: conversationId, coze_chat_id: chatId }).where('msgid', '=', msgid));
-const budgetUsedQuery = prepared((qb, kf: string, user: string) => qb.selectFrom('sent_log').select((eb) => eb.fn.countAll<number>().as('n'))
-  .where('open_kfid', '=', kf).where('external_userid', '=', user)
-  .where('sent_at', '>=', sql<number>`COALESCE((${qb.selectFrom('inbox').select((eb) => eb.fn.max('send_time').as('t'))
-    .where('open_kfid', '=', kf).where('external_userid', '=', user).where('origin', '=', 3)}), 0) * 1000`));
-const pendingAfterQuery = prepared((qb, kf: string, user: string, seq: number) => qb.selectFrom('inbox').select((eb) => eb.fn.countAll<number>().as('n'))
-  .where('open_kfid', '=', kf).where('external_userid', '=', user).where('seq', '>', seq).where('state', 'in', PENDING));
-const nextWakeQuery = prepared((qb, now: number) => qb.selectFrom('inbox')
-  .select(sql<number | null>`MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)`.as('t'))
-  .where('state', 'in', PENDING).where((eb) => eb.or([eb('lease_until', '>', now), eb('next_attempt_at', '>', now)])));
+const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string) =>
+  qb
+    .insertInto('sent_log')
+    .orIgnore()
+    .columns(['out_msgid', 'open_kfid', 'external_userid', 'sent_at', 'inbound_msgid'])
+    .expression(
+      qb
+        .selectFrom('inbox')
+        .select([
+          sql<string>`${outMsgid}`.as('o'),
+          'open_kfid',
+          'external_userid',
+          sql<number>`${now}`.as('t'),
+          'msgid',
+        ])
+        .where('msgid', '=', msgid),
+    ),
+);
+const finishQuery = prepared(
+  (
+    qb,
+    msgid: string,
+    owner: string,
+    state: 'done' | 'failed' | 'skipped',
+    note: string | null,
+    now: number,
+  ) =>
+    qb
+      .updateTable('inbox')
+      .set({ state, note, lease_owner: null, lease_until: 0, updated_at: now })
+      .where('msgid', '=', msgid)
+      .where('lease_owner', '=', owner)
+      .where('state', 'in', TRANSITIONS.finish.from),
+);
+const deferQuery = prepared((qb, msgid: string, owner: string, at: number, note: string, now: number) =>
+  qb
+    .updateTable('inbox')
+    .set({
+      attempts: sql`attempts + 1`,
+      next_attempt_at: at,
+      note,
+      lease_owner: null,
+      lease_until: 0,
+      updated_at: now,
+    })
+    .where('msgid', '=', msgid)
+    .where('lease_owner', '=', owner),
+);
+const releaseQuery = prepared((qb, msgid: string, owner: string) =>
+  qb
+    .updateTable('inbox')
+    .set({ lease_owner: null, lease_until: 0 })
+    .where('msgid', '=', msgid)
+    .where('lease_owner', '=', owner),
+);
+const chatRefQuery = prepared((qb, msgid: string, conversationId: string, chatId: string) =>
+  qb
+    .updateTable('inbox')
+    .set({ coze_conversation_id: conversationId, coze_chat_id: chatId })
+    .where('msgid', '=', msgid),
+);
+const budgetUsedQuery = prepared((qb, kf: string, user: string) =>
+  qb
+    .selectFrom('sent_log')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('open_kfid', '=', kf)
+    .where('external_userid', '=', user)
+    .where(
+      'sent_at',
+      '>=',
+      sql<number>`COALESCE((${qb
+        .selectFrom('inbox')
+        .select((eb) => eb.fn.max('send_time').as('t'))
+        .where('open_kfid', '=', kf)
+        .where('external_userid', '=', user)
+        .where('origin', '=', 3)}), 0) * 1000`,
+    ),
+);
+const pendingAfterQuery = prepared((qb, kf: string, user: string, seq: number) =>
+  qb
+    .selectFrom('inbox')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('open_kfid', '=', kf)
+    .where('external_userid', '=', user)
+    .where('seq', '>', seq)
+    .where('state', 'in', PENDING),
+);
+const nextWakeQuery = prepared((qb, now: number) =>
+  qb
+    .selectFrom('inbox')
+    .select(
+      sql<
+        number | null
+      >`MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)`.as('t'),
+    )
+    .where('state', 'in', PENDING)
+    .where((eb) => eb.or([eb('lease_until', '>', now), eb('next_attempt_at', '>', now)])),
+);
 
 /**
  * The inbox and its state machine. Every transition a message can make is written here, and
@@ -61,7 +177,14 @@ export const TRANSITIONS = {
   markPartSent: { from: ['answered', 'sending'], to: 'sending' },
   finish: { from: PENDING, to: ['done', 'failed', 'skipped'] },
   cancel: { from: ['received'], fromBeforeFirstPart: ['answered', 'sending'], to: 'cancelled' },
-} as const satisfies Record<string, { from: readonly InboxState[]; to: InboxState | readonly InboxState[]; fromBeforeFirstPart?: readonly InboxState[] }>;
+} as const satisfies Record<
+  string,
+  {
+    from: readonly InboxState[];
+    to: InboxState | readonly InboxState[];
+    fromBeforeFirstPart?: readonly InboxState[];
+  }
+>;
 
 export class Inbox {
   constructor(private readonly db: SqlDb) {}
@@ -75,11 +198,28 @@ export class Inbox {
     const until = opts.now + opts.leaseMs;
     // One conditional UPDATE for the batch: of two workers (or instances) racing for a row, one wins
     // it; the rows this call won are the ones now carrying its (owner, until) lease.
-    await this.db.run(qb.updateTable('inbox')
-      .set({ lease_owner: opts.owner, lease_until: until, attempts: sql`attempts + (CASE WHEN state = 'received' THEN 1 ELSE 0 END)`, updated_at: opts.now })
-      .where('msgid', 'in', ids).where('lease_until', '<=', opts.now).where('state', 'in', PENDING));
-    const won = await this.db.rows(qb.selectFrom('inbox').selectAll().where('msgid', 'in', ids)
-      .where('lease_owner', '=', opts.owner).where('lease_until', '=', until).orderBy('seq'));
+    await this.db.run(
+      qb
+        .updateTable('inbox')
+        .set({
+          lease_owner: opts.owner,
+          lease_until: until,
+          attempts: sql`attempts + (CASE WHEN state = 'received' THEN 1 ELSE 0 END)`,
+          updated_at: opts.now,
+        })
+        .where('msgid', 'in', ids)
+        .where('lease_until', '<=', opts.now)
+        .where('state', 'in', PENDING),
+    );
+    const won = await this.db.rows(
+      qb
+        .selectFrom('inbox')
+        .selectAll()
+        .where('msgid', 'in', ids)
+        .where('lease_owner', '=', opts.owner)
+        .where('lease_until', '=', until)
+        .orderBy('seq'),
+    );
     return won.map(toItem);
   }
 
@@ -93,8 +233,19 @@ export class Inbox {
   }
 
   /** received → answered: the reply is stored before anything is sent. `apology`: the reply is the apology. */
-  async saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number, apology = false): Promise<boolean> {
-    return (await this.db.run(saveAnswerQuery(this.db.qb, msgid, owner, JSON.stringify(parts), note, apology ? 1 : 0, now))) === 1;
+  async saveAnswer(
+    msgid: string,
+    owner: string,
+    parts: ReplyPart[],
+    note: string | null,
+    now: number,
+    apology = false,
+  ): Promise<boolean> {
+    return (
+      (await this.db.run(
+        saveAnswerQuery(this.db.qb, msgid, owner, JSON.stringify(parts), note, apology ? 1 : 0, now),
+      )) === 1
+    );
   }
 
   /**
@@ -102,7 +253,13 @@ export class Inbox {
    * (outMsgid set) logged against the customer's budget: both in ONE transaction, and only while
    * the lease is ours (a worker that lost it changes and logs nothing).
    */
-  markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean> {
+  markPartSent(
+    msgid: string,
+    owner: string,
+    partNo: number,
+    outMsgid: string | null,
+    now: number,
+  ): Promise<boolean> {
     return this.db.tx(async (db) => {
       if ((await db.run(partSentQuery(db.qb, msgid, owner, partNo + 1, now))) !== 1) return false;
       if (outMsgid) await db.run(logSendQuery(db.qb, outMsgid, now, msgid));
@@ -111,12 +268,24 @@ export class Inbox {
   }
 
   /** pending → done | failed | skipped; the lease is given back. */
-  async finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean> {
+  async finish(
+    msgid: string,
+    owner: string,
+    state: 'done' | 'failed' | 'skipped',
+    note: string | null,
+    now: number,
+  ): Promise<boolean> {
     return (await this.db.run(finishQuery(this.db.qb, msgid, owner, state, note, now))) === 1;
   }
 
   /** Gives the lease back and schedules another attempt; the state stays where it was. */
-  async deferRetry(msgid: string, owner: string, nextAttemptAt: number, note: string, now: number): Promise<boolean> {
+  async deferRetry(
+    msgid: string,
+    owner: string,
+    nextAttemptAt: number,
+    note: string,
+    now: number,
+  ): Promise<boolean> {
     return (await this.db.run(deferQuery(this.db.qb, msgid, owner, nextAttemptAt, note, now))) === 1;
   }
 
@@ -130,18 +299,31 @@ export class Inbox {
    */
   async recoverLeasesAtStart(): Promise<number> {
     if (this.db.dialect !== 'sqlite') return 0;
-    return this.db.run(this.db.qb.updateTable('inbox').set({ lease_owner: null, lease_until: 0 })
-      .where('lease_owner', 'is not', null).where('state', 'in', PENDING));
+    return this.db.run(
+      this.db.qb
+        .updateTable('inbox')
+        .set({ lease_owner: null, lease_until: 0 })
+        .where('lease_owner', 'is not', null)
+        .where('state', 'in', PENDING),
+    );
   }
 
   /** A customer recalled the message: cancelled, unless its reply has started going out. */
   async cancel(msgid: string, note: string, now: number): Promise<boolean> {
-    return (await this.db.run(this.db.qb.updateTable('inbox').set({ state: TRANSITIONS.cancel.to, note, lease_owner: null, lease_until: 0, updated_at: now })
-      .where('msgid', '=', msgid)
-      .where((eb) => eb.or([
-        eb('state', 'in', TRANSITIONS.cancel.from),
-        eb.and([eb('state', 'in', TRANSITIONS.cancel.fromBeforeFirstPart), eb('parts_sent', '=', 0)]),
-      ])))) === 1;
+    return (
+      (await this.db.run(
+        this.db.qb
+          .updateTable('inbox')
+          .set({ state: TRANSITIONS.cancel.to, note, lease_owner: null, lease_until: 0, updated_at: now })
+          .where('msgid', '=', msgid)
+          .where((eb) =>
+            eb.or([
+              eb('state', 'in', TRANSITIONS.cancel.from),
+              eb.and([eb('state', 'in', TRANSITIONS.cancel.fromBeforeFirstPart), eb('parts_sent', '=', 0)]),
+            ]),
+          ),
+      )) === 1
+    );
   }
 
   async setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> {
@@ -150,9 +332,13 @@ export class Inbox {
 
   /** Records WeCom's msg_send_fail against the message the failed reply answered; returns that msgid. */
   async noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
-    const r = await this.db.first(this.db.qb.selectFrom('sent_log').select('inbound_msgid').where('out_msgid', '=', outMsgid));
+    const r = await this.db.first(
+      this.db.qb.selectFrom('sent_log').select('inbound_msgid').where('out_msgid', '=', outMsgid),
+    );
     if (!r?.inbound_msgid) return undefined;
-    await this.db.run(this.db.qb.updateTable('inbox').set({ note, updated_at: now }).where('msgid', '=', r.inbound_msgid));
+    await this.db.run(
+      this.db.qb.updateTable('inbox').set({ note, updated_at: now }).where('msgid', '=', r.inbound_msgid),
+    );
     return r.inbound_msgid;
   }
 
@@ -177,7 +363,12 @@ export class Inbox {
 
   async countByState(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    const rows = await this.db.rows(this.db.qb.selectFrom('inbox').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state'));
+    const rows = await this.db.rows(
+      this.db.qb
+        .selectFrom('inbox')
+        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('state'),
+    );
     for (const r of rows) out[r.state] = Number(r.n);
     return out;
   }

@@ -21,7 +21,11 @@ export class MysqlDb implements SqlDb {
   readonly dialect = 'mysql' as const;
   readonly qb = queryBuilder('mysql');
 
-  private constructor(readonly pool: Pool, private readonly query: Query, private readonly conn?: PoolConnection) {}
+  private constructor(
+    readonly pool: Pool,
+    private readonly query: Query,
+    private readonly conn?: PoolConnection,
+  ) {}
 
   /** mysql2 is loaded only here, when MySQL is used (it alone is ~15 MB of memory). */
   static async open(url: string, opts: { connectionLimit?: number } = {}): Promise<MysqlDb> {
@@ -37,9 +41,12 @@ export class MysqlDb implements SqlDb {
     });
     // The driver's callback API: the promise wrapper captures a stack trace per query, which
     // showed up as ~4 % of the server's CPU under load.
-    const query: Query = (sql, params) => new Promise((resolve, reject) => {
-      pool.pool.query(sql, params, (err: Error | null, rows: unknown) => (err ? reject(err) : resolve(rows)));
-    });
+    const query: Query = (sql, params) =>
+      new Promise((resolve, reject) => {
+        pool.pool.query(sql, params, (err: Error | null, rows: unknown) =>
+          err ? reject(err) : resolve(rows),
+        );
+      });
     return new MysqlDb(pool, query);
   }
 

@@ -56,11 +56,32 @@ export interface CustomersTable {
   updated_at: number;
 }
 
-export interface UsersTable { id: string; created_at: number }
-export interface IdentitiesTable { channel: string; external_id: string; user_id: string; created_at: number }
-export interface LegacyWebIdentitiesTable { external_id: string; user_id: string; created_at: number }
-export interface ConversationsTable { user_id: string; bot_key: string; conversation_id: string; updated_at: number }
-export interface SchemaMigrationsTable { version: number; name: string; applied_at: number }
+export interface UsersTable {
+  id: string;
+  created_at: number;
+}
+export interface IdentitiesTable {
+  channel: string;
+  external_id: string;
+  user_id: string;
+  created_at: number;
+}
+export interface LegacyWebIdentitiesTable {
+  external_id: string;
+  user_id: string;
+  created_at: number;
+}
+export interface ConversationsTable {
+  user_id: string;
+  bot_key: string;
+  conversation_id: string;
+  updated_at: number;
+}
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
 
 export interface DB {
   accounts: AccountsTable;

@@ -1,4 +1,15 @@
-import type { Account, ChannelIdentity, ClaimOptions, CustomerState, InboxItem, LinkResult, NewInboxMessage, ReplyPart, Store, UserSummary } from '../types.js';
+import type {
+  Account,
+  ChannelIdentity,
+  ClaimOptions,
+  CustomerState,
+  InboxItem,
+  LinkResult,
+  NewInboxMessage,
+  ReplyPart,
+  Store,
+  UserSummary,
+} from '../types.js';
 import { Accounts } from './accounts.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
@@ -47,42 +58,144 @@ export class SqlStore implements Store {
   }
 
   // accounts and cursors
-  touchAccount(openKfId: string, now: number): Promise<Account> { return this.accounts.touch(openKfId, now); }
-  getAccount(openKfId: string): Promise<Account | undefined> { return this.accounts.get(openKfId); }
-  listAccounts(): Promise<Account[]> { return this.accounts.list(); }
-  forgetAccount(openKfId: string): Promise<boolean> { return this.accounts.forget(openKfId); }
-  commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number) { return this.accounts.commitPage(openKfId, nextCursor, messages, now); }
-  recordPull(openKfId: string, error: string | null, now: number): Promise<void> { return this.accounts.recordPull(openKfId, error, now); }
+  touchAccount(openKfId: string, now: number): Promise<Account> {
+    return this.accounts.touch(openKfId, now);
+  }
+  getAccount(openKfId: string): Promise<Account | undefined> {
+    return this.accounts.get(openKfId);
+  }
+  listAccounts(): Promise<Account[]> {
+    return this.accounts.list();
+  }
+  forgetAccount(openKfId: string): Promise<boolean> {
+    return this.accounts.forget(openKfId);
+  }
+  commitPage(openKfId: string, nextCursor: string, messages: NewInboxMessage[], now: number) {
+    return this.accounts.commitPage(openKfId, nextCursor, messages, now);
+  }
+  recordPull(openKfId: string, error: string | null, now: number): Promise<void> {
+    return this.accounts.recordPull(openKfId, error, now);
+  }
 
   // inbox
-  claim(opts: ClaimOptions): Promise<InboxItem[]> { return this.inbox.claim(opts); }
-  get(msgid: string): Promise<InboxItem | undefined> { return this.inbox.get(msgid); }
-  extendLease(msgid: string, owner: string, until: number): Promise<boolean> { return this.inbox.extendLease(msgid, owner, until); }
-  saveAnswer(msgid: string, owner: string, parts: ReplyPart[], note: string | null, now: number, apology?: boolean): Promise<boolean> { return this.inbox.saveAnswer(msgid, owner, parts, note, now, apology); }
-  markPartSent(msgid: string, owner: string, partNo: number, outMsgid: string | null, now: number): Promise<boolean> { return this.inbox.markPartSent(msgid, owner, partNo, outMsgid, now); }
-  finish(msgid: string, owner: string, state: 'done' | 'failed' | 'skipped', note: string | null, now: number): Promise<boolean> { return this.inbox.finish(msgid, owner, state, note, now); }
-  deferRetry(msgid: string, owner: string, nextAttemptAt: number, note: string, now: number): Promise<boolean> { return this.inbox.deferRetry(msgid, owner, nextAttemptAt, note, now); }
-  releaseLease(msgid: string, owner: string): Promise<void> { return this.inbox.releaseLease(msgid, owner); }
-  recoverLeasesAtStart(): Promise<number> { return this.inbox.recoverLeasesAtStart(); }
-  setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> { return this.inbox.setChatRef(msgid, conversationId, chatId); }
-  budgetUsed(openKfId: string, externalUserId: string): Promise<number> { return this.inbox.budgetUsed(openKfId, externalUserId); }
-  pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> { return this.inbox.pendingAfter(openKfId, externalUserId, seq); }
-  nextWakeAt(now: number): Promise<number | null> { return this.inbox.nextWakeAt(now); }
-  countByState(): Promise<Record<string, number>> { return this.inbox.countByState(); }
-  cancelMessage(msgid: string, note: string, now: number): Promise<boolean> { return this.inbox.cancel(msgid, note, now); }
-  noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> { return this.inbox.noteDeliveryFailure(outMsgid, note, now); }
+  claim(opts: ClaimOptions): Promise<InboxItem[]> {
+    return this.inbox.claim(opts);
+  }
+  get(msgid: string): Promise<InboxItem | undefined> {
+    return this.inbox.get(msgid);
+  }
+  extendLease(msgid: string, owner: string, until: number): Promise<boolean> {
+    return this.inbox.extendLease(msgid, owner, until);
+  }
+  saveAnswer(
+    msgid: string,
+    owner: string,
+    parts: ReplyPart[],
+    note: string | null,
+    now: number,
+    apology?: boolean,
+  ): Promise<boolean> {
+    return this.inbox.saveAnswer(msgid, owner, parts, note, now, apology);
+  }
+  markPartSent(
+    msgid: string,
+    owner: string,
+    partNo: number,
+    outMsgid: string | null,
+    now: number,
+  ): Promise<boolean> {
+    return this.inbox.markPartSent(msgid, owner, partNo, outMsgid, now);
+  }
+  finish(
+    msgid: string,
+    owner: string,
+    state: 'done' | 'failed' | 'skipped',
+    note: string | null,
+    now: number,
+  ): Promise<boolean> {
+    return this.inbox.finish(msgid, owner, state, note, now);
+  }
+  deferRetry(
+    msgid: string,
+    owner: string,
+    nextAttemptAt: number,
+    note: string,
+    now: number,
+  ): Promise<boolean> {
+    return this.inbox.deferRetry(msgid, owner, nextAttemptAt, note, now);
+  }
+  releaseLease(msgid: string, owner: string): Promise<void> {
+    return this.inbox.releaseLease(msgid, owner);
+  }
+  recoverLeasesAtStart(): Promise<number> {
+    return this.inbox.recoverLeasesAtStart();
+  }
+  setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> {
+    return this.inbox.setChatRef(msgid, conversationId, chatId);
+  }
+  budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
+    return this.inbox.budgetUsed(openKfId, externalUserId);
+  }
+  pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
+    return this.inbox.pendingAfter(openKfId, externalUserId, seq);
+  }
+  nextWakeAt(now: number): Promise<number | null> {
+    return this.inbox.nextWakeAt(now);
+  }
+  countByState(): Promise<Record<string, number>> {
+    return this.inbox.countByState();
+  }
+  cancelMessage(msgid: string, note: string, now: number): Promise<boolean> {
+    return this.inbox.cancel(msgid, note, now);
+  }
+  noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
+    return this.inbox.noteDeliveryFailure(outMsgid, note, now);
+  }
 
   // customers
-  getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState> { return this.customers.get(openKfId, externalUserId); }
-  setCustomerMode(openKfId: string, externalUserId: string, mode: 'ai' | 'human', since: number, now: number): Promise<void> { return this.customers.setMode(openKfId, externalUserId, mode, since, now); }
-  markCustomerNotice(openKfId: string, externalUserId: string, kind: 'fallback' | 'quiet', at: number): Promise<void> { return this.customers.markNotice(openKfId, externalUserId, kind, at); }
+  getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState> {
+    return this.customers.get(openKfId, externalUserId);
+  }
+  setCustomerMode(
+    openKfId: string,
+    externalUserId: string,
+    mode: 'ai' | 'human',
+    since: number,
+    now: number,
+  ): Promise<void> {
+    return this.customers.setMode(openKfId, externalUserId, mode, since, now);
+  }
+  markCustomerNotice(
+    openKfId: string,
+    externalUserId: string,
+    kind: 'fallback' | 'quiet',
+    at: number,
+  ): Promise<void> {
+    return this.customers.markNotice(openKfId, externalUserId, kind, at);
+  }
 
   // identity
-  resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string> { return this.identities.resolveUser(channel, externalId, now, legacyId); }
-  getConversation(userId: string, botKey: string): Promise<string | undefined> { return this.identities.getConversation(userId, botKey); }
-  setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void> { return this.identities.setConversation(userId, botKey, conversationId, now); }
-  clearConversation(userId: string, botKey: string): Promise<void> { return this.identities.clearConversation(userId, botKey); }
-  linkIdentities(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult> { return this.identities.linkIdentities(keep, other, now); }
-  findIdentities(who: ChannelIdentity): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined> { return this.identities.findIdentities(who); }
-  listUsers(page: { limit: number; offset: number }): Promise<{ total: number; users: UserSummary[] }> { return this.identities.listUsers(page); }
+  resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string> {
+    return this.identities.resolveUser(channel, externalId, now, legacyId);
+  }
+  getConversation(userId: string, botKey: string): Promise<string | undefined> {
+    return this.identities.getConversation(userId, botKey);
+  }
+  setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void> {
+    return this.identities.setConversation(userId, botKey, conversationId, now);
+  }
+  clearConversation(userId: string, botKey: string): Promise<void> {
+    return this.identities.clearConversation(userId, botKey);
+  }
+  linkIdentities(keep: ChannelIdentity, other: ChannelIdentity, now: number): Promise<LinkResult> {
+    return this.identities.linkIdentities(keep, other, now);
+  }
+  findIdentities(
+    who: ChannelIdentity,
+  ): Promise<{ userId: string; identities: ChannelIdentity[] } | undefined> {
+    return this.identities.findIdentities(who);
+  }
+  listUsers(page: { limit: number; offset: number }): Promise<{ total: number; users: UserSummary[] }> {
+    return this.identities.listUsers(page);
+  }
 }

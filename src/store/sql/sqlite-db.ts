@@ -23,7 +23,11 @@ export class SqliteDb implements SqlDb {
 
   constructor(file: string);
   constructor(raw: Database.Database, cache: Map<string, Database.Statement>, inTx: true);
-  constructor(fileOrRaw: string | Database.Database, cache?: Map<string, Database.Statement>, private readonly inTx = false) {
+  constructor(
+    fileOrRaw: string | Database.Database,
+    cache?: Map<string, Database.Statement>,
+    private readonly inTx = false,
+  ) {
     if (typeof fileOrRaw === 'string') {
       if (fileOrRaw !== ':memory:') mkdirSync(dirname(fileOrRaw), { recursive: true, mode: 0o700 });
       this.raw = openSqlite(fileOrRaw);
@@ -76,7 +80,9 @@ export class SqliteDb implements SqlDb {
     if (this.inTx) return fn(this);
     while (this.gate) await this.gate;
     let open!: () => void;
-    this.gate = new Promise((resolve) => { open = resolve; });
+    this.gate = new Promise((resolve) => {
+      open = resolve;
+    });
     try {
       this.raw.exec('BEGIN IMMEDIATE');
       try {

@@ -8,9 +8,16 @@ export const cacheCheck: DoctorCheck = {
   async run(ctx) {
     const r = await probeCache(ctx.config.store?.redisUrl, ctx.config.store?.redisPrefix);
     if (r.reachable) {
-      const hint = r.kind === 'memory' && ctx.config.store?.databaseUrl ? ' — set WXCOZE_REDIS_URL before running a second instance' : '';
+      const hint =
+        r.kind === 'memory' && ctx.config.store?.databaseUrl
+          ? ' — set WXCOZE_REDIS_URL before running a second instance'
+          : '';
       return pass(this.title, `${r.kind} ${r.where}${hint}`);
     }
-    return fail(this.title, `Redis ${r.where} does not answer: ${r.error}`, 'Start Redis (or fix WXCOZE_REDIS_URL: host, port, password). While it is down, callbacks are still acknowledged but pulls wait; nothing is lost.');
+    return fail(
+      this.title,
+      `Redis ${r.where} does not answer: ${r.error}`,
+      'Start Redis (or fix WXCOZE_REDIS_URL: host, port, password). While it is down, callbacks are still acknowledged but pulls wait; nothing is lost.',
+    );
   },
 };

@@ -21,8 +21,13 @@ export const clockCheck: DoctorCheck = {
         // The header has 1 s resolution: compare with the middle of the round trip.
         const skew = Math.round(((before + after) / 2 - theirs) / 1000);
         const where = new URL(base).host;
-        if (Math.abs(skew) <= MAX_SKEW_S) return pass(this.title, `within ${Math.max(1, Math.abs(skew))} s of ${where}`);
-        return fail(this.title, `this machine's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} ${where}`, 'Turn on time synchronisation: `sudo timedatectl set-ntp true` (or install chrony), then check `timedatectl`.');
+        if (Math.abs(skew) <= MAX_SKEW_S)
+          return pass(this.title, `within ${Math.max(1, Math.abs(skew))} s of ${where}`);
+        return fail(
+          this.title,
+          `this machine's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} ${where}`,
+          'Turn on time synchronisation: `sudo timedatectl set-ntp true` (or install chrony), then check `timedatectl`.',
+        );
       } catch {
         /* try the next one */
       }

@@ -1,7 +1,8 @@
 import { SETTINGS } from '../../../config/schema.js';
 import { type DoctorCheck, fail, pass } from '../types.js';
 
-const where = (source: string | undefined) => (source === undefined ? '' : source === 'env' ? ' (from the environment)' : ` (from ${source})`);
+const where = (source: string | undefined) =>
+  source === undefined ? '' : source === 'env' ? ' (from the environment)' : ` (from ${source})`;
 
 /**
  * Every setting through the config schema (the same rules `start` applies): each problem with
@@ -14,8 +15,16 @@ export const configCheck: DoctorCheck = {
     const { problems, configFile, sources } = ctx.loaded;
     const total = Object.keys(SETTINGS).length;
     const set = Object.keys(sources).filter((k) => k in SETTINGS).length;
-    if (problems.length === 0) return pass(this.title, `${set} of ${total} settings set, all valid (${configFile}, .env and environment)`);
+    if (problems.length === 0)
+      return pass(
+        this.title,
+        `${set} of ${total} settings set, all valid (${configFile}, .env and environment)`,
+      );
     const fixes = [...new Set(problems.map((p) => p.fix))];
-    return fail(this.title, problems.map((p) => `${p.problem}${where(sources[p.key])}`).join('; '), fixes.join('\n'));
+    return fail(
+      this.title,
+      problems.map((p) => `${p.problem}${where(sources[p.key])}`).join('; '),
+      fixes.join('\n'),
+    );
   },
 };

@@ -10,7 +10,13 @@ export const cozeBotCheck: DoctorCheck = {
   id: 'coze-bot',
   title: 'Coze bot',
   async run(ctx) {
-    const missing = needs(ctx, this.title, ['COZE_API_TOKEN', 'COZE_API_BASE', 'COZE_BOT_ID', 'COZE_WORKFLOW_ID', 'COZE_APP_ID']);
+    const missing = needs(ctx, this.title, [
+      'COZE_API_TOKEN',
+      'COZE_API_BASE',
+      'COZE_BOT_ID',
+      'COZE_WORKFLOW_ID',
+      'COZE_APP_ID',
+    ]);
     if (missing) return missing;
     const { apiBase, apiToken, botId, workflowId, appId } = ctx.config.coze;
     let detail: string;
@@ -22,8 +28,11 @@ export const cozeBotCheck: DoctorCheck = {
       detail = `chatflow ${workflowId}${appId ? ` in app ${appId}` : ''}`;
     }
     if (!ctx.opts.probeChat) {
-      return warn(this.title, `${detail} found; not yet proven to be published to the API (only a chat proves that)`,
-        '`wxcoze doctor --probe-chat` sends the bot one test message (one call of your Coze quota) and shows whether it answers through the API.');
+      return warn(
+        this.title,
+        `${detail} found; not yet proven to be published to the API (only a chat proves that)`,
+        '`wxcoze doctor --probe-chat` sends the bot one test message (one call of your Coze quota) and shows whether it answers through the API.',
+      );
     }
     const chat = await probeChat(apiBase, apiToken, chatTargetOf(ctx.config.coze));
     if (!chat.ok) return fail(this.title, chat.problem.problem, chat.problem.fix);

@@ -23,9 +23,18 @@ export const fileModesCheck: DoctorCheck = {
       fixes.push(`chmod 644 ${site}`);
     }
     if (problems.length) {
-      return fail(this.title, `${problems.join(', ')}${loose.length ? ': other users of this machine can read secrets or customer messages' : ''}`, `Run: ${fixes.join(' && ')}${loose.length ? ' (`wxcoze start` also tightens them)' : ''}`);
+      return fail(
+        this.title,
+        `${problems.join(', ')}${loose.length ? ': other users of this machine can read secrets or customer messages' : ''}`,
+        `Run: ${fixes.join(' && ')}${loose.length ? ' (`wxcoze start` also tightens them)' : ''}`,
+      );
     }
     const seen = list.filter((p) => existsSync(p.path));
-    return pass(this.title, seen.length ? `${seen.length} file${seen.length === 1 ? '' : 's'} and folder${seen.length === 1 ? '' : 's'} checked in ${ctx.paths.dataDir}, none readable by others` : 'no config file or data directory yet');
+    return pass(
+      this.title,
+      seen.length
+        ? `${seen.length} file${seen.length === 1 ? '' : 's'} and folder${seen.length === 1 ? '' : 's'} checked in ${ctx.paths.dataDir}, none readable by others`
+        : 'no config file or data directory yet',
+    );
   },
 };

@@ -16,6 +16,11 @@ export const kfAccountCheck: DoctorCheck = {
     const problem = kfAccountProblem(list.accounts, ctx.config.wecom.openKfId);
     if (problem) return fail(this.title, problem.problem, problem.fix);
     const acc = list.accounts.find((a) => a.open_kfid === ctx.config.wecom.openKfId);
-    return pass(this.title, acc ? `"${acc.name}" (${acc.open_kfid})` : `${list.accounts.filter((a) => a.manage_privilege !== false).length} account(s) managed by this app`);
+    return pass(
+      this.title,
+      acc
+        ? `"${acc.name}" (${acc.open_kfid})`
+        : `${list.accounts.filter((a) => a.manage_privilege !== false).length} account(s) managed by this app`,
+    );
   },
 };

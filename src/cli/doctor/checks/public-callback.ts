@@ -11,10 +11,23 @@ export const publicCallbackCheck: DoctorCheck = {
     const missing = needs(ctx, this.title, ['WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY', 'WECOM_CORP_ID']);
     if (missing) return missing;
     const url = publicCallbackUrl(ctx.config, ctx.opts.url);
-    if (!url) return skip(this.title, 'no public domain configured (WXCOZE_DOMAIN via `wxcoze init`, or --url)');
-    const crypto = new WecomCrypto(ctx.config.wecom.token, ctx.config.wecom.encodingAesKey, ctx.config.wecom.corpId);
-    const r = await verifyCallback(url, crypto, { ...ctx.opts, public: true, localPort: ctx.config.server.port });
+    if (!url)
+      return skip(this.title, 'no public domain configured (WXCOZE_DOMAIN via `wxcoze init`, or --url)');
+    const crypto = new WecomCrypto(
+      ctx.config.wecom.token,
+      ctx.config.wecom.encodingAesKey,
+      ctx.config.wecom.corpId,
+    );
+    const r = await verifyCallback(url, crypto, {
+      ...ctx.opts,
+      public: true,
+      localPort: ctx.config.server.port,
+    });
     if (r.ok) return pass(this.title, `${r.url} answered WeCom's verification in ${r.elapsedMs} ms`);
-    return fail(this.title, `${r.url}: step "${r.failed!.step}" failed: ${r.failed!.detail}`, r.failed!.fix ?? 'Run `wxcoze verify` for the details.');
+    return fail(
+      this.title,
+      `${r.url}: step "${r.failed!.step}" failed: ${r.failed!.detail}`,
+      r.failed!.fix ?? 'Run `wxcoze verify` for the details.',
+    );
   },
 };

@@ -31,9 +31,13 @@ export const storeCheck: DoctorCheck = {
       }
     } catch (err) {
       if (err instanceof SqliteDriverError) return fail(this.title, err.problem, err.fix);
-      return fail(this.title, `${where}: ${(err as Error).message}`, url
-        ? 'Check that the database server runs and WXCOZE_DATABASE_URL (user, password, host, database) is right; `wxcoze migrate` shows the error alone.'
-        : `Check the file's owner and permissions (\`ls -l ${ctx.paths.database}\`) and free disk space; restore it from a backup if it is corrupt.`);
+      return fail(
+        this.title,
+        `${where}: ${(err as Error).message}`,
+        url
+          ? 'Check that the database server runs and WXCOZE_DATABASE_URL (user, password, host, database) is right; `wxcoze migrate` shows the error alone.'
+          : `Check the file's owner and permissions (\`ls -l ${ctx.paths.database}\`) and free disk space; restore it from a backup if it is corrupt.`,
+      );
     }
   },
 };

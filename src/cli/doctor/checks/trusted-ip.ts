@@ -9,12 +9,14 @@ export const trustedIpCheck: DoctorCheck = {
     if (missing) return missing;
     const { outcome } = await ctx.wecomToken();
     if (!outcome.ok) {
-      if (outcome.problem.code === 60020) return fail(this.title, outcome.problem.problem, outcome.problem.fix);
+      if (outcome.problem.code === 60020)
+        return fail(this.title, outcome.problem.problem, outcome.problem.fix);
       return skip(this.title, 'needs a working CorpID and Secret (previous check)');
     }
     // The token call passed; the kf API is where newer apps meet 60020 too.
     const list = await ctx.kfAccounts();
-    if (!list.ok && list.problem.code === 60020) return fail(this.title, list.problem.problem, list.problem.fix);
+    if (!list.ok && list.problem.code === 60020)
+      return fail(this.title, list.problem.problem, list.problem.fix);
     return pass(this.title, 'WeCom accepted calls from this server');
   },
 };

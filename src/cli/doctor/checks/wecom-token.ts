@@ -9,7 +9,11 @@ export const wecomTokenCheck: DoctorCheck = {
     if (missing) return missing;
     const { outcome } = await ctx.wecomToken();
     if (outcome.ok) return pass(this.title, `access token issued for ${ctx.config.wecom.corpId}`);
-    if (outcome.problem.code === 60020) return pass(this.title, `accepted for ${ctx.config.wecom.corpId}, but the call came from an untrusted IP (next check)`);
+    if (outcome.problem.code === 60020)
+      return pass(
+        this.title,
+        `accepted for ${ctx.config.wecom.corpId}, but the call came from an untrusted IP (next check)`,
+      );
     return fail(this.title, outcome.problem.problem, outcome.problem.fix);
   },
 };

@@ -7,7 +7,19 @@ import { confirm } from '@inquirer/prompts';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { caddySiteFile, findCaddy, hasGlobalOptions, installSite, INSTALL_CADDY_STEPS, mainCaddyfile, renderCaddyfile, systemSiteFile, validateCaddyfile, writeCaddySite, type CaddySite } from '../../lib/caddy.js';
+import {
+  caddySiteFile,
+  findCaddy,
+  hasGlobalOptions,
+  installSite,
+  INSTALL_CADDY_STEPS,
+  mainCaddyfile,
+  renderCaddyfile,
+  systemSiteFile,
+  validateCaddyfile,
+  writeCaddySite,
+  type CaddySite,
+} from '../../lib/caddy.js';
 import { FAIL, OK, WARN, dim, indent } from '../../lib/ui.js';
 import { addWall, problemText, type InitContext } from '../context.js';
 import type { Stage } from '../stage.js';
@@ -26,19 +38,28 @@ async function setUpCaddy(ctx: InitContext): Promise<void> {
     ...(opts.tls === 'internal' ? { skipInstallTrust: true } : {}),
   };
   const forSystemCaddy = opts.caddyReload !== false && !hasGlobalOptions(site);
-  const { file, system } = caddySiteFile(ctx.dataDir, { ...(opts.caddyfile ? { explicit: resolve(opts.caddyfile) } : {}), forSystemCaddy });
+  const { file, system } = caddySiteFile(ctx.dataDir, {
+    ...(opts.caddyfile ? { explicit: resolve(opts.caddyfile) } : {}),
+    forSystemCaddy,
+  });
   writeCaddySite(file, renderCaddyfile(site));
   console.log(`${OK()} Caddyfile written to ${file} (https://${c.domain} → 127.0.0.1:${c.port})`);
   const caddy = await findCaddy();
   if (!caddy) {
-    const p = { problem: `Caddy is not installed, so nothing serves https://${c.domain}.`, fix: INSTALL_CADDY_STEPS };
+    const p = {
+      problem: `Caddy is not installed, so nothing serves https://${c.domain}.`,
+      fix: INSTALL_CADDY_STEPS,
+    };
     console.log(`${WARN()} ${indent(problemText(p), 2)}`);
     addWall(ctx, 'this server', p);
     return;
   }
   const v = await validateCaddyfile(caddy.bin, file);
   if (!v.ok) {
-    const p = { problem: `Caddy ${caddy.version} rejects ${file}: ${v.message}`, fix: `Fix the value named above and run \`wxcoze init\` again (check by hand: \`caddy validate --config ${file} --adapter caddyfile\`).` };
+    const p = {
+      problem: `Caddy ${caddy.version} rejects ${file}: ${v.message}`,
+      fix: `Fix the value named above and run \`wxcoze init\` again (check by hand: \`caddy validate --config ${file} --adapter caddyfile\`).`,
+    };
     console.log(`${FAIL()} ${indent(problemText(p), 2)}`);
     addWall(ctx, 'Caddy', p);
     return;
@@ -46,11 +67,17 @@ async function setUpCaddy(ctx: InitContext): Promise<void> {
   console.log(`${OK()} Caddy ${caddy.version} validated it`);
   const main = mainCaddyfile();
   if (opts.caddyReload === false) {
-    console.log(dim(`    not touching the system Caddy (--no-caddy-reload). Run it with: caddy run --config ${file} --adapter caddyfile`));
+    console.log(
+      dim(
+        `    not touching the system Caddy (--no-caddy-reload). Run it with: caddy run --config ${file} --adapter caddyfile`,
+      ),
+    );
     return;
   }
   if (hasGlobalOptions(site) || !existsSync(main)) {
-    console.log(`    run it with: caddy run --config ${file} --adapter caddyfile${hasGlobalOptions(site) ? '' : `   (or add \`import ${file}\` to your Caddyfile)`}`);
+    console.log(
+      `    run it with: caddy run --config ${file} --adapter caddyfile${hasGlobalOptions(site) ? '' : `   (or add \`import ${file}\` to your Caddyfile)`}`,
+    );
     return;
   }
   if (!system && !opts.caddyfile) {
@@ -64,9 +91,13 @@ async function setUpCaddy(ctx: InitContext): Promise<void> {
     addWall(ctx, 'Caddy', p);
     return;
   }
-  const go = ctx.interactive ? await confirm({ message: `Add this site to ${main} (an import line) and reload Caddy?`, default: true }) : true;
+  const go = ctx.interactive
+    ? await confirm({ message: `Add this site to ${main} (an import line) and reload Caddy?`, default: true })
+    : true;
   if (!go) {
-    console.log(`    to do it later: add \`import ${file}\` to ${main}, then \`sudo systemctl reload caddy\``);
+    console.log(
+      `    to do it later: add \`import ${file}\` to ${main}, then \`sudo systemctl reload caddy\``,
+    );
     return;
   }
   const r = await installSite(caddy.bin, main, file);

@@ -20,7 +20,8 @@ const tokenQuestion: Question = {
   key: 'WECOM_TOKEN',
   flag: '--token-file',
   message: 'Token',
-  validate: (v) => (TOKEN_RE.test(v) ? true : '1–32 letters or digits, exactly as the WeCom console shows it.'),
+  validate: (v) =>
+    TOKEN_RE.test(v) ? true : '1–32 letters or digits, exactly as the WeCom console shows it.',
   refuse: () => `${FAIL()} WECOM_TOKEN must be 1–32 letters or digits; leave it out to generate one.`,
 };
 
@@ -28,8 +29,10 @@ const aesKeyQuestion: Question = {
   key: 'WECOM_ENCODING_AES_KEY',
   flag: '--aes-key-file',
   message: 'EncodingAESKey',
-  validate: (v) => (AES_RE.test(v) ? true : `It ${encodingAesKeyProblem(v)}: copy it exactly as the WeCom console shows it.`),
-  refuse: (v) => `${FAIL()} WECOM_ENCODING_AES_KEY ${encodingAesKeyProblem(v)}: copy it exactly as the WeCom console shows it, or leave it out to generate one.`,
+  validate: (v) =>
+    AES_RE.test(v) ? true : `It ${encodingAesKeyProblem(v)}: copy it exactly as the WeCom console shows it.`,
+  refuse: (v) =>
+    `${FAIL()} WECOM_ENCODING_AES_KEY ${encodingAesKeyProblem(v)}: copy it exactly as the WeCom console shows it, or leave it out to generate one.`,
 };
 
 const fresh = () => ({ token: generateToken(), aesKey: generateEncodingAesKey(), generated: true });
@@ -44,10 +47,23 @@ async function choose(ctx: InitContext): Promise<{ token: string; aesKey: string
   const token = ctx.current('WECOM_TOKEN');
   const aesKey = ctx.current('WECOM_ENCODING_AES_KEY');
   const haveBoth = Boolean(token && aesKey && TOKEN_RE.test(token) && AES_RE.test(aesKey));
-  if (haveBoth && (await confirm({ message: `Keep the current Token (${maskSecret(token)}) and EncodingAESKey (${maskSecret(aesKey)})?`, default: true }))) {
+  if (
+    haveBoth &&
+    (await confirm({
+      message: `Keep the current Token (${maskSecret(token)}) and EncodingAESKey (${maskSecret(aesKey)})?`,
+      default: true,
+    }))
+  ) {
     return { token: token!, aesKey: aesKey!, generated: false };
   }
-  if (await confirm({ message: 'Generate a new random Token and EncodingAESKey? (No: type the ones shown in the WeCom console)', default: true })) return fresh();
+  if (
+    await confirm({
+      message:
+        'Generate a new random Token and EncodingAESKey? (No: type the ones shown in the WeCom console)',
+      default: true,
+    })
+  )
+    return fresh();
   // The current pair was declined or incomplete: the prompts start empty.
   return {
     token: await ask(ctx, { ...tokenQuestion, offerCurrent: false }),
@@ -60,7 +76,9 @@ export const callbackSecretsStage: Stage = {
   title: 'Callback Token and EncodingAESKey',
   async run(ctx) {
     const c = await choose(ctx);
-    console.log(`${OK()} ${c.generated ? 'generated a new Token and EncodingAESKey (shown below, to paste)' : `keeping Token ${maskSecret(c.token)} and EncodingAESKey ${maskSecret(c.aesKey)}`}`);
+    console.log(
+      `${OK()} ${c.generated ? 'generated a new Token and EncodingAESKey (shown below, to paste)' : `keeping Token ${maskSecret(c.token)} and EncodingAESKey ${maskSecret(c.aesKey)}`}`,
+    );
     ctx.answers.WECOM_TOKEN = c.token;
     ctx.answers.WECOM_ENCODING_AES_KEY = c.aesKey;
     ctx.callback = c;

@@ -5,7 +5,14 @@
 import { input, select } from '@inquirer/prompts';
 import { maskSecret } from '../../../config/write.js';
 import type { ChatTarget } from '../../../coze/types.js';
-import { apiBaseFromRegion, checkCozeBot, checkCozeToken, regionOf, REGIONS, tokenPage } from '../../lib/coze-setup.js';
+import {
+  apiBaseFromRegion,
+  checkCozeBot,
+  checkCozeToken,
+  regionOf,
+  REGIONS,
+  tokenPage,
+} from '../../lib/coze-setup.js';
 import { FAIL, OK } from '../../lib/ui.js';
 import { ask } from '../ask.js';
 import { InitAbort, problemText, type InitContext } from '../context.js';
@@ -17,7 +24,8 @@ const ID_RE = /^\d{5,25}$/;
 async function askApiBase(ctx: InitContext): Promise<string> {
   const current = ctx.current('COZE_API_BASE') ?? REGIONS.cn.api;
   // flagLayer marks an unknown --coze-region so it is refused here, in either mode.
-  if (current.startsWith('invalid:')) throw new InitAbort(`--coze-region ${current.slice(8)}: use cn, com or an http(s) URL.`);
+  if (current.startsWith('invalid:'))
+    throw new InitAbort(`--coze-region ${current.slice(8)}: use cn, com or an http(s) URL.`);
   if (!ctx.interactive) return current;
   const region = await select({
     message: 'Coze region',
@@ -32,12 +40,19 @@ async function askApiBase(ctx: InitContext): Promise<string> {
   const typed = await input({
     message: 'Coze API base URL',
     default: regionOf(current) ? undefined : current,
-    validate: (v) => (apiBaseFromRegion(v) && /^https?:/i.test(v.trim()) ? true : 'Type an http(s) URL, e.g. https://api.coze.cn'),
+    validate: (v) =>
+      apiBaseFromRegion(v) && /^https?:/i.test(v.trim())
+        ? true
+        : 'Type an http(s) URL, e.g. https://api.coze.cn',
   });
   return apiBaseFromRegion(typed)!;
 }
 
-async function askTarget(ctx: InitContext, apiBase: string, token: string): Promise<{ mode: 'bot' | 'chatflow'; target: ChatTarget }> {
+async function askTarget(
+  ctx: InitContext,
+  apiBase: string,
+  token: string,
+): Promise<{ mode: 'bot' | 'chatflow'; target: ChatTarget }> {
   // A workflow id anywhere means chatflow, unless --bot-id says otherwise on this run.
   let mode: 'bot' | 'chatflow' = ctx.current('COZE_WORKFLOW_ID') && !ctx.opts.botId ? 'chatflow' : 'bot';
   if (ctx.opts.workflowId) mode = 'chatflow';
@@ -57,7 +72,8 @@ async function askTarget(ctx: InitContext, apiBase: string, token: string): Prom
       flag: '--bot-id',
       message: 'Bot id',
       validate: async (id) => {
-        if (!ID_RE.test(id)) return "The bot id is the long number after /bot/ in the bot's address in the Coze editor.";
+        if (!ID_RE.test(id))
+          return "The bot id is the long number after /bot/ in the bot's address in the Coze editor.";
         if (!ctx.checks) return true;
         const r = await checkCozeBot(apiBase, token, id);
         return r.ok ? true : problemText(r.problem);
@@ -68,10 +84,24 @@ async function askTarget(ctx: InitContext, apiBase: string, token: string): Prom
     Object.assign(ctx.answers, { COZE_BOT_ID: botId, COZE_WORKFLOW_ID: undefined, COZE_APP_ID: undefined });
     return { mode, target: { kind: 'bot', botId } };
   }
-  const idCheck = (what: string) => (v: string) => (ID_RE.test(v) ? true : `The ${what} id is a long number from its address in the Coze editor.`);
-  const workflowId = await ask(ctx, { key: 'COZE_WORKFLOW_ID', flag: '--workflow-id', message: 'Chatflow (workflow) id', validate: idCheck('workflow'), refuse: (_, p) => p });
+  const idCheck = (what: string) => (v: string) =>
+    ID_RE.test(v) ? true : `The ${what} id is a long number from its address in the Coze editor.`;
+  const workflowId = await ask(ctx, {
+    key: 'COZE_WORKFLOW_ID',
+    flag: '--workflow-id',
+    message: 'Chatflow (workflow) id',
+    validate: idCheck('workflow'),
+    refuse: (_, p) => p,
+  });
   // The app id is asked for interactively; `--yes` accepts a chatflow without one.
-  const appId = await ask(ctx, { key: 'COZE_APP_ID', flag: '--app-id', message: 'App id', validate: idCheck('app'), optional: true, refuse: (_, p) => p });
+  const appId = await ask(ctx, {
+    key: 'COZE_APP_ID',
+    flag: '--app-id',
+    message: 'App id',
+    validate: idCheck('app'),
+    optional: true,
+    refuse: (_, p) => p,
+  });
   Object.assign(ctx.answers, { COZE_WORKFLOW_ID: workflowId, COZE_APP_ID: appId, COZE_BOT_ID: undefined });
   return { mode, target: { kind: 'chatflow', workflowId, ...(appId ? { appId } : {}) } };
 }

@@ -23,14 +23,21 @@ async function chooseAccount(ctx: InitContext, given: string | undefined): Promi
     const managed = accounts.filter((x) => x.manage_privilege !== false);
     // --yes without --kf-account: the only managed account is the obvious pick.
     if (!ctx.interactive && !openKfId && managed.length === 1) openKfId = managed[0]!.open_kfid;
-    let problem: SetupProblem | undefined = list.ok ? kfAccountProblem(accounts, ctx.interactive ? undefined : openKfId) : list.problem;
+    let problem: SetupProblem | undefined = list.ok
+      ? kfAccountProblem(accounts, ctx.interactive ? undefined : openKfId)
+      : list.problem;
     if (!problem && ctx.interactive) {
       openKfId = await select({
         message: '微信客服 account to answer',
         choices: accounts.map((x) => ({
           name: `${x.name}  ${dim(x.open_kfid)}`,
           value: x.open_kfid,
-          ...(x.manage_privilege === false ? { disabled: '(not managed by this app: 微信客服 → API → 可调用接口的应用 → your app → 修改 → tick it)' } : {}),
+          ...(x.manage_privilege === false
+            ? {
+                disabled:
+                  '(not managed by this app: 微信客服 → API → 可调用接口的应用 → your app → 修改 → tick it)',
+              }
+            : {}),
         })),
         default: managed.some((x) => x.open_kfid === openKfId) ? openKfId : managed[0]?.open_kfid,
       });
@@ -38,7 +45,9 @@ async function chooseAccount(ctx: InitContext, given: string | undefined): Promi
     }
     if (!problem) {
       const acc = accounts.find((x) => x.open_kfid === openKfId);
-      console.log(`${OK()} ${acc ? `kf account "${acc.name}" (${acc.open_kfid}) is managed by this app` : `${accounts.length} kf account(s) managed by this app`}`);
+      console.log(
+        `${OK()} ${acc ? `kf account "${acc.name}" (${acc.open_kfid}) is managed by this app` : `${accounts.length} kf account(s) managed by this app`}`,
+      );
       return openKfId;
     }
     if (!ctx.interactive) {
@@ -46,7 +55,16 @@ async function chooseAccount(ctx: InitContext, given: string | undefined): Promi
       return openKfId;
     }
     console.log(`${FAIL()} ${indent(problemText(problem), 2)}`);
-    const next = await select({ message: 'What now?', choices: [{ name: 'I fixed it — check again', value: 'again' }, { name: `continue without a kf account (\`${nextCommand('doctor')}\` checks it later)`, value: 'later' }] });
+    const next = await select({
+      message: 'What now?',
+      choices: [
+        { name: 'I fixed it — check again', value: 'again' },
+        {
+          name: `continue without a kf account (\`${nextCommand('doctor')}\` checks it later)`,
+          value: 'later',
+        },
+      ],
+    });
     if (next === 'later') {
       addWall(ctx, 'WeCom', problem);
       return openKfId;

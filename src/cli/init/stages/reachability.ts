@@ -26,7 +26,10 @@ const portQuestion: Question = {
   flag: '--port',
   message: 'Local port for wxcoze (Caddy forwards to it)',
   fallback: '8000',
-  validate: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? true : 'A port number from 1 to 65535 (8000 is the usual one; Caddy listens on 443).'),
+  validate: (v) =>
+    /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535
+      ? true
+      : 'A port number from 1 to 65535 (8000 is the usual one; Caddy listens on 443).',
   refuse: (v, problem) => `${FAIL()} PORT "${v}": ${problem}`,
 };
 
@@ -34,7 +37,10 @@ const hostQuestion: Question = {
   key: 'WXCOZE_HOST',
   flag: '--host',
   message: 'Address wxcoze listens on',
-  validate: (v) => (isIP(v) || v === 'localhost' ? true : 'use 0.0.0.0 (all interfaces: WeCom calls http://<IP>:<port>) or 127.0.0.1 (a proxy such as Caddy in front).'),
+  validate: (v) =>
+    isIP(v) || v === 'localhost'
+      ? true
+      : 'use 0.0.0.0 (all interfaces: WeCom calls http://<IP>:<port>) or 127.0.0.1 (a proxy such as Caddy in front).',
   refuse: (v, problem) => `${FAIL()} WXCOZE_HOST "${v}" is not an address: ${problem}`,
 };
 
@@ -43,8 +49,14 @@ async function askInteractively(ctx: InitContext): Promise<{ domain?: string; po
   const reach = await select({
     message: 'How will WeCom reach this server?',
     choices: [
-      { name: "a domain: HTTPS by Caddy in front (the domain's DNS record points at this server)", value: 'domain' as const },
-      { name: "no domain: wxcoze listens on all interfaces and WeCom calls http://<this server's IP>:<port> (the port must be open in the firewall)", value: 'port' as const },
+      {
+        name: "a domain: HTTPS by Caddy in front (the domain's DNS record points at this server)",
+        value: 'domain' as const,
+      },
+      {
+        name: "no domain: wxcoze listens on all interfaces and WeCom calls http://<this server's IP>:<port> (the port must be open in the firewall)",
+        value: 'port' as const,
+      },
     ],
     default: !ctx.current('WXCOZE_DOMAIN') && host && !isLoopbackHost(host) ? 'port' : 'domain',
   });
@@ -62,10 +74,15 @@ async function takeGiven(ctx: InitContext): Promise<{ domain?: string; port: str
   const port = await ask(ctx, portQuestion);
   const host = await ask(ctx, { ...hostQuestion, optional: true });
   if (!domain && (!host || isLoopbackHost(host))) {
-    addWall(ctx, 'this server', {
-      problem: `WeCom cannot reach this server: no domain is set and wxcoze listens on ${host ?? '127.0.0.1'} only.`,
-      fix: 'Run `wxcoze init --yes` again with --domain <domain> (Caddy in front, HTTPS) or with --host 0.0.0.0 (WeCom calls http://<IP>:<port>; open the port in the firewall), or set WXCOZE_DOMAIN / WXCOZE_HOST.',
-    }, true);
+    addWall(
+      ctx,
+      'this server',
+      {
+        problem: `WeCom cannot reach this server: no domain is set and wxcoze listens on ${host ?? '127.0.0.1'} only.`,
+        fix: 'Run `wxcoze init --yes` again with --domain <domain> (Caddy in front, HTTPS) or with --host 0.0.0.0 (WeCom calls http://<IP>:<port>; open the port in the firewall), or set WXCOZE_DOMAIN / WXCOZE_HOST.',
+      },
+      true,
+    );
   }
   return { domain, port, host };
 }

@@ -12,9 +12,24 @@ import type { Stage } from '../stage.js';
 export const serviceStage: Stage = {
   async run(ctx) {
     const service = ensureServiceInstall(ctx.dataDir);
-    if (service.copiedTo) console.log(`${OK()} wxcoze ${packageVersion()} ${service.reused ? 'already copied' : 'copied'} to ${service.copiedTo} for the service (npx's cache, where it ran from, is pruned by npm)`);
+    if (service.copiedTo)
+      console.log(
+        `${OK()} wxcoze ${packageVersion()} ${service.reused ? 'already copied' : 'copied'} to ${service.copiedTo} for the service (npx's cache, where it ran from, is pruned by npm)`,
+      );
     const unitFile = ctx.paths.systemdUnit;
-    writeFileSync(unitFile, renderSystemdUnit({ unitFile, user: userInfo().username, workDir: ctx.cwd, dataDir: ctx.dataDir, node: process.execPath, launcher: service.launcher }));
-    console.log(`${OK()} systemd unit written to ${unitFile}\n    to run wxcoze at boot: sudo cp ${unitFile} /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now wxcoze`);
+    writeFileSync(
+      unitFile,
+      renderSystemdUnit({
+        unitFile,
+        user: userInfo().username,
+        workDir: ctx.cwd,
+        dataDir: ctx.dataDir,
+        node: process.execPath,
+        launcher: service.launcher,
+      }),
+    );
+    console.log(
+      `${OK()} systemd unit written to ${unitFile}\n    to run wxcoze at boot: sudo cp ${unitFile} /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now wxcoze`,
+    );
   },
 };

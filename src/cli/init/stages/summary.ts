@@ -15,7 +15,9 @@ export const summaryStage: Stage = {
     printCallback(domain, Number(port), token, aesKey, generated, host);
     const n = ctx.walls.length;
     if (!n) return;
-    console.log(`\n${WARN()} ${bold(`${n} setup step${n === 1 ? '' : 's'} left`)} (\`${nextCommand('doctor')}\` checks ${n === 1 ? 'it' : 'them'} again):`);
+    console.log(
+      `\n${WARN()} ${bold(`${n} setup step${n === 1 ? '' : 's'} left`)} (\`${nextCommand('doctor')}\` checks ${n === 1 ? 'it' : 'them'} again):`,
+    );
     for (const w of ctx.walls) console.log(`  ${FAIL()} ${w.where}: ${indent(problemText(w), 4)}`);
   },
 };

@@ -29,21 +29,32 @@ async function gettoken(t: WecomTarget): Promise<TokenOutcome> {
 }
 
 /** Asks CorpID and Secret until WeCom accepts the pair or names the IP (interactive), or once (--yes). */
-async function askCredentials(ctx: InitContext, apiBase: string): Promise<{ corpId: string; secret: string; outcome?: TokenOutcome }> {
+async function askCredentials(
+  ctx: InitContext,
+  apiBase: string,
+): Promise<{ corpId: string; secret: string; outcome?: TokenOutcome }> {
   // A second round (after 40013) offers what was typed in the first, not the original values.
   const typed: Record<string, string> = {};
   const asker = { interactive: ctx.interactive, current: (k: string) => typed[k] ?? ctx.current(k) };
   if (!ctx.interactive) {
     // --yes names a missing Secret before it judges the CorpID, as init always has: both are needed anyway.
-    for (const [key, flag] of [['WECOM_CORP_ID', '--corp-id'], ['WECOM_SECRET', '--secret-file']]) await ask(asker, { key, flag, message: key, validate: () => true });
+    for (const [key, flag] of [
+      ['WECOM_CORP_ID', '--corp-id'],
+      ['WECOM_SECRET', '--secret-file'],
+    ])
+      await ask(asker, { key, flag, message: key, validate: () => true });
   }
   for (;;) {
     const corpId = await ask(asker, {
       key: 'WECOM_CORP_ID',
       flag: '--corp-id',
       message: 'CorpID (我的企业 → 企业信息 → 企业ID)',
-      validate: (v) => (CORP_RE.test(v) ? true : 'The CorpID is letters and digits, usually 18 characters starting with "ww" (我的企业 → 企业信息 → 企业ID).'),
-      refuse: (v) => `${FAIL()} WECOM_CORP_ID "${v}" is not a CorpID: letters and digits, usually starting with "ww".`,
+      validate: (v) =>
+        CORP_RE.test(v)
+          ? true
+          : 'The CorpID is letters and digits, usually 18 characters starting with "ww" (我的企业 → 企业信息 → 企业ID).',
+      refuse: (v) =>
+        `${FAIL()} WECOM_CORP_ID "${v}" is not a CorpID: letters and digits, usually starting with "ww".`,
     });
     let outcome: TokenOutcome | undefined;
     const secret = await ask(asker, {
@@ -56,7 +67,12 @@ async function askCredentials(ctx: InitContext, apiBase: string): Promise<{ corp
         if (!ctx.checks) return true;
         outcome = await gettoken({ apiBase, corpId, secret: s });
         // 60020: the Secret is right, the IP is the problem. 40013: back to the CorpID (interactive).
-        if (outcome.ok || outcome.problem.code === 60020 || (ctx.interactive && outcome.problem.code === 40013)) return true;
+        if (
+          outcome.ok ||
+          outcome.problem.code === 60020 ||
+          (ctx.interactive && outcome.problem.code === 40013)
+        )
+          return true;
         return problemText(outcome.problem);
       },
       refuse: (_, problem) => `${FAIL()} WeCom: ${problem}`,
@@ -82,7 +98,10 @@ async function waitForTrustedIp(ctx: InitContext, t: WecomTarget, problem: Setup
       message: 'What now?',
       choices: [
         { name: 'I added the IP — check again', value: 'again' },
-        { name: `continue: I will add it after setting the callback URL (\`${nextCommand('doctor')}\` checks it)`, value: 'later' },
+        {
+          name: `continue: I will add it after setting the callback URL (\`${nextCommand('doctor')}\` checks it)`,
+          value: 'later',
+        },
       ],
     });
     if (next === 'later') {
@@ -104,8 +123,10 @@ export const wecomStage: Stage = {
     ctx.answers.WECOM_CORP_ID = corpId;
     ctx.answers.WECOM_SECRET = secret;
     let tokenOk = Boolean(outcome?.ok);
-    if (outcome && !outcome.ok && outcome.problem.code === 60020) tokenOk = await waitForTrustedIp(ctx, { apiBase, corpId, secret }, outcome.problem);
-    if (ctx.checks && tokenOk) console.log(`${OK()} WeCom issued an access token for ${corpId} (Secret ${maskSecret(secret)})`);
+    if (outcome && !outcome.ok && outcome.problem.code === 60020)
+      tokenOk = await waitForTrustedIp(ctx, { apiBase, corpId, secret }, outcome.problem);
+    if (ctx.checks && tokenOk)
+      console.log(`${OK()} WeCom issued an access token for ${corpId} (Secret ${maskSecret(secret)})`);
     ctx.wecom = { apiBase, corpId, secret, tokenOk };
   },
 };

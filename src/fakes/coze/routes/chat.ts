@@ -29,8 +29,10 @@ export function registerChatRoutes(app: FastifyInstance, state: FakeState): void
     const b = (req.body ?? {}) as Record<string, unknown>;
     const botId = typeof b.bot_id === 'string' ? b.bot_id : undefined;
     if (!botId) return fail(reply, 4000, 'bot_id is required');
-    if (state.unpublishedBotIds.has(botId)) return fail(reply, 4015, 'The Bot is not currently published to the corresponding platform');
-    if (state.botIds && !state.botIds.has(botId)) return fail(reply, 4006, 'invalid bot: bot not found or no access');
+    if (state.unpublishedBotIds.has(botId))
+      return fail(reply, 4015, 'The Bot is not currently published to the corresponding platform');
+    if (state.botIds && !state.botIds.has(botId))
+      return fail(reply, 4006, 'invalid bot: bot not found or no access');
     const userId = typeof b.user_id === 'string' ? b.user_id : undefined;
     if (!userId) return fail(reply, 4000, 'user_id is required');
     const stream = b.stream === true;
@@ -44,7 +46,12 @@ export function registerChatRoutes(app: FastifyInstance, state: FakeState): void
     let conversationId = q.conversation_id;
     if (conversationId) {
       if (!state.conversations.has(conversationId)) return fail(reply, 4002, 'conversation not found');
-      if (state.activeRunIn(conversationId)) return fail(reply, 4016, 'There is already a chat in progress in this conversation. Please wait for it to finish or cancel it.');
+      if (state.activeRunIn(conversationId))
+        return fail(
+          reply,
+          4016,
+          'There is already a chat in progress in this conversation. Please wait for it to finish or cancel it.',
+        );
     } else {
       conversationId = state.createConversation(botId).id;
     }
@@ -79,7 +86,10 @@ export function registerChatRoutes(app: FastifyInstance, state: FakeState): void
     const q = req.query as Query;
     const run = q.chat_id ? state.runs.get(q.chat_id) : undefined;
     if (!run || run.conversationId !== q.conversation_id) return fail(reply, 4001, 'chat not found');
-    return ok(reply, run.messages.map((m) => messageObject(run, m)));
+    return ok(
+      reply,
+      run.messages.map((m) => messageObject(run, m)),
+    );
   };
   app.get('/v3/chat/message/list', listChatMessages);
   app.post('/v3/chat/message/list', listChatMessages);

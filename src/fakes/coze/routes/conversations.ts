@@ -6,7 +6,15 @@ import type { FakeState } from '../state.js';
 import type { StoredConversation } from '../types.js';
 
 function conversationObject(c: StoredConversation): Record<string, unknown> {
-  return { id: c.id, created_at: c.created_at, updated_at: c.created_at, meta_data: {}, last_section_id: c.id, connector_id: '1024', creator_id: '7300000000000000001' };
+  return {
+    id: c.id,
+    created_at: c.created_at,
+    updated_at: c.created_at,
+    meta_data: {},
+    last_section_id: c.id,
+    connector_id: '1024',
+    creator_id: '7300000000000000001',
+  };
 }
 
 export function registerConversationRoutes(app: FastifyInstance, state: FakeState): void {
@@ -16,7 +24,14 @@ export function registerConversationRoutes(app: FastifyInstance, state: FakeStat
     const conv = state.createConversation(botId);
     if (Array.isArray(b.messages)) {
       for (const m of b.messages as Record<string, unknown>[]) {
-        conv.messages.push({ id: state.nextId(), role: String(m.role ?? 'user'), type: m.role === 'assistant' ? 'answer' : 'question', content: String(m.content ?? ''), content_type: String(m.content_type ?? 'text'), created_at: state.now() });
+        conv.messages.push({
+          id: state.nextId(),
+          role: String(m.role ?? 'user'),
+          type: m.role === 'assistant' ? 'answer' : 'question',
+          content: String(m.content ?? ''),
+          content_type: String(m.content_type ?? 'text'),
+          created_at: state.now(),
+        });
       }
     }
     return ok(reply, conversationObject(conv));
@@ -36,8 +51,14 @@ export function registerConversationRoutes(app: FastifyInstance, state: FakeStat
     const b = (req.body ?? {}) as Record<string, unknown>;
     const limit = Math.min(50, Math.max(1, Number(b.limit ?? 50) || 50));
     const ordered = b.order === 'asc' ? [...conv.messages] : [...conv.messages].reverse();
-    const page = ordered.slice(0, limit).map((m) => wireMessage(m, { conversationId: conv.id, chatId: m.chat_id, botId: conv.botId }));
+    const page = ordered
+      .slice(0, limit)
+      .map((m) => wireMessage(m, { conversationId: conv.id, chatId: m.chat_id, botId: conv.botId }));
     // Top-level pagination fields, not under data (docs/protocol.md §coze-envelope).
-    return ok(reply, page, { first_id: page[0]?.id ?? '', last_id: page.at(-1)?.id ?? '', has_more: ordered.length > limit });
+    return ok(reply, page, {
+      first_id: page[0]?.id ?? '',
+      last_id: page.at(-1)?.id ?? '',
+      has_more: ordered.length > limit,
+    });
   });
 }

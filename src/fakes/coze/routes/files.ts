@@ -14,10 +14,13 @@ function fileObject(f: StoredFile): Record<string, unknown> {
 export function registerFileRoutes(app: FastifyInstance, state: FakeState): void {
   app.post('/v1/files/upload', async (req, reply) => {
     const ct = req.headers['content-type'] ?? '';
-    if (!ct.startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) return fail(reply, 4300, 'file is empty or the request is not multipart/form-data');
+    if (!ct.startsWith('multipart/form-data') || !Buffer.isBuffer(req.body))
+      return fail(reply, 4300, 'file is empty or the request is not multipart/form-data');
     let form: FormData;
     try {
-      form = await new Response(new Blob([new Uint8Array(req.body)]), { headers: { 'content-type': ct } }).formData();
+      form = await new Response(new Blob([new Uint8Array(req.body)]), {
+        headers: { 'content-type': ct },
+      }).formData();
     } catch {
       return fail(reply, 4304, 'broken multipart body');
     }
@@ -27,7 +30,13 @@ export function registerFileRoutes(app: FastifyInstance, state: FakeState): void
     if (!part || typeof part === 'string') return fail(reply, 4300, 'no file part named "file"');
     const data = Buffer.from(await part.arrayBuffer());
     if (data.length === 0) return fail(reply, 4300, 'file is empty');
-    const f: StoredFile = { id: state.nextId(), name: part.name, bytes: data.length, data, created_at: state.now() };
+    const f: StoredFile = {
+      id: state.nextId(),
+      name: part.name,
+      bytes: data.length,
+      data,
+      created_at: state.now(),
+    };
     if (part.type) f.contentType = part.type;
     state.files.set(f.id, f);
     return ok(reply, fileObject(f));
@@ -36,8 +45,11 @@ export function registerFileRoutes(app: FastifyInstance, state: FakeState): void
   // Speech to text (coze-py audio.transcriptions): one multipart part `file`; ogg, mp3, wav only.
   app.post('/v1/audio/transcriptions', async (req, reply) => {
     const ct = req.headers['content-type'] ?? '';
-    if (!ct.startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) return fail(reply, 4300, 'file is empty or the request is not multipart/form-data');
-    const form = await new Response(new Blob([new Uint8Array(req.body)]), { headers: { 'content-type': ct } }).formData().catch(() => undefined);
+    if (!ct.startsWith('multipart/form-data') || !Buffer.isBuffer(req.body))
+      return fail(reply, 4300, 'file is empty or the request is not multipart/form-data');
+    const form = await new Response(new Blob([new Uint8Array(req.body)]), { headers: { 'content-type': ct } })
+      .formData()
+      .catch(() => undefined);
     const part = form?.get('file');
     if (!part || typeof part === 'string') return fail(reply, 4300, 'no file part named "file"');
     const data = Buffer.from(await part.arrayBuffer());

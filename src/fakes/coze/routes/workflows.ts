@@ -15,7 +15,8 @@ export function registerWorkflowRoutes(app: FastifyInstance, state: FakeState): 
     const b = (req.body ?? {}) as Record<string, unknown>;
     const workflowId = typeof b.workflow_id === 'string' ? b.workflow_id : undefined;
     if (!workflowId) return fail(reply, 4000, 'workflow_id is required');
-    if (state.workflowIds && !state.workflowIds.has(workflowId)) return fail(reply, 4200, 'workflow not found or not published');
+    if (state.workflowIds && !state.workflowIds.has(workflowId))
+      return fail(reply, 4200, 'workflow not found or not published');
     const appId = typeof b.app_id === 'string' ? b.app_id : undefined;
     const botId = typeof b.bot_id === 'string' ? b.bot_id : undefined;
     if (appId && botId) return fail(reply, 4000, 'app_id and bot_id cannot both be set');
@@ -30,7 +31,8 @@ export function registerWorkflowRoutes(app: FastifyInstance, state: FakeState): 
     let conversationId = sent;
     if (conversationId) {
       if (!state.conversations.has(conversationId)) return fail(reply, 4002, 'conversation not found');
-      if (state.activeRunIn(conversationId)) return fail(reply, 4016, 'There is already a chat in progress in this conversation.');
+      if (state.activeRunIn(conversationId))
+        return fail(reply, 4016, 'There is already a chat in progress in this conversation.');
     } else {
       conversationId = state.createConversation(botId).id;
     }
