@@ -186,6 +186,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     pipeline: {
       concurrency: v.WXCOZE_CONCURRENCY,
       leaseMs: v.WXCOZE_LEASE_MS,
+      takeoverMs: v.WXCOZE_TAKEOVER_MS,
+      ...(v.WXCOZE_INSTANCE_ID ? { instanceId: v.WXCOZE_INSTANCE_ID } : {}),
       apologyText: v.WXCOZE_APOLOGY_TEXT,
       unsupportedText: v.WXCOZE_UNSUPPORTED_TEXT,
       maxParts: v.WXCOZE_MAX_PARTS,

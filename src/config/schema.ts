@@ -471,8 +471,24 @@ export const SETTINGS = {
     180_000,
     1_000,
     3_600_000,
-    'how long a worker may hold a message before another takes it over',
+    'how long a worker may hold a message before another takes it over (sooner when its instance stops beating: `WXCOZE_TAKEOVER_MS`)',
   ),
+  WXCOZE_TAKEOVER_MS: int(
+    'WXCOZE_TAKEOVER_MS',
+    10_000,
+    1_000,
+    600_000,
+    "how long an instance may miss its heartbeat (written to the database every third of this) before other instances take over the messages it holds; the instances' clocks must agree (NTP)",
+  ),
+  WXCOZE_INSTANCE_ID: setting({
+    env: 'WXCOZE_INSTANCE_ID',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9._:@~-]{1,120}$/, { error: 'is not 1–120 letters, digits or . _ : @ ~ -' }),
+    defaultDoc: '`<hostname>:<port>`',
+    fix: 'Use a short name unique to this instance, e.g. bridge-1 (letters, digits, . _ : @ ~ -).',
+    doc: 'who this instance is across restarts: a restarted instance takes its unfinished messages back at once. Unique per running instance: a start is refused while another live process uses the same id',
+  }),
   WXCOZE_APOLOGY_TEXT: setting({
     env: 'WXCOZE_APOLOGY_TEXT',
     schema: text(),

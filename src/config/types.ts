@@ -75,6 +75,10 @@ export interface WxcozeConfig {
     concurrency: number;
     /** How long a worker may hold a message before another may take it, ms. */
     leaseMs: number;
+    /** How long an instance may miss its heartbeat before its messages are taken over, ms. */
+    takeoverMs: number;
+    /** This instance's identity across restarts; unset: `<hostname>:<port>`. */
+    instanceId?: string;
     apologyText: string;
     unsupportedText: string;
     /** Max parts one answer may be split into (WeCom allows 5 messages per customer message). */

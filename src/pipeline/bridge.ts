@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import { Dispatcher } from './dispatcher.js';
+import { Heartbeat } from './heartbeat.js';
 import { chatTargetOf, type CozePort, type WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
 import { KfAccountGate, type AccountLister } from './kf-accounts.js';
@@ -14,7 +15,8 @@ export interface Bridge {
   puller: Puller;
   dispatcher: Dispatcher;
   owner: string;
-  start(): Promise<void>;
+  /** `instanceId`: this instance's identity across restarts (see Heartbeat). */
+  start(instanceId: string): Promise<void>;
   stop(drainMs: number): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export function createBridge(deps: {
     owner,
     concurrency: config.pipeline.concurrency,
     leaseMs: config.pipeline.leaseMs,
+    takeoverMs: config.pipeline.takeoverMs,
     logger,
     process: (item, log, signal) =>
       processMessage(
@@ -81,11 +84,16 @@ export function createBridge(deps: {
     retryBaseMs,
     gate,
   });
+  let heartbeat: Heartbeat | undefined;
   return {
     puller,
     dispatcher,
     owner,
-    async start() {
+    async start(instanceId: string) {
+      // First: it may refuse to start (another live process under this id), and it frees the
+      // leases this instance's previous run left behind.
+      heartbeat = new Heartbeat({ store, owner, instanceId, takeoverMs: config.pipeline.takeoverMs, logger });
+      await heartbeat.begin();
       const recovered = await store.recoverLeasesAtStart();
       if (recovered)
         logger.warn({ recovered }, 'messages left unfinished by a previous run are taken up again');
@@ -95,6 +103,15 @@ export function createBridge(deps: {
     async stop(drainMs: number) {
       await puller.stop();
       await dispatcher.stop(drainMs);
+      // After the drain (beating on while answers finish), so no one takes them over meanwhile.
+      await heartbeat
+        ?.end()
+        .catch((err: unknown) =>
+          logger.warn(
+            { err: { message: (err as Error).message } },
+            'could not mark this instance stopped; others take its leftovers over after WXCOZE_TAKEOVER_MS',
+          ),
+        );
     },
   };
 }

@@ -7,6 +7,8 @@ export interface DispatcherOptions {
   owner: string;
   concurrency: number;
   leaseMs: number;
+  /** A lease whose owner's heartbeat is older than this is claimable (see Heartbeat). */
+  takeoverMs?: number;
   logger: Logger;
   process: (item: InboxItem, log: Logger, signal: AbortSignal) => Promise<void>;
   /** Longest sleep between looks at the inbox, for leases freed by other processes. */
@@ -100,6 +102,7 @@ export class Dispatcher {
           leaseMs: this.o.leaseMs,
           limit,
           now: Date.now(),
+          ...(this.o.takeoverMs === undefined ? {} : { takeoverMs: this.o.takeoverMs }),
         });
         for (const item of items) this.run(item);
         if (items.length === limit) {
@@ -118,15 +121,15 @@ export class Dispatcher {
   }
 
   /**
-   * Arms the timer for work no worker of ours will announce: retries coming due, and leases of
-   * other (maybe dead) instances expiring. Looked up at most every WAKE_LOOKUP_MS: our own workers
+   * Arms the timer for work no worker of ours will announce: retries coming due, leases of other
+   * (maybe dead) instances expiring, and the moment such an instance's heartbeat goes stale. Looked up at most every WAKE_LOOKUP_MS: our own workers
    * kick on finishing, so a backlog does not need this query after every message.
    */
   private async scheduleWake(): Promise<void> {
     const now = Date.now();
     if (now - this.lastWakeLookup < WAKE_LOOKUP_MS && this.timer) return;
     this.lastWakeLookup = now;
-    const next = await this.o.store.nextWakeAt(now);
+    const next = await this.o.store.nextWakeAt(now, this.o.takeoverMs);
     const idle = this.o.idlePollMs ?? 5000;
     this.arm(next === null ? idle : Math.min(idle, Math.max(10, next - Date.now())));
   }

@@ -120,8 +120,14 @@ export async function sendReply(
   for (let i = item.partsSent; i < parts.length; i++) {
     if (signal.aborted) return { status: 'retry', note: 'stopped before sending' };
     // The customer may have recalled the message meanwhile (user_recall_msg): only possible until
-    // the first part is out, so only checked then.
-    if (i === 0 && (await deps.store.get(item.msgid))?.state === 'cancelled') return { status: 'cancelled' };
+    // the first part is out, so only checked then. The same read tells a worker whose instance was
+    // taken over (it was frozen, or cut off from the store) that the message is no longer its to send;
+    // after the first part, markPartSent's lease check tells it.
+    if (i === 0 || i === item.partsSent) {
+      const now = await deps.store.get(item.msgid);
+      if (i === 0 && now?.state === 'cancelled') return { status: 'cancelled' };
+      if (now?.leaseOwner !== undefined && now.leaseOwner !== deps.owner) return { status: 'lost-lease' };
+    }
     const part = parts[i]!;
     const msgid = outboundMsgid(item.msgid, i);
 

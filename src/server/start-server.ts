@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
 import type { WxcozeConfig } from '../config/types.js';
 import { CozeClient } from '../coze/client.js';
 import type { Logger } from '../log/logger.js';
@@ -100,12 +101,25 @@ export async function startServer(
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
   // From here work runs in the background (pulls, workers): a rejection nobody caught is logged, not fatal.
   const releaseRejections = catchUnhandledRejections(logger);
-  await bridge.start();
+  // Host and the port it listens on: stable across restarts, unique among instances running at once.
+  const instanceId = config.pipeline.instanceId ?? `${hostname()}:${port}`;
+  try {
+    await bridge.start(instanceId);
+  } catch (err) {
+    await bridge.stop(0).catch(() => {});
+    await app.close().catch(() => {});
+    await store.close().catch(() => {});
+    await coordinator.close().catch(() => {});
+    await wecom.close().catch(() => {});
+    releaseRejections();
+    throw err;
+  }
   logger.info(
     {
       url,
       store: store.kind,
       cache: coordinator.kind,
+      instanceId,
       coze: config.coze.apiBase,
       wecom: config.wecom.apiBase,
     },

@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Dialect } from './sql/db.js';
 import type { DB } from './sql/schema.js';
 
@@ -258,5 +258,27 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
         .compile(),
     ],
     down: (qb) => [qb.schema.alterTable('inbox').dropColumn('apologized').compile(), null],
+  },
+  {
+    version: 5,
+    name: 'heartbeats: a lease whose owner stopped beating is taken over in seconds',
+    // One row per running process (its lease owner). Leases of an owner without a row (a version
+    // before this one, during a rolling upgrade) still wait for lease_until, as before.
+    up: (qb, dialect) => [
+      qb.schema
+        .createTable('heartbeats')
+        .addColumn('owner', 'varchar(128)', (c) => c.notNull().primaryKey())
+        .addColumn('instance_id', 'varchar(191)', (c) => c.notNull())
+        .addColumn('host', 'varchar(255)', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('beat_at', 'bigint', (c) => c.notNull())
+        .addColumn('gone', 'integer', (c) => c.notNull().defaultTo(0))
+        // Same collation as inbox.lease_owner, which it is compared with.
+        .$call((b) => (dialect === 'mysql' ? b.modifyEnd(sql.raw(MYSQL_TABLE)) : b))
+        .compile(),
+      qb.schema.createIndex('heartbeats_instance').on('heartbeats').column('instance_id').compile(),
+    ],
+    down: (qb) => [qb.schema.dropTable('heartbeats').ifExists().compile(), null],
   },
 ];

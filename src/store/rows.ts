@@ -33,6 +33,7 @@ export function toItem(r: Row): InboxItem {
     cozeChatId: r.coze_chat_id ?? null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    leaseOwner: r.lease_owner ?? null,
   };
 }
 

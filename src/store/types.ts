@@ -68,6 +68,8 @@ export interface InboxItem {
   cozeChatId: string | null;
   createdAt: number;
   updatedAt: number;
+  /** Who holds the lease (as read; stubs may leave it out). */
+  leaseOwner?: string | null;
 }
 
 /** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
@@ -84,6 +86,24 @@ export interface ClaimOptions {
   leaseMs: number;
   limit: number;
   now: number;
+  /**
+   * A lease is also claimable once its owner's heartbeat is older than this (or the owner said it
+   * is gone), whatever its lease_until. Unset: only gone owners' and expired leases are claimable.
+   */
+  takeoverMs?: number;
+}
+
+/** One running process as the heartbeats table knows it. */
+export interface InstanceRun {
+  /** Its lease owner (unique per process run). */
+  owner: string;
+  /** The identity that survives restarts (WXCOZE_INSTANCE_ID, by default host:port). */
+  instanceId: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  /** Its last heartbeat (ms). */
+  beatAt: number;
 }
 
 export interface Store {
@@ -155,8 +175,21 @@ export interface Store {
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
   /** Unfinished messages of the same customer after this one (each still needs a reply). */
   pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number>;
-  /** Earliest future time at which a pending message becomes claimable, or null. */
-  nextWakeAt(now: number): Promise<number | null>;
+  /**
+   * Earliest future time at which a pending message becomes claimable, or null: a retry coming
+   * due, a lease expiring, or (with `takeoverMs`) the moment its owner's heartbeat goes stale.
+   */
+  nextWakeAt(now: number, takeoverMs?: number): Promise<number | null>;
+
+  // heartbeats (lease takeover across instances and restarts)
+  /** The runs under this instance id that have not said they are gone. */
+  instanceRuns(instanceId: string): Promise<InstanceRun[]>;
+  /** Registers this run; earlier runs of the same instance id are declared gone (their leases free at once). */
+  beginRun(run: InstanceRun): Promise<void>;
+  /** One UPDATE; false when this run's row is gone (replaced by a restart under the same id). */
+  heartbeat(owner: string, now: number): Promise<boolean>;
+  /** Graceful stop: this run's remaining leases are free at once. */
+  endRun(owner: string): Promise<void>;
   countByState(): Promise<Record<string, number>>;
 
   // customers (handoff, notices) and message events

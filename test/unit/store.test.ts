@@ -218,6 +218,122 @@ for (const engine of engines)
       assert.equal(await s.budgetUsed('wk1', 'nobody'), 0);
     });
 
+    const run = (owner: string, instanceId: string, beatAt: number) => ({
+      owner,
+      instanceId,
+      host: 'h',
+      pid: 1,
+      startedAt: beatAt,
+      beatAt,
+    });
+
+    test('a lease whose owner stopped beating is claimable after the takeover time; with a fresh beat it is not', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('m1', 'u1'), msg('m2', 'u2')], 0);
+      await s.beginRun(run('A', 'inst-a', 1000));
+      await s.beginRun(run('B', 'inst-b', 1000));
+      // A holds both with a 3-minute lease, answers m1 and sends its first part, then dies.
+      assert.equal((await s.claim({ owner: 'A', leaseMs: 180_000, limit: 5, now: 1000 })).length, 2);
+      assert.ok(
+        await s.saveAnswer(
+          'm1',
+          'A',
+          [
+            { kind: 'text', content: 'x' },
+            { kind: 'text', content: 'y' },
+          ],
+          null,
+          1100,
+        ),
+      );
+      assert.ok(await s.markPartSent('m1', 'A', 0, 'out-m1-0', 1200));
+      assert.ok(await s.heartbeat('A', 4000));
+      assert.ok(await s.heartbeat('B', 12_000));
+      // A's beat is 9 s old: still alive for a 10 s takeover time.
+      assert.deepEqual(
+        await s.claim({ owner: 'B', leaseMs: 180_000, limit: 5, now: 13_000, takeoverMs: 10_000 }),
+        [],
+      );
+      assert.equal(await s.nextWakeAt(13_000, 10_000), 14_000, 'the dispatcher wakes when A goes stale');
+      assert.equal(await s.nextWakeAt(13_000), 181_000, 'without a takeover time: when the lease expires');
+      // 11 s: A is taken over, long before its lease expires.
+      const taken = await s.claim({
+        owner: 'B',
+        leaseMs: 180_000,
+        limit: 5,
+        now: 15_000,
+        takeoverMs: 10_000,
+      });
+      assert.deepEqual(taken.map((i) => i.msgid).sort(), ['m1', 'm2']);
+      const m1 = taken.find((i) => i.msgid === 'm1')!;
+      assert.equal(m1.partsSent, 1, 'the part A sent stays sent');
+      assert.equal(m1.leaseOwner, 'B');
+      // A wakes up: none of its writes land.
+      assert.equal(await s.markPartSent('m1', 'A', 1, 'out-m1-1', 15_100), false);
+      assert.equal(await s.finish('m2', 'A', 'done', null, 15_100), false);
+      assert.equal(await s.extendLease('m2', 'A', 200_000), false);
+      // B's lease is protected by B's fresh beat: A (or anyone) cannot take it back.
+      assert.ok(await s.heartbeat('B', 16_000));
+      assert.deepEqual(
+        await s.claim({ owner: 'A', leaseMs: 180_000, limit: 5, now: 17_000, takeoverMs: 10_000 }),
+        [],
+      );
+      assert.ok(await s.markPartSent('m1', 'B', 1, 'out-m1-1', 17_100));
+      assert.equal((await s.get('m1'))!.partsSent, 2);
+      assert.equal(await s.noteDeliveryFailure('out-m1-1', 'x', 17_200), 'm1', "B's part is logged");
+    });
+
+    test('a restart under the same instance id takes its own leases back at once; a stopped run frees its leases', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('m1', 'u1'), msg('m2', 'u2')], 0);
+      await s.beginRun(run('old', 'inst-a', 1000));
+      await s.beginRun(run('other', 'inst-b', 1000));
+      assert.equal((await s.claim({ owner: 'old', leaseMs: 180_000, limit: 1, now: 1000 })).length, 1);
+      assert.equal((await s.claim({ owner: 'other', leaseMs: 180_000, limit: 1, now: 1000 })).length, 1);
+      assert.deepEqual(
+        (await s.instanceRuns('inst-a')).map((r) => r.owner),
+        ['old'],
+      );
+      // 'old' beat 1 s ago, but a new run of inst-a replaces it: its lease is claimable now.
+      await s.beginRun(run('new', 'inst-a', 2000));
+      assert.deepEqual(
+        (await s.instanceRuns('inst-a')).map((r) => r.owner),
+        ['new'],
+      );
+      assert.equal(await s.heartbeat('old', 2100), false, 'the replaced run learns it was replaced');
+      const mine = await s.claim({ owner: 'new', leaseMs: 180_000, limit: 5, now: 2100, takeoverMs: 10_000 });
+      assert.deepEqual(
+        mine.map((i) => i.msgid),
+        [(await s.get('m1'))!.leaseOwner === 'new' ? 'm1' : 'm2'],
+        "only the previous run's message; the other instance's lease is untouched",
+      );
+      assert.equal((await s.get(mine[0]!.msgid === 'm1' ? 'm2' : 'm1'))!.leaseOwner, 'other');
+      // 'other' stops gracefully without giving its lease back: claimable at once.
+      await s.endRun('other');
+      assert.equal(
+        (await s.claim({ owner: 'new', leaseMs: 180_000, limit: 5, now: 2200, takeoverMs: 10_000 })).length,
+        1,
+      );
+    });
+
+    test('an owner without a heartbeat row (an older version) keeps its lease until it expires', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('m1', 'u1')], 0);
+      await s.claim({ owner: 'legacy', leaseMs: 60_000, limit: 1, now: 0 });
+      assert.deepEqual(
+        await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 30_000, takeoverMs: 10_000 }),
+        [],
+      );
+      assert.equal(await s.nextWakeAt(30_000, 10_000), 60_000);
+      assert.equal(
+        (await s.claim({ owner: 'w', leaseMs: 1000, limit: 1, now: 60_000, takeoverMs: 10_000 })).length,
+        1,
+      );
+    });
+
     test('deferred retries wait until due and tell the dispatcher when to wake', async () => {
       const s = await open();
       await s.touchAccount('wk1', 0);

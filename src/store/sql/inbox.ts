@@ -4,13 +4,27 @@ import type { ClaimOptions, InboxItem, InboxState, ReplyPart } from '../types.js
 import { PENDING, prepared, type SqlDb } from './db.js';
 
 // The hot path's queries, built once per dialect (see `prepared`).
-const candidatesQuery = prepared((qb, now: number, limit: number) =>
+// A lease is free when it expired, or when its owner's heartbeat row says it is gone or has not
+// beaten since `staleBefore` (Heartbeats). An owner without a row (a version before heartbeats)
+// keeps its lease until it expires.
+const candidatesQuery = prepared((qb, now: number, limit: number, staleBefore: number) =>
   qb
     .selectFrom('inbox as i')
     .select('i.msgid')
     .where('i.state', 'in', PENDING)
     .where('i.next_attempt_at', '<=', now)
-    .where('i.lease_until', '<=', now)
+    .where((eb) =>
+      eb.or([
+        eb('i.lease_until', '<=', now),
+        eb.exists(
+          eb
+            .selectFrom('heartbeats as h')
+            .select('h.owner')
+            .whereRef('h.owner', '=', 'i.lease_owner')
+            .where((e) => e.or([e('h.gone', '=', 1), e('h.beat_at', '<', staleBefore)])),
+        ),
+      ]),
+    )
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
@@ -146,17 +160,20 @@ const pendingAfterQuery = prepared((qb, kf: string, user: string, seq: number) =
     .where('seq', '>', seq)
     .where('state', 'in', PENDING),
 );
-const nextWakeQuery = prepared((qb, now: number) =>
-  qb
-    .selectFrom('inbox')
-    .select(
-      sql<
-        number | null
-      >`MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)`.as('t'),
-    )
-    .where('state', 'in', PENDING)
-    .where((eb) => eb.or([eb('lease_until', '>', now), eb('next_attempt_at', '>', now)])),
-);
+// When each pending row becomes claimable: the later of its retry time and the moment its lease
+// is free, which is the earlier of lease_until and its owner's last beat + the takeover time (0 when
+// the owner is gone; no heartbeat row: lease_until). Only future moments count.
+const nextWakeQuery = prepared((qb, now: number, takeoverMs: number) => {
+  const freeAt = sql<number>`CASE WHEN h.gone = 1 THEN 0 WHEN h.beat_at + ${takeoverMs} < i.lease_until THEN h.beat_at + ${takeoverMs} ELSE i.lease_until END`;
+  const wake = sql<number>`CASE WHEN ${freeAt} > i.next_attempt_at THEN ${freeAt} ELSE i.next_attempt_at END`;
+  return qb
+    .selectFrom('inbox as i')
+    .leftJoin('heartbeats as h', 'h.owner', 'i.lease_owner')
+    .select(sql<number | null>`MIN(${wake})`.as('t'))
+    .where('i.state', 'in', PENDING)
+    .where((eb) => eb.or([eb('i.lease_until', '>', now), eb('i.next_attempt_at', '>', now)]))
+    .where(wake, '>', now);
+});
 
 /**
  * The inbox and its state machine. Every transition a message can make is written here, and
@@ -192,12 +209,15 @@ export class Inbox {
   /** Leases pending messages that are due, oldest first, at most one per customer, never one whose earlier sibling is unfinished. */
   async claim(opts: ClaimOptions): Promise<InboxItem[]> {
     const { qb } = this.db;
-    const candidates = await this.db.rows(candidatesQuery(qb, opts.now, opts.limit));
+    // -1: no takeover by heartbeat age (beat_at is never below it); gone owners still count.
+    const staleBefore = opts.takeoverMs === undefined ? -1 : opts.now - opts.takeoverMs;
+    const candidates = await this.db.rows(candidatesQuery(qb, opts.now, opts.limit, staleBefore));
     if (!candidates.length) return [];
     const ids = candidates.map((r) => r.msgid);
     const until = opts.now + opts.leaseMs;
     // One conditional UPDATE for the batch: of two workers (or instances) racing for a row, one wins
-    // it; the rows this call won are the ones now carrying its (owner, until) lease.
+    // it (the loser finds the lease now held by a live owner); the rows this call won are the ones
+    // now carrying its (owner, until) lease.
     await this.db.run(
       qb
         .updateTable('inbox')
@@ -208,7 +228,18 @@ export class Inbox {
           updated_at: opts.now,
         })
         .where('msgid', 'in', ids)
-        .where('lease_until', '<=', opts.now)
+        .where((eb) =>
+          eb.or([
+            eb('lease_until', '<=', opts.now),
+            eb.exists(
+              eb
+                .selectFrom('heartbeats as h')
+                .select('h.owner')
+                .whereRef('h.owner', '=', 'inbox.lease_owner')
+                .where((e) => e.or([e('h.gone', '=', 1), e('h.beat_at', '<', staleBefore)])),
+            ),
+          ]),
+        )
         .where('state', 'in', PENDING),
     );
     const won = await this.db.rows(
@@ -355,8 +386,9 @@ export class Inbox {
   }
 
   /** Earliest future time at which a pending message becomes claimable, or null. */
-  async nextWakeAt(now: number): Promise<number | null> {
-    const r = await this.db.first(nextWakeQuery(this.db.qb, now));
+  async nextWakeAt(now: number, takeoverMs?: number): Promise<number | null> {
+    // Without a takeover time a heartbeat never frees a lease before it expires.
+    const r = await this.db.first(nextWakeQuery(this.db.qb, now, takeoverMs ?? Number.MAX_SAFE_INTEGER));
     const t = r?.t;
     return t === null || t === undefined ? null : Number(t);
   }

@@ -77,6 +77,17 @@ export interface ConversationsTable {
   conversation_id: string;
   updated_at: number;
 }
+/** One row per running process: its lease owner, its instance id, and when it last showed it is alive (migration 5). */
+export interface HeartbeatsTable {
+  owner: string;
+  instance_id: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  beat_at: number;
+  /** 1 once the process stopped (or a restart under the same instance id replaced it): its leases are free. */
+  gone: Generated<number>;
+}
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -92,5 +103,6 @@ export interface DB {
   identities: IdentitiesTable;
   legacy_web_identities: LegacyWebIdentitiesTable;
   conversations: ConversationsTable;
+  heartbeats: HeartbeatsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -4,6 +4,7 @@ import type {
   ClaimOptions,
   CustomerState,
   InboxItem,
+  InstanceRun,
   LinkResult,
   NewInboxMessage,
   ReplyPart,
@@ -13,6 +14,7 @@ import type {
 import { Accounts } from './accounts.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
+import { Heartbeats } from './heartbeats.js';
 import { Identities } from './identities.js';
 import { Inbox } from './inbox.js';
 import { migrateMysql, migrateSqlite } from './migrate.js';
@@ -29,6 +31,7 @@ export class SqlStore implements Store {
   readonly inbox: Inbox;
   readonly customers: Customers;
   readonly identities: Identities;
+  readonly heartbeats: Heartbeats;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -37,6 +40,7 @@ export class SqlStore implements Store {
     this.inbox = new Inbox(sqlDb);
     this.customers = new Customers(sqlDb);
     this.identities = new Identities(sqlDb);
+    this.heartbeats = new Heartbeats(sqlDb);
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */
@@ -139,8 +143,8 @@ export class SqlStore implements Store {
   pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
     return this.inbox.pendingAfter(openKfId, externalUserId, seq);
   }
-  nextWakeAt(now: number): Promise<number | null> {
-    return this.inbox.nextWakeAt(now);
+  nextWakeAt(now: number, takeoverMs?: number): Promise<number | null> {
+    return this.inbox.nextWakeAt(now, takeoverMs);
   }
   countByState(): Promise<Record<string, number>> {
     return this.inbox.countByState();
@@ -150,6 +154,20 @@ export class SqlStore implements Store {
   }
   noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
     return this.inbox.noteDeliveryFailure(outMsgid, note, now);
+  }
+
+  // heartbeats
+  instanceRuns(instanceId: string): Promise<InstanceRun[]> {
+    return this.heartbeats.runs(instanceId);
+  }
+  beginRun(run: InstanceRun): Promise<void> {
+    return this.heartbeats.begin(run);
+  }
+  heartbeat(owner: string, now: number): Promise<boolean> {
+    return this.heartbeats.beat(owner, now);
+  }
+  endRun(owner: string): Promise<void> {
+    return this.heartbeats.end(owner);
   }
 
   // customers
