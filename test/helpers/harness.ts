@@ -23,7 +23,8 @@ export const BACKEND = process.env.WXCOZE_TEST_BACKEND === 'mysql' ? 'mysql' : '
 
 /** Environment for the chosen backend: a fresh database and a private Redis key prefix per call. */
 export async function backendEnv(): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
-  if (BACKEND !== 'mysql') return { env: {}, cleanup: async () => {} };
+  // Read now, not at import: a test file that sets WXCOZE_TEST_BACKEND itself has imported this module first.
+  if (process.env.WXCOZE_TEST_BACKEND !== 'mysql') return { env: {}, cleanup: async () => {} };
   const db = await freshDatabase();
   return {
     // Short leases: an instance killed in a test is taken over in seconds, not minutes.
