@@ -7,7 +7,9 @@
  *   2. 1,000 customers at once with Coze answering after 5 s: exactly-once, time, peak RSS;
  *   3. throughput with Coze answering after 1 s;
  *   4. bridge overhead per message at low load (end-to-end minus the time spent inside Coze);
- *   7. the worst event-loop stall inside the server under the issue-10 attack and fuzz cases.
+ *   7. the worst event-loop stall inside the server under the issue-10 attack and fuzz cases;
+ *   8. takeover (BENCH_ONLY=takeover): a SIGKILLed instance's messages answered by another, and a
+ *      restarted single MySQL instance answering its own (scripts/bench/takeover.mjs).
  * Phases 2–4 are repeated in alternation (BENCH_ROUNDS, default 2). BENCH_QUICK=1 shrinks everything
  * for a smoke run. Every child process is killed when the bench ends, however it ends.
  */
@@ -60,6 +62,7 @@ const CFG = {
     throughputRounds: 1,
   },
   openai: { runs: quick ? 50 : 200 },
+  takeover: { customers: quick ? 10 : 20, cozeDelayMs: 1000, timeoutMs: 120_000 },
   stall: { repeats: quick ? 1 : 5, fuzz: quick ? 100 : 400 },
 };
 
@@ -113,6 +116,7 @@ log(`machine: ${info.nproc} cpus (${info.cpu}), node ${info.node}, load ${info.l
 
 const { benchMysqlRedis, benchOpenAi } = await import('./bench/phases-extra.mjs');
 const { benchStall } = await import('./bench/stall.mjs');
+const { benchTakeover } = await import('./bench/takeover.mjs');
 const results = {
   info,
   callbacks: null,
@@ -122,6 +126,7 @@ const results = {
   mysql: null,
   openai: null,
   stall: null,
+  takeover: [],
   errors: [],
 };
 let failed = false;
@@ -135,6 +140,8 @@ try {
   if (want('openai')) results.openai = await benchOpenAi(CFG.openai);
   if (want('stall')) results.stall = await benchStall(CFG.stall);
   if (want('mysql')) results.mysql = await benchMysqlRedis(CFG.mysql);
+  if (want('takeover'))
+    for (let r = 1; r <= rounds; r++) results.takeover.push(await benchTakeover(CFG.takeover, r));
 } catch (err) {
   failed = true;
   results.errors.push(String(err?.stack ?? err));
@@ -159,6 +166,7 @@ if (only && existsSync(join(outDir, 'results.json'))) {
     openai: ['openai'],
     mysql: ['mysql'],
     stall: ['stall'],
+    takeover: ['takeover'],
   };
   for (const [phase, keys] of Object.entries(phaseKeys)) {
     if (only.has(phase)) continue;

@@ -108,6 +108,8 @@ const commands = {
   setCoze: ({ text, delayMs }) => {
     coze.setResponder(() => ({ text, delayMs }));
   },
+  /** Chats the fake Coze has received so far (since the last resetCounters). */
+  chatCount: () => coze.chats.length,
   resetCounters: () => {
     replyCount.clear();
     firstReplyAt.clear();

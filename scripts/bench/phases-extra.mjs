@@ -16,7 +16,7 @@ const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`,
 const MYSQL = process.env.WXCOZE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/wxcoze_test';
 const REDIS = process.env.WXCOZE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 
-async function freshDatabase() {
+export async function freshDatabase() {
   const u = new URL(MYSQL);
   const name = `wxcoze_bench_${randomBytes(4).toString('hex')}`;
   const conn = () =>

@@ -19,7 +19,7 @@ import {
 
 const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-function serverEnv(fakes, extra = {}) {
+export function serverEnv(fakes, extra = {}) {
   return {
     WECOM_CORP_ID: BENCH.corpId,
     WECOM_SECRET: BENCH.secret,

@@ -276,6 +276,35 @@ export function writeReport(results) {
     );
   }
 
+  const tk = (results.takeover ?? []).filter((r) => !r.skipped && r.twoInstances && r.restart);
+  if (tk.length) {
+    const n = tk[0].customers;
+    const kill = tk.map((r) => r.twoInstances.killToAllAnsweredMs / 1000);
+    row(
+      `Takeover: ${n} messages held mid-Coze by an instance SIGKILLed (MariaDB + Redis, defaults), all answered by the other, s after the kill`,
+      '≤ 30 s',
+      `${f(Math.max(...kill), 1)} s (worst of ${kill.length})`,
+      spread(kill, 1),
+      Math.max(...kill) <= 30 ? 'pass' : '**FAIL**',
+    );
+    const up = tk.map((r) => r.restart.upToAllAnsweredMs / 1000);
+    row(
+      `Takeover: single MySQL instance SIGKILLed mid-Coze and restarted, ${n} messages answered, s after it is listening`,
+      '≤ 10 s',
+      `${f(Math.max(...up), 1)} s (worst of ${up.length}; Coze answers in ${tk[0].cozeDelayMs / 1000} s)`,
+      spread(up, 1),
+      Math.max(...up) <= 10 ? 'pass' : '**FAIL**',
+    );
+    const onceAll = tk.every((r) => r.twoInstances.once === n && r.restart.once === n);
+    row(
+      '— takeover: each answered exactly once',
+      `${n}/${n}`,
+      tk.map((r) => `${r.twoInstances.once}/${n}, ${r.restart.once}/${n}`).join('; '),
+      '',
+      onceAll ? 'pass' : '**FAIL**',
+    );
+  }
+
   const problems = [];
   const addProblems = (name, p) => {
     if (!p) return;

@@ -104,7 +104,8 @@ export class Dispatcher {
           now: Date.now(),
           ...(this.o.takeoverMs === undefined ? {} : { takeoverMs: this.o.takeoverMs }),
         });
-        for (const item of items) this.run(item);
+        // A message already being worked here (its lease expired while we ran it) keeps its one worker.
+        for (const item of items) if (!this.active.has(item.msgid)) this.run(item);
         if (items.length === limit) {
           this.again = true;
           short = false;

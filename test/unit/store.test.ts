@@ -273,6 +273,11 @@ for (const engine of engines)
       assert.equal(await s.markPartSent('m1', 'A', 1, 'out-m1-1', 15_100), false);
       assert.equal(await s.finish('m2', 'A', 'done', null, 15_100), false);
       assert.equal(await s.extendLease('m2', 'A', 200_000), false);
+      // A claimer never takes over its own lease, even when its own beat is late (a second worker).
+      assert.deepEqual(
+        await s.claim({ owner: 'B', leaseMs: 180_000, limit: 5, now: 40_000, takeoverMs: 10_000 }),
+        [],
+      );
       // B's lease is protected by B's fresh beat: A (or anyone) cannot take it back.
       assert.ok(await s.heartbeat('B', 16_000));
       assert.deepEqual(

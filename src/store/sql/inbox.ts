@@ -7,7 +7,7 @@ import { PENDING, prepared, type SqlDb } from './db.js';
 // A lease is free when it expired, or when its owner's heartbeat row says it is gone or has not
 // beaten since `staleBefore` (Heartbeats). An owner without a row (a version before heartbeats)
 // keeps its lease until it expires.
-const candidatesQuery = prepared((qb, now: number, limit: number, staleBefore: number) =>
+const candidatesQuery = prepared((qb, now: number, limit: number, staleBefore: number, owner: string) =>
   qb
     .selectFrom('inbox as i')
     .select('i.msgid')
@@ -16,13 +16,18 @@ const candidatesQuery = prepared((qb, now: number, limit: number, staleBefore: n
     .where((eb) =>
       eb.or([
         eb('i.lease_until', '<=', now),
-        eb.exists(
-          eb
-            .selectFrom('heartbeats as h')
-            .select('h.owner')
-            .whereRef('h.owner', '=', 'i.lease_owner')
-            .where((e) => e.or([e('h.gone', '=', 1), e('h.beat_at', '<', staleBefore)])),
-        ),
+        // Never our own: a claimer whose own beat is late (a slow database) must not start a
+        // second worker on a message its first one is still answering.
+        eb.and([
+          eb('i.lease_owner', '<>', owner),
+          eb.exists(
+            eb
+              .selectFrom('heartbeats as h')
+              .select('h.owner')
+              .whereRef('h.owner', '=', 'i.lease_owner')
+              .where((e) => e.or([e('h.gone', '=', 1), e('h.beat_at', '<', staleBefore)])),
+          ),
+        ]),
       ]),
     )
     .where(({ not, exists, selectFrom }) =>
@@ -211,7 +216,7 @@ export class Inbox {
     const { qb } = this.db;
     // -1: no takeover by heartbeat age (beat_at is never below it); gone owners still count.
     const staleBefore = opts.takeoverMs === undefined ? -1 : opts.now - opts.takeoverMs;
-    const candidates = await this.db.rows(candidatesQuery(qb, opts.now, opts.limit, staleBefore));
+    const candidates = await this.db.rows(candidatesQuery(qb, opts.now, opts.limit, staleBefore, opts.owner));
     if (!candidates.length) return [];
     const ids = candidates.map((r) => r.msgid);
     const until = opts.now + opts.leaseMs;
@@ -231,13 +236,16 @@ export class Inbox {
         .where((eb) =>
           eb.or([
             eb('lease_until', '<=', opts.now),
-            eb.exists(
-              eb
-                .selectFrom('heartbeats as h')
-                .select('h.owner')
-                .whereRef('h.owner', '=', 'inbox.lease_owner')
-                .where((e) => e.or([e('h.gone', '=', 1), e('h.beat_at', '<', staleBefore)])),
-            ),
+            eb.and([
+              eb('lease_owner', '<>', opts.owner),
+              eb.exists(
+                eb
+                  .selectFrom('heartbeats as h')
+                  .select('h.owner')
+                  .whereRef('h.owner', '=', 'inbox.lease_owner')
+                  .where((e) => e.or([e('h.gone', '=', 1), e('h.beat_at', '<', staleBefore)])),
+              ),
+            ]),
           ]),
         )
         .where('state', 'in', PENDING),
