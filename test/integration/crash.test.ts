@@ -6,6 +6,7 @@ import { request } from 'undici';
 import {
   backendEnv,
   COZE_TOKEN,
+  freePort,
   KF,
   SECRET,
   serverEnv,
@@ -42,7 +43,9 @@ const exited = (c: import('node:child_process').ChildProcess) =>
 test('kill -9 after the ack and before the reply; restart on the same data → exactly one reply', async () => {
   fakes = await startFakes();
   const dataDir = tempDir();
-  const env = await envFor(fakes, dataDir);
+  // A fixed port: the restart is the same instance (default id <hostname>:<port>), so on MySQL it
+  // takes its own unfinished message back at once instead of after WXCOZE_TAKEOVER_MS.
+  const env = await envFor(fakes, dataDir, { PORT: String(await freePort()) });
   fakes.coze.setResponder(() => ({ text: '这是答案', delayMs: 1500 }));
 
   const first = await spawnServer(env);
