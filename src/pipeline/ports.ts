@@ -15,7 +15,7 @@ export { chatTargetOf, namesTarget } from '../coze/target.js';
  * answer (network, timeout, 5xx after the client's own retries). A CozePort call rejects with a
  * `CozeError` (`code`, `kind`, `retriable`); anything else is treated as not retriable.
  */
-export { CozeError } from '../coze/errors.js';
+export { CozeError, isThrottling } from '../coze/errors.js';
 export {
   DUPLICATE_MSGID_ERRCODE,
   isAlreadyHanded,
