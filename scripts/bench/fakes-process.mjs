@@ -108,6 +108,10 @@ const commands = {
   setCoze: ({ text, delayMs }) => {
     coze.setResponder(() => ({ text, delayMs }));
   },
+  /** Coze refusing chats for load (src/fakes/coze ThrottleRule), or null to stop. */
+  setThrottle: ({ rule }) => {
+    coze.setThrottle(rule ?? null);
+  },
   resetCounters: () => {
     replyCount.clear();
     firstReplyAt.clear();
@@ -185,6 +189,7 @@ const commands = {
       none,
       firstReplyTimes: times,
       runningChats: coze.runningChats(),
+      throttledChats: coze.throttledChats,
       maxConcurrentChats: coze.maxConcurrentSeen,
       chats: chatAts.length,
       firstChatMs: chatAts[0] ?? null,
