@@ -41,7 +41,6 @@ const CFG = {
   throughput: {
     messages: quick ? 1000 : 3000,
     cozeDelayMs: 1000,
-    concurrency: 1000,
     sendConcurrency: 1000,
     timeoutMs: 120_000,
   },
@@ -57,7 +56,6 @@ const CFG = {
     throughput: {
       messages: quick ? 1000 : 3000,
       cozeDelayMs: 1000,
-      concurrency: 1000,
       sendConcurrency: 1000,
       timeoutMs: 120_000,
     },

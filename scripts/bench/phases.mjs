@@ -283,68 +283,66 @@ export async function benchThrottled(cfg) {
 // ───────────────────────────── 3. throughput, Coze 1 s ─────────────────────────────
 
 export async function benchThroughput(cfg, round) {
-  return withSystem(
-    { WXCOZE_CONCURRENCY: String(cfg.concurrency), ...(cfg.extraEnv ?? {}) },
-    async ({ fakes, server }) => {
-      await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
-      await sleep(300);
-      const sampler = rssSampler(server.pids, 100);
-      const prefix = `t${round}`;
-      const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
-      const burst = await fakes.rpc('burst', {
-        prefix,
-        count: cfg.messages,
-        concurrency: cfg.sendConcurrency,
-      });
-      const done = await fakes.rpc('waitAnswered', {
-        prefix,
-        count: cfg.messages,
-        timeoutMs: cfg.timeoutMs,
-        settleMs: 1000,
-      });
-      const rss = sampler.stop();
-      const cpu = {
-        serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
-        fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
-      };
-      const times = done.firstReplyTimes;
-      const n = times.length;
-      // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
-      const lo = Math.floor(n * 0.1),
-        hi = Math.ceil(n * 0.9) - 1;
-      const steady = n > 10 ? (hi - lo) / ((times[hi] - times[lo]) / 1000) : NaN;
-      const res = {
-        round,
-        messages: cfg.messages,
-        cozeDelayMs: cfg.cozeDelayMs,
-        callbacksAckedMs: burst.t1 - burst.t0,
-        callbackAck: {
-          p50Ms: burst.ackP50Ms,
-          p99Ms: burst.ackP99Ms,
-          maxMs: burst.ackMaxMs,
-          retriedByWecom: burst.retried,
-          failed: burst.failed,
-        },
-        answered: done.answered,
-        exactlyOnce: done.once,
-        duplicated: done.more,
-        unanswered: done.none,
-        steadyAnsweredPerSec: steady,
-        overallAnsweredPerSec: n ? n / ((times.at(-1) - burst.t0) / 1000) : NaN,
-        firstAnswerMs: n ? times[0] - burst.t0 : null,
-        lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
-        maxConcurrentCozeChats: done.maxConcurrentChats,
-        cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
-        cpuSeconds: cpu,
-        ...rss,
-        serverLogProblems: logProblems(server.outFile),
-      };
-      log(
-        `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
-      );
-      return res;
-    },
-  );
+  // Default settings: the MySQL phase adds only its database and Redis URLs.
+  return withSystem({ ...(cfg.extraEnv ?? {}) }, async ({ fakes, server }) => {
+    await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
+    await sleep(300);
+    const sampler = rssSampler(server.pids, 100);
+    const prefix = `t${round}`;
+    const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
+    const burst = await fakes.rpc('burst', {
+      prefix,
+      count: cfg.messages,
+      concurrency: cfg.sendConcurrency,
+    });
+    const done = await fakes.rpc('waitAnswered', {
+      prefix,
+      count: cfg.messages,
+      timeoutMs: cfg.timeoutMs,
+      settleMs: 1000,
+    });
+    const rss = sampler.stop();
+    const cpu = {
+      serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
+      fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
+    };
+    const times = done.firstReplyTimes;
+    const n = times.length;
+    // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
+    const lo = Math.floor(n * 0.1),
+      hi = Math.ceil(n * 0.9) - 1;
+    const steady = n > 10 ? (hi - lo) / ((times[hi] - times[lo]) / 1000) : NaN;
+    const res = {
+      round,
+      messages: cfg.messages,
+      cozeDelayMs: cfg.cozeDelayMs,
+      callbacksAckedMs: burst.t1 - burst.t0,
+      callbackAck: {
+        p50Ms: burst.ackP50Ms,
+        p99Ms: burst.ackP99Ms,
+        maxMs: burst.ackMaxMs,
+        retriedByWecom: burst.retried,
+        failed: burst.failed,
+      },
+      answered: done.answered,
+      exactlyOnce: done.once,
+      duplicated: done.more,
+      unanswered: done.none,
+      steadyAnsweredPerSec: steady,
+      overallAnsweredPerSec: n ? n / ((times.at(-1) - burst.t0) / 1000) : NaN,
+      firstAnswerMs: n ? times[0] - burst.t0 : null,
+      lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
+      maxConcurrentCozeChats: done.maxConcurrentChats,
+      cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
+      cpuSeconds: cpu,
+      ...rss,
+      serverLogProblems: logProblems(server.outFile),
+    };
+    log(
+      `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
+    );
+    return res;
+  });
 }
 
 // ───────────────────────────── 4. per-message overhead at low load ─────────────────────────────

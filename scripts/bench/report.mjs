@@ -330,7 +330,8 @@ ${info.partial ? `**Partial run** (BENCH_ONLY=${info.partial.phases.join(',')}):
 Machine: ${info.nproc} CPUs (\`nproc\`), ${info.cpu}, ${info.memGB} GB RAM, Node ${info.node}; load average ${info.loadavgAtStart.join(' / ')} at start, ${info.loadavgAtEnd?.join(' / ')} at end; the whole bench took ${info.durationS} s${info.quick ? ' (**quick mode**: smaller runs, not the reference figures)' : ''}.
 
 Everything runs on this one machine: the load generator (this process), the server under test
-(\`node bin/wxcoze.js start\`, its own process, default log level \`info\`, SQLite in a fresh temp dir) and
+(\`bin/wxcoze.js start\` run as a program, as \`wxcoze start\` runs it: one process with the heap flags its sh line
+gives node; default settings, default log level \`info\`, SQLite in a fresh temp dir) and
 the fake WeCom + fake Coze (\`scripts/bench/fakes-process.mjs\`, a third process). "Best of runs" is the
 best figure of the repeated runs (highest rps, lowest latency/RSS); the spread shows how noisy the box was.
 
