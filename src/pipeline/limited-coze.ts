@@ -48,11 +48,11 @@ export function limitCoze(coze: CozePort, limiter: CozeLimiter): CozePort {
           }),
         req.signal,
       ),
-    createConversation: (botId) => limited(() => coze.createConversation(botId), undefined),
-    uploadFile: (filename, data, contentType) =>
-      limited(() => coze.uploadFile(filename, data, contentType), undefined),
-    transcribe: (filename, data, contentType) =>
-      limited(() => coze.transcribe(filename, data, contentType), undefined),
+    createConversation: (botId, signal) => limited(() => coze.createConversation(botId), signal),
+    uploadFile: (filename, data, contentType, signal) =>
+      limited(() => coze.uploadFile(filename, data, contentType), signal),
+    transcribe: (filename, data, contentType, signal) =>
+      limited(() => coze.transcribe(filename, data, contentType), signal),
     cancelChat: (conversationId, chatId) => coze.cancelChat(conversationId, chatId),
   };
 }

@@ -59,8 +59,14 @@ export interface CozePort {
     signal?: AbortSignal;
     onEvent?: (e: { type: string; chatId?: string; conversationId?: string }) => void;
   }): Promise<CozeChatResult>;
-  createConversation(botId?: string): Promise<string>;
+  // `signal` ends a wait for a Coze slot (limited-coze.ts); the call itself, once made, runs to its end.
+  createConversation(botId?: string, signal?: AbortSignal): Promise<string>;
   cancelChat(conversationId: string, chatId: string): Promise<void>;
-  uploadFile(filename: string, data: Buffer, contentType: string): Promise<{ id: string }>;
-  transcribe(filename: string, data: Buffer, contentType: string): Promise<string>;
+  uploadFile(
+    filename: string,
+    data: Buffer,
+    contentType: string,
+    signal?: AbortSignal,
+  ): Promise<{ id: string }>;
+  transcribe(filename: string, data: Buffer, contentType: string, signal?: AbortSignal): Promise<string>;
 }

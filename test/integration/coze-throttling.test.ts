@@ -101,3 +101,16 @@ test('Coze allowing 5 chats at once (HTTP 429 above) → answered once each, nev
   // The limit settles near what Coze takes instead of hammering it with 40.
   assert.ok(h.server.bridge.cozeLimiter.limit < 40);
 });
+
+test('shutdown while Coze throttles: stop returns, the waiting message is neither failed nor answered', async () => {
+  h = await startHarness({ COZE_MAX_ATTEMPTS: '2' });
+  h.coze.setThrottle({ as: 'code4013' });
+  await h.wecom.customerSends(KF, 'wmStop', { text: '在吗' });
+  await waitFor('Coze to refuse it', () => h!.coze.throttledChats >= 2);
+  const { server, wecom, coze } = h;
+  h = undefined;
+  await server.stop(300);
+  assert.equal(wecom.sentTo('wmStop').length, 0, 'no apology, no answer: it waits for the next start');
+  await wecom.close();
+  await coze.close();
+});
