@@ -110,6 +110,10 @@ const commands = {
   },
   /** Chats the fake Coze has received so far (since the last resetCounters). */
   chatCount: () => coze.chats.length,
+  /** Coze refusing chats for load (src/fakes/coze ThrottleRule), or null to stop. */
+  setThrottle: ({ rule }) => {
+    coze.setThrottle(rule ?? null);
+  },
   resetCounters: () => {
     replyCount.clear();
     firstReplyAt.clear();
@@ -187,6 +191,7 @@ const commands = {
       none,
       firstReplyTimes: times,
       runningChats: coze.runningChats(),
+      throttledChats: coze.throttledChats,
       maxConcurrentChats: coze.maxConcurrentSeen,
       chats: chatAts.length,
       firstChatMs: chatAts[0] ?? null,

@@ -5,7 +5,7 @@
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -125,27 +125,37 @@ export async function startBareServer() {
 }
 
 /**
- * `node bin/wxcoze.js start` as a child process, logging to <dataDir>/server.out; resolves
+ * `wxcoze start` as a child process (see below for how), logging to <dataDir>/server.out; resolves
  * with its URL once it sends the 'ready' IPC message (start.ts does that when it has a parent).
  */
 export async function startWxcoze(env, { nodeArgs = [], root = ROOT } = {}) {
   const dataDir = env.WXCOZE_DATA_DIR;
   const outFile = join(dataDir, 'server.out');
   const fd = openSync(outFile, 'a');
+  const opts = {
+    // The node running the bench first on PATH: bin/wxcoze.js run as a program finds node there.
+    env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, ...env },
+    cwd: dataDir,
+    stdio: ['ignore', fd, fd, 'ipc'],
+  };
+  const bin = join(root, 'bin/wxcoze.js');
+  // As a user starts it: `wxcoze start` runs bin/wxcoze.js as a program (its sh line execs node with
+  // the heap flags: one process). With node flags of its own, or BENCH_START=node, it is
+  // `node [flags] bin/wxcoze.js start` (without the heap flags: a launcher plus the server).
+  const viaNode = nodeArgs.length > 0 || process.env.BENCH_START === 'node';
+  const args = [bin, 'start', '--drain-ms', '2000'];
   const child = track(
-    spawn(process.execPath, [...nodeArgs, join(root, 'bin/wxcoze.js'), 'start', '--drain-ms', '2000'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      cwd: dataDir,
-      stdio: ['ignore', fd, fd, 'ipc'],
-    }),
+    viaNode ? spawn(process.execPath, [...nodeArgs, ...args], opts) : spawn(args[0], args.slice(1), opts),
   );
   closeSync(fd);
+  let serverPid = child.pid;
   const url = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`wxcoze did not start in 20 s; see ${outFile}`)), 20_000);
     child.on('message', (m) => {
       if (m?.type === 'ready') {
         clearTimeout(t);
         resolve(m.url);
+        serverPid = Number(m.pid) || child.pid;
       }
     });
     child.once('exit', (code) => {
@@ -153,7 +163,18 @@ export async function startWxcoze(env, { nodeArgs = [], root = ROOT } = {}) {
       reject(new Error(`wxcoze exited (${code}) before it was ready:\n${safeRead(outFile).slice(-3000)}`));
     });
   });
-  return { url, pid: child.pid, child, dataDir, outFile, stop: (graceMs) => stopChild(child, graceMs) };
+  // Started without the heap flags, `start` runs node again with them (src/cli/lib/heap-flags.ts):
+  // `pid` is the process doing the work, `pids` every process wxcoze runs (memory is their sum).
+  const pids = [...new Set([child.pid, serverPid])];
+  return {
+    url,
+    pid: serverPid,
+    pids,
+    child,
+    dataDir,
+    outFile,
+    stop: (graceMs) => stopChild(child, graceMs),
+  };
 }
 
 function safeRead(f) {
@@ -198,12 +219,42 @@ export function procStatusKb(pid, field) {
   }
 }
 
-/** Samples VmRSS every `everyMs`; stop() gives the samples' peak and the kernel's VmHWM. */
-export function rssSampler(pid, everyMs = 100) {
+/** Pss of a process in kB (its share of pages shared with others, e.g. node's code), or null. */
+function procPssKb(pid) {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Samples the VmRSS (and Pss) of one process or several every `everyMs`, summed over them; stop()
+ * gives the peak of the sums, and the kernel's VmHWM per process and summed (an upper bound of the
+ * summed peak: each process's own peak, whenever it was).
+ */
+export function rssSampler(pidOrPids, everyMs = 100) {
+  const pids = [pidOrPids].flat();
   const samples = [];
+  const pss = [];
+  const sum = (read) => {
+    let total = 0;
+    let any = false;
+    for (const p of pids) {
+      const v = read(p);
+      if (v !== null) {
+        total += v;
+        any = true;
+      }
+    }
+    return any ? total : null;
+  };
   const tick = () => {
-    const kb = procStatusKb(pid, 'VmRSS');
+    const kb = sum((p) => procStatusKb(p, 'VmRSS'));
     if (kb !== null) samples.push(kb);
+    const pkb = sum(procPssKb);
+    if (pkb !== null) pss.push(pkb);
   };
   tick();
   const timer = setInterval(tick, everyMs);
@@ -211,12 +262,16 @@ export function rssSampler(pid, everyMs = 100) {
     stop() {
       clearInterval(timer);
       tick();
-      const hwm = procStatusKb(pid, 'VmHWM');
+      const hwms = pids.map((p) => procStatusKb(p, 'VmHWM'));
+      const hwm = hwms.every((h) => h === null) ? null : hwms.reduce((a, h) => a + (h ?? 0), 0);
       return {
+        processes: pids.length,
         samples: samples.length,
         peakSampledMB: Math.max(...samples) / 1024,
+        peakPssSampledMB: pss.length ? Math.max(...pss) / 1024 : null,
         lastMB: samples.at(-1) / 1024,
         vmHwmMB: hwm === null ? null : hwm / 1024,
+        vmHwmPerProcessMB: hwms.map((h) => (h === null ? null : +(h / 1024).toFixed(1))),
       };
     },
   };

@@ -44,10 +44,10 @@ export async function withSystem(extraEnv, fn) {
   const nodeArgs = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
     : [];
-  // The server runs with the heap flags it is deployed with (systemd unit, Dockerfile, start --daemon);
-  // BENCH_NODE_ARGS replaces them (e.g. BENCH_NODE_ARGS=' ' for Node's defaults).
-  const { SERVER_V8_FLAGS } = await import('../../dist/server/v8-flags.js');
-  nodeArgs.push(...(process.env.BENCH_NODE_ARGS ?? SERVER_V8_FLAGS.join(' ')).split(' ').filter(Boolean));
+  // `node bin/wxcoze.js start` as a user types it: foreground start applies its heap flags itself
+  // (a launcher process plus the server; memory figures sum both). BENCH_NODE_ARGS gives node flags
+  // of its own (e.g. the deployed heap flags, as the systemd unit passes them: one process).
+  nodeArgs.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
   try {
     server = await startWxcoze(serverEnv(fakes, extraEnv), { nodeArgs });
     await fakes.rpc('setCallbackUrl', { url: `${server.url}/wechat/hook` });
@@ -162,14 +162,15 @@ export async function benchCallbacks(cfg) {
 // ───────────────────────────── 2. 1,000 customers, Coze 5 s ─────────────────────────────
 
 export async function benchSlowCoze(cfg, round) {
-  return withSystem({ WXCOZE_CONCURRENCY: String(cfg.concurrency) }, async ({ fakes, server }) => {
+  // Default settings: no WXCOZE_CONCURRENCY, no node flags (issue 12).
+  return withSystem({}, async ({ fakes, server }) => {
     await fakes.rpc('setCoze', {
       text: '您好！我们每天 9:00–21:00 营业，节假日照常。',
       delayMs: cfg.cozeDelayMs,
     });
     await sleep(300);
-    const baseMB = rssSampler(server.pid).stop().lastMB;
-    const sampler = rssSampler(server.pid, 100);
+    const baseMB = rssSampler(server.pids).stop().lastMB;
+    const sampler = rssSampler(server.pids, 100);
     const prefix = `s${round}`;
     const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
     const burst = await fakes.rpc('burst', { prefix, count: cfg.customers, concurrency: cfg.customers });
@@ -217,71 +218,131 @@ export async function benchSlowCoze(cfg, round) {
   });
 }
 
+// ───────────────────── 2b. 1,000 customers, Coze allowing only 50 chats at once ─────────────────────
+
+/** One sample per metric name (and label set) from the server's /metrics. */
+async function metrics(url) {
+  const out = {};
+  // A starved server may not answer in time: the figures are then missing, not the phase.
+  const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(20_000) })
+    .then((r) => r.text())
+    .catch(() => '');
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('wxcoze_coze_')) continue;
+    const [k, v] = line.split(' ');
+    out[k] = Number(v);
+  }
+  return out;
+}
+
+export async function benchThrottled(cfg) {
+  return withSystem({}, async ({ fakes, server }) => {
+    await fakes.rpc('setCoze', { text: '您好！我们每天 9:00–21:00 营业。', delayMs: cfg.cozeDelayMs });
+    await fakes.rpc('setThrottle', { rule: { as: cfg.as, aboveConcurrent: cfg.cozeAllows } });
+    await sleep(300);
+    const sampler = rssSampler(server.pids, 100);
+    const burst = await fakes.rpc('burst', { prefix: 'q', count: cfg.customers, concurrency: cfg.customers });
+    // Sampled while the burst is worked: the limit the server settled on under the cap.
+    const during = await metrics(server.url);
+    const done = await fakes.rpc('waitAnswered', {
+      prefix: 'q',
+      count: cfg.customers,
+      timeoutMs: cfg.timeoutMs,
+      settleMs: 1500,
+    });
+    const rss = sampler.stop();
+    const after = await metrics(server.url);
+    const times = done.firstReplyTimes;
+    const res = {
+      customers: cfg.customers,
+      cozeDelayMs: cfg.cozeDelayMs,
+      cozeAllows: cfg.cozeAllows,
+      throttledAs: cfg.as,
+      answered: done.answered,
+      exactlyOnce: done.once,
+      duplicated: done.more,
+      unanswered: done.none,
+      timeToAllAnsweredMs: times.length ? times.at(-1) - burst.t0 : null,
+      // The best any client could do: customers / allowed × Coze's time.
+      idealMs: Math.ceil(cfg.customers / cfg.cozeAllows) * cfg.cozeDelayMs,
+      maxConcurrentCozeChats: done.maxConcurrentChats,
+      throttledChats: done.throttledChats,
+      limitDuringBurst: during['wxcoze_coze_concurrency_limit'],
+      limitAfter: after['wxcoze_coze_concurrency_limit'],
+      limitLowered: after['wxcoze_coze_limit_changes_total{direction="lowered"}'] ?? 0,
+      ...rss,
+      serverLogProblems: logProblems(server.outFile),
+    };
+    log(
+      `throttled coze (${cfg.cozeAllows} chats at once, ${cfg.as} above): ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}) in ${(res.timeToAllAnsweredMs / 1000).toFixed(1)} s (ideal ${(res.idealMs / 1000).toFixed(0)} s); ${res.throttledChats} chats refused, limit lowered ${res.limitLowered}×, limit during ${res.limitDuringBurst}, after ${res.limitAfter}; max concurrent chats ${res.maxConcurrentCozeChats}; VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
+    );
+    return res;
+  });
+}
+
 // ───────────────────────────── 3. throughput, Coze 1 s ─────────────────────────────
 
 export async function benchThroughput(cfg, round) {
-  return withSystem(
-    { WXCOZE_CONCURRENCY: String(cfg.concurrency), ...(cfg.extraEnv ?? {}) },
-    async ({ fakes, server }) => {
-      await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
-      await sleep(300);
-      const sampler = rssSampler(server.pid, 100);
-      const prefix = `t${round}`;
-      const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
-      const burst = await fakes.rpc('burst', {
-        prefix,
-        count: cfg.messages,
-        concurrency: cfg.sendConcurrency,
-      });
-      const done = await fakes.rpc('waitAnswered', {
-        prefix,
-        count: cfg.messages,
-        timeoutMs: cfg.timeoutMs,
-        settleMs: 1000,
-      });
-      const rss = sampler.stop();
-      const cpu = {
-        serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
-        fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
-      };
-      const times = done.firstReplyTimes;
-      const n = times.length;
-      // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
-      const lo = Math.floor(n * 0.1),
-        hi = Math.ceil(n * 0.9) - 1;
-      const steady = n > 10 ? (hi - lo) / ((times[hi] - times[lo]) / 1000) : NaN;
-      const res = {
-        round,
-        messages: cfg.messages,
-        cozeDelayMs: cfg.cozeDelayMs,
-        callbacksAckedMs: burst.t1 - burst.t0,
-        callbackAck: {
-          p50Ms: burst.ackP50Ms,
-          p99Ms: burst.ackP99Ms,
-          maxMs: burst.ackMaxMs,
-          retriedByWecom: burst.retried,
-          failed: burst.failed,
-        },
-        answered: done.answered,
-        exactlyOnce: done.once,
-        duplicated: done.more,
-        unanswered: done.none,
-        steadyAnsweredPerSec: steady,
-        overallAnsweredPerSec: n ? n / ((times.at(-1) - burst.t0) / 1000) : NaN,
-        firstAnswerMs: n ? times[0] - burst.t0 : null,
-        lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
-        maxConcurrentCozeChats: done.maxConcurrentChats,
-        cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
-        cpuSeconds: cpu,
-        ...rss,
-        serverLogProblems: logProblems(server.outFile),
-      };
-      log(
-        `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
-      );
-      return res;
-    },
-  );
+  // Default settings: the MySQL phase adds only its database and Redis URLs.
+  return withSystem({ ...(cfg.extraEnv ?? {}) }, async ({ fakes, server }) => {
+    await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
+    await sleep(300);
+    const sampler = rssSampler(server.pids, 100);
+    const prefix = `t${round}`;
+    const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
+    const burst = await fakes.rpc('burst', {
+      prefix,
+      count: cfg.messages,
+      concurrency: cfg.sendConcurrency,
+    });
+    const done = await fakes.rpc('waitAnswered', {
+      prefix,
+      count: cfg.messages,
+      timeoutMs: cfg.timeoutMs,
+      settleMs: 1000,
+    });
+    const rss = sampler.stop();
+    const cpu = {
+      serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
+      fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
+    };
+    const times = done.firstReplyTimes;
+    const n = times.length;
+    // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
+    const lo = Math.floor(n * 0.1),
+      hi = Math.ceil(n * 0.9) - 1;
+    const steady = n > 10 ? (hi - lo) / ((times[hi] - times[lo]) / 1000) : NaN;
+    const res = {
+      round,
+      messages: cfg.messages,
+      cozeDelayMs: cfg.cozeDelayMs,
+      callbacksAckedMs: burst.t1 - burst.t0,
+      callbackAck: {
+        p50Ms: burst.ackP50Ms,
+        p99Ms: burst.ackP99Ms,
+        maxMs: burst.ackMaxMs,
+        retriedByWecom: burst.retried,
+        failed: burst.failed,
+      },
+      answered: done.answered,
+      exactlyOnce: done.once,
+      duplicated: done.more,
+      unanswered: done.none,
+      steadyAnsweredPerSec: steady,
+      overallAnsweredPerSec: n ? n / ((times.at(-1) - burst.t0) / 1000) : NaN,
+      firstAnswerMs: n ? times[0] - burst.t0 : null,
+      lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
+      maxConcurrentCozeChats: done.maxConcurrentChats,
+      cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
+      cpuSeconds: cpu,
+      ...rss,
+      serverLogProblems: logProblems(server.outFile),
+    };
+    log(
+      `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
+    );
+    return res;
+  });
 }
 
 // ───────────────────────────── 4. per-message overhead at low load ─────────────────────────────

@@ -63,6 +63,12 @@ const program = new Command()
 
 async function main(): Promise<void> {
   const wanted = requestedCommand(process.argv);
+  if (wanted === 'start' && !process.argv.includes('--daemon')) {
+    // Before the server's modules load: the launcher, if needed, stays small (lib/heap-flags.ts).
+    const heap = await import('./lib/heap-flags.js');
+    if (heap.needsHeapFlags()) return heap.relaunchWithHeapFlags();
+    heap.followLauncher();
+  }
   for (const name of wanted ? [wanted] : Object.keys(COMMANDS)) (await COMMANDS[name]!())(program);
   await program.parseAsync(process.argv);
 }

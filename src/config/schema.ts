@@ -465,7 +465,13 @@ export const SETTINGS = {
     100 * 1024 * 1024,
     "largest chat request (images arrive base64-encoded, so about a 3.7 MB photo), bytes; also the largest image. Parsing JSON is one uninterruptible step that grows with the body (3.5–7 ms per MB on an idle core; a 20 MB body held the server for 70–140 ms, during which no WeCom callback is answered): 5 MB keeps it near the 50 ms target (the bench's stall phase, bench/RESULTS.md). Raise it only if nobody else depends on this server's speed; Open-WebUI's image compression keeps photos small",
   ),
-  WXCOZE_CONCURRENCY: int('WXCOZE_CONCURRENCY', 64, 1, 10_000, 'customers answered in parallel'),
+  WXCOZE_CONCURRENCY: int(
+    'WXCOZE_CONCURRENCY',
+    1000,
+    1,
+    10_000,
+    'most customers answered in parallel, and the ceiling of Coze chats at once: the number of chats adapts below it, growing while Coze accepts and halving when Coze throttles (4013/4019/4020/4028 or HTTP 429; the refused message waits and is sent again, never dropped); `wxcoze_coze_concurrency_limit` in /metrics shows it. 1,000 at once peak at about 140 MB RSS',
+  ),
   WXCOZE_LEASE_MS: int(
     'WXCOZE_LEASE_MS',
     180_000,

@@ -116,6 +116,20 @@ export class CozeError extends Error {
   }
 }
 
+/**
+ * Codes by which Coze says "too much, slow down" rather than "this failed": 4013 (coze-js treats it
+ * as its rate limit), 4020 (RPM above the purchased peak), 4028 (requests over quota) and 4019
+ * (pay-as-you-go balance exhausted: it clears when the account is topped up); docs/protocol.md
+ * §coze-errors. With HTTP 429 these make the pipeline wait and send less, not fail the message.
+ */
+const THROTTLE_CODES = new Set([4013, 4019, 4020, 4028]);
+
+/** Whether Coze refused because of load or quota, so the same chat should wait and be sent again. */
+export function isThrottling(e: unknown): boolean {
+  if (!(e instanceof CozeError)) return false;
+  return THROTTLE_CODES.has(e.code) || e.httpStatus === 429 || e.kind === 'rate_limit';
+}
+
 export function isCozeError(e: unknown): e is CozeError {
   return e instanceof CozeError;
 }

@@ -22,6 +22,20 @@ export class WarnLimiter {
 
   /** Logs `msg` at warn unless this reason already did `perWindow` times in the current window. */
   warn(log: Pick<Logger, 'warn'>, reason: string, fields: Record<string, unknown>, msg: string): void {
+    this.emit((f, m) => log.warn(f, m), reason, fields, msg);
+  }
+
+  /** The same limit for news that is good but can come in floods (a limit raised step by step). */
+  info(log: Pick<Logger, 'info'>, reason: string, fields: Record<string, unknown>, msg: string): void {
+    this.emit((f, m) => log.info(f, m), reason, fields, msg);
+  }
+
+  private emit(
+    write: (fields: Record<string, unknown>, msg: string) => void,
+    reason: string,
+    fields: Record<string, unknown>,
+    msg: string,
+  ): void {
     const t = this.now();
     let slot = this.slots.get(reason);
     if (!slot) {
@@ -42,7 +56,7 @@ export class WarnLimiter {
       return;
     }
     slot.logged++;
-    log.warn(
+    write(
       { ...fields, reason, ...(suppressedBefore ? { suppressed: suppressedBefore } : {}) },
       suppressedBefore ? `${msg} (${suppressedBefore} more like it were not logged)` : msg,
     );

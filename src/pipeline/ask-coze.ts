@@ -47,7 +47,7 @@ export async function askCoze(
     let conversationId = await o.store.getConversation(job.userId, botKey);
     try {
       if (!conversationId && o.target.kind === 'bot') {
-        conversationId = await o.coze.createConversation(o.target.botId);
+        conversationId = await o.coze.createConversation(o.target.botId, signal);
         await o.store.setConversation(job.userId, botKey, conversationId, Date.now());
         log.info({ conversationId }, 'coze conversation created');
       }

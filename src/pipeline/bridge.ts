@@ -4,8 +4,12 @@ import type { WxcozeConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
+import { WarnLimiter } from '../log/warn-limiter.js';
+import { countCozeThrottled, recordCozeLimit } from '../ops/metrics.js';
+import { CozeLimiter } from './coze-limiter.js';
 import { Dispatcher } from './dispatcher.js';
 import { Heartbeat } from './heartbeat.js';
+import { limitCoze } from './limited-coze.js';
 import { chatTargetOf, type CozePort, type WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
 import { KfAccountGate, type AccountLister } from './kf-accounts.js';
@@ -14,6 +18,8 @@ import { Puller } from './puller.js';
 export interface Bridge {
   puller: Puller;
   dispatcher: Dispatcher;
+  /** How many Coze chats may run at once (adaptive). */
+  cozeLimiter: CozeLimiter;
   owner: string;
   /** `instanceId`: this instance's identity across restarts (see Heartbeat). */
   start(instanceId: string): Promise<void>;
@@ -33,6 +39,8 @@ export function createBridge(deps: {
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { retryBaseMs } = config.pipeline;
   const target = chatTargetOf(config.coze);
+  const cozeLimiter = createCozeLimiter(config.pipeline.concurrency, retryBaseMs, logger);
+  const coze = limitCoze(deps.coze, cozeLimiter);
   const dispatcher = new Dispatcher({
     store,
     owner,
@@ -46,7 +54,7 @@ export function createBridge(deps: {
         {
           store,
           wecom: deps.wecom,
-          coze: deps.coze,
+          coze,
           defaultTarget: target,
           service: config.service,
           owner,
@@ -88,6 +96,7 @@ export function createBridge(deps: {
   return {
     puller,
     dispatcher,
+    cozeLimiter,
     owner,
     async start(instanceId: string) {
       // First: it may refuse to start (another live process under this id), and it frees the
@@ -112,6 +121,53 @@ export function createBridge(deps: {
             'could not mark this instance stopped; others take its leftovers over after WXCOZE_TAKEOVER_MS',
           ),
         );
+      cozeLimiter.close();
     },
   };
+}
+
+/**
+ * Where the adaptive Coze limit starts: below every paid plan's QPS and about the free plan's
+ * (docs/protocol.md §coze-errors); it doubles within one request round trip per step while Coze
+ * accepts, so a burst reaches the ceiling in well under a second when Coze keeps up.
+ */
+const INITIAL_COZE_LIMIT = 16;
+
+function createCozeLimiter(ceiling: number, retryBaseMs: number, logger: Logger): CozeLimiter {
+  const warns = new WarnLimiter();
+  const limiter: CozeLimiter = new CozeLimiter({
+    initial: Math.min(INITIAL_COZE_LIMIT, ceiling),
+    floor: 1,
+    ceiling,
+    pauseBaseMs: retryBaseMs,
+    pauseCapMs: Math.min(30_000, retryBaseMs * 30),
+    onThrottled: countCozeThrottled,
+    onChange: (c) => {
+      recordCozeLimit(c.to, c.direction);
+      if (c.direction === 'lowered') {
+        warns.warn(
+          logger,
+          'coze-throttling',
+          {
+            from: c.from,
+            to: c.to,
+            pauseMs: c.pauseMs,
+            inFlight: limiter.inFlight,
+            waiting: limiter.waiting,
+          },
+          "Coze is throttling (rate limit or quota): fewer chats at once, after a pause; the refused messages wait and are sent again, none is dropped. If it lasts, check the Coze plan's limits and balance (`wxcoze doctor`)",
+        );
+      } else if (c.to === ceiling || (c.to & (c.to - 1)) === 0) {
+        // Raised one step per accepted chat: logged at powers of two and at the ceiling only.
+        warns.info(
+          logger,
+          'coze-limit-raised',
+          { from: c.from, to: c.to, ceiling },
+          'Coze keeps up: more chats at once',
+        );
+      }
+    },
+  });
+  recordCozeLimit(limiter.limit);
+  return limiter;
 }

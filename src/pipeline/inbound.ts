@@ -59,7 +59,7 @@ function describe(m: KfMessage): string | undefined {
  */
 export async function toCozeInput(
   m: KfMessage,
-  deps: { wecom: WecomPort; coze: CozePort; target: ChatTarget },
+  deps: { wecom: WecomPort; coze: CozePort; target: ChatTarget; signal?: AbortSignal },
 ): Promise<CozeInput> {
   switch (m.msgtype) {
     case 'text': {
@@ -78,7 +78,12 @@ export async function toCozeInput(
       if (m.msgtype === 'image') {
         if (!type || !IMAGE_EXTS.has(type.ext))
           return { kind: 'unsupported', reason: `image bytes not recognised (${type?.mime ?? 'unknown'})` };
-        const file = await deps.coze.uploadFile(`${mediaId.slice(0, 40)}.${type.ext}`, media.data, type.mime);
+        const file = await deps.coze.uploadFile(
+          `${mediaId.slice(0, 40)}.${type.ext}`,
+          media.data,
+          type.mime,
+          deps.signal,
+        );
         return {
           kind: 'coze',
           messages: [
@@ -92,7 +97,12 @@ export async function toCozeInput(
       // Files keep the name the customer saw; the extension is corrected from the bytes when known.
       const base = (media.filename ?? mediaId.slice(0, 40)).replace(/\.[A-Za-z0-9]{1,8}$/, '');
       const ext = type?.ext ?? /\.([A-Za-z0-9]{1,8})$/.exec(media.filename ?? '')?.[1] ?? 'bin';
-      const file = await deps.coze.uploadFile(`${base}.${ext}`, media.data, type?.mime ?? media.contentType);
+      const file = await deps.coze.uploadFile(
+        `${base}.${ext}`,
+        media.data,
+        type?.mime ?? media.contentType,
+        deps.signal,
+      );
       return {
         kind: 'coze',
         messages: [
@@ -114,11 +124,14 @@ export async function toCozeInput(
             `${mediaId.slice(0, 40)}.${type?.ext ?? 'amr'}`,
             media.data,
             type?.mime ?? media.contentType,
+            deps.signal,
           )
         ).trim();
         if (!text) return { kind: 'unsupported', reason: 'voice transcribed to nothing', voice: true };
         return { kind: 'coze', messages: [question(text)], text };
       } catch (err) {
+        // Stopped while waiting for a Coze slot: not the voice's fault, the message is taken up again.
+        if (deps.signal?.aborted) throw err;
         // WeCom delivers AMR (or SILK); Coze transcribes ogg, mp3 and wav only.
         return {
           kind: 'unsupported',

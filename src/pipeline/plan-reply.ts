@@ -135,8 +135,9 @@ export async function planReply(
   const target = targetOf(settings, d.defaultTarget);
   let input;
   try {
-    input = await toCozeInput(item.payload, { wecom: d.wecom, coze: d.coze, target });
+    input = await toCozeInput(item.payload, { wecom: d.wecom, coze: d.coze, target, signal });
   } catch (err) {
+    if (signal.aborted) return { kind: 'aborted' };
     // Fetching the customer's media failed: WeCom or Coze is down. Try again later.
     return { kind: 'defer', reason: (err as Error).message };
   }

@@ -15,7 +15,7 @@ export { chatTargetOf, namesTarget } from '../coze/target.js';
  * answer (network, timeout, 5xx after the client's own retries). A CozePort call rejects with a
  * `CozeError` (`code`, `kind`, `retriable`); anything else is treated as not retriable.
  */
-export { CozeError } from '../coze/errors.js';
+export { CozeError, isThrottling } from '../coze/errors.js';
 export {
   DUPLICATE_MSGID_ERRCODE,
   isAlreadyHanded,
@@ -59,8 +59,14 @@ export interface CozePort {
     signal?: AbortSignal;
     onEvent?: (e: { type: string; chatId?: string; conversationId?: string }) => void;
   }): Promise<CozeChatResult>;
-  createConversation(botId?: string): Promise<string>;
+  // `signal` ends a wait for a Coze slot (limited-coze.ts); the call itself, once made, runs to its end.
+  createConversation(botId?: string, signal?: AbortSignal): Promise<string>;
   cancelChat(conversationId: string, chatId: string): Promise<void>;
-  uploadFile(filename: string, data: Buffer, contentType: string): Promise<{ id: string }>;
-  transcribe(filename: string, data: Buffer, contentType: string): Promise<string>;
+  uploadFile(
+    filename: string,
+    data: Buffer,
+    contentType: string,
+    signal?: AbortSignal,
+  ): Promise<{ id: string }>;
+  transcribe(filename: string, data: Buffer, contentType: string, signal?: AbortSignal): Promise<string>;
 }

@@ -3,6 +3,7 @@
  * fakes of WeCom and Coze, on loopback ports, with a fresh data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { SERVER_V8_FLAGS } from '../../src/server/v8-flags.js';
 import { randomBytes } from 'node:crypto';
 import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
@@ -169,13 +170,24 @@ export async function startHarness(
   };
 }
 
-/** The real CLI (`wxcoze start`) as a child process, for crash and signal tests. */
+/**
+ * The real CLI (`wxcoze start`) as a child process, for crash and signal tests. It gets the heap
+ * flags the way the systemd unit gives them, so the child IS the server; `heapFlags: false` starts
+ * it without them, as `node bin/wxcoze.js start` by hand would (the child is then the launcher).
+ */
 export async function spawnServer(
   env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  opts: { heapFlags?: boolean } = {},
+): Promise<{ child: ChildProcess; url: string; pid: number; output: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/index.ts'), 'start'],
+    [
+      ...(opts.heapFlags === false ? [] : SERVER_V8_FLAGS),
+      '--import',
+      import.meta.resolve('tsx'),
+      join(import.meta.dirname, '../../src/cli/index.ts'),
+      'start',
+    ],
     {
       env: { ...process.env, ...env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_TEST_LOG ?? 'info' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -189,6 +201,7 @@ export async function spawnServer(
   child.stderr!.on('data', (d) => {
     out += d;
   });
+  let pid = 0;
   const url = await new Promise<string>((resolve, reject) => {
     // Generous: tsx compiles the CLI on a cold start, slow on a loaded 2-core machine. A server that
     // never came up is killed, so it cannot hold the test file open until the runner's timeout.
@@ -199,6 +212,7 @@ export async function spawnServer(
     child.on('message', (m: any) => {
       if (m?.type === 'ready') {
         clearTimeout(t);
+        pid = Number(m.pid);
         resolve(m.url);
       }
     });
@@ -207,5 +221,5 @@ export async function spawnServer(
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
-  return { child, url, output: () => out };
+  return { child, url, pid, output: () => out };
 }

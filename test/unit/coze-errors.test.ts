@@ -1,7 +1,7 @@
 // CozeError classification and the operator-facing descriptions.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { CozeError, describeCozeError, kindOf } from '../../src/coze/errors.js';
+import { describe, it, test } from 'node:test';
+import { CozeError, describeCozeError, isThrottling, kindOf } from '../../src/coze/errors.js';
 import { readEnvelope } from '../../src/coze/http.js';
 
 describe('CozeError', () => {
@@ -75,4 +75,19 @@ describe('CozeError', () => {
       (e: unknown) => e instanceof CozeError && e.code === 4000 && e.msg === 'bad',
     );
   });
+});
+
+test('throttling: 4013/4019/4020/4028 (in a body or as a chat last_error) and HTTP 429, nothing else', () => {
+  for (const code of [4013, 4019, 4020, 4028])
+    assert.equal(isThrottling(new CozeError({ code, msg: 'busy' })), true, String(code));
+  assert.equal(
+    isThrottling(new CozeError({ code: 4013, msg: 'x', kind: 'failed' })),
+    true,
+    'chat.failed 4013',
+  );
+  assert.equal(isThrottling(new CozeError({ msg: 'Too Many Requests', httpStatus: 429 })), true);
+  for (const code of [4000, 4008, 4011, 4016, 4100, 5000])
+    assert.equal(isThrottling(new CozeError({ code, msg: 'x' })), false, String(code));
+  assert.equal(isThrottling(new CozeError({ msg: 'x', httpStatus: 503 })), false);
+  assert.equal(isThrottling(new Error('4013')), false);
 });

@@ -13,6 +13,9 @@ import { privatePaths, tighten } from '../lib/private-files.js';
 import { clearRunState, runningServer, writeRunState } from '../lib/runstate.js';
 import { writeProblem } from '../lib/writable.js';
 
+/** A repeat of the first shutdown signal within this is not the "second signal" that exits at once. */
+const SAME_SIGNAL_MS = 500;
+
 interface StartOptions {
   drainMs: number;
   daemon?: boolean;
@@ -86,7 +89,12 @@ export function registerStart(program: Command): void {
       });
       process.on('exit', () => clearRunState(config.dataDir, process.pid));
       let signals = 0;
+      let first: { sig: string; at: number } | undefined;
       const shutdown = (sig: string) => {
+        // The same signal again within a moment is the same request: Ctrl-C reaches both a
+        // launcher (lib/heap-flags.ts) and this process, and the launcher passes it on too.
+        if (first && first.sig === sig && Date.now() - first.at < SAME_SIGNAL_MS) return;
+        first ??= { sig, at: Date.now() };
         signals += 1;
         if (signals > 1) {
           logger.warn('second signal: exiting now');

@@ -18,8 +18,12 @@ export async function startChat(
   reply: FastifyReply,
   rec: RecordedChat,
 ): Promise<FastifyReply | void> {
+  // Refused for load before anything else: such a request is not a chat (not recorded).
+  const throttled = state.throttled();
+  if (throttled === 'http429') return fail(reply, 4013, 'Too many requests, please try again later', 429);
+  if (throttled === 'code4013') return fail(reply, 4013, 'The model is busy, please try again later');
   state.chats.push(rec);
-  const failure = state.takeFailure();
+  const failure = throttled === 'sse4013' ? 'rate_limit.sse' : state.takeFailure();
   switch (failure) {
     case 'http500':
       return reply.code(500).type('text/plain').send('Internal Server Error');

@@ -25,6 +25,8 @@ export type {
   StoredConversation,
   StoredFile,
   StoredMessage,
+  ThrottleAs,
+  ThrottleRule,
 } from './types.js';
 export { defaultResponder, describeMessage } from './responder.js';
 
@@ -105,6 +107,12 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
     runningChats: () => state.runningChats(),
     get maxConcurrentSeen() {
       return state.maxConcurrentSeen;
+    },
+    setThrottle(rule) {
+      state.setThrottle(rule);
+    },
+    get throttledChats() {
+      return state.throttledChats;
     },
   };
 }

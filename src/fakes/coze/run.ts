@@ -131,8 +131,14 @@ export async function executeRun(
     );
     return halt();
   }
-  if (failMode === 'chat.failed') {
-    state.finish(run, 'failed', { code: 5000, msg: 'event interval error' });
+  if (failMode === 'chat.failed' || failMode === 'rate_limit.sse') {
+    state.finish(
+      run,
+      'failed',
+      failMode === 'chat.failed'
+        ? { code: 5000, msg: 'event interval error' }
+        : { code: 4013, msg: 'The model is busy, please try again later' },
+    );
     sink.event('conversation.chat.failed', chatObject(run));
     sink.event('done', doneData);
     return sink.end();

@@ -6,6 +6,8 @@
 import { defaultResponder } from './responder.js';
 import type {
   FailMode,
+  ThrottleAs,
+  ThrottleRule,
   RecordedChat,
   Responder,
   StoredConversation,
@@ -52,6 +54,8 @@ export class FakeState {
   transcriber: (file: { name: string; data: Buffer }) => string | null = (f) =>
     /^(OggS|ID3|RIFF)/.test(f.data.subarray(0, 4).toString('latin1')) ? `（语音转写）${f.name}` : null;
   private readonly failQueue: FailMode[] = [];
+  private throttle?: { as: ThrottleAs; until?: number; aboveConcurrent?: number };
+  throttledChats = 0;
   // 19-digit snowflake-like ids, as strings (docs/protocol.md §coze-chat); start near real ones.
   private seq = 7382159487131697202n;
 
@@ -91,6 +95,29 @@ export class FakeState {
 
   failNext(n: number, mode: FailMode): void {
     for (let i = 0; i < n; i++) this.failQueue.push(mode);
+  }
+
+  setThrottle(rule: ThrottleRule | null): void {
+    this.throttle = rule
+      ? {
+          as: rule.as,
+          ...(rule.forMs !== undefined ? { until: Date.now() + rule.forMs } : {}),
+          ...(rule.aboveConcurrent !== undefined ? { aboveConcurrent: rule.aboveConcurrent } : {}),
+        }
+      : undefined;
+  }
+
+  /** How this chat request is refused for load now, if it is (counted). */
+  throttled(): ThrottleAs | undefined {
+    const t = this.throttle;
+    if (!t) return undefined;
+    if (t.until !== undefined && Date.now() >= t.until) {
+      this.throttle = undefined;
+      return undefined;
+    }
+    if (t.aboveConcurrent !== undefined && this.runningChats() < t.aboveConcurrent) return undefined;
+    this.throttledChats++;
+    return t.as;
   }
 
   takeFailure(): FailMode | undefined {

@@ -67,7 +67,30 @@ export type FakeAnswer =
 export type Responder = (chat: RecordedChat) => FakeAnswer | Promise<FakeAnswer>;
 
 export type FailMode =
-  'http500' | 'code5000' | 'chat.failed' | 'error-event-midstream' | 'hang' | 'html504' | 'rate_limit';
+  | 'http500'
+  | 'code5000'
+  | 'chat.failed'
+  | 'error-event-midstream'
+  | 'hang'
+  | 'html504'
+  | 'rate_limit'
+  /** The stream starts, then chat.failed with last_error 4013 (the model refused for load). */
+  | 'rate_limit.sse';
+
+/**
+ * How a throttled chat is refused: 4013 in a JSON body before any stream (HTTP 200, as Coze reports
+ * business errors), 4013 as the chat's last_error inside the SSE stream, or HTTP 429.
+ */
+export type ThrottleAs = 'code4013' | 'sse4013' | 'http429';
+
+/** Coze throttling for a while: every chat request while it lasts, or only those above a number running. */
+export interface ThrottleRule {
+  as: ThrottleAs;
+  /** Lasts this long from now; omitted → until cleared. */
+  forMs?: number;
+  /** Only refuse a chat when at least this many chats are already running (a plan's concurrency cap). */
+  aboveConcurrent?: number;
+}
 
 export interface StoredMessage {
   id: string;
@@ -109,4 +132,8 @@ export interface FakeCoze {
   deleteConversation(id: string): void;
   runningChats(): number;
   readonly maxConcurrentSeen: number;
+  /** Refuse chats for load (see ThrottleRule); null ends the throttling at once. */
+  setThrottle(rule: ThrottleRule | null): void;
+  /** Chat requests refused by the throttle so far. */
+  readonly throttledChats: number;
 }
