@@ -280,7 +280,7 @@ export const SETTINGS = {
     schema: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'does not look like a CorpID' }),
     required:
       'Copy the CorpID from the WeCom admin console: 我的企业 → 企业信息 → 企业ID (starts with "ww").',
-    fix: 'The CorpID is letters and digits, usually starting with "ww".',
+    fix: 'The CorpID is letters and digits, usually 18 characters starting with "ww" (我的企业 → 企业信息 → 企业ID).',
     doc: 'CorpID (我的企业 → 企业信息), starts with `ww`',
   }),
   WECOM_SECRET: setting({

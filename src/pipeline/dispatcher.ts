@@ -50,13 +50,14 @@ export class Dispatcher {
   start(): void {
     this.stopped = false;
     this.renewTimer = setInterval(
-      () =>
+      () => {
         this.renewLeases().catch((err: unknown) =>
           this.o.logger.error(
             { err: { message: (err as Error).message } },
             'lease renewal failed; retrying at the next interval',
           ),
-        ),
+        );
+      },
       Math.max(250, Math.floor(this.o.leaseMs / 3)),
     );
     this.renewTimer.unref?.();

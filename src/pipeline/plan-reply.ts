@@ -1,6 +1,7 @@
 import { inQuietHours, settingsFor, type ServiceConfig, type ServiceSettings } from '../config/service.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
+import type { KfMessage } from '../wecom/types.js';
 import { askCoze, botKeyOf } from './ask-coze.js';
 import { toCozeInput } from './inbound.js';
 import { chatTargetOf, namesTarget, type ChatTarget, type CozePort, type WecomPort } from './ports.js';
@@ -135,7 +136,7 @@ export async function planReply(
   const target = targetOf(settings, d.defaultTarget);
   let input;
   try {
-    input = await toCozeInput(item.payload, { wecom: d.wecom, coze: d.coze, target, signal });
+    input = await toCozeInput(item.payload as KfMessage, { wecom: d.wecom, coze: d.coze, target, signal });
   } catch (err) {
     if (signal.aborted) return { kind: 'aborted' };
     // Fetching the customer's media failed: WeCom or Coze is down. Try again later.

@@ -1,4 +1,9 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Socket } from 'node:net';
@@ -101,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   limitSlowRequestsPerClient(app, deps.maxPendingPerClient, warns);
   // Validation failures are the client's fault: a short 400, never a 5xx. Their text can quote
   // what the client sent (a content type, a header), so it is cut short in the body and the log.
-  app.setErrorHandler((err: any, req, reply) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     const reason = String(err.message).slice(0, 120);
     if (status >= 500) req.log.error({ err }, 'request failed');

@@ -129,7 +129,7 @@ export function readJsonBody(stream: Readable, limit: number, declaredLength?: n
       try {
         resolve(parseJsonText(text + decoder.end()));
       } catch (err) {
-        reject(err);
+        reject(err as Error);
       }
     });
   });

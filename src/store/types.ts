@@ -56,7 +56,7 @@ export interface InboxItem {
   origin: number;
   msgtype: string;
   sendTime: number;
-  payload: any;
+  payload: unknown; // the whole sync_msg item, as stored
   state: InboxState;
   attempts: number;
   parts: ReplyPart[] | null;

@@ -54,7 +54,7 @@ function parseRoot(xml: string): XmlRecord {
 function text(node: XmlRecord, name: string): string | undefined {
   const v = node[name];
   if (v === undefined || v === null) return undefined;
-  if (Array.isArray(v)) return text({ [name]: v[0] }, name);
+  if (Array.isArray(v)) return text({ [name]: v[0] as unknown }, name);
   if (typeof v === 'object')
     return (v as XmlRecord)['#text'] === undefined ? '' : String((v as XmlRecord)['#text']);
   return String(v);

@@ -26,7 +26,7 @@ test('init --yes names the first missing or malformed value with what to pass, a
       'a bot id that is not one',
       { COZE_API_TOKEN: TOKEN },
       ['--bot-id', 'my-bot'],
-      /✗ Coze bot: The bot id is the long number after \/bot\//,
+      /✗ Coze bot: COZE_BOT_ID="my-bot" is not a Coze id \(digits only\)\. The bot id is the long number after \/bot\//,
     ],
     // Both WeCom values are needed: a missing Secret is named before a malformed CorpID is judged.
     [
@@ -39,13 +39,13 @@ test('init --yes names the first missing or malformed value with what to pass, a
       'a malformed CorpID',
       { ...coze, WECOM_SECRET: SECRET },
       ['--corp-id', 'x'],
-      /✗ WECOM_CORP_ID "x" is not a CorpID: letters and digits, usually starting with "ww"\./,
+      /✗ WECOM_CORP_ID="x" does not look like a CorpID\. The CorpID is letters and digits, usually 18 characters starting with "ww"/,
     ],
     [
       'a malformed callback Token',
       { ...all, WECOM_TOKEN: 'bad!' },
       [],
-      /✗ WECOM_TOKEN must be 1–32 letters or digits; leave it out to generate one\./,
+      /✗ WECOM_TOKEN must be 1–32 letters or digits\. Copy it exactly as the WeCom console shows it\. Or leave it out to generate one\./,
     ],
     [
       'a short EncodingAESKey',
@@ -57,9 +57,15 @@ test('init --yes names the first missing or malformed value with what to pass, a
       'a domain with a scheme',
       all,
       ['--domain', 'https://kf.example.com'],
-      /✗ WXCOZE_DOMAIN "https:\/\/kf\.example\.com" is not a domain: use a bare name like kf\.example\.com\./,
+      /✗ WXCOZE_DOMAIN="https:\/\/kf\.example\.com" is not a domain name\. Use a bare domain like kf\.example\.com \(no https:\/\/, no path\)\./,
     ],
-    ['a port out of range', all, ['--port', '70000'], /✗ PORT "70000": A port number from 1 to 65535/],
+    [
+      'a port out of range',
+      all,
+      ['--port', '70000'],
+      /✗ PORT="70000" is not a whole number from 0 to 65535\. Use a port from 1 to 65535/,
+    ],
+    ['port 0', all, ['--port', '0'], /✗ PORT 0 picks a different port at each start\. Use a port from 1/],
     [
       'a listen address that is not one',
       all,

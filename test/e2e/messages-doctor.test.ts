@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { baseEnv, cli, COZE_TOKEN, freePort, initFlags, startFakes, tempDir, type Fakes } from './helpers.js';
+import { baseEnv, cli, freePort, initFlags, startFakes, tempDir, type Fakes } from './helpers.js';
 
 let f: Fakes;
 before(async () => {

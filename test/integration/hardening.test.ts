@@ -115,8 +115,8 @@ function holdOpen(head: string): Promise<{ data: string; sock: Socket }> {
   return new Promise((resolve, reject) => {
     const sock = connect(Number(u.port), u.hostname, () => sock.write(head));
     let data = '';
-    sock.on('data', (d) => {
-      data += d;
+    sock.on('data', (d: Buffer) => {
+      data += d.toString();
     });
     sock.on('error', () => {});
     sock.on('close', () => resolve({ data, sock }));
@@ -164,8 +164,8 @@ test('one client cannot hold more slow requests than WXCOZE_MAX_PENDING_PER_CLIE
   const open = (): { sock: Socket; answer: () => string } => {
     let answer = '';
     const sock = connect(Number(u.port), u.hostname, () => sock.write(head));
-    sock.on('data', (d) => {
-      answer += d;
+    sock.on('data', (d: Buffer) => {
+      answer += d.toString();
     });
     sock.on('error', () => {});
     return { sock, answer: () => answer };

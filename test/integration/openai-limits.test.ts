@@ -40,7 +40,7 @@ test("per key: past WXCOZE_OPENAI_RATE_PER_KEY a key gets 429 with Retry-After i
   const retryAfter = Number(over.headers['retry-after']);
   assert.ok(
     Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
-    `Retry-After ${over.headers['retry-after']}`,
+    `Retry-After ${String(over.headers['retry-after'])}`,
   );
   const err = JSON.parse(over.body).error;
   assert.equal(err.code, 'rate_limit_exceeded');

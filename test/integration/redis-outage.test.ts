@@ -92,7 +92,7 @@ test(
     }
     assert.ok(
       statuses.every((s) => s === 200),
-      `callbacks acknowledged during the outage: ${statuses}`,
+      `callbacks acknowledged during the outage: ${statuses.join(',')}`,
     );
     await settle(3000);
     redis = await startRedis(port);

@@ -47,11 +47,12 @@ export function registerDemo(program: Command): void {
       });
       const coze = await startFakeCoze({ token: DEMO.cozeToken, botIds: [DEMO.botId] });
       wecom.addAccount(DEMO.kf, '演示客服');
-      coze.setResponder((chat: any) => {
-        const last = JSON.stringify(chat.messages.at(-1)?.content ?? '');
+      coze.setResponder((chat) => {
+        const content = chat.messages.at(-1)?.content ?? '';
+        const last = JSON.stringify(content);
         if (last.includes('image')) return '我看到了您发来的图片。请问需要我帮您做什么？';
         if (last.includes('营业')) return '您好！我们每天 9:00–21:00 营业，节假日照常。';
-        return `收到：${chat.messages.at(-1)?.content ?? ''}。还有什么可以帮您？`;
+        return `收到：${typeof content === 'string' ? content : last}。还有什么可以帮您？`;
       });
       // The demo's database and logs live in a temporary folder removed on the way out, however
       // the demo ends: normally, on a failure, or with Ctrl-C (exit handlers run for each).
@@ -89,10 +90,10 @@ export function registerDemo(program: Command): void {
       const showReplies = async (expect: number) => {
         for (let i = 0; i < 100 && wecom.sentTo(DEMO.customer).length < expect; i++) await wait(50);
         await wait(300);
-        for (const s of wecom.sentTo(DEMO.customer) as any[]) {
+        for (const s of wecom.sentTo(DEMO.customer)) {
           if (seen.has(s.msgid)) continue;
           seen.add(s.msgid);
-          const body = s.msgtype === 'text' ? (s.content ?? s.payload?.text?.content) : `[${s.msgtype}]`;
+          const body = s.msgtype === 'text' ? s.content : `[${s.msgtype}]`;
           console.log(`  🤖 客服: ${body}`);
         }
       };

@@ -6,6 +6,8 @@
  * One validator serves both modes, so a value `--yes` accepts is one the prompt accepts too.
  */
 import { input, password } from '@inquirer/prompts';
+import { settingProblem } from '../../config/load.js';
+import { SETTINGS, type SettingName } from '../../config/schema.js';
 import { maskSecret } from '../../config/write.js';
 import { FAIL } from '../lib/ui.js';
 import { InitAbort } from './context.js';
@@ -50,9 +52,28 @@ export interface Question {
   normalise?: (value: string) => string;
   /** Interactive, false: the prompt starts empty (the user just declined the current value). */
   offerCurrent?: boolean;
-  /** `--yes` message for a refused value; default "✗ KEY "value": <validator's message>". */
+  /**
+   * `--yes` message for a refused value; default "✗ <validator's message>" when that names the key
+   * (the schema's do), else "✗ KEY "value": <validator's message>".
+   */
   refuse?: (value: string, problem: string) => string;
 }
+
+/**
+ * The configuration schema's verdict on `value` for the setting `key`: the rule `loadConfig` applies,
+ * so init accepts exactly what `wxcoze start` will. A refusal is the schema's words (they name the
+ * setting, and never quote a secret), then what to do: `fix`, or the setting's own.
+ */
+export function schemaVerdict(key: SettingName, value: string, fix: string = SETTINGS[key].fix): Verdict {
+  const problem = settingProblem(key, value);
+  return problem === undefined ? true : `${problem}. ${fix}`;
+}
+
+/** `schemaVerdict` as a question's validator. */
+export const bySchema =
+  (key: SettingName, fix?: string): Validator =>
+  (value) =>
+    schemaVerdict(key, value, fix);
 
 export interface Asker {
   interactive: boolean;
@@ -65,7 +86,7 @@ export async function ask(a: Asker, q: Question): Promise<string>;
 export async function ask(a: Asker, q: Question): Promise<string | undefined> {
   const norm = q.normalise ?? ((v: string) => v);
   const raw = a.current(q.key) ?? q.fallback;
-  const found = raw === undefined ? undefined : norm(raw);
+  const found = raw === undefined ? undefined : norm(raw.trim()); // loadConfig trims every value too
   if (!a.interactive) {
     if (found === undefined) {
       if (q.optional) return undefined;
@@ -73,7 +94,11 @@ export async function ask(a: Asker, q: Question): Promise<string | undefined> {
     }
     const verdict = await q.validate(found);
     if (verdict !== true)
-      throw new InitAbort(q.refuse ? q.refuse(found, verdict) : `${FAIL()} ${q.key} "${found}": ${verdict}`);
+      throw new InitAbort(
+        q.refuse
+          ? q.refuse(found, verdict)
+          : `${FAIL()} ${verdict.startsWith(q.key) ? verdict : `${q.key} "${found}": ${verdict}`}`,
+      );
     return found;
   }
   const prompts = a.prompts ?? terminalPrompts;

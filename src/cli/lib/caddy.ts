@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { dataPaths, packageRoot } from './paths.js';
+import { dataPaths } from './paths.js';
 import { renderTemplateFile } from './template.js';
 
 export interface CaddySite {

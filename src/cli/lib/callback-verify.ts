@@ -240,7 +240,7 @@ export async function inspectTls(
       sock.destroy();
       resolve({ cert });
     });
-    sock.once('error', (err) => {
+    sock.once('error', (err: Error) => {
       clearTimeout(timer);
       resolve({ error: err.message, code: errCode(err) });
     });

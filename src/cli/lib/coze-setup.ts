@@ -4,6 +4,7 @@
  * of the free quota, so it is opt-in). Every failure comes back as problem + fix.
  */
 import { CozeClient } from '../../coze/client.js';
+import { settingProblem } from '../../config/load.js';
 import { CozeError, describeCozeError } from '../../coze/errors.js';
 import type { ChatTarget } from '../../coze/types.js';
 import type { Outcome, SetupProblem } from './wecom-setup.js';
@@ -27,13 +28,8 @@ export function apiBaseFromRegion(value: string): string | undefined {
   const v = value.trim().toLowerCase();
   if (v === 'cn' || v === 'coze.cn' || v === 'china') return REGIONS.cn.api;
   if (v === 'com' || v === 'coze.com' || v === 'global') return REGIONS.com.api;
-  try {
-    const u = new URL(value.trim());
-    if (u.protocol === 'http:' || u.protocol === 'https:') return value.trim().replace(/\/+$/, '');
-  } catch {
-    /* not a URL */
-  }
-  return undefined;
+  // Anything else must be what COZE_API_BASE accepts: an http(s) URL.
+  return settingProblem('COZE_API_BASE', value) === undefined ? value.trim().replace(/\/+$/, '') : undefined;
 }
 
 /**

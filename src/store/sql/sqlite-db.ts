@@ -38,7 +38,7 @@ export class SqliteDb implements SqlDb {
       this.raw.pragma('busy_timeout = 5000');
       this.raw.pragma('foreign_keys = ON');
     } else this.raw = fileOrRaw;
-    this.cache = cache ?? new Map();
+    this.cache = cache ?? new Map<string, Database.Statement>();
   }
 
   /** A prepared statement, prepared once (preparing per call showed up in profiles). */

@@ -5,34 +5,33 @@
  * Token and key only work as a pair: when either is missing, both are generated.
  */
 import { confirm } from '@inquirer/prompts';
-import { encodingAesKeyProblem } from '../../../config/load.js';
+import { settingProblem } from '../../../config/load.js';
 import { maskSecret } from '../../../config/write.js';
 import { generateEncodingAesKey, generateToken } from '../../../wecom/crypto.js';
 import { FAIL, OK } from '../../lib/ui.js';
-import { ask, type Question } from '../ask.js';
+import { ask, bySchema, type Question } from '../ask.js';
 import type { InitContext } from '../context.js';
 import type { Stage } from '../stage.js';
 
-const TOKEN_RE = /^[A-Za-z0-9]{1,32}$/;
-const AES_RE = /^[A-Za-z0-9]{43}$/;
+const COPY = 'Copy it exactly as the WeCom console shows it.';
+// --yes: a value given is checked, but none at all is fine (a new pair is generated).
+const refuseOrGenerate = (_: string, problem: string) =>
+  `${FAIL()} ${problem} Or leave it out to generate one.`;
 
 const tokenQuestion: Question = {
   key: 'WECOM_TOKEN',
   flag: '--token-file',
   message: 'Token',
-  validate: (v) =>
-    TOKEN_RE.test(v) ? true : '1–32 letters or digits, exactly as the WeCom console shows it.',
-  refuse: () => `${FAIL()} WECOM_TOKEN must be 1–32 letters or digits; leave it out to generate one.`,
+  validate: bySchema('WECOM_TOKEN', COPY),
+  refuse: refuseOrGenerate,
 };
 
 const aesKeyQuestion: Question = {
   key: 'WECOM_ENCODING_AES_KEY',
   flag: '--aes-key-file',
   message: 'EncodingAESKey',
-  validate: (v) =>
-    AES_RE.test(v) ? true : `It ${encodingAesKeyProblem(v)}: copy it exactly as the WeCom console shows it.`,
-  refuse: (v) =>
-    `${FAIL()} WECOM_ENCODING_AES_KEY ${encodingAesKeyProblem(v)}: copy it exactly as the WeCom console shows it, or leave it out to generate one.`,
+  validate: bySchema('WECOM_ENCODING_AES_KEY', COPY),
+  refuse: refuseOrGenerate,
 };
 
 const fresh = () => ({ token: generateToken(), aesKey: generateEncodingAesKey(), generated: true });
@@ -46,7 +45,12 @@ async function choose(ctx: InitContext): Promise<{ token: string; aesKey: string
   }
   const token = ctx.current('WECOM_TOKEN');
   const aesKey = ctx.current('WECOM_ENCODING_AES_KEY');
-  const haveBoth = Boolean(token && aesKey && TOKEN_RE.test(token) && AES_RE.test(aesKey));
+  const haveBoth = Boolean(
+    token &&
+    aesKey &&
+    !settingProblem('WECOM_TOKEN', token) &&
+    !settingProblem('WECOM_ENCODING_AES_KEY', aesKey),
+  );
   if (
     haveBoth &&
     (await confirm({

@@ -14,12 +14,9 @@ import {
   tokenPage,
 } from '../../lib/coze-setup.js';
 import { FAIL, OK } from '../../lib/ui.js';
-import { ask } from '../ask.js';
+import { ask, bySchema, schemaVerdict } from '../ask.js';
 import { InitAbort, problemText, type InitContext } from '../context.js';
 import type { Stage } from '../stage.js';
-
-/** Bot, workflow and app ids are the long numbers in the Coze editor's addresses. */
-const ID_RE = /^\d{5,25}$/;
 
 async function askApiBase(ctx: InitContext): Promise<string> {
   const current = ctx.current('COZE_API_BASE') ?? REGIONS.cn.api;
@@ -40,10 +37,7 @@ async function askApiBase(ctx: InitContext): Promise<string> {
   const typed = await input({
     message: 'Coze API base URL',
     default: regionOf(current) ? undefined : current,
-    validate: (v) =>
-      apiBaseFromRegion(v) && /^https?:/i.test(v.trim())
-        ? true
-        : 'Type an http(s) URL, e.g. https://api.coze.cn',
+    validate: (v) => schemaVerdict('COZE_API_BASE', v, 'Type an http(s) URL, e.g. https://api.coze.cn'),
   });
   return apiBaseFromRegion(typed)!;
 }
@@ -72,9 +66,12 @@ async function askTarget(
       flag: '--bot-id',
       message: 'Bot id',
       validate: async (id) => {
-        if (!ID_RE.test(id))
-          return "The bot id is the long number after /bot/ in the bot's address in the Coze editor.";
-        if (!ctx.checks) return true;
+        const form = schemaVerdict(
+          'COZE_BOT_ID',
+          id,
+          "The bot id is the long number after /bot/ in the bot's address in the Coze editor.",
+        );
+        if (form !== true || !ctx.checks) return form;
         const r = await checkCozeBot(apiBase, token, id);
         return r.ok ? true : problemText(r.problem);
       },
@@ -84,23 +81,20 @@ async function askTarget(
     Object.assign(ctx.answers, { COZE_BOT_ID: botId, COZE_WORKFLOW_ID: undefined, COZE_APP_ID: undefined });
     return { mode, target: { kind: 'bot', botId } };
   }
-  const idCheck = (what: string) => (v: string) =>
-    ID_RE.test(v) ? true : `The ${what} id is a long number from its address in the Coze editor.`;
+  const idFix = (what: string) => `The ${what} id is a long number from its address in the Coze editor.`;
   const workflowId = await ask(ctx, {
     key: 'COZE_WORKFLOW_ID',
     flag: '--workflow-id',
     message: 'Chatflow (workflow) id',
-    validate: idCheck('workflow'),
-    refuse: (_, p) => p,
+    validate: bySchema('COZE_WORKFLOW_ID', idFix('workflow')),
   });
   // The app id is asked for interactively; `--yes` accepts a chatflow without one.
   const appId = await ask(ctx, {
     key: 'COZE_APP_ID',
     flag: '--app-id',
     message: 'App id',
-    validate: idCheck('app'),
+    validate: bySchema('COZE_APP_ID', idFix('app')),
     optional: true,
-    refuse: (_, p) => p,
   });
   Object.assign(ctx.answers, { COZE_WORKFLOW_ID: workflowId, COZE_APP_ID: appId, COZE_BOT_ID: undefined });
   return { mode, target: { kind: 'chatflow', workflowId, ...(appId ? { appId } : {}) } };

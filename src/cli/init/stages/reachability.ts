@@ -5,10 +5,9 @@
  */
 import { select } from '@inquirer/prompts';
 import { isIP } from 'node:net';
-import { isDomainName } from '../../../config/load.js';
 import { ALL_INTERFACES, isLoopbackHost } from '../../lib/listen-address.js';
 import { FAIL } from '../../lib/ui.js';
-import { ask, type Question } from '../ask.js';
+import { ask, bySchema, schemaVerdict, type Question } from '../ask.js';
 import { addWall, type InitContext } from '../context.js';
 import type { Stage } from '../stage.js';
 
@@ -17,8 +16,7 @@ const domainQuestion: Question = {
   flag: '--domain',
   message: 'Domain for the callback URL (it must point at this server)',
   normalise: (v) => v.toLowerCase(),
-  validate: (v) => (isDomainName(v) ? true : 'A bare domain like kf.example.com (no https://, no path).'),
-  refuse: (v) => `${FAIL()} WXCOZE_DOMAIN "${v}" is not a domain: use a bare name like kf.example.com.`,
+  validate: bySchema('WXCOZE_DOMAIN', 'Use a bare domain like kf.example.com (no https://, no path).'),
 };
 
 const portQuestion: Question = {
@@ -26,11 +24,12 @@ const portQuestion: Question = {
   flag: '--port',
   message: 'Local port for wxcoze (Caddy forwards to it)',
   fallback: '8000',
-  validate: (v) =>
-    /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535
-      ? true
-      : 'A port number from 1 to 65535 (8000 is the usual one; Caddy listens on 443).',
-  refuse: (v, problem) => `${FAIL()} PORT "${v}": ${problem}`,
+  validate: (v) => {
+    const fix = 'Use a port from 1 to 65535 (8000 is the usual one; Caddy listens on 443).';
+    const form = schemaVerdict('PORT', v, fix);
+    // The schema takes 0 (any free port, for tests); WeCom needs to know the port.
+    return form === true && Number(v) === 0 ? `PORT 0 picks a different port at each start. ${fix}` : form;
+  },
 };
 
 const hostQuestion: Question = {

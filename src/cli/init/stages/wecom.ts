@@ -10,11 +10,10 @@ import { maskSecret } from '../../../config/write.js';
 import { nextCommand } from '../../lib/next-command.js';
 import { FAIL, OK, indent } from '../../lib/ui.js';
 import { checkWecomToken, wecomApi, type SetupProblem, type WecomTarget } from '../../lib/wecom-setup.js';
-import { ask } from '../ask.js';
+import { ask, bySchema } from '../ask.js';
 import { addWall, InitAbort, problemText, type InitContext } from '../context.js';
 import type { Stage } from '../stage.js';
 
-const CORP_RE = /^[A-Za-z0-9_-]{4,64}$/;
 const DEFAULT_API_BASE = 'https://qyapi.weixin.qq.com';
 
 type TokenOutcome = Awaited<ReturnType<typeof checkWecomToken>>;
@@ -49,12 +48,7 @@ async function askCredentials(
       key: 'WECOM_CORP_ID',
       flag: '--corp-id',
       message: 'CorpID (我的企业 → 企业信息 → 企业ID)',
-      validate: (v) =>
-        CORP_RE.test(v)
-          ? true
-          : 'The CorpID is letters and digits, usually 18 characters starting with "ww" (我的企业 → 企业信息 → 企业ID).',
-      refuse: (v) =>
-        `${FAIL()} WECOM_CORP_ID "${v}" is not a CorpID: letters and digits, usually starting with "ww".`,
+      validate: bySchema('WECOM_CORP_ID'),
     });
     let outcome: TokenOutcome | undefined;
     const secret = await ask(asker, {
