@@ -325,7 +325,7 @@ ${rows.join('\n')}
    fakes process and competes for the same 2 cores). Open loop: requests due every 2 ms whatever the
    previous ones do; latency from send to the complete \`success\` answer; the first second is not counted.
    The parse + crypto floor is the same work without HTTP: the route's own functions from \`dist/\` on 2,000
-   of the pre-built callbacks, timed in the bench process (median of 5 × 5,000).
+   of the pre-built callbacks, timed in CPU time of the bench process (median of 5 × 5,000).
 2. **Coze slow.** Server with \`WXCOZE_CONCURRENCY=1000\`; the fake WeCom's \`customerSends\` for 1,000
    distinct customers at once (each posts its own encrypted callback); fake Coze answers each chat after 5 s.
    "Answered exactly once" counts the fake WeCom's \`send_msg\` records per customer, 1.5 s after the last
