@@ -16,6 +16,7 @@ import { normalizeAddress } from './client-address.js';
 import { limitConnectionsPerAddress, limitSlowRequestsPerClient } from './client-limits.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { openAiRoutes, type OpenAiRouteOptions } from './routes/openai.js';
+import { requestLogger } from './request-logger.js';
 import { pingRoutes } from './routes/ping.js';
 import { wechatHookRoutes } from './routes/wechat-hook.js';
 
@@ -55,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per callback is written by the route itself (with the outcome); fastify's own
     // per-request lines would double the volume on the hot path.
     logController: new LogController({ disableRequestLogging: true }),
+    // req.log becomes pino's child (with reqId) only when a line is written: most callbacks write none.
+    childLoggerFactory: requestLogger,
     return503OnClosing: true,
     // Stop is already drained by then (answers finished or released): idle keep-alive sockets of
     // clients (Open-WebUI, WeCom) must not hold the exit for their keep-alive time.

@@ -55,7 +55,21 @@ INTERNAL.addSubnet('fe80::', 10, 'ipv6');
  * many clients at once (WeCom's among them). Per-client caps never apply to such an address.
  */
 export function isInternalAddress(addr: string): boolean {
-  const a = normalizeAddress(addr);
-  const family = isIP(a);
-  return family === 4 ? INTERNAL.check(a, 'ipv4') : family === 6 ? INTERNAL.check(a, 'ipv6') : false;
+  let internal = internalMemo.get(addr);
+  if (internal === undefined) {
+    const a = normalizeAddress(addr);
+    const family = isIP(a);
+    internal = family === 4 ? INTERNAL.check(a, 'ipv4') : family === 6 ? INTERNAL.check(a, 'ipv6') : false;
+    // Bounded: a client spraying addresses (IPv6 gives it plenty) only empties the memo now and then.
+    if (internalMemo.size >= INTERNAL_MEMO_MAX) internalMemo.clear();
+    internalMemo.set(addr, internal);
+  }
+  return internal;
 }
+
+/**
+ * Every request asks this (client-limits.ts), and BlockList.check builds a native SocketAddress each
+ * time: a few µs per callback. The answer for an address never changes, so it is remembered.
+ */
+const internalMemo = new Map<string, boolean>();
+const INTERNAL_MEMO_MAX = 4096;

@@ -64,9 +64,11 @@ export function limitConnectionsPerAddress(
 export function limitSlowRequestsPerClient(app: FastifyInstance, max: number, warns: WarnLimiter): void {
   const slow = new Tally();
   const bodyIn = new WeakMap<FastifyRequest, () => void>();
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback-style hooks (not async): they run for every request, callbacks included, and an async
+  // hook costs a promise and a microtask turn each.
+  app.addHook('onRequest', (req, reply, next) => {
     const client = clientAddress(req);
-    if (!client || isInternalAddress(client)) return;
+    if (!client || isInternalAddress(client)) return next();
     if (slow.get(client) >= max) {
       countClientError('too_many');
       warns.warn(
@@ -75,12 +77,13 @@ export function limitSlowRequestsPerClient(app: FastifyInstance, max: number, wa
         { client, max },
         'request refused: this client already has the most slow requests allowed (WXCOZE_MAX_PENDING_PER_CLIENT)',
       );
-      return reply
+      void reply
         .code(429)
         .header('retry-after', '5')
         .header('connection', 'close')
         .type('text/plain')
         .send('too many unfinished requests from this address; try again shortly\n');
+      return;
     }
     let counted = false;
     const timer = setTimeout(() => {
@@ -99,8 +102,10 @@ export function limitSlowRequestsPerClient(app: FastifyInstance, max: number, wa
     req.raw.once('close', done);
     reply.raw.once('close', done);
     bodyIn.set(req, done);
+    next();
   });
-  app.addHook('preHandler', async (req) => {
+  app.addHook('preHandler', (req, _reply, next) => {
     bodyIn.get(req)?.();
+    next();
   });
 }

@@ -3,14 +3,17 @@
  * callback (URL verification and event push). Kept free of XML and HTTP so it can be tested against the
  * official vectors (docs/protocol.md §crypto-vectors) in isolation.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  randomBytes,
-  randomInt,
-  timingSafeEqual,
-} from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Decipher } from 'node:crypto';
+
+/**
+ * One-shot digest (Node ≥ 20.12, within our engines): about a third of createHash's cost for a callback's
+ * ~600 bytes, and no Hash object per callback. Not in the @types/node we build with, hence the cast.
+ */
+const oneShotHash = (
+  nodeCrypto as unknown as { hash(this: void, algorithm: string, data: string, encoding: 'hex'): string }
+).hash;
 
 /** Official SDK return codes (docs/protocol.md §crypto-codes). We reuse them so logs line up with WeCom's docs and SDKs. */
 export const CryptoErrorCode = {
@@ -50,6 +53,14 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export class WecomCrypto {
   private readonly key: Buffer;
   private readonly iv: Buffer;
+  /**
+   * AES-256 block decryption without chaining, reused for every callback: CBC is chained by XOR-ing each
+   * decrypted block with the previous ciphertext block (the IV for the first), which decrypt() does itself.
+   * ECB keeps no state between update() calls when every input is whole blocks, and padding is off (WeCom
+   * pads to 32 bytes itself), so nothing is ever buffered; creating a CBC decipher per callback cost more
+   * than the decryption.
+   */
+  private readonly blockDecipher: Decipher;
 
   constructor(
     private readonly token: string,
@@ -65,11 +76,13 @@ export class WecomCrypto {
     if (this.key.length !== 32)
       throw new WecomCryptoError(CryptoErrorCode.IllegalAesKey, 'EncodingAESKey does not decode to 32 bytes');
     this.iv = this.key.subarray(0, 16);
+    this.blockDecipher = createDecipheriv('aes-256-ecb', this.key, null);
+    this.blockDecipher.setAutoPadding(false);
   }
 
   /** msg_signature = sha1 of the four strings sorted byte-wise and concatenated, lowercase hex. */
   sign(timestamp: string, nonce: string, encrypt: string): string {
-    return createHash('sha1').update([this.token, timestamp, nonce, encrypt].sort().join('')).digest('hex');
+    return oneShotHash('sha1', [this.token, timestamp, nonce, encrypt].sort().join(''), 'hex');
   }
 
   /** Timing-safe, so a forger cannot learn the signature byte by byte. */
@@ -96,12 +109,15 @@ export class WecomCrypto {
     }
     let plain: Buffer;
     try {
-      const decipher = createDecipheriv('aes-256-cbc', this.key, this.iv);
-      decipher.setAutoPadding(false);
-      plain = Buffer.concat([decipher.update(cipherText), decipher.final()]);
+      plain = this.blockDecipher.update(cipherText);
     } catch {
       throw new WecomCryptoError(CryptoErrorCode.DecryptAES, 'aes decrypt failed');
     }
+    if (plain.length !== cipherText.length)
+      throw new WecomCryptoError(CryptoErrorCode.DecryptAES, 'aes decrypt failed');
+    // CBC: plaintext block i = D(C_i) XOR C_(i-1), with C_0 the IV. From the end, so each C is read unchanged.
+    for (let i = plain.length - 1; i >= 16; i--) plain[i]! ^= cipherText[i - 16]!;
+    for (let i = 0; i < 16; i++) plain[i]! ^= this.iv[i]!;
     const pad = plain[plain.length - 1]!;
     // A wrong key or a tampered block yields a random pad byte; refuse it instead of slicing garbage.
     if (pad < 1 || pad > PAD_BLOCK || pad > plain.length) {

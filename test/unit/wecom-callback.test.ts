@@ -147,3 +147,72 @@ test('event: malformed XML → CallbackParseError', () => {
   // Spec §2.1 A3: decrypts fine but is not XML.
   expectParseError(() => parseEvent('{ "ToUserName": "wx5823bf96d3bd56c7", "FromUserName": :mycreate" }'));
 });
+
+const KF = (fields: string) => `<xml><MsgType>event</MsgType><Event>kf_msg_or_event</Event>${fields}</xml>`;
+
+test('CDATA split around "]]>" (how XML writers escape it) is joined back into one value', () => {
+  const ev = parseEvent(KF('<Token><![CDATA[ab]]]]><![CDATA[>cd]]></Token><OpenKfId>wk1</OpenKfId>'));
+  assert.equal(ev.kind === 'kf_msg_or_event' && ev.token, 'ab]]>cd');
+  // Text and CDATA mixed in one element, as some XML writers emit them.
+  const env = parseEnvelope(
+    `<xml><Encrypt>${ENCRYPT.slice(0, 20)}<![CDATA[${ENCRYPT.slice(20)}]]></Encrypt></xml>`,
+  );
+  assert.equal(env.encrypt, ENCRYPT);
+});
+
+test('entities are decoded outside CDATA (named and numeric) and left alone inside it', () => {
+  const ev = parseEvent(
+    KF(
+      '<Token>a&amp;b&lt;c&gt;d&quot;e&apos;f&#x4e2d;&#25991;</Token><OpenKfId><![CDATA[wk&amp;1]]></OpenKfId>',
+    ),
+  );
+  assert.deepEqual(ev.kind === 'kf_msg_or_event' && [ev.token, ev.openKfId], [
+    'a&b<c>d"e\'f中文',
+    'wk&amp;1',
+  ]);
+  // An entity XML does not define is malformed, never passed on as text.
+  expectParseError(() => parseEvent(KF('<Token>&nbsp;</Token><OpenKfId>wk1</OpenKfId>')), /malformed/);
+});
+
+test('missing fields: no MsgType is an ordinary "other" event; elements nested inside a field do not leak into it', () => {
+  assert.deepEqual(parseEvent('<xml><CreateTime>12</CreateTime></xml>'), {
+    kind: 'other',
+    msgType: '',
+    createTime: 12,
+  });
+  const ev = parseEvent(KF('<Token>T<X><Token>inner</Token></X></Token><OpenKfId>wk1</OpenKfId>'));
+  assert.equal(ev.kind === 'kf_msg_or_event' && ev.token, 'T');
+});
+
+test('entity-expansion (billion laughs) and deep nesting are refused before any expansion or deep walk', () => {
+  const laughs =
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' +
+    Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('') +
+    ']><xml><Encrypt>&lol9;</Encrypt></xml>';
+  expectParseError(() => parseEnvelope(laughs), /DOCTYPE/);
+  // Without a DOCTYPE an entity reference is simply undefined.
+  expectParseError(() => parseEnvelope('<xml><Encrypt>&lol9;</Encrypt></xml>'), /malformed/);
+  const deep = '<xml>' + '<a>'.repeat(100_000) + '</a>'.repeat(100_000) + '<Encrypt>x</Encrypt></xml>';
+  expectParseError(() => parseEnvelope(deep), /nested deeper than 16/);
+  expectParseError(() => parseEvent('<xml>' + '<a>'.repeat(100_000)), /nested deeper than 16/);
+});
+
+test('non-XML and not-quite-XML junk is malformed, and the next good callback still parses', () => {
+  const good = `<xml><Encrypt><![CDATA[${ENCRYPT}]]></Encrypt></xml>`;
+  for (const junk of [
+    'garbage',
+    '{"Encrypt": "abc"}',
+    '<xml><Encrypt>abc</Encrypt></xml><xml></xml>',
+    '<xml><Encrypt>abc</Encrypt></xml>trailing',
+    '<xml a=b><Encrypt>abc</Encrypt></xml>',
+    '<xml><Encrypt>a<b</Encrypt></xml>',
+    '<xml><Encrypt><![CDATA[abc</Encrypt></xml>',
+    '<xml><Encrypt>abc</Encrypt>',
+    '<xml><Encrypt>abc</encrypt></xml>',
+    '<xml>' + '<a>'.repeat(17),
+  ]) {
+    expectParseError(() => parseEnvelope(junk), /malformed|nested/);
+    // The parser is reused between callbacks: a refused document must leave nothing behind.
+    assert.deepEqual(parseEnvelope(good), { encrypt: ENCRYPT });
+  }
+});

@@ -210,3 +210,24 @@ test('encrypt: fresh random prefix by default, padding always to a multiple of 3
     assert.equal(c.decrypt(raw.toString('base64')).message, 'a'.repeat(n));
   }
 });
+
+test('one instance decrypts callback after callback: no state carried from one message (or failure) to the next', () => {
+  // decrypt() reuses one block decipher and chains CBC itself: every message must start again from the IV,
+  // whatever came before it (other lengths, a tampered message, a message of another app).
+  const c = cryptoA();
+  const messages = ['a', '你好'.repeat(40), 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(1000), A1.plain];
+  const sealed = messages.map((m) => c.encrypt(m));
+  for (let round = 0; round < 2; round++) {
+    for (const [i, enc] of sealed.entries()) {
+      assert.deepEqual(c.decrypt(enc), { message: messages[i], receiveId: A.receiveId });
+      const tampered = Buffer.from(enc, 'base64');
+      tampered[tampered.length - 17]! ^= 0xff;
+      assert.throws(() => c.decrypt(tampered.toString('base64')), WecomCryptoError);
+      expectCode(() => c.decrypt(B2.encrypt), -40007);
+    }
+  }
+  assert.equal(
+    c.open(A2.sig, A2.ts, A2.nonce, A2.encrypt),
+    cryptoA().open(A2.sig, A2.ts, A2.nonce, A2.encrypt),
+  );
+});
