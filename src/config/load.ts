@@ -185,6 +185,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     },
     pipeline: {
       concurrency: v.WXCOZE_CONCURRENCY,
+      thread: v.WXCOZE_PIPELINE_THREAD,
       leaseMs: v.WXCOZE_LEASE_MS,
       apologyText: v.WXCOZE_APOLOGY_TEXT,
       unsupportedText: v.WXCOZE_UNSUPPORTED_TEXT,

@@ -466,6 +466,14 @@ export const SETTINGS = {
     "largest chat request (images arrive base64-encoded, so about a 3.7 MB photo), bytes; also the largest image. Parsing JSON is one uninterruptible step that grows with the body (3.5–7 ms per MB on an idle core; a 20 MB body held the server for 70–140 ms, during which no WeCom callback is answered): 5 MB keeps it near the 50 ms target (the bench's stall phase, bench/RESULTS.md). Raise it only if nobody else depends on this server's speed; Open-WebUI's image compression keeps photos small",
   ),
   WXCOZE_CONCURRENCY: int('WXCOZE_CONCURRENCY', 64, 1, 10_000, 'customers answered in parallel'),
+  WXCOZE_PIPELINE_THREAD: setting({
+    env: 'WXCOZE_PIPELINE_THREAD',
+    schema: onOff(),
+    default: true,
+    defaultDoc: 'on',
+    fix: 'Set WXCOZE_PIPELINE_THREAD to on or off (true/false, 1/0, yes/no), or remove it.',
+    doc: "run the message pipeline (pulls, Coze, replies) in its own worker thread, so WeCom callbacks are acknowledged in milliseconds however busy it is (3,000 callbacks during 1,000 answers: ack p99 from seconds to under one; bench/RESULTS.md). Off runs it on the HTTP thread: about 10 MB less memory, but a burst delays acknowledgements past WeCom's 5 s and WeCom retries them",
+  }),
   WXCOZE_LEASE_MS: int(
     'WXCOZE_LEASE_MS',
     180_000,

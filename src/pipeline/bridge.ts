@@ -4,7 +4,7 @@ import type { WxcozeConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { chatTargetOf, type CozePort, type WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
 import { KfAccountGate, type AccountLister } from './kf-accounts.js';
@@ -18,6 +18,14 @@ export interface Bridge {
   stop(drainMs: number): Promise<void>;
 }
 
+/**
+ * What the bridge reports for /metrics. The composition root decides where it goes (the registry
+ * in src/ops/metrics.ts, or a message to the main thread): the pipeline never imports prom-client.
+ */
+export interface PipelineEvents {
+  processed(result: 'done' | 'error'): void;
+}
+
 /** The message path below the HTTP layer: puller → inbox → dispatcher → Coze → reply. */
 export function createBridge(deps: {
   config: WxcozeConfig;
@@ -26,12 +34,13 @@ export function createBridge(deps: {
   wecom: WecomPort & AccountLister;
   coze: CozePort;
   logger: Logger;
+  events?: PipelineEvents;
 }): Bridge {
   const { config, store, logger } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { retryBaseMs } = config.pipeline;
   const target = chatTargetOf(config.coze);
-  const dispatcher = new Dispatcher({
+  const dispatcherOptions: DispatcherOptions = {
     store,
     owner,
     concurrency: config.pipeline.concurrency,
@@ -58,7 +67,8 @@ export function createBridge(deps: {
         log,
         signal,
       ),
-  });
+  };
+  const dispatcher = new Dispatcher(counted(deps.events, dispatcherOptions));
   const gate = new KfAccountGate({
     wecom: deps.wecom,
     cache: deps.coordinator.cache,
@@ -96,5 +106,22 @@ export function createBridge(deps: {
       await puller.stop();
       await dispatcher.stop(drainMs);
     },
+  };
+}
+
+/** The dispatcher's options with each message's outcome reported to `events`. */
+function counted(events: PipelineEvents | undefined, opts: DispatcherOptions): DispatcherOptions {
+  if (!events) return opts;
+  const work = opts.process;
+  return {
+    ...opts,
+    process: (item, log, signal) =>
+      work(item, log, signal).then(
+        () => events.processed('done'),
+        (err: unknown) => {
+          events.processed('error');
+          throw err;
+        },
+      ),
   };
 }

@@ -110,6 +110,15 @@ export function registerStart(program: Command): void {
             setTimeout(() => process.exit(1), 50);
           });
       };
+      // The pipeline's thread died (logged by startServer): exit non-zero so systemd (Restart=on-failure)
+      // starts wxcoze again; that start takes up every unfinished message and pulls every account.
+      void server.crashed.then(() => {
+        if (signals > 0) return;
+        clearRunState(config.dataDir, process.pid);
+        logger.flush?.();
+        setTimeout(() => process.exit(1), 3000); // even if closing hangs
+        server.stop(0).finally(() => setTimeout(() => process.exit(1), 50));
+      });
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
       if (process.send) process.send({ type: 'ready', url: server.url, pid: process.pid });
