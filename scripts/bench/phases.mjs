@@ -68,7 +68,7 @@ export async function benchCallbacks(cfg) {
   const { buildSignedCallback, kfEventXml } = await import('../../dist/fakes/wecom/index.js');
   const bare = await startBareServer();
   try {
-    return await withSystem({}, async ({ fakes, server }) => {
+    return await withSystem(cfg.extraEnv ?? {}, async ({ fakes, server }) => {
       const tokens = await fakes.rpc('issueTokens', { n: cfg.callbacks });
       const t = Date.now();
       const crypto = new WecomCrypto(BENCH.token, BENCH.aesKey, BENCH.corpId);
@@ -162,59 +162,62 @@ export async function benchCallbacks(cfg) {
 // ───────────────────────────── 2. 1,000 customers, Coze 5 s ─────────────────────────────
 
 export async function benchSlowCoze(cfg, round) {
-  return withSystem({ WXCOZE_CONCURRENCY: String(cfg.concurrency) }, async ({ fakes, server }) => {
-    await fakes.rpc('setCoze', {
-      text: '您好！我们每天 9:00–21:00 营业，节假日照常。',
-      delayMs: cfg.cozeDelayMs,
-    });
-    await sleep(300);
-    const baseMB = rssSampler(server.pid).stop().lastMB;
-    const sampler = rssSampler(server.pid, 100);
-    const prefix = `s${round}`;
-    const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
-    const burst = await fakes.rpc('burst', { prefix, count: cfg.customers, concurrency: cfg.customers });
-    const done = await fakes.rpc('waitAnswered', {
-      prefix,
-      count: cfg.customers,
-      timeoutMs: cfg.timeoutMs,
-      settleMs: 1500,
-    });
-    const rss = sampler.stop();
-    const cpu = {
-      serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
-      fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
-    };
-    const times = done.firstReplyTimes;
-    const res = {
-      round,
-      customers: cfg.customers,
-      cozeDelayMs: cfg.cozeDelayMs,
-      callbacksAckedMs: burst.t1 - burst.t0,
-      callbackAck: {
-        p50Ms: burst.ackP50Ms,
-        p99Ms: burst.ackP99Ms,
-        maxMs: burst.ackMaxMs,
-        retriedByWecom: burst.retried,
-        failed: burst.failed,
-      },
-      answered: done.answered,
-      exactlyOnce: done.once,
-      duplicated: done.more,
-      unanswered: done.none,
-      timeToAllAnsweredMs: times.length ? times.at(-1) - burst.t0 : null,
-      firstAnswerMs: times.length ? times[0] - burst.t0 : null,
-      maxConcurrentCozeChats: done.maxConcurrentChats,
-      cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
-      cpuSeconds: cpu,
-      rssBaselineMB: baseMB,
-      ...rss,
-      serverLogProblems: logProblems(server.outFile),
-    };
-    log(
-      `slow coze r${round}: ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}), all in ${(res.timeToAllAnsweredMs / 1000).toFixed(2)} s (callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s, ack p99 ${burst.ackP99Ms.toFixed(0)} ms, ${burst.retried} retried, Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s; CPU s server ${cpu.serverS.toFixed(1)}, fakes ${cpu.fakesS.toFixed(1)}), max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB (sampled peak ${rss.peakSampledMB.toFixed(1)} MB, idle ${baseMB.toFixed(1)} MB)`,
-    );
-    return res;
-  });
+  return withSystem(
+    { WXCOZE_CONCURRENCY: String(cfg.concurrency), ...(cfg.extraEnv ?? {}) },
+    async ({ fakes, server }) => {
+      await fakes.rpc('setCoze', {
+        text: '您好！我们每天 9:00–21:00 营业，节假日照常。',
+        delayMs: cfg.cozeDelayMs,
+      });
+      await sleep(300);
+      const baseMB = rssSampler(server.pid).stop().lastMB;
+      const sampler = rssSampler(server.pid, 100);
+      const prefix = `s${round}`;
+      const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
+      const burst = await fakes.rpc('burst', { prefix, count: cfg.customers, concurrency: cfg.customers });
+      const done = await fakes.rpc('waitAnswered', {
+        prefix,
+        count: cfg.customers,
+        timeoutMs: cfg.timeoutMs,
+        settleMs: 1500,
+      });
+      const rss = sampler.stop();
+      const cpu = {
+        serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
+        fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
+      };
+      const times = done.firstReplyTimes;
+      const res = {
+        round,
+        customers: cfg.customers,
+        cozeDelayMs: cfg.cozeDelayMs,
+        callbacksAckedMs: burst.t1 - burst.t0,
+        callbackAck: {
+          p50Ms: burst.ackP50Ms,
+          p99Ms: burst.ackP99Ms,
+          maxMs: burst.ackMaxMs,
+          retriedByWecom: burst.retried,
+          failed: burst.failed,
+        },
+        answered: done.answered,
+        exactlyOnce: done.once,
+        duplicated: done.more,
+        unanswered: done.none,
+        timeToAllAnsweredMs: times.length ? times.at(-1) - burst.t0 : null,
+        firstAnswerMs: times.length ? times[0] - burst.t0 : null,
+        maxConcurrentCozeChats: done.maxConcurrentChats,
+        cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
+        cpuSeconds: cpu,
+        rssBaselineMB: baseMB,
+        ...rss,
+        serverLogProblems: logProblems(server.outFile),
+      };
+      log(
+        `slow coze r${round}: ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}), all in ${(res.timeToAllAnsweredMs / 1000).toFixed(2)} s (callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s, ack p99 ${burst.ackP99Ms.toFixed(0)} ms, ${burst.retried} retried, Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s; CPU s server ${cpu.serverS.toFixed(1)}, fakes ${cpu.fakesS.toFixed(1)}), max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB (sampled peak ${rss.peakSampledMB.toFixed(1)} MB, idle ${baseMB.toFixed(1)} MB)`,
+      );
+      return res;
+    },
+  );
 }
 
 // ───────────────────────────── 3. throughput, Coze 1 s ─────────────────────────────

@@ -11,7 +11,6 @@ import { writeThreadLines } from '../log/thread-lines.js';
 import { countPipelineMessage, setPipelineThreadStats, setPipelineUp } from '../ops/metrics.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
-import { composePipeline } from './compose-pipeline.js';
 import type { FromWorker, KfCallback, PipelineCall, ToWorker, WorkerSetup } from './pipeline-messages.js';
 
 export interface PipelineHost {
@@ -35,12 +34,14 @@ export interface PipelineHost {
 }
 
 /** The pipeline on the main thread, sharing its store handle and coordinator. */
-export function inThreadPipeline(deps: {
+export async function inThreadPipeline(deps: {
   config: WxcozeConfig;
   store: Store;
   coordinator: Coordinator;
   logger: Logger;
-}): PipelineHost {
+}): Promise<PipelineHost> {
+  // Loaded only here: with the worker (the default) this thread never needs the pipeline's code.
+  const { composePipeline } = await import('./compose-pipeline.js');
   const pipeline = composePipeline({
     ...deps,
     events: { processed: (result) => countPipelineMessage(result) },

@@ -71,7 +71,7 @@ export async function startServer(
           throw err;
         },
       )
-    : inThreadPipeline({ config, store, coordinator, logger });
+    : await inThreadPipeline({ config, store, coordinator, logger });
   let shuttingDown = false;
   const crashed = pipeline.crashed.then((err) => {
     // WeCom retries what is refused now; the next start pulls it and takes up unfinished messages.
