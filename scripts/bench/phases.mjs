@@ -3,6 +3,7 @@
  * (fresh data dir), and stops both in `finally`.
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { request } from 'undici';
 import { BENCH } from './constants.mjs';
 import { buildCallbacks, closedLoop, openLoop, probe } from './load.mjs';
 import {
@@ -16,6 +17,21 @@ import {
   tempDir,
   sleep,
 } from './lib.mjs';
+
+/**
+ * The longest the server's HTTP (main) thread event loop was held since the last call: prom-client
+ * resets the histogram at each scrape. Read around a burst, it tells the server's own ack delay from
+ * the load generator's (the fakes process that posts the callbacks is busy serving Coze and WeCom too).
+ */
+async function httpLoopLagMaxMs(url) {
+  try {
+    const res = await request(`${url}/metrics`);
+    const m = /^wxcoze_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(await res.body.text());
+    return m ? Number(m[1]) * 1000 : null;
+  } catch {
+    return null;
+  }
+}
 
 const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
@@ -174,7 +190,9 @@ export async function benchSlowCoze(cfg, round) {
       const sampler = rssSampler(server.pid, 100);
       const prefix = `s${round}`;
       const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
+      await httpLoopLagMaxMs(server.url);
       const burst = await fakes.rpc('burst', { prefix, count: cfg.customers, concurrency: cfg.customers });
+      const httpLagMs = await httpLoopLagMaxMs(server.url);
       const done = await fakes.rpc('waitAnswered', {
         prefix,
         count: cfg.customers,
@@ -198,6 +216,7 @@ export async function benchSlowCoze(cfg, round) {
           maxMs: burst.ackMaxMs,
           retriedByWecom: burst.retried,
           failed: burst.failed,
+          httpThreadLoopLagMaxMs: httpLagMs,
         },
         answered: done.answered,
         exactlyOnce: done.once,
@@ -213,7 +232,7 @@ export async function benchSlowCoze(cfg, round) {
         serverLogProblems: logProblems(server.outFile),
       };
       log(
-        `slow coze r${round}: ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}), all in ${(res.timeToAllAnsweredMs / 1000).toFixed(2)} s (callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s, ack p99 ${burst.ackP99Ms.toFixed(0)} ms, ${burst.retried} retried, Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s; CPU s server ${cpu.serverS.toFixed(1)}, fakes ${cpu.fakesS.toFixed(1)}), max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB (sampled peak ${rss.peakSampledMB.toFixed(1)} MB, idle ${baseMB.toFixed(1)} MB)`,
+        `slow coze r${round}: ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}), all in ${(res.timeToAllAnsweredMs / 1000).toFixed(2)} s (callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s, ack p99 ${burst.ackP99Ms.toFixed(0)} ms, ${burst.retried} retried, HTTP-thread loop lag max ${httpLagMs?.toFixed(0)} ms, Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s; CPU s server ${cpu.serverS.toFixed(1)}, fakes ${cpu.fakesS.toFixed(1)}), max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB (sampled peak ${rss.peakSampledMB.toFixed(1)} MB, idle ${baseMB.toFixed(1)} MB)`,
       );
       return res;
     },
@@ -231,11 +250,13 @@ export async function benchThroughput(cfg, round) {
       const sampler = rssSampler(server.pid, 100);
       const prefix = `t${round}`;
       const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
+      await httpLoopLagMaxMs(server.url);
       const burst = await fakes.rpc('burst', {
         prefix,
         count: cfg.messages,
         concurrency: cfg.sendConcurrency,
       });
+      const httpLagMs = await httpLoopLagMaxMs(server.url);
       const done = await fakes.rpc('waitAnswered', {
         prefix,
         count: cfg.messages,
@@ -264,6 +285,7 @@ export async function benchThroughput(cfg, round) {
           maxMs: burst.ackMaxMs,
           retriedByWecom: burst.retried,
           failed: burst.failed,
+          httpThreadLoopLagMaxMs: httpLagMs,
         },
         answered: done.answered,
         exactlyOnce: done.once,
@@ -280,7 +302,7 @@ export async function benchThroughput(cfg, round) {
         serverLogProblems: logProblems(server.outFile),
       };
       log(
-        `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
+        `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom, HTTP-thread loop lag max ${httpLagMs?.toFixed(0)} ms), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
       );
       return res;
     },

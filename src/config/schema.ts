@@ -581,7 +581,7 @@ export const SETTINGS = {
     schema: text(),
     secret: true,
     fix: 'Use a long random token, e.g. `openssl rand -hex 24`.',
-    doc: '`/metrics` (Prometheus text: callbacks by result, refused connections, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere',
+    doc: "`/metrics` (Prometheus text: callbacks by result, refused connections, the pipeline's messages and thread, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere",
   }),
   WXCOZE_ALLOW_PRIVATE_URLS: setting({
     env: 'WXCOZE_ALLOW_PRIVATE_URLS',
