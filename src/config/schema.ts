@@ -472,7 +472,7 @@ export const SETTINGS = {
     default: true,
     defaultDoc: 'on',
     fix: 'Set WXCOZE_PIPELINE_THREAD to on or off (true/false, 1/0, yes/no), or remove it.',
-    doc: "run the message pipeline (pulls, Coze, replies) in its own worker thread, so WeCom callbacks are acknowledged in milliseconds however busy it is (3,000 callbacks during 1,000 answers: ack p99 from seconds to under one; bench/RESULTS.md). Off runs it on the HTTP thread: about 10 MB less memory, but a burst delays acknowledgements past WeCom's 5 s and WeCom retries them",
+    doc: "run the message pipeline (pulls, Coze, replies) in its own worker thread, so its work never waits in front of a WeCom callback's acknowledgement (a burst during many answers otherwise delays acks past WeCom's 5 s and WeCom retries them; bench/RESULTS.md). Off runs it on the HTTP thread: about 20 MB less memory",
   }),
   WXCOZE_LEASE_MS: int(
     'WXCOZE_LEASE_MS',
