@@ -251,11 +251,16 @@ export async function benchThroughput(cfg, round) {
       const prefix = `t${round}`;
       const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
       await httpLoopLagMaxMs(server.url);
+      const httpCpu0 = procCpuMs(server.pid, server.pid);
       const burst = await fakes.rpc('burst', {
         prefix,
         count: cfg.messages,
         concurrency: cfg.sendConcurrency,
       });
+      // CPU of the HTTP (main) thread alone while the callbacks were acked: what the ack path needs,
+      // whatever share of the CPU the box gave it.
+      const httpThreadCpuS = (procCpuMs(server.pid, server.pid) - httpCpu0) / 1000;
+      const serverCpuDuringBurstS = (procCpuMs(server.pid) - cpu0.server) / 1000;
       const httpLagMs = await httpLoopLagMaxMs(server.url);
       const done = await fakes.rpc('waitAnswered', {
         prefix,
@@ -297,10 +302,17 @@ export async function benchThroughput(cfg, round) {
         lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
         maxConcurrentCozeChats: done.maxConcurrentChats,
         cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
-        cpuSeconds: cpu,
+        cpuSeconds: {
+          ...cpu,
+          httpThreadDuringBurst: httpThreadCpuS,
+          serverDuringBurst: serverCpuDuringBurstS,
+        },
         ...rss,
         serverLogProblems: logProblems(server.outFile),
       };
+      log(
+        `throughput r${round}: during the burst CPU s HTTP thread ${httpThreadCpuS.toFixed(2)} of server ${serverCpuDuringBurstS.toFixed(2)}; `,
+      );
       log(
         `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom, HTTP-thread loop lag max ${httpLagMs?.toFixed(0)} ms), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
       );
