@@ -134,6 +134,51 @@ const results = {
   errors: [],
 };
 let failed = false;
+/*
+ * BENCH_VARIANTS='name:ENV=v,ENV=v;name2:ENV=v' compares server settings within one run: each round
+ * runs every chosen phase once per variant, alternating (the box is shared, so A and B must meet the
+ * same load). Results go to bench/variants-<date>.json and the log; RESULTS.md is not touched.
+ */
+const variants = (process.env.BENCH_VARIANTS ?? '')
+  .split(';')
+  .filter(Boolean)
+  .map((v) => {
+    const [name, envText = ''] = v.split(':');
+    const extraEnv = Object.fromEntries(
+      envText
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    return { name, extraEnv };
+  });
+if (variants.length) {
+  const out = { info, variants, runs: [] };
+  try {
+    for (let r = 1; r <= rounds; r++)
+      for (const v of variants) {
+        const tag = (res) => out.runs.push({ variant: v.name, round: r, ...res });
+        log(`variant ${v.name} (${JSON.stringify(v.extraEnv)}), round ${r}`);
+        if (want('callbacks'))
+          tag({ phase: 'callbacks', ...(await benchCallbacks({ ...CFG.callbacks, extraEnv: v.extraEnv })) });
+        if (want('slow'))
+          tag({ phase: 'slow', ...(await benchSlowCoze({ ...CFG.slow, extraEnv: v.extraEnv }, r)) });
+        if (want('throughput'))
+          tag({
+            phase: 'throughput',
+            ...(await benchThroughput({ ...CFG.throughput, extraEnv: v.extraEnv }, r)),
+          });
+      }
+  } finally {
+    killAllChildren();
+  }
+  mkdirSync(join(ROOT, 'bench'), { recursive: true });
+  const file = join(ROOT, 'bench', `variants-${info.date.slice(0, 16).replace(/[:T]/g, '')}.json`);
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  log(`wrote ${file}`);
+  if (process.env.BENCH_KEEP !== '1') removeTempDirs();
+  process.exit(0);
+}
 try {
   if (want('callbacks')) results.callbacks = await benchCallbacks(CFG.callbacks);
   for (let r = 1; r <= rounds; r++) {

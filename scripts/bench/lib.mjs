@@ -150,7 +150,7 @@ export async function startWxcoze(env, { nodeArgs = [], root = ROOT } = {}) {
   closeSync(fd);
   let serverPid = child.pid;
   const url = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`wxcoze did not start in 20 s; see ${outFile}`)), 20_000);
+    const t = setTimeout(() => reject(new Error(`wxcoze did not start in 60 s; see ${outFile}`)), 60_000);
     child.on('message', (m) => {
       if (m?.type === 'ready') {
         clearTimeout(t);
@@ -278,9 +278,10 @@ export function rssSampler(pidOrPids, everyMs = 100) {
 }
 
 /** CPU time (user + system) a process has used so far, ms; null when it is gone. */
-export function procCpuMs(pid) {
+export function procCpuMs(pid, tid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // With `tid`: that one thread (the main thread's tid is the pid), e.g. the HTTP thread alone.
+    const stat = readFileSync(tid ? `/proc/${pid}/task/${tid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
   } catch {

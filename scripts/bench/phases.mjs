@@ -3,6 +3,7 @@
  * (fresh data dir), and stops both in `finally`.
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { request } from 'undici';
 import { BENCH } from './constants.mjs';
 import { buildCallbacks, closedLoop, openLoop, probe } from './load.mjs';
 import {
@@ -68,7 +69,7 @@ export async function benchCallbacks(cfg) {
   const { buildSignedCallback, kfEventXml } = await import('../../dist/fakes/wecom/index.js');
   const bare = await startBareServer();
   try {
-    return await withSystem({}, async ({ fakes, server }) => {
+    return await withSystem(cfg.extraEnv ?? {}, async ({ fakes, server }) => {
       const tokens = await fakes.rpc('issueTokens', { n: cfg.callbacks });
       const t = Date.now();
       const crypto = new WecomCrypto(BENCH.token, BENCH.aesKey, BENCH.corpId);
@@ -198,7 +199,7 @@ async function measureFloor(reqs) {
 
 export async function benchSlowCoze(cfg, round) {
   // Default settings: no WXCOZE_CONCURRENCY, no node flags (issue 12).
-  return withSystem({}, async ({ fakes, server }) => {
+  return withSystem({ ...(cfg.extraEnv ?? {}) }, async ({ fakes, server }) => {
     await fakes.rpc('setCoze', {
       text: '您好！我们每天 9:00–21:00 营业，节假日照常。',
       delayMs: cfg.cozeDelayMs,

@@ -185,6 +185,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     },
     pipeline: {
       concurrency: v.WXCOZE_CONCURRENCY,
+      thread: v.WXCOZE_PIPELINE_THREAD,
       leaseMs: v.WXCOZE_LEASE_MS,
       takeoverMs: v.WXCOZE_TAKEOVER_MS,
       ...(v.WXCOZE_INSTANCE_ID ? { instanceId: v.WXCOZE_INSTANCE_ID } : {}),

@@ -472,6 +472,14 @@ export const SETTINGS = {
     10_000,
     'most customers answered in parallel, and the ceiling of Coze chats at once: the number of chats adapts below it, growing while Coze accepts and halving when Coze throttles (4013/4019/4020/4028 or HTTP 429; the refused message waits and is sent again, never dropped); `wxcoze_coze_concurrency_limit` in /metrics shows it. 1,000 at once peak at about 140 MB RSS',
   ),
+  WXCOZE_PIPELINE_THREAD: setting({
+    env: 'WXCOZE_PIPELINE_THREAD',
+    schema: onOff(),
+    default: true,
+    defaultDoc: 'on',
+    fix: 'Set WXCOZE_PIPELINE_THREAD to on or off (true/false, 1/0, yes/no), or remove it.',
+    doc: "run the message pipeline (pulls, Coze, replies) in its own worker thread, so its work never waits in front of a WeCom callback's acknowledgement (a burst during many answers otherwise delays acks past WeCom's 5 s and WeCom retries them; bench/RESULTS.md). Off runs it on the HTTP thread: about 20 MB less memory",
+  }),
   WXCOZE_LEASE_MS: int(
     'WXCOZE_LEASE_MS',
     180_000,
@@ -595,7 +603,7 @@ export const SETTINGS = {
     schema: text(),
     secret: true,
     fix: 'Use a long random token, e.g. `openssl rand -hex 24`.',
-    doc: '`/metrics` (Prometheus text: callbacks by result, refused connections, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere',
+    doc: "`/metrics` (Prometheus text: callbacks by result, refused connections, the pipeline's messages and thread, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere",
   }),
   WXCOZE_ALLOW_PRIVATE_URLS: setting({
     env: 'WXCOZE_ALLOW_PRIVATE_URLS',

@@ -73,6 +73,8 @@ export interface WxcozeConfig {
   pipeline: {
     /** Customers answered in parallel by one process. */
     concurrency: number;
+    /** The pipeline runs in a worker thread (true) or on the HTTP server's thread. */
+    thread: boolean;
     /** How long a worker may hold a message before another may take it, ms. */
     leaseMs: number;
     /** How long an instance may miss its heartbeat before its messages are taken over, ms. */

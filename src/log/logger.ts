@@ -39,14 +39,19 @@ export interface LoggerSetup {
   pretty?: boolean;
 }
 
-export function createLogger(setup: LoggerSetup = {}): Logger {
-  const level = setup.level ?? process.env.WXCOZE_LOG_LEVEL ?? 'info';
-  const options: LoggerOptions = {
+/** What every wxcoze log line carries, whichever thread writes it (see `src/log/thread-lines.ts`). */
+export function loggerOptions(level: string): LoggerOptions {
+  return {
     level,
     base: { app: 'wxcoze' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
+}
+
+export function createLogger(setup: LoggerSetup = {}): Logger {
+  const level = setup.level ?? process.env.WXCOZE_LOG_LEVEL ?? 'info';
+  const options = loggerOptions(level);
   const streams: pino.StreamEntry[] = [];
   if (setup.pretty) {
     streams.push({

@@ -52,13 +52,58 @@ const cozeThrottled = new Counter({
 });
 
 /** The adaptive Coze limit moved (or was set at start: `direction` undefined). */
-export function recordCozeLimit(limit: number, direction?: 'lowered' | 'raised'): void {
+export function recordCozeLimit(limit: number, direction?: 'lowered' | 'raised', changes = 1): void {
   cozeLimit.set(limit);
-  if (direction) cozeLimitChanges.inc({ direction });
+  if (direction) cozeLimitChanges.inc({ direction }, changes);
 }
 
-export function countCozeThrottled(): void {
-  cozeThrottled.inc();
+export function countCozeThrottled(n = 1): void {
+  cozeThrottled.inc(n);
+}
+
+/*
+ * The pipeline's figures. The pipeline may run in a worker thread (src/server/pipeline-worker.ts):
+ * it never imports this module; the composition root counts what it reports (in the worker, as
+ * events posted to the main thread), so this one registry answers /metrics for both threads.
+ */
+const pipelineMessages = new Counter({
+  name: 'wxcoze_pipeline_messages_total',
+  help: 'Customer messages the dispatcher worked on, by result (done: the step ran to its end; error: it threw and is retried)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+const pipelineUp = new Gauge({
+  name: 'wxcoze_pipeline_up',
+  help: 'Whether the message pipeline (pulls, Coze, replies) is running: 1 yes, 0 no (stopping or crashed)',
+  registers: [registry],
+});
+
+const pipelineHeap = new Gauge({
+  name: 'wxcoze_pipeline_thread_heap_used_bytes',
+  help: "V8 heap in use by the pipeline's worker thread (absent when the pipeline runs on the main thread)",
+  registers: [registry],
+});
+
+const pipelineLag = new Gauge({
+  name: 'wxcoze_pipeline_thread_eventloop_lag_max_seconds',
+  help: "Longest event-loop delay of the pipeline's worker thread over the last report (5 s); the HTTP thread's own is wxcoze_nodejs_eventloop_lag_max_seconds",
+  registers: [registry],
+});
+
+export type PipelineResult = 'done' | 'error';
+
+export function countPipelineMessage(result: PipelineResult, n = 1): void {
+  pipelineMessages.inc({ result }, n);
+}
+
+export function setPipelineUp(up: boolean): void {
+  pipelineUp.set(up ? 1 : 0);
+}
+
+export function setPipelineThreadStats(s: { heapUsedBytes: number; eventLoopLagMaxS: number }): void {
+  pipelineHeap.set(s.heapUsedBytes);
+  pipelineLag.set(s.eventLoopLagMaxS);
 }
 
 export function countCallback(result: CallbackResult): void {

@@ -5,9 +5,8 @@ import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import { WarnLimiter } from '../log/warn-limiter.js';
-import { countCozeThrottled, recordCozeLimit } from '../ops/metrics.js';
 import { CozeLimiter } from './coze-limiter.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { Heartbeat } from './heartbeat.js';
 import { limitCoze } from './limited-coze.js';
 import { chatTargetOf, type CozePort, type WecomPort } from './ports.js';
@@ -26,6 +25,18 @@ export interface Bridge {
   stop(drainMs: number): Promise<void>;
 }
 
+/**
+ * What the bridge reports for /metrics. The composition root decides where it goes (the registry
+ * in src/ops/metrics.ts, or a message to the main thread): the pipeline never imports prom-client.
+ */
+export interface PipelineEvents {
+  processed(result: 'done' | 'error'): void;
+  /** The adaptive Coze limit now (`direction` undefined: its value at start). */
+  cozeLimit(limit: number, direction?: 'lowered' | 'raised'): void;
+  /** A Coze call was refused for load or quota and queued again. */
+  cozeThrottled(): void;
+}
+
 /** The message path below the HTTP layer: puller → inbox → dispatcher → Coze → reply. */
 export function createBridge(deps: {
   config: WxcozeConfig;
@@ -34,14 +45,15 @@ export function createBridge(deps: {
   wecom: WecomPort & AccountLister;
   coze: CozePort;
   logger: Logger;
+  events?: PipelineEvents;
 }): Bridge {
   const { config, store, logger } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { retryBaseMs } = config.pipeline;
   const target = chatTargetOf(config.coze);
-  const cozeLimiter = createCozeLimiter(config.pipeline.concurrency, retryBaseMs, logger);
+  const cozeLimiter = createCozeLimiter(config.pipeline.concurrency, retryBaseMs, logger, deps.events);
   const coze = limitCoze(deps.coze, cozeLimiter);
-  const dispatcher = new Dispatcher({
+  const dispatcherOptions: DispatcherOptions = {
     store,
     owner,
     concurrency: config.pipeline.concurrency,
@@ -69,7 +81,8 @@ export function createBridge(deps: {
         log,
         signal,
       ),
-  });
+  };
+  const dispatcher = new Dispatcher(counted(deps.events, dispatcherOptions));
   const gate = new KfAccountGate({
     wecom: deps.wecom,
     cache: deps.coordinator.cache,
@@ -133,7 +146,12 @@ export function createBridge(deps: {
  */
 const INITIAL_COZE_LIMIT = 16;
 
-function createCozeLimiter(ceiling: number, retryBaseMs: number, logger: Logger): CozeLimiter {
+function createCozeLimiter(
+  ceiling: number,
+  retryBaseMs: number,
+  logger: Logger,
+  events: PipelineEvents | undefined,
+): CozeLimiter {
   const warns = new WarnLimiter();
   const limiter: CozeLimiter = new CozeLimiter({
     initial: Math.min(INITIAL_COZE_LIMIT, ceiling),
@@ -141,9 +159,9 @@ function createCozeLimiter(ceiling: number, retryBaseMs: number, logger: Logger)
     ceiling,
     pauseBaseMs: retryBaseMs,
     pauseCapMs: Math.min(30_000, retryBaseMs * 30),
-    onThrottled: countCozeThrottled,
+    onThrottled: () => events?.cozeThrottled(),
     onChange: (c) => {
-      recordCozeLimit(c.to, c.direction);
+      events?.cozeLimit(c.to, c.direction);
       if (c.direction === 'lowered') {
         warns.warn(
           logger,
@@ -168,6 +186,23 @@ function createCozeLimiter(ceiling: number, retryBaseMs: number, logger: Logger)
       }
     },
   });
-  recordCozeLimit(limiter.limit);
+  events?.cozeLimit(limiter.limit);
   return limiter;
+}
+
+/** The dispatcher's options with each message's outcome reported to `events`. */
+function counted(events: PipelineEvents | undefined, opts: DispatcherOptions): DispatcherOptions {
+  if (!events) return opts;
+  const work = opts.process;
+  return {
+    ...opts,
+    process: (item, log, signal) =>
+      work(item, log, signal).then(
+        () => events.processed('done'),
+        (err: unknown) => {
+          events.processed('error');
+          throw err;
+        },
+      ),
+  };
 }

@@ -1,4 +1,9 @@
-import { inQuietHours, settingsFor, type ServiceConfig, type ServiceSettings } from '../config/service.js';
+import {
+  inQuietHours,
+  settingsFor,
+  type ServiceConfig,
+  type ServiceSettings,
+} from '../config/service-settings.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import type { KfMessage } from '../wecom/types.js';

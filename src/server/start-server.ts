@@ -5,31 +5,41 @@ import { CozeClient } from '../coze/client.js';
 import type { Logger } from '../log/logger.js';
 import { ApiKeyring } from '../openai/auth.js';
 import { ModelCatalog } from '../openai/models.js';
-import { createBridge, type Bridge } from '../pipeline/bridge.js';
 import { describeRedisUrl, openCoordinator, type Coordinator } from '../store/coordination/index.js';
 import { RedisCoordinator } from '../store/coordination/redis.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { WecomApi } from '../wecom/api.js';
 import { WecomCrypto } from '../wecom/crypto.js';
 import { buildApp } from './app.js';
+import { inThreadPipeline, startPipelineWorker, type PipelineHost } from './pipeline-host.js';
 import { catchUnhandledRejections } from './unhandled-rejections.js';
 
 export interface RunningServer {
   app: FastifyInstance;
-  bridge: Bridge;
+  /** The message pipeline, in its worker thread (default) or on this one. */
+  pipeline: PipelineHost;
+  /** This thread's store handle (the pipeline's worker has its own): for reads, the CLI, the console. */
   store: Store;
   coordinator: Coordinator;
   url: string;
+  /**
+   * Settles if the pipeline's thread dies on its own. Callbacks are then refused with 503 (WeCom
+   * retries them); the caller should exit non-zero so the service manager restarts wxcoze, whose
+   * start takes up every unfinished message (`wxcoze start` does).
+   */
+  crashed: Promise<Error>;
   /** Graceful stop: new callbacks get 503, pulls stop, answers in flight finish or are released. */
   stop(drainMs?: number): Promise<void>;
 }
 
-/** Wires config → store → clients → bridge → HTTP, and starts listening. */
+/**
+ * Wires config → store → pipeline (its own thread by default) → HTTP, and starts listening. The main
+ * thread keeps the HTTP server (callback acks, the OpenAI API, /metrics) and a store handle of its own.
+ */
 export async function startServer(
   config: WxcozeConfig,
   logger: Logger,
-  opts: { store?: Store; timeoutCheckIntervalMs?: number } = {},
+  opts: { store?: Store; timeoutCheckIntervalMs?: number; testHooks?: boolean } = {},
 ): Promise<RunningServer> {
   const store =
     opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl }));
@@ -47,28 +57,43 @@ export async function startServer(
     logger.warn(
       'WXCOZE_DATABASE_URL is set without WXCOZE_REDIS_URL: fine for one instance; set WXCOZE_REDIS_URL before running several',
     );
-  const wecom = new WecomApi({
-    baseUrl: config.wecom.apiBase,
-    corpId: config.wecom.corpId,
-    secret: config.wecom.secret,
-    logger,
-    tokenCache: coordinator.cache,
-    coordinator,
-  });
+  // The OpenAI-compatible API's client; the pipeline has its own, in its thread.
   const coze = new CozeClient({
     baseUrl: config.coze.apiBase,
     token: config.coze.apiToken,
     logger,
     timeoutMs: config.coze.timeoutMs,
   });
-  const bridge = createBridge({ config, store, coordinator, wecom, coze, logger });
+  const pipeline = config.pipeline.thread
+    ? await startPipelineWorker(config, logger, { testHooks: opts.testHooks === true }).catch(
+        async (err: Error) => {
+          await store.close().catch(() => {});
+          await coordinator.close().catch(() => {});
+          throw err;
+        },
+      )
+    : await inThreadPipeline({ config, store, coordinator, logger });
   let shuttingDown = false;
+  const crashed = pipeline.crashed.then((err) => {
+    // WeCom retries what is refused now; the next start pulls it and takes up unfinished messages.
+    shuttingDown = true;
+    logger.fatal(
+      { err: { message: err.message, stack: err.stack } },
+      'the message pipeline stopped unexpectedly (a bug: please report it); callbacks are refused until wxcoze restarts',
+    );
+    return err;
+  });
+  // A worker thread keeps the process alive: a start that fails after it began must stop it.
+  const abandon = async (err: unknown): Promise<never> => {
+    await pipeline.stop(0).catch(() => {});
+    throw err;
+  };
   const crypto = new WecomCrypto(config.wecom.token, config.wecom.encodingAesKey, config.wecom.corpId);
   const app = await buildApp({
     logger,
     crypto,
     bodyLimit: config.server.bodyLimit,
-    onKfEvent: (openKfId, token, reqId) => bridge.puller.schedule(openKfId, token, reqId),
+    onKfEvent: (openKfId, token, reqId) => pipeline.schedule(openKfId, token, reqId),
     isShuttingDown: () => shuttingDown,
     callbackMaxSkewS: config.server.callbackMaxSkewS,
     headersTimeoutMs: config.server.headersTimeoutMs,
@@ -94,8 +119,11 @@ export async function startServer(
     ...(coordinator instanceof RedisCoordinator
       ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } }
       : {}),
+  }).catch(abandon);
+  await app.listen({ host: config.server.host, port: config.server.port }).catch(async (err: unknown) => {
+    await app.close().catch(() => {});
+    return abandon(err);
   });
-  await app.listen({ host: config.server.host, port: config.server.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
@@ -103,23 +131,19 @@ export async function startServer(
   const releaseRejections = catchUnhandledRejections(logger);
   // Host and the port it listens on: stable across restarts, unique among instances running at once.
   const instanceId = config.pipeline.instanceId ?? `${hostname()}:${port}`;
-  try {
-    await bridge.start(instanceId);
-  } catch (err) {
-    await bridge.stop(0).catch(() => {});
-    await app.close().catch(() => {});
-    await store.close().catch(() => {});
-    await coordinator.close().catch(() => {});
-    await wecom.close().catch(() => {});
+  // It may refuse to start (another live process under this instance id): then close everything.
+  await pipeline.start(instanceId).catch(async (err: unknown) => {
     releaseRejections();
-    throw err;
-  }
+    await app.close().catch(() => {});
+    return abandon(err);
+  });
   logger.info(
     {
       url,
       store: store.kind,
       cache: coordinator.kind,
       instanceId,
+      pipeline: pipeline.thread === 'worker' ? 'worker thread' : 'main thread',
       coze: config.coze.apiBase,
       wecom: config.wecom.apiBase,
     },
@@ -128,18 +152,18 @@ export async function startServer(
   let stopping: Promise<void> | undefined;
   return {
     app,
-    bridge,
+    pipeline,
     store,
     coordinator,
     url,
+    crashed,
     stop(drainMs = 10_000) {
       stopping ??= (async () => {
         shuttingDown = true;
-        await bridge.stop(drainMs);
+        await pipeline.stop(drainMs);
         await app.close();
         await store.close();
         await coordinator.close();
-        await wecom.close();
         logger.info('wxcoze stopped');
         releaseRejections();
       })();

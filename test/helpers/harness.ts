@@ -141,7 +141,7 @@ export interface Harness {
 /** Fakes + the real server in this process. */
 export async function startHarness(
   extraEnv: Record<string, string> = {},
-  opts: { logger?: Logger; timeoutCheckIntervalMs?: number } = {},
+  opts: { logger?: Logger; timeoutCheckIntervalMs?: number; testHooks?: boolean } = {},
 ): Promise<Harness> {
   const fakes = await startFakes();
   const dataDir = tempDir();
@@ -154,7 +154,10 @@ export async function startHarness(
   const server = await startServer(
     config,
     opts.logger ?? createLogger({ level: process.env.WXCOZE_TEST_LOG ?? 'silent' }),
-    opts.timeoutCheckIntervalMs ? { timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs } : {},
+    {
+      ...(opts.timeoutCheckIntervalMs ? { timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs } : {}),
+      ...(opts.testHooks ? { testHooks: true } : {}),
+    },
   );
   fakes.wecom.setCallbackUrl(`${server.url}/wechat/hook`);
   return {

@@ -80,7 +80,7 @@ test('at start, stored junk accounts (from an older wxcoze) are not pulled and a
   for (const id of ['__proto__', '../../etc/passwd', 'wkMadeUpAccount0000000000000002'])
     await store.touchAccount(id, Date.now());
   const before = h.wecom.calls.length;
-  await h.server.bridge.puller.pullAllKnown();
+  await h.server.pipeline.pullAllKnown();
   await waitFor('junk removed', async () => (await storedIds()).length === 1);
   await settle(300);
   assert.deepEqual(await storedIds(), [KF], '`status` lists only the real account');

@@ -118,6 +118,18 @@ export function registerStart(program: Command): void {
             setTimeout(() => process.exit(1), 50);
           });
       };
+      // The pipeline's thread died (logged by startServer): exit non-zero so systemd (Restart=on-failure)
+      // starts wxcoze again; that start takes up every unfinished message and pulls every account.
+      server.crashed
+        .then(async () => {
+          if (signals > 0) return;
+          clearRunState(config.dataDir, process.pid);
+          logger.flush?.();
+          setTimeout(() => process.exit(1), 3000).unref(); // even if closing hangs
+          await server.stop(0).catch(() => {}); // already logged by startServer; exiting anyway
+          setTimeout(() => process.exit(1), 50);
+        })
+        .catch(() => process.exit(1));
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
       if (process.send) process.send({ type: 'ready', url: server.url, pid: process.pid });

@@ -1,0 +1,46 @@
+import type { WxcozeConfig } from '../config/types.js';
+import { CozeClient } from '../coze/client.js';
+import type { Logger } from '../log/logger.js';
+import { createBridge, type Bridge, type PipelineEvents } from '../pipeline/bridge.js';
+import type { Coordinator } from '../store/coordination/types.js';
+import type { Store } from '../store/types.js';
+import { WecomApi } from '../wecom/api.js';
+
+/**
+ * The pipeline with its adapters: WecomApi and CozeClient on the store and coordinator given.
+ * The same wiring runs on the main thread (WXCOZE_PIPELINE_THREAD=off) or in the worker
+ * (src/server/pipeline-worker.ts), each with its own store handle.
+ */
+export function composePipeline(deps: {
+  config: WxcozeConfig;
+  store: Store;
+  coordinator: Coordinator;
+  logger: Logger;
+  events?: PipelineEvents;
+}): { bridge: Bridge; close(): Promise<void> } {
+  const { config, store, coordinator, logger } = deps;
+  const wecom = new WecomApi({
+    baseUrl: config.wecom.apiBase,
+    corpId: config.wecom.corpId,
+    secret: config.wecom.secret,
+    logger,
+    tokenCache: coordinator.cache,
+    coordinator,
+  });
+  const coze = new CozeClient({
+    baseUrl: config.coze.apiBase,
+    token: config.coze.apiToken,
+    logger,
+    timeoutMs: config.coze.timeoutMs,
+  });
+  const bridge = createBridge({
+    config,
+    store,
+    coordinator,
+    wecom,
+    coze,
+    logger,
+    ...(deps.events ? { events: deps.events } : {}),
+  });
+  return { bridge, close: () => wecom.close() };
+}
