@@ -130,7 +130,8 @@ export interface Store {
   /** Leases pending messages that are due, oldest first, at most one per customer, never one whose earlier sibling is unfinished. */
   claim(opts: ClaimOptions): Promise<InboxItem[]>;
   get(msgid: string): Promise<InboxItem | undefined>;
-  extendLease(msgid: string, owner: string, until: number): Promise<boolean>;
+  /** Renews this owner's unexpired leases on `msgids` to `until`; returns those no longer this owner's. */
+  extendLeases(msgids: string[], owner: string, until: number, now: number): Promise<string[]>;
   /** Stores the answer (state answered); `apology`: it is the apology (the message ends `failed` once it is out). False when the lease was lost. */
   saveAnswer(
     msgid: string,

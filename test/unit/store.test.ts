@@ -123,6 +123,29 @@ for (const engine of engines)
       );
     });
 
+    test('renewing leases in one call: held ones move, lost and finished ones are reported', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('r1', 'u1'), msg('r2', 'u2'), msg('r3', 'u3'), msg('r4', 'u4')], 0);
+      assert.equal((await s.claim({ owner: 'A', leaseMs: 1000, limit: 4, now: 0 })).length, 4);
+      assert.ok(await s.finish('r3', 'A', 'done', null, 100));
+      // r4's lease expires and B takes it over.
+      assert.deepEqual(await s.extendLeases(['r1', 'r2'], 'A', 2500, 900), []);
+      assert.equal((await s.claim({ owner: 'B', leaseMs: 1000, limit: 4, now: 1500 }))[0]!.msgid, 'r4');
+      const lost = await s.extendLeases(['r1', 'r2', 'r3', 'r4'], 'A', 4000, 2000);
+      assert.deepEqual(lost.sort(), ['r3', 'r4']);
+      assert.equal((await s.get('r4'))!.leaseOwner, 'B', "B's lease is untouched");
+      // Renewing to the same moment again still counts as held (MySQL reports such a row as unchanged).
+      assert.deepEqual(await s.extendLeases(['r1', 'r2'], 'A', 4000, 2100), []);
+      const later = await s.claim({ owner: 'C', leaseMs: 1000, limit: 4, now: 3000 });
+      assert.deepEqual(
+        later.map((i) => i.msgid),
+        ['r4'],
+        "at 3 s only B's expired lease is free: A's renewed ones (to 4 s) are not",
+      );
+      assert.deepEqual(await s.extendLeases([], 'A', 5000, 3000), []);
+    });
+
     test('marking a part sent: only the lease holder, both the count and the budget log or neither, never backwards', async () => {
       const s = await open();
       await s.touchAccount('wk1', 0);
@@ -272,7 +295,7 @@ for (const engine of engines)
       // A wakes up: none of its writes land.
       assert.equal(await s.markPartSent('m1', 'A', 1, 'out-m1-1', 15_100), false);
       assert.equal(await s.finish('m2', 'A', 'done', null, 15_100), false);
-      assert.equal(await s.extendLease('m2', 'A', 200_000), false);
+      assert.deepEqual(await s.extendLeases(['m2'], 'A', 200_000, 15_100), ['m2']);
       // A claimer never takes over its own lease, even when its own beat is late (a second worker).
       assert.deepEqual(
         await s.claim({ owner: 'B', leaseMs: 180_000, limit: 5, now: 40_000, takeoverMs: 10_000 }),

@@ -48,14 +48,6 @@ const candidatesQuery = prepared((qb, now: number, limit: number, staleBefore: n
 const getQuery = prepared((qb, msgid: string) =>
   qb.selectFrom('inbox').selectAll().where('msgid', '=', msgid),
 );
-const extendQuery = prepared((qb, msgid: string, owner: string, until: number, now: number) =>
-  qb
-    .updateTable('inbox')
-    .set({ lease_until: until })
-    .where('msgid', '=', msgid)
-    .where('lease_owner', '=', owner)
-    .where('lease_until', '>', now),
-);
 const saveAnswerQuery = prepared(
   (qb, msgid: string, owner: string, parts: string, note: string | null, apologized: number, now: number) =>
     qb
@@ -208,6 +200,9 @@ export const TRANSITIONS = {
   }
 >;
 
+/** Most msgids in one lease renewal statement (a bounded IN list). */
+const LEASE_CHUNK = 500;
+
 export class Inbox {
   constructor(private readonly db: SqlDb) {}
 
@@ -267,8 +262,36 @@ export class Inbox {
     return r ? toItem(r) : undefined;
   }
 
-  async extendLease(msgid: string, owner: string, until: number): Promise<boolean> {
-    return (await this.db.run(extendQuery(this.db.qb, msgid, owner, until, Date.now()))) === 1;
+  /**
+   * Renews this owner's leases on `msgids` (a worker's messages) in one UPDATE per chunk, and
+   * returns the msgids whose lease is no longer this owner's (taken over, or finished meanwhile).
+   * The rows kept are read back rather than counted: MySQL counts a row whose value did not change
+   * as unaffected.
+   */
+  async extendLeases(msgids: string[], owner: string, until: number, now: number): Promise<string[]> {
+    const { qb } = this.db;
+    const kept = new Set<string>();
+    for (let i = 0; i < msgids.length; i += LEASE_CHUNK) {
+      const ids = msgids.slice(i, i + LEASE_CHUNK);
+      await this.db.run(
+        qb
+          .updateTable('inbox')
+          .set({ lease_until: until })
+          .where('msgid', 'in', ids)
+          .where('lease_owner', '=', owner)
+          .where('lease_until', '>', now),
+      );
+      const rows = await this.db.rows(
+        qb
+          .selectFrom('inbox')
+          .select('msgid')
+          .where('msgid', 'in', ids)
+          .where('lease_owner', '=', owner)
+          .where('lease_until', '=', until),
+      );
+      for (const r of rows) kept.add(r.msgid);
+    }
+    return msgids.filter((m) => !kept.has(m));
   }
 
   /** received → answered: the reply is stored before anything is sent. `apology`: the reply is the apology. */

@@ -88,8 +88,8 @@ export class SqlStore implements Store {
   get(msgid: string): Promise<InboxItem | undefined> {
     return this.inbox.get(msgid);
   }
-  extendLease(msgid: string, owner: string, until: number): Promise<boolean> {
-    return this.inbox.extendLease(msgid, owner, until);
+  extendLeases(msgids: string[], owner: string, until: number, now: number): Promise<string[]> {
+    return this.inbox.extendLeases(msgids, owner, until, now);
   }
   saveAnswer(
     msgid: string,
