@@ -70,7 +70,8 @@ const partSentQuery = prepared((qb, msgid: string, owner: string, n: number, now
     .where('state', 'in', TRANSITIONS.markPartSent.from),
 );
 // out_msgid is the key: a part re-sent after a crash (refused as a duplicate) is never counted twice.
-const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string) =>
+// Logged only while the lease is ours and the message is in a state that may mark parts sent.
+const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string, owner: string) =>
   qb
     .insertInto('sent_log')
     .orIgnore()
@@ -85,7 +86,9 @@ const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string)
           sql<number>`${now}`.as('t'),
           'msgid',
         ])
-        .where('msgid', '=', msgid),
+        .where('msgid', '=', msgid)
+        .where('lease_owner', '=', owner)
+        .where('state', 'in', TRANSITIONS.markPartSent.from),
     ),
 );
 const finishQuery = prepared(
@@ -312,21 +315,23 @@ export class Inbox {
 
   /**
    * answered | sending → sending, parts_sent = partNo + 1 (never lower), and a message part
-   * (outMsgid set) logged against the customer's budget: both in ONE transaction, and only while
-   * the lease is ours (a worker that lost it changes and logs nothing).
+   * (outMsgid set) logged against the customer's budget, only while the lease is ours (a worker
+   * that lost it changes and logs nothing). Two statements, no transaction (on MySQL that is 2 round
+   * trips instead of 4): the log entry first, itself conditional on the lease, then the count, which
+   * decides the answer. The part was delivered before this is called, so a log entry without the
+   * count (a crash or a takeover between the two) is true: the next worker re-sends the part under
+   * the same outbound msgid, WeCom refuses it as a duplicate, and the entry (keyed by that msgid) is
+   * not written twice. The other order could leave a sent part uncounted against the budget.
    */
-  markPartSent(
+  async markPartSent(
     msgid: string,
     owner: string,
     partNo: number,
     outMsgid: string | null,
     now: number,
   ): Promise<boolean> {
-    return this.db.tx(async (db) => {
-      if ((await db.run(partSentQuery(db.qb, msgid, owner, partNo + 1, now))) !== 1) return false;
-      if (outMsgid) await db.run(logSendQuery(db.qb, outMsgid, now, msgid));
-      return true;
-    });
+    if (outMsgid) await this.db.run(logSendQuery(this.db.qb, outMsgid, now, msgid, owner));
+    return (await this.db.run(partSentQuery(this.db.qb, msgid, owner, partNo + 1, now))) === 1;
   }
 
   /** pending → done | failed | skipped; the lease is given back. */
