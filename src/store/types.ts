@@ -174,8 +174,12 @@ export interface Store {
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
   /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
-  /** Unfinished messages of the same customer after this one (each still needs a reply). */
-  pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number>;
+  /** budgetUsed, and the unfinished messages of the same customer after `seq` (each still needs a reply), in one query. */
+  budgetAndWaiting(
+    openKfId: string,
+    externalUserId: string,
+    seq: number,
+  ): Promise<{ used: number; waiting: number }>;
   /**
    * Earliest future time at which a pending message becomes claimable, or null: a retry coming
    * due, a lease expiring, or (with `takeoverMs`) the moment its owner's heartbeat goes stale.

@@ -236,8 +236,15 @@ for (const engine of engines)
       await s.markPartSent('b1', 'w', 0, 'out-b1-0', 3000);
       await s.markPartSent('b1', 'w', 1, 'out-b1-1', 4000);
       assert.equal(await s.budgetUsed('wk1', 'u9'), 2);
+      const b1 = (await s.get('b1'))!;
+      assert.deepEqual(await s.budgetAndWaiting('wk1', 'u9', b1.seq), { used: 2, waiting: 0 });
       await s.commitPage('wk1', 'c2', [{ ...msg('b2', 'u9'), sendTime: 10 }], 10_000); // the customer writes again at 10 s
       assert.equal(await s.budgetUsed('wk1', 'u9'), 0, 'a newer customer message resets the budget');
+      assert.deepEqual(
+        await s.budgetAndWaiting('wk1', 'u9', b1.seq),
+        { used: 0, waiting: 1 },
+        'the later b2 waits for its answer',
+      );
       assert.equal(await s.budgetUsed('wk1', 'nobody'), 0);
     });
 

@@ -151,14 +151,34 @@ const budgetUsedQuery = prepared((qb, kf: string, user: string) =>
         .where('origin', '=', 3)}), 0) * 1000`,
     ),
 );
-const pendingAfterQuery = prepared((qb, kf: string, user: string, seq: number) =>
-  qb
-    .selectFrom('inbox')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('open_kfid', '=', kf)
-    .where('external_userid', '=', user)
-    .where('seq', '>', seq)
-    .where('state', 'in', PENDING),
+// The budget used and the customer's later messages still waiting, in one round trip.
+const budgetAndWaitingQuery = prepared((qb, kf: string, user: string, seq: number) =>
+  qb.selectNoFrom((eb) => [
+    eb
+      .selectFrom('sent_log')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('open_kfid', '=', kf)
+      .where('external_userid', '=', user)
+      .where(
+        'sent_at',
+        '>=',
+        sql<number>`COALESCE((${qb
+          .selectFrom('inbox')
+          .select((e) => e.fn.max('send_time').as('t'))
+          .where('open_kfid', '=', kf)
+          .where('external_userid', '=', user)
+          .where('origin', '=', 3)}), 0) * 1000`,
+      )
+      .as('used'),
+    eb
+      .selectFrom('inbox')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('open_kfid', '=', kf)
+      .where('external_userid', '=', user)
+      .where('seq', '>', seq)
+      .where('state', 'in', PENDING)
+      .as('waiting'),
+  ]),
 );
 // When each pending row becomes claimable: the later of its retry time and the moment its lease
 // is free, which is the earlier of lease_until and its owner's last beat + the takeover time (0 when
@@ -415,10 +435,17 @@ export class Inbox {
     return Number(r!.n);
   }
 
-  /** Unfinished messages of the same customer after this one (each still needs a reply). */
-  async pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
-    const r = await this.db.first(pendingAfterQuery(this.db.qb, openKfId, externalUserId, seq));
-    return Number(r!.n);
+  /**
+   * budgetUsed, and the unfinished messages of the same customer after this one (each still needs
+   * a reply), in one query.
+   */
+  async budgetAndWaiting(
+    openKfId: string,
+    externalUserId: string,
+    seq: number,
+  ): Promise<{ used: number; waiting: number }> {
+    const r = await this.db.first(budgetAndWaitingQuery(this.db.qb, openKfId, externalUserId, seq));
+    return { used: Number(r!.used), waiting: Number(r!.waiting) };
   }
 
   /** Earliest future time at which a pending message becomes claimable, or null. */
