@@ -63,8 +63,7 @@ function handoffParts(settings: ServiceSettings): ReplyPart[] {
  * questions both get answered, rather than the first answer taking the whole budget.
  */
 async function budgetLeft(store: Store, item: InboxItem, maxParts: number): Promise<number> {
-  const used = await store.budgetUsed(item.openKfId, item.externalUserId);
-  const waiting = await store.pendingAfter(item.openKfId, item.externalUserId, item.seq);
+  const { used, waiting } = await store.budgetAndWaiting(item.openKfId, item.externalUserId, item.seq);
   return Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used - waiting));
 }
 

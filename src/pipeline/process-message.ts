@@ -23,6 +23,7 @@ export async function processMessage(
 ): Promise<void> {
   const { store, owner } = deps;
 
+  let justStored = false;
   if (item.state === 'received') {
     const plan = await planReply(item, deps, log, signal);
     const now = Date.now();
@@ -63,6 +64,7 @@ export async function processMessage(
           apologized: plan.apology === true,
         };
         log.info({ parts: plan.parts.length, kinds: plan.parts.map((p) => p.kind) }, 'answer stored');
+        justStored = true;
     }
   }
 
@@ -71,6 +73,7 @@ export async function processMessage(
     { wecom: deps.wecom, store, owner, allowPrivateUrls: deps.allowPrivateUrls },
     log,
     signal,
+    justStored,
   );
   const now = Date.now();
   // An apology is delivered like any answer, but the message counts as failed (the inbox's flag,

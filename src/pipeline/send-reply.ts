@@ -115,6 +115,8 @@ export async function sendReply(
   deps: { wecom: WecomPort; store: Store; owner: string; allowPrivateUrls?: boolean },
   log: Logger,
   signal: AbortSignal,
+  /** This worker's saveAnswer stored the answer just now (under its lease, after any recall): no re-read. */
+  justStored = false,
 ): Promise<SendOutcome> {
   const parts = item.parts ?? [];
   for (let i = item.partsSent; i < parts.length; i++) {
@@ -123,7 +125,8 @@ export async function sendReply(
     // the first part is out, so only checked then. The same read tells a worker whose instance was
     // taken over (it was frozen, or cut off from the store) that the message is no longer its to send;
     // after the first part, markPartSent's lease check tells it.
-    if (i === 0 || i === item.partsSent) {
+    // A worker that has just stored the answer knows both already (saveAnswer checked them).
+    if (!justStored && (i === 0 || i === item.partsSent)) {
       const now = await deps.store.get(item.msgid);
       if (i === 0 && now?.state === 'cancelled') return { status: 'cancelled' };
       if (now?.leaseOwner !== undefined && now.leaseOwner !== deps.owner) return { status: 'lost-lease' };

@@ -130,7 +130,8 @@ export interface Store {
   /** Leases pending messages that are due, oldest first, at most one per customer, never one whose earlier sibling is unfinished. */
   claim(opts: ClaimOptions): Promise<InboxItem[]>;
   get(msgid: string): Promise<InboxItem | undefined>;
-  extendLease(msgid: string, owner: string, until: number): Promise<boolean>;
+  /** Renews this owner's unexpired leases on `msgids` to `until`; returns those no longer this owner's. */
+  extendLeases(msgids: string[], owner: string, until: number, now: number): Promise<string[]>;
   /** Stores the answer (state answered); `apology`: it is the apology (the message ends `failed` once it is out). False when the lease was lost. */
   saveAnswer(
     msgid: string,
@@ -173,8 +174,12 @@ export interface Store {
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
   /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
-  /** Unfinished messages of the same customer after this one (each still needs a reply). */
-  pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number>;
+  /** budgetUsed, and the unfinished messages of the same customer after `seq` (each still needs a reply), in one query. */
+  budgetAndWaiting(
+    openKfId: string,
+    externalUserId: string,
+    seq: number,
+  ): Promise<{ used: number; waiting: number }>;
   /**
    * Earliest future time at which a pending message becomes claimable, or null: a retry coming
    * due, a lease expiring, or (with `takeoverMs`) the moment its owner's heartbeat goes stale.

@@ -123,6 +123,29 @@ for (const engine of engines)
       );
     });
 
+    test('renewing leases in one call: held ones move, lost and finished ones are reported', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('r1', 'u1'), msg('r2', 'u2'), msg('r3', 'u3'), msg('r4', 'u4')], 0);
+      assert.equal((await s.claim({ owner: 'A', leaseMs: 1000, limit: 4, now: 0 })).length, 4);
+      assert.ok(await s.finish('r3', 'A', 'done', null, 100));
+      // r4's lease expires and B takes it over.
+      assert.deepEqual(await s.extendLeases(['r1', 'r2'], 'A', 2500, 900), []);
+      assert.equal((await s.claim({ owner: 'B', leaseMs: 1000, limit: 4, now: 1500 }))[0]!.msgid, 'r4');
+      const lost = await s.extendLeases(['r1', 'r2', 'r3', 'r4'], 'A', 4000, 2000);
+      assert.deepEqual(lost.sort(), ['r3', 'r4']);
+      assert.equal((await s.get('r4'))!.leaseOwner, 'B', "B's lease is untouched");
+      // Renewing to the same moment again still counts as held (MySQL reports such a row as unchanged).
+      assert.deepEqual(await s.extendLeases(['r1', 'r2'], 'A', 4000, 2100), []);
+      const later = await s.claim({ owner: 'C', leaseMs: 1000, limit: 4, now: 3000 });
+      assert.deepEqual(
+        later.map((i) => i.msgid),
+        ['r4'],
+        "at 3 s only B's expired lease is free: A's renewed ones (to 4 s) are not",
+      );
+      assert.deepEqual(await s.extendLeases([], 'A', 5000, 3000), []);
+    });
+
     test('marking a part sent: only the lease holder, both the count and the budget log or neither, never backwards', async () => {
       const s = await open();
       await s.touchAccount('wk1', 0);
@@ -213,8 +236,15 @@ for (const engine of engines)
       await s.markPartSent('b1', 'w', 0, 'out-b1-0', 3000);
       await s.markPartSent('b1', 'w', 1, 'out-b1-1', 4000);
       assert.equal(await s.budgetUsed('wk1', 'u9'), 2);
+      const b1 = (await s.get('b1'))!;
+      assert.deepEqual(await s.budgetAndWaiting('wk1', 'u9', b1.seq), { used: 2, waiting: 0 });
       await s.commitPage('wk1', 'c2', [{ ...msg('b2', 'u9'), sendTime: 10 }], 10_000); // the customer writes again at 10 s
       assert.equal(await s.budgetUsed('wk1', 'u9'), 0, 'a newer customer message resets the budget');
+      assert.deepEqual(
+        await s.budgetAndWaiting('wk1', 'u9', b1.seq),
+        { used: 0, waiting: 1 },
+        'the later b2 waits for its answer',
+      );
       assert.equal(await s.budgetUsed('wk1', 'nobody'), 0);
     });
 
@@ -272,7 +302,7 @@ for (const engine of engines)
       // A wakes up: none of its writes land.
       assert.equal(await s.markPartSent('m1', 'A', 1, 'out-m1-1', 15_100), false);
       assert.equal(await s.finish('m2', 'A', 'done', null, 15_100), false);
-      assert.equal(await s.extendLease('m2', 'A', 200_000), false);
+      assert.deepEqual(await s.extendLeases(['m2'], 'A', 200_000, 15_100), ['m2']);
       // A claimer never takes over its own lease, even when its own beat is late (a second worker).
       assert.deepEqual(
         await s.claim({ owner: 'B', leaseMs: 180_000, limit: 5, now: 40_000, takeoverMs: 10_000 }),

@@ -48,14 +48,6 @@ const candidatesQuery = prepared((qb, now: number, limit: number, staleBefore: n
 const getQuery = prepared((qb, msgid: string) =>
   qb.selectFrom('inbox').selectAll().where('msgid', '=', msgid),
 );
-const extendQuery = prepared((qb, msgid: string, owner: string, until: number, now: number) =>
-  qb
-    .updateTable('inbox')
-    .set({ lease_until: until })
-    .where('msgid', '=', msgid)
-    .where('lease_owner', '=', owner)
-    .where('lease_until', '>', now),
-);
 const saveAnswerQuery = prepared(
   (qb, msgid: string, owner: string, parts: string, note: string | null, apologized: number, now: number) =>
     qb
@@ -78,7 +70,8 @@ const partSentQuery = prepared((qb, msgid: string, owner: string, n: number, now
     .where('state', 'in', TRANSITIONS.markPartSent.from),
 );
 // out_msgid is the key: a part re-sent after a crash (refused as a duplicate) is never counted twice.
-const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string) =>
+// Logged only while the lease is ours and the message is in a state that may mark parts sent.
+const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string, owner: string) =>
   qb
     .insertInto('sent_log')
     .orIgnore()
@@ -93,7 +86,9 @@ const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string)
           sql<number>`${now}`.as('t'),
           'msgid',
         ])
-        .where('msgid', '=', msgid),
+        .where('msgid', '=', msgid)
+        .where('lease_owner', '=', owner)
+        .where('state', 'in', TRANSITIONS.markPartSent.from),
     ),
 );
 const finishQuery = prepared(
@@ -156,14 +151,34 @@ const budgetUsedQuery = prepared((qb, kf: string, user: string) =>
         .where('origin', '=', 3)}), 0) * 1000`,
     ),
 );
-const pendingAfterQuery = prepared((qb, kf: string, user: string, seq: number) =>
-  qb
-    .selectFrom('inbox')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('open_kfid', '=', kf)
-    .where('external_userid', '=', user)
-    .where('seq', '>', seq)
-    .where('state', 'in', PENDING),
+// The budget used and the customer's later messages still waiting, in one round trip.
+const budgetAndWaitingQuery = prepared((qb, kf: string, user: string, seq: number) =>
+  qb.selectNoFrom((eb) => [
+    eb
+      .selectFrom('sent_log')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('open_kfid', '=', kf)
+      .where('external_userid', '=', user)
+      .where(
+        'sent_at',
+        '>=',
+        sql<number>`COALESCE((${qb
+          .selectFrom('inbox')
+          .select((e) => e.fn.max('send_time').as('t'))
+          .where('open_kfid', '=', kf)
+          .where('external_userid', '=', user)
+          .where('origin', '=', 3)}), 0) * 1000`,
+      )
+      .as('used'),
+    eb
+      .selectFrom('inbox')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('open_kfid', '=', kf)
+      .where('external_userid', '=', user)
+      .where('seq', '>', seq)
+      .where('state', 'in', PENDING)
+      .as('waiting'),
+  ]),
 );
 // When each pending row becomes claimable: the later of its retry time and the moment its lease
 // is free, which is the earlier of lease_until and its owner's last beat + the takeover time (0 when
@@ -207,6 +222,9 @@ export const TRANSITIONS = {
     fromBeforeFirstPart?: readonly InboxState[];
   }
 >;
+
+/** Most msgids in one lease renewal statement (a bounded IN list). */
+const LEASE_CHUNK = 500;
 
 export class Inbox {
   constructor(private readonly db: SqlDb) {}
@@ -267,8 +285,36 @@ export class Inbox {
     return r ? toItem(r) : undefined;
   }
 
-  async extendLease(msgid: string, owner: string, until: number): Promise<boolean> {
-    return (await this.db.run(extendQuery(this.db.qb, msgid, owner, until, Date.now()))) === 1;
+  /**
+   * Renews this owner's leases on `msgids` (a worker's messages) in one UPDATE per chunk, and
+   * returns the msgids whose lease is no longer this owner's (taken over, or finished meanwhile).
+   * The rows kept are read back rather than counted: MySQL counts a row whose value did not change
+   * as unaffected.
+   */
+  async extendLeases(msgids: string[], owner: string, until: number, now: number): Promise<string[]> {
+    const { qb } = this.db;
+    const kept = new Set<string>();
+    for (let i = 0; i < msgids.length; i += LEASE_CHUNK) {
+      const ids = msgids.slice(i, i + LEASE_CHUNK);
+      await this.db.run(
+        qb
+          .updateTable('inbox')
+          .set({ lease_until: until })
+          .where('msgid', 'in', ids)
+          .where('lease_owner', '=', owner)
+          .where('lease_until', '>', now),
+      );
+      const rows = await this.db.rows(
+        qb
+          .selectFrom('inbox')
+          .select('msgid')
+          .where('msgid', 'in', ids)
+          .where('lease_owner', '=', owner)
+          .where('lease_until', '=', until),
+      );
+      for (const r of rows) kept.add(r.msgid);
+    }
+    return msgids.filter((m) => !kept.has(m));
   }
 
   /** received → answered: the reply is stored before anything is sent. `apology`: the reply is the apology. */
@@ -289,21 +335,23 @@ export class Inbox {
 
   /**
    * answered | sending → sending, parts_sent = partNo + 1 (never lower), and a message part
-   * (outMsgid set) logged against the customer's budget: both in ONE transaction, and only while
-   * the lease is ours (a worker that lost it changes and logs nothing).
+   * (outMsgid set) logged against the customer's budget, only while the lease is ours (a worker
+   * that lost it changes and logs nothing). Two statements, no transaction (on MySQL that is 2 round
+   * trips instead of 4): the log entry first, itself conditional on the lease, then the count, which
+   * decides the answer. The part was delivered before this is called, so a log entry without the
+   * count (a crash or a takeover between the two) is true: the next worker re-sends the part under
+   * the same outbound msgid, WeCom refuses it as a duplicate, and the entry (keyed by that msgid) is
+   * not written twice. The other order could leave a sent part uncounted against the budget.
    */
-  markPartSent(
+  async markPartSent(
     msgid: string,
     owner: string,
     partNo: number,
     outMsgid: string | null,
     now: number,
   ): Promise<boolean> {
-    return this.db.tx(async (db) => {
-      if ((await db.run(partSentQuery(db.qb, msgid, owner, partNo + 1, now))) !== 1) return false;
-      if (outMsgid) await db.run(logSendQuery(db.qb, outMsgid, now, msgid));
-      return true;
-    });
+    if (outMsgid) await this.db.run(logSendQuery(this.db.qb, outMsgid, now, msgid, owner));
+    return (await this.db.run(partSentQuery(this.db.qb, msgid, owner, partNo + 1, now))) === 1;
   }
 
   /** pending → done | failed | skipped; the lease is given back. */
@@ -387,10 +435,17 @@ export class Inbox {
     return Number(r!.n);
   }
 
-  /** Unfinished messages of the same customer after this one (each still needs a reply). */
-  async pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
-    const r = await this.db.first(pendingAfterQuery(this.db.qb, openKfId, externalUserId, seq));
-    return Number(r!.n);
+  /**
+   * budgetUsed, and the unfinished messages of the same customer after this one (each still needs
+   * a reply), in one query.
+   */
+  async budgetAndWaiting(
+    openKfId: string,
+    externalUserId: string,
+    seq: number,
+  ): Promise<{ used: number; waiting: number }> {
+    const r = await this.db.first(budgetAndWaitingQuery(this.db.qb, openKfId, externalUserId, seq));
+    return { used: Number(r!.used), waiting: Number(r!.waiting) };
   }
 
   /** Earliest future time at which a pending message becomes claimable, or null. */

@@ -88,8 +88,8 @@ export class SqlStore implements Store {
   get(msgid: string): Promise<InboxItem | undefined> {
     return this.inbox.get(msgid);
   }
-  extendLease(msgid: string, owner: string, until: number): Promise<boolean> {
-    return this.inbox.extendLease(msgid, owner, until);
+  extendLeases(msgids: string[], owner: string, until: number, now: number): Promise<string[]> {
+    return this.inbox.extendLeases(msgids, owner, until, now);
   }
   saveAnswer(
     msgid: string,
@@ -140,8 +140,12 @@ export class SqlStore implements Store {
   budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
     return this.inbox.budgetUsed(openKfId, externalUserId);
   }
-  pendingAfter(openKfId: string, externalUserId: string, seq: number): Promise<number> {
-    return this.inbox.pendingAfter(openKfId, externalUserId, seq);
+  budgetAndWaiting(
+    openKfId: string,
+    externalUserId: string,
+    seq: number,
+  ): Promise<{ used: number; waiting: number }> {
+    return this.inbox.budgetAndWaiting(openKfId, externalUserId, seq);
   }
   nextWakeAt(now: number, takeoverMs?: number): Promise<number | null> {
     return this.inbox.nextWakeAt(now, takeoverMs);
