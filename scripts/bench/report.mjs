@@ -197,10 +197,10 @@ export function writeReport(results) {
     const acks = tp.map((r) => r.callbackAck?.p99Ms);
     row(
       `— callback ack p99 / max while ${tp[0].messages} callbacks arrive (≤ ${info.config.throughput.sendConcurrency} in flight); callbacks WeCom would retry`,
-      '0 retried',
+      '0 retried, p99 < 1 s (issue 12)',
       `${f(Math.min(...acks))} / ${f(Math.min(...tp.map((r) => r.callbackAck?.maxMs)))} ms; ${tp.map((r) => r.callbackAck?.retriedByWecom).join(', ')} retried`,
       spread(acks, 0, ' ms (p99)'),
-      tp.every((r) => r.callbackAck?.retriedByWecom === 0) ? 'pass' : '**FAIL**',
+      tp.every((r) => r.callbackAck?.retriedByWecom === 0) && Math.min(...acks) < 1000 ? 'pass' : '**FAIL**',
     );
     row(
       '— last Coze chat started (s after the first callback) / server CPU s / fakes CPU s',
@@ -304,10 +304,10 @@ export function writeReport(results) {
     const n = my.throughput[0]?.messages;
     row(
       `MariaDB + Redis: throughput, ${n} messages, Coze 1 s (answers/s) / embedded`,
-      '≥ 50 % of embedded',
+      '≥ 80 % of embedded (issue 12)',
       `${f(myTp)} / ${f(embeddedTp)} /s (${f((myTp / embeddedTp) * 100)} %)`,
       spread(my.throughput.map((r) => r.steadyAnsweredPerSec)),
-      myTp >= embeddedTp / 2 ? 'pass' : '**FAIL**',
+      myTp >= embeddedTp * 0.8 ? 'pass' : '**FAIL**',
     );
     row(
       '— MariaDB + Redis: each answered exactly once',
