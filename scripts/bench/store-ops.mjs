@@ -96,8 +96,12 @@ async function measure(tree, n) {
         items.map(async (item) => {
           now++;
           await store.getCustomer(kf, item.externalUserId);
-          await store.budgetUsed(kf, item.externalUserId);
-          await store.pendingAfter(kf, item.externalUserId, item.seq);
+          // planReply's budget look-up: one query since budgetAndWaiting, two in older trees.
+          if (store.budgetAndWaiting) await store.budgetAndWaiting(kf, item.externalUserId, item.seq);
+          else {
+            await store.budgetUsed(kf, item.externalUserId);
+            await store.pendingAfter(kf, item.externalUserId, item.seq);
+          }
           const userId = await store.resolveUser('wecom', item.externalUserId, now);
           if (!(await store.getConversation(userId, 'bot')))
             await store.setConversation(userId, 'bot', `conv-${userId}`, now);
