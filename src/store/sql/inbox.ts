@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { toItem } from '../rows.js';
 import type { ClaimOptions, InboxItem, InboxState, ReplyPart } from '../types.js';
 import { PENDING, prepared, type SqlDb } from './db.js';
+import type { DB } from './schema.js';
 
 // The hot path's queries, built once per dialect (see `prepared`).
 // A lease is free when it expired, or when its owner's heartbeat row says it is gone or has not
@@ -134,7 +135,11 @@ const chatRefQuery = prepared((qb, msgid: string, conversationId: string, chatId
     .set({ coze_conversation_id: conversationId, coze_chat_id: chatId })
     .where('msgid', '=', msgid),
 );
-const budgetUsedQuery = prepared((qb, kf: string, user: string) =>
+/**
+ * Messages sent to this customer since their latest message: the ledger of WeCom's 5-per-message
+ * budget. Built once for both queries below (alone, and beside the waiting count).
+ */
+const sentSinceLatestMessage = (qb: Kysely<DB>, kf: string, user: string) =>
   qb
     .selectFrom('sent_log')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -149,27 +154,12 @@ const budgetUsedQuery = prepared((qb, kf: string, user: string) =>
         .where('open_kfid', '=', kf)
         .where('external_userid', '=', user)
         .where('origin', '=', 3)}), 0) * 1000`,
-    ),
-);
+    );
+const budgetUsedQuery = prepared((qb, kf: string, user: string) => sentSinceLatestMessage(qb, kf, user));
 // The budget used and the customer's later messages still waiting, in one round trip.
 const budgetAndWaitingQuery = prepared((qb, kf: string, user: string, seq: number) =>
   qb.selectNoFrom((eb) => [
-    eb
-      .selectFrom('sent_log')
-      .select((e) => e.fn.countAll<number>().as('n'))
-      .where('open_kfid', '=', kf)
-      .where('external_userid', '=', user)
-      .where(
-        'sent_at',
-        '>=',
-        sql<number>`COALESCE((${qb
-          .selectFrom('inbox')
-          .select((e) => e.fn.max('send_time').as('t'))
-          .where('open_kfid', '=', kf)
-          .where('external_userid', '=', user)
-          .where('origin', '=', 3)}), 0) * 1000`,
-      )
-      .as('used'),
+    sentSinceLatestMessage(qb, kf, user).as('used'),
     eb
       .selectFrom('inbox')
       .select((e) => e.fn.countAll<number>().as('n'))
