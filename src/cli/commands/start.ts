@@ -125,7 +125,7 @@ export function registerStart(program: Command): void {
           if (signals > 0) return;
           clearRunState(config.dataDir, process.pid);
           logger.flush?.();
-          setTimeout(() => process.exit(1), 3000).unref(); // even if closing hangs
+          setTimeout(() => process.exit(1), 3000); // even if closing hangs
           await server.stop(0).catch(() => {}); // already logged by startServer; exiting anyway
           setTimeout(() => process.exit(1), 50);
         })
