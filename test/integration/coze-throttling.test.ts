@@ -106,7 +106,9 @@ test('shutdown while Coze throttles: stop returns, the waiting message is neithe
   h = await startHarness({ COZE_MAX_ATTEMPTS: '2' });
   h.coze.setThrottle({ as: 'code4013' });
   await h.wecom.customerSends(KF, 'wmStop', { text: '在吗' });
-  await waitFor('Coze to refuse it', () => h!.coze.throttledChats >= 2);
+  // One refusal is enough: from then on the message waits in the limiter's line (30 s: a loaded CI
+  // machine once took longer than 15 s to reach a second refusal).
+  await waitFor('Coze to refuse it', () => h!.coze.throttledChats >= 1, 30_000);
   const { server, wecom, coze } = h;
   h = undefined;
   await server.stop(300);
