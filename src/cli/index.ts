@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
   'migrate-store': async () => (await import('./commands/migrate-store.js')).registerMigrateStore,
+  admin: async () => (await import('./commands/admin.js')).registerAdmin,
 };
 
 /** The subcommand named on the command line (skipping global options), if it is one we know. */

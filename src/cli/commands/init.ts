@@ -15,6 +15,7 @@ import { printCallback } from '../init/callback-instructions.js';
 import { InitAbort, type InitContext, type InitOptions } from '../init/context.js';
 import { fileLayer, flagLayer, INIT_SECRETS, valueSources } from '../init/sources.js';
 import { runStages, type Stage } from '../init/stage.js';
+import { adminPasswordStage } from '../init/stages/admin-password.js';
 import { callbackSecretsStage } from '../init/stages/callback-secrets.js';
 import { caddyStage } from '../init/stages/caddy.js';
 import { cozeChatCheckStage } from '../init/stages/coze-chat-check.js';
@@ -41,6 +42,7 @@ const STAGES: Stage[] = [
   callbackSecretsStage,
   reachabilityStage,
   writeConfigStage,
+  adminPasswordStage,
   caddyStage,
   serviceStage,
   summaryStage,

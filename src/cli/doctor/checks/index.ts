@@ -3,6 +3,7 @@ import type { DoctorCheck } from '../types.js';
 import { cacheCheck } from './cache.js';
 import { clockCheck } from './clock.js';
 import { configCheck } from './config.js';
+import { consoleCheck } from './console.js';
 import { cozeBotCheck } from './coze-bot.js';
 import { cozeTokenCheck } from './coze-token.js';
 import { dataDirCheck } from './data-dir.js';
@@ -25,6 +26,7 @@ export const CHECKS: DoctorCheck[] = [
   nodeVersionCheck,
   storeCheck,
   cacheCheck,
+  consoleCheck,
   cozeTokenCheck,
   cozeBotCheck,
   wecomTokenCheck,
