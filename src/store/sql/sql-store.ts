@@ -2,6 +2,7 @@ import type {
   Account,
   ChannelIdentity,
   ClaimOptions,
+  CustomerMode,
   CustomerState,
   InboxItem,
   InstanceRun,
@@ -12,6 +13,7 @@ import type {
   UserSummary,
 } from '../types.js';
 import { Accounts } from './accounts.js';
+import { OperatorActions } from './console-operator.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
 import { Heartbeats } from './heartbeats.js';
@@ -32,6 +34,8 @@ export class SqlStore implements Store {
   readonly customers: Customers;
   readonly identities: Identities;
   readonly heartbeats: Heartbeats;
+  /** The operator console's take over, replies, retry and dismiss (migration 8). */
+  readonly operatorActions: OperatorActions;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -41,6 +45,7 @@ export class SqlStore implements Store {
     this.customers = new Customers(sqlDb);
     this.identities = new Identities(sqlDb);
     this.heartbeats = new Heartbeats(sqlDb);
+    this.operatorActions = new OperatorActions(sqlDb, this.inbox, this.customers);
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */
@@ -156,6 +161,16 @@ export class SqlStore implements Store {
   cancelMessage(msgid: string, note: string, now: number): Promise<boolean> {
     return this.inbox.cancel(msgid, note, now);
   }
+  lastCustomerMessageAt(
+    openKfId: string,
+    externalUserId: string,
+    beforeSeq?: number,
+  ): Promise<number | null> {
+    return this.inbox.lastCustomerMessageAt(openKfId, externalUserId, beforeSeq);
+  }
+  beginSending(msgid: string, owner: string, now: number): Promise<boolean> {
+    return this.inbox.beginSending(msgid, owner, now);
+  }
   noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
     return this.inbox.noteDeliveryFailure(outMsgid, note, now);
   }
@@ -181,7 +196,7 @@ export class SqlStore implements Store {
   setCustomerMode(
     openKfId: string,
     externalUserId: string,
-    mode: 'ai' | 'human',
+    mode: CustomerMode,
     since: number,
     now: number,
   ): Promise<void> {
