@@ -1,4 +1,4 @@
-import type { OperatorActionsStore } from './console-types.js';
+import type { ConsoleAccessStore, OperatorActionsStore } from './console-types.js';
 
 /**
  * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
@@ -134,6 +134,8 @@ export interface Store {
   readonly kind: string;
   /** What an operator does in the console: take over, reply, retry, dismiss (src/operator/). */
   readonly operatorActions: OperatorActionsStore;
+  /** The operator console's access data: operators, sessions, audit log, login throttling. */
+  readonly consoleAccess: ConsoleAccessStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -14,6 +14,7 @@ import type {
 } from '../types.js';
 import { Accounts } from './accounts.js';
 import { OperatorActions } from './console-operator.js';
+import { ConsoleAccess } from './console-access.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
 import { Heartbeats } from './heartbeats.js';
@@ -36,6 +37,8 @@ export class SqlStore implements Store {
   readonly heartbeats: Heartbeats;
   /** The operator console's take over, replies, retry and dismiss (migration 8). */
   readonly operatorActions: OperatorActions;
+  /** The operator console's operators, sessions, audit log and login throttling (migration 6). */
+  readonly consoleAccess: ConsoleAccess;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -46,6 +49,7 @@ export class SqlStore implements Store {
     this.identities = new Identities(sqlDb);
     this.heartbeats = new Heartbeats(sqlDb);
     this.operatorActions = new OperatorActions(sqlDb, this.inbox, this.customers);
+    this.consoleAccess = new ConsoleAccess(sqlDb);
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */
