@@ -265,6 +265,7 @@ export const ACCOUNT_SETTINGS = {
   handoffKeywords: 'WXCOZE_HANDOFF_KEYWORDS',
   handoffText: 'WXCOZE_HANDOFF_TEXT',
   handoffServicer: 'WXCOZE_HANDOFF_SERVICER',
+  handoffTo: 'WXCOZE_HANDOFF_TO',
   followUpMenu: 'WXCOZE_FOLLOWUP_MENU',
 } as const;
 
@@ -695,6 +696,13 @@ export const SETTINGS = {
     defaultDoc: '— (the queue)',
     fix: "Use the servicer's userid from the WeCom console.",
     doc: 'a servicer userid to hand over to (state 3); unset: the queue (state 2)',
+  }),
+  WXCOZE_HANDOFF_TO: setting({
+    env: 'WXCOZE_HANDOFF_TO',
+    schema: z.enum(['wecom', 'console'], { error: 'is neither wecom nor console' }),
+    default: 'wecom' as 'wecom' | 'console',
+    fix: "Set WXCOZE_HANDOFF_TO to wecom (WeCom's own servicers) or console (the operator console), or remove it.",
+    doc: "where a handoff goes: `wecom` hands the session to WeCom's servicers (`service_state/trans`: it leaves the API's reach, the console shows it read-only); `console` keeps it API-served and puts the customer in the operator console's queue (the AI pauses, operators are notified, an operator replies from the console)",
   }),
   WXCOZE_HANDOFF_MARKER: setting({
     env: 'WXCOZE_HANDOFF_MARKER',

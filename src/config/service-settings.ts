@@ -16,6 +16,11 @@ export interface ServiceSettings {
   handoffText: string;
   /** A servicer userid to hand over to (state 3); unset = the queue (state 2). */
   handoffServicer?: string;
+  /**
+   * Where a handoff goes: 'wecom' (WeCom's own servicers via service_state/trans; the session leaves
+   * the API's reach) or 'console' (the operator console's queue; the session stays API-served).
+   */
+  handoffTo: 'wecom' | 'console';
   /** Offer Coze's follow-up suggestions as a clickable menu. */
   followUpMenu: boolean;
 }

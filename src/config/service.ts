@@ -25,6 +25,7 @@ export function serviceConfig(v: SettingValues, problems: ConfigProblem[]): Serv
     handoffKeywords: v.WXCOZE_HANDOFF_KEYWORDS,
     handoffText: v.WXCOZE_HANDOFF_TEXT,
     ...(v.WXCOZE_HANDOFF_SERVICER ? { handoffServicer: v.WXCOZE_HANDOFF_SERVICER } : {}),
+    handoffTo: v.WXCOZE_HANDOFF_TO,
     followUpMenu: v.WXCOZE_FOLLOWUP_MENU,
   };
   const quiet = v.WXCOZE_QUIET_HOURS;

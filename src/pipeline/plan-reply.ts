@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import type { KfMessage } from '../wecom/types.js';
 import { askCoze, botKeyOf } from './ask-coze.js';
+import { consoleHolds, humanHolds, isConsoleMode } from './customer-mode.js';
 import { toCozeInput } from './inbound.js';
 import { chatTargetOf, namesTarget, type ChatTarget, type CozePort, type WecomPort } from './ports.js';
 import { composeReply } from './reply.js';
@@ -36,8 +37,6 @@ export type Plan =
   | { kind: 'defer'; reason: string }
   | { kind: 'aborted' };
 
-const SESSION_MAX_MS = 48 * 3600_000;
-
 /** A welcome code is valid for 20 s after enter_session (send_msg_on_event). */
 export const WELCOME_VALIDITY_MS = 20_000;
 
@@ -46,14 +45,17 @@ export function targetOf(settings: ServiceSettings, fallback: ChatTarget): ChatT
   return namesTarget(settings) ? chatTargetOf(settings) : fallback;
 }
 
+/** The handoff text, then the handoff itself: to the console's queue, or to WeCom's servicers. */
 function handoffParts(settings: ServiceSettings): ReplyPart[] {
   return [
     { kind: 'text', content: settings.handoffText },
-    {
-      kind: 'handoff',
-      content: '',
-      ...(settings.handoffServicer ? { servicer: settings.handoffServicer } : {}),
-    },
+    settings.handoffTo === 'console'
+      ? { kind: 'handoff', content: '', to: 'console' }
+      : {
+          kind: 'handoff',
+          content: '',
+          ...(settings.handoffServicer ? { servicer: settings.handoffServicer } : {}),
+        },
   ];
 }
 
@@ -115,10 +117,32 @@ export async function planReply(
   const customer = await store.getCustomer(item.openKfId, item.externalUserId);
   // A human has the session from the change on; a kf session lasts at most 48 h, so an old
   // handoff whose end we never saw does not silence the AI forever.
-  const humanServing = customer.mode === 'human' && now - customer.modeSince < SESSION_MAX_MS;
-  if (humanServing && customer.modeSince <= item.sendTime * 1000 + 999) {
+  if (humanHolds(customer, now) && customer.modeSince <= item.sendTime * 1000 + 999) {
     log.info('a human servicer has this session: the AI stays quiet');
     return { kind: 'finish', state: 'skipped', note: 'a human servicer has this session' };
+  }
+  // The console holds the chat (an operator took over, or the customer waits in its queue): the
+  // message is recorded and shown there, never sent to Coze. Unlike a WeCom handoff this holds
+  // for messages sent just before the change too: the operator answers them.
+  if (isConsoleMode(customer.mode)) {
+    const last = await store.lastCustomerMessageAt(item.openKfId, item.externalUserId, item.seq);
+    if (consoleHolds(customer, last, now)) {
+      const waiting = customer.mode === 'waiting';
+      log.info(
+        waiting
+          ? 'waiting for an operator in the console: the AI stays quiet'
+          : 'an operator has this chat in the console: the AI stays quiet',
+      );
+      return {
+        kind: 'finish',
+        state: 'skipped',
+        note: waiting ? 'waiting for an operator in the console' : 'an operator has this chat in the console',
+      };
+    }
+    // 48 h without a customer message: the takeover was forgotten and the window closed. The AI
+    // has the chat again (recorded, so the next message is not judged by the old takeover).
+    await store.setCustomerMode(item.openKfId, item.externalUserId, 'ai', now, now);
+    log.info('the console held this chat for 48 h without a customer message: the AI answers again');
   }
 
   if (inQuietHours(service.quietHours, now)) {

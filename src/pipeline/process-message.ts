@@ -50,7 +50,7 @@ export async function processMessage(
           log.warn(
             { state: cur?.state },
             cur?.state === 'cancelled'
-              ? 'recalled by the customer: not answered'
+              ? `not answered: ${cur.note ?? 'cancelled'}`
               : 'lease lost before the answer was stored; another worker has it',
           );
           return;
@@ -100,7 +100,9 @@ export async function processMessage(
       );
       break;
     case 'cancelled':
-      log.info('recalled by the customer before the reply went out');
+      log.info(
+        'cancelled before the reply went out (recalled by the customer, or an operator took the chat over)',
+      );
       break;
     case 'lost-lease':
       log.warn('lease lost while sending; another worker continues from the last part marked sent');

@@ -88,6 +88,13 @@ async function handOff(
   deps: { wecom: WecomPort; store: Store },
   log: Logger,
 ): Promise<void> {
+  if (part.to === 'console') {
+    // To the console's queue: the session stays API-served (state 1, nothing asked of WeCom), the
+    // AI pauses, and the open console sees the customer waiting (its live events read this change).
+    await deps.store.setCustomerMode(item.openKfId, item.externalUserId, 'waiting', Date.now(), Date.now());
+    log.info('customer handed to the console: waiting for an operator');
+    return;
+  }
   const state = part.servicer ? 3 : 2;
   try {
     await deps.wecom.transServiceState(item.openKfId, item.externalUserId, state, part.servicer);
@@ -115,24 +122,32 @@ export async function sendReply(
   deps: { wecom: WecomPort; store: Store; owner: string; allowPrivateUrls?: boolean },
   log: Logger,
   signal: AbortSignal,
-  /** This worker's saveAnswer stored the answer just now (under its lease, after any recall): no re-read. */
+  /** This worker's saveAnswer stored the answer just now (under its lease): no re-read of the lease. */
   justStored = false,
 ): Promise<SendOutcome> {
   const parts = item.parts ?? [];
   for (let i = item.partsSent; i < parts.length; i++) {
     if (signal.aborted) return { status: 'retry', note: 'stopped before sending' };
-    // The customer may have recalled the message meanwhile (user_recall_msg): only possible until
-    // the first part is out, so only checked then. The same read tells a worker whose instance was
-    // taken over (it was frozen, or cut off from the store) that the message is no longer its to send;
-    // after the first part, markPartSent's lease check tells it.
-    // A worker that has just stored the answer knows both already (saveAnswer checked them).
-    if (!justStored && (i === 0 || i === item.partsSent)) {
-      const now = await deps.store.get(item.msgid);
-      if (i === 0 && now?.state === 'cancelled') return { status: 'cancelled' };
-      if (now?.leaseOwner !== undefined && now.leaseOwner !== deps.owner) return { status: 'lost-lease' };
+    if (i === item.partsSent) {
+      if (item.state === 'answered') {
+        // Nothing of this reply has gone out yet: mark the moment it starts (answered → sending,
+        // under our lease). A recall or an operator's takeover cancels only before it, so either
+        // the cancel came first and nothing is sent, or it finds the reply going out whole. The
+        // same write tells a worker whose instance was taken over that the message is no longer its.
+        if (!(await deps.store.beginSending(item.msgid, deps.owner, Date.now()))) {
+          const cur = await deps.store.get(item.msgid);
+          return cur?.state === 'cancelled' ? { status: 'cancelled' } : { status: 'lost-lease' };
+        }
+      } else if (!justStored) {
+        // Resumed after some parts: after the first one, markPartSent's lease check tells a worker
+        // taken over; this read tells it before it sends the next part again.
+        const cur = await deps.store.get(item.msgid);
+        if (cur?.leaseOwner !== undefined && cur.leaseOwner !== deps.owner) return { status: 'lost-lease' };
+      }
     }
     const part = parts[i]!;
-    const msgid = outboundMsgid(item.msgid, i);
+    // A new reply round (an operator's Retry asked anew) gets part msgids WeCom has not seen.
+    const msgid = outboundMsgid(item.replyRound ? `${item.msgid}#${item.replyRound}` : item.msgid, i);
 
     if (part.kind === 'handoff') {
       await handOff(item, part, deps, log);
@@ -144,6 +159,8 @@ export async function sendReply(
     if (part.kind !== 'welcome') {
       const used = await deps.store.budgetUsed(item.openKfId, item.externalUserId);
       if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
+        // Nothing of it went out: the message failed (the console lists it; Retry once the customer writes again).
+        if (i === 0) return { status: 'undeliverable', note: `95001: ${QUOTA_USED}` };
         return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${QUOTA_USED}` };
       }
     }

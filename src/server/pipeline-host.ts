@@ -31,6 +31,12 @@ export interface PipelineHost {
   /** A callback asked for a pull of this account; returns at once. */
   schedule(openKfId: string, token: string, reqId: string): void;
   /**
+   * Work was stored outside the pipeline (an operator's reply, a retry from the console): look at
+   * the inbox now rather than at the next wake. Returns at once. Other instances find it at their
+   * next look (the dispatcher's idle poll: within 5 s).
+   */
+  kick(): void;
+  /**
    * Starts the heartbeat under `instanceId` (refused while another live process uses it), takes up
    * unfinished work, starts the dispatcher, pulls every known account.
    */
@@ -70,6 +76,7 @@ export async function inThreadPipeline(deps: {
   return {
     thread: 'main',
     schedule: (openKfId, token, reqId) => bridge.puller.schedule(openKfId, token, reqId),
+    kick: () => bridge.dispatcher.kick(),
     async start(instanceId) {
       await bridge.start(instanceId);
       setPipelineUp(true);
@@ -189,6 +196,9 @@ export async function startPipelineWorker(
         flushQueued = true;
         setImmediate(flushCallbacks);
       }
+    },
+    kick() {
+      if (!stopping && !dead) send({ t: 'kick' });
     },
     async start(instanceId) {
       await call('start', { instanceId });

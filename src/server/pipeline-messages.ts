@@ -27,6 +27,8 @@ export interface CallArgs {
 
 export type ToWorker =
   | { t: 'kf'; callbacks: KfCallback[] }
+  /** Work was stored outside the pipeline (the console): the dispatcher looks at the inbox now. */
+  | { t: 'kick' }
   | ({ t: 'call'; id: number; call: PipelineCall } & CallArgs)
   /** Blocks the worker until `release` (an Int32 in shared memory) is set, or `maxMs` passes. */
   | { t: 'hog'; release: SharedArrayBuffer; maxMs: number }

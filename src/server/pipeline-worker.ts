@@ -106,6 +106,9 @@ port.on('message', (m: ToWorker) => {
     case 'kf':
       for (const [openKfId, token, reqId] of m.callbacks) bridge.puller.schedule(openKfId, token, reqId);
       return;
+    case 'kick':
+      bridge.dispatcher.kick();
+      return;
     case 'call': {
       const work =
         m.call === 'start'

@@ -346,4 +346,27 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
       qb.schema.dropTable('login_throttle').ifExists().compile(),
     ],
   },
+  {
+    version: 8,
+    name: 'operator console: retry rounds, dismissed failures, the waiting queue',
+    // reply_round: an operator's Retry after the apology asks Coze anew; the new answer's part
+    // msgids derive from (msgid, round), so WeCom does not refuse them as the apology's duplicates.
+    // dismissed_at: a failed message an operator has seen to (the console lists the others).
+    // customers (mode, mode_since): the console's queue of customers handed over, oldest first.
+    up: (qb) => [
+      qb.schema
+        .alterTable('inbox')
+        .addColumn('reply_round', 'integer', (c) => c.notNull().defaultTo(0))
+        .compile(),
+      qb.schema.alterTable('inbox').addColumn('dismissed_at', 'bigint').compile(),
+      qb.schema.createIndex('inbox_failed').on('inbox').columns(['state', 'dismissed_at', 'seq']).compile(),
+      qb.schema.createIndex('customers_mode').on('customers').columns(['mode', 'mode_since']).compile(),
+    ],
+    down: (qb) => [
+      qb.schema.alterTable('inbox').dropColumn('reply_round').compile(),
+      qb.schema.alterTable('inbox').dropColumn('dismissed_at').compile(),
+      qb.schema.dropIndex('inbox_failed').on('inbox').compile(),
+      qb.schema.dropIndex('customers_mode').on('customers').compile(),
+    ],
+  },
 ];

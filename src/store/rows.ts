@@ -1,4 +1,11 @@
-import type { Account, CustomerState, InboxItem, ReplyPart } from './types.js';
+import {
+  CUSTOMER_MODES,
+  type Account,
+  type CustomerMode,
+  type CustomerState,
+  type InboxItem,
+  type ReplyPart,
+} from './types.js';
 
 type Row = Record<string, any>;
 
@@ -34,13 +41,16 @@ export function toItem(r: Row): InboxItem {
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     leaseOwner: r.lease_owner ?? null,
+    replyRound: Number(r.reply_round ?? 0),
+    dismissedAt: r.dismissed_at === null || r.dismissed_at === undefined ? null : Number(r.dismissed_at),
   };
 }
 
 export function toCustomer(r: Row | undefined): CustomerState {
   if (!r) return { mode: 'ai', modeSince: 0, fallbackSentAt: 0, quietNoticeAt: 0 };
   return {
-    mode: r.mode === 'human' ? 'human' : 'ai',
+    // An unknown mode (written by a newer version) reads as the AI's.
+    mode: CUSTOMER_MODES.includes(r.mode as CustomerMode) ? (r.mode as CustomerMode) : 'ai',
     modeSince: Number(r.mode_since),
     fallbackSentAt: Number(r.fallback_sent_at),
     quietNoticeAt: Number(r.quiet_notice_at),

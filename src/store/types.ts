@@ -1,4 +1,5 @@
-import type { ConsoleAccessStore } from './console-types.js';
+import type { ConsoleAccessStore, OperatorActionsStore } from './console-types.js';
+
 /**
  * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
  * Nothing here knows about HTTP, WeCom or Coze wire formats beyond the stored JSON.
@@ -47,6 +48,11 @@ export interface ReplyPart {
   code?: string;
   /** handoff: the servicer to hand to (state 3), else the queue (state 2). */
   servicer?: string;
+  /**
+   * handoff: where it goes. 'console': the operator console's queue (the AI pauses, the session
+   * stays API-served, nothing is asked of WeCom); unset: WeCom's own servicers (service_state/trans).
+   */
+  to?: 'console';
 }
 
 export interface InboxItem {
@@ -71,11 +77,28 @@ export interface InboxItem {
   updatedAt: number;
   /** Who holds the lease (as read; stubs may leave it out). */
   leaseOwner?: string | null;
+  /**
+   * How many times an operator had the message answered again from the start (a retry after the
+   * apology): part msgids of a new round differ from the earlier round's, so WeCom does not take
+   * the new answer for a duplicate of the apology (migration 8; stubs may leave it out).
+   */
+  replyRound?: number;
+  /** When an operator dismissed the failed message (the console stops flagging it); null: not dismissed. */
+  dismissedAt?: number | null;
 }
+
+/**
+ * Who serves a customer's session. `ai`: the bot. `human`: handed to a WeCom servicer
+ * (service_state/trans): the session left the API's reach. `console`: an operator took over in the
+ * console (AI paused, session still API-served). `waiting`: handed to the console, waiting in its
+ * queue (AI paused). Both console modes end by "hand back" or after 48 h without a customer message.
+ */
+export type CustomerMode = 'ai' | 'human' | 'console' | 'waiting';
+export const CUSTOMER_MODES: readonly CustomerMode[] = ['ai', 'human', 'console', 'waiting'];
 
 /** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
 export interface CustomerState {
-  mode: 'ai' | 'human';
+  mode: CustomerMode;
   /** When the mode last changed (ms); a message sent before it is judged by the older mode. */
   modeSince: number;
   fallbackSentAt: number;
@@ -109,6 +132,8 @@ export interface InstanceRun {
 
 export interface Store {
   readonly kind: string;
+  /** What an operator does in the console: take over, reply, retry, dismiss (src/operator/). */
+  readonly operatorActions: OperatorActionsStore;
   /** The operator console's access data: operators, sessions, audit log, login throttling. */
   readonly consoleAccess: ConsoleAccessStore;
   migrate(): Promise<void>;
@@ -206,10 +231,21 @@ export interface Store {
   setCustomerMode(
     openKfId: string,
     externalUserId: string,
-    mode: 'ai' | 'human',
+    mode: CustomerMode,
     since: number,
     now: number,
   ): Promise<void>;
+  /**
+   * When the customer last wrote (ms, their latest origin-3 message; `beforeSeq`: only messages
+   * committed before that one), or null when never: the start of WeCom's 48-hour reply window.
+   */
+  lastCustomerMessageAt(openKfId: string, externalUserId: string, beforeSeq?: number): Promise<number | null>;
+  /**
+   * answered → sending, just before the first part of a reply goes out, only while the lease is
+   * ours. False when the message was cancelled meanwhile (recalled, or an operator took the chat
+   * over) or the lease was lost: nothing may be sent then. After it, a cancel no longer applies.
+   */
+  beginSending(msgid: string, owner: string, now: number): Promise<boolean>;
   markCustomerNotice(
     openKfId: string,
     externalUserId: string,

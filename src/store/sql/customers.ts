@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { toCustomer } from '../rows.js';
-import type { CustomerState } from '../types.js';
+import type { WaitingCustomer } from '../console-types.js';
+import type { CustomerMode, CustomerState } from '../types.js';
 import { prepared, type SqlDb } from './db.js';
 
 const getQuery = prepared((qb, kf: string, user: string) =>
@@ -19,7 +20,7 @@ export class Customers {
   async setMode(
     openKfId: string,
     externalUserId: string,
-    mode: 'ai' | 'human',
+    mode: CustomerMode,
     since: number,
     now: number,
   ): Promise<void> {
@@ -49,6 +50,24 @@ export class Customers {
             mode_since: sql`IF(VALUES(mode_since) >= mode_since, VALUES(mode_since), mode_since)`,
           }),
     );
+  }
+
+  /** Customers waiting in the console's queue (mode `waiting`, handed over after `sinceAfter`), oldest first. */
+  async waiting(opts: { limit: number; sinceAfter: number }): Promise<WaitingCustomer[]> {
+    const rows = await this.db.rows(
+      this.db.qb
+        .selectFrom('customers')
+        .select(['open_kfid', 'external_userid', 'mode_since'])
+        .where('mode', '=', 'waiting')
+        .where('mode_since', '>', opts.sinceAfter)
+        .orderBy('mode_since')
+        .limit(opts.limit),
+    );
+    return rows.map((r) => ({
+      openKfId: r.open_kfid,
+      externalUserId: r.external_userid,
+      since: Number(r.mode_since),
+    }));
   }
 
   async markNotice(

@@ -1,8 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import { toItem } from '../rows.js';
+import type { NewOperatorReply } from '../console-types.js';
 import type { ClaimOptions, InboxItem, InboxState, ReplyPart } from '../types.js';
 import { PENDING, prepared, type SqlDb } from './db.js';
 import type { DB } from './schema.js';
+
+/** The origin of an operator's reply (WeCom's own origins: 3 customer, 4 system, 5 servicer). */
+export const OPERATOR_ORIGIN = 0;
 
 // The hot path's queries, built once per dialect (see `prepared`).
 // A lease is free when it expired, or when its owner's heartbeat row says it is gone or has not
@@ -122,6 +126,14 @@ const deferQuery = prepared((qb, msgid: string, owner: string, at: number, note:
     .where('msgid', '=', msgid)
     .where('lease_owner', '=', owner),
 );
+const beginSendingQuery = prepared((qb, msgid: string, owner: string, now: number) =>
+  qb
+    .updateTable('inbox')
+    .set({ state: TRANSITIONS.beginSending.to, updated_at: now })
+    .where('msgid', '=', msgid)
+    .where('lease_owner', '=', owner)
+    .where('state', 'in', TRANSITIONS.beginSending.from),
+);
 const releaseQuery = prepared((qb, msgid: string, owner: string) =>
   qb
     .updateTable('inbox')
@@ -139,7 +151,7 @@ const chatRefQuery = prepared((qb, msgid: string, conversationId: string, chatId
  * Messages sent to this customer since their latest message: the ledger of WeCom's 5-per-message
  * budget. Built once for both queries below (alone, and beside the waiting count).
  */
-const sentSinceLatestMessage = (qb: Kysely<DB>, kf: string, user: string) =>
+export const sentSinceLatestMessage = (qb: Kysely<DB>, kf: string, user: string) =>
   qb
     .selectFrom('sent_log')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -170,6 +182,15 @@ const budgetAndWaitingQuery = prepared((qb, kf: string, user: string, seq: numbe
       .as('waiting'),
   ]),
 );
+const lastCustomerQuery = prepared((qb, kf: string, user: string, beforeSeq: number) =>
+  qb
+    .selectFrom('inbox')
+    .select((eb) => eb.fn.max('send_time').as('t'))
+    .where('open_kfid', '=', kf)
+    .where('external_userid', '=', user)
+    .where('seq', '<', beforeSeq)
+    .where('origin', '=', 3),
+);
 // When each pending row becomes claimable: the later of its retry time and the moment its lease
 // is free, which is the earlier of lease_until and its owner's last beat + the takeover time (0 when
 // the owner is gone; no heartbeat row: lease_until). Only future moments count.
@@ -191,25 +212,30 @@ const nextWakeQuery = prepared((qb, now: number, takeoverMs: number) => {
  * worker still holding the lease), so a stale worker or a replayed event cannot move a row back:
  *
  *   (commitPage) → received | skipped
- *   received  ─saveAnswer─▶ answered ─markPartSent─▶ sending
+ *   (insertOperatorReply) → answered                       an operator's reply (origin 0)
+ *   received  ─saveAnswer─▶ answered ─beginSending─▶ sending ─markPartSent─▶ sending
  *   received | answered | sending ─finish─▶ done | failed | skipped
- *   received, or answered | sending with no part out ─cancel─▶ cancelled
+ *   received | answered ─cancel─▶ cancelled                 (recall, or an operator taking over)
  *   any pending ─deferRetry─▶ same state, later
+ *   failed ─retry─▶ received (asked anew) | answered | sending (continuing)
  *
  * An answer saved as the apology (`apologized`, set by saveAnswer) still ends `failed` once it
- * is out (processMessage reads the flag from the item it claimed).
+ * is out (processMessage reads the flag from the item it claimed). `answered` means no part has
+ * started going out: `beginSending` marks that moment (before the first send), so a cancel
+ * either comes first (nothing is sent) or finds `sending` (the reply goes out whole).
  */
 export const TRANSITIONS = {
   saveAnswer: { from: ['received'], to: 'answered' },
+  beginSending: { from: ['answered'], to: 'sending' },
   markPartSent: { from: ['answered', 'sending'], to: 'sending' },
   finish: { from: PENDING, to: ['done', 'failed', 'skipped'] },
-  cancel: { from: ['received'], fromBeforeFirstPart: ['answered', 'sending'], to: 'cancelled' },
+  cancel: { from: ['received', 'answered'], to: 'cancelled' },
+  retry: { from: ['failed'], to: ['received', 'answered', 'sending'] },
 } as const satisfies Record<
   string,
   {
     from: readonly InboxState[];
     to: InboxState | readonly InboxState[];
-    fromBeforeFirstPart?: readonly InboxState[];
   }
 >;
 
@@ -393,13 +419,136 @@ export class Inbox {
           .updateTable('inbox')
           .set({ state: TRANSITIONS.cancel.to, note, lease_owner: null, lease_until: 0, updated_at: now })
           .where('msgid', '=', msgid)
-          .where((eb) =>
-            eb.or([
-              eb('state', 'in', TRANSITIONS.cancel.from),
-              eb.and([eb('state', 'in', TRANSITIONS.cancel.fromBeforeFirstPart), eb('parts_sent', '=', 0)]),
-            ]),
-          ),
+          .where('state', 'in', TRANSITIONS.cancel.from),
       )) === 1
+    );
+  }
+
+  /**
+   * An operator took the chat over: every message of this customer whose reply has not started
+   * going out is cancelled (the same rule as a recall), so an answer Coze is still writing finds
+   * its row cancelled (saveAnswer) or is stopped before its first part (beginSending). Operator
+   * rows (origin 0) are the operator's own replies: kept.
+   */
+  async cancelCustomer(openKfId: string, externalUserId: string, note: string, now: number): Promise<number> {
+    return this.db.run(
+      this.db.qb
+        .updateTable('inbox')
+        .set({ state: TRANSITIONS.cancel.to, note, lease_owner: null, lease_until: 0, updated_at: now })
+        .where('open_kfid', '=', openKfId)
+        .where('external_userid', '=', externalUserId)
+        .where('origin', '<>', OPERATOR_ORIGIN)
+        .where('state', 'in', TRANSITIONS.cancel.from),
+    );
+  }
+
+  /** answered → sending, right before the first part goes out, while the lease is ours. */
+  async beginSending(msgid: string, owner: string, now: number): Promise<boolean> {
+    return (await this.db.run(beginSendingQuery(this.db.qb, msgid, owner, now))) === 1;
+  }
+
+  /**
+   * An operator's reply enters the inbox already answered (one text part), so the dispatcher sends
+   * it like any stored answer: its parts' msgids derive from its own msgid (`op_<action id>`), it
+   * counts against the same budget and lands in the same sent_log. Insert-or-ignore by msgid: the
+   * same action twice is one row. Its seq puts it after the customer's earlier messages.
+   */
+  async insertOperatorReply(r: NewOperatorReply): Promise<boolean> {
+    const sendTime = Math.floor(r.now / 1000);
+    return (
+      (await this.db.run(
+        this.db.qb
+          .insertInto('inbox')
+          .orIgnore()
+          .values({
+            msgid: r.msgid,
+            open_kfid: r.openKfId,
+            external_userid: r.externalUserId,
+            origin: OPERATOR_ORIGIN,
+            msgtype: 'text',
+            send_time: sendTime,
+            // Shaped like a sync_msg item, so what shows a conversation reads it like any message.
+            payload: JSON.stringify({
+              msgid: r.msgid,
+              open_kfid: r.openKfId,
+              external_userid: r.externalUserId,
+              send_time: sendTime,
+              origin: OPERATOR_ORIGIN,
+              msgtype: 'text',
+              text: { content: r.text },
+              operator: r.operator,
+            }),
+            state: 'answered',
+            parts: JSON.stringify([{ kind: 'text', content: r.text }] satisfies ReplyPart[]),
+            note: `operator: ${r.operator}`,
+            created_at: r.now,
+            updated_at: r.now,
+          }),
+      )) === 1
+    );
+  }
+
+  /**
+   * failed → pending again (the operator's Retry). Three disjoint conditional statements, at most
+   * one of which applies (each needs `failed`): the apology was delivered or nothing was stored →
+   * asked anew (received, parts cleared, a new reply round so its part msgids are new to WeCom);
+   * a stored answer with nothing sent → answered; part of it sent → sending, continuing after the
+   * parts already out. Attempts start over; the lease and retry time are cleared.
+   */
+  async retry(msgid: string, note: string, now: number): Promise<'received' | 'answered' | 'sending' | null> {
+    const { qb } = this.db;
+    const base = {
+      note,
+      attempts: 0,
+      next_attempt_at: 0,
+      lease_owner: null,
+      lease_until: 0,
+      dismissed_at: null,
+      updated_at: now,
+    };
+    const failed = () =>
+      qb.updateTable('inbox').where('msgid', '=', msgid).where('state', 'in', TRANSITIONS.retry.from);
+    const anew = await this.db.run(
+      failed()
+        .set({
+          ...base,
+          state: 'received',
+          parts: null,
+          parts_sent: 0,
+          apologized: 0,
+          reply_round: sql`reply_round + 1`,
+        })
+        .where((eb) => eb.or([eb('apologized', '=', 1), eb('parts', 'is', null)])),
+    );
+    if (anew === 1) return 'received';
+    const notStarted = await this.db.run(
+      failed()
+        .set({ ...base, state: 'answered' })
+        .where('apologized', '=', 0)
+        .where('parts', 'is not', null)
+        .where('parts_sent', '=', 0),
+    );
+    if (notStarted === 1) return 'answered';
+    const partly = await this.db.run(
+      failed()
+        .set({ ...base, state: 'sending' })
+        .where('apologized', '=', 0)
+        .where('parts', 'is not', null)
+        .where('parts_sent', '>', 0),
+    );
+    return partly === 1 ? 'sending' : null;
+  }
+
+  /** Failed messages an operator has seen to: the console stops flagging them (the state stays failed). */
+  async dismiss(msgids: string[], now: number): Promise<number> {
+    if (!msgids.length) return 0;
+    return this.db.run(
+      this.db.qb
+        .updateTable('inbox')
+        .set({ dismissed_at: now })
+        .where('msgid', 'in', msgids.slice(0, LEASE_CHUNK))
+        .where('state', '=', 'failed')
+        .where('dismissed_at', 'is', null),
     );
   }
 
@@ -436,6 +585,16 @@ export class Inbox {
   ): Promise<{ used: number; waiting: number }> {
     const r = await this.db.first(budgetAndWaitingQuery(this.db.qb, openKfId, externalUserId, seq));
     return { used: Number(r!.used), waiting: Number(r!.waiting) };
+  }
+
+  /** The customer's latest message (ms; `beforeSeq`: committed before that one), or null. */
+  async lastCustomerMessageAt(
+    openKfId: string,
+    externalUserId: string,
+    beforeSeq = Number.MAX_SAFE_INTEGER,
+  ): Promise<number | null> {
+    const r = await this.db.first(lastCustomerQuery(this.db.qb, openKfId, externalUserId, beforeSeq));
+    return r?.t === null || r?.t === undefined ? null : Number(r.t) * 1000;
   }
 
   /** Earliest future time at which a pending message becomes claimable, or null. */

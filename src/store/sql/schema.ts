@@ -32,6 +32,10 @@ export interface InboxTable {
   note: string | null;
   /** 1 when the stored answer is the apology: delivered, the message still ends `failed` (migration 4). */
   apologized: Generated<number>;
+  /** Bumped when an operator has the message answered anew: its part msgids change (migration 8). */
+  reply_round: Generated<number>;
+  /** When an operator dismissed the failed message; null: the console still flags it (migration 8). */
+  dismissed_at: Generated<number | null>;
   coze_conversation_id: string | null;
   coze_chat_id: string | null;
   created_at: number;

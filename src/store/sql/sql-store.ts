@@ -2,6 +2,7 @@ import type {
   Account,
   ChannelIdentity,
   ClaimOptions,
+  CustomerMode,
   CustomerState,
   InboxItem,
   InstanceRun,
@@ -12,6 +13,7 @@ import type {
   UserSummary,
 } from '../types.js';
 import { Accounts } from './accounts.js';
+import { OperatorActions } from './console-operator.js';
 import { ConsoleAccess } from './console-access.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
@@ -33,6 +35,8 @@ export class SqlStore implements Store {
   readonly customers: Customers;
   readonly identities: Identities;
   readonly heartbeats: Heartbeats;
+  /** The operator console's take over, replies, retry and dismiss (migration 8). */
+  readonly operatorActions: OperatorActions;
   /** The operator console's operators, sessions, audit log and login throttling (migration 6). */
   readonly consoleAccess: ConsoleAccess;
 
@@ -44,6 +48,7 @@ export class SqlStore implements Store {
     this.customers = new Customers(sqlDb);
     this.identities = new Identities(sqlDb);
     this.heartbeats = new Heartbeats(sqlDb);
+    this.operatorActions = new OperatorActions(sqlDb, this.inbox, this.customers);
     this.consoleAccess = new ConsoleAccess(sqlDb);
   }
 
@@ -160,6 +165,16 @@ export class SqlStore implements Store {
   cancelMessage(msgid: string, note: string, now: number): Promise<boolean> {
     return this.inbox.cancel(msgid, note, now);
   }
+  lastCustomerMessageAt(
+    openKfId: string,
+    externalUserId: string,
+    beforeSeq?: number,
+  ): Promise<number | null> {
+    return this.inbox.lastCustomerMessageAt(openKfId, externalUserId, beforeSeq);
+  }
+  beginSending(msgid: string, owner: string, now: number): Promise<boolean> {
+    return this.inbox.beginSending(msgid, owner, now);
+  }
   noteDeliveryFailure(outMsgid: string, note: string, now: number): Promise<string | undefined> {
     return this.inbox.noteDeliveryFailure(outMsgid, note, now);
   }
@@ -185,7 +200,7 @@ export class SqlStore implements Store {
   setCustomerMode(
     openKfId: string,
     externalUserId: string,
-    mode: 'ai' | 'human',
+    mode: CustomerMode,
     since: number,
     now: number,
   ): Promise<void> {
