@@ -2,6 +2,7 @@
  * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
  * Nothing here knows about HTTP, WeCom or Coze wire formats beyond the stored JSON.
  */
+import type { ConversationsStore } from './console-types.js';
 
 /** Inbox states. "claimed" is not a state of its own: it is a lease (owner + until) on a pending row. */
 export type InboxState = 'received' | 'answered' | 'sending' | 'done' | 'skipped' | 'failed' | 'cancelled';
@@ -108,6 +109,8 @@ export interface InstanceRun {
 
 export interface Store {
   readonly kind: string;
+  /** The console's conversations read model, and the customers' WeChat profiles (the pipeline fetches them). */
+  readonly conversations: ConversationsStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 
