@@ -146,7 +146,8 @@ for (const [name, run] of Object.entries(QUERIES)) {
 }
 console.log(`\nworst p95: ${worst.toFixed(1)} ms (goal < 200 ms)`);
 await store.close();
-rmSync(dataDir, { recursive: true, force: true });
+if (process.env.WXCOZE_BENCH_KEEP) console.log(`kept ${dataDir}`);
+else rmSync(dataDir, { recursive: true, force: true });
 
 /** Drops every table of the bench database, so each run starts from an empty schema. */
 async function emptyMysql(url) {
