@@ -1,3 +1,4 @@
+import type { ConsoleAccessStore } from './console-types.js';
 /**
  * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
  * Nothing here knows about HTTP, WeCom or Coze wire formats beyond the stored JSON.
@@ -109,6 +110,8 @@ export interface InstanceRun {
 
 export interface Store {
   readonly kind: string;
+  /** The operator console's access data: operators, sessions, audit log, login throttling. */
+  readonly consoleAccess: ConsoleAccessStore;
   /** The console's conversations read model, and the customers' WeChat profiles (the pipeline fetches them). */
   readonly conversations: ConversationsStore;
   migrate(): Promise<void>;

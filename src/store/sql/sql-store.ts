@@ -12,6 +12,7 @@ import type {
   UserSummary,
 } from '../types.js';
 import { Accounts } from './accounts.js';
+import { ConsoleAccess } from './console-access.js';
 import { Conversations } from './console-conversations.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
@@ -33,6 +34,8 @@ export class SqlStore implements Store {
   readonly customers: Customers;
   readonly identities: Identities;
   readonly heartbeats: Heartbeats;
+  /** The operator console's operators, sessions, audit log and login throttling (migration 6). */
+  readonly consoleAccess: ConsoleAccess;
   readonly conversations: Conversations;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
@@ -43,6 +46,7 @@ export class SqlStore implements Store {
     this.customers = new Customers(sqlDb);
     this.identities = new Identities(sqlDb);
     this.heartbeats = new Heartbeats(sqlDb);
+    this.consoleAccess = new ConsoleAccess(sqlDb);
     this.conversations = new Conversations(sqlDb);
   }
 
