@@ -11,6 +11,7 @@ import { Heartbeat } from './heartbeat.js';
 import { limitCoze } from './limited-coze.js';
 import { chatTargetOf, type CozePort, type WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
+import { ProfileFetcher } from './profiles.js';
 import { KfAccountGate, type AccountLister } from './kf-accounts.js';
 import { Puller } from './puller.js';
 
@@ -96,12 +97,14 @@ export function createBridge(deps: {
     refreshMs: Math.min(60_000, retryBaseMs * 60),
     retryBaseMs,
   });
+  const profiles = new ProfileFetcher({ store, wecom: deps.wecom, logger });
   const puller = new Puller({
     store,
     wecom: deps.wecom,
     coordinator: deps.coordinator,
     logger,
     onStored: () => dispatcher.kick(),
+    onPage: (messages) => profiles.note(messages),
     retryBaseMs,
     gate,
   });
@@ -124,6 +127,7 @@ export function createBridge(deps: {
     },
     async stop(drainMs: number) {
       await puller.stop();
+      await profiles.stop();
       await dispatcher.stop(drainMs);
       // After the drain (beating on while answers finish), so no one takes them over meanwhile.
       await heartbeat

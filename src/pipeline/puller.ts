@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
-import type { Store } from '../store/types.js';
+import type { NewInboxMessage, Store } from '../store/types.js';
 import type { SyncMsgPage } from '../wecom/types.js';
 import { backoffMs } from '../util/backoff.js';
 import { classify, HISTORY_GRACE_MS } from './classify.js';
@@ -45,6 +45,8 @@ export class Puller {
       coordinator: Coordinator;
       logger: Logger;
       onStored: () => void;
+      /** Each committed page's messages (after the commit; must not throw or wait). */
+      onPage?: (messages: NewInboxMessage[]) => void;
       retryBaseMs?: number;
       now?: () => number;
       /** Which open_kfids may be pulled (absent: all, for tests of the puller alone). */
@@ -234,6 +236,7 @@ export class Puller {
       const nextCursor = res.next_cursor || cursor || '';
       const { inserted, duplicates } = await store.commitPage(openKfId, nextCursor, messages, this.now());
       await applyEvents(store, messages, log, this.now());
+      if (inserted > 0) this.deps.onPage?.(messages);
       log.info(
         { page, received: res.msg_list.length, inserted, duplicates, hasMore: res.has_more },
         'sync_msg page stored',

@@ -1,6 +1,7 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Dialect } from './sql/db.js';
 import type { DB } from './sql/schema.js';
+import { activityUpsert } from './sql/console-conversations.js';
 
 /**
  * The schema, one list of versions for both engines, recorded in `schema_migrations` (applied by
@@ -347,6 +348,42 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
     ],
   },
   {
+    version: 7,
+    name: 'console conversations: customer profiles, latest activity, indexes for the live updates',
+    // `last_seq` is the customer's newest inbox row (kept by commitPage, noteActivity in
+    // sql/console-conversations.ts), so the console's list is an index walk on customers instead of
+    // a GROUP BY over the whole inbox. The backfill gives every customer already in the inbox a row.
+    // `profile_at` is when customer/batchget was last asked about the customer (0: never).
+    up: (qb, dialect) => [
+      qb.schema.alterTable('customers').addColumn('nickname', 'varchar(255)').compile(),
+      qb.schema.alterTable('customers').addColumn('avatar', 'varchar(1024)').compile(),
+      qb.schema
+        .alterTable('customers')
+        .addColumn('profile_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .compile(),
+      qb.schema
+        .alterTable('customers')
+        .addColumn('last_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .compile(),
+      qb.schema.createIndex('customers_last').on('customers').column('last_seq').compile(),
+      qb.schema.createIndex('customers_kf_last').on('customers').columns(['open_kfid', 'last_seq']).compile(),
+      qb.schema.createIndex('customers_updated').on('customers').column('updated_at').compile(),
+      qb.schema.createIndex('inbox_updated').on('inbox').column('updated_at').compile(),
+      backfillActivity(qb, dialect),
+    ],
+    down: (qb) => [
+      qb.schema.alterTable('customers').dropColumn('nickname').compile(),
+      qb.schema.alterTable('customers').dropColumn('avatar').compile(),
+      qb.schema.alterTable('customers').dropColumn('profile_at').compile(),
+      qb.schema.alterTable('customers').dropColumn('last_seq').compile(),
+      qb.schema.dropIndex('customers_last').on('customers').compile(),
+      qb.schema.dropIndex('customers_kf_last').on('customers').compile(),
+      qb.schema.dropIndex('customers_updated').on('customers').compile(),
+      qb.schema.dropIndex('inbox_updated').on('inbox').compile(),
+      null,
+    ],
+  },
+  {
     version: 8,
     name: 'operator console: retry rounds, dismissed failures, the waiting queue',
     // reply_round: an operator's Retry after the apology asks Coze anew; the new answer's part
@@ -370,3 +407,13 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
     ],
   },
 ];
+
+/** Migration 7's backfill: every customer of the inbox gets a customers row with its newest seq. */
+function backfillActivity(qb: Kysely<DB>, dialect: Dialect): CompiledQuery {
+  return activityUpsert(
+    qb,
+    dialect,
+    qb.selectFrom('inbox').where('external_userid', '<>', ''),
+    Date.now(),
+  ).compile();
+}

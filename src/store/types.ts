@@ -4,6 +4,7 @@ import type { ConsoleAccessStore, OperatorActionsStore } from './console-types.j
  * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
  * Nothing here knows about HTTP, WeCom or Coze wire formats beyond the stored JSON.
  */
+import type { ConversationsStore } from './console-types.js';
 
 /** Inbox states. "claimed" is not a state of its own: it is a lease (owner + until) on a pending row. */
 export type InboxState = 'received' | 'answered' | 'sending' | 'done' | 'skipped' | 'failed' | 'cancelled';
@@ -136,6 +137,8 @@ export interface Store {
   readonly operatorActions: OperatorActionsStore;
   /** The operator console's access data: operators, sessions, audit log, login throttling. */
   readonly consoleAccess: ConsoleAccessStore;
+  /** The console's conversations read model, and the customers' WeChat profiles (the pipeline fetches them). */
+  readonly conversations: ConversationsStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -260,6 +260,35 @@ export class WecomApi {
     return typeof reply.msg_code === 'string' && reply.msg_code ? { msg_code: reply.msg_code } : {};
   }
 
+  /**
+   * kf/customer/batchget (docs/protocol.md §customer-batchget), up to 100 ids per call: nickname and
+   * avatar of customers active within 48 h; the others come back in `invalid`.
+   */
+  async batchGetCustomers(
+    externalUserIds: string[],
+  ): Promise<{
+    customers: { externalUserId: string; nickname: string; avatar: string }[];
+    invalid: string[];
+  }> {
+    const reply = await this.postJson('kf/customer/batchget', {
+      external_userid_list: externalUserIds.slice(0, 100),
+      need_enter_session_context: 0,
+    });
+    const list = Array.isArray(reply.customer_list) ? (reply.customer_list as Record<string, unknown>[]) : [];
+    return {
+      customers: list
+        .filter((c) => typeof c.external_userid === 'string')
+        .map((c) => ({
+          externalUserId: c.external_userid as string,
+          nickname: typeof c.nickname === 'string' ? c.nickname : '',
+          avatar: typeof c.avatar === 'string' ? c.avatar : '',
+        })),
+      invalid: Array.isArray(reply.invalid_external_userid)
+        ? (reply.invalid_external_userid as unknown[]).filter((i): i is string => typeof i === 'string')
+        : [],
+    };
+  }
+
   // ---------------------------------------------------------------- media
 
   /** media/get (docs/protocol.md §media). Errors come back as HTTP 200 + JSON, so the content-type decides. */

@@ -7,6 +7,7 @@ import { checkAccessToken, registerGetToken, type Credentials } from './auth.js'
 import type { Faults } from './faults.js';
 import { INVALID_JSON, fail } from './reply.js';
 import { CONTROL_PREFIX } from './routes-control.js';
+import { registerCustomer } from './routes-customer.js';
 import { registerMedia } from './routes-media.js';
 import { registerSend } from './routes-send.js';
 import { registerSession } from './routes-session.js';
@@ -71,5 +72,6 @@ export function buildApp(
   registerSend(app, state, faults);
   registerSession(app, state);
   registerMedia(app, state);
+  registerCustomer(app, state);
   return app;
 }

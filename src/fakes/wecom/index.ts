@@ -105,6 +105,8 @@ export interface FakeWecom {
   getSessionState(openKfId: string, externalUserId: string): number;
   /** Issues a sync_msg Token without a callback (e.g. to test sync directly). */
   issueSyncToken(openKfId: string): string;
+  /** What customer/batchget answers for this customer (else a made-up nickname and avatar). */
+  setProfile(externalUserId: string, profile: { nickname: string; avatar: string }): void;
 }
 
 function toMessage(
@@ -295,6 +297,9 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
     },
     getSessionState: (openKfId, externalUserId) => state.session(openKfId, externalUserId)?.state ?? 4,
     issueSyncToken,
+    setProfile(externalUserId, profile) {
+      state.profiles.set(externalUserId, profile);
+    },
   };
   return fake;
 }

@@ -77,6 +77,8 @@ export class FakeState {
   readonly msgCodes = new Map<string, MsgCode>();
   readonly sent: SentRecord[] = [];
   readonly calls: CallRecord[] = [];
+  /** Profiles customer/batchget answers (tests set them; others get a made-up one). */
+  readonly profiles = new Map<string, { nickname: string; avatar: string }>();
   callbackUrl?: string;
   latencyMs = 0;
   replayNext = false;

@@ -1,5 +1,6 @@
 import { toAccount } from '../rows.js';
 import type { Account, NewInboxMessage } from '../types.js';
+import { noteActivity } from './console-conversations.js';
 import { prepared, type SqlDb } from './db.js';
 
 const getQuery = prepared((qb, openKfId: string) =>
@@ -76,6 +77,13 @@ export class Accounts {
               })),
             ),
         );
+        // The console lists customers by their newest row: one upsert for the page's customers.
+        if (inserted > 0)
+          await noteActivity(
+            db,
+            messages.map((m) => m.msgid),
+            now,
+          );
       }
       await db.run(
         db.qb.updateTable('accounts').set({ cursor: nextCursor }).where('open_kfid', '=', openKfId),

@@ -58,6 +58,13 @@ export interface CustomersTable {
   fallback_sent_at: Generated<number>;
   quiet_notice_at: Generated<number>;
   updated_at: number;
+  /** WeChat nickname and avatar URL from customer/batchget (migration 7); null until known. */
+  nickname: string | null;
+  avatar: string | null;
+  /** When customer/batchget was last asked about this customer (ms; 0 never). */
+  profile_at: Generated<number>;
+  /** The customer's newest inbox row (the console's "latest activity", migration 7). */
+  last_seq: Generated<number>;
 }
 
 export interface UsersTable {

@@ -15,6 +15,7 @@ import type {
 import { Accounts } from './accounts.js';
 import { OperatorActions } from './console-operator.js';
 import { ConsoleAccess } from './console-access.js';
+import { Conversations } from './console-conversations.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
 import { Heartbeats } from './heartbeats.js';
@@ -39,6 +40,7 @@ export class SqlStore implements Store {
   readonly operatorActions: OperatorActions;
   /** The operator console's operators, sessions, audit log and login throttling (migration 6). */
   readonly consoleAccess: ConsoleAccess;
+  readonly conversations: Conversations;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -50,6 +52,7 @@ export class SqlStore implements Store {
     this.heartbeats = new Heartbeats(sqlDb);
     this.operatorActions = new OperatorActions(sqlDb, this.inbox, this.customers);
     this.consoleAccess = new ConsoleAccess(sqlDb);
+    this.conversations = new Conversations(sqlDb);
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */

@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { SqlStore } from '../../src/store/sql/sql-store.js';
+import type { NewInboxMessage } from '../../src/store/types.js';
+import { freshDatabase } from '../helpers/mysql.js';
+import { requireMysql } from '../helpers/requirements.js';
+
+// The console's conversation queries, asserted the same on both engines.
+const engines: { name: string; open: () => Promise<SqlStore>; skip?: string }[] = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const s = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-conv-')), 'wxcoze.db'));
+      await s.migrate();
+      return s;
+    },
+  },
+];
+const dropped: (() => Promise<void>)[] = [];
+const opened: SqlStore[] = [];
+const needsMysql = await requireMysql();
+engines.push({
+  name: 'mysql',
+  ...(needsMysql ? { skip: needsMysql } : {}),
+  open: async () => {
+    const db = await freshDatabase();
+    dropped.push(db.drop);
+    const s = await SqlStore.mysql(db.url);
+    await s.migrate();
+    opened.push(s);
+    return s;
+  },
+});
+after(async () => {
+  for (const s of opened) await s.close();
+  for (const d of dropped) await d();
+});
+
+const NOW = 1_800_000_000_000;
+const SEC = Math.floor(NOW / 1000);
+
+function text(msgid: string, user: string, content: string, kf = 'wk1', origin = 3): NewInboxMessage {
+  return {
+    msgid,
+    openKfId: kf,
+    externalUserId: user,
+    origin,
+    msgtype: 'text',
+    sendTime: SEC,
+    payload: { msgid, open_kfid: kf, external_userid: user, origin, msgtype: 'text', text: { content } },
+    state: origin === 3 ? 'received' : 'skipped',
+  };
+}
+
+for (const engine of engines)
+  describe(`console conversations on ${engine.name}`, { skip: engine.skip }, () => {
+    test('the list shows each customer once, latest activity first, with the newest row, in pages', async () => {
+      const s = await engine.open();
+      await s.touchAccount('wk1', NOW);
+      await s.commitPage('wk1', 'c1', [text('a1', 'wmA', '你好'), text('b1', 'wmB', '在吗')], NOW);
+      await s.commitPage('wk1', 'c2', [text('c1', 'wmC', '价格多少'), text('a2', 'wmA', '还在吗')], NOW);
+      const first = await s.conversations.list({ now: NOW, limit: 2 });
+      assert.deepEqual(
+        first.items.map((c) => [c.externalUserId, c.last.msgid]),
+        [
+          ['wmA', 'a2'],
+          ['wmC', 'c1'],
+        ],
+      );
+      assert.equal(first.more, true);
+      const second = await s.conversations.list({ now: NOW, limit: 2, before: first.items[1]!.lastSeq });
+      assert.deepEqual(
+        second.items.map((c) => c.externalUserId),
+        ['wmB'],
+      );
+      assert.equal(second.more, false);
+      assert.equal(first.items[0]!.mode, 'ai');
+      assert.equal(first.items[0]!.lastCustomerAt, SEC * 1000);
+      // A duplicate page (WeCom replays) moves nothing.
+      await s.commitPage('wk1', 'c3', [text('b1', 'wmB', '在吗')], NOW);
+      assert.equal((await s.conversations.list({ now: NOW, limit: 1 })).items[0]!.externalUserId, 'wmA');
+    });
+
+    test('filters by account, mode and the flags that need attention', async () => {
+      const s = await engine.open();
+      await s.commitPage('wk1', 'c1', [text('a1', 'wmA', 'hi'), text('b1', 'wmB', 'hi')], NOW);
+      await s.commitPage('wk2', 'c1', [text('z1', 'wmZ', 'hi', 'wk2')], NOW);
+      const ids = async (q: Parameters<typeof s.conversations.list>[0]) =>
+        (await s.conversations.list(q)).items.map((c) => c.externalUserId);
+      assert.deepEqual(await ids({ now: NOW, limit: 10, openKfId: 'wk2' }), ['wmZ']);
+
+      await s.setCustomerMode('wk1', 'wmA', 'human', NOW - 1000, NOW);
+      assert.deepEqual(await ids({ now: NOW, limit: 10, mode: 'human' }), ['wmA']);
+      assert.deepEqual(await ids({ now: NOW, limit: 10, mode: 'ai' }), ['wmZ', 'wmB']);
+      // A human session older than 48 h is over: the bot serves again.
+      assert.deepEqual(await ids({ now: NOW + 49 * 3_600_000, limit: 10, mode: 'human' }), []);
+
+      // Failed: a message of wmB failed.
+      const [item] = await s.claim({ owner: 'o', leaseMs: 60_000, limit: 10, now: NOW });
+      assert.ok(item);
+      await s.finish(item.msgid, 'o', 'failed', 'Coze said no', NOW);
+      const failedUser = item.externalUserId;
+      assert.deepEqual(await ids({ now: NOW, limit: 10, flag: 'failed' }), [failedUser]);
+      const listed = (await s.conversations.list({ now: NOW, limit: 10 })).items;
+      assert.deepEqual(listed.find((c) => c.externalUserId === failedUser)!.flags, ['failed']);
+
+      // Budget: five sends since wmZ's message.
+      const [z] = await s.claim({ owner: 'o', leaseMs: 60_000, limit: 10, now: NOW });
+      const zItem = z ?? (await s.get('z1'))!;
+      await s.saveAnswer(
+        zItem.msgid,
+        'o',
+        [1, 2, 3, 4, 5].map((n) => ({ kind: 'text' as const, content: `part ${n}` })),
+        null,
+        NOW,
+      );
+      for (let p = 0; p < 5; p++) await s.markPartSent(zItem.msgid, 'o', p, `out-${zItem.msgid}-${p}`, NOW);
+      const zs = await s.conversations.summary('wk2', 'wmZ', NOW);
+      assert.equal(zs!.budgetUsed, 5);
+      assert.ok(zs!.flags.includes('budget'));
+      assert.deepEqual(await ids({ now: NOW, limit: 10, flag: 'budget' }), ['wmZ']);
+
+      // Handoff asked: the customer waits for an operator.
+      await s.db.run(
+        s.db.qb
+          .updateTable('customers')
+          .set({ mode: 'waiting', mode_since: NOW })
+          .where('external_userid', '=', 'wmA'),
+      );
+      assert.deepEqual(await ids({ now: NOW, limit: 10, flag: 'handoff' }), ['wmA']);
+      assert.equal((await s.conversations.summary('wk1', 'wmA', NOW))!.mode, 'waiting');
+    });
+
+    test('search by customer id, nickname, and text of messages and answers (as text, not patterns)', async () => {
+      const s = await engine.open();
+      await s.commitPage(
+        'wk1',
+        'c1',
+        [
+          text('a1', 'wmAlice', '我想退货'),
+          text('b1', 'wmBob', '100% cotton?'),
+          text('c1', 'wmCarol', 'Hello There'),
+        ],
+        NOW,
+      );
+      const [item] = await s.claim({ owner: 'o', leaseMs: 60_000, limit: 1, now: NOW });
+      await s.saveAnswer(item!.msgid, 'o', [{ kind: 'text', content: '包邮到上海' }], null, NOW);
+      await s.conversations.saveProfiles(
+        [{ externalUserId: 'wmCarol', nickname: '小红', avatar: 'https://wx.qlogo.cn/a.png' }],
+        ['wmCarol'],
+        NOW,
+      );
+      const ids = async (q: string) =>
+        (await s.conversations.list({ now: NOW, limit: 10, q })).items.map((c) => c.externalUserId);
+      assert.deepEqual(await ids('退货'), ['wmAlice']);
+      assert.deepEqual(await ids('wmBob'), ['wmBob']);
+      assert.deepEqual(await ids('小红'), ['wmCarol']);
+      assert.deepEqual(await ids('hello there'), ['wmCarol']);
+      assert.deepEqual(await ids('上海'), [item!.externalUserId]);
+      assert.deepEqual(await ids('100%'), ['wmBob']);
+      assert.deepEqual(await ids('%'), ['wmBob']);
+      assert.deepEqual(await ids('_'), []);
+      assert.deepEqual(await ids('nothing like this'), []);
+    });
+
+    test('a thread holds every row of the customer, servicer messages and events too, newest last, in pages', async () => {
+      const s = await engine.open();
+      const event: NewInboxMessage = {
+        msgid: 'e1',
+        openKfId: 'wk1',
+        externalUserId: 'wmA',
+        origin: 4,
+        msgtype: 'event',
+        sendTime: SEC,
+        payload: { msgtype: 'event', event: { event_type: 'enter_session', external_userid: 'wmA' } },
+        state: 'skipped',
+      };
+      await s.commitPage('wk1', 'c1', [event, text('a1', 'wmA', 'q1'), text('x1', 'wmX', 'other')], NOW);
+      await s.commitPage(
+        'wk1',
+        'c2',
+        [text('s1', 'wmA', '人工回复', 'wk1', 5), text('a2', 'wmA', 'q2')],
+        NOW,
+      );
+      const all = await s.conversations.thread('wk1', 'wmA', { limit: 10 });
+      assert.deepEqual(
+        all.items.map((i) => i.msgid),
+        ['e1', 'a1', 's1', 'a2'],
+      );
+      assert.equal(all.more, false);
+      const last2 = await s.conversations.thread('wk1', 'wmA', { limit: 2 });
+      assert.deepEqual(
+        last2.items.map((i) => i.msgid),
+        ['s1', 'a2'],
+      );
+      assert.equal(last2.more, true);
+      const older = await s.conversations.thread('wk1', 'wmA', { limit: 2, before: last2.items[0]!.seq });
+      assert.deepEqual(
+        older.items.map((i) => i.msgid),
+        ['e1', 'a1'],
+      );
+    });
+
+    test('changesSince names the messages and customers written since a moment', async () => {
+      const s = await engine.open();
+      await s.commitPage('wk1', 'c1', [text('a1', 'wmA', 'hi')], NOW);
+      assert.deepEqual(await s.conversations.changesSince(NOW + 1, 100), []);
+      await s.commitPage('wk1', 'c2', [text('b1', 'wmB', 'hi')], NOW + 10);
+      const [item] = await s.claim({ owner: 'o', leaseMs: 60_000, limit: 1, now: NOW + 10 });
+      await s.saveAnswer(item!.msgid, 'o', [{ kind: 'text', content: 'hello' }], null, NOW + 20);
+      const changes = await s.conversations.changesSince(NOW + 1, 100);
+      assert.deepEqual(
+        changes.map((c) => [c.type, c.externalUserId, c.updatedAt]),
+        [
+          ['message', 'wmB', NOW + 10],
+          ['customer', 'wmB', NOW + 10],
+          ['message', 'wmA', NOW + 20],
+        ].sort((a, b) => (a[2] as number) - (b[2] as number) || 0),
+      );
+    });
+
+    test('profiles: asked once per interval, found ones kept, only https avatars', async () => {
+      const s = await engine.open();
+      await s.commitPage('wk1', 'c1', [text('a1', 'wmA', 'hi'), text('b1', 'wmB', 'hi')], NOW);
+      await s.commitPage('wk2', 'c1', [text('a2', 'wmA', 'hi', 'wk2')], NOW);
+      assert.deepEqual((await s.conversations.missingProfiles(['wmA', 'wmB', 'wmNever'], NOW)).sort(), [
+        'wmA',
+        'wmB',
+      ]);
+      await s.conversations.saveProfiles(
+        [{ externalUserId: 'wmA', nickname: '张三', avatar: 'javascript:alert(1)' }],
+        ['wmA', 'wmB'],
+        NOW,
+      );
+      // wmB was asked (WeCom did not know it): not again before the interval.
+      assert.deepEqual(await s.conversations.missingProfiles(['wmA', 'wmB'], NOW), []);
+      assert.deepEqual(await s.conversations.missingProfiles(['wmA', 'wmB'], NOW + 1), ['wmB']);
+      for (const kf of ['wk1', 'wk2']) {
+        const a = await s.conversations.summary(kf, 'wmA', NOW);
+        assert.equal(a!.nickname, '张三');
+        assert.equal(a!.avatar, null);
+      }
+      await s.conversations.saveProfiles(
+        [{ externalUserId: 'wmB', nickname: 'Bob', avatar: 'https://wx.qlogo.cn/b/0' }],
+        ['wmB'],
+        NOW + 2,
+      );
+      assert.equal((await s.conversations.summary('wk1', 'wmB', NOW))!.avatar, 'https://wx.qlogo.cn/b/0');
+    });
+  });
