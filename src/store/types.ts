@@ -1,3 +1,5 @@
+import type { ConsoleSettingsStore, ConsoleStatsStore } from './console-types.js';
+
 /**
  * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
  * Nothing here knows about HTTP, WeCom or Coze wire formats beyond the stored JSON.
@@ -108,6 +110,10 @@ export interface InstanceRun {
 
 export interface Store {
   readonly kind: string;
+  /** The console's charts (src/store/sql/console-stats.ts). */
+  readonly stats: ConsoleStatsStore;
+  /** Settings changed in the console, which win over the config file's (src/store/sql/console-settings.ts). */
+  readonly consoleSettings: ConsoleSettingsStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -88,6 +88,16 @@ export interface HeartbeatsTable {
   /** 1 once the process stopped (or a restart under the same instance id replaced it): its leases are free. */
   gone: Generated<number>;
 }
+/** Settings an owner changed in the console (migration 9): they win over the config file's. */
+export interface ConsoleSettingsTable {
+  /** '*' for the defaults of every account, else an open_kfid. */
+  scope: string;
+  key: string;
+  /** JSON of the validated value; 'null' = follow the config file again. */
+  value: string;
+  updated_at: number;
+  updated_by: string | null;
+}
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -104,5 +114,6 @@ export interface DB {
   legacy_web_identities: LegacyWebIdentitiesTable;
   conversations: ConversationsTable;
   heartbeats: HeartbeatsTable;
+  console_settings: ConsoleSettingsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -12,6 +12,8 @@ import type {
   UserSummary,
 } from '../types.js';
 import { Accounts } from './accounts.js';
+import { ConsoleSettings } from './console-settings.js';
+import { ConsoleStats } from './console-stats.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
 import { Heartbeats } from './heartbeats.js';
@@ -32,6 +34,8 @@ export class SqlStore implements Store {
   readonly customers: Customers;
   readonly identities: Identities;
   readonly heartbeats: Heartbeats;
+  readonly stats: ConsoleStats;
+  readonly consoleSettings: ConsoleSettings;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -41,6 +45,8 @@ export class SqlStore implements Store {
     this.customers = new Customers(sqlDb);
     this.identities = new Identities(sqlDb);
     this.heartbeats = new Heartbeats(sqlDb);
+    this.stats = new ConsoleStats(sqlDb);
+    this.consoleSettings = new ConsoleSettings(sqlDb);
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */
