@@ -166,6 +166,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       ...(v.WXCOZE_METRICS_TOKEN ? { metricsToken: v.WXCOZE_METRICS_TOKEN } : {}),
     },
     dataDir,
+    console: {
+      path: v.WXCOZE_ADMIN_PATH,
+      sessionIdleMs: v.WXCOZE_ADMIN_SESSION_IDLE_HOURS * 3_600_000,
+      sessionMaxMs: v.WXCOZE_ADMIN_SESSION_MAX_DAYS * 86_400_000,
+      loginLimits: { perIp: v.WXCOZE_ADMIN_LOGIN_LIMIT_IP, perName: v.WXCOZE_ADMIN_LOGIN_LIMIT_NAME },
+    },
     ...(v.WXCOZE_DOMAIN ? { domain: v.WXCOZE_DOMAIN } : {}),
     store: {
       ...(v.WXCOZE_DATABASE_URL ? { databaseUrl: v.WXCOZE_DATABASE_URL } : {}),

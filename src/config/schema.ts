@@ -270,6 +270,9 @@ export const ACCOUNT_SETTINGS = {
 
 // ── The settings, in the README's order. ──
 
+/** Paths the server answers itself: the console cannot live there. */
+const RESERVED_PATHS = ['/wechat', '/v1', '/metrics', '/ping', '/models', '/chat'];
+
 const int = (env: string, dflt: number, min: number, max: number, doc: string) =>
   setting({ env, schema: intIn(min, max), default: dflt, fix: intFix(env, min, max, dflt), doc });
 
@@ -605,6 +608,48 @@ export const SETTINGS = {
     fix: 'Use a long random token, e.g. `openssl rand -hex 24`.',
     doc: "`/metrics` (Prometheus text: callbacks by result, refused connections, the pipeline's messages and thread, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere",
   }),
+  WXCOZE_ADMIN_PATH: setting({
+    env: 'WXCOZE_ADMIN_PATH',
+    schema: z
+      .string({ error: 'must be a path such as /admin' })
+      .regex(/^\/[a-z0-9][a-z0-9_-]{0,40}$/, {
+        error: 'is not one path segment of small letters, digits, - or _ starting with / (e.g. /admin)',
+      })
+      .refine((p) => !RESERVED_PATHS.includes(p), {
+        error: 'is already used by wxcoze itself (/wechat, /v1, /metrics, /ping, /models, /chat)',
+      }),
+    default: '/admin',
+    fix: 'Use e.g. WXCOZE_ADMIN_PATH=/admin, or remove it.',
+    doc: 'where the operator console is served (`https://<domain>/admin` behind Caddy). It stays off (404 saying how) until an operator exists: `wxcoze admin password`',
+  }),
+  WXCOZE_ADMIN_SESSION_IDLE_HOURS: int(
+    'WXCOZE_ADMIN_SESSION_IDLE_HOURS',
+    168,
+    1,
+    24 * 90,
+    'a console login unused this long ends (7 days by default); the operator logs in again',
+  ),
+  WXCOZE_ADMIN_SESSION_MAX_DAYS: int(
+    'WXCOZE_ADMIN_SESSION_MAX_DAYS',
+    30,
+    1,
+    365,
+    'a console login ends this long after it began, however much it is used',
+  ),
+  WXCOZE_ADMIN_LOGIN_LIMIT_IP: int(
+    'WXCOZE_ADMIN_LOGIN_LIMIT_IP',
+    10,
+    1,
+    10_000,
+    'failed console logins one client address may make in 15 minutes; then its logins are refused until the 15 minutes are over (counted in the store: all instances share it)',
+  ),
+  WXCOZE_ADMIN_LOGIN_LIMIT_NAME: int(
+    'WXCOZE_ADMIN_LOGIN_LIMIT_NAME',
+    20,
+    1,
+    10_000,
+    'failed console logins against one operator name (from any address) in 15 minutes before that name is locked for the rest of the 15 minutes',
+  ),
   WXCOZE_ALLOW_PRIVATE_URLS: setting({
     env: 'WXCOZE_ALLOW_PRIVATE_URLS',
     schema: onOff(),

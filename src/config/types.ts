@@ -42,6 +42,17 @@ export interface WxcozeConfig {
     metricsToken?: string;
   };
   dataDir: string;
+  /** The operator console (src/console/). */
+  console: {
+    /** Where it is served, e.g. `/admin`. */
+    path: string;
+    /** A session unused this long ends, ms. */
+    sessionIdleMs: number;
+    /** A session ends this long after it began, ms. */
+    sessionMaxMs: number;
+    /** Failed logins allowed per client address / per operator name in 15 minutes. */
+    loginLimits: { perIp: number; perName: number };
+  };
   /** Public domain Caddy serves (WXCOZE_DOMAIN): the callback URL is https://<domain>/wechat/hook. */
   domain?: string;
   /** Unset: the embedded SQLite store and in-process locks. */

@@ -19,6 +19,8 @@ import { openAiRoutes, type OpenAiRouteOptions } from './routes/openai.js';
 import { requestLogger } from './request-logger.js';
 import { pingRoutes } from './routes/ping.js';
 import { wechatHookRoutes } from './routes/wechat-hook.js';
+import { consolePlugin } from '../console/plugin.js';
+import type { ConsoleDeps } from '../console/types.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -39,6 +41,8 @@ export interface AppDeps {
     rateLimit: ApiRateLimitSettings;
     corsOrigins: string[];
   };
+  /** The operator console (src/console/), mounted at config.console.path. */
+  console?: ConsoleDeps;
   /** Shared Redis (several instances): the API's rate-limit counters live there. */
   redis?: { client: Redis; prefix: string };
 }
@@ -136,6 +140,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxSkewS: deps.callbackMaxSkewS,
     warns,
   });
+  if (deps.console) {
+    const base = deps.console.config.console.path;
+    await app.register(consolePlugin, { ...deps.console, base, prefix: base });
+  }
   if (deps.openai) {
     const { rateLimit, corsOrigins, ...routeOpts } = deps.openai;
     // One scope for both mounts, so /v1/x and /x count against the same limits; /wechat/hook is outside it.

@@ -116,6 +116,7 @@ export async function startServer(
       rateLimit: config.openai.rateLimit,
       corsOrigins: config.openai.corsOrigins,
     },
+    console: { store, coordinator, config, logger },
     ...(coordinator instanceof RedisCoordinator
       ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } }
       : {}),

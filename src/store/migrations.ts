@@ -282,6 +282,71 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
     down: (qb) => [qb.schema.dropTable('heartbeats').ifExists().compile(), null],
   },
   {
+    version: 6,
+    name: 'console access: operators, sessions, audit log, login throttling',
+    // The operator console (src/console/). Everything lives in the store so any instance behind the
+    // proxy answers any request: sessions are keyed by the SHA-256 of the cookie's value (a leaked
+    // table opens no session), throttling counters are shared by all instances.
+    up: (qb, dialect) => {
+      const mysqlTable = <T extends { modifyEnd(s: ReturnType<typeof sql.raw>): T }>(b: T): T =>
+        dialect === 'mysql' ? b.modifyEnd(sql.raw(MYSQL_TABLE)) : b;
+      return [
+        qb.schema
+          .createTable('operators')
+          .addColumn('name', 'varchar(64)', (c) => c.notNull().primaryKey())
+          .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .$call(mysqlTable)
+          .compile(),
+        qb.schema
+          .createTable('console_sessions')
+          .addColumn('id_hash', 'varchar(64)', (c) => c.notNull().primaryKey())
+          .addColumn('operator', 'varchar(64)', (c) => c.notNull())
+          .addColumn('csrf', 'varchar(64)', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .$call(mysqlTable)
+          .compile(),
+        qb.schema
+          .createIndex('console_sessions_operator')
+          .on('console_sessions')
+          .column('operator')
+          .compile(),
+        qb.schema
+          .createTable('audit_log')
+          .addColumn('id', dialect === 'mysql' ? 'bigint' : 'integer', (c) =>
+            dialect === 'mysql' ? c.notNull().primaryKey().autoIncrement() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('operator', 'varchar(64)', (c) => c.notNull())
+          .addColumn('action', 'varchar(64)', (c) => c.notNull())
+          .addColumn('open_kfid', 'varchar(64)')
+          .addColumn('external_userid', 'varchar(64)')
+          .addColumn('detail', 'text')
+          .$call(mysqlTable)
+          .compile(),
+        qb.schema.createIndex('audit_log_at').on('audit_log').column('at').compile(),
+        qb.schema
+          .createTable('login_throttle')
+          .addColumn('key', 'varchar(191)', (c) => c.notNull().primaryKey())
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('window_start', 'bigint', (c) => c.notNull())
+          .$call(mysqlTable)
+          .compile(),
+      ];
+    },
+    down: (qb) => [
+      qb.schema.dropTable('operators').ifExists().compile(),
+      qb.schema.dropTable('console_sessions').ifExists().compile(),
+      null,
+      qb.schema.dropTable('audit_log').ifExists().compile(),
+      null,
+      qb.schema.dropTable('login_throttle').ifExists().compile(),
+    ],
+  },
+  {
     version: 9,
     name: 'console settings (they win over the config file), and the charts index on inbox.created_at',
     // Settings changed in the console are read by every instance's pipeline (src/pipeline/live-settings.ts).

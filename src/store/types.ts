@@ -1,4 +1,4 @@
-import type { ConsoleSettingsStore, ConsoleStatsStore } from './console-types.js';
+import type { ConsoleAccessStore, ConsoleSettingsStore, ConsoleStatsStore } from './console-types.js';
 
 /**
  * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
@@ -110,6 +110,8 @@ export interface InstanceRun {
 
 export interface Store {
   readonly kind: string;
+  /** The operator console's access data: operators, sessions, audit log, login throttling. */
+  readonly consoleAccess: ConsoleAccessStore;
   /** The console's charts (src/store/sql/console-stats.ts). */
   readonly stats: ConsoleStatsStore;
   /** Settings changed in the console, which win over the config file's (src/store/sql/console-settings.ts). */

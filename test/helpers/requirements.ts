@@ -17,6 +17,8 @@ const TOOLS: Record<string, { versionArg: string; install: string }> = {
   tmux: { versionArg: '-V', install: 'apt-get install -y tmux' },
   'systemd-analyze': { versionArg: '--version', install: 'apt-get install -y systemd' },
   'redis-server': { versionArg: '--version', install: 'apt-get install -y redis-server' },
+  // The console's browser tests (test/helpers/console-browser.ts): Debian's Chromium + a CJK font.
+  chromium: { versionArg: '--version', install: 'apt-get install -y chromium fonts-noto-cjk' },
 };
 
 export const inCI = (): boolean => /^(1|true|yes)$/i.test(process.env.CI ?? '');

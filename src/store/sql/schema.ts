@@ -88,6 +88,40 @@ export interface HeartbeatsTable {
   /** 1 once the process stopped (or a restart under the same instance id replaced it): its leases are free. */
   gone: Generated<number>;
 }
+/** Who may use the operator console (migration 6): a name and a scrypt hash (src/console/auth/password.ts). */
+export interface OperatorsTable {
+  name: string;
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+/** A console login (migration 6), keyed by the SHA-256 of the cookie's value, never the value itself. */
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  operator: string;
+  /** The token every state-changing request of this session must carry. */
+  csrf: string;
+  created_at: number;
+  /** Absolute end of the session, whatever its use. */
+  expires_at: number;
+  last_seen_at: number;
+}
+/** Every operator action (migration 6): who, what, when, which customer. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  operator: string;
+  action: string;
+  open_kfid: string | null;
+  external_userid: string | null;
+  detail: string | null;
+}
+/** Failed console logins per key (`ip:<address>`, `op:<name>`) in the current window (migration 6). */
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  window_start: number;
+}
 /** Settings an owner changed in the console (migration 9): they win over the config file's. */
 export interface ConsoleSettingsTable {
   /** '*' for the defaults of every account, else an open_kfid. */
@@ -114,6 +148,10 @@ export interface DB {
   legacy_web_identities: LegacyWebIdentitiesTable;
   conversations: ConversationsTable;
   heartbeats: HeartbeatsTable;
+  operators: OperatorsTable;
+  console_sessions: ConsoleSessionsTable;
+  audit_log: AuditLogTable;
+  login_throttle: LoginThrottleTable;
   console_settings: ConsoleSettingsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -12,6 +12,7 @@ import type {
   UserSummary,
 } from '../types.js';
 import { Accounts } from './accounts.js';
+import { ConsoleAccess } from './console-access.js';
 import { ConsoleSettings } from './console-settings.js';
 import { ConsoleStats } from './console-stats.js';
 import { Customers } from './customers.js';
@@ -34,6 +35,8 @@ export class SqlStore implements Store {
   readonly customers: Customers;
   readonly identities: Identities;
   readonly heartbeats: Heartbeats;
+  /** The operator console's operators, sessions, audit log and login throttling (migration 6). */
+  readonly consoleAccess: ConsoleAccess;
   readonly stats: ConsoleStats;
   readonly consoleSettings: ConsoleSettings;
 
@@ -45,6 +48,7 @@ export class SqlStore implements Store {
     this.customers = new Customers(sqlDb);
     this.identities = new Identities(sqlDb);
     this.heartbeats = new Heartbeats(sqlDb);
+    this.consoleAccess = new ConsoleAccess(sqlDb);
     this.stats = new ConsoleStats(sqlDb);
     this.consoleSettings = new ConsoleSettings(sqlDb);
   }

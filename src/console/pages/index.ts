@@ -1,0 +1,8 @@
+import type { ConsolePage } from '../types.js';
+import { auditPage } from './audit.js';
+
+/**
+ * Every page of the logged-in console, registered by src/console/plugin.ts inside the authed scope
+ * (session checked, CSRF checked on POST, `request.operator` set). One line per page: add yours.
+ */
+export const CONSOLE_PAGES: ConsolePage[] = [auditPage];
