@@ -9,6 +9,7 @@ import { CozeLimiter } from './coze-limiter.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { Heartbeat } from './heartbeat.js';
 import { limitCoze } from './limited-coze.js';
+import { LiveSettings } from './live-settings.js';
 import { chatTargetOf, type CozePort, type WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
 import { ProfileFetcher } from './profiles.js';
@@ -20,6 +21,8 @@ export interface Bridge {
   dispatcher: Dispatcher;
   /** How many Coze chats may run at once (adaptive). */
   cozeLimiter: CozeLimiter;
+  /** The service settings with the console's changes applied (reloaded without a restart). */
+  settings: LiveSettings;
   owner: string;
   /** `instanceId`: this instance's identity across restarts (see Heartbeat). */
   start(instanceId: string): Promise<void>;
@@ -47,6 +50,8 @@ export function createBridge(deps: {
   coze: CozePort;
   logger: Logger;
   events?: PipelineEvents;
+  /** How often the console's settings are checked for a change (default 2 s). */
+  settingsPollMs?: number;
 }): Bridge {
   const { config, store, logger } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -54,6 +59,7 @@ export function createBridge(deps: {
   const target = chatTargetOf(config.coze);
   const cozeLimiter = createCozeLimiter(config.pipeline.concurrency, retryBaseMs, logger, deps.events);
   const coze = limitCoze(deps.coze, cozeLimiter);
+  const settings = new LiveSettings(store, config.service, logger, deps.settingsPollMs);
   const dispatcherOptions: DispatcherOptions = {
     store,
     owner,
@@ -61,7 +67,7 @@ export function createBridge(deps: {
     leaseMs: config.pipeline.leaseMs,
     takeoverMs: config.pipeline.takeoverMs,
     logger,
-    process: (item, log, signal) =>
+    process: async (item, log, signal) =>
       processMessage(
         item,
         {
@@ -69,7 +75,7 @@ export function createBridge(deps: {
           wecom: deps.wecom,
           coze,
           defaultTarget: target,
-          service: config.service,
+          service: await settings.current(),
           owner,
           allowPrivateUrls: config.server.allowPrivateUrls,
           maxAttempts: config.coze.maxAttempts,
@@ -113,6 +119,7 @@ export function createBridge(deps: {
     puller,
     dispatcher,
     cozeLimiter,
+    settings,
     owner,
     async start(instanceId: string) {
       // First: it may refuse to start (another live process under this id), and it frees the
@@ -122,6 +129,7 @@ export function createBridge(deps: {
       const recovered = await store.recoverLeasesAtStart();
       if (recovered)
         logger.warn({ recovered }, 'messages left unfinished by a previous run are taken up again');
+      await settings.start();
       dispatcher.start();
       await puller.pullAllKnown();
     },
@@ -139,6 +147,7 @@ export function createBridge(deps: {
           ),
         );
       cozeLimiter.close();
+      settings.stop();
     },
   };
 }

@@ -42,6 +42,8 @@ export interface PipelineHost {
    */
   start(instanceId: string): Promise<void>;
   pullAllKnown(): Promise<void>;
+  /** Applies the settings saved in the console now (other instances notice within seconds on their own). */
+  reloadSettings(): Promise<void>;
   /** Stops pulling, lets answers in flight finish for `drainMs`, releases the rest. */
   stop(drainMs: number): Promise<void>;
   /** Settles with the reason if the pipeline dies on its own; never settles otherwise. */
@@ -82,6 +84,7 @@ export async function inThreadPipeline(deps: {
       setPipelineUp(true);
     },
     pullAllKnown: () => bridge.puller.pullAllKnown(),
+    reloadSettings: () => bridge.settings.reload(true),
     async stop(drainMs) {
       setPipelineUp(false);
       await bridge.stop(drainMs);
@@ -205,6 +208,7 @@ export async function startPipelineWorker(
       setPipelineUp(true);
     },
     pullAllKnown: () => call('pullAllKnown'),
+    reloadSettings: () => call('reloadSettings'),
     async stop(drainMs) {
       if (stopping) return;
       flushCallbacks();

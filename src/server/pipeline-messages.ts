@@ -17,7 +17,7 @@ export interface WorkerSetup {
 /** [open_kfid, callback Token, reqId of the callback]. */
 export type KfCallback = [string, string, string];
 
-export type PipelineCall = 'start' | 'pullAllKnown' | 'stop';
+export type PipelineCall = 'start' | 'pullAllKnown' | 'stop' | 'reloadSettings';
 
 /** `instanceId` for start, `drainMs` for stop. */
 export interface CallArgs {

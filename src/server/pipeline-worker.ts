@@ -117,7 +117,9 @@ port.on('message', (m: ToWorker) => {
             : Promise.reject(new Error('start needs the instance id'))
           : m.call === 'pullAllKnown'
             ? bridge.puller.pullAllKnown()
-            : stop(m.drainMs ?? 10_000);
+            : m.call === 'reloadSettings'
+              ? bridge.settings.reload(true)
+              : stop(m.drainMs ?? 10_000);
       work.then(
         () => answer(m.id),
         (err: unknown) => answer(m.id, err instanceof Error ? err.message : String(err)),

@@ -406,6 +406,30 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
       qb.schema.dropIndex('customers_mode').on('customers').compile(),
     ],
   },
+  {
+    version: 9,
+    name: 'console settings (they win over the config file), and the charts index on inbox.created_at',
+    // Settings changed in the console are read by every instance's pipeline (src/pipeline/live-settings.ts).
+    // The charts group messages by when they arrived: (created_at, origin, state) answers their
+    // counts from the index alone (no payload pages read) at 100k messages.
+    up: (qb, dialect) => [
+      qb.schema
+        .createTable('console_settings')
+        .addColumn('scope', 'varchar(64)', (c) => c.notNull())
+        .addColumn('key', 'varchar(64)', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_by', 'varchar(128)')
+        .addPrimaryKeyConstraint('console_settings_pk', ['scope', 'key'])
+        .$call((b) => (dialect === 'mysql' ? b.modifyEnd(sql.raw(MYSQL_TABLE)) : b))
+        .compile(),
+      qb.schema.createIndex('inbox_created').on('inbox').columns(['created_at', 'origin', 'state']).compile(),
+    ],
+    down: (qb) => [
+      qb.schema.dropTable('console_settings').ifExists().compile(),
+      qb.schema.dropIndex('inbox_created').on('inbox').compile(),
+    ],
+  },
 ];
 
 /** Migration 7's backfill: every customer of the inbox gets a customers row with its newest seq. */

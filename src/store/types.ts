@@ -1,4 +1,9 @@
-import type { ConsoleAccessStore, OperatorActionsStore } from './console-types.js';
+import type {
+  ConsoleAccessStore,
+  ConsoleSettingsStore,
+  ConsoleStatsStore,
+  OperatorActionsStore,
+} from './console-types.js';
 
 /**
  * The one storage interface, implemented once for both engines by `SqlStore` (src/store/sql/).
@@ -139,6 +144,10 @@ export interface Store {
   readonly consoleAccess: ConsoleAccessStore;
   /** The console's conversations read model, and the customers' WeChat profiles (the pipeline fetches them). */
   readonly conversations: ConversationsStore;
+  /** The console's charts (src/store/sql/console-stats.ts). */
+  readonly stats: ConsoleStatsStore;
+  /** Settings changed in the console, which win over the config file's (src/store/sql/console-settings.ts). */
+  readonly consoleSettings: ConsoleSettingsStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

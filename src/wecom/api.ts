@@ -230,6 +230,21 @@ export class WecomApi {
     }
   }
 
+  /**
+   * kf/add_contact_way: the link that opens a chat with the kf account (for a website, or as a
+   * QR code on a poster). `scene` (≤ 32 of [0-9a-zA-Z_-]) comes back in enter_session, so an owner
+   * can tell where customers came from (docs/protocol.md §kf-accounts).
+   */
+  async addContactWay(openKfId: string, scene?: string): Promise<string> {
+    const reply = await this.postJson('kf/add_contact_way', {
+      open_kfid: openKfId,
+      ...(scene ? { scene } : {}),
+    });
+    if (typeof reply.url !== 'string' || !reply.url)
+      throw new Error('kf/add_contact_way answered without a url');
+    return reply.url;
+  }
+
   async getServiceState(
     openKfId: string,
     externalUserId: string,

@@ -3,6 +3,7 @@
  * 0 → 1/2/3, 1 → 2/3, 2 → 3, 3 → 3/4, 4 → nothing (only the customer writing reopens it, as state 0).
  */
 import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
 import { newMsgCode } from './ids.js';
 import { fail, ok, isObject } from './reply.js';
 import { REPLY_WINDOW_MS, type FakeState } from './state.js';
@@ -26,6 +27,17 @@ export function registerSession(app: FastifyInstance, state: FakeState): void {
       manage_privilege: a.managePrivilege ?? true,
     }));
     return ok({ account_list: list });
+  });
+
+  app.post('/cgi-bin/kf/add_contact_way', async (req) => {
+    const body = isObject(req.body) ? req.body : {};
+    const { open_kfid: openKfId, scene } = body;
+    if (typeof openKfId !== 'string' || !state.accounts.has(openKfId)) return fail(95000, 'invalid open_kfid');
+    if (scene !== undefined && (typeof scene !== 'string' || !/^[0-9a-zA-Z_-]{0,32}$/.test(scene)))
+      return fail(40058, 'invalid scene');
+    // WeCom's links look like this; the same account and scene always give the same link.
+    const id = createHash('sha1').update(`${openKfId}:${scene ?? ''}`).digest('hex').slice(0, 24);
+    return ok({ url: `https://work.weixin.qq.com/kfid/kfc${id}${scene ? `?enc_scene=${scene}` : ''}` });
   });
 
   app.post('/cgi-bin/kf/service_state/get', async (req) => {

@@ -133,6 +133,16 @@ export interface LoginThrottleTable {
   failures: number;
   window_start: number;
 }
+/** Settings an owner changed in the console (migration 9): they win over the config file's. */
+export interface ConsoleSettingsTable {
+  /** '*' for the defaults of every account, else an open_kfid. */
+  scope: string;
+  key: string;
+  /** JSON of the validated value; 'null' = follow the config file again. */
+  value: string;
+  updated_at: number;
+  updated_by: string | null;
+}
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -153,5 +163,6 @@ export interface DB {
   console_sessions: ConsoleSessionsTable;
   audit_log: AuditLogTable;
   login_throttle: LoginThrottleTable;
+  console_settings: ConsoleSettingsTable;
   schema_migrations: SchemaMigrationsTable;
 }

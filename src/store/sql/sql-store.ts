@@ -16,6 +16,8 @@ import { Accounts } from './accounts.js';
 import { OperatorActions } from './console-operator.js';
 import { ConsoleAccess } from './console-access.js';
 import { Conversations } from './console-conversations.js';
+import { ConsoleSettings } from './console-settings.js';
+import { ConsoleStats } from './console-stats.js';
 import { Customers } from './customers.js';
 import type { SqlDb } from './db.js';
 import { Heartbeats } from './heartbeats.js';
@@ -41,6 +43,8 @@ export class SqlStore implements Store {
   /** The operator console's operators, sessions, audit log and login throttling (migration 6). */
   readonly consoleAccess: ConsoleAccess;
   readonly conversations: Conversations;
+  readonly stats: ConsoleStats;
+  readonly consoleSettings: ConsoleSettings;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -53,6 +57,8 @@ export class SqlStore implements Store {
     this.operatorActions = new OperatorActions(sqlDb, this.inbox, this.customers);
     this.consoleAccess = new ConsoleAccess(sqlDb);
     this.conversations = new Conversations(sqlDb);
+    this.stats = new ConsoleStats(sqlDb);
+    this.consoleSettings = new ConsoleSettings(sqlDb);
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */
