@@ -44,7 +44,10 @@ export interface WecomPort {
   /** kf/customer/batchget: WeChat nickname and avatar of up to 100 customers active within 48 h. */
   batchGetCustomers(
     externalUserIds: string[],
-  ): Promise<{ customers: { externalUserId: string; nickname: string; avatar: string }[]; invalid: string[] }>;
+  ): Promise<{
+    customers: { externalUserId: string; nickname: string; avatar: string }[];
+    invalid: string[];
+  }>;
 }
 
 export interface CozeChatResult {

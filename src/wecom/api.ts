@@ -279,9 +279,7 @@ export class WecomApi {
    * kf/customer/batchget (docs/protocol.md §customer-batchget), up to 100 ids per call: nickname and
    * avatar of customers active within 48 h; the others come back in `invalid`.
    */
-  async batchGetCustomers(
-    externalUserIds: string[],
-  ): Promise<{
+  async batchGetCustomers(externalUserIds: string[]): Promise<{
     customers: { externalUserId: string; nickname: string; avatar: string }[];
     invalid: string[];
   }> {
