@@ -377,7 +377,8 @@ describe('CozeClient REST calls', () => {
   });
 
   it('runs many streams at once over the shared agent', async () => {
-    fake.setResponder((c) => ({ text: `ok ${c.userId}`, delayMs: 50, chunkDelayMs: 5 }));
+    // Each chat holds its stream 1 s, so the 50 overlap even on a loaded machine (at 50 ms they did not).
+    fake.setResponder((c) => ({ text: `ok ${c.userId}`, delayMs: 1000, chunkDelayMs: 5 }));
     const before = fake.maxConcurrentSeen;
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => client.chat({ ...ask('x'), userId: `u${i}` })),
