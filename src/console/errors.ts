@@ -12,7 +12,9 @@ export function wantsJson(req: FastifyRequest, base: string): boolean {
   const path = req.url.split('?')[0]!;
   if (path.startsWith(`${base}/api/`)) return true;
   const accept = String(req.headers.accept ?? '');
-  return accept.includes('application/json') && !accept.includes('text/html');
+  if (accept.includes('text/html')) return false;
+  // A script: it asked for JSON, or sent JSON without asking for a page.
+  return accept.includes('application/json') || String(req.headers['content-type'] ?? '').includes('json');
 }
 
 export interface Problem {

@@ -13,6 +13,10 @@ export const COPIED_TABLES = [
   'customers',
   'inbox',
   'sent_log',
+  // The console's operators and audit log move too (operators keep their passwords); sessions and
+  // login-failure counters do not: everyone logs in again on the new store.
+  'operators',
+  'audit_log',
 ] as const;
 
 const BATCH = 500;
