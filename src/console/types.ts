@@ -16,6 +16,11 @@ export interface ConsoleDeps {
   coordinator: Coordinator;
   config: WxcozeConfig;
   logger: Logger;
+  /**
+   * Wakes this instance's pipeline after the console stored work for it (an operator's reply, a
+   * retry), so it is sent now rather than at the pipeline's next look (PipelineHost.kick).
+   */
+  kickPipeline?: () => void;
 }
 
 /** Options every page plugin receives (src/console/pages/index.ts lists the pages). */

@@ -116,7 +116,7 @@ export async function startServer(
       rateLimit: config.openai.rateLimit,
       corsOrigins: config.openai.corsOrigins,
     },
-    console: { store, coordinator, config, logger },
+    console: { store, coordinator, config, logger, kickPipeline: () => pipeline.kick() },
     ...(coordinator instanceof RedisCoordinator
       ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } }
       : {}),

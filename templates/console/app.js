@@ -175,3 +175,7 @@ export function mainContainer() {
   for (const n of [...main.children]) if (!n.classList.contains('page-title')) n.remove();
   return main;
 }
+
+// Every console page watches for customers handed to the console: banner, chime, nav count
+// (templates/console/handoff-alert.js). Loaded after this module has run, so it can import it.
+import('./handoff-alert.js').catch(() => {});
