@@ -1,8 +1,10 @@
 import type { ConsolePage } from '../types.js';
 import { auditPage } from './audit.js';
+import { conversationsPage } from './conversations.js';
+import { threadPage } from './thread.js';
 
 /**
  * Every page of the logged-in console, registered by src/console/plugin.ts inside the authed scope
  * (session checked, CSRF checked on POST, `request.operator` set). One line per page: add yours.
  */
-export const CONSOLE_PAGES: ConsolePage[] = [auditPage];
+export const CONSOLE_PAGES: ConsolePage[] = [auditPage, conversationsPage, threadPage];
