@@ -57,7 +57,7 @@ export class LiveFeed {
   /** Takes over the reply as an event stream; false (and a 503 sent) when too many are open. */
   open(req: FastifyRequest, reply: FastifyReply, refusal: { code: string; message: string }): boolean {
     if (this.closed || this.clients.size >= (this.opts.maxClients ?? 50)) {
-      void reply.code(503).header('retry-after', '30').send({ error: refusal });
+      reply.code(503).header('retry-after', '30').send({ error: refusal });
       return false;
     }
     reply.hijack();
@@ -78,7 +78,10 @@ export class LiveFeed {
 
   private start(): void {
     this.since = this.now() - OVERLAP_MS;
-    this.timer = setInterval(() => void this.poll(), this.opts.intervalMs ?? 1000);
+    // poll() catches its own errors.
+    this.timer = setInterval(() => {
+      this.poll().catch(() => {});
+    }, this.opts.intervalMs ?? 1000);
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) c.raw.write(': ping\n\n');
     }, this.opts.heartbeatMs ?? 15_000);

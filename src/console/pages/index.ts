@@ -1,10 +1,12 @@
 import type { ConsolePage } from '../types.js';
 import { auditPage } from './audit.js';
+import { conversationsPage } from './conversations.js';
 import { failedPage } from './failed.js';
 import { operatorApi } from './operator-api.js';
+import { threadPage } from './thread.js';
 
 /**
  * Every page of the logged-in console, registered by src/console/plugin.ts inside the authed scope
  * (session checked, CSRF checked on POST, `request.operator` set). One line per page: add yours.
  */
-export const CONSOLE_PAGES: ConsolePage[] = [auditPage, failedPage, operatorApi];
+export const CONSOLE_PAGES: ConsolePage[] = [auditPage, conversationsPage, threadPage, failedPage, operatorApi];
