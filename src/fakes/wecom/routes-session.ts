@@ -32,11 +32,15 @@ export function registerSession(app: FastifyInstance, state: FakeState): void {
   app.post('/cgi-bin/kf/add_contact_way', async (req) => {
     const body = isObject(req.body) ? req.body : {};
     const { open_kfid: openKfId, scene } = body;
-    if (typeof openKfId !== 'string' || !state.accounts.has(openKfId)) return fail(95000, 'invalid open_kfid');
+    if (typeof openKfId !== 'string' || !state.accounts.has(openKfId))
+      return fail(95000, 'invalid open_kfid');
     if (scene !== undefined && (typeof scene !== 'string' || !/^[0-9a-zA-Z_-]{0,32}$/.test(scene)))
       return fail(40058, 'invalid scene');
     // WeCom's links look like this; the same account and scene always give the same link.
-    const id = createHash('sha1').update(`${openKfId}:${scene ?? ''}`).digest('hex').slice(0, 24);
+    const id = createHash('sha1')
+      .update(`${openKfId}:${scene ?? ''}`)
+      .digest('hex')
+      .slice(0, 24);
     return ok({ url: `https://work.weixin.qq.com/kfid/kfc${id}${scene ? `?enc_scene=${scene}` : ''}` });
   });
 
