@@ -4,6 +4,8 @@ import type { Logger } from '../log/logger.js';
 import type { ConsoleSession } from '../store/console-types.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
+import type { ContactLinks } from '../ops/contact.js';
+import type { Health } from '../ops/health.js';
 import type { Lang } from './i18n.js';
 
 /**
@@ -21,6 +23,15 @@ export interface ConsoleDeps {
    * retry), so it is sent now rather than at the pipeline's next look (PipelineHost.kick).
    */
   kickPipeline?: () => void;
+  /** Health, charts, settings and the contact link (helper D's pages); absent in tests that do not need them. */
+  ops?: ConsoleOps;
+}
+
+export interface ConsoleOps {
+  health: Health;
+  contact: ContactLinks;
+  /** Has this instance's pipeline apply the settings saved in the console now (others poll). */
+  reloadSettings(): Promise<void>;
 }
 
 /** Options every page plugin receives (src/console/pages/index.ts lists the pages). */

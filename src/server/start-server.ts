@@ -10,6 +10,10 @@ import { RedisCoordinator } from '../store/coordination/redis.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { WecomCrypto } from '../wecom/crypto.js';
+import { packageVersion } from '../cli/lib/paths.js';
+import { ContactLinks } from '../ops/contact.js';
+import { Health } from '../ops/health.js';
+import { WecomApi } from '../wecom/api.js';
 import { buildApp } from './app.js';
 import { inThreadPipeline, startPipelineWorker, type PipelineHost } from './pipeline-host.js';
 import { catchUnhandledRejections } from './unhandled-rejections.js';
@@ -88,12 +92,36 @@ export async function startServer(
     await pipeline.stop(0).catch(() => {});
     throw err;
   };
+  // The console's own WeCom client (contact links, the health page's token check); it shares the
+  // access-token cache with the pipeline's through the coordinator.
+  const consoleWecom = new WecomApi({
+    baseUrl: config.wecom.apiBase,
+    corpId: config.wecom.corpId,
+    secret: config.wecom.secret,
+    logger,
+    tokenCache: coordinator.cache,
+    coordinator,
+  });
+  let instanceId = config.pipeline.instanceId ?? '';
+  const health = new Health({
+    store,
+    coordinator,
+    config,
+    wecom: consoleWecom,
+    coze,
+    version: packageVersion(),
+    startedAt: Date.now(),
+    instanceId: () => instanceId,
+  });
   const crypto = new WecomCrypto(config.wecom.token, config.wecom.encodingAesKey, config.wecom.corpId);
   const app = await buildApp({
     logger,
     crypto,
     bodyLimit: config.server.bodyLimit,
-    onKfEvent: (openKfId, token, reqId) => pipeline.schedule(openKfId, token, reqId),
+    onKfEvent: (openKfId, token, reqId) => {
+      pipeline.schedule(openKfId, token, reqId);
+      health.noteCallback(openKfId);
+    },
     isShuttingDown: () => shuttingDown,
     callbackMaxSkewS: config.server.callbackMaxSkewS,
     headersTimeoutMs: config.server.headersTimeoutMs,
@@ -116,7 +144,18 @@ export async function startServer(
       rateLimit: config.openai.rateLimit,
       corsOrigins: config.openai.corsOrigins,
     },
-    console: { store, coordinator, config, logger, kickPipeline: () => pipeline.kick() },
+    console: {
+      store,
+      coordinator,
+      config,
+      logger,
+      kickPipeline: () => pipeline.kick(),
+      ops: {
+        health,
+        contact: new ContactLinks(consoleWecom),
+        reloadSettings: () => pipeline.reloadSettings(),
+      },
+    },
     ...(coordinator instanceof RedisCoordinator
       ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } }
       : {}),
@@ -131,7 +170,7 @@ export async function startServer(
   // From here work runs in the background (pulls, workers): a rejection nobody caught is logged, not fatal.
   const releaseRejections = catchUnhandledRejections(logger);
   // Host and the port it listens on: stable across restarts, unique among instances running at once.
-  const instanceId = config.pipeline.instanceId ?? `${hostname()}:${port}`;
+  instanceId = config.pipeline.instanceId ?? `${hostname()}:${port}`;
   // It may refuse to start (another live process under this instance id): then close everything.
   await pipeline.start(instanceId).catch(async (err: unknown) => {
     releaseRejections();
@@ -163,6 +202,7 @@ export async function startServer(
         shuttingDown = true;
         await pipeline.stop(drainMs);
         await app.close();
+        await consoleWecom.close();
         await store.close();
         await coordinator.close();
         logger.info('wxcoze stopped');

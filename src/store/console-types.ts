@@ -252,6 +252,20 @@ export interface ConsoleStatsStore {
    * recorded (created_at); `openKfId` narrows to one account.
    */
   series(q: { from: number; to: number; bucketMs: number; openKfId?: string }): Promise<StatsSeries>;
+  /** Processes that beat since `since` (the heartbeats table), newest first: the instances seen. */
+  instances(since: number): Promise<SeenInstance[]>;
+  /** Per account: when its newest message was recorded (how long since the cursor last moved with messages). */
+  lastMessageAt(openKfIds: string[]): Promise<Record<string, number>>;
+}
+
+export interface SeenInstance {
+  instanceId: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  beatAt: number;
+  /** It stopped (or a restart under the same id replaced it). */
+  gone: boolean;
 }
 
 // ── settings (what an owner changes in the console): src/store/sql/console-settings.ts ──

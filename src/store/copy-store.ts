@@ -17,7 +17,11 @@ export const COPIED_TABLES = [
   // login-failure counters do not: everyone logs in again on the new store.
   'operators',
   'audit_log',
+  'console_settings',
 ] as const;
+
+/** Columns the database computes itself (generated): never inserted. */
+const GENERATED_COLUMNS: Record<string, string[]> = { inbox: ['is_handoff'] };
 
 const BATCH = 500;
 
@@ -59,7 +63,7 @@ export async function copySqliteToMysql(
       let inserted = 0;
       for (let i = 0; i < rows.length; i += BATCH) {
         const batch = rows.slice(i, i + BATCH);
-        const cols = Object.keys(batch[0]!);
+        const cols = Object.keys(batch[0]!).filter((c) => !GENERATED_COLUMNS[table]?.includes(c));
         const res = await (dst.db as MysqlDb).sql<{ affectedRows: number }>(
           `INSERT IGNORE INTO ${table} (${cols.map((c) => `\`${c}\``).join(', ')}) VALUES ?`,
           [batch.map((r) => cols.map((c) => r[c]))],

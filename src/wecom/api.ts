@@ -113,6 +113,11 @@ export class WecomApi {
     return this.inflight;
   }
 
+  /** When the token this instance holds stops being used (ms), if it holds one; never the token itself. */
+  tokenValidUntil(): number | undefined {
+    return this.memo && this.memo.expiresAt > Date.now() ? this.memo.expiresAt : undefined;
+  }
+
   /** Drops `token` if it is still the current one; a newer token fetched meanwhile is kept. */
   async invalidateToken(token: string): Promise<void> {
     this.revoked.add(token);

@@ -20,6 +20,8 @@ export const DUPLICATE_MSGID_ERRCODE = 95044;
  */
 interface ErrcodeInfo {
   meaning: string;
+  /** The same for a shop owner, in Chinese (the console's health page), where an owner meets it. */
+  meaningZh?: string;
   undeliverable?: string;
   alreadyHanded?: true;
   tokenRejected?: true;
@@ -30,6 +32,7 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
   0: { meaning: 'ok' },
   40001: {
     meaning: 'invalid secret: check the app secret (repeated bad attempts can ban your IP for an hour)',
+    meaningZh: 'Secret 不正确：请在企业微信管理后台核对自建应用的 Secret（多次错误会封禁 IP 一小时）',
   },
   40004: { meaning: 'invalid media type' },
   40005: { meaning: 'invalid media type parameter' },
@@ -56,19 +59,25 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
   47001: { meaning: 'malformed request body' },
   48002: {
     meaning: 'API not permitted for this token: bind the self-built app under 微信客服 → 可调用接口的应用',
+    meaningZh:
+      '接口无权限：请在企业微信管理后台「微信客服 → 可调用接口的应用」中选择本应用，并让它管理这个客服账号',
   },
   60020: {
     meaning:
       "caller IP is not in the app's trusted IPs (企业可信IP): add this server's egress IP in the WeCom admin console",
+    meaningZh:
+      '服务器 IP 不在企业可信 IP 中：请在企业微信管理后台「应用管理 → 本应用 → 企业可信IP」中添加本服务器的出口 IP',
   },
   95000: { meaning: 'invalid open_kfid', undeliverable: 'the open_kfid is not valid' },
   95001: {
+    meaningZh: '发送条数已用完：客户每发一条消息，最多可回复 5 条，需等客户再次发言',
     meaning:
       'send quota exhausted: at most 5 messages per customer message; wait for the customer to write again',
     undeliverable: 'the 5-messages-per-customer-message quota is used up',
   },
   95002: {
     meaning: 'the 48-hour reply window has expired; wait for the customer to write again',
+    meaningZh: '已超过 48 小时回复期限，需等客户再次发言',
     undeliverable: 'the 48-hour window to answer this customer has passed',
   },
   95003: { meaning: 'consultation capacity limit reached (corp not verified)' },
@@ -95,6 +104,8 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
   95018: {
     meaning:
       'session state does not allow API replies (a human receptionist or the queue owns it, or it ended): move the session to state 1 or remove human receptionists',
+    meaningZh:
+      '会话当前不允许 API 回复（人工接待中、排队中或已结束）：请把客服账号的接待方式设为「智能助手接待」，或移除接待人员',
     undeliverable:
       'the session is not in a state the API may answer (a human servicer has it, or it is queued)',
   },
@@ -117,6 +128,19 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
 };
 
 /** A readable meaning for an errcode; unknown codes point to WeCom's lookup page. */
+/** The Chinese explanation an owner reads in the console, where the table has one. */
+export function describeErrcodeZh(code: number): string | undefined {
+  return ERRCODES[code]?.meaningZh;
+}
+
+/**
+ * The address WeCom saw the call come from, as its 60020 message names it ("… from ip: 1.2.3.4, …"):
+ * the egress IP to add to 企业可信IP. Undefined when the message names none.
+ */
+export function egressIpOf(errmsg: string): string | undefined {
+  return /from ip:?\s*([0-9a-fA-F.:]+[0-9a-fA-F])/i.exec(errmsg)?.[1];
+}
+
 export function describeErrcode(code: number): string {
   return (
     ERRCODES[code]?.meaning ??
@@ -149,7 +173,10 @@ export class WecomApiError extends Error {
     readonly errmsg: string,
   ) {
     const meaning = describeErrcode(errcode);
-    super(`${api}: errcode ${errcode} — ${meaning}`);
+    // 60020: the IP WeCom saw is the one to add to 企业可信IP; kept in the message (and so in
+    // accounts.last_error) for the console's health page. An IP is not a secret.
+    const ip = errcode === 60020 ? egressIpOf(errmsg) : undefined;
+    super(`${api}: errcode ${errcode} — ${meaning}${ip ? ` (WeCom saw the call from IP ${ip})` : ''}`);
     this.meaning = meaning;
   }
 }

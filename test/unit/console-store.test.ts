@@ -90,7 +90,7 @@ for (const engine of engines)
         'wk1',
         'c-ev',
         [
-          msg('ev1', 'u-ev', T0 + 2 * HOUR, { msgtype: 'event', state: 'skipped' }),
+          msg('ev1', 'u-ev', T0 + 2 * HOUR, { origin: 4, msgtype: 'event', state: 'skipped' }),
           msg('sv1', 'u-ev', T0 + 2 * HOUR, { origin: 5, state: 'skipped' }),
         ],
         T0 + 2 * HOUR + 10,
@@ -112,9 +112,10 @@ for (const engine of engines)
           skipped: 2,
           failed: 1,
           handoffs: 1,
-          // rank ceil(20 × 0.5) = 10 → 10 s; ceil(20 × 0.95) = 19 → 19 s (send_time is whole seconds).
-          p50Ms: 10_000,
-          p95Ms: 19_000,
+          // rank ceil(20 × 0.5) = 10 → 10 s; ceil(20 × 0.95) = 19 → 19 s, each read as the middle
+          // of its histogram bin (1 s wide from 10 s on).
+          p50Ms: 10_500,
+          p95Ms: 19_500,
         },
       );
       assert.deepEqual(
@@ -122,12 +123,12 @@ for (const engine of engines)
         { at: T0 + HOUR, in: 0, answered: 0, skipped: 0, failed: 0, handoffs: 0, p50Ms: null, p95Ms: null },
       );
       assert.equal(h2?.in, 1);
-      assert.equal(h2?.p50Ms, 4000);
+      assert.equal(h2?.p50Ms, 4050, '4 s, in a 100 ms bin');
       assert.equal(r.total.in, 25);
       assert.equal(r.total.answered, 21);
       // 21 latencies: 1..20 s and 4 s → rank 11 is 10 s, rank 20 is 19 s.
-      assert.equal(r.total.p50Ms, 10_000);
-      assert.equal(r.total.p95Ms, 19_000);
+      assert.equal(r.total.p50Ms, 10_500);
+      assert.equal(r.total.p95Ms, 19_500);
 
       const other = await s.stats.series({ from: T0, to: T0 + 3 * HOUR, bucketMs: HOUR, openKfId: 'wk2' });
       assert.equal(other.total.in, 0);

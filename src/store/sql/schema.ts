@@ -38,6 +38,8 @@ export interface InboxTable {
   dismissed_at: Generated<number | null>;
   coze_conversation_id: string | null;
   coze_chat_id: string | null;
+  /** 1 when the note says the message was handed to a human: a VIRTUAL generated column for the charts (migration 9). Never written. */
+  is_handoff: Generated<number>;
   created_at: number;
   updated_at: number;
 }

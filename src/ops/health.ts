@@ -1,0 +1,216 @@
+/**
+ * What the console's health page shows: per kf account, when WeCom last called back, when it was
+ * last pulled and how that went, how long since a message arrived; whether WeCom gives a token
+ * and Coze answers (each checked at most once a minute); the inbox backlog by state; the store and
+ * cache; the version, uptime and the instances seen. Every WeCom error is explained from the one
+ * errcode table (src/wecom/errors.ts), 60020 with the egress IP to add to 企业可信IP.
+ */
+import type { WxcozeConfig } from '../config/types.js';
+import type { SeenInstance } from '../store/console-types.js';
+import type { Coordinator } from '../store/coordination/types.js';
+import type { Store } from '../store/types.js';
+import { describeErrcode, describeErrcodeZh, egressIpOf, WecomApiError } from '../wecom/errors.js';
+
+/** A WeCom error as an owner reads it. */
+export interface ExplainedError {
+  /** The error as recorded (for the curious; no secret is ever in it). */
+  text: string;
+  errcode?: number;
+  meaning?: string;
+  meaningZh?: string;
+  /** 60020: the address WeCom saw, to add to 企业可信IP. */
+  egressIp?: string;
+}
+
+export interface Probe {
+  ok: boolean;
+  checkedAt: number;
+  error?: ExplainedError;
+  /** The access token's end (ms), when WeCom gave one. Never the token. */
+  validUntil?: number;
+}
+
+export interface AccountHealth {
+  openKfId: string;
+  name?: string;
+  /** When WeCom last called back for this account (any instance, via the shared cache), ms. */
+  lastCallbackAt: number | null;
+  lastPullAt: number | null;
+  /** The last pull's error; null when it went through. */
+  lastError: ExplainedError | null;
+  /** When its newest message was recorded: how long the cursor has not moved with messages. */
+  lastMessageAt: number | null;
+}
+
+export interface HealthReport {
+  now: number;
+  version: string;
+  startedAt: number;
+  uptimeMs: number;
+  instanceId: string;
+  store: { kind: string; ok: boolean; error?: string };
+  cache: { kind: string; ok: boolean; error?: string };
+  wecom: Probe;
+  coze: Probe;
+  backlog: Record<string, number>;
+  accounts: AccountHealth[];
+  instances: (SeenInstance & { alive: boolean })[];
+}
+
+export interface HealthDeps {
+  store: Store;
+  coordinator: Coordinator;
+  config: WxcozeConfig;
+  /** The main thread's WeCom client: a token proves the secret, corp id and trusted IP are right. */
+  wecom: { getAccessToken(): Promise<string>; tokenValidUntil?(): number | undefined };
+  coze: { getMe(): Promise<unknown> };
+  version: string;
+  startedAt: number;
+  instanceId: () => string;
+  now?: () => number;
+}
+
+const PROBE_EVERY_MS = 60_000;
+const CALLBACK_NOTE_EVERY_MS = 10_000;
+const CALLBACK_KEY = 'health:last-callback:';
+const CALLBACK_TTL_MS = 30 * 24 * 3600_000;
+
+/** An error as recorded (accounts.last_error, a thrown error) → what it means for an owner. */
+export function explainWecomError(err: unknown): ExplainedError {
+  const text = err instanceof Error ? err.message : String(err);
+  const errcode =
+    err instanceof WecomApiError ? err.errcode : Number(/errcode (-?\d+)/.exec(text)?.[1] ?? NaN);
+  if (!Number.isFinite(errcode)) return { text };
+  const ip =
+    egressIpOf(err instanceof WecomApiError ? err.errmsg : text) ??
+    /from IP ([0-9a-fA-F.:]+)/.exec(text)?.[1];
+  const zh = describeErrcodeZh(errcode);
+  return {
+    text,
+    errcode,
+    meaning: describeErrcode(errcode),
+    ...(zh ? { meaningZh: zh } : {}),
+    ...(errcode === 60020 && ip ? { egressIp: ip } : {}),
+  };
+}
+
+export class Health {
+  private readonly lastCallback = new Map<string, number>();
+  private readonly noted = new Map<string, number>();
+  private wecomProbe: Promise<Probe> | undefined;
+  private cozeProbe: Promise<Probe> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly d: HealthDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  /**
+   * A callback for this account was accepted. Called on the callback's path: a Map write; the
+   * shared cache (so every instance's page knows) is written at most every 10 s per account, not awaited.
+   */
+  noteCallback(openKfId: string): void {
+    const now = this.now();
+    this.lastCallback.set(openKfId, now);
+    if (now - (this.noted.get(openKfId) ?? 0) < CALLBACK_NOTE_EVERY_MS) return;
+    this.noted.set(openKfId, now);
+    this.d.coordinator.cache.set(`${CALLBACK_KEY}${openKfId}`, now, CALLBACK_TTL_MS).catch(() => {
+      // The cache is down: this instance's own memory still answers; the health page says so.
+    });
+  }
+
+  private async lastCallbackAt(openKfId: string): Promise<number | null> {
+    const mine = this.lastCallback.get(openKfId) ?? null;
+    const shared = await this.d.coordinator.cache
+      .get(`${CALLBACK_KEY}${openKfId}`)
+      .then((v) => (typeof v === 'number' ? v : null))
+      .catch(() => null);
+    return mine === null ? shared : shared === null ? mine : Math.max(mine, shared);
+  }
+
+  /** At most one probe a minute (a bad secret tried too often gets the IP banned for an hour). */
+  private probe(slot: 'wecomProbe' | 'cozeProbe', run: () => Promise<Partial<Probe>>): Promise<Probe> {
+    const last = this[slot];
+    if (last) return last;
+    const p = (async (): Promise<Probe> => {
+      const checkedAt = this.now();
+      try {
+        return { ok: true, checkedAt, ...(await run()) };
+      } catch (err) {
+        return { ok: false, checkedAt, error: explainWecomError(err) };
+      }
+    })();
+    this[slot] = p;
+    setTimeout(() => {
+      if (this[slot] === p) this[slot] = undefined;
+    }, PROBE_EVERY_MS).unref();
+    return p;
+  }
+
+  async report(): Promise<HealthReport> {
+    const now = this.now();
+    const { store, coordinator, config } = this.d;
+    const wecom = this.probe('wecomProbe', async () => {
+      await this.d.wecom.getAccessToken();
+      const until = this.d.wecom.tokenValidUntil?.();
+      return until ? { validUntil: until } : {};
+    });
+    const coze = this.probe('cozeProbe', async () => {
+      await this.d.coze.getMe();
+      return {};
+    });
+    const cache = coordinator
+      .ping()
+      .then(() => ({ kind: coordinator.kind, ok: true }))
+      .catch((err: Error) => ({ kind: coordinator.kind, ok: false, error: err.message }));
+    let storeState: HealthReport['store'] = { kind: store.kind, ok: true };
+    const safe = <T>(p: Promise<T>, fallback: T): Promise<T> =>
+      p.catch((err: Error) => {
+        storeState = { kind: store.kind, ok: false, error: err.message };
+        return fallback;
+      });
+    const [accounts, backlog, instances] = await Promise.all([
+      safe(store.listAccounts(), []),
+      safe(store.countByState(), {}),
+      safe(store.stats.instances(now - 24 * 3600_000), []),
+    ]);
+    const ids = [
+      ...new Set([
+        ...(config.wecom.openKfId ? [config.wecom.openKfId] : []),
+        ...Object.keys(config.service.accounts),
+        ...accounts.map((a) => a.openKfId),
+      ]),
+    ];
+    const lastMessage = await safe(store.stats.lastMessageAt(ids), {});
+    const byId = new Map(accounts.map((a) => [a.openKfId, a]));
+    const accountHealth = await Promise.all(
+      ids.map(async (id): Promise<AccountHealth> => {
+        const a = byId.get(id);
+        const name = config.service.accounts[id]?.name;
+        return {
+          openKfId: id,
+          ...(name ? { name } : {}),
+          lastCallbackAt: await this.lastCallbackAt(id),
+          lastPullAt: a?.lastPullAt ?? null,
+          lastError: a?.lastError ? explainWecomError(a.lastError) : null,
+          lastMessageAt: lastMessage[id] ?? null,
+        };
+      }),
+    );
+    const staleMs = config.pipeline.takeoverMs;
+    return {
+      now,
+      version: this.d.version,
+      startedAt: this.d.startedAt,
+      uptimeMs: now - this.d.startedAt,
+      instanceId: this.d.instanceId(),
+      store: storeState,
+      cache: await cache,
+      wecom: await wecom,
+      coze: await coze,
+      backlog,
+      accounts: accountHealth,
+      instances: instances.map((i) => ({ ...i, alive: !i.gone && now - i.beatAt < staleMs })),
+    };
+  }
+}
