@@ -42,9 +42,7 @@ export interface WecomPort {
     servicerUserId?: string,
   ): Promise<{ msg_code?: string }>;
   /** kf/customer/batchget: WeChat nickname and avatar of up to 100 customers active within 48 h. */
-  batchGetCustomers(
-    externalUserIds: string[],
-  ): Promise<{
+  batchGetCustomers(externalUserIds: string[]): Promise<{
     customers: { externalUserId: string; nickname: string; avatar: string }[];
     invalid: string[];
   }>;

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { ConsoleAccess } from '../../src/store/sql/console-access.js';
 import { SqlStore } from '../../src/store/sql/sql-store.js';
 import type { Store } from '../../src/store/types.js';
 import { freshDatabase } from '../helpers/mysql.js';
@@ -114,6 +115,23 @@ for (const engine of engines)
       assert.equal((await a.listAudit({ limit: 10, operator: '小王' })).length, 2);
       await a.audit({ at: 9, operator: 'admin', action: 'x', detail: 'é'.repeat(5000) });
       assert.equal((await a.listAudit({ limit: 1 }))[0]!.detail!.length, 2000);
+    });
+
+    test("failed logins in the audit log are capped (the newest kept); operators' actions are not", async () => {
+      const store = (await engine.open()) as SqlStore;
+      const a = new ConsoleAccess(store.db, 3);
+      await a.audit({ at: 1, operator: 'admin', action: 'takeover' });
+      for (let i = 2; i <= 8; i++) await a.audit({ at: i, operator: '?', action: 'login_failed' });
+      const left = await a.listAudit({ limit: 100 });
+      assert.deepEqual(
+        left.map((e) => [e.at, e.action]),
+        [
+          [8, 'login_failed'],
+          [7, 'login_failed'],
+          [6, 'login_failed'],
+          [1, 'takeover'],
+        ],
+      );
     });
 
     test('login failures: counted per key within the window, a new window starts over, cleared', async () => {

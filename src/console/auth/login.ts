@@ -6,6 +6,7 @@ import { t, type Lang } from '../i18n.js';
 import { renderBarePage } from '../layout.js';
 import { clearCookie, setCookie } from './cookies.js';
 import { decoyHash, verifyPassword } from './password.js';
+import { PasswordGate } from './password-gate.js';
 import {
   newToken,
   sameToken,
@@ -23,7 +24,7 @@ import { checkThrottle, noteFailure, noteSuccess, type ThrottleLimits } from './
  */
 export const LOGIN_CSRF_COOKIE = 'wxcoze_login_csrf';
 
-type Message = 'wrong' | 'expired' | 'logged_out' | 'throttled' | 'csrf';
+type Message = 'wrong' | 'expired' | 'logged_out' | 'throttled' | 'csrf' | 'busy';
 
 const MESSAGE_KEY = {
   wrong: 'login_wrong',
@@ -31,6 +32,7 @@ const MESSAGE_KEY = {
   logged_out: 'login_logged_out',
   throttled: 'login_throttled',
   csrf: 'login_csrf',
+  busy: 'login_busy',
 } as const;
 
 /** Where to go after login: only a path inside the console (never another site). */
@@ -90,6 +92,8 @@ ${message}
 
 export function loginRoutes(app: FastifyInstance, o: LoginOptions) {
   const { store, base } = o;
+  // One gate per server: every login's scrypt goes through it (hostile floods included).
+  const gate = new PasswordGate();
 
   app.get<{ Querystring: { m?: string; next?: string } }>('/login', async (req, reply) => {
     const m = req.query.m;
@@ -119,7 +123,13 @@ export function loginRoutes(app: FastifyInstance, o: LoginOptions) {
     }
     const operator = name ? await store.getOperator(name) : undefined;
     // An unknown name costs the same scrypt as a known one: timing does not tell which names exist.
-    const ok = await verifyPassword(password, operator?.passwordHash ?? (await decoyHash()));
+    const stored = operator?.passwordHash ?? (await decoyHash());
+    const ok = await gate.run(() => verifyPassword(password, stored));
+    if (ok === undefined) {
+      o.logger.warn({ ip: req.ip }, 'console login refused: too many password checks at once');
+      reply.header('retry-after', '5');
+      return loginPage(req, reply, o, 503, { kind: 'busy' }, name, next);
+    }
     if (!operator || !ok) {
       await noteFailure(store, req.ip, operator?.name, now);
       await store.audit({

@@ -37,12 +37,18 @@ const toAudit = (r: Selectable<AuditLogTable>): AuditEntry => ({
   detail: r.detail ?? null,
 });
 
+/** Failed logins kept in the audit log (the newest); operators' own actions are all kept. */
+export const FAILED_LOGINS_KEPT = 10_000;
+
 /**
  * The console's access data (migration 6): operators, sessions, the audit log and login-failure
  * counters. All of it in the store, so several instances behind a proxy share logins and limits.
  */
 export class ConsoleAccess implements ConsoleAccessStore {
-  constructor(private readonly db: SqlDb) {}
+  constructor(
+    private readonly db: SqlDb,
+    private readonly failedLoginsKept = FAILED_LOGINS_KEPT,
+  ) {}
 
   async countOperators(): Promise<number> {
     const r = await this.db.first(
@@ -142,6 +148,26 @@ export class ConsoleAccess implements ConsoleAccessStore {
         detail: e.detail === undefined || e.detail === null ? null : e.detail.slice(0, DETAIL_MAX),
       }),
     );
+    // Anyone can cause a failed login (throttled per address, but addresses are many): only the
+    // newest `failedLoginsKept` of them stay, so the log cannot be grown without bound from outside.
+    if (e.action === 'login_failed') {
+      const edge = await this.db.first(
+        this.db.qb
+          .selectFrom('audit_log')
+          .select('id')
+          .where('action', '=', 'login_failed')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .offset(this.failedLoginsKept),
+      );
+      if (edge)
+        await this.db.run(
+          this.db.qb
+            .deleteFrom('audit_log')
+            .where('action', '=', 'login_failed')
+            .where('id', '<=', Number(edge.id)),
+        );
+    }
   }
 
   async listAudit(opts: { limit: number; before?: number; operator?: string }): Promise<AuditEntry[]> {
