@@ -125,8 +125,12 @@ test(
     await expectScreen(/Local port for wxcoze/);
     await type(String(port));
     await key('Enter');
+    // The web console's admin: Enter makes a password up, printed once.
+    await expectScreen(/Password for the web console/);
+    await key('Enter');
 
     const done = await expectScreen(/\[exit \d+\]/, 30_000);
+    assert.match(done, /console user admin created[\s\S]*password: \S{20}/);
     assert.match(done, /\[exit 0\]/, done);
     assert.ok(!done.includes(COZE_TOKEN) && !done.includes(SECRET), 'typed secrets are never echoed');
     assert.ok(!done.includes('pat_wrong_token_1234567890'), 'not even the wrong one');
@@ -209,6 +213,7 @@ test(
       [/Generate a new random Token/, ['Enter']],
       [/How will WeCom reach this server/, ['Down', 'Enter']], // no domain
       [/Port WeCom calls \(open it in the firewall\)/, ['Enter']],
+      [/Password for the web console/, ['Enter']],
     ];
     for (const [re, keys] of steps) {
       await waitFor(`the prompt ${re}`, async () => re.test(await activePrompt()), 15_000, 100).catch(
