@@ -166,7 +166,7 @@ test(
 
     await c.screenshot('failed');
 
-  // Retry one, twice over (a double click on its button): one answer.
+    // Retry one, twice over (a double click on its button): one answer.
     await p.dblclick(`tr[data-msgid="${m1}"] button:text("重试")`);
     await waitFor('answered', () => texts(c, 'wmBrowser4').length === 2);
     await p.waitForSelector(`tr[data-msgid="${m1}"]`, { state: 'detached' });
@@ -180,5 +180,5 @@ test(
     await settle(800);
     assert.deepEqual(texts(c, 'wmBrowser4'), ['系统繁忙', '收到：价格多少']);
     assert.deepEqual(texts(c, 'wmBrowser5'), ['系统繁忙'], 'the dismissed one was not answered again');
-    },
+  },
 );
