@@ -1,3 +1,5 @@
+import type { ConversationSummary } from '../../store/console-types.js';
+import type { InboxItem } from '../../store/types.js';
 import { LiveFeed, registerLive } from '../live.js';
 import { sendPage } from '../layout.js';
 import type { ConsolePage } from '../types.js';
@@ -70,9 +72,7 @@ export const conversationsPage: ConsolePage = async (app, opts) => {
 };
 
 /** A conversation as the browser gets it: the newest row trimmed to what the list shows. */
-export function wireSummary(
-  c: Awaited<ReturnType<import('../../store/console-types.js').ConversationsStore['list']>>['items'][number],
-) {
+export function wireSummary(c: ConversationSummary) {
   return {
     openKfId: c.openKfId,
     externalUserId: c.externalUserId,
@@ -89,7 +89,7 @@ export function wireSummary(
 }
 
 /** One inbox row for the browser (lease and Coze ids left out: nothing an operator acts on). */
-export function wireItem(i: import('../../store/types.js').InboxItem) {
+export function wireItem(i: InboxItem) {
   return {
     seq: i.seq,
     msgid: i.msgid,

@@ -84,7 +84,7 @@ export async function noteActivity(db: SqlDb, msgids: string[], now: number): Pr
 }
 
 /** How many customers a narrowing filter (search, failed, budget) finds at most: the newest ones. */
-const CANDIDATES = 500;
+const CANDIDATES = 200;
 
 type Pair = [openKfId: string, externalUserId: string];
 const pairKey = ([kf, user]: Pair) => `${kf}\u0000${user}`;
