@@ -82,6 +82,20 @@ for (const engine of engines)
       // A duplicate page (WeCom replays) moves nothing.
       await s.commitPage('wk1', 'c3', [text('b1', 'wmB', '在吗')], NOW);
       assert.equal((await s.conversations.list({ now: NOW, limit: 1 })).items[0]!.externalUserId, 'wmA');
+      // An operator's reply to wmB is activity too: wmB moves to the top.
+      await s.setCustomerMode('wk1', 'wmB', 'console', NOW, NOW);
+      assert.ok(
+        await s.operatorActions.insertReply({
+          msgid: 'op_test1',
+          openKfId: 'wk1',
+          externalUserId: 'wmB',
+          operator: 'admin',
+          text: '您好，我是客服小王',
+          now: NOW,
+        }),
+      );
+      const top = (await s.conversations.list({ now: NOW, limit: 1 })).items[0]!;
+      assert.deepEqual([top.externalUserId, top.last.msgid], ['wmB', 'op_test1']);
     });
 
     test('filters by account, mode and the flags that need attention', async () => {
@@ -106,6 +120,11 @@ for (const engine of engines)
       assert.deepEqual(await ids({ now: NOW, limit: 10, flag: 'failed' }), [failedUser]);
       const listed = (await s.conversations.list({ now: NOW, limit: 10 })).items;
       assert.deepEqual(listed.find((c) => c.externalUserId === failedUser)!.flags, ['failed']);
+      // Dismissed on the failed page: no longer flagged.
+      assert.equal(await s.operatorActions.dismiss([item.msgid], NOW), 1);
+      assert.deepEqual(await ids({ now: NOW, limit: 10, flag: 'failed' }), []);
+      const after = (await s.conversations.list({ now: NOW, limit: 10 })).items;
+      assert.deepEqual(after.find((c) => c.externalUserId === failedUser)!.flags, []);
 
       // Budget: five sends since wmZ's message.
       const [z] = await s.claim({ owner: 'o', leaseMs: 60_000, limit: 10, now: NOW });

@@ -141,6 +141,7 @@ export class Conversations implements ConversationsStore {
                 .whereRef('f.open_kfid', '=', 'c.open_kfid')
                 .whereRef('f.external_userid', '=', 'c.external_userid')
                 .where('f.state', '=', 'failed')
+                .where('f.dismissed_at', 'is', null)
                 .where('f.updated_at', '>=', since),
             )
             .as('has_failed'),
@@ -257,6 +258,7 @@ export class Conversations implements ConversationsStore {
         .selectFrom('inbox')
         .select(['open_kfid', 'external_userid'])
         .where('state', '=', 'failed')
+        .where('dismissed_at', 'is', null)
         .where('updated_at', '>=', since)
         .orderBy('updated_at', 'desc')
         .limit(CANDIDATES * 4),

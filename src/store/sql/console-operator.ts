@@ -7,6 +7,7 @@ import type {
 } from '../console-types.js';
 import { toItem } from '../rows.js';
 import type { InboxItem } from '../types.js';
+import { noteActivity } from './console-conversations.js';
 import type { Customers } from './customers.js';
 import { PENDING, type SqlDb } from './db.js';
 import { OPERATOR_ORIGIN, sentSinceLatestMessage, type Inbox } from './inbox.js';
@@ -27,8 +28,11 @@ export class OperatorActions implements OperatorActionsStore {
     return this.inbox.cancelCustomer(openKfId, externalUserId, note, now);
   }
 
-  insertReply(reply: NewOperatorReply): Promise<boolean> {
-    return this.inbox.insertOperatorReply(reply);
+  async insertReply(reply: NewOperatorReply): Promise<boolean> {
+    const inserted = await this.inbox.insertOperatorReply(reply);
+    // The conversation list is ordered by each customer's newest row: the reply moves them up.
+    if (inserted) await noteActivity(this.db, [reply.msgid], reply.now);
+    return inserted;
   }
 
   /** Sent since the customer's latest message, operator replies not yet out, and that message's time: one query. */
