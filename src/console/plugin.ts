@@ -151,6 +151,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
       coordinator: opts.coordinator,
       config: opts.config,
       logger: opts.logger,
+      ...(opts.ops ? { ops: opts.ops } : {}),
       base,
     };
     for (const page of CONSOLE_PAGES) await authed.register(page, pageOpts);
