@@ -40,7 +40,10 @@ test(
     await waitFor('the page to say it is saved', async () =>
       (await page.locator('#notice').innerText()).includes('已保存，下一条消息起生效。'),
     );
-    assert.match(await field('*', 'handoffKeywords').locator('.from').innerText(), /已在控制台修改/);
+    // The page says "saved" first, then reloads the values: their origin changes with that reload.
+    await waitFor('the field to show its value comes from the console', async () =>
+      /已在控制台修改/.test(await field('*', 'handoffKeywords').locator('.from').innerText()),
+    );
     // Secrets are listed, masked.
     const secrets = await page.getByTestId('secrets').innerText();
     assert.match(secrets, /WECOM_SECRET/);
@@ -74,6 +77,7 @@ test(
   'the health page shows each account and explains a WeCom error (60020: the IP to add)',
   { skip: needsChromium, timeout: 180_000 },
   async () => {
+    await c?.close(); // a failed test before leaves its console open
     c = await startConsole();
     await c.wecom.customerSends(KF, 'wmHealthy', { text: '你好' });
     await waitFor('an answer', () => c!.wecom.sentTo('wmHealthy').length >= 1, 30_000);
