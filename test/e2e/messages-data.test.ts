@@ -114,3 +114,41 @@ test('demo removes its temporary folder: after a normal run and after Ctrl-C', a
   mkdirSync(join(tmp, 'keep-me')); // other folders in the temp directory are not touched
   assert.ok(existsSync(join(tmp, 'keep-me')));
 });
+
+test('demo --console: the console stays open with the printed admin password, until Ctrl-C', async () => {
+  const tmp = tempDir();
+  const env = baseEnv({ TMPDIR: tmp });
+  const child = spawnCli(['demo', '--console'], env);
+  let said = '';
+  child.all!.on('data', (d: Buffer) => {
+    said += d.toString();
+  });
+  const m = await waitFor(
+    'the console line',
+    () => /Operator console 控制台: (http:\/\/\S+)\s+\(user admin, password (\S+)\)/.exec(said),
+    60_000,
+  );
+  const [, url, password] = m;
+  assert.match(said, /3 customer messages, 3 replies/);
+  // The printed password logs in (the login form's CSRF cookie first, as a browser would).
+  const form = await fetch(`${url}/login`);
+  const cookie = form.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  const login = await fetch(`${url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams({ _csrf: csrf, name: 'admin', password: password! }).toString(),
+  });
+  assert.equal(login.status, 303, await login.text());
+  assert.ok(login.headers.getSetCookie().some((c) => c.startsWith('wxcoze_session=')));
+  child.kill('SIGINT');
+  await child.catch(() => {});
+  assert.deepEqual(
+    readdirSync(tmp).filter((n) => n.startsWith('wxcoze-demo-')),
+    [],
+  );
+});

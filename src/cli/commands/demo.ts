@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
+import { generatePassword, hashPassword } from '../../console/auth/password.js';
 import { startFakeCoze } from '../../fakes/coze/index.js';
 import { startFakeWecom } from '../../fakes/wecom/index.js';
 import { createLogger } from '../../log/logger.js';
@@ -37,7 +38,11 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('see wxcoze work without credentials: the real server against local fakes of WeCom and Coze')
     .option('--verbose', 'show the server log')
-    .action(async (opts: { verbose?: boolean }) => {
+    .option(
+      '--console',
+      'afterwards keep running with the operator console open (user admin, a password printed once) until Ctrl-C',
+    )
+    .action(async (opts: { verbose?: boolean; console?: boolean }) => {
       const wecom = await startFakeWecom({
         corpId: DEMO.corpId,
         secret: DEMO.secret,
@@ -85,6 +90,10 @@ export function registerDemo(program: Command): void {
       const server = await startServer(config, createLogger({ level: opts.verbose ? 'info' : 'silent' }));
       wecom.setCallbackUrl(`${server.url}/wechat/hook`);
       console.log(`wxcoze demo — server ${server.url}, fake WeCom ${wecom.url}, fake Coze ${coze.url}\n`);
+      // With --console: an operator exists before the conversation, so the console is on.
+      const password = opts.console ? generatePassword() : undefined;
+      if (password)
+        await server.store.consoleAccess.setOperator('admin', await hashPassword(password), Date.now());
 
       const seen = new Set<string>();
       const showReplies = async (expect: number) => {
@@ -123,6 +132,16 @@ export function registerDemo(program: Command): void {
           `\n3 customer messages, ${total} replies${total === 3 ? ' — one each, as it should be.' : ' — unexpected!'}`,
         );
         if (total !== 3) process.exitCode = 1;
+        if (password) {
+          console.log(
+            `\nOperator console 控制台: ${server.url}${config.console.path}  (user admin, password ${password})`,
+          );
+          console.log(
+            'Open it to read this conversation, take it over and reply. Ctrl-C stops the demo and removes its data.',
+          );
+          // Until Ctrl-C (the SIGINT handler above removes the data and ends the process).
+          await new Promise<never>(() => {});
+        }
       } finally {
         await server.stop(2000);
         await wecom.close();
