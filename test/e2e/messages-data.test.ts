@@ -128,7 +128,7 @@ test('demo --console: the console stays open with the printed admin password, un
     () => /Operator console 控制台: (http:\/\/\S+)\s+\(user admin, password (\S+)\)/.exec(said),
     60_000,
   );
-  const [, url, password] = m;
+  const [, url, password] = m!;
   assert.match(said, /3 customer messages, 3 replies/);
   // The printed password logs in (the login form's CSRF cookie first, as a browser would).
   const form = await fetch(`${url}/login`);
