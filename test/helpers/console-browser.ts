@@ -3,7 +3,7 @@
  * directory, the backend WXCOZE_TEST_BACKEND chooses) with an operator created, and Debian's
  * Chromium driven by playwright-core (never a downloaded browser), logged in.
  *
- *   const c = await startConsole();            // logged in as admin, page at <base>/audit
+ *   const c = await startConsole();            // logged in as admin, page at <base> (the conversations)
  *   await c.page.goto(c.url('/failed'));
  *   await c.screenshot('failed');              // docs/screenshots/failed.png
  *   await c.close();
