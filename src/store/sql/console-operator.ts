@@ -48,6 +48,17 @@ export class OperatorActions implements OperatorActionsStore {
           .where('external_userid', '=', externalUserId)
           .where('origin', '=', OPERATOR_ORIGIN)
           .where('state', 'in', PENDING)
+          // A reply already in sent_log is counted in `used`: between the send being logged and its
+          // row leaving `sending` it would otherwise count twice (and refuse a reply that fits).
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('sent_log as s')
+                  .select('s.out_msgid')
+                  .whereRef('s.inbound_msgid', '=', 'inbox.msgid'),
+              ),
+            ),
+          )
           .as('pending'),
         eb
           .selectFrom('inbox')
