@@ -18,8 +18,8 @@
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { seedConsole } from './console-seed.mjs';
+import { freshDatabase } from './phases-extra.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dist = (p) => import(join(ROOT, 'dist', p));
@@ -51,31 +51,6 @@ const AES = '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt';
 const KFS = ['wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q', 'wkAJ2GCAAASSm4_SecondAccount00000'];
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
-async function mysqlDatabase() {
-  const mysql = (await import('mysql2/promise')).default;
-  const u = new URL(MYSQL_URL);
-  const name = `wxcoze_bench_console_${randomBytes(3).toString('hex')}`;
-  const conn = () =>
-    mysql.createConnection({
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-    });
-  const c = await conn();
-  await c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  await c.end();
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const d = await conn();
-      await d.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await d.end();
-    },
-  };
-}
 
 /** Logs in like a browser: the login form's CSRF field and cookie, then the session cookie. */
 async function login(url, base, name, password) {
@@ -150,7 +125,7 @@ async function liveDelay(url, base, cookie, wecom) {
 
 async function runEngine(engine) {
   const dataDir = mkdtempSync(join(tmpdir(), 'wxcoze-bench-console-'));
-  const db = engine === 'mysql' ? await mysqlDatabase() : null;
+  const db = engine === 'mysql' ? await freshDatabase(MYSQL_URL) : null;
   try {
     const store = db ? await SqlStore.mysql(db.url) : SqlStore.sqlite(join(dataDir, 'wxcoze.db'));
     await store.migrate();

@@ -16,8 +16,9 @@ const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`,
 const MYSQL = process.env.WXCOZE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/wxcoze_test';
 const REDIS = process.env.WXCOZE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 
-export async function freshDatabase() {
-  const u = new URL(MYSQL);
+/** A new, empty database on the MariaDB at `base` (its URL with the new name) and how to drop it. */
+export async function freshDatabase(base = MYSQL) {
+  const u = new URL(base);
   const name = `wxcoze_bench_${randomBytes(4).toString('hex')}`;
   const conn = () =>
     mysql.createConnection({
