@@ -1,45 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConsoleAccess } from '../../src/store/sql/console-access.js';
 import { SqlStore } from '../../src/store/sql/sql-store.js';
-import type { Store } from '../../src/store/types.js';
-import { freshDatabase } from '../helpers/mysql.js';
-import { requireMysql } from '../helpers/requirements.js';
+import { storeEngines } from '../helpers/store-engines.js';
 
 // The console's access data (migration 6), the same behaviour on both engines.
-const engines: { name: string; open: () => Promise<Store>; skip?: string }[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const s = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-access-')), 'wxcoze.db'));
-      await s.migrate();
-      opened.push(s);
-      return s;
-    },
-  },
-];
-const dropped: (() => Promise<void>)[] = [];
-const opened: Store[] = [];
-const needsMysql = await requireMysql();
-engines.push({
-  name: 'mysql',
-  ...(needsMysql ? { skip: needsMysql } : {}),
-  open: async () => {
-    const db = await freshDatabase();
-    dropped.push(db.drop);
-    const s = await SqlStore.mysql(db.url);
-    await s.migrate();
-    opened.push(s);
-    return s;
-  },
-});
-after(async () => {
-  for (const s of opened) await s.close();
-  for (const d of dropped) await d();
-});
+const engines = await storeEngines('wxcoze-access-');
 
 for (const engine of engines)
   describe(`console access store on ${engine.name}`, { skip: engine.skip }, () => {

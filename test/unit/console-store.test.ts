@@ -1,43 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SqlStore } from '../../src/store/sql/sql-store.js';
 import type { NewInboxMessage } from '../../src/store/types.js';
-import { freshDatabase } from '../helpers/mysql.js';
-import { requireMysql } from '../helpers/requirements.js';
+import { storeEngines } from '../helpers/store-engines.js';
 
 // The console's charts and settings, asserted the same on both engines.
-const engines: { name: string; open: () => Promise<SqlStore>; skip?: string }[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const s = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-cstore-')), 'wxcoze.db'));
-      await s.migrate();
-      return s;
-    },
-  },
-];
-const dropped: (() => Promise<void>)[] = [];
-const opened: SqlStore[] = [];
-const needsMysql = await requireMysql();
-engines.push({
-  name: 'mysql',
-  ...(needsMysql ? { skip: needsMysql } : {}),
-  open: async () => {
-    const db = await freshDatabase();
-    dropped.push(db.drop);
-    const s = await SqlStore.mysql(db.url);
-    await s.migrate();
-    opened.push(s);
-    return s;
-  },
-});
-after(async () => {
-  for (const s of opened) await s.close();
-  for (const d of dropped) await d();
-});
+const engines = await storeEngines('wxcoze-cstore-');
 
 const HOUR = 3600_000;
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
