@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's own test runner. TypeScript tests are loaded through tsx,
-// so `npm test` needs no prior build. Pass file or folder paths to run a subset:
+// after dist/ is built here for the tests that run the CLI as a child. Pass file or folder paths to run a subset:
 // `npm test -- test/unit/x.test.ts`, `npm test -- test/unit` (every *.test.ts below it).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function collect(dir) {
@@ -24,6 +24,34 @@ if (!files.length) {
   console.error(`no *.test.ts files in ${args.join(' ')}`);
   process.exit(1);
 }
+// Tests that start the CLI as a child run the built dist/ (test/helpers/cli-entry.ts says why): build it
+// first, incrementally (a few seconds when little changed), and stamp the time of that build so
+// cli-entry.ts can refuse a dist older than src/. The build state lives outside dist/ so it is never
+// packed; without dist/ it is dropped, since tsc would otherwise think the deleted output current.
+const cache = join('node_modules', '.cache', 'wxcoze');
+const buildInfo = join(cache, 'tsbuildinfo');
+const stamp = join(cache, 'test-build-stamp');
+mkdirSync(cache, { recursive: true });
+if (!existsSync(join('dist', 'cli', 'index.js'))) rmSync(buildInfo, { force: true });
+const buildStarted = new Date();
+const build = spawnSync(
+  process.execPath,
+  [
+    join('node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    'tsconfig.json',
+    '--incremental',
+    '--tsBuildInfoFile',
+    buildInfo,
+  ],
+  { stdio: 'inherit' },
+);
+if (build.status !== 0) {
+  console.error('npm test: the build (tsc -p tsconfig.json) failed; fix the errors above first.');
+  process.exit(build.status ?? 1);
+}
+writeFileSync(stamp, '');
+utimesSync(stamp, buildStarted, buildStarted);
 const res = spawnSync(
   process.execPath,
   [

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
 import { isAlive, readPid } from '../../src/cli/lib/runstate.js';
-import { baseEnv, cli, CLI, freePort, tempDir, TSX, waitFor } from './helpers.js';
+import { baseEnv, cli, CLI, freePort, tempDir, waitFor } from './helpers.js';
 
 const children: ResultPromise[] = [];
 const dataDirs: string[] = [];
@@ -29,17 +29,7 @@ export async function runFakes(
   const [wecomPort, cozePort] = [await freePort(), await freePort()];
   const child = execa(
     process.execPath,
-    [
-      '--import',
-      TSX,
-      CLI,
-      'fakes',
-      '--wecom-port',
-      String(wecomPort),
-      '--coze-port',
-      String(cozePort),
-      ...extra,
-    ],
+    [CLI, 'fakes', '--wecom-port', String(wecomPort), '--coze-port', String(cozePort), ...extra],
     { env: baseEnv(), extendEnv: false, reject: false, all: true },
   );
   children.push(child);

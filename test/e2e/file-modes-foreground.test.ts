@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CLI, TSX, waitFor } from './helpers.js';
+import { CLI, waitFor } from './helpers.js';
 import { EXPECTED, initData, privateModes } from './file-modes-setup.js';
 
 test('start in the foreground: the same modes; files an older version left 0644 are tightened', async () => {
@@ -16,7 +16,7 @@ test('start in the foreground: the same modes; files an older version left 0644 
   mkdirSync(join(dataDir, 'logs'), { mode: 0o755 });
   writeFileSync(join(dataDir, 'logs', 'wxcoze.log'), '', { mode: 0o644 });
   chmodSync(dataDir, 0o755);
-  const child = execa(process.execPath, ['--import', TSX, CLI, 'start'], {
+  const child = execa(process.execPath, [CLI, 'start'], {
     env,
     extendEnv: false,
     reject: false,

@@ -1,5 +1,5 @@
 /**
- * Runs the real CLI (src/cli through tsx, as `bin/wxcoze.js` runs dist/cli) as a child process against
+ * Runs the real CLI (dist/cli, as `bin/wxcoze.js` runs it; built by `npm test`) as a child process against
  * the in-project fakes, with a fresh data directory and nothing from the developer's environment.
  */
 import { execa, type Options } from 'execa';
@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeCoze, type FakeCoze } from '../../src/fakes/coze/index.js';
 import { startFakeWecom, type FakeWecom } from '../../src/fakes/wecom/index.js';
+import { CLI_JS } from '../helpers/cli-entry.js';
 import { tempDir as harnessTempDir } from '../helpers/harness.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'src/cli/index.ts');
-export const TSX = join(ROOT, 'node_modules/tsx/dist/loader.mjs');
+/** The built CLI (test/helpers/cli-entry.ts says why not src through tsx). */
+export const CLI = CLI_JS;
 
 export const CORP_ID = 'ww1436e0e65a779aee';
 export const SECRET = 'kf-secret-abcdefghijklmnop-XYZ';
@@ -95,7 +96,7 @@ const WORK = mkdtempSync(join(tmpdir(), 'wxcoze-e2e-cwd-'));
 
 /** One CLI run; never throws on a non-zero exit (tests look at exitCode). */
 export async function cli(args: string[], env: Record<string, string>, opts: Options = {}) {
-  const r = await execa(process.execPath, ['--import', TSX, CLI, ...args], {
+  const r = await execa(process.execPath, [CLI, ...args], {
     env,
     extendEnv: false,
     reject: false,
@@ -111,7 +112,7 @@ export { freePort, waitFor } from '../helpers/harness.js';
 
 /** The CLI as a child to signal or read while it runs (cli() waits for the exit). */
 export function spawnCli(args: string[], env: Record<string, string>) {
-  return execa(process.execPath, ['--import', TSX, CLI, ...args], {
+  return execa(process.execPath, [CLI, ...args], {
     env,
     extendEnv: false,
     reject: false,

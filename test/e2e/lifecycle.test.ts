@@ -13,7 +13,6 @@ import {
   initFlags,
   startFakes,
   tempDir,
-  TSX,
   waitFor,
   type Fakes,
 } from './helpers.js';
@@ -135,11 +134,11 @@ test('logs: level, customer and msgid filters, -n, JSON output, and -f following
   );
 
   // -f: new matching lines appear, others don't.
-  const child = execa(
-    process.execPath,
-    ['--import', TSX, CLI, 'logs', '-f', '--json', '--msgid', 'MSG_C', '-n', '1'],
-    { env, extendEnv: false, reject: false },
-  );
+  const child = execa(process.execPath, [CLI, 'logs', '-f', '--json', '--msgid', 'MSG_C', '-n', '1'], {
+    env,
+    extendEnv: false,
+    reject: false,
+  });
   let out = '';
   child.stdout!.on('data', (d) => {
     out += d;

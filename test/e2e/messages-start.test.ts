@@ -17,7 +17,6 @@ import {
   spawnCli,
   startFakes,
   tempDir,
-  TSX,
   waitFor,
   type Fakes,
 } from './helpers.js';
@@ -69,7 +68,7 @@ const asNobody = async (args: string[], env: Record<string, string>) => {
   chmodSync(home, 0o777);
   const r = await execa(
     setpriv!,
-    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, CLI, ...args],
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args],
     {
       env: { ...env, HOME: home },
       extendEnv: false,

@@ -182,15 +182,11 @@ export async function spawnServer(
   env: Record<string, string>,
   opts: { heapFlags?: boolean } = {},
 ): Promise<{ child: ChildProcess; url: string; pid: number; output: () => string }> {
+  // Loaded here, not at the top: only tests that spawn the CLI need dist built (cli-entry.ts).
+  const { CLI_JS } = await import('./cli-entry.js');
   const child = spawn(
     process.execPath,
-    [
-      ...(opts.heapFlags === false ? [] : SERVER_V8_FLAGS),
-      '--import',
-      import.meta.resolve('tsx'),
-      join(import.meta.dirname, '../../src/cli/index.ts'),
-      'start',
-    ],
+    [...(opts.heapFlags === false ? [] : SERVER_V8_FLAGS), CLI_JS, 'start'],
     {
       env: { ...process.env, ...env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_TEST_LOG ?? 'info' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -206,7 +202,7 @@ export async function spawnServer(
   });
   let pid = 0;
   const url = await new Promise<string>((resolve, reject) => {
-    // Generous: tsx compiles the CLI on a cold start, slow on a loaded 2-core machine. A server that
+    // Generous: a cold start is slow on a loaded 2-core machine. A server that
     // never came up is killed, so it cannot hold the test file open until the runner's timeout.
     const t = setTimeout(() => {
       child.kill('SIGKILL');

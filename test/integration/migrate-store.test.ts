@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer } from '../../src/server/start-server.js';
+import { CLI_JS } from '../helpers/cli-entry.js';
 import { KF, serverEnv, settle, startFakes, tempDir, waitFor } from '../helpers/harness.js';
 import { freshDatabase } from '../helpers/mysql.js';
 import { requireMysql } from '../helpers/requirements.js';
@@ -49,16 +50,7 @@ test(
     closers.push(db.drop);
     const cli = spawnSync(
       process.execPath,
-      [
-        '--import',
-        import.meta.resolve('tsx'),
-        join(import.meta.dirname, '../../src/cli/index.ts'),
-        'migrate-store',
-        '--to',
-        db.url,
-        '--data-dir',
-        dataDir,
-      ],
+      [CLI_JS, 'migrate-store', '--to', db.url, '--data-dir', dataDir],
       { encoding: 'utf8' },
     );
     assert.equal(cli.status, 0, cli.stdout + cli.stderr);
@@ -68,16 +60,7 @@ test(
     // Running it again changes nothing.
     const again = spawnSync(
       process.execPath,
-      [
-        '--import',
-        import.meta.resolve('tsx'),
-        join(import.meta.dirname, '../../src/cli/index.ts'),
-        'migrate-store',
-        '--to',
-        db.url,
-        '--data-dir',
-        dataDir,
-      ],
+      [CLI_JS, 'migrate-store', '--to', db.url, '--data-dir', dataDir],
       { encoding: 'utf8' },
     );
     assert.equal(again.status, 0);
@@ -99,16 +82,7 @@ test(
 test('migrate-store refuses a target that is not a MySQL URL', () => {
   const cli = spawnSync(
     process.execPath,
-    [
-      '--import',
-      import.meta.resolve('tsx'),
-      join(import.meta.dirname, '../../src/cli/index.ts'),
-      'migrate-store',
-      '--to',
-      'postgres://x/y',
-      '--data-dir',
-      tempDir(),
-    ],
+    [CLI_JS, 'migrate-store', '--to', 'postgres://x/y', '--data-dir', tempDir()],
     { encoding: 'utf8' },
   );
   assert.equal(cli.status, 2);
