@@ -190,7 +190,7 @@ async function runEngine(engine) {
         const th = await timeGets(
           server.url,
           cookie,
-          `${base}/api/thread?openKfId=${encodeURIComponent(first.openKfId)}&externalUserId=${encodeURIComponent(first.externalUserId)}`,
+          `${base}/api/thread?kf=${encodeURIComponent(first.openKfId)}&user=${encodeURIComponent(first.externalUserId)}`,
         );
         out.results.push(
           th.available
