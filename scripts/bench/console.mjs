@@ -19,6 +19,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { seedConsole } from './console-seed.mjs';
+import { consoleLogin as login } from './console-session.mjs';
 import { freshDatabase } from './phases-extra.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -51,29 +52,6 @@ const AES = '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt';
 const KFS = ['wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q', 'wkAJ2GCAAASSm4_SecondAccount00000'];
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
-/** Logs in like a browser: the login form's CSRF field and cookie, then the session cookie. */
-async function login(url, base, name, password) {
-  const page = await fetch(`${url}${base}/login`);
-  const html = await page.text();
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  const cookies = page.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  const res = await fetch(`${url}${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies },
-    body: new URLSearchParams({ name, password, _csrf: csrf ?? '', next: base }).toString(),
-  });
-  const session = res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  if (!session) throw new Error(`login failed: HTTP ${res.status}`);
-  return session;
-}
 
 async function timeGets(url, cookie, path) {
   const first = await fetch(url + path, { headers: { cookie, accept: 'application/json' } });

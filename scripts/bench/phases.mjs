@@ -2,14 +2,18 @@
  * The four measurements. Each phase starts its own fakes process and its own wxcoze server
  * (fresh data dir), and stops both in `finally`.
  */
+import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { BENCH } from './constants.mjs';
+import { consoleLogin, openConsolePage } from './console-session.mjs';
 import { buildCallbacks, closedLoop, openLoop, probe } from './load.mjs';
 import {
   logProblems,
   percentile,
   procCpuMs,
+  ROOT,
   rssSampler,
   startBareServer,
   startFakesProcess,
@@ -50,10 +54,11 @@ export async function withSystem(extraEnv, fn) {
   // of its own (e.g. the deployed heap flags, as the systemd unit passes them: one process).
   nodeArgs.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
   try {
-    server = await startWxcoze(serverEnv(fakes, extraEnv), { nodeArgs });
+    const env = serverEnv(fakes, extraEnv);
+    server = await startWxcoze(env, { nodeArgs });
     await fakes.rpc('setCallbackUrl', { url: `${server.url}/wechat/hook` });
     const load = loadavg()[0];
-    const res = await fn({ fakes, server });
+    const res = await fn({ fakes, server, env });
     // The 1-minute load average before and after: other work on the box shows up here.
     return { ...res, loadavg1: { before: +load.toFixed(2), after: +loadavg()[0].toFixed(2) } };
   } finally {
@@ -69,7 +74,7 @@ export async function benchCallbacks(cfg) {
   const { buildSignedCallback, kfEventXml } = await import('../../dist/fakes/wecom/index.js');
   const bare = await startBareServer();
   try {
-    return await withSystem(cfg.extraEnv ?? {}, async ({ fakes, server }) => {
+    return await withSystem(cfg.extraEnv ?? {}, async ({ fakes, server, env }) => {
       const tokens = await fakes.rpc('issueTokens', { n: cfg.callbacks });
       const t = Date.now();
       const crypto = new WecomCrypto(BENCH.token, BENCH.aesKey, BENCH.corpId);
@@ -131,8 +136,14 @@ export async function benchCallbacks(cfg) {
       log(
         `callbacks: parse + crypto floor in this process: ${floor.usPerCallback.toFixed(1)} µs per callback (runs ${floor.runs.map((x) => x.toFixed(1)).join(', ')})`,
       );
+      // Open loop, alternating without and with an operator console open (issue #13: the ack p99
+      // stays within noise of the figure without one): its event stream and the list every 2 s.
+      const cookie = await consoleSession(server.url, env);
       const open = [];
-      for (let r = 0; r < cfg.openRuns; r++) {
+      const openWithConsole = [];
+      for (let r = 0; r < cfg.openRuns * 2; r++) {
+        const withConsole = r % 2 === 1;
+        const page = withConsole ? await openConsolePage(server.url, CONSOLE_BASE, cookie) : null;
         const res = await openLoop({
           origin: server.url,
           reqs,
@@ -142,10 +153,17 @@ export async function benchCallbacks(cfg) {
           warmMs: 1000,
           connections: cfg.connections,
         });
+        const consoleStats = page?.stats();
+        await page?.close();
         cursor = res.next;
-        open.push({ run: r + 1, ...res, next: undefined });
+        (withConsole ? openWithConsole : open).push({
+          run: Math.floor(r / 2) + 1,
+          ...res,
+          next: undefined,
+          consoleStats,
+        });
         log(
-          `callbacks: open loop ${cfg.openRate}/s run ${r + 1}: p50 ${res.p50Ms.toFixed(2)} ms, p99 ${res.p99Ms.toFixed(2)} ms, max ${res.maxMs.toFixed(1)} ms, errors ${res.errors}, achieved ${res.achievedRps.toFixed(0)}/s`,
+          `callbacks: open loop ${cfg.openRate}/s${withConsole ? ` with the console open (${consoleStats.listsRead} list reads, ${consoleStats.eventBytes} event bytes)` : ''} run ${Math.floor(r / 2) + 1}: p50 ${res.p50Ms.toFixed(2)} ms, p99 ${res.p99Ms.toFixed(2)} ms, max ${res.maxMs.toFixed(1)} ms, errors ${res.errors}, achieved ${res.achievedRps.toFixed(0)}/s`,
         );
       }
       await sleep(300);
@@ -153,6 +171,7 @@ export async function benchCallbacks(cfg) {
       return {
         runs,
         open,
+        openWithConsole,
         floor,
         callbacksBuilt: reqs.length,
         requestsSent: cursor,
@@ -193,6 +212,25 @@ async function measureFloor(reqs) {
     runs.push((used.user + used.system) / 5000);
   }
   return { usPerCallback: [...runs].sort((a, b) => a - b)[2], runs };
+}
+
+const CONSOLE_BASE = '/admin';
+
+/** An operator for the server under test (`wxcoze admin password`, as an owner sets one), logged in. */
+async function consoleSession(url, env) {
+  const password = 'bench-console-password-1';
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bin/wxcoze.js'), 'admin', 'password', '--password-stdin'],
+    {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      cwd: env.WXCOZE_DATA_DIR,
+      input: `${password}\n`,
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`wxcoze admin password failed: ${r.stdout}${r.stderr}`);
+  return consoleLogin(url, CONSOLE_BASE, 'admin', password);
 }
 
 // ───────────────────────────── 2. 1,000 customers, Coze 5 s ─────────────────────────────

@@ -82,7 +82,24 @@ export function writeReport(results) {
       ),
       '',
     );
-    const errs = cb.runs.reduce((n, r) => n + r.errors, 0) + cb.open.reduce((n, r) => n + r.errors, 0);
+    const withConsole = (cb.openWithConsole ?? []).map((r) => r.p99Ms);
+    if (withConsole.length) {
+      // "Within noise": the console-open runs' best p99 inside the spread of the runs without it, or
+      // above it by less than that spread (the runs alternate, so both met the same box).
+      const noise = Math.max(...p99s) - Math.min(...p99s);
+      const bestWith = Math.min(...withConsole);
+      row(
+        `— ack p99 at ${cb.open[0]?.rate ?? 500} req/s with an operator console open (event stream, list read every 2 s), runs alternating with the above`,
+        'within noise of the figure without (issue 13)',
+        `${f(bestWith, 2)} ms (without: ${f(bestP99, 2)} ms)`,
+        `with ${spread(withConsole, 2, ' ms')}; without ${spread(p99s, 2, ' ms')}`,
+        bestWith <= Math.max(...p99s) + Math.max(noise, 0.5) ? 'pass' : '**FAIL**',
+      );
+    }
+    const errs =
+      cb.runs.reduce((n, r) => n + r.errors, 0) +
+      cb.open.reduce((n, r) => n + r.errors, 0) +
+      (cb.openWithConsole ?? []).reduce((n, r) => n + r.errors, 0);
     row('— callbacks not answered `success`', '0', String(errs), '', errs === 0 ? 'pass' : '**FAIL**');
   }
 
