@@ -143,7 +143,9 @@ const variants = (process.env.BENCH_VARIANTS ?? '')
   .split(';')
   .filter(Boolean)
   .map((v) => {
-    const [name, envText = ''] = v.split(':');
+    // Split at the first ':' only: values such as a database URL contain colons.
+    const name = v.includes(':') ? v.slice(0, v.indexOf(':')) : v;
+    const envText = v.includes(':') ? v.slice(v.indexOf(':') + 1) : '';
     const extraEnv = Object.fromEntries(
       envText
         .split(',')
