@@ -82,7 +82,15 @@ export async function processMessage(
   switch (outcome.status) {
     case 'done': {
       const state = apologised ? 'failed' : 'done';
-      await store.finish(item.msgid, owner, state, apologised ? item.note : (outcome.note ?? item.note), now);
+      // Usually finished already, by the write that marked the last part sent.
+      if (!outcome.finished)
+        await store.finish(
+          item.msgid,
+          owner,
+          state,
+          apologised ? item.note : (outcome.note ?? item.note),
+          now,
+        );
       log.info({ state }, 'message finished');
       break;
     }

@@ -1,6 +1,6 @@
 import { fetchOutsideBytes, type FetchedBytes } from '../net/outside-fetch.js';
 import type { Logger } from '../log/logger.js';
-import type { InboxItem, ReplyPart, Store } from '../store/types.js';
+import type { InboxItem, LastPart, ReplyPart, Store } from '../store/types.js';
 import type { OutboundMessage } from '../wecom/types.js';
 import {
   DUPLICATE_MSGID_ERRCODE,
@@ -17,7 +17,8 @@ export const WECOM_PARTS_PER_CUSTOMER_MESSAGE = 5;
 const QUOTA_USED = undeliverableReason(95001)!;
 
 export type SendOutcome =
-  | { status: 'done'; note: string | null }
+  /** `finished`: the last part's write also finished the message (as processMessage's finish would). */
+  | { status: 'done'; note: string | null; finished?: boolean }
   | { status: 'undeliverable'; note: string }
   | { status: 'retry'; note: string }
   | { status: 'cancelled' }
@@ -126,6 +127,9 @@ export async function sendReply(
   justStored = false,
 ): Promise<SendOutcome> {
   const parts = item.parts ?? [];
+  // The last part's write also ends the message, as a full delivery would (an apology ends failed).
+  const lastPart: LastPart = { state: item.apologized ? 'failed' : 'done', note: item.note ?? null };
+  const lastOf = (i: number) => (i === parts.length - 1 ? lastPart : undefined);
   for (let i = item.partsSent; i < parts.length; i++) {
     if (signal.aborted) return { status: 'retry', note: 'stopped before sending' };
     if (i === item.partsSent) {
@@ -151,7 +155,7 @@ export async function sendReply(
 
     if (part.kind === 'handoff') {
       await handOff(item, part, deps, log);
-      if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, null, Date.now())))
+      if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, null, Date.now(), lastOf(i))))
         return { status: 'lost-lease' };
       continue;
     }
@@ -220,9 +224,10 @@ export async function sendReply(
         i,
         part.kind === 'welcome' ? null : msgid,
         Date.now(),
+        lastOf(i),
       ))
     )
       return { status: 'lost-lease' };
   }
-  return { status: 'done', note: null };
+  return { status: 'done', note: null, finished: item.partsSent < parts.length };
 }

@@ -181,13 +181,17 @@ export interface Store {
     now: number,
     apology?: boolean,
   ): Promise<boolean>;
-  /** Marks part `partNo` (0-based) done; a message part (outMsgid set) is logged against the customer's budget. */
+  /**
+   * Marks part `partNo` (0-based) done; a message part (outMsgid set) is logged against the customer's
+   * budget. `last`: it was the answer's last part, so the same write finishes the message (as `finish`).
+   */
   markPartSent(
     msgid: string,
     owner: string,
     partNo: number,
     outMsgid: string | null,
     now: number,
+    last?: LastPart,
   ): Promise<boolean>;
   finish(
     msgid: string,
@@ -314,4 +318,10 @@ export interface LinkResult {
   movedConversations: number;
   /** Conversations of the merged user dropped because `keep` had one with the same bot. */
   droppedConversations: number;
+}
+
+/** How a message ends when its last part is marked sent (markPartSent's `last`). */
+export interface LastPart {
+  state: 'done' | 'failed';
+  note: string | null;
 }

@@ -218,6 +218,41 @@ for (const engine of engines)
       );
     });
 
+    test("the last part's mark finishes the message in the same write: done, or failed for the apology", async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage(
+        'wk1',
+        'c',
+        [
+          { ...msg('l1', 'u1'), sendTime: 0 },
+          { ...msg('l2', 'u2'), sendTime: 0 },
+        ],
+        0,
+      );
+      await s.claim({ owner: 'w', leaseMs: 60_000, limit: 5, now: 10 });
+      await s.saveAnswer('l1', 'w', [{ kind: 'text', content: 'hi' }], null, 20);
+      await s.saveAnswer('l2', 'w', [{ kind: 'text', content: 'sorry' }], 'coze down', 20, true);
+      assert.equal(
+        await s.markPartSent('l1', 'intruder', 0, 'out-l1-x', 25, { state: 'done', note: null }),
+        false,
+        'not the lease holder: nothing finished',
+      );
+      assert.equal((await s.get('l1'))!.state, 'answered');
+      assert.ok(await s.markPartSent('l1', 'w', 0, 'out-l1-0', 30, { state: 'done', note: null }));
+      assert.ok(await s.markPartSent('l2', 'w', 0, 'out-l2-0', 30, { state: 'failed', note: 'coze down' }));
+      const [l1, l2] = [(await s.get('l1'))!, (await s.get('l2'))!];
+      assert.deepEqual([l1.state, l1.partsSent, l1.leaseOwner ?? null], ['done', 1, null]);
+      assert.deepEqual([l2.state, l2.note], ['failed', 'coze down']);
+      assert.equal(await s.budgetUsed('wk1', 'u1'), 1, 'the part is counted against the budget');
+      assert.equal(
+        await s.markPartSent('l1', 'w', 0, 'out-l1-0', 40, { state: 'done', note: null }),
+        false,
+        'a finished message is not marked again',
+      );
+      assert.deepEqual(await s.claim({ owner: 'w2', leaseMs: 60_000, limit: 5, now: 120_000 }), []);
+    });
+
     test("the 5-message budget counts sends since the customer's latest message", async () => {
       const s = await open();
       await s.touchAccount('wk1', 0);

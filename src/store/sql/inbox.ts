@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { toItem } from '../rows.js';
 import type { NewOperatorReply } from '../console-types.js';
-import type { ClaimOptions, InboxItem, InboxState, ReplyPart } from '../types.js';
+import type { ClaimOptions, InboxItem, InboxState, LastPart, ReplyPart } from '../types.js';
 import { PENDING, prepared, type SqlDb } from './db.js';
 import type { DB } from './schema.js';
 
@@ -73,6 +73,24 @@ const partSentQuery = prepared((qb, msgid: string, owner: string, n: number, now
     .where('msgid', '=', msgid)
     .where('lease_owner', '=', owner)
     .where('state', 'in', TRANSITIONS.markPartSent.from),
+);
+// The last part's count and the finish in one write (one commit instead of two: on MySQL each
+// commit waits for the log's fsync, the cost that bounds its throughput).
+const lastPartSentQuery = prepared(
+  (qb, msgid: string, owner: string, n: number, state: 'done' | 'failed', note: string | null, now: number) =>
+    qb
+      .updateTable('inbox')
+      .set({
+        state,
+        note,
+        parts_sent: sql`CASE WHEN parts_sent < ${n} THEN ${n} ELSE parts_sent END`,
+        lease_owner: null,
+        lease_until: 0,
+        updated_at: now,
+      })
+      .where('msgid', '=', msgid)
+      .where('lease_owner', '=', owner)
+      .where('state', 'in', TRANSITIONS.markLastPartSent.from),
 );
 // out_msgid is the key: a part re-sent after a crash (refused as a duplicate) is never counted twice.
 // Logged only while the lease is ours and the message is in a state that may mark parts sent.
@@ -214,6 +232,7 @@ const nextWakeQuery = prepared((qb, now: number, takeoverMs: number) => {
  *   (commitPage) → received | skipped
  *   (insertOperatorReply) → answered                       an operator's reply (origin 0)
  *   received  ─saveAnswer─▶ answered ─beginSending─▶ sending ─markPartSent─▶ sending
+ *   answered | sending ─markPartSent(last)─▶ done | failed   the last part, finishing in the same write
  *   received | answered | sending ─finish─▶ done | failed | skipped
  *   received | answered ─cancel─▶ cancelled                 (recall, or an operator taking over)
  *   any pending ─deferRetry─▶ same state, later
@@ -228,6 +247,7 @@ export const TRANSITIONS = {
   saveAnswer: { from: ['received'], to: 'answered' },
   beginSending: { from: ['answered'], to: 'sending' },
   markPartSent: { from: ['answered', 'sending'], to: 'sending' },
+  markLastPartSent: { from: ['answered', 'sending'], to: ['done', 'failed'] },
   finish: { from: PENDING, to: ['done', 'failed', 'skipped'] },
   cancel: { from: ['received', 'answered'], to: 'cancelled' },
   retry: { from: ['failed'], to: ['received', 'answered', 'sending'] },
@@ -365,9 +385,13 @@ export class Inbox {
     partNo: number,
     outMsgid: string | null,
     now: number,
+    last?: LastPart,
   ): Promise<boolean> {
     if (outMsgid) await this.db.run(logSendQuery(this.db.qb, outMsgid, now, msgid, owner));
-    return (await this.db.run(partSentQuery(this.db.qb, msgid, owner, partNo + 1, now))) === 1;
+    const query = last
+      ? lastPartSentQuery(this.db.qb, msgid, owner, partNo + 1, last.state, last.note, now)
+      : partSentQuery(this.db.qb, msgid, owner, partNo + 1, now);
+    return (await this.db.run(query)) === 1;
   }
 
   /** pending → done | failed | skipped; the lease is given back. */

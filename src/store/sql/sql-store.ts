@@ -7,6 +7,7 @@ import type {
   InboxItem,
   InstanceRun,
   LinkResult,
+  LastPart,
   NewInboxMessage,
   ReplyPart,
   Store,
@@ -125,8 +126,9 @@ export class SqlStore implements Store {
     partNo: number,
     outMsgid: string | null,
     now: number,
+    last?: LastPart,
   ): Promise<boolean> {
-    return this.inbox.markPartSent(msgid, owner, partNo, outMsgid, now);
+    return this.inbox.markPartSent(msgid, owner, partNo, outMsgid, now, last);
   }
   finish(
     msgid: string,
