@@ -143,6 +143,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       token: v.WECOM_TOKEN ?? '',
       encodingAesKey: v.WECOM_ENCODING_AES_KEY ?? '',
       apiBase: v.WECOM_API_BASE,
+      ...(v.WXCOZE_WECOM_PROXY ? { proxy: v.WXCOZE_WECOM_PROXY } : {}),
       ...(v.WECOM_OPEN_KFID ? { openKfId: v.WECOM_OPEN_KFID } : {}),
     },
     coze: {

@@ -327,6 +327,13 @@ export const SETTINGS = {
     fix: 'Set WECOM_API_BASE to a base URL like https://qyapi.weixin.qq.com, or remove it.',
     doc: 'WeCom API base URL',
   }),
+  WXCOZE_WECOM_PROXY: setting({
+    env: 'WXCOZE_WECOM_PROXY',
+    schema: httpUrl(),
+    secret: true,
+    fix: 'Set WXCOZE_WECOM_PROXY to an HTTP proxy URL such as http://user:password@203.0.113.7:3128, or remove it.',
+    doc: "HTTP proxy (`http://[user:password@]host:port`) for WeCom API calls only, so WeCom sees the proxy's fixed address: add that address to 企业可信IP (errcode 60020; `wxcoze doctor` shows the address WeCom saw). Images fetched from links in answers never use it",
+  }),
   COZE_API_TOKEN: setting({
     env: 'COZE_API_TOKEN',
     schema: text(),

@@ -8,6 +8,8 @@ export interface WxcozeConfig {
     token: string;
     encodingAesKey: string;
     apiBase: string;
+    /** HTTP proxy for WeCom API calls (WXCOZE_WECOM_PROXY), for a fixed egress address. A secret (credentials). */
+    proxy?: string;
     /** The kf account picked in `wxcoze init` (WECOM_OPEN_KFID); checked by `wxcoze doctor`. */
     openKfId?: string;
   };

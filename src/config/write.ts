@@ -16,6 +16,7 @@ export const SECRET_KEYS = new Set([
   'WXCOZE_API_KEYS',
   'WXCOZE_DATABASE_URL',
   'WXCOZE_REDIS_URL',
+  'WXCOZE_WECOM_PROXY',
 ]);
 
 /** The order keys are written in (others follow, sorted). */
@@ -26,6 +27,7 @@ const KEY_ORDER = [
   'WECOM_TOKEN',
   'WECOM_ENCODING_AES_KEY',
   'WECOM_API_BASE',
+  'WXCOZE_WECOM_PROXY',
   'COZE_API_BASE',
   'COZE_API_TOKEN',
   'COZE_BOT_ID',

@@ -29,6 +29,9 @@ export const REDACT_PATHS = [
   '*.corpsecret',
   'metricsToken',
   '*.metricsToken',
+  // WXCOZE_WECOM_PROXY may carry the proxy's user and password.
+  'proxy',
+  '*.proxy',
 ];
 
 export interface LoggerSetup {

@@ -21,6 +21,7 @@ export function composePipeline(deps: {
   const { config, store, coordinator, logger } = deps;
   const wecom = new WecomApi({
     baseUrl: config.wecom.apiBase,
+    ...(config.wecom.proxy ? { proxy: config.wecom.proxy } : {}),
     corpId: config.wecom.corpId,
     secret: config.wecom.secret,
     logger,

@@ -96,6 +96,7 @@ export async function startServer(
   // access-token cache with the pipeline's through the coordinator.
   const consoleWecom = new WecomApi({
     baseUrl: config.wecom.apiBase,
+    ...(config.wecom.proxy ? { proxy: config.wecom.proxy } : {}),
     corpId: config.wecom.corpId,
     secret: config.wecom.secret,
     logger,

@@ -9,7 +9,7 @@
  * - any other errcode ≠ 0 → WecomApiError (not retried).
  * The secret and access token never reach a log line: URLs are logged by path only.
  */
-import { Agent, FormData, request, type Dispatcher } from 'undici';
+import { Agent, FormData, ProxyAgent, request, type Dispatcher } from 'undici';
 import Keyv from 'keyv';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
@@ -35,8 +35,13 @@ export interface WecomApiOptions {
   };
   /** Per-attempt timeout. */
   timeoutMs?: number;
-  /** Inject a dispatcher (tests, proxies). When given, close() leaves it open. */
+  /** Inject a dispatcher (tests). When given, close() leaves it open. */
   dispatcher?: Dispatcher;
+  /**
+   * An HTTP proxy every call goes through (WXCOZE_WECOM_PROXY), so WeCom sees the proxy's fixed
+   * address for its trusted-IP list (60020). May carry credentials: never logged.
+   */
+  proxy?: string;
 }
 
 export type MediaType = 'image' | 'voice' | 'video' | 'file';
@@ -93,7 +98,11 @@ export class WecomApi {
     this.cacheKey = `wecom:access_token:${opts.corpId}:${secretTag}`;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.ownsDispatcher = !opts.dispatcher;
-    this.dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+    this.dispatcher =
+      opts.dispatcher ??
+      (opts.proxy
+        ? new ProxyAgent({ uri: opts.proxy, keepAliveTimeout: 30_000, connections: 64 })
+        : new Agent({ keepAliveTimeout: 30_000, connections: 64 }));
   }
 
   async close(): Promise<void> {

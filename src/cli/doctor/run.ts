@@ -12,7 +12,12 @@ export async function runDoctor(
 ): Promise<CheckResult[]> {
   const loaded = loadConfig();
   const { config } = loaded;
-  const target = { apiBase: config.wecom.apiBase, corpId: config.wecom.corpId, secret: config.wecom.secret };
+  const target = {
+    apiBase: config.wecom.apiBase,
+    ...(config.wecom.proxy ? { proxy: config.wecom.proxy } : {}),
+    corpId: config.wecom.corpId,
+    secret: config.wecom.secret,
+  };
   let token: Promise<{ api: WecomApi; outcome: Outcome<object> }> | undefined;
   let accounts: Promise<Outcome<{ accounts: KfAccount[] }>> | undefined;
   const ctx: DoctorContext = {

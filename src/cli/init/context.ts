@@ -74,7 +74,7 @@ export interface InitContext {
   walls: Wall[];
   /** Results earlier stages leave for later ones. */
   coze?: { apiBase: string; token: string; mode: 'bot' | 'chatflow'; target: ChatTarget };
-  wecom?: { apiBase: string; corpId: string; secret: string; tokenOk: boolean };
+  wecom?: { apiBase: string; proxy?: string; corpId: string; secret: string; tokenOk: boolean };
   callback?: { token: string; aesKey: string; generated: boolean };
   reach?: { domain?: string; port: string; host?: string };
 }

@@ -15,6 +15,8 @@ export interface SetupProblem {
 
 export interface WecomTarget {
   apiBase: string;
+  /** WXCOZE_WECOM_PROXY: the checks go the way the server's calls go. */
+  proxy?: string;
   corpId: string;
   secret: string;
 }
@@ -105,6 +107,7 @@ export function explainWecom(err: unknown, t: { corpId: string; apiBase: string 
 export function wecomApi(t: WecomTarget, timeoutMs = 8000): WecomApi {
   return new WecomApi({
     baseUrl: t.apiBase,
+    ...(t.proxy ? { proxy: t.proxy } : {}),
     corpId: t.corpId,
     secret: t.secret,
     logger: silentLogger(),

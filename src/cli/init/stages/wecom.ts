@@ -30,7 +30,7 @@ async function gettoken(t: WecomTarget): Promise<TokenOutcome> {
 /** Asks CorpID and Secret until WeCom accepts the pair or names the IP (interactive), or once (--yes). */
 async function askCredentials(
   ctx: InitContext,
-  apiBase: string,
+  where: Pick<WecomTarget, 'apiBase' | 'proxy'>,
 ): Promise<{ corpId: string; secret: string; outcome?: TokenOutcome }> {
   // A second round (after 40013) offers what was typed in the first, not the original values.
   const typed: Record<string, string> = {};
@@ -59,7 +59,7 @@ async function askCredentials(
       emptyHint: '应用管理 → 自建 → your app → Secret → 查看 (WeCom sends it to the admin in the WeCom app).',
       validate: async (s) => {
         if (!ctx.checks) return true;
-        outcome = await gettoken({ apiBase, corpId, secret: s });
+        outcome = await gettoken({ ...where, corpId, secret: s });
         // 60020: the Secret is right, the IP is the problem. 40013: back to the CorpID (interactive).
         if (
           outcome.ok ||
@@ -113,14 +113,18 @@ export const wecomStage: Stage = {
   async run(ctx) {
     const apiBase = ctx.current('WECOM_API_BASE') ?? DEFAULT_API_BASE;
     if (ctx.current('WECOM_API_BASE')) ctx.answers.WECOM_API_BASE = apiBase;
-    const { corpId, secret, outcome } = await askCredentials(ctx, apiBase);
+    // WXCOZE_WECOM_PROXY (from the environment or .env): init checks the way the server will call.
+    const proxy = ctx.current('WXCOZE_WECOM_PROXY');
+    if (proxy) ctx.answers.WXCOZE_WECOM_PROXY = proxy;
+    const where = { apiBase, ...(proxy ? { proxy } : {}) };
+    const { corpId, secret, outcome } = await askCredentials(ctx, where);
     ctx.answers.WECOM_CORP_ID = corpId;
     ctx.answers.WECOM_SECRET = secret;
     let tokenOk = Boolean(outcome?.ok);
     if (outcome && !outcome.ok && outcome.problem.code === 60020)
-      tokenOk = await waitForTrustedIp(ctx, { apiBase, corpId, secret }, outcome.problem);
+      tokenOk = await waitForTrustedIp(ctx, { ...where, corpId, secret }, outcome.problem);
     if (ctx.checks && tokenOk)
       console.log(`${OK()} WeCom issued an access token for ${corpId} (Secret ${maskSecret(secret)})`);
-    ctx.wecom = { apiBase, corpId, secret, tokenOk };
+    ctx.wecom = { ...where, corpId, secret, tokenOk };
   },
 };
