@@ -331,7 +331,7 @@ export class WecomApi {
         const textual = /^(application\/json|text\/plain)/i.test(contentType);
         const announced = Number(headerValue(res.headers['content-length']) ?? NaN);
         if (!textual && announced > max) {
-          res.body.destroy();
+          stopReading(res.body);
           throw new MediaTooLargeError(max, announced);
         }
         const data = await readCapped(res.body, max);
@@ -520,6 +520,12 @@ function errorReply(data: Buffer): boolean {
   }
 }
 
+/** Closes a body we will not read: the connection is dropped, the abort it reports is expected. */
+function stopReading(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 /** The body, at most `max` bytes: more than that stops the download with MediaTooLargeError. */
 async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -527,7 +533,7 @@ async function readCapped(body: Dispatcher.ResponseData['body'], max: number): P
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
     if (size > max) {
-      body.destroy();
+      stopReading(body);
       throw new MediaTooLargeError(max);
     }
     chunks.push(chunk as Buffer);
