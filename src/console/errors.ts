@@ -38,7 +38,7 @@ export function sendProblem(req: FastifyRequest, reply: FastifyReply, base: stri
     .type('text/html; charset=utf-8')
     .send(
       renderBarePage(
-        lang,
+        req,
         base,
         title,
         `<h1>${esc(title)}</h1>\n<p class="message">${esc(p.message)}</p>\n${back}`,

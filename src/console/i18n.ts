@@ -35,6 +35,33 @@ export function rememberLang(req: FastifyRequest, reply: FastifyReply, base: str
     appendSetCookie(reply, `${LANG_COOKIE}=${q}; Path=${base}; Max-Age=31536000; SameSite=Strict`);
 }
 
+/**
+ * Where the language switch of a page points: the same page with `?lang=` (its other parameters
+ * kept). A page that answers a POST (a refused form, a failed login) cannot be fetched again with
+ * a GET, so its switch goes back to the page the form was on (the Referer, when it is a console
+ * page of this site), else to the console's home.
+ */
+export function langSwitchHref(req: FastifyRequest, base: string, to: Lang): string {
+  const here = new URL(req.url, 'http://console.invalid');
+  if (req.method === 'GET' || req.method === 'HEAD') return withLang(here, to);
+  const referer = req.headers.referer;
+  if (typeof referer === 'string') {
+    try {
+      const from = new URL(referer);
+      const inConsole = from.pathname === base || from.pathname.startsWith(`${base}/`);
+      if (from.host === req.headers.host && inConsole) return withLang(from, to);
+    } catch {
+      // not a URL: the home below
+    }
+  }
+  return `${base || '/'}?lang=${to}`;
+}
+
+function withLang(url: URL, to: Lang): string {
+  url.searchParams.set('lang', to);
+  return `${url.pathname}${url.search}`;
+}
+
 const ZH = {
   app_name: 'wxcoze 客服控制台',
   nav_conversations: '会话',

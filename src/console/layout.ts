@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { esc } from './html.js';
-import { t, type Lang, type ShellKey } from './i18n.js';
+import { langSwitchHref, t, type Lang, type ShellKey } from './i18n.js';
 
 /**
  * The page shell every console page is served in: doctype, language, viewport, the CSRF token and
@@ -74,7 +74,7 @@ export function renderPage(req: FastifyRequest, base: string, opts: PageOptions)
 <nav class="nav" aria-label="${esc(t(lang, 'nav_menu'))}"><ul>${nav}</ul></nav>
 <div class="who">
 <span class="operator" title="${esc(t(lang, 'signed_in_as'))}">${esc(req.operator)}</span>
-<a class="lang" href="?lang=${other}" lang="${htmlLang(other)}">${esc(t(lang, 'switch_lang'))}</a>
+<a class="lang" href="${esc(langSwitchHref(req, base, other))}" lang="${htmlLang(other)}">${esc(t(lang, 'switch_lang'))}</a>
 <form method="post" action="${esc(base)}/logout" class="logout">
 <input type="hidden" name="_csrf" value="${esc(csrf)}">
 <button type="submit" class="btn-link">${esc(t(lang, 'nav_logout'))}</button>
@@ -102,15 +102,22 @@ export function sendPage(req: FastifyRequest, reply: FastifyReply, base: string,
 }
 
 /**
- * A page outside the logged-in console (login, errors, console off): no nav, one card.
- * `inner` is trusted HTML built by the caller with esc().
+ * A page outside the logged-in console (login, errors, console off): no nav, one card, in the
+ * request's language. `inner` is trusted HTML built by the caller with esc().
  */
-export function renderBarePage(lang: Lang, base: string, title: string, inner: string, csrf = ''): string {
+export function renderBarePage(
+  req: FastifyRequest,
+  base: string,
+  title: string,
+  inner: string,
+  csrf = '',
+): string {
+  const lang = req.consoleLang ?? 'zh';
   const other: Lang = lang === 'zh' ? 'en' : 'zh';
   return `${head(lang, base, title, csrf, [])}
 <body class="bare">
 <main id="app" class="card" tabindex="-1">
-<p class="brand-line">wxcoze <a class="lang" href="?lang=${other}" lang="${htmlLang(other)}">${esc(t(lang, 'switch_lang'))}</a></p>
+<p class="brand-line">wxcoze <a class="lang" href="${esc(langSwitchHref(req, base, other))}" lang="${htmlLang(other)}">${esc(t(lang, 'switch_lang'))}</a></p>
 ${inner}
 </main>
 </body>

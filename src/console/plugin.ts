@@ -109,7 +109,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
       .header('cache-control', 'no-store')
       .send(
         renderBarePage(
-          lang,
+          req,
           base,
           title,
           `<h1>${esc(title)}</h1>\n<p class="message">${esc(t(lang, 'console_off'))}</p>\n<pre class="command">wxcoze admin password</pre>`,

@@ -5,6 +5,7 @@ import type { ConsoleSession } from '../store/console-types.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import type { ContactLinks } from '../ops/contact.js';
+import type { MediaRef, MediaResult } from '../ops/customer-media.js';
 import type { Health } from '../ops/health.js';
 import type { Lang } from './i18n.js';
 
@@ -32,6 +33,8 @@ export interface ConsoleOps {
   contact: ContactLinks;
   /** Has this instance's pipeline apply the settings saved in the console now (others poll). */
   reloadSettings(): Promise<void>;
+  /** A customer's image, voice, video or file from WeCom, capped and judged (src/ops/customer-media.ts CustomerMedia). */
+  media: { fetch(ref: MediaRef, seq: number): Promise<MediaResult>; readonly maxBytes: number };
 }
 
 /** Options every page plugin receives (src/console/pages/index.ts lists the pages). */

@@ -1,4 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
+import type { MediaNote } from '../store/types.js';
 import type { KfMessage } from '../wecom/types.js';
 import type { EnterMessage, CozePort, ChatTarget, WecomPort } from './ports.js';
 
@@ -7,6 +8,8 @@ export type CozeInput =
       kind: 'coze';
       messages: EnterMessage[];
       /** the customer's words, for commands and handoff keywords */ text?: string;
+      /** what was learnt of the media on the way (a voice's transcript, a file's name), for the console */
+      media?: MediaNote;
     }
   | { kind: 'unsupported'; reason: string; voice?: boolean };
 
@@ -111,6 +114,7 @@ export async function toCozeInput(
             { type: 'file', file_id: file.id },
           ]),
         ],
+        ...(media.filename ? { media: { filename: media.filename } } : {}),
       };
     }
     case 'voice': {
@@ -128,7 +132,7 @@ export async function toCozeInput(
           )
         ).trim();
         if (!text) return { kind: 'unsupported', reason: 'voice transcribed to nothing', voice: true };
-        return { kind: 'coze', messages: [question(text)], text };
+        return { kind: 'coze', messages: [question(text)], text, media: { transcript: text } };
       } catch (err) {
         // Stopped while waiting for a Coze slot: not the voice's fault, the message is taken up again.
         if (deps.signal?.aborted) throw err;

@@ -170,6 +170,12 @@ export async function planReply(
     // Fetching the customer's media failed: WeCom or Coze is down. Try again later.
     return { kind: 'defer', reason: (err as Error).message };
   }
+  if (input.kind === 'coze' && input.media) {
+    // For the console's thread only: a failed write must not cost the customer their answer.
+    await store.noteMedia(item.msgid, input.media, now).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'could not keep the transcript or file name of a message');
+    });
+  }
   if (input.kind === 'unsupported') {
     log.info({ reason: input.reason }, 'message not sent to Coze; sending the polite fallback');
     return {

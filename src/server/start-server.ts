@@ -12,6 +12,7 @@ import type { Store } from '../store/types.js';
 import { WecomCrypto } from '../wecom/crypto.js';
 import { packageVersion } from '../cli/lib/paths.js';
 import { ContactLinks } from '../ops/contact.js';
+import { CustomerMedia } from '../ops/customer-media.js';
 import { Health } from '../ops/health.js';
 import { WecomApi } from '../wecom/api.js';
 import { buildApp } from './app.js';
@@ -92,8 +93,8 @@ export async function startServer(
     await pipeline.stop(0).catch(() => {});
     throw err;
   };
-  // The console's own WeCom client (contact links, the health page's token check); it shares the
-  // access-token cache with the pipeline's through the coordinator.
+  // The console's own WeCom client (contact links, the health page's token check, customers' media
+  // in the thread); it shares the access-token cache with the pipeline's through the coordinator.
   const consoleWecom = new WecomApi({
     baseUrl: config.wecom.apiBase,
     ...(config.wecom.proxy ? { proxy: config.wecom.proxy } : {}),
@@ -155,6 +156,7 @@ export async function startServer(
         health,
         contact: new ContactLinks(consoleWecom),
         reloadSettings: () => pipeline.reloadSettings(),
+        media: new CustomerMedia(consoleWecom, logger),
       },
     },
     ...(coordinator instanceof RedisCoordinator

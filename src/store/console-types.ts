@@ -210,6 +210,8 @@ export interface ConversationsStore {
     externalUserId: string,
     page: { limit: number; before?: number },
   ): Promise<{ items: InboxItem[]; more: boolean }>;
+  /** One row of a customer's thread (undefined: no row `seq`, or it belongs to another customer). */
+  message(openKfId: string, externalUserId: string, seq: number): Promise<InboxItem | undefined>;
   /** Inbox rows and customers changed at or after `since` (ms), oldest change first, at most `limit` of each. */
   changesSince(since: number, limit: number): Promise<ConversationChange[]>;
   /** Of these external_userids, those without a profile whose last batchget is older than `triedBefore`. */

@@ -443,6 +443,20 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
       qb.schema.dropIndex('inbox_created').on('inbox').compile(),
     ],
   },
+  {
+    version: 10,
+    name: "what the pipeline learnt of a customer's media: a voice's transcript, a file's name",
+    // Shown in the console's thread under the voice or the file. Nullable, written once by the
+    // pipeline after it fetched the media (noteMedia); rows from before, or never fetched, stay NULL.
+    up: (qb) => [
+      qb.schema.alterTable('inbox').addColumn('transcript', 'text').compile(),
+      qb.schema.alterTable('inbox').addColumn('media_filename', 'varchar(255)').compile(),
+    ],
+    down: (qb) => [
+      qb.schema.alterTable('inbox').dropColumn('transcript').compile(),
+      qb.schema.alterTable('inbox').dropColumn('media_filename').compile(),
+    ],
+  },
 ];
 
 /** Migration 7's backfill: every customer of the inbox gets a customers row with its newest seq. */

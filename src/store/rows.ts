@@ -43,6 +43,8 @@ export function toItem(r: Row): InboxItem {
     leaseOwner: r.lease_owner ?? null,
     replyRound: Number(r.reply_round ?? 0),
     dismissedAt: r.dismissed_at === null || r.dismissed_at === undefined ? null : Number(r.dismissed_at),
+    transcript: r.transcript ?? null,
+    mediaFilename: r.media_filename ?? null,
   };
 }
 

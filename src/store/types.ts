@@ -91,6 +91,16 @@ export interface InboxItem {
   replyRound?: number;
   /** When an operator dismissed the failed message (the console stops flagging it); null: not dismissed. */
   dismissedAt?: number | null;
+  /** A voice message's transcript (null: not transcribed, or not yet; migration 10; stubs may leave it out). */
+  transcript?: string | null;
+  /** A file message's name as WeCom gave it, once the pipeline fetched it (migration 10). */
+  mediaFilename?: string | null;
+}
+
+/** What the pipeline learnt of a message's media while turning it into a question (shown in the console). */
+export interface MediaNote {
+  transcript?: string;
+  filename?: string;
 }
 
 /**
@@ -216,6 +226,8 @@ export interface Store {
    */
   recoverLeasesAtStart(): Promise<number>;
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
+  /** Keeps what was learnt of the message's media (a voice's transcript, a file's name) for the console. */
+  noteMedia(msgid: string, note: MediaNote, now: number): Promise<void>;
   /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
   /** budgetUsed, and the unfinished messages of the same customer after `seq` (each still needs a reply), in one query. */

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import type { KfMessage, MediaFile, OutboundMessage, SendMsgRequest, SyncMsgPage } from './types.js';
-import { WecomApiError, WecomTransportError, isTokenErrcode } from './errors.js';
+import { MediaTooLargeError, WecomApiError, WecomTransportError, isTokenErrcode } from './errors.js';
 
 export interface WecomApiOptions {
   /** e.g. https://qyapi.weixin.qq.com (no trailing /cgi-bin). */
@@ -318,8 +318,13 @@ export class WecomApi {
 
   // ---------------------------------------------------------------- media
 
-  /** media/get (docs/protocol.md §media). Errors come back as HTTP 200 + JSON, so the content-type decides. */
-  async getMedia(mediaId: string): Promise<MediaFile> {
+  /**
+   * media/get (docs/protocol.md §media). Errors come back as HTTP 200 + JSON, so the content-type decides.
+   * `maxBytes`: refuse a bigger file with `MediaTooLargeError`, before reading it when WeCom announces
+   * its length, else as soon as more than that has arrived (the rest is never read).
+   */
+  async getMedia(mediaId: string, opts: { maxBytes?: number } = {}): Promise<MediaFile> {
+    const max = opts.maxBytes ?? Infinity;
     return this.call<MediaFile>(
       'media/get',
       async (token, signal) => {
@@ -332,8 +337,15 @@ export class WecomApi {
       },
       async (res) => {
         const contentType = headerValue(res.headers['content-type']) ?? 'application/octet-stream';
-        const data = Buffer.from(await res.body.arrayBuffer());
-        if (/^(application\/json|text\/plain)/i.test(contentType))
+        const textual = /^(application\/json|text\/plain)/i.test(contentType);
+        const announced = Number(headerValue(res.headers['content-length']) ?? NaN);
+        if (!textual && announced > max) {
+          stopReading(res.body);
+          throw new MediaTooLargeError(max, announced);
+        }
+        const data = await readCapped(res.body, max);
+        // A customer's .txt may come as text/plain too: only a JSON object with an errcode is an error.
+        if (textual && (/^application\/json/i.test(contentType) || errorReply(data)))
           return { json: parseJson('media/get', data.toString('utf8')) };
         const filename = filenameFrom(headerValue(res.headers['content-disposition']));
         return { value: { data, contentType, ...(filename ? { filename } : {}) } };
@@ -505,6 +517,37 @@ function toTransportError(api: string, err: unknown, signal: AbortSignal): Wecom
     return new WecomTransportError(api, 'network', 'network error', { cause: err });
   }
   return undefined;
+}
+
+/** True when a text/plain media/get body is WeCom's JSON error rather than a file. */
+function errorReply(data: Buffer): boolean {
+  try {
+    const v: unknown = JSON.parse(data.toString('utf8'));
+    return typeof v === 'object' && v !== null && 'errcode' in v;
+  } catch {
+    return false;
+  }
+}
+
+/** Closes a body we will not read: the connection is dropped, the abort it reports is expected. */
+function stopReading(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+/** The body, at most `max` bytes: more than that stops the download with MediaTooLargeError. */
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      stopReading(body);
+      throw new MediaTooLargeError(max);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
 }
 
 function headerValue(h: string | string[] | undefined): string | undefined {

@@ -16,7 +16,9 @@ export const DUPLICATE_MSGID_ERRCODE = 95044;
  * - `undeliverable`: send_msg answered it, so this reply can never be delivered (recorded with this
  *   reason, not retried);
  * - `alreadyHanded`: trans service_state refused because the session already left the AI;
- * - `tokenRejected`: the access_token was revoked or expired: invalidate, refresh, retry once (docs/protocol.md §access-token).
+ * - `tokenRejected`: the access_token was revoked or expired: invalidate, refresh, retry once (docs/protocol.md §access-token);
+ * - `mediaGone`: media/get will never give this media_id's bytes again (ids live 3 days): say so, do not retry;
+ * - `mediaTooLarge`: media/get refused to hand the whole file over in one response.
  */
 interface ErrcodeInfo {
   meaning: string;
@@ -25,6 +27,8 @@ interface ErrcodeInfo {
   undeliverable?: string;
   alreadyHanded?: true;
   tokenRejected?: true;
+  mediaGone?: true;
+  mediaTooLarge?: true;
 }
 
 const ERRCODES: Record<number, ErrcodeInfo> = {
@@ -37,7 +41,11 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
   40004: { meaning: 'invalid media type' },
   40005: { meaning: 'invalid media type parameter' },
   40006: { meaning: 'invalid file size' },
-  40007: { meaning: 'invalid or expired media_id (media ids live 3 days)' },
+  40007: {
+    meaning: 'invalid or expired media_id (media ids live 3 days)',
+    meaningZh: '媒体文件已过期或不存在（企业微信只保留 3 天）',
+    mediaGone: true,
+  },
   40008: { meaning: 'invalid message type' },
   40009: { meaning: 'invalid image size' },
   40011: { meaning: 'invalid video size' },
@@ -124,7 +132,7 @@ const ERRCODES: Record<number, ErrcodeInfo> = {
     meaning: 'duplicate msgid: a message with this msgid was already sent to this kf account',
   },
   301002: { meaning: 'the access_token belongs to another app' },
-  830002: { meaning: 'media too large; download it with Range requests' },
+  830002: { meaning: 'media too large; download it with Range requests', mediaTooLarge: true },
 };
 
 /** A readable meaning for an errcode; unknown codes point to WeCom's lookup page. */
@@ -158,6 +166,16 @@ export function isTokenErrcode(code: number): boolean {
   return ERRCODES[code]?.tokenRejected === true;
 }
 
+/** True when media/get refused because the media_id expired (3 days) or never existed: the bytes are gone. */
+export function isMediaGone(code: number): boolean {
+  return ERRCODES[code]?.mediaGone === true;
+}
+
+/** True when media/get refused because the file is too large to be sent whole. */
+export function isMediaTooLarge(code: number): boolean {
+  return ERRCODES[code]?.mediaTooLarge === true;
+}
+
 /** True when trans service_state refused because the session is already with a human or ended. */
 export function isAlreadyHanded(code: number): boolean {
   return ERRCODES[code]?.alreadyHanded === true;
@@ -178,6 +196,21 @@ export class WecomApiError extends Error {
     const ip = errcode === 60020 ? egressIpOf(errmsg) : undefined;
     super(`${api}: errcode ${errcode} — ${meaning}${ip ? ` (WeCom saw the call from IP ${ip})` : ''}`);
     this.meaning = meaning;
+  }
+}
+
+/**
+ * media/get was given a cap (`maxBytes`) and the media is bigger: the download was stopped, nothing
+ * is returned. Not a transport failure: asking again would be refused the same way.
+ */
+export class MediaTooLargeError extends Error {
+  override name = 'MediaTooLargeError';
+  constructor(
+    readonly maxBytes: number,
+    /** The size WeCom announced (content-length), when it did. */
+    readonly size?: number,
+  ) {
+    super(`media/get: the media is larger than ${maxBytes} bytes${size ? ` (${size} bytes)` : ''}`);
   }
 }
 

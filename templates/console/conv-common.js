@@ -87,11 +87,14 @@ export function messageText(item) {
     case 'text':
       return String(body.content ?? '');
     case 'image':
-    case 'voice':
     case 'video':
       return t(`m_${type}`);
+    case 'voice':
+      // Its transcript, once the pipeline has it (inbox.transcript).
+      return `${t('m_voice')} ${item.transcript ?? ''}`.trim();
     case 'file':
-      return `${t('m_file')} ${body.filename ?? ''}`.trim();
+      // WeCom's message carries no name: the pipeline keeps the one media/get gave (inbox.media_filename).
+      return `${t('m_file')} ${item.mediaFilename ?? body.filename ?? ''}`.trim();
     case 'location':
       return `${t('m_location')} ${[body.name, body.address].filter(Boolean).join(' ')}`.trim();
     case 'link':

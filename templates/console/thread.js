@@ -3,10 +3,12 @@
 // the thread again when the server announces a change for this customer (onLive).
 import { api, base, el, formatTime, onLive, useStrings } from './app.js';
 import { COMMON_STRINGS, avatar, displayName, eventText, flagBadge, messageText, modeBadge } from './conv-common.js';
+import { MEDIA_STRINGS, downloadLink, imageBlock, transcriptLine } from './thread-media.js';
 
 const STRINGS = {
   zh: {
     ...COMMON_STRINGS.zh,
+    ...MEDIA_STRINGS.zh,
     back: '← 全部会话',
     older: '加载更早的消息',
     account: '客服账号',
@@ -33,6 +35,7 @@ const STRINGS = {
   },
   en: {
     ...COMMON_STRINGS.en,
+    ...MEDIA_STRINGS.en,
     back: '← All conversations',
     older: 'Load earlier messages',
     account: 'Account',
@@ -105,15 +108,15 @@ function renderHead() {
   document.title = `${displayName(c)} · wxcoze`;
 }
 
-/** The state line under a message: state, timing, and why it failed or was not answered. */
-function stateLine(item) {
+/** The state line under a message: state, timing, and why it failed or was not answered (unless said above). */
+function stateLine(item, { note = true } = {}) {
   const bits = [t(`s_${item.state}`)];
   if (item.state === 'done' && item.origin === 3) {
     const s = Math.max(0, Math.round((item.updatedAt - item.sendTime * 1000) / 1000));
     bits.push(t('took', { s }));
   }
   if (item.attempts > 1) bits.push(t('attempts', { n: item.attempts }));
-  if (item.note) bits.push(item.note);
+  if (item.note && note) bits.push(item.note);
   return el('span', { class: `state ${item.state}` }, bits.join(' · '));
 }
 
@@ -147,27 +150,53 @@ function answer(item, cls, by) {
   return out;
 }
 
+/**
+ * What a message says: text as text; an image as its thumbnail (fetched when in view); a voice,
+ * video or file as its label and a download link (a file with its name when known).
+ */
+function messageBody(item) {
+  const type = item.msgtype;
+  if (typeof item.payload?.[type]?.media_id !== 'string') return [messageText(item)];
+  const link = (label) => downloadLink(kf, user, item.seq, label);
+  switch (type) {
+    case 'image':
+      return [imageBlock(kf, user, item.seq)];
+    case 'voice':
+      return [t('m_voice'), ' ', link(t('m_download_voice'))];
+    case 'video':
+      return [t('m_video'), ' ', link(t('m_download_video'))];
+    case 'file':
+      return [`${t('m_file')} ${item.mediaFilename ?? ''}`.trim(), ' ', link(t('m_download_file'))];
+    default:
+      return [messageText(item)];
+  }
+}
+
 function render(item) {
   const p = item.payload ?? {};
   const at = item.sendTime * 1000;
-  if (item.origin === 3)
+  if (item.origin === 3) {
+    // A voice's line under it says why it has no transcript: the state line need not repeat it.
+    const voice = item.msgtype === 'voice';
     return [
       el(
         'li',
-        { class: 'msg in', dataset: { msgid: item.msgid } },
+        { class: 'msg in', dataset: { msgid: item.msgid, seq: item.seq } },
         el('span', { class: 'by' }, displayName(customer), ' · ', when(at)),
-        el('div', { class: 'bubble' }, messageText(item)),
-        stateLine(item),
+        el('div', { class: 'bubble' }, ...messageBody(item)),
+        voice ? transcriptLine(item) : null,
+        stateLine(item, { note: !voice || Boolean(item.transcript) }),
       ),
       ...(item.parts ? answer(item, 'ai', t('by_ai')) : []),
     ];
+  }
   if (item.origin === 5)
     return [
       el(
         'li',
-        { class: 'msg out servicer', dataset: { msgid: item.msgid } },
+        { class: 'msg out servicer', dataset: { msgid: item.msgid, seq: item.seq } },
         el('span', { class: 'by' }, t('by_servicer', { who: p.servicer_userid ?? '' }), ' · ', when(at)),
-        el('div', { class: 'bubble' }, messageText(item)),
+        el('div', { class: 'bubble' }, ...messageBody(item)),
       ),
     ];
   if (item.origin === 0) {

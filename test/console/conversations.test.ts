@@ -97,14 +97,17 @@ test('screenshots of the list and a thread', { skip: needsChromium }, async () =
     const { page, wecom, coze } = c;
     coze.setResponder((chat) => {
       const last = JSON.stringify(chat.messages.at(-1)?.content ?? '');
+      if (last.includes('图片')) return '收到照片，这件是 M 码。可以申请换成 L 码，来回运费由我们承担。';
       if (last.includes('退货'))
         return '亲，支持 7 天无理由退货。请在订单页点击「申请售后」，选择退货原因后提交，我们会在 24 小时内审核。';
       if (last.includes('发货')) return '今天下午 4 点前付款的订单当天发货，一般 2–3 天送达。';
       if (last.includes('优惠')) return '新人优惠券在「我的 → 卡券」里，满 99 减 10，结算时自动使用。';
       return '您好，请问有什么可以帮您？';
     });
-    const people: [string, string, string, string[]][] = [
-      ['wmShotCustomer01', '林晓', KF, ['你好', '我想退货，衣服尺码偏小', '好的谢谢']],
+    // 林晓 sends a photo of the shirt: drawn here on a canvas, sent as the PNG WeCom would hand over.
+    const photo = Buffer.from(await page.evaluate(drawShirt), 'base64');
+    const people: [string, string, string, (string | Buffer)[]][] = [
+      ['wmShotCustomer01', '林晓', KF, ['你好', '我想退货，衣服尺码偏小', photo, '好的谢谢']],
       ['wmShotCustomer02', '陈大伟', KF, ['什么时候发货？']],
       ['wmShotCustomer03', '周周', KF_2, ['优惠券怎么用']],
       ['wmShotCustomer04', 'Amy', KF, ['Do you ship to Hong Kong?']],
@@ -112,8 +115,12 @@ test('screenshots of the list and a thread', { skip: needsChromium }, async () =
     for (const [id, nickname] of people)
       wecom.setProfile(id, { nickname, avatar: `https://wx.qlogo.cn/mmhead/${id}/0` });
     for (const [id, , kf, texts] of people)
-      for (const text of texts) {
-        await wecom.customerSends(kf, id, { text });
+      for (const said of texts) {
+        await wecom.customerSends(
+          kf,
+          id,
+          typeof said === 'string' ? { text: said } : { image: said, contentType: 'image/png' },
+        );
         await waitForReplies(c, id);
       }
     await page.goto(c.url('/'));
@@ -122,6 +129,14 @@ test('screenshots of the list and a thread', { skip: needsChromium }, async () =
     await c.screenshot('conversations');
     await page.locator('.conv', { hasText: '林晓' }).locator('a').click();
     await page.locator('.msg.out.ai', { hasText: '7 天无理由退货' }).waitFor({ timeout: 30_000 });
+    // The photo is fetched when it comes into view (through <base>/media, from the fake WeCom).
+    const thumb = page.locator('.msg.in img.media-thumb');
+    await page.locator('.msg.in .media-image').scrollIntoViewIfNeeded();
+    await thumb.waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('.msg.in img.media-thumb');
+      return Boolean(img?.complete && img.naturalWidth > 0);
+    });
     await page.evaluate(() => window.scrollTo(0, 0));
     await c.screenshot('thread');
   } finally {
@@ -140,4 +155,44 @@ async function waitForReplies(c: ConsoleSession, id: string) {
     if (Date.now() > deadline) throw new Error(`no answer for ${id}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A photo of a shirt with its size tag, drawn in the browser (runs in the page). */
+function drawShirt(): string {
+  const c = document.createElement('canvas');
+  c.width = 480;
+  c.height = 360;
+  const g = c.getContext('2d')!;
+  const bg = g.createLinearGradient(0, 0, 0, 360);
+  bg.addColorStop(0, '#f4efe6');
+  bg.addColorStop(1, '#e2d8c8');
+  g.fillStyle = bg;
+  g.fillRect(0, 0, 480, 360);
+  g.fillStyle = '#3b6ea5';
+  g.beginPath();
+  g.moveTo(170, 60);
+  g.lineTo(310, 60);
+  g.lineTo(400, 120);
+  g.lineTo(365, 175);
+  g.lineTo(330, 155);
+  g.lineTo(330, 320);
+  g.lineTo(150, 320);
+  g.lineTo(150, 155);
+  g.lineTo(115, 175);
+  g.lineTo(80, 120);
+  g.closePath();
+  g.fill();
+  g.fillStyle = '#f4efe6';
+  g.beginPath();
+  g.arc(240, 60, 32, 0, Math.PI);
+  g.fill();
+  g.fillStyle = '#ffffff';
+  g.fillRect(205, 110, 70, 44);
+  g.fillStyle = '#333333';
+  g.font = 'bold 30px sans-serif';
+  g.textAlign = 'center';
+  g.fillText('M', 240, 143);
+  g.font = '22px "Noto Sans CJK SC", sans-serif';
+  g.fillText('尺码偏小', 240, 350);
+  return c.toDataURL('image/png').split(',')[1]!;
 }

@@ -78,6 +78,12 @@ describe('console login in a browser', { skip }, () => {
     assert.equal(await page.textContent('h1'), '页面已过期');
     assert.match((await page.textContent('main')) ?? '', /安全令牌缺失或已失效/);
     assert.doesNotMatch((await page.content()) ?? '', /at .*\.ts:\d+/); // no stack trace
+    // Its language switch leads to a page that exists (the one the form was on), not to the POST's URL.
+    const [switched] = await Promise.all([page.waitForNavigation(), page.click('a.lang')]);
+    assert.equal(switched?.status(), 200);
+    assert.equal(new URL(page.url()).pathname, '/admin/audit');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    await page.goto(c.url('/audit?lang=zh'));
     // A script's POST without the header gets JSON saying the same.
     const res = await page.evaluate(async (url) => {
       const r = await fetch(url, {

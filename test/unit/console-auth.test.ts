@@ -17,7 +17,7 @@ import {
   THROTTLE_WINDOW_MS,
 } from '../../src/console/auth/throttle.js';
 import { csrfOf } from '../../src/console/auth/guard.js';
-import { langOf } from '../../src/console/i18n.js';
+import { langOf, langSwitchHref } from '../../src/console/i18n.js';
 import { SqlStore } from '../../src/store/sql/sql-store.js';
 
 async function memoryStore() {
@@ -174,5 +174,29 @@ describe('language', () => {
     assert.equal(langOf(req({}, 'fr-FR,zh-TW;q=0.5'), {}), 'zh');
     assert.equal(langOf(req({}, 'fr-FR'), {}), 'zh');
     assert.equal(langOf(req({ lang: 'xx' }), {}), 'zh');
+  });
+
+  test('the language switch: the same page for a GET; for a POST the page the form was on, else the home', () => {
+    const at = (method: string, url: string, headers: Record<string, string> = {}) =>
+      ({ method, url, headers: { host: 'shop.example', ...headers } }) as unknown as FastifyRequest;
+    assert.equal(
+      langSwitchHref(at('GET', '/admin/media?kf=k&seq=3&lang=zh'), '/admin', 'en'),
+      '/admin/media?kf=k&seq=3&lang=en',
+    );
+    assert.equal(langSwitchHref(at('GET', '/admin/audit'), '/admin', 'en'), '/admin/audit?lang=en');
+    // A refused logout form: its URL answers 404 to a GET, so back to the page it was posted from.
+    const referer = 'https://shop.example/admin/c/wk1/wm1?x=1';
+    assert.equal(
+      langSwitchHref(at('POST', '/admin/logout', { referer }), '/admin', 'en'),
+      '/admin/c/wk1/wm1?x=1&lang=en',
+    );
+    // No referer, another site's, or a page outside the console: the console's home.
+    assert.equal(langSwitchHref(at('POST', '/admin/logout'), '/admin', 'en'), '/admin?lang=en');
+    for (const r of ['https://evil.example/admin/audit', 'https://shop.example/other', 'not a url'])
+      assert.equal(
+        langSwitchHref(at('POST', '/admin/logout', { referer: r }), '/admin', 'zh'),
+        '/admin?lang=zh',
+        r,
+      );
   });
 });

@@ -236,4 +236,43 @@ for (const engine of engines)
       );
       assert.equal((await s.conversations.summary('wk1', 'wmB', NOW))!.avatar, 'https://wx.qlogo.cn/b/0');
     });
+
+    test("one row of a customer's thread by seq, only for that customer; a voice's transcript and a file's name kept on it", async () => {
+      const s = await engine.open();
+      const media = (msgid: string, user: string, msgtype: string): NewInboxMessage => ({
+        ...text(msgid, user, ''),
+        msgtype,
+        payload: { msgid, msgtype, [msgtype]: { media_id: `media-${msgid}` } },
+      });
+      await s.commitPage(
+        'wk1',
+        'c1',
+        [media('v1', 'wmA', 'voice'), media('f1', 'wmA', 'file'), media('i1', 'wmB', 'image')],
+        NOW,
+      );
+      const rows = (await s.conversations.thread('wk1', 'wmA', { limit: 10 })).items;
+      const [voice, file] = rows;
+      const image = (await s.conversations.thread('wk1', 'wmB', { limit: 10 })).items[0]!;
+      assert.equal((await s.conversations.message('wk1', 'wmA', voice!.seq))?.msgid, 'v1');
+      // Another customer's seq, another account, a seq that does not exist: nothing.
+      assert.equal(await s.conversations.message('wk1', 'wmA', image.seq), undefined);
+      assert.equal(await s.conversations.message('wk2', 'wmA', voice!.seq), undefined);
+      assert.equal(await s.conversations.message('wk1', 'wmA', image.seq + 100), undefined);
+      assert.equal(voice!.transcript, null);
+      assert.equal(file!.mediaFilename, null);
+
+      const said = '请问有没有大一码的？'.repeat(500); // longer than kept
+      await s.noteMedia('v1', { transcript: said }, NOW + 5);
+      await s.noteMedia('f1', { filename: `报价单-${'长'.repeat(300)}.pdf` }, NOW + 6);
+      const v = (await s.conversations.message('wk1', 'wmA', voice!.seq))!;
+      assert.equal(v.transcript, [...said].slice(0, 4000).join(''));
+      assert.equal(v.updatedAt, NOW + 5, 'the live feed sees the change');
+      const f = (await s.conversations.message('wk1', 'wmA', file!.seq))!;
+      assert.equal([...f.mediaFilename!].length, 200);
+      assert.ok(f.mediaFilename!.startsWith('报价单-长'));
+      assert.equal(f.transcript, null);
+      // Nothing to note: the row is left as it was.
+      await s.noteMedia('f1', {}, NOW + 9);
+      assert.equal((await s.conversations.message('wk1', 'wmA', file!.seq))!.updatedAt, NOW + 6);
+    });
   });

@@ -4,10 +4,13 @@ import Keyv from 'keyv';
 import { WecomApi } from '../../src/wecom/api.js';
 import {
   DUPLICATE_MSGID_ERRCODE,
+  MediaTooLargeError,
   WecomApiError,
   WecomTransportError,
   isDuplicateMsgid,
 } from '../../src/wecom/errors.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { KF, USER, captureLogger, startHarness, type Harness } from '../helpers/wecom-fake.js';
 
 const text = (content: string) => ({ msgtype: 'text' as const, text: { content } });
@@ -276,6 +279,56 @@ test('media: upload → get round trip; unknown media id (HTTP 200 JSON) → 400
     assert.equal(img.msgtype, 'image');
     assert.ok((await h.api.getMedia(img.image!.media_id)).data.equals(png));
   }));
+
+test('media: a cap refuses a larger file before reading it, without retrying; a smaller one comes whole', () =>
+  withHarness(async (h) => {
+    const data = Buffer.alloc(5000, 3);
+    const mediaId = await h.api.uploadMedia('file', 'big.bin', data, 'application/octet-stream');
+    await assert.rejects(h.api.getMedia(mediaId, { maxBytes: 4999 }), (err: unknown) => {
+      assert.ok(err instanceof MediaTooLargeError, String(err));
+      assert.equal(err.size, 5000);
+      return true;
+    });
+    assert.equal(h.callsTo('/cgi-bin/media/get'), 1, 'asked once: another try would be refused the same');
+    assert.ok((await h.api.getMedia(mediaId, { maxBytes: 5000 })).data.equals(data));
+  }));
+
+test('media: without a length announced, the download stops once more than the cap arrived', async () => {
+  // WeCom streams (chunked): 64 KiB pieces until 10 MiB; a cap of 100 KB must not read them all.
+  let sent = 0;
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/cgi-bin/gettoken')) {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ errcode: 0, access_token: 'tok', expires_in: 7200 }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const piece = Buffer.alloc(64 * 1024, 1);
+    const write = () => {
+      while (sent < 10 * 1024 * 1024) {
+        sent += piece.length;
+        if (!res.write(piece)) return void res.once('drain', write);
+      }
+      res.end();
+    };
+    write();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const api = new WecomApi({
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    corpId: 'ww1',
+    secret: 's',
+    logger: captureLogger([]),
+  });
+  try {
+    await assert.rejects(api.getMedia('m1', { maxBytes: 100_000 }), MediaTooLargeError);
+    assert.ok(sent < 10 * 1024 * 1024, `the rest was not read (${sent} bytes written)`);
+  } finally {
+    await api.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
 
 test('sync_msg: cursor paging with has_more; sent messages never returned; events without top-level ids', () =>
   withHarness(async (h) => {

@@ -87,7 +87,7 @@ ${message}
     .code(status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(renderBarePage(lang, o.base, title, form));
+    .send(renderBarePage(req, o.base, title, form));
 }
 
 export function loginRoutes(app: FastifyInstance, o: LoginOptions) {

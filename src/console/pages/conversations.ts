@@ -103,6 +103,8 @@ export function wireItem(i: InboxItem) {
     partsSent: i.partsSent,
     note: i.note,
     apologized: i.apologized,
+    transcript: i.transcript ?? null,
+    mediaFilename: i.mediaFilename ?? null,
     createdAt: i.createdAt,
     updatedAt: i.updatedAt,
   };

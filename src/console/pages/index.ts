@@ -5,6 +5,7 @@ import { contactPage } from './contact.js';
 import { conversationsPage } from './conversations.js';
 import { failedPage } from './failed.js';
 import { healthPage } from './health.js';
+import { mediaPage } from './media.js';
 import { operatorApi } from './operator-api.js';
 import { settingsPage } from './settings.js';
 import { threadPage } from './thread.js';
@@ -17,6 +18,7 @@ export const CONSOLE_PAGES: ConsolePage[] = [
   auditPage,
   conversationsPage,
   threadPage,
+  mediaPage,
   failedPage,
   operatorApi,
   healthPage,

@@ -105,6 +105,8 @@ export interface FakeWecom {
   getSessionState(openKfId: string, externalUserId: string): number;
   /** Issues a sync_msg Token without a callback (e.g. to test sync directly). */
   issueSyncToken(openKfId: string): string;
+  /** WeCom forgets media as it does after 3 days: media/get then answers 40007. All media stored so far, or one id. */
+  expireMedia(mediaId?: string): void;
   /** What customer/batchget answers for this customer (else a made-up nickname and avatar). */
   setProfile(externalUserId: string, profile: { nickname: string; avatar: string }): void;
 }
@@ -297,6 +299,9 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
     },
     getSessionState: (openKfId, externalUserId) => state.session(openKfId, externalUserId)?.state ?? 4,
     issueSyncToken,
+    expireMedia(mediaId) {
+      for (const [id, m] of state.media) if (mediaId === undefined || id === mediaId) m.createdAt = -Infinity;
+    },
     setProfile(externalUserId, profile) {
       state.profiles.set(externalUserId, profile);
     },

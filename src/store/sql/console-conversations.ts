@@ -307,6 +307,19 @@ export class Conversations implements ConversationsStore {
     return { items: rows.slice(0, limit).map(toItem).reverse(), more: rows.length > limit };
   }
 
+  async message(openKfId: string, externalUserId: string, seq: number): Promise<InboxItem | undefined> {
+    // By primary key; the customer's ids must match too, so a seq cannot reach another customer's row.
+    const r = await this.db.first(
+      this.db.qb
+        .selectFrom('inbox')
+        .selectAll()
+        .where('seq', '=', seq)
+        .where('open_kfid', '=', openKfId)
+        .where('external_userid', '=', externalUserId),
+    );
+    return r ? toItem(r) : undefined;
+  }
+
   async changesSince(since: number, limit: number): Promise<ConversationChange[]> {
     const { qb } = this.db;
     const [messages, customers] = await Promise.all([

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { toItem } from '../rows.js';
 import type { NewOperatorReply } from '../console-types.js';
-import type { ClaimOptions, InboxItem, InboxState, LastPart, ReplyPart } from '../types.js';
+import type { ClaimOptions, InboxItem, InboxState, LastPart, MediaNote, ReplyPart } from '../types.js';
 import { PENDING, prepared, type SqlDb } from './db.js';
 import type { DB } from './schema.js';
 
@@ -159,6 +159,9 @@ const releaseQuery = prepared((qb, msgid: string, owner: string) =>
     .where('msgid', '=', msgid)
     .where('lease_owner', '=', owner),
 );
+/** A transcript is kept up to this many characters (a 60-second voice says far less). */
+const MAX_TRANSCRIPT = 4000;
+
 const chatRefQuery = prepared((qb, msgid: string, conversationId: string, chatId: string) =>
   qb
     .updateTable('inbox')
@@ -578,6 +581,27 @@ export class Inbox {
 
   async setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> {
     await this.db.run(chatRefQuery(this.db.qb, msgid, conversationId, chatId));
+  }
+
+  /**
+   * Keeps a voice's transcript or a file's name on its row (cut to the columns' sizes). Not a
+   * transition and not under the lease: any worker that fetched the media learnt the same.
+   * updated_at moves, so an open console thread shows it at once.
+   */
+  async noteMedia(msgid: string, note: MediaNote, now: number): Promise<void> {
+    const set = {
+      ...(note.transcript !== undefined
+        ? { transcript: [...note.transcript].slice(0, MAX_TRANSCRIPT).join('') }
+        : {}),
+      ...(note.filename !== undefined ? { media_filename: [...note.filename].slice(0, 200).join('') } : {}),
+    };
+    if (!Object.keys(set).length) return;
+    await this.db.run(
+      this.db.qb
+        .updateTable('inbox')
+        .set({ ...set, updated_at: now })
+        .where('msgid', '=', msgid),
+    );
   }
 
   /** Records WeCom's msg_send_fail against the message the failed reply answered; returns that msgid. */

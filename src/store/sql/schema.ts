@@ -38,6 +38,10 @@ export interface InboxTable {
   dismissed_at: Generated<number | null>;
   coze_conversation_id: string | null;
   coze_chat_id: string | null;
+  /** A voice message's transcript, as the pipeline got it from Coze (migration 10). */
+  transcript: Generated<string | null>;
+  /** A file's name, as media/get gave it when the pipeline fetched it (migration 10). */
+  media_filename: Generated<string | null>;
   /** 1 when the note says the message was handed to a human: a VIRTUAL generated column for the charts (migration 9). Never written. */
   is_handoff: Generated<number>;
   created_at: number;

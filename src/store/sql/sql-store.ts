@@ -8,6 +8,7 @@ import type {
   InstanceRun,
   LinkResult,
   LastPart,
+  MediaNote,
   NewInboxMessage,
   ReplyPart,
   Store,
@@ -156,6 +157,9 @@ export class SqlStore implements Store {
   }
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void> {
     return this.inbox.setChatRef(msgid, conversationId, chatId);
+  }
+  noteMedia(msgid: string, note: MediaNote, now: number): Promise<void> {
+    return this.inbox.noteMedia(msgid, note, now);
   }
   budgetUsed(openKfId: string, externalUserId: string): Promise<number> {
     return this.inbox.budgetUsed(openKfId, externalUserId);
