@@ -14,6 +14,7 @@ import { packageVersion } from '../cli/lib/paths.js';
 import { ContactLinks } from '../ops/contact.js';
 import { Health } from '../ops/health.js';
 import { ConsoleWatch, createAlerts, type AlertEvaluator } from '../ops/alerts/index.js';
+import type { AlertReaders } from '../ops/alerts/evaluator.js';
 import { consoleUrl } from '../config/console-url.js';
 import { maskWebhookUrl } from '../config/webhook-url.js';
 import { WecomApi } from '../wecom/api.js';
@@ -51,7 +52,7 @@ export async function startServer(
     timeoutCheckIntervalMs?: number;
     testHooks?: boolean;
     /** Tests: the alerts' readers of the machine (disk, certificate) replaced. */
-    alertReaders?: Parameters<typeof createAlerts>[0]['readers'];
+    alertReaders?: Partial<AlertReaders>;
   } = {},
 ): Promise<RunningServer> {
   const store =

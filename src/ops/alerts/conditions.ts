@@ -94,7 +94,11 @@ const COZE_AUTH_CODES = new Set([4100, 4101, 4015]);
 /** `failed: coze <kind> <code>: <message>` as ask-coze writes a Coze failure into the message's note. */
 const COZE_NOTE = /^failed: coze (\w+)(?: (\d+))?: ?(.*)$/s;
 
-const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
+/** A wait as an owner reads it: "5 分钟" / "5 min" (seconds below a minute, for short thresholds). */
+const waitZh = (ms: number) =>
+  ms < 60_000 ? `${Math.round(ms / 1000)} 秒` : `${Math.round(ms / 60_000)} 分钟`;
+const waitEn = (ms: number) =>
+  ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 const days = (ms: number) => Math.max(0, Math.floor(ms / 86_400_000));
 const date = (d: Date | number) => new Date(d).toISOString().slice(0, 10);
 const short = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -166,8 +170,8 @@ export const CONDITIONS: AlertCondition[] = [
       return {
         active: true,
         text: {
-          zh: `Coze 无法访问或持续出错已超过 ${minutes(c.cozeDownMs)} 分钟（${what(e)}）：客户收到的是致歉消息。`,
-          en: `Coze has been unreachable or failing for more than ${minutes(c.cozeDownMs)} min (${what(e)}): customers get the apology.`,
+          zh: `Coze 无法访问或持续出错已超过 ${waitZh(c.cozeDownMs)}（${what(e)}）：客户收到的是致歉消息。`,
+          en: `Coze has been unreachable or failing for more than ${waitEn(c.cozeDownMs)} (${what(e)}): customers get the apology.`,
           fixZh:
             '检查本机到 Coze 的网络（COZE_API_BASE）与 Coze 的服务状态、账户余额；运行 `wxcoze doctor`；控制台「健康」页显示最近一次检查。',
           fixEn:
@@ -253,8 +257,8 @@ export const CONDITIONS: AlertCondition[] = [
       return {
         active: true,
         text: {
-          zh: `最早一条未回复的客户消息已等待 ${minutes(f.now - at)} 分钟：消息处理可能卡住了。`,
-          en: `The oldest unanswered customer message has waited ${minutes(f.now - at)} min: the pipeline may be stuck.`,
+          zh: `最早一条未回复的客户消息已等待 ${waitZh(f.now - at)}：消息处理可能卡住了。`,
+          en: `The oldest unanswered customer message has waited ${waitEn(f.now - at)}: the pipeline may be stuck.`,
           fixZh: '运行 `wxcoze status` 和 `wxcoze doctor`，查看 `wxcoze logs`；控制台「健康」页显示积压。',
           fixEn:
             "Run `wxcoze status` and `wxcoze doctor`, read `wxcoze logs`; the console's Health page shows the backlog.",
@@ -276,8 +280,8 @@ export const CONDITIONS: AlertCondition[] = [
       return {
         active: true,
         text: {
-          zh: `${count} 位客户转人工后在等待（最早的已等 ${minutes(f.now - oldestSince)} 分钟），目前没有人打开控制台。`,
-          en: `${count} customer${count === 1 ? '' : 's'} handed over ${count === 1 ? 'is' : 'are'} waiting (the first for ${minutes(f.now - oldestSince)} min) and nobody has the console open.`,
+          zh: `${count} 位客户转人工后在等待（最早的已等 ${waitZh(f.now - oldestSince)}），目前没有人打开控制台。`,
+          en: `${count} customer${count === 1 ? '' : 's'} handed over ${count === 1 ? 'is' : 'are'} waiting (the first for ${waitEn(f.now - oldestSince)}) and nobody has the console open.`,
           fixZh: `打开控制台接待：${f.consoleUrl}`,
           fixEn: `Open the console to take them: ${f.consoleUrl}`,
         },

@@ -19,8 +19,12 @@ export function cozeProbe(
       await coze.getMe({ signal: AbortSignal.timeout(timeoutMs) });
       return { ok: true };
     } catch (err) {
-      if (err instanceof CozeError)
-        return { ok: false, kind: err.kind, ...(err.code ? { code: err.code } : {}), message: err.msg };
+      if (err instanceof CozeError) {
+        // Without a Coze code (a gateway's page) the HTTP status is what tells.
+        const http = !err.code && err.httpStatus ? `HTTP ${err.httpStatus}` : '';
+        const message = http && err.msg ? `${http}: ${err.msg}` : http || err.msg;
+        return { ok: false, kind: err.kind, ...(err.code ? { code: err.code } : {}), message };
+      }
       return { ok: false, kind: 'network', message: (err as Error).message };
     }
   };
