@@ -9,9 +9,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, test } from 'node:test';
+import pino from 'pino';
 import { alertsTest } from '../../src/cli/commands/alerts.js';
 import { hashPassword } from '../../src/console/auth/password.js';
+import { loggerOptions, type Logger } from '../../src/log/logger.js';
 import { CONDITIONS } from '../../src/ops/alerts/conditions.js';
 import { COZE_TOKEN, KF, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 
@@ -26,7 +29,7 @@ afterEach(async () => {
 const ROBOT_KEY = 'alerts-it-0001-robot-key';
 
 /** The real server with alerts to the fake robot, looked at every 200 ms; `env` sets the thresholds. */
-async function start(env: Record<string, string> = {}): Promise<Harness> {
+async function start(env: Record<string, string> = {}, logger?: Logger): Promise<Harness> {
   h = await startHarness(
     (fakes) => ({
       WXCOZE_ALERT_WEBHOOK: fakes.wecom.robots.add(ROBOT_KEY),
@@ -34,6 +37,7 @@ async function start(env: Record<string, string> = {}): Promise<Harness> {
       ...env,
     }),
     {
+      ...(logger ? { logger } : {}),
       // The machine's disk and the (absent) public certificate are not this test's business.
       alertReaders: {
         disk: async () => ({ dir: '/data', usedPercent: 10, freeBytes: 100 * 1024 ** 3 }),
@@ -237,4 +241,31 @@ test('`wxcoze alerts test`: the sample reaches the robot; a wrong key says 93000
   assert.equal(off.ok, false);
   assert.match(off.lines.join('\n'), /alerts are off: WXCOZE_ALERT_WEBHOOK is not set/);
   assert.match(off.lines.join('\n'), /群机器人/);
+});
+
+test("the webhook's key is never logged; a failed send is logged with its reason and delivered later, once", async () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  await start({}, pino(loggerOptions('debug'), sink) as unknown as Logger);
+  h!.wecom.robots.failNext(1, 'http502');
+  h!.coze.setToken('pat_revoked_by_the_owner');
+  await waitFor('the alert, after the failed send', () => told('coze_auth').length === 1, 30_000);
+  h!.coze.setToken(COZE_TOKEN);
+  await waitFor('the recovery', () => told('coze_auth').length === 2, 30_000);
+  await settle(500);
+  const log = lines.join('');
+  assert.ok(!log.includes(ROBOT_KEY), 'the key appears in no log line');
+  const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const failed = parsed.find((l) => l.msg?.toString().startsWith('alert not delivered'))!;
+  assert.equal(failed.alert, 'coze_auth');
+  assert.equal(failed.reason, 'the webhook answered HTTP 502');
+  assert.equal(parsed.filter((l) => l.msg === 'alert sent').length, 2);
+  const listening = parsed.find((l) => l.msg === 'wxcoze listening')!;
+  assert.match(String(listening.alerts), /cgi-bin\/webhook\/send\?key=••••••/);
+  assert.deepEqual(told('coze_auth'), ['firing', 'resolved']);
 });
