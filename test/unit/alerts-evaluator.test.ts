@@ -60,6 +60,7 @@ interface World {
 
 let clock: number;
 let world: World;
+let probes = 0;
 let store: SqlStore;
 let robotUrl: string;
 let robotKey: string;
@@ -76,6 +77,7 @@ beforeEach(async () => {
   };
   store = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-alerts-eval-')), 'wxcoze.db'));
   await store.migrate();
+  probes = 0;
   robotKey = `robot-eval-${++n}`;
   robotUrl = wecom.robots.add(robotKey);
 });
@@ -86,7 +88,10 @@ function evaluator(owner = 'inst-a', conditions?: AlertCondition[]) {
     store,
     channel: new AlertChannel({ url: robotUrl, format: 'wecom' }),
     readers: {
-      cozeProbe: async () => world.probe,
+      cozeProbe: async () => {
+        probes++;
+        return world.probe;
+      },
       consoleSeenAt: async () => (world.consoleOpen ? clock : null),
       cert: async () => world.cert,
       cozeTokenExpiresAt: async () => world.tokenEnd,
@@ -374,4 +379,35 @@ test('at most 10 messages a minute across the instances: the rest wait for the n
   await Promise.all([a.tick(), b.tick()]);
   assert.equal(received().length, 12);
   assert.equal(new Set(received()).size, 12, 'each once');
+});
+
+test('an idle bridge asks Coze every 10 rounds; every round while something about Coze looks wrong', async () => {
+  const e = evaluator();
+  await run(e, 29_000); // 30 rounds of 1 s, all well
+  assert.equal(probes, 3);
+  probes = 0;
+  clock += 10_000;
+  world.probe = { ok: false, kind: 'network', message: 'ECONNRESET' };
+  await run(e, 9_000); // the failure is seen, then confirmed every round
+  assert.equal(probes, 10);
+  world.probe = { ok: true };
+  await run(e, 29_000);
+  // Once more (the last probe failed), then every 10th round again.
+  assert.equal(probes, 10 + 3);
+  assert.deepEqual(told(title('coze_down')), [], 'shorter than the minute it must last');
+});
+
+test("an account's pull error an hour old (an account nobody pulls any more) raises nothing", async () => {
+  const e = evaluator();
+  await store.touchAccount(KF, clock);
+  await store.recordPull(
+    KF,
+    'kf/sync_msg: errcode 48002 — API not permitted for this token',
+    clock - 3_600_000,
+  );
+  await run(e, 10_000);
+  assert.deepEqual(told(title('wecom_forbidden')), []);
+  await store.recordPull(KF, 'kf/sync_msg: errcode 48002 — API not permitted for this token', clock);
+  await run(e, 2_000);
+  assert.deepEqual(told(title('wecom_forbidden')), ['firing']);
 });

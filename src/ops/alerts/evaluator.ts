@@ -54,6 +54,16 @@ export interface AlertEvaluatorDeps {
   conditions?: AlertCondition[];
 }
 
+/**
+ * Coze is probed every round while something about it looks wrong (a failing probe or message, a
+ * Coze alert pending or on), else every 10 rounds, at most every 5 min: an idle bridge does not
+ * spend Coze calls to learn that nothing changed.
+ */
+const PROBE_IDLE_ROUNDS = 10;
+const PROBE_IDLE_MAX_MS = 5 * 60_000;
+const COZE_ALERTS = new Set(['coze_auth', 'coze_down']);
+const ACCOUNT_ERROR_FRESH_MS = 3_600_000;
+
 /** A claimed send is another instance's for this long (the webhook's timeout is 10 s). */
 const SEND_LEASE_MS = 60_000;
 const SEND_RETRY_CAP_MS = 30 * 60_000;
@@ -67,6 +77,7 @@ export class AlertEvaluator {
   private ensured = false;
   /** Rounds whose store reads failed in a row (logged once, then every 20th). */
   private failures = 0;
+  private lastProbe?: { at: number; result: CozeProbe };
 
   constructor(private readonly d: AlertEvaluatorDeps) {
     this.now = d.now ?? Date.now;
@@ -102,8 +113,9 @@ export class AlertEvaluator {
         );
         this.ensured = true;
       }
-      const facts = await this.facts(now);
-      await this.advance(facts, now);
+      const rows = await this.d.store.alerts.list();
+      const facts = await this.facts(now, rows);
+      await this.advance(facts, rows, now);
       await this.deliver();
       this.failures = 0;
     } catch (err) {
@@ -116,28 +128,29 @@ export class AlertEvaluator {
   }
 
   /** What every condition looks at; a reader that fails leaves its part undefined. */
-  private async facts(now: number): Promise<AlertFacts> {
+  private async facts(now: number, rows: AlertRow[]): Promise<AlertFacts> {
     const { store, readers } = this.d;
     const quiet = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
-    const [inbox, accounts, waiting, cozeProbe, consoleSeenAt, cert, cozeTokenExpiresAt, disk] =
-      await Promise.all([
-        store.alerts.inboxFacts({
-          failedSince: now - FAILED_WINDOW_MS,
-          cozeSince: now - COZE_OUTCOME_WINDOW_MS,
-        }),
-        store.listAccounts(),
-        store.operatorActions.waitingQueue({ limit: 100, sinceAfter: now - SESSION_MAX_MS }),
-        quiet(readers.cozeProbe()),
-        quiet(readers.consoleSeenAt()),
-        quiet(readers.cert(now)),
-        quiet(readers.cozeTokenExpiresAt()),
-        quiet(readers.disk()),
-      ]);
+    const [inbox, accounts, waiting, consoleSeenAt, cert, cozeTokenExpiresAt, disk] = await Promise.all([
+      store.alerts.inboxFacts({
+        failedSince: now - FAILED_WINDOW_MS,
+        cozeSince: now - COZE_OUTCOME_WINDOW_MS,
+      }),
+      store.listAccounts(),
+      store.operatorActions.waitingQueue({ limit: 100, sinceAfter: now - SESSION_MAX_MS }),
+      quiet(readers.consoleSeenAt()),
+      quiet(readers.cert(now)),
+      quiet(readers.cozeTokenExpiresAt()),
+      quiet(readers.disk()),
+    ]);
+    const cozeProbe = await this.probeCoze(now, rows, inbox.cozeOutcome?.ok === false);
     return {
       now,
       inbox,
       accountErrors: accounts
-        .filter((a) => a.lastError)
+        // A wall is retried at least every minute (the puller's backoff cap): an error not
+        // repeated for an hour belongs to an account nobody pulls any more.
+        .filter((a) => a.lastError && a.lastPullAt !== null && now - a.lastPullAt < ACCOUNT_ERROR_FRESH_MS)
         .map((a) => {
           const name = this.d.accountName?.(a.openKfId);
           return { openKfId: a.openKfId, ...(name ? { name } : {}), error: explainWecomError(a.lastError) };
@@ -155,9 +168,23 @@ export class AlertEvaluator {
     };
   }
 
+  /** This round's probe, or the last one while nothing about Coze looks wrong and it is recent. */
+  private async probeCoze(now: number, rows: AlertRow[], failing: boolean): Promise<CozeProbe | undefined> {
+    const last = this.lastProbe;
+    const suspicious =
+      failing ||
+      (last !== undefined && !last.result.ok) ||
+      rows.some((r) => COZE_ALERTS.has(r.alert) && r.state !== 'ok');
+    const idleMs = Math.min(PROBE_IDLE_MAX_MS, PROBE_IDLE_ROUNDS * this.d.config.checkMs);
+    if (last && !suspicious && now - last.at < idleMs) return last.result;
+    const result = await this.d.readers.cozeProbe().catch(() => undefined);
+    if (result) this.lastProbe = { at: now, result };
+    return result;
+  }
+
   /** Each condition's change of state, written only from the version it was decided on. */
-  private async advance(facts: AlertFacts, now: number): Promise<void> {
-    const rows = new Map((await this.d.store.alerts.list()).map((r) => [r.alert, r]));
+  private async advance(facts: AlertFacts, list: AlertRow[], now: number): Promise<void> {
+    const rows = new Map(list.map((r) => [r.alert, r]));
     const clearHoldMs = 2 * this.d.config.checkMs;
     for (const c of this.conditions) {
       const row = rows.get(c.id);
