@@ -6,6 +6,7 @@
  * Main thread only (it loads zod); the pipeline applies the saved values (src/config/service-overrides.ts).
  */
 import type { z } from 'zod';
+import { maskWebhookUrl } from './webhook-url.js';
 import type { ConsoleSettingsStore } from '../store/console-types.js';
 import {
   ACCOUNT_SETTINGS,
@@ -205,6 +206,7 @@ function secretsOf(config: WxcozeConfig): SettingsView['secrets'] {
     ['WXCOZE_DATABASE_URL', config.store.databaseUrl, maskUrl],
     ['WXCOZE_REDIS_URL', config.store.redisUrl, maskUrl],
     ['WXCOZE_METRICS_TOKEN', config.server.metricsToken, mask],
+    ['WXCOZE_ALERT_WEBHOOK', config.alerts.webhook, maskWebhookUrl],
     [
       'WXCOZE_API_KEYS',
       config.apiKeys.length ? config.apiKeys.join(',') : undefined,

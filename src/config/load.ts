@@ -5,6 +5,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { pick } from './aliases.js';
 import { describeIssue, SETTINGS, type Setting, type SettingValues } from './schema.js';
 import { serviceConfig } from './service.js';
+import { webhookFormat } from './webhook-url.js';
 import type { ApiKey, ConfigProblem, WxcozeConfig } from './types.js';
 
 // The per-setting validators `wxcoze init` uses, where it has always imported them from.
@@ -200,6 +201,18 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       unsupportedText: v.WXCOZE_UNSUPPORTED_TEXT,
       maxParts: v.WXCOZE_MAX_PARTS,
       retryBaseMs: v.WXCOZE_RETRY_BASE_MS,
+    },
+    alerts: {
+      ...(v.WXCOZE_ALERT_WEBHOOK ? { webhook: v.WXCOZE_ALERT_WEBHOOK } : {}),
+      format: webhookFormat(v.WXCOZE_ALERT_WEBHOOK, v.WXCOZE_ALERT_WEBHOOK_FORMAT),
+      checkMs: v.WXCOZE_ALERT_CHECK_MS,
+      cozeDownMs: Math.round(v.WXCOZE_ALERT_COZE_DOWN_MINUTES * 60_000),
+      pendingMs: Math.round(v.WXCOZE_ALERT_PENDING_MINUTES * 60_000),
+      failedMessages: v.WXCOZE_ALERT_FAILED_MESSAGES,
+      handoffMs: Math.round(v.WXCOZE_ALERT_HANDOFF_MINUTES * 60_000),
+      certMs: v.WXCOZE_ALERT_CERT_DAYS * 86_400_000,
+      tokenMs: v.WXCOZE_ALERT_TOKEN_DAYS * 86_400_000,
+      diskPercent: v.WXCOZE_ALERT_DISK_PERCENT,
     },
     service: serviceConfig(v, problems),
     logLevel: v.WXCOZE_LOG_LEVEL,

@@ -277,6 +277,21 @@ const RESERVED_PATHS = ['/wechat', '/v1', '/metrics', '/ping', '/models', '/chat
 const int = (env: string, dflt: number, min: number, max: number, doc: string) =>
   setting({ env, schema: intIn(min, max), default: dflt, fix: intFix(env, min, max, dflt), doc });
 
+/** A duration in minutes (decimals allowed, e.g. 0.5), 0 to a day. */
+const minutesSetting = (env: string, dflt: number, doc: string) => {
+  const error = 'is not a number of minutes from 0 to 1440';
+  return setting({
+    env,
+    schema: z
+      .string({ error })
+      .transform(Number)
+      .refine((n) => Number.isFinite(n) && n >= 0 && n <= 1440, { error }),
+    default: dflt,
+    fix: `Set ${env} to a number of minutes (e.g. ${dflt}; decimals allowed), or remove it to use ${dflt}.`,
+    doc: `${doc} (minutes)`,
+  });
+};
+
 export const SETTINGS = {
   WECOM_CORP_ID: setting({
     env: 'WECOM_CORP_ID',
@@ -616,6 +631,85 @@ export const SETTINGS = {
     fix: 'Use a long random token, e.g. `openssl rand -hex 24`.',
     doc: "`/metrics` (Prometheus text: callbacks by result, refused connections, the pipeline's messages and thread, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere",
   }),
+  // ── Alerts (src/ops/alerts/): off until a webhook is set. ──
+  WXCOZE_ALERT_WEBHOOK: setting({
+    env: 'WXCOZE_ALERT_WEBHOOK',
+    schema: z.string({ error: 'is not an http(s) URL' }).refine(
+      (v) => {
+        try {
+          const u = new URL(v);
+          return u.protocol === 'http:' || u.protocol === 'https:';
+        } catch {
+          return false;
+        }
+      },
+      { error: 'is not an http(s) URL' },
+    ),
+    secret: true,
+    defaultDoc: '— (alerts off)',
+    fix: "Copy the WeCom group robot's webhook address (群设置 → 群机器人 → 添加 → Webhook 地址, https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…), or the URL of a webhook that takes JSON; then `wxcoze alerts test`.",
+    doc: 'where alerts go: a WeCom group robot (群机器人) webhook, or any URL taking a JSON POST (see "Alerts"). Contains a key: never logged, shown masked. `wxcoze alerts test` sends a sample',
+  }),
+  WXCOZE_ALERT_WEBHOOK_FORMAT: setting({
+    env: 'WXCOZE_ALERT_WEBHOOK_FORMAT',
+    schema: z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(['auto', 'wecom', 'json'], { error: 'is not auto, wecom or json' })),
+    default: 'auto' as 'auto' | 'wecom' | 'json',
+    fix: 'Set it to wecom (a group robot), json (any other webhook), or auto (the default).',
+    doc: '`wecom`: the group robot\'s text message; `json`: `{"alert","state":"firing"|"resolved","title","text",…}`; `auto`: `wecom` when the URL is `qyapi.weixin.qq.com` or its path is `/cgi-bin/webhook/send`, else `json`',
+  }),
+  WXCOZE_ALERT_CHECK_MS: int(
+    'WXCOZE_ALERT_CHECK_MS',
+    30_000,
+    100,
+    3_600_000,
+    'how often every instance looks at the alert conditions (the store decides which instance sends, so several instances send one alert)',
+  ),
+  WXCOZE_ALERT_COZE_DOWN_MINUTES: minutesSetting(
+    'WXCOZE_ALERT_COZE_DOWN_MINUTES',
+    5,
+    'Coze unreachable or failing (its API does not answer, or chats end in errors) for this long raises an alert; a refused token raises one at once',
+  ),
+  WXCOZE_ALERT_PENDING_MINUTES: minutesSetting(
+    'WXCOZE_ALERT_PENDING_MINUTES',
+    10,
+    'the oldest unanswered message waiting this long (a stalled pipeline) raises an alert',
+  ),
+  WXCOZE_ALERT_FAILED_MESSAGES: int(
+    'WXCOZE_ALERT_FAILED_MESSAGES',
+    1,
+    1,
+    100_000,
+    "this many messages failed for good (the apology sent, or the reply undeliverable) within 30 minutes raise an alert; it clears 30 minutes after the last one, or when the console's failed list is retried or dismissed",
+  ),
+  WXCOZE_ALERT_HANDOFF_MINUTES: minutesSetting(
+    'WXCOZE_ALERT_HANDOFF_MINUTES',
+    2,
+    "with `WXCOZE_HANDOFF_TO=console`: a customer waiting in the console's queue this long while no console page is open (on any instance) raises an alert",
+  ),
+  WXCOZE_ALERT_CERT_DAYS: int(
+    'WXCOZE_ALERT_CERT_DAYS',
+    14,
+    1,
+    365,
+    "the publicly trusted certificate Caddy serves for `WXCOZE_DOMAIN` expiring within this many days raises an alert (checked hourly; certificates of Caddy's internal CA renew themselves and are ignored)",
+  ),
+  WXCOZE_ALERT_TOKEN_DAYS: int(
+    'WXCOZE_ALERT_TOKEN_DAYS',
+    7,
+    1,
+    365,
+    'the Coze token expiring within this many days raises an alert (when its expiry is known)',
+  ),
+  WXCOZE_ALERT_DISK_PERCENT: int(
+    'WXCOZE_ALERT_DISK_PERCENT',
+    90,
+    50,
+    99,
+    'the disk holding the data directory this full (percent used) raises an alert',
+  ),
   WXCOZE_ADMIN_PATH: setting({
     env: 'WXCOZE_ADMIN_PATH',
     schema: z

@@ -101,9 +101,34 @@ export interface WxcozeConfig {
     /** First backoff step of every retry (Coze, WeCom sends, pulls); doubles per attempt. */
     retryBaseMs: number;
   };
+  /** Alerts to a group robot or JSON webhook (src/ops/alerts/); off while `webhook` is unset. */
+  alerts: AlertsConfig;
   /** Customer-service behaviour: welcome, handoff, several accounts, notices. */
   service: ServiceConfig;
   logLevel: string;
+}
+
+export interface AlertsConfig {
+  /** The webhook URL (a secret: it carries the robot's key). Unset: alerts are off. */
+  webhook?: string;
+  /** How the alert is written: a WeCom group robot text message, or a JSON object. */
+  format: 'wecom' | 'json';
+  /** How often each instance evaluates the conditions, ms. */
+  checkMs: number;
+  /** Coze unreachable or failing this long before the alert, ms. */
+  cozeDownMs: number;
+  /** The oldest unanswered message this old before the alert, ms. */
+  pendingMs: number;
+  /** Messages failed for good within the failure window before the alert. */
+  failedMessages: number;
+  /** A customer waiting for the console, nobody looking, this long before the alert, ms. */
+  handoffMs: number;
+  /** A publicly trusted certificate this close to its end raises the alert, ms. */
+  certMs: number;
+  /** The Coze token this close to its end raises the alert, ms. */
+  tokenMs: number;
+  /** Percent of the data directory's disk used that raises the alert. */
+  diskPercent: number;
 }
 
 /** One key of the OpenAI-compatible API. */

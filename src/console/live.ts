@@ -18,6 +18,11 @@ export interface LiveOptions {
   heartbeatMs?: number;
   /** Open streams per instance; one more is refused with 503 (each holds a connection). */
   maxClients?: number;
+  /**
+   * Called on every poll while a page listens: a console page is open here (the alerts' "nobody
+   * is looking" reads it, src/ops/alerts/console-watch.ts). Must be cheap and never throw.
+   */
+  onWatched?: () => void;
   now?: () => number;
 }
 
@@ -71,6 +76,7 @@ export class LiveFeed {
     // The browser reconnects by itself after 3 s when the stream breaks.
     reply.raw.write('retry: 3000\n: connected\n\n');
     this.clients.add(reply);
+    this.opts.onWatched?.();
     req.raw.on('close', () => this.drop(reply));
     if (!this.timer) this.start();
     return true;
@@ -103,6 +109,7 @@ export class LiveFeed {
   /** One read of what changed since the last one (a slow store skips ticks rather than piling them up). */
   async poll(): Promise<void> {
     if (this.polling || !this.clients.size) return;
+    this.opts.onWatched?.();
     this.polling = true;
     try {
       const changes = await this.opts.conversations.changesSince(this.since - OVERLAP_MS, BATCH);

@@ -152,6 +152,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
       config: opts.config,
       logger: opts.logger,
       ...(opts.ops ? { ops: opts.ops } : {}),
+      ...(opts.consoleWatch ? { consoleWatch: opts.consoleWatch } : {}),
       base,
     };
     for (const page of CONSOLE_PAGES) await authed.register(page, pageOpts);

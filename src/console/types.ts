@@ -24,6 +24,8 @@ export interface ConsoleDeps {
    * retry), so it is sent now rather than at the pipeline's next look (PipelineHost.kick).
    */
   kickPipeline?: () => void;
+  /** Notes that a console page is open (the live feed calls it); the handoff alert reads it. */
+  consoleWatch?: { note(): void };
   /** Health, charts, settings and the contact link (helper D's pages); absent in tests that do not need them. */
   ops?: ConsoleOps;
 }

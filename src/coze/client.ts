@@ -281,8 +281,8 @@ export class CozeClient {
   }
 
   /** The token's user: the cheapest "is this token valid for this region" probe (docs/protocol.md §coze-checks). */
-  async getMe(): Promise<CozeUser> {
-    const body = await this.call('GET', '/v1/users/me');
+  async getMe(opts: { signal?: AbortSignal } = {}): Promise<CozeUser> {
+    const body = await this.call('GET', '/v1/users/me', opts.signal ? { signal: opts.signal } : {});
     const d = isRecord(body.data) ? body.data : {};
     const user: CozeUser = { user_id: str(d.user_id) ?? '' };
     for (const k of ['user_name', 'nick_name', 'avatar_url'] as const) {

@@ -14,6 +14,10 @@ import { packageVersion } from '../cli/lib/paths.js';
 import { ContactLinks } from '../ops/contact.js';
 import { CustomerMedia } from '../ops/customer-media.js';
 import { Health } from '../ops/health.js';
+import { ConsoleWatch, createAlerts, type AlertEvaluator } from '../ops/alerts/index.js';
+import type { AlertReaders } from '../ops/alerts/evaluator.js';
+import { consoleUrl } from '../config/console-url.js';
+import { maskWebhookUrl } from '../config/webhook-url.js';
 import { WecomApi } from '../wecom/api.js';
 import { buildApp } from './app.js';
 import { inThreadPipeline, startPipelineWorker, type PipelineHost } from './pipeline-host.js';
@@ -44,7 +48,13 @@ export interface RunningServer {
 export async function startServer(
   config: WxcozeConfig,
   logger: Logger,
-  opts: { store?: Store; timeoutCheckIntervalMs?: number; testHooks?: boolean } = {},
+  opts: {
+    store?: Store;
+    timeoutCheckIntervalMs?: number;
+    testHooks?: boolean;
+    /** Tests: the alerts' readers of the machine (disk, certificate) replaced. */
+    alertReaders?: Partial<AlertReaders>;
+  } = {},
 ): Promise<RunningServer> {
   const store =
     opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl }));
@@ -115,6 +125,8 @@ export async function startServer(
     startedAt: Date.now(),
     instanceId: () => instanceId,
   });
+  // Whether a console page is open on any instance (the handoff alert reads it).
+  const consoleWatch = new ConsoleWatch(coordinator.cache);
   const crypto = new WecomCrypto(config.wecom.token, config.wecom.encodingAesKey, config.wecom.corpId);
   const app = await buildApp({
     logger,
@@ -152,6 +164,7 @@ export async function startServer(
       config,
       logger,
       kickPipeline: () => pipeline.kick(),
+      consoleWatch,
       ops: {
         health,
         contact: new ContactLinks(consoleWecom),
@@ -180,9 +193,22 @@ export async function startServer(
     await app.close().catch(() => {});
     return abandon(err);
   });
+  // Alerts run on every instance; the store decides which one sends (src/ops/alerts/).
+  const alerts: AlertEvaluator | undefined = createAlerts({
+    config,
+    store,
+    logger,
+    coze,
+    consoleWatch,
+    instanceId: () => instanceId,
+    consoleUrl: consoleUrl({ ...config, server: { ...config.server, port } }),
+    ...(opts.alertReaders ? { readers: opts.alertReaders } : {}),
+  });
+  alerts?.start();
   logger.info(
     {
       url,
+      alerts: config.alerts.webhook ? maskWebhookUrl(config.alerts.webhook) : 'off',
       store: store.kind,
       cache: coordinator.kind,
       instanceId,
@@ -203,6 +229,7 @@ export async function startServer(
     stop(drainMs = 10_000) {
       stopping ??= (async () => {
         shuttingDown = true;
+        await alerts?.stop();
         await pipeline.stop(drainMs);
         await app.close();
         await consoleWecom.close();

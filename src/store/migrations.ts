@@ -457,6 +457,32 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
       qb.schema.alterTable('inbox').dropColumn('media_filename').compile(),
     ],
   },
+  {
+    version: 11,
+    name: "alerts: each condition's state and what the channel was told, shared by all instances",
+    // src/ops/alerts/: every instance evaluates the conditions; a change of state and each send are
+    // claimed with a conditional UPDATE on this table, so several instances send one alert.
+    up: (qb, dialect) => [
+      qb.schema
+        .createTable('alert_states')
+        .addColumn('alert', 'varchar(64)', (c) => c.notNull().primaryKey())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull().defaultTo('ok'))
+        .addColumn('since', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('clear_since', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('detail', 'text')
+        .addColumn('sent', 'varchar(16)', (c) => c.notNull().defaultTo('resolved'))
+        .addColumn('sent_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('send_owner', 'varchar(128)')
+        .addColumn('send_until', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('send_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_send_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .$call((b) => (dialect === 'mysql' ? b.modifyEnd(sql.raw(MYSQL_TABLE)) : b))
+        .compile(),
+    ],
+    down: (qb) => [qb.schema.dropTable('alert_states').ifExists().compile()],
+  },
 ];
 
 /** Migration 7's backfill: every customer of the inbox gets a customers row with its newest seq. */

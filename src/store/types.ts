@@ -10,6 +10,7 @@ import type {
  * Nothing here knows about HTTP, WeCom or Coze wire formats beyond the stored JSON.
  */
 import type { ConversationsStore } from './console-types.js';
+import type { AlertsStore } from './alert-types.js';
 
 /** Inbox states. "claimed" is not a state of its own: it is a lease (owner + until) on a pending row. */
 export type InboxState = 'received' | 'answered' | 'sending' | 'done' | 'skipped' | 'failed' | 'cancelled';
@@ -158,6 +159,8 @@ export interface Store {
   readonly stats: ConsoleStatsStore;
   /** Settings changed in the console, which win over the config file's (src/store/sql/console-settings.ts). */
   readonly consoleSettings: ConsoleSettingsStore;
+  /** Each alert condition's state, shared by the instances, and the inbox facts alerts read (src/store/sql/alerts.ts). */
+  readonly alerts: AlertsStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { startFakeCoze } from '../../src/fakes/coze/index.js';
 import { startFakeWecom } from '../../src/fakes/wecom/index.js';
 import { createLogger, type Logger } from '../../src/log/logger.js';
+import type { AlertReaders } from '../../src/ops/alerts/evaluator.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { freshDatabase, TEST_REDIS_URL } from './mysql.js';
 
@@ -140,14 +141,23 @@ export interface Harness {
 
 /** Fakes + the real server in this process. */
 export async function startHarness(
-  extraEnv: Record<string, string> = {},
-  opts: { logger?: Logger; timeoutCheckIntervalMs?: number; testHooks?: boolean } = {},
+  /** Extra settings; a function when they depend on the fakes (a group robot's webhook URL). */
+  extraEnv:
+    Record<string, string> | ((fakes: { wecom: FakeWecom; coze: FakeCoze }) => Record<string, string>) = {},
+  opts: {
+    logger?: Logger;
+    timeoutCheckIntervalMs?: number;
+    testHooks?: boolean;
+    /** The alerts' readers of the machine (disk, certificate) replaced. */
+    alertReaders?: Partial<AlertReaders>;
+  } = {},
 ): Promise<Harness> {
   const fakes = await startFakes();
   const dataDir = tempDir();
   const backend = await backendEnv();
+  const extra = typeof extraEnv === 'function' ? extraEnv(fakes) : extraEnv;
   const { config, problems } = loadConfig({
-    env: serverEnv(fakes, dataDir, { ...backend.env, ...extraEnv }),
+    env: serverEnv(fakes, dataDir, { ...backend.env, ...extra }),
     cwd: dataDir,
   });
   if (problems.length) throw new Error(JSON.stringify(problems));
@@ -157,6 +167,7 @@ export async function startHarness(
     {
       ...(opts.timeoutCheckIntervalMs ? { timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs } : {}),
       ...(opts.testHooks ? { testHooks: true } : {}),
+      ...(opts.alertReaders ? { alertReaders: opts.alertReaders } : {}),
     },
   );
   fakes.wecom.setCallbackUrl(`${server.url}/wechat/hook`);

@@ -5,11 +5,13 @@
  */
 import { randomInt } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type LookupFunction } from 'node:net';
-import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { Agent, request } from 'undici';
+import { caOption, errCode, inspectTls, type CertInfo, type TlsOptions } from '../../net/tls-cert.js';
 import { WecomCrypto } from '../../wecom/crypto.js';
+
+// The certificate reading moved to src/net/ (the alerts read it too); its callers import it from here.
+export { inspectTls, type CertInfo };
 
 export type StepName = 'dns' | 'connect' | 'tls' | 'proxy' | 'status' | 'signature' | 'decryption' | 'body';
 export const STEP_ORDER: StepName[] = [
@@ -30,12 +32,9 @@ export interface StepResult {
   fix?: string;
 }
 
-export interface NetOptions {
-  /** PEM file of an extra CA to trust (e.g. Caddy's local CA for `tls internal`). */
-  caFile?: string;
+export interface NetOptions extends TlsOptions {
   /** curl-style overrides, `host:port:address`. */
   resolve?: string[];
-  timeoutMs?: number;
 }
 
 export interface VerifyOptions extends NetOptions {
@@ -52,18 +51,6 @@ export interface VerifyReport {
   failed?: StepResult;
   elapsedMs?: number;
   certificate?: CertInfo;
-}
-
-export interface CertInfo {
-  subject: string;
-  issuer: string;
-  validFrom: Date;
-  validTo: Date;
-  daysLeft: number;
-  /** validTo - now, ms. */
-  msLeft: number;
-  authorized: boolean;
-  authorizationError?: string;
 }
 
 /** `https://kf.example.com` → `https://kf.example.com/wechat/hook`; a URL with a path is kept as typed. */
@@ -91,25 +78,6 @@ export function parseResolve(list: string[] | undefined): Map<string, string> {
   return m;
 }
 
-function caOf(opts: NetOptions): Buffer | undefined {
-  if (!opts.caFile) return undefined;
-  try {
-    return readFileSync(opts.caFile);
-  } catch (err) {
-    throw new Error(
-      `--ca-file ${opts.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-}
-
-/** The node:tls option: trust the system's CAs plus the extra one. */
-async function caOption(opts: NetOptions): Promise<string[] | undefined> {
-  const extra = caOf(opts);
-  if (!extra) return undefined;
-  const { rootCertificates } = await import('node:tls');
-  return [...rootCertificates, extra.toString('utf8')];
-}
-
 const fixedLookup = (address: string): LookupFunction => {
   const family = isIP(address) || 4;
   return ((_host: string, options: { all?: boolean }, cb: (...a: unknown[]) => void) => {
@@ -128,13 +96,6 @@ export function timeLeft(c: CertInfo): string {
 export function renewalOverdue(c: CertInfo): boolean {
   const lifetime = c.validTo.getTime() - c.validFrom.getTime();
   return c.msLeft < Math.min(7 * 86_400_000, lifetime / 4);
-}
-
-const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
-
-function errCode(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  return e?.code ?? e?.cause?.code ?? '';
 }
 
 /** Resolves the host (or applies --resolve); fails the dns step when it has no address. */
@@ -199,50 +160,6 @@ function stepConnect(address: string, port: number, u: URL, o: VerifyOptions): P
       else
         fix = `Port ${port} is blocked on the way: open it in the firewall (\`ufw allow ${port}/tcp\`) and in the cloud provider's security group.`;
       resolve({ step: 'connect', status: 'fail', detail: `${address}:${port} ${what}.`, fix });
-    });
-  });
-}
-
-/** TLS handshake with certificate checks; also used by doctor's certificate check. */
-export async function inspectTls(
-  host: string,
-  address: string,
-  port: number,
-  opts: NetOptions,
-): Promise<{ cert?: CertInfo; error?: string; code?: string }> {
-  const ca = await caOption(opts);
-  return new Promise((resolve) => {
-    const sock = tlsConnect({
-      host: address,
-      port,
-      servername: host,
-      rejectUnauthorized: false,
-      ...(ca ? { ca } : {}),
-    });
-    const timer = setTimeout(
-      () => sock.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
-      opts.timeoutMs ?? 5000,
-    );
-    sock.once('secureConnect', () => {
-      clearTimeout(timer);
-      const peer = sock.getPeerCertificate() as PeerCertificate;
-      const validTo = new Date(peer.valid_to);
-      const cert: CertInfo = {
-        subject: first(peer.subject?.CN) ?? String(peer.subjectaltname ?? '').replace(/DNS:/g, ''),
-        issuer: first(peer.issuer?.O) ?? first(peer.issuer?.CN) ?? '',
-        validFrom: new Date(peer.valid_from),
-        validTo,
-        daysLeft: Math.floor((validTo.getTime() - Date.now()) / 86_400_000),
-        msLeft: validTo.getTime() - Date.now(),
-        authorized: sock.authorized,
-        ...(sock.authorizationError ? { authorizationError: String(sock.authorizationError) } : {}),
-      };
-      sock.destroy();
-      resolve({ cert });
-    });
-    sock.once('error', (err: Error) => {
-      clearTimeout(timer);
-      resolve({ error: err.message, code: errCode(err) });
     });
   });
 }

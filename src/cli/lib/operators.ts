@@ -5,18 +5,13 @@
 import { password as passwordPrompt } from '@inquirer/prompts';
 import { userInfo } from 'node:os';
 import { generatePassword, hashPassword, passwordProblem } from '../../console/auth/password.js';
-import type { WxcozeConfig } from '../../config/types.js';
 import type { Store } from '../../store/types.js';
 
 /** The environment variable scripts (and `init --yes`) can hand a password in. */
 export const ADMIN_PASSWORD_ENV = 'WXCOZE_ADMIN_PASSWORD';
 
-/** Where an operator opens the console: https://<domain>/admin behind Caddy, else the listen address. */
-export function consoleUrl(config: WxcozeConfig): string {
-  if (config.domain) return `https://${config.domain}${config.console.path}`;
-  const host = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}${config.console.path}`;
-}
+// The console's URL is the config's business (the alerts' texts name it too).
+export { consoleUrl } from '../../config/console-url.js';
 
 /** Who did it, for the audit log: `cli:<unix user>`. */
 export function cliActor(): string {

@@ -37,7 +37,12 @@ const REFUSAL = {
  */
 export const conversationsPage: ConsolePage = async (app, opts) => {
   const conversations = opts.store.conversations;
-  const feed = new LiveFeed({ conversations, logger: opts.logger });
+  const watch = opts.consoleWatch;
+  const feed = new LiveFeed({
+    conversations,
+    logger: opts.logger,
+    ...(watch ? { onWatched: () => watch.note() } : {}),
+  });
   registerLive(app, feed, (req) => ({ code: 'too_many_streams', message: REFUSAL[req.consoleLang] }));
 
   app.get('/', async (req, reply) =>

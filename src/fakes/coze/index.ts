@@ -58,6 +58,7 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-tt-logid', state.logid());
     if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));
+    if (state.outage) return reply.code(502).type('text/html').send('<html><h1>502 Bad Gateway</h1></html>');
     if (req.headers.authorization !== `Bearer ${state.token}`) {
       return fail(reply, 4100, 'authentication is invalid', 401);
     }
@@ -110,6 +111,12 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
     },
     setThrottle(rule) {
       state.setThrottle(rule);
+    },
+    setToken(token) {
+      state.token = token;
+    },
+    setOutage(on) {
+      state.outage = on;
     },
     get throttledChats() {
       return state.throttledChats;

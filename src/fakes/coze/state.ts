@@ -59,8 +59,12 @@ export class FakeState {
   // 19-digit snowflake-like ids, as strings (docs/protocol.md §coze-chat); start near real ones.
   private seq = 7382159487131697202n;
 
+  /** Every request answers HTTP 502 from the gateway (Coze down) while set. */
+  outage = false;
+
   constructor(
-    readonly token: string,
+    /** The accepted Bearer token; a test may change it (the owner's token revoked or expired). */
+    public token: string,
     readonly botIds: ReadonlySet<string> | undefined,
     readonly unpublishedBotIds: ReadonlySet<string>,
     readonly workflowIds: ReadonlySet<string> | undefined,

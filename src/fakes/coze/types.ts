@@ -136,4 +136,8 @@ export interface FakeCoze {
   setThrottle(rule: ThrottleRule | null): void;
   /** Chat requests refused by the throttle so far. */
   readonly throttledChats: number;
+  /** Accept only this Bearer token from now on (anything else: HTTP 401 / 4100, as for a revoked token). */
+  setToken(token: string): void;
+  /** While on, every request gets the gateway's HTTP 502 page (Coze down). */
+  setOutage(on: boolean): void;
 }

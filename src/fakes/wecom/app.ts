@@ -9,6 +9,7 @@ import { INVALID_JSON, fail } from './reply.js';
 import { CONTROL_PREFIX } from './routes-control.js';
 import { registerCustomer } from './routes-customer.js';
 import { registerMedia } from './routes-media.js';
+import { registerRobot, ROBOT_PATH, type Robots } from './routes-robot.js';
 import { registerSend } from './routes-send.js';
 import { registerSession } from './routes-session.js';
 import { registerSync, type SyncOptions } from './routes-sync.js';
@@ -35,6 +36,7 @@ export function buildApp(
   faults: Faults,
   creds: Credentials,
   sync: SyncOptions,
+  robots: Robots,
 ): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
 
@@ -62,7 +64,8 @@ export function buildApp(
       at: state.now(),
     });
     if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));
-    if (url.pathname === '/cgi-bin/gettoken') return;
+    // gettoken takes the secret; a group robot's webhook carries its own key instead of a token.
+    if (url.pathname === '/cgi-bin/gettoken' || url.pathname === ROBOT_PATH) return;
     if (checkAccessToken(state, req, reply)) return reply;
     if (req.body === INVALID_JSON) return reply.send(fail(47001, 'data format error'));
   });
@@ -73,5 +76,6 @@ export function buildApp(
   registerSession(app, state);
   registerMedia(app, state);
   registerCustomer(app, state);
+  registerRobot(app, state, robots);
   return app;
 }

@@ -16,6 +16,7 @@ import {
 import { Faults, type FaultMode } from './faults.js';
 import { newCallbackToken, newCorpId, newMsgId } from './ids.js';
 import { registerControl } from './routes-control.js';
+import { ROBOT_PATH, Robots, type RobotFault, type RobotMessage } from './routes-robot.js';
 import { storeMedia } from './routes-media.js';
 import {
   ACCESS_TOKEN_TTL_S,
@@ -38,6 +39,7 @@ export { buildSignedCallback, kfEventXml, postWithRetries } from './callbacks.js
 export { CONTROL_PREFIX, NEWCOMER_ID } from './routes-control.js';
 export type { SentRecord, CallRecord } from './state.js';
 export type { FaultMode } from './faults.js';
+export type { RobotFault, RobotMessage } from './routes-robot.js';
 
 export interface FakeWecomOptions {
   corpId?: string;
@@ -109,6 +111,17 @@ export interface FakeWecom {
   expireMedia(mediaId?: string): void;
   /** What customer/batchget answers for this customer (else a made-up nickname and avatar). */
   setProfile(externalUserId: string, profile: { nickname: string; avatar: string }): void;
+  /** sync_msg answers `errcode` for every account (60020 carries "from ip: <fromIp>"); null restores. */
+  failSync(errcode: number | null, opts?: { fromIp?: string }): void;
+  /** Group robots (群机器人, where alerts go). */
+  robots: {
+    /** Creates a robot; returns its webhook URL (`…/cgi-bin/webhook/send?key=<key>`). */
+    add(key?: string): string;
+    /** Every message a robot accepted, oldest first. */
+    received: RobotMessage[];
+    /** The next n sends fail with this errcode, or HTTP 502. */
+    failNext(n: number, fault: RobotFault): void;
+  };
 }
 
 function toMessage(
@@ -154,6 +167,7 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
   const callbackTimeoutMs = opts.callbackTimeoutMs ?? CALLBACK_TIMEOUT_MS;
   state.callbackUrl = opts.callbackUrl;
 
+  const robots = new Robots();
   const app = buildApp(
     state,
     faults,
@@ -161,6 +175,7 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
     {
       allowSyncWithoutToken: opts.allowSyncWithoutToken ?? false,
     },
+    robots,
   );
   const issueSyncToken = (openKfId: string): string => {
     const token = newCallbackToken();
@@ -304,6 +319,21 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
     },
     setProfile(externalUserId, profile) {
       state.profiles.set(externalUserId, profile);
+    },
+    failSync(errcode, o = {}) {
+      state.syncError = fault(errcode, o.fromIp);
+    },
+    robots: {
+      add(
+        key = `${generateToken().slice(0, 8)}-${generateToken().slice(0, 4)}-${generateToken().slice(0, 12)}`,
+      ) {
+        robots.keys.add(key);
+        return `${address}${ROBOT_PATH}?key=${encodeURIComponent(key)}`;
+      },
+      received: robots.received,
+      failNext(n, f) {
+        for (let i = 0; i < n; i++) robots.faults.push(f);
+      },
     },
   };
   return fake;

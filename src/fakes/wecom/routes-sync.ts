@@ -41,6 +41,7 @@ export function registerSync(
   app.post('/cgi-bin/kf/sync_msg', async (req, reply) => {
     const fault = faults.take('sync');
     if (fault) return applyFault(reply, fault, faults);
+    if (state.syncError) return state.syncError;
     const body = req.body;
     if (!isObject(body)) return fail(47001, 'data format error');
     const openKfId = body.open_kfid;

@@ -85,6 +85,8 @@ export class FakeState {
   /** Setup-wall switches: gettoken / kf/account/list answer this error instead (60020 trusted IP, 48002, …). */
   gettokenError?: { errcode: number; errmsg: string };
   accountListError?: { errcode: number; errmsg: string };
+  /** sync_msg answers this error for every account (60020 trusted IP, 48002, …). */
+  syncError?: { errcode: number; errmsg: string };
 
   constructor(readonly now: () => number) {}
 

@@ -149,6 +149,35 @@ export interface ConsoleSettingsTable {
   updated_at: number;
   updated_by: string | null;
 }
+/**
+ * One row per alert condition (migration 11, src/store/sql/alerts.ts): where the condition stands
+ * and what the channel was last told, shared by every instance. The row `~rate` counts the sends of
+ * the current minute instead (the robot's 20 a minute is per robot, not per instance).
+ */
+export interface AlertStatesTable {
+  alert: string;
+  /** 'ok' | 'pending' (seen, not yet long enough) | 'firing'. */
+  state: Generated<string>;
+  /** When the condition was first seen in this episode (ms; 0 when ok). `~rate`: the minute's start. */
+  since: Generated<number>;
+  /** Firing, but seen clear since then (ms; 0 when not). */
+  clear_since: Generated<number>;
+  /** The firing's description (JSON), kept for its recovery message. */
+  detail: string | null;
+  /** What the channel was last told: 'firing' | 'resolved'. */
+  sent: Generated<string>;
+  sent_at: Generated<number>;
+  /** The instance sending it now, and until when its claim holds. */
+  send_owner: string | null;
+  send_until: Generated<number>;
+  /** Failed sends in a row (`~rate`: sends this minute), and when the next may be tried. */
+  send_attempts: Generated<number>;
+  next_send_at: Generated<number>;
+  /** Grows with every change of state: a change is written only from the version it was decided on. */
+  version: Generated<number>;
+  updated_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -170,5 +199,6 @@ export interface DB {
   audit_log: AuditLogTable;
   login_throttle: LoginThrottleTable;
   console_settings: ConsoleSettingsTable;
+  alert_states: AlertStatesTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -15,6 +15,7 @@ import type {
   UserSummary,
 } from '../types.js';
 import { Accounts } from './accounts.js';
+import { Alerts } from './alerts.js';
 import { OperatorActions } from './console-operator.js';
 import { ConsoleAccess } from './console-access.js';
 import { Conversations } from './console-conversations.js';
@@ -47,6 +48,8 @@ export class SqlStore implements Store {
   readonly conversations: Conversations;
   readonly stats: ConsoleStats;
   readonly consoleSettings: ConsoleSettings;
+  /** The alerts' shared state and the inbox facts they read (migration 11, src/ops/alerts/). */
+  readonly alerts: Alerts;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -61,6 +64,7 @@ export class SqlStore implements Store {
     this.conversations = new Conversations(sqlDb);
     this.stats = new ConsoleStats(sqlDb);
     this.consoleSettings = new ConsoleSettings(sqlDb);
+    this.alerts = new Alerts(sqlDb);
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */

@@ -1,5 +1,6 @@
 /** The doctor's checks, in the order they are run and printed. */
 import type { DoctorCheck } from '../types.js';
+import { alertsCheck } from './alerts.js';
 import { cacheCheck } from './cache.js';
 import { clockCheck } from './clock.js';
 import { configCheck } from './config.js';
@@ -36,4 +37,5 @@ export const CHECKS: DoctorCheck[] = [
   reachableCheck,
   tlsCertCheck,
   publicCallbackCheck,
+  alertsCheck,
 ];
