@@ -199,6 +199,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       ...(v.WXCOZE_INSTANCE_ID ? { instanceId: v.WXCOZE_INSTANCE_ID } : {}),
       apologyText: v.WXCOZE_APOLOGY_TEXT,
       unsupportedText: v.WXCOZE_UNSUPPORTED_TEXT,
+      ffmpeg: v.WXCOZE_FFMPEG,
       maxParts: v.WXCOZE_MAX_PARTS,
       retryBaseMs: v.WXCOZE_RETRY_BASE_MS,
     },

@@ -848,6 +848,13 @@ export const SETTINGS = {
     fix: 'Write the text to send.',
     doc: 'sent for voice Coze cannot transcribe',
   }),
+  WXCOZE_FFMPEG: setting({
+    env: 'WXCOZE_FFMPEG',
+    schema: z.string().regex(/^[^\s]+$/, { error: 'is not a program name or path (no spaces)' }),
+    default: 'ffmpeg',
+    fix: 'Set WXCOZE_FFMPEG to the ffmpeg program (a name on PATH or an absolute path), or remove it to use `ffmpeg` on PATH.',
+    doc: "the ffmpeg program that converts WeCom's voice messages (AMR) for Coze to transcribe, and spoken replies back to AMR (Debian: `apt install ffmpeg`; voice replies also need `libavcodec-extra`). Not found: voice messages get WXCOZE_VOICE_TEXT; `wxcoze doctor` says which",
+  }),
   WXCOZE_QUIET_HOURS: setting({
     env: 'WXCOZE_QUIET_HOURS',
     schema: quietPeriod(),

@@ -98,6 +98,8 @@ export interface WxcozeConfig {
     unsupportedText: string;
     /** Max parts one answer may be split into (WeCom allows 5 messages per customer message). */
     maxParts: number;
+    /** The ffmpeg program voice messages are converted with (WXCOZE_FFMPEG). */
+    ffmpeg: string;
     /** First backoff step of every retry (Coze, WeCom sends, pulls); doubles per attempt. */
     retryBaseMs: number;
   };

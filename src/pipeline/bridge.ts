@@ -10,7 +10,7 @@ import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { Heartbeat } from './heartbeat.js';
 import { limitCoze } from './limited-coze.js';
 import { LiveSettings } from './live-settings.js';
-import { chatTargetOf, type CozePort, type WecomPort } from './ports.js';
+import { chatTargetOf, type CozePort, type VoicePort, type WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
 import { ProfileFetcher } from './profiles.js';
 import { KfAccountGate, type AccountLister } from './kf-accounts.js';
@@ -48,6 +48,7 @@ export function createBridge(deps: {
   coordinator: Coordinator;
   wecom: WecomPort & AccountLister;
   coze: CozePort;
+  voice?: VoicePort;
   logger: Logger;
   events?: PipelineEvents;
   /** How often the console's settings are checked for a change (default 2 s). */
@@ -74,6 +75,7 @@ export function createBridge(deps: {
           store,
           wecom: deps.wecom,
           coze,
+          ...(deps.voice ? { voice: deps.voice } : {}),
           defaultTarget: target,
           service: await settings.current(),
           owner,

@@ -1,7 +1,7 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { MediaNote } from '../store/types.js';
 import type { KfMessage } from '../wecom/types.js';
-import type { EnterMessage, CozePort, ChatTarget, WecomPort } from './ports.js';
+import type { EnterMessage, CozePort, ChatTarget, VoicePort, WecomPort } from './ports.js';
 
 export type CozeInput =
   | {
@@ -10,6 +10,7 @@ export type CozeInput =
       /** the customer's words, for commands and handoff keywords */ text?: string;
       /** what was learnt of the media on the way (a voice's transcript, a file's name), for the console */
       media?: MediaNote;
+      /** the customer spoke: a voice reply may go with the text (voice out) */ voice?: true;
     }
   | { kind: 'unsupported'; reason: string; voice?: boolean };
 
@@ -28,6 +29,14 @@ const multimodal = (items: object[]): EnterMessage => ({
   content: JSON.stringify(items),
   content_type: 'object_string',
 });
+
+/** Without a converter, only audio Coze already transcribes can go (ogg, mp3, wav). */
+async function asItIs(data: Buffer): Promise<{ data: Buffer; ext: string; mime: string } | undefined> {
+  const type = await fileTypeFromBuffer(data);
+  return type && ['ogg', 'mp3', 'wav'].includes(type.ext)
+    ? { data, ext: type.ext, mime: type.mime }
+    : undefined;
+}
 
 /** Types that carry no media become a description the bot can work with. */
 function describe(m: KfMessage): string | undefined {
@@ -62,7 +71,7 @@ function describe(m: KfMessage): string | undefined {
  */
 export async function toCozeInput(
   m: KfMessage,
-  deps: { wecom: WecomPort; coze: CozePort; target: ChatTarget; signal?: AbortSignal },
+  deps: { wecom: WecomPort; coze: CozePort; target: ChatTarget; voice?: VoicePort; signal?: AbortSignal },
 ): Promise<CozeInput> {
   switch (m.msgtype) {
     case 'text': {
@@ -121,22 +130,37 @@ export async function toCozeInput(
       const mediaId = m.voice?.media_id;
       if (!mediaId) return { kind: 'unsupported', reason: 'voice without media_id', voice: true };
       const media = await deps.wecom.getMedia(mediaId);
-      const type = await fileTypeFromBuffer(media.data);
+      // WeCom delivers AMR; Coze transcribes ogg, mp3 and wav only: convert first (ffmpeg).
+      let audio;
+      try {
+        audio = deps.voice ? await deps.voice.toTranscribable(media.data) : await asItIs(media.data);
+      } catch (err) {
+        return {
+          kind: 'unsupported',
+          reason: `voice not transcribed: could not convert it (${(err as Error).message})`,
+          voice: true,
+        };
+      }
+      if (!audio)
+        return {
+          kind: 'unsupported',
+          reason: 'voice not transcribed: no converter for its format (install ffmpeg; see `wxcoze doctor`)',
+          voice: true,
+        };
       try {
         const text = (
           await deps.coze.transcribe(
-            `${mediaId.slice(0, 40)}.${type?.ext ?? 'amr'}`,
-            media.data,
-            type?.mime ?? media.contentType,
+            `${mediaId.slice(0, 40)}.${audio.ext}`,
+            audio.data,
+            audio.mime,
             deps.signal,
           )
         ).trim();
         if (!text) return { kind: 'unsupported', reason: 'voice transcribed to nothing', voice: true };
-        return { kind: 'coze', messages: [question(text)], text, media: { transcript: text } };
+        return { kind: 'coze', messages: [question(text)], text, media: { transcript: text }, voice: true };
       } catch (err) {
         // Stopped while waiting for a Coze slot: not the voice's fault, the message is taken up again.
         if (deps.signal?.aborted) throw err;
-        // WeCom delivers AMR (or SILK); Coze transcribes ogg, mp3 and wav only.
         return {
           kind: 'unsupported',
           reason: `voice not transcribed: ${(err as Error).message}`,

@@ -10,7 +10,14 @@ import type { KfMessage } from '../wecom/types.js';
 import { askCoze, botKeyOf } from './ask-coze.js';
 import { consoleHolds, humanHolds, isConsoleMode } from './customer-mode.js';
 import { toCozeInput } from './inbound.js';
-import { chatTargetOf, namesTarget, type ChatTarget, type CozePort, type WecomPort } from './ports.js';
+import {
+  chatTargetOf,
+  namesTarget,
+  type ChatTarget,
+  type CozePort,
+  type VoicePort,
+  type WecomPort,
+} from './ports.js';
 import { composeReply } from './reply.js';
 import { WECOM_PARTS_PER_CUSTOMER_MESSAGE } from './send-reply.js';
 
@@ -18,6 +25,8 @@ export interface PlanDeps {
   store: Store;
   wecom: WecomPort;
   coze: CozePort;
+  /** Voice conversion (ffmpeg); absent: only voice Coze takes as it is is transcribed. */
+  voice?: VoicePort;
   defaultTarget: ChatTarget;
   service: ServiceConfig;
   maxAttempts: number;
@@ -164,7 +173,13 @@ export async function planReply(
   const target = targetOf(settings, d.defaultTarget);
   let input;
   try {
-    input = await toCozeInput(item.payload as KfMessage, { wecom: d.wecom, coze: d.coze, target, signal });
+    input = await toCozeInput(item.payload as KfMessage, {
+      wecom: d.wecom,
+      coze: d.coze,
+      target,
+      ...(d.voice ? { voice: d.voice } : {}),
+      signal,
+    });
   } catch (err) {
     if (signal.aborted) return { kind: 'aborted' };
     // Fetching the customer's media failed: WeCom or Coze is down. Try again later.

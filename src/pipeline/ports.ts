@@ -75,3 +75,13 @@ export interface CozePort {
   ): Promise<{ id: string }>;
   transcribe(filename: string, data: Buffer, contentType: string, signal?: AbortSignal): Promise<string>;
 }
+
+/**
+ * Voice conversion (src/media/voice.ts on the system's ffmpeg). `toTranscribable`: audio Coze
+ * transcribes, undefined when none can be made here (no converter); rejects when the voice cannot
+ * be converted. `toWecomVoice`: AMR for a WeCom voice message, undefined when AMR cannot be encoded.
+ */
+export interface VoicePort {
+  toTranscribable(data: Buffer): Promise<{ data: Buffer; ext: string; mime: string } | undefined>;
+  toWecomVoice(data: Buffer): Promise<Buffer | undefined>;
+}

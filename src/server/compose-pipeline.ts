@@ -1,6 +1,7 @@
 import type { WxcozeConfig } from '../config/types.js';
 import { CozeClient } from '../coze/client.js';
 import type { Logger } from '../log/logger.js';
+import { VoiceConverter } from '../media/voice.js';
 import { createBridge, type Bridge, type PipelineEvents } from '../pipeline/bridge.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
@@ -40,6 +41,7 @@ export function composePipeline(deps: {
     coordinator,
     wecom,
     coze,
+    voice: VoiceConverter.fromPath(config.pipeline.ffmpeg),
     logger,
     ...(deps.events ? { events: deps.events } : {}),
   });

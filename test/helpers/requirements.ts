@@ -21,6 +21,19 @@ const TOOLS: Record<string, { versionArg: string; install: string }> = {
   chromium: { versionArg: '--version', install: 'apt-get install -y chromium fonts-noto-cjk' },
 };
 
+/**
+ * ffmpeg that decodes and encodes AMR-NB (voice messages both ways): Debian's ffmpeg plus
+ * libavcodec-extra (libopencore_amrnb). false when present; otherwise the loud skip reason.
+ */
+export function requireAmrFfmpeg(): string | false {
+  const install = 'apt-get install -y ffmpeg libavcodec-extra';
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error || r.status !== 0) return unmet('ffmpeg', 'ffmpeg is not installed (or does not run)', install);
+  if (!/\slibopencore_amrnb\s/.test(r.stdout))
+    return unmet('ffmpeg AMR encoder', 'ffmpeg cannot encode AMR (no libopencore_amrnb)', install);
+  return false;
+}
+
 export const inCI = (): boolean => /^(1|true|yes)$/i.test(process.env.CI ?? '');
 
 const reported = new Set<string>();

@@ -145,8 +145,9 @@ test('several accounts keep separate cursors: a second account is pulled on its 
   assert.ok(accounts.every((a) => a.cursor));
 });
 
-test("voice: transcribed when Coze can read it; the polite voice text when it cannot (WeCom's AMR)", async () => {
-  h = await startHarness();
+test("voice: transcribed when Coze can read it; the polite voice text when it cannot (WeCom's AMR, no ffmpeg)", async () => {
+  // No converter here: AMR cannot be made into what Coze transcribes (test/integration/voice.test.ts has ffmpeg).
+  h = await startHarness({ WXCOZE_FFMPEG: '/nonexistent/ffmpeg' });
   const ogg = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(200, 1)]);
   h.coze.setTranscriber((f) => (f.data.subarray(0, 4).toString() === 'OggS' ? '我想查询订单' : null));
   await h.wecom.customerSends(KF, 'wmOgg', { media: ogg, msgtype: 'voice', contentType: 'audio/ogg' });

@@ -17,6 +17,7 @@ import { reachableCheck } from './reachable.js';
 import { storeCheck } from './store.js';
 import { tlsCertCheck } from './tls-cert.js';
 import { trustedIpCheck } from './trusted-ip.js';
+import { voiceCheck } from './voice.js';
 import { wecomTokenCheck } from './wecom-token.js';
 
 export const CHECKS: DoctorCheck[] = [
@@ -25,6 +26,7 @@ export const CHECKS: DoctorCheck[] = [
   dataDirCheck,
   portCheck,
   nodeVersionCheck,
+  voiceCheck,
   storeCheck,
   cacheCheck,
   consoleCheck,
