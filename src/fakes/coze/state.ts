@@ -54,7 +54,7 @@ export class FakeState {
   transcriber: (file: { name: string; data: Buffer }) => string | null = (f) =>
     /^(OggS|ID3|RIFF)/.test(f.data.subarray(0, 4).toString('latin1')) ? `（语音转写）${f.name}` : null;
   private readonly failQueue: FailMode[] = [];
-  private throttle?: { as: ThrottleAs; until?: number; aboveConcurrent?: number };
+  private throttle?: { as: ThrottleAs; forMs?: number; until?: number; aboveConcurrent?: number };
   throttledChats = 0;
   // 19-digit snowflake-like ids, as strings (docs/protocol.md §coze-chat); start near real ones.
   private seq = 7382159487131697202n;
@@ -105,7 +105,7 @@ export class FakeState {
     this.throttle = rule
       ? {
           as: rule.as,
-          ...(rule.forMs !== undefined ? { until: Date.now() + rule.forMs } : {}),
+          ...(rule.forMs !== undefined ? { forMs: rule.forMs } : {}),
           ...(rule.aboveConcurrent !== undefined ? { aboveConcurrent: rule.aboveConcurrent } : {}),
         }
       : undefined;
@@ -120,6 +120,7 @@ export class FakeState {
       return undefined;
     }
     if (t.aboveConcurrent !== undefined && this.runningChats() < t.aboveConcurrent) return undefined;
+    if (t.forMs !== undefined && t.until === undefined) t.until = Date.now() + t.forMs;
     this.throttledChats++;
     return t.as;
   }

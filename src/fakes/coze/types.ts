@@ -86,7 +86,10 @@ export type ThrottleAs = 'code4013' | 'sse4013' | 'http429';
 /** Coze throttling for a while: every chat request while it lasts, or only those above a number running. */
 export interface ThrottleRule {
   as: ThrottleAs;
-  /** Lasts this long from now; omitted → until cleared. */
+  /**
+   * Lasts this long from the first chat it refuses (a loaded test machine may take seconds to send
+   * the first one); omitted → until cleared.
+   */
   forMs?: number;
   /** Only refuse a chat when at least this many chats are already running (a plan's concurrency cap). */
   aboveConcurrent?: number;
