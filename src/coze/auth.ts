@@ -21,9 +21,14 @@ export interface CozeAuth {
   invalidate(token: string): Promise<boolean>;
 }
 
+/** The identity of a fixed token (`token`) or of the OAuth app `appId` (`oauth:<app id>`). */
+export function authIdentity(oauthAppId?: string): string {
+  return oauthAppId ? `oauth:${oauthAppId}` : 'token';
+}
+
 /** A personal or service access token: the same Bearer token for every request. */
 export class StaticTokenAuth implements CozeAuth {
-  readonly identity = 'token';
+  readonly identity = authIdentity();
   // A true private field: the token never shows up when someone logs or inspects the provider.
   readonly #token: string;
 

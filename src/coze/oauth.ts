@@ -14,7 +14,7 @@ import { request } from 'undici';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { sleep } from '../util/backoff.js';
-import type { CozeAuth } from './auth.js';
+import { authIdentity, type CozeAuth } from './auth.js';
 import { CozeError } from './errors.js';
 import { headerOf, readEnvelope, sharedAgent, transportError } from './http.js';
 import { isRecord, num, str } from './json.js';
@@ -152,7 +152,7 @@ export class JwtOAuth implements CozeAuth {
   private lastFallbackLog = 0;
 
   constructor(private readonly o: JwtOAuthOptions) {
-    this.identity = `oauth:${o.appId}`;
+    this.identity = authIdentity(o.appId);
     this.log = (o.logger ?? silentLogger()).child({ component: 'coze-oauth' });
     this.freshMs = o.freshMs ?? FRESH_MS;
     // One token per (API host, app, key): another key or region is another cache entry.

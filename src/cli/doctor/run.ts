@@ -1,6 +1,7 @@
 /** Runs the doctor's checks against one loaded configuration, sharing the WeCom calls between them. */
 import { loadConfig } from '../../config/load.js';
 import type { KfAccount, WecomApi } from '../../wecom/api.js';
+import { checkCozeOAuth, checkCozeToken } from '../lib/coze-setup.js';
 import { dataPaths } from '../lib/paths.js';
 import { checkWecomToken, listKfAccounts, wecomApi, type Outcome } from '../lib/wecom-setup.js';
 import { CHECKS } from './checks/index.js';
@@ -15,6 +16,7 @@ export async function runDoctor(
   const target = { apiBase: config.wecom.apiBase, corpId: config.wecom.corpId, secret: config.wecom.secret };
   let token: Promise<{ api: WecomApi; outcome: Outcome<object> }> | undefined;
   let accounts: Promise<Outcome<{ accounts: KfAccount[] }>> | undefined;
+  let coze: ReturnType<DoctorContext['cozeAccess']> | undefined;
   const ctx: DoctorContext = {
     loaded,
     config,
@@ -31,6 +33,20 @@ export async function runDoctor(
     kfAccounts() {
       accounts ??= this.wecomToken().then(({ api }) => listKfAccounts(api, target));
       return accounts;
+    },
+    cozeAccess() {
+      coze ??= (async () => {
+        const { apiBase, apiToken, oauth } = config.coze;
+        if (oauth) {
+          const r = await checkCozeOAuth(apiBase, oauth);
+          return r.ok
+            ? { ok: true as const, token: r.token, who: `OAuth app ${oauth.appId}`, expiresAt: r.expiresAt }
+            : r;
+        }
+        const r = await checkCozeToken(apiBase, apiToken);
+        return r.ok ? { ok: true as const, token: apiToken, who: `user ${r.user}` } : r;
+      })();
+      return coze;
     },
   };
   const results: CheckResult[] = [];
