@@ -378,11 +378,9 @@ export const SETTINGS = {
   }),
   COZE_JWT_OAUTH_PUBLIC_KEY_ID: setting({
     env: 'COZE_JWT_OAUTH_PUBLIC_KEY_ID',
-    schema: z
-      .string({ error: 'must be text' })
-      .regex(/^[A-Za-z0-9_-]{8,128}$/, {
-        error: 'is not a public key id (公钥指纹: letters, digits, - and _)',
-      }),
+    schema: z.string({ error: 'must be text' }).regex(/^[A-Za-z0-9_-]{8,128}$/, {
+      error: 'is not a public key id (公钥指纹: letters, digits, - and _)',
+    }),
     fix: "Copy the 公钥指纹 shown next to the key in the service app's settings (OAuth 应用 → 编辑).",
     doc: "OAuth service app: the public key's id (公钥指纹) of the key pair made in the app",
   }),

@@ -15,10 +15,11 @@ export interface CozeAuth {
   /** The token for the next request. Rejects with a CozeError when none can be had (e.g. the app's key is refused). */
   token(): Promise<string>;
   /**
-   * Coze refused `token` (4100/4101, or HTTP 401). Returns whether asking `token()` again may give a
-   * better one: a fixed token never changes; a provider drops a token it issued and fetches another.
+   * Coze refused `token`: 'auth' (4100, HTTP 401: not valid, or no longer) or 'permission' (4101).
+   * Returns whether asking `token()` again may give a better one: a fixed token never changes; a
+   * provider drops a token it issued and fetches another.
    */
-  invalidate(token: string): Promise<boolean>;
+  invalidate(token: string, refusal: 'auth' | 'permission'): Promise<boolean>;
 }
 
 /** The identity of a fixed token (`token`) or of the OAuth app `appId` (`oauth:<app id>`). */

@@ -45,6 +45,9 @@ function refusedToken(err: unknown): err is CozeError {
   );
 }
 
+const refusalOf = (err: CozeError): 'auth' | 'permission' =>
+  err.kind === 'permission' ? 'permission' : 'auth';
+
 export class CozeClient {
   private readonly base: string;
   // A true private field: the token never shows up when someone logs or inspects the client.
@@ -138,7 +141,7 @@ export class CozeClient {
             logid,
           });
         } catch (err) {
-          if (attempt === 1 && refusedToken(err) && (await this.#auth.invalidate(token))) {
+          if (attempt === 1 && refusedToken(err) && (await this.#auth.invalidate(token, refusalOf(err)))) {
             this.log.info(
               { logid, code: err.code },
               'coze refused the access token; asking again with a new one',
@@ -381,7 +384,7 @@ export class CozeClient {
         return readEnvelope(status, text, logid);
       } catch (err) {
         // As for chats: a refused token gets one new token and one more try.
-        if (attempt === 1 && refusedToken(err) && (await this.#auth.invalidate(token))) {
+        if (attempt === 1 && refusedToken(err) && (await this.#auth.invalidate(token, refusalOf(err)))) {
           this.log.info(
             { logid, path, code: err.code },
             'coze refused the access token; asking again with a new one',

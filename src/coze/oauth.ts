@@ -26,7 +26,7 @@ export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const TOKEN_LIFETIME_S = 3600;
 /** Refresh this long before expiry (or halfway, for a token that lives less than twice this). */
 export const REFRESH_MARGIN_MS = 10 * 60_000;
-/** A token younger than this that Coze refuses is not replaced: a new one would be refused the same way. */
+/** A token younger than this that lacks a permission (4101) is not replaced: a new one would lack it too. */
 const FRESH_MS = 10_000;
 /** A token with less life left than this is not handed out while another instance refreshes. */
 const LAST_MS = 30_000;
@@ -68,7 +68,7 @@ export interface JwtOAuthOptions extends FetchOptions {
   cache?: SharedCache;
   lock?: SharedLock;
   logger?: Logger;
-  /** Tests: how young a refused token may be and still be replaced (default 10 s). */
+  /** Tests: how young a token refused for a permission (4101) may be and still be replaced (default 10 s). */
   freshMs?: number;
 }
 
@@ -177,10 +177,11 @@ export class JwtOAuth implements CozeAuth {
     return m && m.expiresAt > Date.now() && !this.revoked.has(m.token) ? m.expiresAt : undefined;
   }
 
-  async invalidate(token: string): Promise<boolean> {
+  async invalidate(token: string, refusal: 'auth' | 'permission'): Promise<boolean> {
     const held = this.memo?.token === token ? this.memo : undefined;
-    // Refused right after it was issued: the app itself is refused (disabled, permission removed).
-    if (held && Date.now() - held.obtainedAt < this.freshMs) return false;
+    // A permission a token just issued lacks, the next one lacks too (the app's permissions): not
+    // worth a token per chat. A token Coze no longer accepts (4100) is always replaced.
+    if (refusal === 'permission' && held && Date.now() - held.obtainedAt < this.freshMs) return false;
     this.revoked.add(token);
     if (held) this.memo = undefined;
     const stored = await this.readCache();

@@ -212,7 +212,7 @@ describe('the token provider', () => {
 
 describe('the Coze client with the OAuth app', () => {
   it('a token Coze refuses before the stream starts is replaced once and the chat goes through', async () => {
-    const client = new CozeClient({ baseUrl: fake.url, auth: app({ freshMs: 0 }), timeoutMs: 5000 });
+    const client = new CozeClient({ baseUrl: fake.url, auth: app(), timeoutMs: 5000 });
     await client.chat({
       target: { kind: 'bot', botId: BOT },
       userId: 'u1',
