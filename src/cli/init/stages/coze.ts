@@ -211,20 +211,23 @@ async function askOAuth(ctx: InitContext, apiBase: string): Promise<string> {
           "  (chat, the bot's workspace, files), 确定, then 授权.",
       ),
     );
+  // After a refusal the question comes again with what was typed as the default (Enter keeps it).
+  const typed: Record<string, string> = {};
+  const asker = { interactive: ctx.interactive, current: (k: string) => typed[k] ?? ctx.current(k) };
   for (;;) {
-    const appId = await ask(ctx, {
+    const appId = await ask(asker, {
       key: 'COZE_JWT_OAUTH_CLIENT_ID',
       flag: '--coze-oauth-app-id',
       message: 'OAuth app id (应用 ID)',
       validate: bySchema('COZE_JWT_OAUTH_CLIENT_ID'),
     });
-    const keyId = await ask(ctx, {
+    const keyId = await ask(asker, {
       key: 'COZE_JWT_OAUTH_PUBLIC_KEY_ID',
       flag: '--coze-oauth-key-id',
       message: 'Public key id (公钥指纹, shown next to the key)',
       validate: bySchema('COZE_JWT_OAUTH_PUBLIC_KEY_ID'),
     });
-    const privateKeyFile = await ask(ctx, {
+    const privateKeyFile = await ask(asker, {
       key: 'COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH',
       flag: '--coze-oauth-key-file',
       message: 'Path of private_key.pem on this server',
@@ -241,6 +244,11 @@ async function askOAuth(ctx: InitContext, apiBase: string): Promise<string> {
         }
       },
       refuse: (_, problem) => `${FAIL()} Coze OAuth app: ${problem}`,
+    });
+    Object.assign(typed, {
+      COZE_JWT_OAUTH_CLIENT_ID: appId,
+      COZE_JWT_OAUTH_PUBLIC_KEY_ID: keyId,
+      COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH: privateKeyFile,
     });
     Object.assign(ctx.answers, {
       COZE_JWT_OAUTH_CLIENT_ID: appId,
