@@ -203,6 +203,8 @@ function secretsOf(config: WxcozeConfig): SettingsView['secrets'] {
     ['WECOM_TOKEN', config.wecom.token, mask],
     ['WECOM_ENCODING_AES_KEY', config.wecom.encodingAesKey, mask],
     ['COZE_API_TOKEN', config.coze.apiToken, mask],
+    // The OAuth app's key stays in its file; the page shows where (the path is no secret).
+    ['COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH', config.coze.oauth?.privateKeyFile, (v) => v ?? ''],
     ['WXCOZE_DATABASE_URL', config.store.databaseUrl, maskUrl],
     ['WXCOZE_REDIS_URL', config.store.redisUrl, maskUrl],
     ['WXCOZE_METRICS_TOKEN', config.server.metricsToken, mask],

@@ -136,6 +136,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       fix: 'Set only one: COZE_BOT_ID for a bot, or COZE_WORKFLOW_ID (+ COZE_APP_ID) for a chatflow.',
     });
   }
+  const auth = cozeAuthRules(v, get, sources, problems, unreadable);
   const apiKeys: ApiKey[] = v.WXCOZE_API_KEYS;
   const config: WxcozeConfig = {
     wecom: {
@@ -148,7 +149,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       ...(v.WECOM_OPEN_KFID ? { openKfId: v.WECOM_OPEN_KFID } : {}),
     },
     coze: {
-      apiToken: v.COZE_API_TOKEN ?? '',
+      apiToken: auth.oauth ? '' : (v.COZE_API_TOKEN ?? ''),
+      ...auth,
       apiBase: v.COZE_API_BASE,
       ...(botId ? { botId } : {}),
       ...(workflowId ? { workflowId } : {}),
@@ -219,6 +221,62 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     logLevel: v.WXCOZE_LOG_LEVEL,
   };
   return { config, problems, sources, configFile };
+}
+
+const OAUTH_KEYS = [
+  'COZE_JWT_OAUTH_CLIENT_ID',
+  'COZE_JWT_OAUTH_PUBLIC_KEY_ID',
+  'COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH',
+] as const;
+
+/**
+ * How wxcoze authenticates with Coze: the access token (COZE_API_TOKEN) or the OAuth service app
+ * (all three COZE_JWT_OAUTH_* settings), exactly one of them. The token's recorded expiry only
+ * matters while the token is used.
+ */
+function cozeAuthRules(
+  v: SettingValues,
+  get: (key: string) => string | undefined,
+  sources: Record<string, string>,
+  problems: ConfigProblem[],
+  unreadable: boolean,
+): Pick<WxcozeConfig['coze'], 'oauth' | 'tokenExpiresAt'> {
+  const given = OAUTH_KEYS.filter((k) => get(k) !== undefined);
+  const hasToken = get('COZE_API_TOKEN') !== undefined;
+  if (given.length > 0 && given.length < OAUTH_KEYS.length) {
+    for (const k of OAUTH_KEYS.filter((x) => !given.includes(x)))
+      problems.push({
+        key: k,
+        problem: `${k} is not set, but ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'}`,
+        fix: 'The OAuth service app needs all three: COZE_JWT_OAUTH_CLIENT_ID (应用 ID), COZE_JWT_OAUTH_PUBLIC_KEY_ID (公钥指纹) and COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH (private_key.pem). `wxcoze init` asks for them.',
+      });
+    return {};
+  }
+  if (given.length === OAUTH_KEYS.length) {
+    if (hasToken)
+      problems.push({
+        key: 'COZE_API_TOKEN',
+        problem: `Both COZE_API_TOKEN (from ${sources.COZE_API_TOKEN}) and the OAuth app (COZE_JWT_OAUTH_*) are set`,
+        fix: 'Keep one: remove COZE_API_TOKEN to use the OAuth app, or remove the three COZE_JWT_OAUTH_* settings to use the token. `wxcoze init` switches between them.',
+      });
+    const [appId, keyId, privateKeyFile] = [
+      v.COZE_JWT_OAUTH_CLIENT_ID,
+      v.COZE_JWT_OAUTH_PUBLIC_KEY_ID,
+      v.COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH,
+    ];
+    return appId && keyId && privateKeyFile ? { oauth: { appId, keyId, privateKeyFile } } : {};
+  }
+  if (!hasToken && !unreadable)
+    problems.push({
+      key: 'COZE_API_TOKEN',
+      problem: 'COZE_API_TOKEN is not set (nor the OAuth app, COZE_JWT_OAUTH_*)',
+      fix: 'Create a personal access token at coze.cn (or coze.com) → API 管理 → 个人访问令牌, with the chat and file permissions; or an OAuth service app (tokens that need no renewing): `wxcoze init` asks for either.',
+    });
+  const exp = v.WXCOZE_COZE_TOKEN_EXPIRES_AT;
+  if (!exp) return {};
+  // A day begins at midnight where the business is (WXCOZE_UTC_OFFSET, +08:00 by default).
+  const at = 'at' in exp ? exp.at : Date.parse(`${exp.day}T00:00:00Z`) - v.WXCOZE_UTC_OFFSET * 60_000;
+  return { tokenExpiresAt: at };
 }
 
 /**

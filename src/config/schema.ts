@@ -5,6 +5,8 @@
  * reads through these, `WXCOZE_ACCOUNTS` validates its per-account settings with the same schemas,
  * `wxcoze init` and `doctor` use `settingProblem`, and `npm run docs:settings` writes the README table.
  */
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 
 /** The settings object's value type of a setting. */
@@ -253,6 +255,32 @@ const utcOffset = () =>
     return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
   });
 
+/**
+ * A day (YYYY-MM-DD: its start, in the business's offset, is reckoned in loadConfig) or an ISO time
+ * with an offset or Z (an exact moment).
+ */
+export type ExpiryDate = { day: string } | { at: number };
+const expiryDate = () =>
+  z.string().transform((v, ctx): ExpiryDate => {
+    const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+    if (day) {
+      const d = new Date(`${v}T00:00:00Z`);
+      if (!Number.isNaN(d.getTime()) && d.toISOString().startsWith(v)) return { day: v };
+    } else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v)) {
+      const at = Date.parse(v);
+      if (!Number.isNaN(at)) return { at };
+    }
+    ctx.issues.push({ code: 'custom', input: v, message: 'is not a date like 2025-07-31' });
+    return z.NEVER;
+  });
+
+/** An absolute file path; `~/` is the home directory. */
+const absolutePath = () =>
+  z
+    .string({ error: 'must be a path' })
+    .transform((v) => (v.startsWith('~/') ? join(homedir(), v.slice(2)) : v))
+    .refine((v) => isAbsolute(v), { error: 'is not a full path (it must start with /)' });
+
 // ── Per-account settings in WXCOZE_ACCOUNTS share the schema of the variable they override. ──
 
 /** Each per-account key and the variable whose schema (and meaning) it shares. */
@@ -353,10 +381,36 @@ export const SETTINGS = {
     env: 'COZE_API_TOKEN',
     schema: text(),
     secret: true,
-    required:
-      'Create a personal access token at coze.cn (or coze.com) → API 管理 → 个人访问令牌, with the chat and file permissions.',
+    // Required unless the OAuth app is set: loadConfig's rules between settings say so (COZE_AUTH_MISSING).
+    defaultDoc: '— (required, unless the OAuth app below is set)',
     fix: 'Copy the token exactly as Coze shows it.',
-    doc: 'Coze personal/service access token',
+    doc: 'Coze personal or service access token (a personal one expires after at most 30 days; the OAuth service app below does not)',
+  }),
+  WXCOZE_COZE_TOKEN_EXPIRES_AT: setting({
+    env: 'WXCOZE_COZE_TOKEN_EXPIRES_AT',
+    schema: expiryDate(),
+    fix: 'Write the date the personal access token expires, as Coze showed it when it was made: YYYY-MM-DD (e.g. 2025-07-31), or an ISO time with its offset.',
+    doc: "when `COZE_API_TOKEN` expires, as chosen when it was made (`YYYY-MM-DD`, the start of that day in `WXCOZE_UTC_OFFSET`, or an ISO time): `doctor` and the alerts warn a week before. Coze's API does not tell; `init` asks",
+  }),
+  COZE_JWT_OAUTH_CLIENT_ID: setting({
+    env: 'COZE_JWT_OAUTH_CLIENT_ID',
+    schema: cozeId(),
+    fix: 'Copy the 应用 ID of the service app from Coze → API 管理 → 授权 → OAuth 应用.',
+    doc: "OAuth service app (instead of `COZE_API_TOKEN`; tokens that never need renewing by hand): the app's id (应用 ID); the names are those of Coze's own SDK examples",
+  }),
+  COZE_JWT_OAUTH_PUBLIC_KEY_ID: setting({
+    env: 'COZE_JWT_OAUTH_PUBLIC_KEY_ID',
+    schema: z.string({ error: 'must be text' }).regex(/^[A-Za-z0-9_-]{8,128}$/, {
+      error: 'is not a public key id (公钥指纹: letters, digits, - and _)',
+    }),
+    fix: "Copy the 公钥指纹 shown next to the key in the service app's settings (OAuth 应用 → 编辑).",
+    doc: "OAuth service app: the public key's id (公钥指纹) of the key pair made in the app",
+  }),
+  COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH: setting({
+    env: 'COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH',
+    schema: absolutePath(),
+    fix: 'Give the full path of private_key.pem, e.g. /home/you/.wxcoze/coze_private_key.pem (`wxcoze init` turns a relative one into it).',
+    doc: 'OAuth service app: the full path of its `private_key.pem` (downloaded when the key pair was made), readable by its owner only (`chmod 600`): `start` refuses it otherwise, `doctor` says so',
   }),
   COZE_BOT_ID: setting({
     env: 'COZE_BOT_ID',

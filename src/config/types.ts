@@ -14,7 +14,16 @@ export interface WxcozeConfig {
     openKfId?: string;
   };
   coze: {
+    /** The personal or service access token (COZE_API_TOKEN); '' when the OAuth app is used instead. */
     apiToken: string;
+    /** The OAuth service app (COZE_JWT_OAUTH_*), when it is used instead of COZE_API_TOKEN. */
+    oauth?: { appId: string; keyId: string; privateKeyFile: string };
+    /**
+     * When COZE_API_TOKEN expires, in ms since the epoch (WXCOZE_COZE_TOKEN_EXPIRES_AT, as the owner
+     * recorded it; a bare date is the start of that day in WXCOZE_UTC_OFFSET). Set only while the
+     * token is what wxcoze uses: doctor and the alerts warn a week before.
+     */
+    tokenExpiresAt?: number;
     apiBase: string;
     /** bot mode when botId is set; chatflow mode when workflowId (+ appId) is set instead. */
     botId?: string;

@@ -8,6 +8,7 @@ import { Blob } from 'node:buffer';
 import { FormData, request, type Dispatcher } from 'undici';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
+import { StaticTokenAuth, type CozeAuth } from './auth.js';
 import { buildChatRequest } from './chat-request.js';
 import { CozeError } from './errors.js';
 import { ChatEventInterpreter } from './events.js';
@@ -35,17 +36,29 @@ interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Whether a refusal may be Coze no longer accepting the token (4100, 4101, HTTP 401): worth one new token. */
+function refusedToken(err: unknown): err is CozeError {
+  return (
+    err instanceof CozeError &&
+    err.oauthError === undefined &&
+    (err.kind === 'auth' || err.kind === 'permission')
+  );
+}
+
+const refusalOf = (err: CozeError): 'auth' | 'permission' =>
+  err.kind === 'permission' ? 'permission' : 'auth';
+
 export class CozeClient {
   private readonly base: string;
   // A true private field: the token never shows up when someone logs or inspects the client.
-  readonly #token: string;
+  readonly #auth: CozeAuth;
   private readonly log: Logger;
   private readonly timeoutMs: number;
   private readonly agent: Dispatcher;
 
   constructor(opts: CozeClientOptions) {
     this.base = opts.baseUrl.replace(/\/+$/, '');
-    this.#token = opts.token;
+    this.#auth = opts.auth ?? new StaticTokenAuth(opts.token ?? '');
     this.log = opts.logger ?? silentLogger();
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.agent = sharedAgent(opts.connectTimeoutMs ?? 10_000);
@@ -91,21 +104,27 @@ export class CozeClient {
 
     try {
       dog.arm();
-      try {
-        res = await request(this.url(http.path, http.query), {
-          method: 'POST',
-          headers: this.headers(true, 'text/event-stream'),
-          body: JSON.stringify(http.body),
-          dispatcher: this.agent,
-          signal: ac.signal,
-        });
-      } catch (err) {
-        throw fail(err, `POST ${http.path}`);
-      }
-      const logid = headerOf(res.headers, 'x-tt-logid');
-      this.log.debug({ logid, path: http.path, status: res.statusCode }, 'coze: chat response');
-      const contentType = headerOf(res.headers, 'content-type') ?? '';
-      if (res.statusCode !== 200 || !contentType.includes('event-stream')) {
+      let logid: string | undefined;
+      // A token Coze refuses before the stream starts gets one new token and one more try: nothing was
+      // said yet, so the chat is made as if the first request had never been.
+      for (let attempt = 1; ; attempt++) {
+        let token: string;
+        try {
+          token = await this.#auth.token();
+          res = await request(this.url(http.path, http.query), {
+            method: 'POST',
+            headers: this.headers(token, true, 'text/event-stream'),
+            body: JSON.stringify(http.body),
+            dispatcher: this.agent,
+            signal: ac.signal,
+          });
+        } catch (err) {
+          throw fail(err, `POST ${http.path}`);
+        }
+        logid = headerOf(res.headers, 'x-tt-logid');
+        this.log.debug({ logid, path: http.path, status: res.statusCode }, 'coze: chat response');
+        const contentType = headerOf(res.headers, 'content-type') ?? '';
+        if (res.statusCode === 200 && contentType.includes('event-stream')) break;
         // Pre-stream errors are plain JSON (or a gateway's HTML), never SSE (docs/protocol.md §coze-pitfalls 3).
         let text: string;
         try {
@@ -113,13 +132,25 @@ export class CozeClient {
         } catch (err) {
           throw fail(err, `reading ${http.path} error body`);
         }
-        readEnvelope(res.statusCode, text, logid);
-        throw new CozeError({
-          kind: 'other',
-          msg: `expected an event stream from ${http.path}, got ${contentType || 'no content type'}`,
-          httpStatus: res.statusCode,
-          logid,
-        });
+        try {
+          readEnvelope(res.statusCode, text, logid);
+          throw new CozeError({
+            kind: 'other',
+            msg: `expected an event stream from ${http.path}, got ${contentType || 'no content type'}`,
+            httpStatus: res.statusCode,
+            logid,
+          });
+        } catch (err) {
+          if (attempt === 1 && refusedToken(err) && (await this.#auth.invalidate(token, refusalOf(err)))) {
+            this.log.info(
+              { logid, code: err.code },
+              'coze refused the access token; asking again with a new one',
+            );
+            dog.arm();
+            continue;
+          }
+          throw err;
+        }
       }
 
       interp = new ChatEventInterpreter(this.log, logid);
@@ -309,9 +340,9 @@ export class CozeClient {
     return `${this.base}${path}${qs}`;
   }
 
-  private headers(json: boolean, accept = 'application/json'): Record<string, string> {
+  private headers(token: string, json: boolean, accept = 'application/json'): Record<string, string> {
     const h: Record<string, string> = {
-      authorization: `Bearer ${this.#token}`,
+      authorization: `Bearer ${token}`,
       accept,
       'user-agent': 'wxcoze',
     };
@@ -326,27 +357,43 @@ export class CozeClient {
     opts: CallOptions = {},
   ): Promise<Record<string, unknown>> {
     const what = `${method} ${path}`;
-    let status: number;
-    let text: string;
-    let logid: string | undefined;
-    try {
-      const res = await request(this.url(path, opts.query), {
-        method,
-        headers: this.headers(opts.json !== undefined),
-        body: opts.form ?? (opts.json !== undefined ? JSON.stringify(opts.json) : undefined),
-        dispatcher: this.agent,
-        signal: opts.signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      status = res.statusCode;
-      logid = headerOf(res.headers, 'x-tt-logid');
-      text = await res.body.text();
-    } catch (err) {
-      throw transportError(err, what);
+    for (let attempt = 1; ; attempt++) {
+      let status: number;
+      let text: string;
+      let logid: string | undefined;
+      let token: string;
+      try {
+        token = await this.#auth.token();
+        const res = await request(this.url(path, opts.query), {
+          method,
+          headers: this.headers(token, opts.json !== undefined),
+          body: opts.form ?? (opts.json !== undefined ? JSON.stringify(opts.json) : undefined),
+          dispatcher: this.agent,
+          signal: opts.signal,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        });
+        status = res.statusCode;
+        logid = headerOf(res.headers, 'x-tt-logid');
+        text = await res.body.text();
+      } catch (err) {
+        throw transportError(err, what);
+      }
+      this.log.debug({ logid, path, status }, 'coze: call');
+      try {
+        return readEnvelope(status, text, logid);
+      } catch (err) {
+        // As for chats: a refused token gets one new token and one more try.
+        if (attempt === 1 && refusedToken(err) && (await this.#auth.invalidate(token, refusalOf(err)))) {
+          this.log.info(
+            { logid, path, code: err.code },
+            'coze refused the access token; asking again with a new one',
+          );
+          continue;
+        }
+        throw err;
+      }
     }
-    this.log.debug({ logid, path, status }, 'coze: call');
-    return readEnvelope(status, text, logid);
   }
 
   /** Attach the chat/conversation ids to an error so the caller can cancel or log them. */

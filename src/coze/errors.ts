@@ -80,6 +80,8 @@ export interface CozeErrorInit {
   kind?: CozeErrorKind;
   retriable?: boolean;
   cause?: unknown;
+  /** The OAuth token endpoint's `error_code` (invalid_client, access_deny, …): set only for its errors. */
+  oauthError?: string;
 }
 
 export class CozeError extends Error {
@@ -93,6 +95,8 @@ export class CozeError extends Error {
   readonly kind: CozeErrorKind;
   /** Whether trying the same call again later can succeed. */
   readonly retriable: boolean;
+  /** The OAuth token endpoint's `error_code` (docs/protocol.md §coze-oauth-jwt), when it refused. */
+  readonly oauthError?: string;
   /** Set when the failure happened inside a chat Coze had already started (cancel it, or log it). */
   chatId?: string;
   conversationId?: string;
@@ -110,6 +114,7 @@ export class CozeError extends Error {
     this.httpStatus = init.httpStatus;
     this.logid = init.logid;
     this.kind = kind;
+    if (init.oauthError !== undefined) this.oauthError = init.oauthError;
     // chat.failed is retriable only when its last_error is transient (5000 "event interval error", overload, model hiccup).
     this.retriable =
       init.retriable ?? (kind === 'failed' ? RETRIABLE_KINDS.has(kindOf(code)) : RETRIABLE_KINDS.has(kind));
@@ -134,12 +139,30 @@ export function isCozeError(e: unknown): e is CozeError {
   return e instanceof CozeError;
 }
 
+/**
+ * The token endpoint refused the OAuth app's signed JWT. Coze documents the `error_code`s, not their
+ * messages; the one message seen in the wild, "invalid jwt: kid not been registred", means the key
+ * id is unknown to this region (coze-py #123, #148, #230; coze-go #43).
+ */
+function describeOAuthRefusal(e: CozeError, said: string, ref: string): string {
+  if (e.oauthError === 'invalid_client' && /kid/i.test(e.msg))
+    return `Coze does not know the OAuth app's public key id (invalid_client): COZE_JWT_OAUTH_PUBLIC_KEY_ID must be the 公钥指纹 shown next to the key in the app, and the app must belong to this region (a coze.cn app is unknown to api.coze.com, and the reverse).${said}${ref}`;
+  if (e.oauthError === 'invalid_client')
+    return `Coze refused the JWT signed with the OAuth app's private key (invalid_client): the private key file is not the one of COZE_JWT_OAUTH_PUBLIC_KEY_ID, or COZE_JWT_OAUTH_CLIENT_ID is not the app that key belongs to. Check both in Coze → API 管理 → 授权 → OAuth 应用, or create a new key there and use its private_key.pem.${said}${ref}`;
+  if (e.oauthError === 'access_deny' || e.oauthError === 'access_denied')
+    return `Coze says the OAuth app is disabled or was not authorized: enable it (and click 授权) in Coze → API 管理 → 授权 → OAuth 应用.${said}${ref}`;
+  if (e.retriable)
+    return `Coze's OAuth token endpoint had an error (${e.oauthError}); retrying usually helps.${said}${ref}`;
+  return `Coze's OAuth token endpoint refused the request (${e.oauthError}).${said}${ref}`;
+}
+
 /** What an operator should do about the error, in one or two sentences. */
 export function describeCozeError(e: unknown): string {
   if (!(e instanceof CozeError))
     return `Unexpected error talking to Coze: ${e instanceof Error ? e.message : String(e)}`;
   const ref = e.logid ? ` (logid ${e.logid})` : '';
   const said = e.msg ? ` Coze said: "${e.msg}".` : '';
+  if (e.oauthError) return describeOAuthRefusal(e, said, ref);
   switch (e.kind) {
     case 'auth':
       return `The Coze token was rejected: it is invalid or expired, or belongs to the other region (a coze.cn token only works with https://api.coze.cn, a coze.com token with https://api.coze.com). Create a new token and check COZE_API_BASE.${said}${ref}`;

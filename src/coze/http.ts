@@ -5,7 +5,7 @@
  * socket — into either a payload or a CozeError.
  */
 import { Agent } from 'undici';
-import { CozeError, kindOf } from './errors.js';
+import { CozeError, kindOf, type CozeErrorKind } from './errors.js';
 import { isRecord, num, parseCozeJson, str } from './json.js';
 
 const agents = new Map<number, Agent>();
@@ -62,6 +62,18 @@ export function readEnvelope(
   if (isRecord(body)) {
     const detail = isRecord(body.detail) ? body.detail : undefined;
     const id = logid ?? str(detail?.logid) ?? (isRecord(body.error) ? str(body.error.logid) : undefined);
+    // The OAuth token endpoint answers RFC 6749-style: a word in error_code, text in error_message
+    // (docs/protocol.md §coze-oauth-jwt). Workflow errors put a number there; those fall through.
+    const word =
+      typeof body.error_code === 'string' && !/^-?\d+$/.test(body.error_code) ? body.error_code : '';
+    if (word)
+      throw new CozeError({
+        kind: oauthKind(word, status),
+        msg: str(body.error_message) ?? word,
+        httpStatus: status >= 300 ? status : undefined,
+        logid: id,
+        oauthError: word,
+      });
     // OAuth-style bodies use error_code/error_message instead of code/msg.
     const code = num(body.code ?? body.error_code);
     const msg = str(body.msg ?? body.error_message ?? body.message) ?? '';
@@ -84,6 +96,25 @@ export function readEnvelope(
     });
   }
   throw new CozeError({ kind: kindOf(undefined, status), msg: gist(text), httpStatus: status, logid });
+}
+
+/** What an OAuth `error_code` means for the caller (docs/protocol.md §coze-oauth-jwt). */
+function oauthKind(word: string, status: number): CozeErrorKind {
+  switch (word) {
+    case 'invalid_client':
+    case 'invalid_grant':
+    case 'access_deny':
+    case 'access_denied':
+    case 'expired_token':
+      return 'auth';
+    case 'invalid_request':
+    case 'unsupported_grant_type':
+      return 'bad_request';
+    case 'internal_error':
+      return 'server';
+    default:
+      return kindOf(undefined, status);
+  }
 }
 
 const TIMEOUT_CODES = new Set([

@@ -4,6 +4,7 @@
  * fields freely, so nothing here is exhaustive.
  */
 import type { Logger } from '../log/logger.js';
+import type { CozeAuth } from './auth.js';
 
 /** Which Coze runnable answers: a published bot (`/v3/chat`) or a chatflow (`/v1/workflows/chat`). */
 export type ChatTarget =
@@ -76,7 +77,9 @@ export interface ChatResult {
 export interface CozeClientOptions {
   /** e.g. https://api.coze.cn (no trailing path). */
   baseUrl: string;
-  token: string;
+  /** A personal or service access token; or `auth`, which hands out tokens (an OAuth app's). */
+  token?: string;
+  auth?: CozeAuth;
   logger?: Logger;
   /** Longest silence allowed while waiting on Coze (headers, or between stream chunks). Default 60000. */
   timeoutMs?: number;

@@ -9,6 +9,8 @@ export interface AskOptions {
   target: ChatTarget;
   maxAttempts: number;
   retryBaseMs: number;
+  /** The Coze credential `coze` speaks as ('token', 'oauth:<app id>'; authIdentity in ports.ts). */
+  cozeAuth: string;
 }
 
 export type AskResult =
@@ -44,11 +46,16 @@ export async function askCoze(
   let recreated = false;
   let lastReason = 'no attempt made';
   while (attempt < o.maxAttempts && !signal.aborted) {
-    let conversationId = await o.store.getConversation(job.userId, botKey);
+    const stored = await o.store.conversationOf(job.userId, botKey);
+    let conversationId = stored?.conversationId;
+    // Made with another Coze credential (wxcoze switched between the token and the OAuth app): Coze
+    // may or may not let this one in (docs/protocol.md §coze-oauth-conversations). It is tried; kept if
+    // it answers, replaced quietly if Coze says it is not ours.
+    const madeWith = stored && stored.cozeAuth !== o.cozeAuth ? stored.cozeAuth : undefined;
     try {
       if (!conversationId && o.target.kind === 'bot') {
         conversationId = await o.coze.createConversation(o.target.botId, signal);
-        await o.store.setConversation(job.userId, botKey, conversationId, Date.now());
+        await o.store.setConversation(job.userId, botKey, conversationId, Date.now(), o.cozeAuth);
         log.info({ conversationId }, 'coze conversation created');
       }
       const res = await o.coze.chat({
@@ -69,9 +76,18 @@ export async function askCoze(
             );
           (async () => o.store.setChatRef(job.msgid, started, chatId))().catch(failed);
           if (!conversationId)
-            (async () => o.store.setConversation(job.userId, botKey, started, Date.now()))().catch(failed);
+            (async () =>
+              o.store.setConversation(job.userId, botKey, started, Date.now(), o.cozeAuth))().catch(failed);
         },
       });
+      if (madeWith && conversationId) {
+        // This credential reaches it too: from now on it is this credential's.
+        await o.store.setConversation(job.userId, botKey, conversationId, Date.now(), o.cozeAuth);
+        log.info(
+          { conversationId, madeWith, now: o.cozeAuth },
+          'coze conversation made with the previous credential is reachable: kept',
+        );
+      }
       log.info(
         { attempt: attempt + 1, chatId: res.chatId, answerBytes: Buffer.byteLength(res.text) },
         'coze answered',
@@ -87,6 +103,15 @@ export async function askCoze(
           ? err
           : { kind: undefined, code: undefined, message: (err as Error).message, retriable: false };
       lastReason = `coze ${e.kind ?? 'error'}${e.code ? ` ${e.code}` : ''}: ${e.message}`;
+      if (madeWith && !recreated && (e.kind === 'conversation_gone' || e.kind === 'permission')) {
+        recreated = true;
+        await o.store.clearConversation(job.userId, botKey);
+        log.info(
+          { conversationId, madeWith, now: o.cozeAuth, code: e.code },
+          'coze conversation made with the previous credential is out of reach of this one; starting a new one',
+        );
+        continue;
+      }
       if (e.kind === 'conversation_gone' && !recreated) {
         recreated = true;
         await o.store.clearConversation(job.userId, botKey);

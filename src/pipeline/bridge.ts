@@ -10,7 +10,7 @@ import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { Heartbeat } from './heartbeat.js';
 import { limitCoze } from './limited-coze.js';
 import { LiveSettings } from './live-settings.js';
-import { chatTargetOf, type CozePort, type VoicePort, type WecomPort } from './ports.js';
+import { authIdentity, chatTargetOf, type CozePort, type VoicePort, type WecomPort } from './ports.js';
 import { processMessage } from './process-message.js';
 import { ProfileFetcher } from './profiles.js';
 import { KfAccountGate, type AccountLister } from './kf-accounts.js';
@@ -81,6 +81,7 @@ export function createBridge(deps: {
           owner,
           allowPrivateUrls: config.server.allowPrivateUrls,
           maxAttempts: config.coze.maxAttempts,
+          cozeAuth: authIdentity(config.coze.oauth?.appId),
           maxClaims: 5,
           retryBaseMs,
           maxParts: config.pipeline.maxParts,

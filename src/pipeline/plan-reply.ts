@@ -30,6 +30,8 @@ export interface PlanDeps {
   defaultTarget: ChatTarget;
   service: ServiceConfig;
   maxAttempts: number;
+  /** The Coze credential the pipeline speaks as ('token', 'oauth:<app id>'): conversations belong to it. */
+  cozeAuth: string;
   maxClaims: number;
   retryBaseMs: number;
   maxParts: number;
@@ -214,7 +216,14 @@ export async function planReply(
 
   const userId = await store.resolveUser('wecom', item.externalUserId, now);
   const res = await askCoze(
-    { coze: d.coze, store, target, maxAttempts: d.maxAttempts, retryBaseMs: d.retryBaseMs },
+    {
+      coze: d.coze,
+      store,
+      target,
+      maxAttempts: d.maxAttempts,
+      retryBaseMs: d.retryBaseMs,
+      cozeAuth: d.cozeAuth,
+    },
     {
       msgid: item.msgid,
       userId,

@@ -8,6 +8,8 @@ import type { MediaFile, OutboundMessage, SendMsgRequest, SyncMsgPage } from '..
 /** Which Coze runnable answers, and one message handed to it: the Coze client's own types. */
 export type { ChatTarget, EnterMessage };
 export { chatTargetOf, namesTarget } from '../coze/target.js';
+/** Which Coze credential the port speaks as ('token', 'oauth:<app id>'): conversations belong to it. */
+export { authIdentity } from '../coze/auth.js';
 
 /**
  * How the ports fail. A WecomPort call that WeCom answered with an errcode rejects with a

@@ -1,11 +1,11 @@
 import type { WxcozeConfig } from '../config/types.js';
-import { CozeClient } from '../coze/client.js';
 import type { Logger } from '../log/logger.js';
 import { VoiceConverter } from '../media/voice.js';
 import { createBridge, type Bridge, type PipelineEvents } from '../pipeline/bridge.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
 import { WecomApi } from '../wecom/api.js';
+import { cozeClientFor } from './coze-client.js';
 
 /**
  * The pipeline with its adapters: WecomApi and CozeClient on the store and coordinator given.
@@ -20,6 +20,8 @@ export function composePipeline(deps: {
   events?: PipelineEvents;
 }): { bridge: Bridge; close(): Promise<void> } {
   const { config, store, coordinator, logger } = deps;
+  // First: a refused private key file throws before anything else is opened.
+  const coze = cozeClientFor(config, coordinator, logger);
   const wecom = new WecomApi({
     baseUrl: config.wecom.apiBase,
     ...(config.wecom.proxy ? { proxy: config.wecom.proxy } : {}),
@@ -28,12 +30,6 @@ export function composePipeline(deps: {
     logger,
     tokenCache: coordinator.cache,
     coordinator,
-  });
-  const coze = new CozeClient({
-    baseUrl: config.coze.apiBase,
-    token: config.coze.apiToken,
-    logger,
-    timeoutMs: config.coze.timeoutMs,
   });
   const bridge = createBridge({
     config,

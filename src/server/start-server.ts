@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import type { WxcozeConfig } from '../config/types.js';
-import { CozeClient } from '../coze/client.js';
+import type { CozeClient } from '../coze/client.js';
 import type { Logger } from '../log/logger.js';
 import { ApiKeyring } from '../openai/auth.js';
 import { ModelCatalog } from '../openai/models.js';
@@ -20,6 +20,7 @@ import { consoleUrl } from '../config/console-url.js';
 import { maskWebhookUrl } from '../config/webhook-url.js';
 import { WecomApi } from '../wecom/api.js';
 import { buildApp } from './app.js';
+import { cozeClientFor } from './coze-client.js';
 import { inThreadPipeline, startPipelineWorker, type PipelineHost } from './pipeline-host.js';
 import { catchUnhandledRejections } from './unhandled-rejections.js';
 
@@ -73,12 +74,14 @@ export async function startServer(
       'WXCOZE_DATABASE_URL is set without WXCOZE_REDIS_URL: fine for one instance; set WXCOZE_REDIS_URL before running several',
     );
   // The OpenAI-compatible API's client; the pipeline has its own, in its thread.
-  const coze = new CozeClient({
-    baseUrl: config.coze.apiBase,
-    token: config.coze.apiToken,
-    logger,
-    timeoutMs: config.coze.timeoutMs,
-  });
+  let coze: CozeClient;
+  try {
+    coze = cozeClientFor(config, coordinator, logger);
+  } catch (err) {
+    await coordinator.close().catch(() => {});
+    if (!opts.store) await store.close().catch(() => {});
+    throw err;
+  }
   const pipeline = config.pipeline.thread
     ? await startPipelineWorker(config, logger, { testHooks: opts.testHooks === true }).catch(
         async (err: Error) => {

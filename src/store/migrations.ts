@@ -483,6 +483,15 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
     ],
     down: (qb) => [qb.schema.dropTable('alert_states').ifExists().compile()],
   },
+  {
+    version: 12,
+    name: 'which Coze credential made each conversation',
+    // A Coze conversation belongs to whoever made it (docs/protocol.md §coze-oauth-conversations):
+    // 'token' (COZE_API_TOKEN; every row before this version) or 'oauth:<app id>'. When wxcoze switches
+    // between them, a conversation the new credential cannot reach is replaced quietly.
+    up: (qb) => [qb.schema.alterTable('conversations').addColumn('coze_auth', 'varchar(191)').compile()],
+    down: (qb) => [qb.schema.alterTable('conversations').dropColumn('coze_auth').compile()],
+  },
 ];
 
 /** Migration 7's backfill: every customer of the inbox gets a customers row with its newest seq. */

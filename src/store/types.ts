@@ -296,7 +296,16 @@ export interface Store {
    */
   resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string>;
   getConversation(userId: string, botKey: string): Promise<string | undefined>;
-  setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void>;
+  /** The user's conversation with the bot, and which Coze credential made it. */
+  conversationOf(userId: string, botKey: string): Promise<StoredConversation | undefined>;
+  /** `cozeAuth`: the Coze credential that made or last reached it ('token' when not said). */
+  setConversation(
+    userId: string,
+    botKey: string,
+    conversationId: string,
+    now: number,
+    cozeAuth?: string,
+  ): Promise<void>;
   clearConversation(userId: string, botKey: string): Promise<void>;
 
   // identity links (`wxcoze users link`)
@@ -320,6 +329,16 @@ export interface UserSummary {
 export interface ChannelIdentity {
   channel: string;
   externalId: string;
+}
+
+/** A user's Coze conversation with one bot. */
+export interface StoredConversation {
+  conversationId: string;
+  /**
+   * The Coze credential that made it, or last reached it: 'token' (COZE_API_TOKEN) or 'oauth:<app
+   * id>' (docs/protocol.md §coze-oauth-conversations).
+   */
+  cozeAuth: string;
 }
 
 export interface LinkResult {

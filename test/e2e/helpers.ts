@@ -29,12 +29,15 @@ export interface Fakes {
   close(): Promise<void>;
 }
 
-export async function startFakes(): Promise<Fakes> {
+export async function startFakes(
+  cozeOptions: Partial<Parameters<typeof startFakeCoze>[0]> = {},
+): Promise<Fakes> {
   const wecom = await startFakeWecom({ corpId: CORP_ID, secret: SECRET, allowSyncWithoutToken: true });
   const coze = await startFakeCoze({
     token: COZE_TOKEN,
     botIds: [BOT_ID],
     unpublishedBotIds: [UNPUBLISHED_BOT],
+    ...cozeOptions,
   });
   wecom.addAccount(KF, KF_NAME);
   return {

@@ -8,6 +8,14 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isAlive, readPid } from '../../src/cli/lib/runstate.js';
+import {
+  appKeys,
+  fakeOAuthApp,
+  OAUTH_APP_ID,
+  OAUTH_KEY_ID,
+  strangerKeys,
+  writeKeyFile,
+} from '../helpers/coze-oauth.js';
 import { requireTool } from '../helpers/requirements.js';
 import {
   BOT_ID,
@@ -48,7 +56,7 @@ const expectScreen = (re: RegExp, timeoutMs = 15_000) =>
   });
 
 before(async () => {
-  f = await startFakes();
+  f = await startFakes({ oauth: fakeOAuthApp() });
 });
 after(async () => {
   await tmux('kill-server');
@@ -56,6 +64,9 @@ after(async () => {
   if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
   await f.close();
 });
+
+/** A date 20 days ahead, as a token's expiry. */
+const EXPIRES = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
 
 test(
   'interactive init in a pseudo-terminal: answers checked as typed, config 0600, start accepts it',
@@ -84,6 +95,11 @@ test(
     await type(f.coze.url);
     await key('Enter');
 
+    // A new install is offered the OAuth app first; this run takes the personal token.
+    await expectScreen(
+      /How does wxcoze sign in to Coze\?[\s\S]*a personal access token[\s\S]*an OAuth service app/,
+    );
+    await key('Up', 'Enter');
     await expectScreen(/Coze access token/);
     await type('pat_wrong_token_1234567890');
     await key('Enter');
@@ -91,6 +107,14 @@ test(
     await expectScreen(/Coze rejected the token[\s\S]*4100[\s\S]*个人访问令牌/);
     await key('C-u');
     await type(COZE_TOKEN);
+    await key('Enter');
+    // Its expiry: a date already past is refused at once, then the real one is kept for doctor.
+    await expectScreen(/When does this token expire\?/);
+    await type('2020-01-31');
+    await key('Enter');
+    await expectScreen(/2020-01-31 has passed: the token no longer works/);
+    await key('C-u');
+    await type(EXPIRES);
     await key('Enter');
 
     await expectScreen(/What answers the customers\?/);
@@ -141,6 +165,7 @@ test(
       {
         base: values.COZE_API_BASE,
         token: values.COZE_API_TOKEN,
+        expires: values.WXCOZE_COZE_TOKEN_EXPIRES_AT,
         bot: values.COZE_BOT_ID,
         corp: values.WECOM_CORP_ID,
         kf: values.WECOM_OPEN_KFID,
@@ -150,6 +175,7 @@ test(
       {
         base: f.coze.url,
         token: COZE_TOKEN,
+        expires: EXPIRES,
         bot: BOT_ID,
         corp: CORP_ID,
         kf: KF,
@@ -202,7 +228,9 @@ test(
     const steps: [RegExp, string[]][] = [
       [/Coze region/, ['Enter']],
       [/Coze API base URL/, ['Enter']],
+      [/How does wxcoze sign in to Coze/, ['Enter']], // the token the environment gives
       [/Coze access token/, ['Enter']],
+      [/When does this token expire/, ['Enter']], // not recorded
       [/What answers the customers/, ['Enter']],
       [/Bot id/, ['Enter']],
       [/Send the bot one test message/, ['Enter']],
@@ -231,5 +259,67 @@ test(
     );
     assert.match(done, new RegExp(`URL +http://\\S+:${port}/wechat/hook`));
     assert.match(done, new RegExp(`WeCom must reach port ${port} from the internet: open ${port}/tcp`));
+  },
+);
+
+test(
+  'interactive init with the OAuth app: a wrong private key is explained, Enter keeps the other answers, the right one is checked live',
+  { skip: requireTool('tmux') },
+  async () => {
+    await tmux('kill-session', '-t', 'init');
+    const dataDir = join(dir, 'data-oauth');
+    const wrong = writeKeyFile(dir, strangerKeys().privatePem, 0o600, 'old_private_key.pem');
+    const right = writeKeyFile(dir, appKeys().privatePem, 0o600, 'private_key.pem');
+    const script = join(dir, 'run-oauth.sh');
+    writeFileSync(
+      script,
+      [
+        'cd ' + JSON.stringify(dir),
+        `export PATH=${JSON.stringify(process.env.PATH ?? '/usr/bin:/bin')} HOME=${JSON.stringify(dir)} TERM=xterm-256color`,
+        `export WXCOZE_DATA_DIR=${JSON.stringify(dataDir)} COZE_API_BASE=${JSON.stringify(f.coze.url)} WXCOZE_CADDY_MAIN=${JSON.stringify(join(dir, 'no-system-caddyfile'))}`,
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} init`,
+        'echo "[exit $?]"',
+        'sleep 300',
+      ].join('\n'),
+    );
+    assert.equal(
+      (await tmux('new-session', '-d', '-s', 'init', '-x', '200', '-y', '60', `sh ${script}`)).exitCode,
+      0,
+    );
+    try {
+      await expectScreen(/Coze region/);
+      await key('Enter'); // the API base from the environment
+      await expectScreen(/Coze API base URL/);
+      await key('Enter');
+      await expectScreen(/How does wxcoze sign in to Coze\?/);
+      await key('Enter'); // a new install: the OAuth app is offered first
+      await expectScreen(/创建新应用[\s\S]*服务类应用[\s\S]*创建 Key[\s\S]*private_key\.pem/);
+      await expectScreen(/OAuth app id/);
+      await type(OAUTH_APP_ID);
+      await key('Enter');
+      await expectScreen(/Public key id/);
+      await type(OAUTH_KEY_ID);
+      await key('Enter');
+      await expectScreen(/Path of private_key\.pem/);
+      await type('old_private_key.pem'); // relative: from where init runs
+      await key('Enter');
+      await expectScreen(
+        new RegExp(
+          `✗ Coze refused the JWT signed with ${wrong} \\(invalid_client[\\s\\S]*Enter keeps each answer`,
+        ),
+      );
+      await expectScreen(/OAuth app id[^\n]*\n[\s\S]*OAuth app id/);
+      await key('Enter');
+      await expectScreen(/Public key id[^\n]*\n[\s\S]*Public key id/);
+      await key('Enter');
+      await expectScreen(/Path of private_key\.pem[^\n]*\n[\s\S]*Path of private_key\.pem/);
+      await key('C-u');
+      await type(right);
+      await key('Enter');
+      await expectScreen(new RegExp(`✓ OAuth app ${OAUTH_APP_ID} got an access token`));
+      await expectScreen(/What answers the customers\?/);
+    } finally {
+      await tmux('kill-session', '-t', 'init');
+    }
   },
 );

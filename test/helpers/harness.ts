@@ -55,7 +55,7 @@ export const APP_ID = '7440000000000000002';
 export type FakeWecom = Awaited<ReturnType<typeof startFakeWecom>>;
 export type FakeCoze = Awaited<ReturnType<typeof startFakeCoze>>;
 
-export async function startFakes() {
+export async function startFakes(cozeOptions: Partial<Parameters<typeof startFakeCoze>[0]> = {}) {
   const wecom = await startFakeWecom({
     corpId: CORP_ID,
     secret: SECRET,
@@ -67,6 +67,7 @@ export async function startFakes() {
     token: COZE_TOKEN,
     botIds: [BOT_ID, BOT_ID_2],
     workflowIds: [WORKFLOW_ID],
+    ...cozeOptions,
   });
   wecom.addAccount(KF, '测试客服');
   wecom.addAccount(KF_2, '售后客服');

@@ -98,3 +98,15 @@ export async function requireMysql(): Promise<string | false> {
     );
   return false;
 }
+
+/** false when Redis answers; otherwise the loud skip reason (a failure in CI). */
+export async function requireRedis(): Promise<string | false> {
+  const redis = await redisUnavailable();
+  return redis
+    ? unmet(
+        'Redis',
+        `not reachable at ${TEST_REDIS_URL} (${redis})`,
+        'apt-get install -y redis-server, start it, or set WXCOZE_TEST_REDIS_URL',
+      )
+    : false;
+}

@@ -123,7 +123,9 @@ test("the Coze token's end, read from config.coze.tokenExpiresAt when the OAuth 
   const { config } = load({});
   assert.equal(await cozeTokenExpiresAt(config), null, 'unknown until it exists');
   const at = Date.parse('2025-09-01T00:00:00Z');
-  const withEnd = (v: unknown) => ({ ...config, coze: { ...config.coze, tokenExpiresAt: v } });
+  // Any value a config might carry, not only the number the loader makes: the reader must cope.
+  const withEnd = (v: unknown) =>
+    ({ ...config, coze: { ...config.coze, tokenExpiresAt: v } }) as unknown as typeof config;
   assert.equal(await cozeTokenExpiresAt(withEnd(at)), at);
   assert.equal(await cozeTokenExpiresAt(withEnd(at / 1000)), at, 'seconds, as Coze gives them');
   assert.equal(await cozeTokenExpiresAt(withEnd('2025-09-01T00:00:00Z')), at);

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
 import { askCoze } from '../../src/pipeline/ask-coze.js';
-import type { CozePort } from '../../src/pipeline/ports.js';
+import { CozeError, type CozePort } from '../../src/pipeline/ports.js';
 import { SqlStore } from '../../src/store/sql/sql-store.js';
 
 function capturingLogger() {
@@ -43,7 +43,14 @@ test('a database error while saving the running chat is logged with the message 
   const { log, lines } = capturingLogger();
   try {
     const res = await askCoze(
-      { coze, store, target: { kind: 'bot', botId: 'b1' }, maxAttempts: 1, retryBaseMs: 1 },
+      {
+        coze,
+        store,
+        target: { kind: 'bot', botId: 'b1' },
+        maxAttempts: 1,
+        retryBaseMs: 1,
+        cozeAuth: 'token',
+      },
       {
         msgid: 'msg-db-gone',
         userId: 'u1',
@@ -62,4 +69,91 @@ test('a database error while saving the running chat is logged with the message 
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+/** A Coze that knows which conversations the current credential may use; 4101 for any other (as Coze might answer). */
+function cozeReaching(reachable: Set<string>, calls: string[]) {
+  let n = 0;
+  return {
+    async createConversation() {
+      const id = `conv-new-${++n}`;
+      reachable.add(id);
+      calls.push(`create ${id}`);
+      return id;
+    },
+    async chat(req) {
+      calls.push(`chat ${req.conversationId}`);
+      if (req.conversationId && !reachable.has(req.conversationId))
+        throw new CozeError({ code: 4101, msg: 'The token you entered does not have permission' });
+      return { text: '好的', followUps: [], conversationId: req.conversationId!, chatId: 'chat-1' };
+    },
+  } as Partial<CozePort> as CozePort;
+}
+
+async function storeWith(cozeAuth: string) {
+  const store = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-ask-')), 'wxcoze.db'));
+  await store.migrate();
+  await store.setConversation('u1', 'bot:b1', 'conv-old', 1, cozeAuth);
+  return store;
+}
+
+const ask = (coze: CozePort, store: SqlStore, cozeAuth: string, log = capturingLogger().log) =>
+  askCoze(
+    { coze, store, target: { kind: 'bot', botId: 'b1' }, maxAttempts: 2, retryBaseMs: 1, cozeAuth },
+    { msgid: 'm1', userId: 'u1', messages: [{ role: 'user', content: '在吗', content_type: 'text' }] },
+    log,
+    new AbortController().signal,
+  );
+
+test('after switching to the OAuth app, a conversation the app cannot reach is replaced quietly, and the answer comes', async () => {
+  const store = await storeWith('token');
+  const calls: string[] = [];
+  const { log, lines } = capturingLogger();
+  const res = await ask(cozeReaching(new Set(), calls), store, 'oauth:1180123456789', log);
+  assert.deepEqual(res, { ok: true, text: '好的', followUps: [] });
+  assert.deepEqual(calls, ['chat conv-old', 'create conv-new-1', 'chat conv-new-1']);
+  assert.deepEqual(await store.conversationOf('u1', 'bot:b1'), {
+    conversationId: 'conv-new-1',
+    cozeAuth: 'oauth:1180123456789',
+  });
+  const note = lines.find((l) => l.msg?.includes('out of reach of this one'));
+  assert.equal(note?.level, 30, 'said once, at info: a switch is not a fault');
+  assert.ok(!lines.some((l) => l.level >= 40), 'no warning or error');
+  await store.close();
+});
+
+test('after switching, a conversation the new credential reaches is kept, and becomes its own', async () => {
+  const store = await storeWith('token');
+  const calls: string[] = [];
+  const res = await ask(cozeReaching(new Set(['conv-old']), calls), store, 'oauth:1180123456789');
+  assert.equal(res.ok, true);
+  assert.deepEqual(calls, ['chat conv-old']);
+  assert.deepEqual(await store.conversationOf('u1', 'bot:b1'), {
+    conversationId: 'conv-old',
+    cozeAuth: 'oauth:1180123456789',
+  });
+  await store.close();
+});
+
+test("a permission refusal on the credential's own conversation is a real refusal: no new conversation", async () => {
+  const store = await storeWith('oauth:1180123456789');
+  const calls: string[] = [];
+  const res = await ask(cozeReaching(new Set(), calls), store, 'oauth:1180123456789');
+  assert.equal(res.ok, false);
+  assert.deepEqual(calls, ['chat conv-old']);
+  assert.equal((await store.conversationOf('u1', 'bot:b1'))?.conversationId, 'conv-old');
+  await store.close();
+});
+
+test("conversations stored before wxcoze knew credentials count as the access token's", async () => {
+  const store = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-ask-')), 'wxcoze.db'));
+  await store.migrate();
+  await store.setConversation('u1', 'bot:b1', 'conv-old', 1);
+  // As a row from before migration 10 is: no credential recorded.
+  await store.db.run(store.db.qb.updateTable('conversations').set({ coze_auth: null }));
+  assert.deepEqual(await store.conversationOf('u1', 'bot:b1'), {
+    conversationId: 'conv-old',
+    cozeAuth: 'token',
+  });
+  await store.close();
 });

@@ -105,6 +105,22 @@ const cases: [key: string, stage: Stage, samples: string[]][] = [
       `${GOOD_ENV.COZE_BOT_ID}x`,
     ],
   ],
+  [
+    // Dates to come (a past one is init's own refusal: the token it is told about no longer works).
+    'WXCOZE_COZE_TOKEN_EXPIRES_AT',
+    cozeStage,
+    [
+      '2099-07-31',
+      '2099-02-30',
+      '2099-7-31',
+      '31.07.2099',
+      '2099-07-31T12:30:00+08:00',
+      '2099-07-31T12:30:00Z',
+      '2099-07-31T12:30',
+      'next month',
+      '',
+    ],
+  ],
 ];
 
 for (const [key, stage, samples] of cases) {

@@ -70,6 +70,20 @@ export function registerInit(program: Command): void {
       '--coze-token <token>',
       'the token itself (visible in `ps`: prefer COZE_API_TOKEN or --coze-token-file)',
     )
+    .option(
+      '--coze-token-expires <date>',
+      'when the personal access token expires (YYYY-MM-DD, as Coze showed it): doctor warns a week before   [WXCOZE_COZE_TOKEN_EXPIRES_AT]',
+    )
+    .option(
+      '--coze-auth <how>',
+      'token (a personal access token) or oauth (an OAuth service app, whose tokens wxcoze renews by itself)',
+    )
+    .option('--coze-oauth-app-id <id>', "the OAuth service app's id (应用 ID)   [COZE_JWT_OAUTH_CLIENT_ID]")
+    .option('--coze-oauth-key-id <id>', "the app's public key id (公钥指纹)   [COZE_JWT_OAUTH_PUBLIC_KEY_ID]")
+    .option(
+      '--coze-oauth-key-file <path>',
+      "the app's private_key.pem (mode 0600)   [COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH]",
+    )
     .option('--bot-id <id>', 'the bot to answer with   [COZE_BOT_ID]')
     .option('--workflow-id <id>', 'a chatflow instead of a bot   [COZE_WORKFLOW_ID]')
     .option('--app-id <id>', "the chatflow's app   [COZE_APP_ID]")

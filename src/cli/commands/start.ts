@@ -10,6 +10,7 @@ import { nextCommand, withDataDir } from '../lib/next-command.js';
 import { countInt } from '../lib/options.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
 import { privatePaths, tighten } from '../lib/private-files.js';
+import { loadPrivateKeyFile, PrivateKeyError } from '../../coze/private-key.js';
 import { clearRunState, runningServer, writeRunState } from '../lib/runstate.js';
 import { writeProblem } from '../lib/writable.js';
 
@@ -43,6 +44,17 @@ export function registerStart(program: Command): void {
         console.error(withDataDir(formatProblems(problems)));
         process.exitCode = 2;
         return;
+      }
+      // The OAuth app's private key: owner-only and a real key, or nothing starts (as ssh refuses a loose key).
+      if (config.coze.oauth) {
+        try {
+          loadPrivateKeyFile(config.coze.oauth.privateKeyFile);
+        } catch (err) {
+          if (!(err instanceof PrivateKeyError)) throw err;
+          console.error(`wxcoze cannot start: ${err.problem}\n  → ${err.fix}`);
+          process.exitCode = 2;
+          return;
+        }
       }
       const running = runningServer(config.dataDir);
       if (running) {

@@ -1,6 +1,7 @@
 /** Runs the doctor's checks against one loaded configuration, sharing the WeCom calls between them. */
 import { loadConfig } from '../../config/load.js';
 import type { KfAccount, WecomApi } from '../../wecom/api.js';
+import { checkCozeOAuth, checkCozeToken } from '../lib/coze-setup.js';
 import { dataPaths } from '../lib/paths.js';
 import { checkWecomToken, listKfAccounts, wecomApi, type Outcome } from '../lib/wecom-setup.js';
 import { CHECKS } from './checks/index.js';
@@ -20,6 +21,7 @@ export async function runDoctor(
   };
   let token: Promise<{ api: WecomApi; outcome: Outcome<object> }> | undefined;
   let accounts: Promise<Outcome<{ accounts: KfAccount[] }>> | undefined;
+  let coze: ReturnType<DoctorContext['cozeAccess']> | undefined;
   const ctx: DoctorContext = {
     loaded,
     config,
@@ -36,6 +38,20 @@ export async function runDoctor(
     kfAccounts() {
       accounts ??= this.wecomToken().then(({ api }) => listKfAccounts(api, target));
       return accounts;
+    },
+    cozeAccess() {
+      coze ??= (async () => {
+        const { apiBase, apiToken, oauth } = config.coze;
+        if (oauth) {
+          const r = await checkCozeOAuth(apiBase, oauth);
+          return r.ok
+            ? { ok: true as const, token: r.token, who: `OAuth app ${oauth.appId}`, expiresAt: r.expiresAt }
+            : r;
+        }
+        const r = await checkCozeToken(apiBase, apiToken);
+        return r.ok ? { ok: true as const, token: apiToken, who: `user ${r.user}` } : r;
+      })();
+      return coze;
     },
   };
   const results: CheckResult[] = [];

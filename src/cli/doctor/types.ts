@@ -40,6 +40,11 @@ export interface DoctorContext {
   wecomToken(): Promise<{ api: WecomApi; outcome: Outcome<object> }>;
   /** kf/account/list, once for all checks (after gettoken). */
   kfAccounts(): Promise<Outcome<{ accounts: KfAccount[] }>>;
+  /**
+   * A Coze token, once for all checks: COZE_API_TOKEN checked with /v1/users/me (`who`: its user), or
+   * one the OAuth app gets from the token endpoint (`who`: the app; `expiresAt` set).
+   */
+  cozeAccess(): Promise<Outcome<{ token: string; who: string; expiresAt?: number }>>;
 }
 
 export interface DoctorCheck {

@@ -15,6 +15,11 @@ export interface InitOptions {
   cozeRegion?: string;
   cozeToken?: string;
   cozeTokenFile?: string;
+  cozeTokenExpires?: string;
+  cozeAuth?: string;
+  cozeOauthAppId?: string;
+  cozeOauthKeyId?: string;
+  cozeOauthKeyFile?: string;
   botId?: string;
   workflowId?: string;
   appId?: string;

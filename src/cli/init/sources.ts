@@ -48,6 +48,10 @@ export function flagLayer(opts: InitOptions): Layer {
       ? (apiBaseFromRegion(opts.cozeRegion) ?? `invalid:${opts.cozeRegion}`)
       : undefined,
     COZE_API_TOKEN: opts.cozeToken,
+    WXCOZE_COZE_TOKEN_EXPIRES_AT: opts.cozeTokenExpires,
+    COZE_JWT_OAUTH_CLIENT_ID: opts.cozeOauthAppId,
+    COZE_JWT_OAUTH_PUBLIC_KEY_ID: opts.cozeOauthKeyId,
+    COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH: opts.cozeOauthKeyFile,
     COZE_BOT_ID: opts.botId,
     COZE_WORKFLOW_ID: opts.workflowId,
     COZE_APP_ID: opts.appId,

@@ -6,6 +6,8 @@
 import { CozeClient } from '../../coze/client.js';
 import { settingProblem } from '../../config/load.js';
 import { CozeError, describeCozeError } from '../../coze/errors.js';
+import { fetchOAuthToken } from '../../coze/oauth.js';
+import { loadPrivateKeyFile, PrivateKeyError } from '../../coze/private-key.js';
 import type { ChatTarget } from '../../coze/types.js';
 import type { Outcome, SetupProblem } from './wecom-setup.js';
 
@@ -143,6 +145,76 @@ function botUnknown(ctx: CozeContext, code: number | undefined): SetupProblem {
     problem: `Coze has no bot ${ctx.botId ?? ''} that this token can reach (${code ?? 'not found'}).`,
     fix: `Open the bot in the Coze editor: its id is the long number after /bot/ in the address bar (${botPage(ctx.apiBase)}). A coze.com bot is unknown to api.coze.cn (and the reverse), and the token must cover the bot's workspace.`,
   };
+}
+
+/** Where service apps are made and their keys shown, in words (known only for coze.cn and coze.com). */
+export function oauthAppsPage(apiBase: string): string {
+  const r = regionOf(apiBase);
+  return r
+    ? `${REGIONS[r].web}/open/oauth/apps (API 管理 → 授权 → OAuth 应用)`
+    : 'the Coze console → API 管理 → 授权 → OAuth 应用';
+}
+
+export interface OAuthApp {
+  appId: string;
+  keyId: string;
+  privateKeyFile: string;
+}
+
+/** What the token endpoint's refusal of the app's JWT means, in words (docs/protocol.md §coze-oauth-jwt). */
+export function explainOAuth(err: unknown, apiBase: string, app: OAuthApp): SetupProblem {
+  if (!(err instanceof CozeError) || !err.oauthError) return explainCoze(err, { apiBase }, 'token');
+  const said = `(${err.oauthError}${err.msg && err.msg !== err.oauthError ? `: "${err.msg}"` : ''})`;
+  const page = oauthAppsPage(apiBase);
+  if (err.oauthError === 'invalid_client' && /kid/i.test(err.msg))
+    return {
+      problem: `Coze at ${apiBase} does not know the public key id ${app.keyId} ${said}.`,
+      fix: `Copy the 公钥指纹 shown next to the key in the service app at ${page} into COZE_JWT_OAUTH_PUBLIC_KEY_ID. An app made on coze.com is unknown to api.coze.cn, and the reverse: check the region too.`,
+    };
+  if (err.oauthError === 'invalid_client')
+    return {
+      problem: `Coze refused the JWT signed with ${app.privateKeyFile} ${said}: that private key is not the one of public key ${app.keyId}, or ${app.appId} is not the app the key belongs to.`,
+      fix: `Open the service app at ${page}: check its 应用 ID (COZE_JWT_OAUTH_CLIENT_ID) and the 公钥指纹 of the key whose private_key.pem you use (COZE_JWT_OAUTH_PUBLIC_KEY_ID). If unsure which file is which, 创建 Key there, put the new private_key.pem on this server (chmod 600) and use its 公钥指纹.`,
+    };
+  if (err.oauthError === 'access_deny' || err.oauthError === 'access_denied')
+    return {
+      problem: `Coze says the OAuth app ${app.appId} is disabled or not authorized ${said}.`,
+      fix: `Enable the app and click 授权 at ${page}.`,
+    };
+  return {
+    problem: `Coze's token endpoint refused the OAuth app ${app.appId} ${said}.`,
+    fix: `Check the app at ${page}; run \`wxcoze doctor\` again, and report the message if it persists.`,
+  };
+}
+
+/**
+ * The OAuth app, live: its private key file (owner-only, an RSA key), then one access token from the
+ * token endpoint, which proves the app id, the key id, the key and the region together.
+ */
+export async function checkCozeOAuth(
+  apiBase: string,
+  app: OAuthApp,
+): Promise<Outcome<{ token: string; expiresAt: number }>> {
+  let privateKey;
+  try {
+    privateKey = loadPrivateKeyFile(app.privateKeyFile);
+  } catch (error) {
+    if (!(error instanceof PrivateKeyError)) throw error;
+    return { ok: false, problem: { problem: error.problem, fix: error.fix }, error };
+  }
+  try {
+    const t = await fetchOAuthToken({
+      apiBase,
+      appId: app.appId,
+      keyId: app.keyId,
+      privateKey,
+      timeoutMs: 15_000,
+      connectTimeoutMs: 5000,
+    });
+    return { ok: true, ...t };
+  } catch (error) {
+    return { ok: false, problem: explainOAuth(error, apiBase, app), error };
+  }
 }
 
 export function cozeClient(apiBase: string, token: string, timeoutMs = 15_000): CozeClient {

@@ -10,6 +10,8 @@ import { registerChatRoutes } from './routes/chat.js';
 import { registerConversationRoutes } from './routes/conversations.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerInfoRoutes } from './routes/info.js';
+import { registerOAuthRoutes, TOKEN_PATH } from './routes/oauth.js';
+import { FakeOAuthApp } from './oauth.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
 import { FakeState } from './state.js';
 import type { FakeCoze, FakeCozeOptions } from './types.js';
@@ -28,14 +30,20 @@ export type {
   ThrottleAs,
   ThrottleRule,
 } from './types.js';
+export type { TokenRequest } from './oauth.js';
 export { defaultResponder, describeMessage } from './responder.js';
 
 export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
+  const oauth = opts.oauth
+    ? new FakeOAuthApp(opts.oauth.appId, opts.oauth.keyId, opts.oauth.publicKey, opts.oauth.tokenLifetimeS)
+    : undefined;
   const state = new FakeState(
     opts.token,
     opts.botIds ? new Set(opts.botIds) : undefined,
     new Set(opts.unpublishedBotIds ?? []),
     opts.workflowIds ? new Set(opts.workflowIds) : undefined,
+    oauth,
+    opts.conversationOwner ?? 'account',
   );
   // forceCloseConnections: hung streams ('hang') must not keep close() waiting.
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 * 1024 });
@@ -59,9 +67,14 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
     reply.header('x-tt-logid', state.logid());
     if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));
     if (state.outage) return reply.code(502).type('text/html').send('<html><h1>502 Bad Gateway</h1></html>');
-    if (req.headers.authorization !== `Bearer ${state.token}`) {
+    // The token endpoint authenticates with its JWT instead (routes/oauth.ts).
+    if (req.url.split('?')[0] === TOKEN_PATH) return;
+    const principal = state.principalOf(req.headers.authorization);
+    if (!principal) {
+      state.authRefusals++;
       return fail(reply, 4100, 'authentication is invalid', 401);
     }
+    state.setRequestPrincipal(req, principal);
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
@@ -75,6 +88,7 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
   registerConversationRoutes(app, state);
   registerFileRoutes(app, state);
   registerInfoRoutes(app, state, new Set(opts.metadataDeniedBotIds ?? []));
+  registerOAuthRoutes(app, oauth);
 
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
@@ -120,6 +134,19 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
     },
     get throttledChats() {
       return state.throttledChats;
+    },
+    get authRefusals() {
+      return state.authRefusals;
+    },
+    get oauthTokensIssued() {
+      return oauth?.tokens.size ?? 0;
+    },
+    tokenRequests: oauth?.requests ?? [],
+    setTokenLifetime(seconds) {
+      if (oauth) oauth.lifetimeS = seconds;
+    },
+    expireOAuthTokens() {
+      oauth?.expireAll();
     },
   };
 }

@@ -3,6 +3,7 @@
  * the test's scripted behaviour (responder, queued failures, latency). Routes read and mutate it;
  * the control API in index.ts exposes it.
  */
+import type { FakeOAuthApp } from './oauth.js';
 import { defaultResponder } from './responder.js';
 import type {
   FailMode,
@@ -61,14 +62,51 @@ export class FakeState {
 
   /** Every request answers HTTP 502 from the gateway (Coze down) while set. */
   outage = false;
+  /** Who made each request (the onRequest hook decides): the owner its conversations get. */
+  private readonly owners = new WeakMap<object, string>();
+  /** Requests refused for a bad or expired token (HTTP 401 / 4100). */
+  authRefusals = 0;
 
   constructor(
     /** The accepted Bearer token; a test may change it (the owner's token revoked or expired). */
-    public token: string,
+    public token: string | undefined,
     readonly botIds: ReadonlySet<string> | undefined,
     readonly unpublishedBotIds: ReadonlySet<string>,
     readonly workflowIds: ReadonlySet<string> | undefined,
+    readonly oauth: FakeOAuthApp | undefined = undefined,
+    readonly conversationOwner: 'account' | 'credential' = 'account',
   ) {}
+
+  /**
+   * Who an Authorization header is: 'token' (the personal access token), 'oauth:<app id>' (a live
+   * token the app was issued), or undefined (refused).
+   */
+  principalOf(authorization: string | undefined): string | undefined {
+    const bearer = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+    if (!bearer) return undefined;
+    if (this.token && bearer === this.token) return 'token';
+    if (this.oauth?.accepts(bearer)) return `oauth:${this.oauth.appId}`;
+    return undefined;
+  }
+
+  /**
+   * The owner a principal's conversations get. 'account': one Coze account made the token and
+   * authorized the app, and Coze keys conversations by account (docs/protocol.md
+   * §coze-oauth-conversations), so either reaches the other's; 'credential': each only its own.
+   */
+  setRequestPrincipal(req: object, principal: string): void {
+    this.owners.set(req, this.conversationOwner === 'account' ? 'account' : principal);
+  }
+
+  ownerOf(req: object): string {
+    return this.owners.get(req) ?? 'account';
+  }
+
+  /** The conversation, if it exists and the request's credential may use it (else Coze says 4002). */
+  reachable(conversationId: string | undefined, req: object): StoredConversation | undefined {
+    const conv = conversationId ? this.conversations.get(conversationId) : undefined;
+    return conv && (conv.owner ?? 'account') === this.ownerOf(req) ? conv : undefined;
+  }
 
   nextId(): string {
     this.seq += BigInt(1 + Math.floor(Math.random() * 4096));
@@ -90,8 +128,8 @@ export class FakeState {
     return Math.floor(Date.now() / 1000);
   }
 
-  createConversation(botId?: string): StoredConversation {
-    const conv: StoredConversation = { id: this.nextId(), created_at: this.now(), messages: [] };
+  createConversation(botId: string | undefined, owner: string): StoredConversation {
+    const conv: StoredConversation = { id: this.nextId(), created_at: this.now(), messages: [], owner };
     if (botId) conv.botId = botId;
     this.conversations.set(conv.id, conv);
     return conv;

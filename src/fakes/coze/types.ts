@@ -1,9 +1,21 @@
 /** Public shapes of the fake Coze server (see index.ts) and what it records. */
 import type { ObjectStringItem } from '../../coze/types.js';
+import type { TokenRequest } from './oauth.js';
 
 export interface FakeCozeOptions {
-  /** The only Bearer token accepted; anything else gets HTTP 401 / 4100. */
-  token: string;
+  /** The personal access token accepted (besides the OAuth app's tokens); anything else gets HTTP 401 / 4100. */
+  token?: string;
+  /**
+   * An OAuth service app (docs/protocol.md §coze-oauth-jwt): the token endpoint accepts JWTs signed
+   * with the private key of `publicKey` (PEM) under `keyId`, issued by `appId`, and its tokens work
+   * until they expire. `tokenLifetimeS` fixes their lifetime (else the duration_seconds asked for).
+   */
+  oauth?: { appId: string; keyId: string; publicKey: string; tokenLifetimeS?: number };
+  /**
+   * Whose conversations a credential reaches: 'account' (default: the token and the app belong to one
+   * Coze account, which owns the conversations) or 'credential' (each only those it made; 4002 otherwise).
+   */
+  conversationOwner?: 'account' | 'credential';
   /** Published bots. Omitted → any bot id is accepted. */
   botIds?: string[];
   /** Bots that exist but are not published to the API channel → 4015. */
@@ -108,6 +120,8 @@ export interface StoredMessage {
 export interface StoredConversation {
   id: string;
   botId?: string;
+  /** Whose it is: 'account', or the credential that made it ('token', 'oauth:<app id>'). */
+  owner?: string;
   created_at: number;
   messages: StoredMessage[];
 }
@@ -143,4 +157,14 @@ export interface FakeCoze {
   setToken(token: string): void;
   /** While on, every request gets the gateway's HTTP 502 page (Coze down). */
   setOutage(on: boolean): void;
+  /** Requests refused for a bad or expired Bearer token (HTTP 401 / 4100). */
+  readonly authRefusals: number;
+  /** OAuth: access tokens issued so far. */
+  readonly oauthTokensIssued: number;
+  /** OAuth: every token endpoint request, with the JWT it carried decoded and the outcome. */
+  readonly tokenRequests: TokenRequest[];
+  /** OAuth: issued tokens live this long from now on (s); undefined: what each request asks. */
+  setTokenLifetime(seconds: number | undefined): void;
+  /** OAuth: every token issued so far stops working now (Coze answers 4100 to it). */
+  expireOAuthTokens(): void;
 }

@@ -1,5 +1,5 @@
 import { newUserId } from '../../identity/user-id.js';
-import type { ChannelIdentity, LinkResult, UserSummary } from '../types.js';
+import type { ChannelIdentity, LinkResult, StoredConversation, UserSummary } from '../types.js';
 import { prepared, type SqlDb } from './db.js';
 
 // Asked for every message (see `prepared`).
@@ -13,7 +13,7 @@ const userOfQuery = prepared((qb, channel: string, externalId: string) =>
 const getConversationQuery = prepared((qb, userId: string, botKey: string) =>
   qb
     .selectFrom('conversations')
-    .select('conversation_id')
+    .select(['conversation_id', 'coze_auth'])
     .where('user_id', '=', userId)
     .where('bot_key', '=', botKey),
 );
@@ -82,11 +82,26 @@ export class Identities {
     return (await this.db.first(getConversationQuery(this.db.qb, userId, botKey)))?.conversation_id;
   }
 
-  async setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void> {
-    const insert = this.db.qb
-      .insertInto('conversations')
-      .values({ user_id: userId, bot_key: botKey, conversation_id: conversationId, updated_at: now });
-    const set = { conversation_id: conversationId, updated_at: now };
+  async conversationOf(userId: string, botKey: string): Promise<StoredConversation | undefined> {
+    const row = await this.db.first(getConversationQuery(this.db.qb, userId, botKey));
+    return row && { conversationId: row.conversation_id, cozeAuth: row.coze_auth ?? 'token' };
+  }
+
+  async setConversation(
+    userId: string,
+    botKey: string,
+    conversationId: string,
+    now: number,
+    cozeAuth = 'token',
+  ): Promise<void> {
+    const insert = this.db.qb.insertInto('conversations').values({
+      user_id: userId,
+      bot_key: botKey,
+      conversation_id: conversationId,
+      updated_at: now,
+      coze_auth: cozeAuth,
+    });
+    const set = { conversation_id: conversationId, updated_at: now, coze_auth: cozeAuth };
     await this.db.run(
       this.db.dialect === 'sqlite'
         ? insert.onConflict((oc) => oc.columns(['user_id', 'bot_key']).doUpdateSet(set))

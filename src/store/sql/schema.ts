@@ -93,6 +93,8 @@ export interface ConversationsTable {
   bot_key: string;
   conversation_id: string;
   updated_at: number;
+  /** The Coze credential that made it: 'token', 'oauth:<app id>'; null = 'token' (made before migration 12). */
+  coze_auth: string | null;
 }
 /** One row per running process: its lease owner, its instance id, and when it last showed it is alive (migration 5). */
 export interface HeartbeatsTable {

@@ -12,6 +12,7 @@ import type {
   NewInboxMessage,
   ReplyPart,
   Store,
+  StoredConversation,
   UserSummary,
 } from '../types.js';
 import { Accounts } from './accounts.js';
@@ -241,8 +242,17 @@ export class SqlStore implements Store {
   getConversation(userId: string, botKey: string): Promise<string | undefined> {
     return this.identities.getConversation(userId, botKey);
   }
-  setConversation(userId: string, botKey: string, conversationId: string, now: number): Promise<void> {
-    return this.identities.setConversation(userId, botKey, conversationId, now);
+  conversationOf(userId: string, botKey: string): Promise<StoredConversation | undefined> {
+    return this.identities.conversationOf(userId, botKey);
+  }
+  setConversation(
+    userId: string,
+    botKey: string,
+    conversationId: string,
+    now: number,
+    cozeAuth?: string,
+  ): Promise<void> {
+    return this.identities.setConversation(userId, botKey, conversationId, now, cozeAuth);
   }
   clearConversation(userId: string, botKey: string): Promise<void> {
     return this.identities.clearConversation(userId, botKey);

@@ -1,6 +1,6 @@
 import { chatTargetOf } from '../../../coze/target.js';
 import { checkCozeBot, probeChat } from '../../lib/coze-setup.js';
-import { type DoctorCheck, fail, needs, pass, warn } from '../types.js';
+import { type DoctorCheck, fail, needs, pass, skip, warn } from '../types.js';
 
 /**
  * The bot exists for this token (metadata); with --probe-chat, it answers through the API (4015
@@ -13,12 +13,18 @@ export const cozeBotCheck: DoctorCheck = {
     const missing = needs(ctx, this.title, [
       'COZE_API_TOKEN',
       'COZE_API_BASE',
+      'COZE_JWT_OAUTH_CLIENT_ID',
+      'COZE_JWT_OAUTH_PUBLIC_KEY_ID',
+      'COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH',
       'COZE_BOT_ID',
       'COZE_WORKFLOW_ID',
       'COZE_APP_ID',
     ]);
     if (missing) return missing;
-    const { apiBase, apiToken, botId, workflowId, appId } = ctx.config.coze;
+    const access = await ctx.cozeAccess();
+    if (!access.ok) return skip(this.title, 'needs a Coze token that works (see "Coze token and region")');
+    const apiToken = access.token;
+    const { apiBase, botId, workflowId, appId } = ctx.config.coze;
     let detail: string;
     if (botId) {
       const r = await checkCozeBot(apiBase, apiToken, botId);

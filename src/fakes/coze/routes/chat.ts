@@ -45,7 +45,7 @@ export function registerChatRoutes(app: FastifyInstance, state: FakeState): void
 
     let conversationId = q.conversation_id;
     if (conversationId) {
-      if (!state.conversations.has(conversationId)) return fail(reply, 4002, 'conversation not found');
+      if (!state.reachable(conversationId, req)) return fail(reply, 4002, 'conversation not found');
       if (state.activeRunIn(conversationId))
         return fail(
           reply,
@@ -53,7 +53,7 @@ export function registerChatRoutes(app: FastifyInstance, state: FakeState): void
           'There is already a chat in progress in this conversation. Please wait for it to finish or cancel it.',
         );
     } else {
-      conversationId = state.createConversation(botId).id;
+      conversationId = state.createConversation(botId, state.ownerOf(req)).id;
     }
 
     const rec: RecordedChat = {
@@ -76,7 +76,8 @@ export function registerChatRoutes(app: FastifyInstance, state: FakeState): void
   const retrieve = async (req: { query: unknown }, reply: Parameters<typeof fail>[0]) => {
     const q = req.query as Query;
     const run = q.chat_id ? state.runs.get(q.chat_id) : undefined;
-    if (!run || run.conversationId !== q.conversation_id) return fail(reply, 4001, 'chat not found');
+    if (!run || run.conversationId !== q.conversation_id || !state.reachable(run.conversationId, req))
+      return fail(reply, 4001, 'chat not found');
     return ok(reply, chatObject(run));
   };
   app.get('/v3/chat/retrieve', retrieve);
@@ -85,7 +86,8 @@ export function registerChatRoutes(app: FastifyInstance, state: FakeState): void
   const listChatMessages = async (req: { query: unknown }, reply: Parameters<typeof fail>[0]) => {
     const q = req.query as Query;
     const run = q.chat_id ? state.runs.get(q.chat_id) : undefined;
-    if (!run || run.conversationId !== q.conversation_id) return fail(reply, 4001, 'chat not found');
+    if (!run || run.conversationId !== q.conversation_id || !state.reachable(run.conversationId, req))
+      return fail(reply, 4001, 'chat not found');
     return ok(
       reply,
       run.messages.map((m) => messageObject(run, m)),
@@ -97,7 +99,8 @@ export function registerChatRoutes(app: FastifyInstance, state: FakeState): void
   app.post('/v3/chat/cancel', async (req, reply) => {
     const b = (req.body ?? {}) as Body;
     const run = typeof b?.chat_id === 'string' ? state.runs.get(b.chat_id) : undefined;
-    if (!run || run.conversationId !== b?.conversation_id) return fail(reply, 4001, 'chat not found');
+    if (!run || run.conversationId !== b?.conversation_id || !state.reachable(run.conversationId, req))
+      return fail(reply, 4001, 'chat not found');
     if (!state.isActive(run)) return fail(reply, 4104, 'chat cannot be canceled: it is no longer running');
     state.finish(run, 'canceled');
     return ok(reply, chatObject(run));

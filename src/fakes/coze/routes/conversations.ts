@@ -21,7 +21,7 @@ export function registerConversationRoutes(app: FastifyInstance, state: FakeStat
   app.post('/v1/conversation/create', async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     const botId = typeof b.bot_id === 'string' ? b.bot_id : undefined;
-    const conv = state.createConversation(botId);
+    const conv = state.createConversation(botId, state.ownerOf(req));
     if (Array.isArray(b.messages)) {
       for (const m of b.messages as Record<string, unknown>[]) {
         conv.messages.push({
@@ -39,14 +39,14 @@ export function registerConversationRoutes(app: FastifyInstance, state: FakeStat
 
   app.get('/v1/conversation/retrieve', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
-    const conv = q.conversation_id ? state.conversations.get(q.conversation_id) : undefined;
+    const conv = state.reachable(q.conversation_id, req);
     if (!conv) return fail(reply, 4002, 'conversation not found');
     return ok(reply, conversationObject(conv));
   });
 
   app.post('/v1/conversation/message/list', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
-    const conv = q.conversation_id ? state.conversations.get(q.conversation_id) : undefined;
+    const conv = state.reachable(q.conversation_id, req);
     if (!conv) return fail(reply, 4002, 'conversation not found');
     const b = (req.body ?? {}) as Record<string, unknown>;
     const limit = Math.min(50, Math.max(1, Number(b.limit ?? 50) || 50));

@@ -30,11 +30,11 @@ export function registerWorkflowRoutes(app: FastifyInstance, state: FakeState): 
     const sent = typeof b.conversation_id === 'string' ? b.conversation_id : undefined;
     let conversationId = sent;
     if (conversationId) {
-      if (!state.conversations.has(conversationId)) return fail(reply, 4002, 'conversation not found');
+      if (!state.reachable(conversationId, req)) return fail(reply, 4002, 'conversation not found');
       if (state.activeRunIn(conversationId))
         return fail(reply, 4016, 'There is already a chat in progress in this conversation.');
     } else {
-      conversationId = state.createConversation(botId).id;
+      conversationId = state.createConversation(botId, state.ownerOf(req)).id;
     }
     const ext = (typeof b.ext === 'object' && b.ext !== null ? b.ext : {}) as Record<string, unknown>;
     const rec: RecordedChat = {
