@@ -115,8 +115,18 @@ test("the console's settings page and doctor show the webhook with its key maske
     config: off.config,
     badKeys: new Set<string>(),
   } as unknown as DoctorContext);
-  assert.equal(r.warning, true);
-  assert.match(r.fix!, /WXCOZE_ALERT_WEBHOOK.*wxcoze alerts test/);
+  assert.equal(r.ok, true, 'off is not a failure');
+  assert.equal(r.skipped, true);
+  assert.match(r.detail, /^off .*WXCOZE_ALERT_WEBHOOK.*wxcoze alerts test/);
+  const bad = load({ WXCOZE_ALERT_WEBHOOK: 'not a url' });
+  const b = await alertsCheck.run({
+    loaded: bad,
+    config: bad.config,
+    badKeys: new Set(bad.problems.map((p) => p.key)),
+  } as unknown as DoctorContext);
+  assert.equal(b.skipped, true);
+  assert.match(b.detail, /needs a valid WXCOZE_ALERT_WEBHOOK/);
+  assert.ok(!b.detail.includes('not a url'));
 });
 
 test("the Coze token's end, read from config.coze.tokenExpiresAt when the OAuth work provides it", async () => {

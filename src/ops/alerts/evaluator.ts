@@ -12,7 +12,7 @@ import type { Logger } from '../../log/logger.js';
 import { SESSION_MAX_MS } from '../../pipeline/customer-mode.js';
 import type { AlertRow } from '../../store/alert-types.js';
 import type { Store } from '../../store/types.js';
-import { backoffMs } from '../../util/backoff.js';
+import { backoffMs, sleep } from '../../util/backoff.js';
 import { explainWecomError } from '../health.js';
 import { SENDS_PER_MINUTE, type AlertMessage, type SendResult } from './channel.js';
 import {
@@ -67,6 +67,7 @@ const ACCOUNT_ERROR_FRESH_MS = 3_600_000;
 /** A claimed send is another instance's for this long (the webhook's timeout is 10 s). */
 const SEND_LEASE_MS = 60_000;
 const SEND_RETRY_CAP_MS = 30 * 60_000;
+const STOP_WAIT_MS = 3_000;
 
 export class AlertEvaluator {
   private timer?: NodeJS.Timeout;
@@ -95,11 +96,14 @@ export class AlertEvaluator {
     this.timer = setTimeout(loop, Math.min(this.d.config.checkMs, 5_000)).unref();
   }
 
-  /** Stops after the round in progress (its sends finish or time out). */
+  /**
+   * No new round; the one in progress gets a moment to finish. A send cut off by the stop is not
+   * lost: its claim lapses and another instance (or the next start) sends it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    if (this.running) await Promise.race([this.running, sleep(STOP_WAIT_MS)]);
   }
 
   /** One round: facts → states → sends. Never throws. */
@@ -119,7 +123,8 @@ export class AlertEvaluator {
       await this.deliver();
       this.failures = 0;
     } catch (err) {
-      if (this.failures++ % 20 === 0)
+      // Stopping closes the store under a round still running: that is not news.
+      if (!this.stopped && this.failures++ % 20 === 0)
         this.d.logger.warn(
           { err: { message: (err as Error).message } },
           'alerts: this round could not read or write the store; trying again next round',
