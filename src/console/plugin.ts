@@ -153,6 +153,8 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
       logger: opts.logger,
       ...(opts.ops ? { ops: opts.ops } : {}),
       ...(opts.consoleWatch ? { consoleWatch: opts.consoleWatch } : {}),
+      // Without it an operator's reply or a retry waits for the pipeline's next look instead of going now.
+      ...(opts.kickPipeline ? { kickPipeline: opts.kickPipeline } : {}),
       base,
     };
     for (const page of CONSOLE_PAGES) await authed.register(page, pageOpts);
