@@ -60,8 +60,9 @@ const res = spawnSync(
     '--test',
     '--test-concurrency=2',
     // Node applies this to each test file as a whole too, not only to each test: the packed-install
-    // e2e (pack, two npm installs) takes about two minutes on a loaded machine.
-    '--test-timeout=300000',
+    // e2e (pack, two npm installs) takes about two minutes, and a file of several server starts
+    // (the alerts suite) about as long; on a machine loaded by other work both took over five.
+    '--test-timeout=600000',
     ...files,
   ],
   { stdio: 'inherit', env: { ...process.env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_LOG_LEVEL ?? 'silent' } },
