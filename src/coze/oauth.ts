@@ -171,12 +171,6 @@ export class JwtOAuth implements CozeAuth {
     return this.inflight;
   }
 
-  /** Until when the held token is good (ms), if one is held; never the token itself. */
-  validUntil(): number | undefined {
-    const m = this.memo;
-    return m && m.expiresAt > Date.now() && !this.revoked.has(m.token) ? m.expiresAt : undefined;
-  }
-
   async invalidate(token: string, refusal: 'auth' | 'permission'): Promise<boolean> {
     const held = this.memo?.token === token ? this.memo : undefined;
     // A permission a token just issued lacks, the next one lacks too (the app's permissions): not

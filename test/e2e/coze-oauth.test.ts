@@ -1,8 +1,7 @@
 /**
  * The CLI with a Coze OAuth service app (`init --coze-auth oauth`, `doctor`, `start`) against the fake
  * Coze, which verifies the signed JWT: the right key works; a wrong key, an unknown key id or a key
- * file others can read is refused with what to do. And a personal token's recorded expiry, which
- * doctor warns about a week ahead.
+ * file others can read is refused with what to do. (A personal token's expiry: coze-token-expiry.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
@@ -147,29 +146,4 @@ test('init with the OAuth app, then doctor: the app gets a token; a replaced key
       `wxcoze cannot start: The Coze private key file ${keyFile} is 644[\\s\\S]*→ Run: chmod 600 ${keyFile}`,
     ),
   );
-});
-
-test("a personal token's recorded expiry: doctor warns within a week, with how to renew or switch", async () => {
-  const day = (d: number) => new Date(Date.now() + 8 * 3_600_000 + d * 86_400_000).toISOString().slice(0, 10);
-  const dataDir = tempDir();
-  const env = baseEnv({ WXCOZE_DATA_DIR: dataDir });
-  const r = await cli([...initFlags(f, await freePort()), '--coze-token-expires', day(4)], env);
-  assert.equal(r.exitCode, 0, r.out);
-  const soon = (await doctor(env)).by(/Coze token/);
-  assert.ok(soon.ok && soon.warning, JSON.stringify(soon));
-  assert.match(
-    soon.detail,
-    new RegExp(`expires on ${day(4)} \\(\\d days? from now\\): then every answer fails`),
-  );
-  assert.match(soon.fix!, /Create a new personal access token .* or switch to an OAuth service app/);
-
-  const later = await cli(['init', '--yes', '--coze-token-expires', day(20)], env);
-  assert.equal(later.exitCode, 0, later.out);
-  const fine = (await doctor(env)).by(/Coze token/);
-  assert.ok(fine.ok && !fine.warning, JSON.stringify(fine));
-  assert.match(fine.detail, new RegExp(`expires on ${day(20)}`));
-
-  const past = await cli(['init', '--yes', '--coze-token-expires', day(-2)], env);
-  assert.equal(past.exitCode, 1, past.out);
-  assert.match(past.out, /WXCOZE_COZE_TOKEN_EXPIRES_AT .* has passed: the token no longer works/);
 });
