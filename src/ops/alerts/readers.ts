@@ -31,13 +31,13 @@ export function cozeProbe(
 }
 
 /**
- * HOOK for the Coze token's end. The OAuth / PAT-expiry work adds `coze.tokenExpiresAt` to the
- * config (epoch ms or s, an ISO date, or a function giving one: a refreshed OAuth token changes
- * it); until it exists this reads it when present and otherwise answers null ("not known"), which
- * keeps the coze_token_expiry condition quiet.
+ * The Coze token's end: `config.coze.tokenExpiresAt` (epoch ms, from WXCOZE_COZE_TOKEN_EXPIRES_AT;
+ * set only while a personal token is used). Also reads seconds, an ISO date or a function giving
+ * one, so a caller passing another shape still gets an answer; null means "not known", which keeps
+ * the coze_token_expiry condition quiet.
  */
 export async function cozeTokenExpiresAt(config: WxcozeConfig): Promise<number | null> {
-  let v = (config.coze as { tokenExpiresAt?: unknown }).tokenExpiresAt;
+  let v: unknown = config.coze.tokenExpiresAt;
   if (typeof v === 'function') v = await (v as () => unknown)();
   if (v instanceof Date) v = v.getTime();
   if (typeof v === 'string') v = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
