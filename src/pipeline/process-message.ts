@@ -2,7 +2,8 @@ import type { Logger } from '../log/logger.js';
 import type { InboxItem } from '../store/types.js';
 import { backoffMs } from '../util/backoff.js';
 import { planReply, type PlanDeps } from './plan-reply.js';
-import { sendReply } from './send-reply.js';
+import { sendReply, type Speak } from './send-reply.js';
+import { voiceMessage, type VoiceReplyDeps } from './voice-reply.js';
 
 export interface ProcessDeps extends PlanDeps {
   owner: string;
@@ -70,7 +71,15 @@ export async function processMessage(
 
   const outcome = await sendReply(
     item,
-    { wecom: deps.wecom, store, owner, allowPrivateUrls: deps.allowPrivateUrls },
+    {
+      wecom: deps.wecom,
+      store,
+      owner,
+      allowPrivateUrls: deps.allowPrivateUrls,
+      ...(deps.voice
+        ? { speak: speakWith({ coze: deps.coze, voice: deps.voice, wecom: deps.wecom }, log) }
+        : {}),
+    },
     log,
     signal,
     justStored,
@@ -116,4 +125,9 @@ export async function processMessage(
       log.warn('lease lost while sending; another worker continues from the last part marked sent');
       break;
   }
+}
+
+/** The voice maker sendReply uses for voice parts. */
+function speakWith(deps: VoiceReplyDeps, log: Logger): Speak {
+  return (part, signal) => voiceMessage(part, deps, log, signal);
 }
