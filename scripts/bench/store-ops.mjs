@@ -6,6 +6,12 @@
  * worktree, alternating them in fresh processes so a busy machine hurts both alike:
  *
  *   node scripts/bench/store-ops.mjs [--messages 3000] [--rounds 3] [tree …]
+ *   node scripts/bench/store-ops.mjs --instructions [--messages 3000] [tree …]
+ *
+ * `--instructions` counts CPU instructions instead of time, under valgrind's callgrind: the same
+ * count for the same code whatever else the machine is doing (time on a shared 2-core machine is
+ * not). Each tree runs twice, with 300 and with `--messages` messages; the difference over the
+ * extra messages is the store's instructions per message, start-up and migrations cancelled out.
  *
  * Each tree defaults to this checkout; each must have been built (`npm run build`). With
  * WXCOZE_BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306/some_db) it measures MySQL instead of SQLite
@@ -25,6 +31,12 @@ const opt = (name, dflt) => {
   const [, v] = args.splice(i, 2);
   return Number(v);
 };
+const flag = (name) => {
+  const i = args.indexOf(name);
+  if (i >= 0) args.splice(i, 1);
+  return i >= 0;
+};
+const instructions = flag('--instructions');
 const messages = opt('--messages', 3000);
 const rounds = opt('--rounds', 3);
 const mysqlUrl = process.env.WXCOZE_BENCH_MYSQL_URL;
@@ -35,6 +47,35 @@ if (process.env.STORE_OPS_CHILD) {
 }
 
 const trees = (args.length ? args : [ROOT]).map((t) => resolve(t));
+if (instructions) {
+  const BASE = 300;
+  const count = (tree, n) => {
+    const child = spawnSync(
+      'valgrind',
+      [
+        '--tool=callgrind',
+        '--callgrind-out-file=/dev/null',
+        process.execPath,
+        import.meta.filename,
+        '--messages',
+        String(n),
+      ],
+      { env: { ...process.env, STORE_OPS_CHILD: tree }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    const m = /Collected : (\d+)/.exec(child.stderr ?? '');
+    if (child.status !== 0 || !m)
+      throw new Error(`${tree}: valgrind failed (is it installed?): ${child.stderr}`);
+    return Number(m[1]);
+  };
+  console.log(
+    `${mysqlUrl ? 'MySQL' : 'SQLite'}: instructions per message (callgrind, ${BASE} vs ${messages} messages)`,
+  );
+  for (const tree of trees) {
+    const perMsg = (count(tree, messages) - count(tree, BASE)) / (messages - BASE);
+    console.log(`${tree}: ${Math.round(perMsg / 1000)}k instructions/message`);
+  }
+  process.exit(0);
+}
 const runs = new Map(trees.map((t) => [t, []]));
 for (let r = 1; r <= rounds; r++)
   for (const tree of trees) {
