@@ -51,7 +51,12 @@ const queueFlush = () => {
 };
 
 const { config } = setup;
-const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl });
+// This thread keeps SQLite's planner statistics current (hourly): the HTTP thread never waits for it.
+const store = await openStore({
+  dataDir: config.dataDir,
+  databaseUrl: config.store.databaseUrl,
+  plannerStats: 'hourly',
+});
 const coordinator = await openCoordinator(config.store.redisUrl, config.store.redisPrefix);
 const pipeline = composePipeline({
   config,

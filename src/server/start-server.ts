@@ -58,7 +58,13 @@ export async function startServer(
   } = {},
 ): Promise<RunningServer> {
   const store =
-    opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.store.databaseUrl }));
+    opts.store ??
+    (await openStore({
+      dataDir: config.dataDir,
+      databaseUrl: config.store.databaseUrl,
+      // The planner's statistics at start; hourly here only when no pipeline thread does it.
+      plannerStats: config.pipeline.thread ? 'open' : 'hourly',
+    }));
   const coordinator = await openCoordinator(config.store.redisUrl, config.store.redisPrefix);
   if (config.store.redisUrl)
     await coordinator

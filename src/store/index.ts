@@ -4,7 +4,15 @@ import type { Store } from './types.js';
 export type { Store } from './types.js';
 
 /** Opens the configured store and brings its schema up to date: MySQL when a URL is given, else the embedded SQLite file. */
-export async function openStore(opts: { dataDir: string; databaseUrl?: string }): Promise<Store> {
+export async function openStore(opts: {
+  dataDir: string;
+  databaseUrl?: string;
+  /**
+   * The server's connections keep SQLite's planner statistics (SqlStore.keepPlannerStats): 'open'
+   * once now, 'hourly' now and every hour. Commands that open the store briefly leave them alone.
+   */
+  plannerStats?: 'open' | 'hourly';
+}): Promise<Store> {
   // Each engine's driver is loaded only when it is used (mysql2 alone is ~15 MB of memory).
   const { SqlStore } = await import('./sql/sql-store.js');
   const store = opts.databaseUrl
@@ -16,5 +24,6 @@ export async function openStore(opts: { dataDir: string; databaseUrl?: string })
     await store.close().catch(() => {});
     throw err;
   }
+  if (opts.plannerStats) store.keepPlannerStats(opts.plannerStats === 'hourly');
   return store;
 }

@@ -82,7 +82,32 @@ export class SqlStore implements Store {
     return this.db instanceof SqliteDb ? migrateSqlite(this.db) : migrateMysql(this.db);
   }
 
+  private plannerTimer?: NodeJS.Timeout;
+
+  /**
+   * Keeps SQLite's planner statistics current (SqliteDb.optimize): now, and hourly when `hourly`.
+   * One connection per process does it: the one whose thread can spare the time (the pipeline's).
+   * MySQL keeps its own (InnoDB's persistent statistics): nothing to do.
+   */
+  keepPlannerStats(hourly: boolean, log?: (err: Error) => void): void {
+    const db = this.db;
+    if (!(db instanceof SqliteDb)) return;
+    const run = (all: boolean) => {
+      try {
+        db.optimize(all);
+      } catch (err) {
+        log?.(err as Error); // busy with another writer past busy_timeout: next hour
+      }
+    };
+    run(true);
+    if (hourly) {
+      this.plannerTimer = setInterval(() => run(false), 3600_000);
+      this.plannerTimer.unref();
+    }
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.plannerTimer);
     await this.db.close();
   }
 

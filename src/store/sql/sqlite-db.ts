@@ -99,6 +99,19 @@ export class SqliteDb implements SqlDb {
     }
   }
 
+  /**
+   * Statistics for SQLite's query planner (sqlite_stat1). Without them it guesses, and at 10,000
+   * customers it guessed the console's list into 0.5–1 s (a per-customer check walked every failed
+   * message instead of the customer's own; bench/RESULTS.md, Console). `PRAGMA optimize` analyses
+   * only tables that grew or were never analysed, each bounded by `analysis_limit` rows per index
+   * (tens of ms at 100,000 messages), as SQLite advises for long-lived connections: at open
+   * (`all`: every table), then periodically.
+   */
+  optimize(all: boolean): void {
+    this.raw.pragma('analysis_limit = 400');
+    this.raw.pragma(all ? 'optimize = 0x10002' : 'optimize');
+  }
+
   close(): void {
     if (this.raw.open) this.raw.close();
   }
