@@ -4,6 +4,9 @@ import { backoffMs } from '../util/backoff.js';
 import { planReply, type PlanDeps } from './plan-reply.js';
 import { sendReply } from './send-reply.js';
 
+/** Rows an operator wrote in the console (`op_<id>`): no customer waited on Coze for them. */
+const OPERATOR_ORIGIN = 0;
+
 export interface ProcessDeps extends PlanDeps {
   owner: string;
   /** Image links in answers may point at private addresses (WXCOZE_ALLOW_PRIVATE_URLS). */
@@ -70,7 +73,13 @@ export async function processMessage(
 
   const outcome = await sendReply(
     item,
-    { wecom: deps.wecom, store, owner, allowPrivateUrls: deps.allowPrivateUrls },
+    {
+      wecom: deps.wecom,
+      store,
+      owner,
+      allowPrivateUrls: deps.allowPrivateUrls,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    },
     log,
     signal,
     justStored,
@@ -92,6 +101,9 @@ export async function processMessage(
           now,
         );
       log.info({ state }, 'message finished');
+      // End to end, for a customer's message answered (not an operator's reply, not the apology).
+      if (state === 'done' && item.origin !== OPERATOR_ORIGIN && item.sendTime > 0)
+        deps.metrics?.observe('answer_seconds', Math.max(0, now / 1000 - item.sendTime));
       break;
     }
     case 'undeliverable':
