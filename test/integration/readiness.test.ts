@@ -52,16 +52,18 @@ async function readyz(): Promise<{ status: number; body: ReadyBody }> {
 }
 
 /** /readyz until it gives `status` (its answer is cached for a second, and a dependency comes back in its own time). */
-const readyzUntil = (status: number, what: string) =>
-  waitFor(
+async function readyzUntil(status: number, what: string): Promise<{ status: number; body: ReadyBody }> {
+  const r = await waitFor(
     what,
     async () => {
-      const r = await readyz();
-      return r.status === status ? r : undefined;
+      const got = await readyz();
+      return got.status === status ? got : undefined;
     },
     20_000,
     200,
   );
+  return r!;
+}
 
 test('/healthz and /readyz answer 200 while everything answers; /ping is unchanged', async () => {
   const alive = await request(`${h!.server.url}/healthz`);
@@ -118,10 +120,15 @@ test(
 );
 
 test('a draining server is not ready: /readyz answers 503 while answers in flight finish', async () => {
-  // An answer in flight holds the drain open (Coze answers slowly).
-  h!.coze.setLatency(3000);
+  // An answer in flight holds the drain open (Coze takes 3 s to answer).
+  let asked = false;
+  h!.coze.setResponder(async () => {
+    asked = true;
+    await new Promise((r) => setTimeout(r, 3000));
+    return '慢慢来';
+  });
   await h!.wecom.customerSends(KF, 'wmDraining', { text: '慢一点' });
-  await waitFor('a chat running at Coze', () => h!.coze.runningChats() > 0, 15_000, 20);
+  await waitFor('the question at Coze', () => asked, 15_000, 20);
   const stopping = h!.server.stop(5000);
   const r = await readyz();
   assert.equal(r.status, 503);
