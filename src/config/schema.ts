@@ -295,6 +295,8 @@ export const ACCOUNT_SETTINGS = {
   handoffServicer: 'WXCOZE_HANDOFF_SERVICER',
   handoffTo: 'WXCOZE_HANDOFF_TO',
   followUpMenu: 'WXCOZE_FOLLOWUP_MENU',
+  voiceReply: 'WXCOZE_VOICE_REPLY',
+  voiceId: 'COZE_VOICE_ID',
 } as const;
 
 // ── The settings, in the README's order. ──
@@ -915,6 +917,20 @@ export const SETTINGS = {
     default: 'ffmpeg',
     fix: 'Set WXCOZE_FFMPEG to the ffmpeg program (a name on PATH or an absolute path), or remove it to use `ffmpeg` on PATH.',
     doc: "the ffmpeg program that converts WeCom's voice messages (AMR) for Coze to transcribe, and spoken replies back to AMR (Debian: `apt install ffmpeg`; voice replies also need `libavcodec-extra`). Not found: voice messages get WXCOZE_VOICE_TEXT; `wxcoze doctor` says which",
+  }),
+  WXCOZE_VOICE_REPLY: setting({
+    env: 'WXCOZE_VOICE_REPLY',
+    schema: onOff(),
+    default: false,
+    defaultDoc: 'off',
+    fix: 'Set WXCOZE_VOICE_REPLY to on or off (true/false, 1/0, yes/no), or remove it.',
+    doc: "when a customer sent a voice message, answer with a voice message too, after the text (Coze's speech synthesis in the voice `COZE_VOICE_ID`, converted to AMR by `WXCOZE_FFMPEG`, which needs `libavcodec-extra`). Only when the 5-message budget has room after the text; an answer over 1024 bytes or 60 s of speech gets the text only; a voice that cannot be made is skipped and logged, never at the text's expense",
+  }),
+  COZE_VOICE_ID: setting({
+    env: 'COZE_VOICE_ID',
+    schema: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'does not look like a Coze voice_id' }),
+    fix: "Copy a voice_id from Coze (GET /v1/audio/voices, or the bot's 语音 settings), e.g. 7426720361733046281.",
+    doc: "the Coze voice (`voice_id`) that speaks voice replies (`WXCOZE_VOICE_REPLY`); the token needs Coze's `createSpeech` permission",
   }),
   WXCOZE_QUIET_HOURS: setting({
     env: 'WXCOZE_QUIET_HOURS',

@@ -23,6 +23,9 @@ export interface ServiceSettings {
   handoffTo: 'wecom' | 'console';
   /** Offer Coze's follow-up suggestions as a clickable menu. */
   followUpMenu: boolean;
+  /** Answer a customer who spoke with a voice message too (in `voiceId`), after the text. */
+  voiceReply: boolean;
+  voiceId?: string;
 }
 
 export interface ServiceConfig {

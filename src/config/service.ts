@@ -27,11 +27,15 @@ export function serviceConfig(v: SettingValues, problems: ConfigProblem[]): Serv
     ...(v.WXCOZE_HANDOFF_SERVICER ? { handoffServicer: v.WXCOZE_HANDOFF_SERVICER } : {}),
     handoffTo: v.WXCOZE_HANDOFF_TO,
     followUpMenu: v.WXCOZE_FOLLOWUP_MENU,
+    voiceReply: v.WXCOZE_VOICE_REPLY,
+    ...(v.COZE_VOICE_ID ? { voiceId: v.COZE_VOICE_ID } : {}),
   };
   const quiet = v.WXCOZE_QUIET_HOURS;
+  const accounts = v.WXCOZE_ACCOUNTS ? parseAccounts(v.WXCOZE_ACCOUNTS, problems) : {};
+  voiceWithoutVoice(defaults, accounts, problems);
   return {
     defaults,
-    accounts: v.WXCOZE_ACCOUNTS ? parseAccounts(v.WXCOZE_ACCOUNTS, problems) : {},
+    accounts,
     handoffMarker: v.WXCOZE_HANDOFF_MARKER,
     resetCommand: v.WXCOZE_RESET_COMMAND,
     resetText: v.WXCOZE_RESET_TEXT,
@@ -43,6 +47,28 @@ export function serviceConfig(v: SettingValues, problems: ConfigProblem[]): Serv
 }
 
 const ACCOUNTS_FIX = SETTINGS.WXCOZE_ACCOUNTS.fix;
+
+/** Voice replies need a voice: said at start, not at the first voice message. */
+function voiceWithoutVoice(
+  defaults: ServiceSettings,
+  accounts: ServiceConfig['accounts'],
+  problems: ConfigProblem[],
+): void {
+  if (defaults.voiceReply && !defaults.voiceId)
+    problems.push({
+      key: 'COZE_VOICE_ID',
+      problem: 'WXCOZE_VOICE_REPLY is on but COZE_VOICE_ID is not set: voice replies need a Coze voice',
+      fix: `${SETTINGS.COZE_VOICE_ID.fix} Or turn WXCOZE_VOICE_REPLY off.`,
+    });
+  for (const [kf, o] of Object.entries(accounts)) {
+    if (o.voiceReply && !(o.voiceId ?? defaults.voiceId))
+      problems.push({
+        key: 'WXCOZE_ACCOUNTS',
+        problem: `WXCOZE_ACCOUNTS is not valid: account "${kf}" has voiceReply on but no voiceId (nor COZE_VOICE_ID)`,
+        fix: `Give account "${kf}" a "voiceId", or set COZE_VOICE_ID. ${SETTINGS.COZE_VOICE_ID.fix}`,
+      });
+  }
+}
 
 /** WXCOZE_ACCOUNTS → per-account overrides; on any problem no account is overridden (start refuses anyway). */
 function parseAccounts(raw: string, problems: ConfigProblem[]): ServiceConfig['accounts'] {

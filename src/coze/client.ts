@@ -34,6 +34,29 @@ interface CallOptions {
   json?: unknown;
   form?: FormData;
   signal?: AbortSignal;
+  accept?: string;
+  /** The most of an answer read (more: the call fails). */
+  maxBytes?: number;
+}
+
+/** A JSON answer larger than this is not Coze's (bot info and file uploads answer a few KB). */
+const MAX_JSON_BYTES = 4 * 1024 * 1024;
+/** 1024 bytes of text speak for well under a minute: 24 kHz 16-bit WAV is 48 KB a second. */
+const MAX_SPEECH_BYTES = 8 * 1024 * 1024;
+
+/** The body, refused past `max` bytes (the stream is destroyed, the connection not reused). */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number, what: string) {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    n += c.length;
+    if (n > max) {
+      body.destroy();
+      throw new CozeError({ kind: 'other', msg: `${what}: the answer is over ${max} bytes` });
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Whether a refusal may be Coze no longer accepting the token (4100, 4101, HTTP 401): worth one new token. */
@@ -319,6 +342,32 @@ export class CozeClient {
     return str(d.text) ?? '';
   }
 
+  /**
+   * Text to speech (POST /v1/audio/speech; docs/protocol.md §coze-speech): `input` at most 1024 bytes
+   * of UTF-8, `voice_id` one of the account's voices. The answer is the audio itself (here WAV, which
+   * ffmpeg reads without guessing); a refusal is the usual JSON envelope.
+   */
+  async speech(input: string, voiceId: string, signal?: AbortSignal): Promise<Buffer> {
+    const what = 'POST /v1/audio/speech';
+    return this.exchange(
+      'POST',
+      '/v1/audio/speech',
+      {
+        json: { input, voice_id: voiceId, response_format: 'wav' },
+        accept: 'audio/wav, application/json',
+        maxBytes: MAX_SPEECH_BYTES,
+        ...(signal ? { signal } : {}),
+      },
+      (r) => {
+        if (r.status !== 200 || /json/i.test(r.contentType) || r.body.subarray(0, 1).toString() === '{') {
+          readEnvelope(r.status, r.body.toString('utf8'), r.logid); // throws Coze's refusal
+          throw new CozeError({ kind: 'other', msg: `${what} returned no audio`, httpStatus: r.status });
+        }
+        return r.body;
+      },
+    );
+  }
+
   /** The token's user: the cheapest "is this token valid for this region" probe (docs/protocol.md §coze-checks). */
   async getMe(opts: { signal?: AbortSignal } = {}): Promise<CozeUser> {
     const body = await this.call('GET', '/v1/users/me', opts.signal ? { signal: opts.signal } : {});
@@ -359,22 +408,36 @@ export class CozeClient {
   }
 
   /** A non-stream call: returns the whole JSON body (envelopes differ per endpoint) or throws CozeError. */
-  private async call(
+  private call(
     method: 'GET' | 'POST',
     path: string,
     opts: CallOptions = {},
   ): Promise<Record<string, unknown>> {
+    return this.exchange(method, path, opts, (r) => readEnvelope(r.status, r.body.toString('utf8'), r.logid));
+  }
+
+  /**
+   * One request with the current token, its answer read (up to `opts.maxBytes`) and handed to `read`;
+   * a token `read` finds refused (it throws CozeError 4100/4101) gets one new token and one more try.
+   */
+  private async exchange<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    opts: CallOptions,
+    read: (r: { status: number; body: Buffer; contentType: string; logid: string | undefined }) => T,
+  ): Promise<T> {
     const what = `${method} ${path}`;
     for (let attempt = 1; ; attempt++) {
       let status: number;
-      let text: string;
+      let body: Buffer;
+      let contentType: string;
       let logid: string | undefined;
       let token: string;
       try {
         token = await this.#auth.token();
         const res = await request(this.url(path, opts.query), {
           method,
-          headers: this.headers(token, opts.json !== undefined),
+          headers: this.headers(token, opts.json !== undefined, opts.accept),
           body: opts.form ?? (opts.json !== undefined ? JSON.stringify(opts.json) : undefined),
           dispatcher: this.agent,
           signal: opts.signal,
@@ -383,8 +446,10 @@ export class CozeClient {
         });
         status = res.statusCode;
         logid = headerOf(res.headers, 'x-tt-logid');
-        text = await res.body.text();
+        contentType = headerOf(res.headers, 'content-type') ?? '';
+        body = await readCapped(res.body, opts.maxBytes ?? MAX_JSON_BYTES, what);
       } catch (err) {
+<<<<<<< HEAD
         const failed = transportError(err, what);
         this.onCall?.(callName(path), codeOfOutcome(failed));
         throw failed;
@@ -394,6 +459,13 @@ export class CozeClient {
         const body = readEnvelope(status, text, logid);
         this.onCall?.(callName(path), '0');
         return body;
+=======
+        throw err instanceof CozeError ? err : transportError(err, what);
+      }
+      this.log.debug({ logid, path, status }, 'coze: call');
+      try {
+        return read({ status, body, contentType, logid });
+>>>>>>> main
       } catch (err) {
         this.onCall?.(callName(path), codeOfOutcome(err));
         // As for chats: a refused token gets one new token and one more try.

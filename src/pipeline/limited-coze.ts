@@ -53,6 +53,7 @@ export function limitCoze(coze: CozePort, limiter: CozeLimiter): CozePort {
       limited(() => coze.uploadFile(filename, data, contentType), signal),
     transcribe: (filename, data, contentType, signal) =>
       limited(() => coze.transcribe(filename, data, contentType), signal),
+    speech: (input, voiceId, signal) => limited(() => coze.speech(input, voiceId), signal),
     cancelChat: (conversationId, chatId) => coze.cancelChat(conversationId, chatId),
   };
 }

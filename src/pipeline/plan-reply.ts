@@ -21,6 +21,7 @@ import {
 } from './ports.js';
 import { composeReply } from './reply.js';
 import { WECOM_PARTS_PER_CUSTOMER_MESSAGE } from './send-reply.js';
+import { speakable } from './voice-reply.js';
 
 export interface PlanDeps {
   store: Store;
@@ -268,6 +269,19 @@ export async function planReply(
     log.info('the bot asked for a human');
     return { kind: 'reply', parts: [...parts, ...handoffParts(settings)], note: 'handoff: asked by the bot' };
   }
+  // The customer spoke: the answer spoken too, where the budget has room after the text (then the menu).
+  const spoken = input.voice && settings.voiceReply && settings.voiceId ? speakable(text) : undefined;
+  if (spoken && parts.length > 0 && parts.length < left)
+    parts.push({ kind: 'voice', content: spoken, voiceId: settings.voiceId });
+  else if (input.voice && settings.voiceReply)
+    log.info(
+      {
+        reason: spoken
+          ? 'no room in the 5-message budget after the text'
+          : 'nothing to speak, or over 1024 bytes',
+      },
+      'answer sent as text only',
+    );
   if (menu && parts.length < left)
     parts.push({ kind: 'menu', content: '您可能还想问：', buttons: res.followUps.slice(0, 10) });
   return { kind: 'reply', parts, note: null };

@@ -76,6 +76,8 @@ export interface CozePort {
     signal?: AbortSignal,
   ): Promise<{ id: string }>;
   transcribe(filename: string, data: Buffer, contentType: string, signal?: AbortSignal): Promise<string>;
+  /** Text to speech: the audio (WAV) of `input` (≤ 1024 bytes) in the voice `voiceId`. */
+  speech(input: string, voiceId: string, signal?: AbortSignal): Promise<Buffer>;
 }
 
 /**

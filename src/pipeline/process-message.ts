@@ -2,7 +2,8 @@ import type { Logger } from '../log/logger.js';
 import type { InboxItem } from '../store/types.js';
 import { backoffMs } from '../util/backoff.js';
 import { planReply, type PlanDeps } from './plan-reply.js';
-import { sendReply } from './send-reply.js';
+import { sendReply, type Speak } from './send-reply.js';
+import { voiceMessage, type VoiceReplyDeps } from './voice-reply.js';
 
 /** Rows an operator wrote in the console (`op_<id>`): no customer waited on Coze for them. */
 const OPERATOR_ORIGIN = 0;
@@ -78,7 +79,13 @@ export async function processMessage(
       store,
       owner,
       allowPrivateUrls: deps.allowPrivateUrls,
+<<<<<<< HEAD
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+=======
+      ...(deps.voice
+        ? { speak: speakWith({ coze: deps.coze, voice: deps.voice, wecom: deps.wecom }, log) }
+        : {}),
+>>>>>>> main
     },
     log,
     signal,
@@ -128,4 +135,9 @@ export async function processMessage(
       log.warn('lease lost while sending; another worker continues from the last part marked sent');
       break;
   }
+}
+
+/** The voice maker sendReply uses for voice parts. */
+function speakWith(deps: VoiceReplyDeps, log: Logger): Speak {
+  return (part, signal) => voiceMessage(part, deps, log, signal);
 }

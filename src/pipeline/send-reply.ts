@@ -52,12 +52,23 @@ function fetchImage(url: string, allowPrivate: boolean): Promise<FetchedBytes> {
   });
 }
 
+/** Makes the voice message of a voice part (voice-reply.ts); undefined: none could be made. */
+export type Speak = (part: ReplyPart, signal: AbortSignal) => Promise<OutboundMessage | undefined>;
+
+/** The message for one part; undefined for a voice that could not be made (nothing is sent for it). */
 async function toOutbound(
   part: ReplyPart,
   wecom: WecomPort,
   log: Logger,
   allowPrivate: boolean,
-): Promise<OutboundMessage> {
+  speak: Speak | undefined,
+  signal: AbortSignal,
+): Promise<OutboundMessage | undefined> {
+  if (part.kind === 'voice') {
+    if (speak) return speak(part, signal);
+    log.warn('voice reply skipped: no converter here (see `wxcoze doctor`); the text answer stands');
+    return undefined;
+  }
   if (part.kind === 'menu' || (part.kind === 'welcome' && part.buttons?.length)) {
     return {
       msgtype: 'msgmenu',
@@ -122,6 +133,7 @@ async function handOff(
  */
 export async function sendReply(
   item: InboxItem,
+<<<<<<< HEAD
   deps: {
     wecom: WecomPort;
     store: Store;
@@ -129,6 +141,9 @@ export async function sendReply(
     allowPrivateUrls?: boolean;
     metrics?: PipelineMetrics;
   },
+=======
+  deps: { wecom: WecomPort; store: Store; owner: string; allowPrivateUrls?: boolean; speak?: Speak },
+>>>>>>> main
   log: Logger,
   signal: AbortSignal,
   /** This worker's saveAnswer stored the answer just now (under its lease): no re-read of the lease. */
@@ -177,7 +192,20 @@ export async function sendReply(
         return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${QUOTA_USED}` };
       }
     }
-    const message = await toOutbound(part, deps.wecom, log, deps.allowPrivateUrls ?? false);
+    const message = await toOutbound(
+      part,
+      deps.wecom,
+      log,
+      deps.allowPrivateUrls ?? false,
+      deps.speak,
+      signal,
+    );
+    if (!message) {
+      // A voice that could not be made: nothing went out and nothing of the budget was spent.
+      if (!(await deps.store.markPartSent(item.msgid, deps.owner, i, null, Date.now(), lastOf(i))))
+        return { status: 'lost-lease' };
+      continue;
+    }
     try {
       if (part.kind === 'welcome') await deps.wecom.sendMsgOnEvent(part.code ?? '', msgid, message);
       else

@@ -44,8 +44,8 @@ export interface NewInboxMessage {
  * send_msg_on_event; `handoff` moves the session to a human and sends nothing.
  */
 export interface ReplyPart {
-  kind: 'text' | 'image' | 'menu' | 'welcome' | 'handoff';
-  /** text content; an image's source URL; a menu's or welcome's head text. */
+  kind: 'text' | 'image' | 'menu' | 'welcome' | 'handoff' | 'voice';
+  /** text content; an image's source URL; a menu's or welcome's head text; what a voice part says. */
   content: string;
   /** text to send instead when an image cannot be delivered. */
   fallback?: string;
@@ -60,6 +60,8 @@ export interface ReplyPart {
    * stays API-served, nothing is asked of WeCom); unset: WeCom's own servicers (service_state/trans).
    */
   to?: 'console';
+  /** voice: the Coze voice (voice_id) that speaks it, fixed when the answer is stored. */
+  voiceId?: string;
 }
 
 export interface InboxItem {

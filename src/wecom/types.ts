@@ -35,6 +35,7 @@ export interface SyncMsgPage {
 export type OutboundMessage =
   | { msgtype: 'text'; text: { content: string } }
   | { msgtype: 'image'; image: { media_id: string } }
+  | { msgtype: 'voice'; voice: { media_id: string } }
   | { msgtype: 'msgmenu'; msgmenu: { head_content?: string; list: unknown[]; tail_content?: string } };
 
 export interface SendMsgRequest {

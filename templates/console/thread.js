@@ -21,6 +21,7 @@ const STRINGS = {
     welcome: '欢迎语',
     handoff_part: '转给人工客服',
     image_part: '[图片] {url}',
+    voice_part: '[语音] {text}',
     unsent: '未发送',
     s_received: '等待回复',
     s_answered: '已生成回复，待发送',
@@ -48,6 +49,7 @@ const STRINGS = {
     welcome: 'Welcome',
     handoff_part: 'Handed to a human servicer',
     image_part: '[image] {url}',
+    voice_part: '[voice] {text}',
     unsent: 'not sent',
     s_received: 'waiting for a reply',
     s_answered: 'answer ready, not sent yet',
@@ -123,6 +125,7 @@ function stateLine(item, { note = true } = {}) {
 function partBubble(part, sent) {
   const body = [];
   if (part.kind === 'image') body.push(t('image_part', { url: part.content }));
+  else if (part.kind === 'voice') body.push(t('voice_part', { text: part.content }));
   else body.push(part.content ?? '');
   const bubble = el('div', { class: `bubble${sent ? '' : ' unsent'}` }, ...body);
   if (part.buttons?.length) bubble.append(el('div', { class: 'buttons' }, ...part.buttons.map((b) => el('span', {}, b))));

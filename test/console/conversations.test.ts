@@ -139,6 +139,14 @@ test('screenshots of the list and a thread', { skip: needsChromium }, async () =
     });
     await page.evaluate(() => window.scrollTo(0, 0));
     await c.screenshot('thread');
+    // On a phone: one column that fits the screen, nothing to scroll sideways, the bubbles readable.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('.msg.out.ai', { hasText: '7 天无理由退货' }).waitFor();
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 390, `the thread is ${wide}px wide on a 390px screen`);
+    const bubble = await page.locator('.msg.out.ai .bubble', { hasText: '7 天无理由退货' }).boundingBox();
+    assert.ok(bubble && bubble.x >= 0 && bubble.x + bubble.width <= 390, 'the answer fits the screen');
+    await c.screenshot('thread-phone');
   } finally {
     await c.close();
   }

@@ -93,13 +93,16 @@ test('OAuth: tokens are refreshed before they expire, and no chat fails, not eve
   while (s.coze.oauthTokensIssued < 4) {
     assert.ok(Date.now() < deadline, `only ${s.coze.oauthTokensIssued} tokens issued`);
     n += 1;
-    answers.push(await converse(s.wecom, `wmOAuth${n % 3}`, `第${n}条`));
+    // One customer per message: WeCom's send_time has whole seconds, so wxcoze counts every reply sent
+    // in the second of a customer's latest message against that customer's 5-reply budget. A machine
+    // fast enough to run many rounds a second would otherwise spend one customer's budget (95001).
+    answers.push(await converse(s.wecom, `wmOAuth${n}`, `第${n}条`));
   }
   assert.equal(s.coze.authRefusals, 0, 'no request ever reached Coze with an expired token');
   // Coze drops every token before its time: the next chat is refused once, gets a new token, goes through.
   s.coze.expireOAuthTokens();
   n += 1;
-  answers.push(await converse(s.wecom, 'wmOAuth0', `第${n}条`));
+  answers.push(await converse(s.wecom, `wmOAuth${n}`, `第${n}条`));
   assert.equal(s.coze.authRefusals, 1);
   answers.forEach((a, i) => assert.equal(a, `收到：第${i + 1}条`));
   assert.ok(!answers.some((a) => a.includes(APOLOGY)));

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import { after, test } from 'node:test';
 import { request } from 'undici';
+import { createLogger } from '../../src/log/logger.js';
+import { WecomApi } from '../../src/wecom/api.js';
 import { KF, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 import { parseProm, type Exposition } from '../helpers/prom.js';
 
@@ -156,4 +158,48 @@ test('/metrics is refused to another machine without the token, served with it; 
   const ready = await request(`${there}/readyz`);
   assert.equal(ready.statusCode, 200);
   assert.equal(((await ready.body.json()) as { status: string }).status, 'ready');
+});
+
+test('with the pipeline on the main thread the same figures are counted; a reply WeCom refuses for its 5-message budget is a budget refusal', async () => {
+  await h?.close();
+  h = await startHarness({ WXCOZE_PIPELINE_THREAD: 'off' });
+  const url = h.server.url;
+  const before = await scrape(url);
+  const delta = (m: Exposition, name: string, labels?: Record<string, string>) =>
+    m.sum(name, labels) - before.sum(name, labels);
+  // The customer writes (no callback yet); then 5 messages reach them from elsewhere (a servicer's
+  // tool on the same kf account), spending WeCom's 5 replies to that message before wxcoze answers.
+  await h.wecom.customerSends(KF, 'wmBudget', { text: '在吗' }, { notify: false });
+  const other = new WecomApi({
+    baseUrl: h.wecom.url,
+    corpId: h.wecom.corpId,
+    secret: h.wecom.secret,
+    logger: createLogger({ level: 'silent' }),
+  });
+  try {
+    for (let i = 0; i < 5; i++)
+      await other.sendMsg({
+        touser: 'wmBudget',
+        open_kfid: KF,
+        msgid: `elsewhere-${i}`,
+        message: { msgtype: 'text', text: { content: `其他工具 ${i}` } },
+      });
+  } finally {
+    await other.close();
+  }
+  await h.wecom.deliverCallback(KF);
+  const after = (await waitFor<Exposition | undefined>(
+    'the refusal counted',
+    async () => {
+      const m = await scrape(url);
+      return delta(m, 'wxcoze_budget_refusals_total', { reason: 'wecom_95001' }) === 1 ? m : undefined;
+    },
+    15_000,
+    100,
+  ))!;
+  assert.equal(delta(after, 'wxcoze_wecom_api_calls_total', { api: 'kf/send_msg', errcode: '95001' }), 1);
+  assert.equal(delta(after, 'wxcoze_coze_api_calls_total', { call: 'chat', code: '0' }), 1);
+  assert.equal(delta(after, 'wxcoze_callbacks_total', { result: 'accepted' }), 1);
+  assert.ok(delta(after, 'wxcoze_pulls_total', { result: 'ok' }) >= 1);
+  assert.equal(h.wecom.sentTo('wmBudget').length, 5, 'nothing of ours went out past the budget');
 });

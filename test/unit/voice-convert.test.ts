@@ -12,8 +12,10 @@ import { requireAmrFfmpeg } from '../helpers/requirements.js';
 import { makeAmr, wavInfo } from '../helpers/voice.js';
 
 const skip = requireAmrFfmpeg();
-const doctorWith = (ffmpeg: string) =>
-  voiceCheck.run({ config: { pipeline: { ffmpeg } } } as unknown as DoctorContext);
+const doctorWith = (ffmpeg: string, voiceReply = false) =>
+  voiceCheck.run({
+    config: { pipeline: { ffmpeg }, service: { defaults: { voiceReply }, accounts: {} } },
+  } as unknown as DoctorContext);
 
 test("WeCom's AMR becomes a 16 kHz mono WAV whose header states its true length", { skip }, async () => {
   const v = VoiceConverter.fromPath('ffmpeg');
@@ -75,4 +77,30 @@ test('doctor names the converter and what it can do, or warns what to install', 
   assert.equal(missing.warning, true);
   assert.match(missing.detail, /not found: voice messages get the polite text/);
   assert.match(missing.fix!, /apt install ffmpeg.*libavcodec-extra/);
+});
+
+test('doctor warns when voice replies are on and this ffmpeg cannot encode AMR, not when they are off', async () => {
+  // An ffmpeg that decodes AMR but has no libopencore_amrnb encoder (Debian's without libavcodec-extra).
+  const dir = mkdtempSync(join(tmpdir(), 'wxcoze-ffmpeg-'));
+  const stub = join(dir, 'ffmpeg');
+  writeFileSync(
+    stub,
+    [
+      '#!/bin/sh',
+      'case "$2" in',
+      '  -version) echo "ffmpeg version 5.1.6-0+deb12u1" ;;',
+      '  -decoders) echo " A....D amrnb                AMR-NB (Adaptive Multi-Rate NarrowBand)" ;;',
+      '  -encoders) echo " A..... pcm_s16le            PCM signed 16-bit little-endian" ;;',
+      'esac',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(stub, 0o755);
+  const off = await doctorWith(stub);
+  assert.equal(off.warning ?? false, false, 'voice replies off: nothing to warn about');
+  assert.match(off.detail, /AMR in ✓, AMR out ✗/);
+  const on = await doctorWith(stub, true);
+  assert.equal(on.warning, true);
+  assert.match(on.detail, /voice replies are on .* cannot be made/);
+  assert.match(on.fix!, /libavcodec-extra/);
 });

@@ -9,6 +9,7 @@ import { fail } from './envelope.js';
 import { registerChatRoutes } from './routes/chat.js';
 import { registerConversationRoutes } from './routes/conversations.js';
 import { registerFileRoutes } from './routes/files.js';
+import { registerSpeechRoutes } from './routes/speech.js';
 import { registerInfoRoutes } from './routes/info.js';
 import { registerOAuthRoutes, TOKEN_PATH } from './routes/oauth.js';
 import { FakeOAuthApp } from './oauth.js';
@@ -87,6 +88,7 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
   registerWorkflowRoutes(app, state);
   registerConversationRoutes(app, state);
   registerFileRoutes(app, state);
+  registerSpeechRoutes(app, state);
   registerInfoRoutes(app, state, new Set(opts.metadataDeniedBotIds ?? []));
   registerOAuthRoutes(app, oauth);
 
@@ -116,6 +118,7 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
     setTranscriber(fn) {
       state.transcriber = fn;
     },
+    speeches: state.speeches,
     deleteConversation(id) {
       state.conversations.delete(id);
     },

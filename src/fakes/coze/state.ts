@@ -5,6 +5,7 @@
  */
 import type { FakeOAuthApp } from './oauth.js';
 import { defaultResponder } from './responder.js';
+import { FAKE_VOICE_ID } from './routes/speech.js';
 import type {
   FailMode,
   ThrottleAs,
@@ -54,6 +55,9 @@ export class FakeState {
   /** /v1/audio/transcriptions: text for a file, or null for "unsupported format" (4303). Coze takes ogg, mp3 and wav. */
   transcriber: (file: { name: string; data: Buffer }) => string | null = (f) =>
     /^(OggS|ID3|RIFF)/.test(f.data.subarray(0, 4).toString('latin1')) ? `（语音转写）${f.name}` : null;
+  /** /v1/audio/speech: the voices this account has (voice_id), and each text spoken. */
+  readonly voiceIds = new Set<string>([FAKE_VOICE_ID]);
+  readonly speeches: { input: string; voiceId: string }[] = [];
   private readonly failQueue: FailMode[] = [];
   private throttle?: { as: ThrottleAs; forMs?: number; until?: number; aboveConcurrent?: number };
   throttledChats = 0;

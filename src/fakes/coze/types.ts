@@ -146,6 +146,8 @@ export interface FakeCoze {
   setLatency(ms: number): void;
   /** Speech to text: return the text, or null to refuse the format (4303). */
   setTranscriber(fn: (file: { name: string; data: Buffer }) => string | null): void;
+  /** Every text /v1/audio/speech spoke, with the voice asked for. */
+  readonly speeches: readonly { input: string; voiceId: string }[];
   deleteConversation(id: string): void;
   runningChats(): number;
   readonly maxConcurrentSeen: number;

@@ -109,6 +109,8 @@ export interface FakeWecom {
   issueSyncToken(openKfId: string): string;
   /** WeCom forgets media as it does after 3 days: media/get then answers 40007. All media stored so far, or one id. */
   expireMedia(mediaId?: string): void;
+  /** What media/upload stored under `mediaId` (a reply's image or voice), if anything. */
+  uploaded(mediaId: string): { data: Buffer; contentType: string; type: string } | undefined;
   /** What customer/batchget answers for this customer (else a made-up nickname and avatar). */
   setProfile(externalUserId: string, profile: { nickname: string; avatar: string }): void;
   /** sync_msg answers `errcode` for every account (60020 carries "from ip: <fromIp>"); null restores. */
@@ -316,6 +318,10 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
     issueSyncToken,
     expireMedia(mediaId) {
       for (const [id, m] of state.media) if (mediaId === undefined || id === mediaId) m.createdAt = -Infinity;
+    },
+    uploaded(mediaId) {
+      const m = state.media.get(mediaId);
+      return m && { data: m.data, contentType: m.contentType, type: m.type };
     },
     setProfile(externalUserId, profile) {
       state.profiles.set(externalUserId, profile);

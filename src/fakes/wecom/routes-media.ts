@@ -58,6 +58,9 @@ export function registerMedia(app: FastifyInstance, state: FakeState): void {
     const data = Buffer.from(await part.arrayBuffer());
     if (data.length < MIN_BYTES) return fail(40006, 'invalid file size');
     if (data.length > limit.max) return fail(limit.errcode, 'media size out of limit');
+    // A voice message plays only as AMR (docs/protocol.md §media): anything else is refused.
+    if (type === 'voice' && data.subarray(0, 6).toString('latin1') !== '#!AMR\n')
+      return fail(40005, 'invalid file type: voice must be AMR');
     const mediaId = storeMedia(state, type, data, part.type || 'application/octet-stream', part.name);
     return {
       errcode: 0,

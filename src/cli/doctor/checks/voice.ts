@@ -23,12 +23,15 @@ export const voiceCheck: DoctorCheck = {
         `${detail}: it cannot read WeCom's voice (AMR); voice messages get the polite text`,
         INSTALL,
       );
-    if (!a.amrOut)
+    const { service } = ctx.config;
+    const repliesOn =
+      service.defaults.voiceReply || Object.values(service.accounts).some((o) => o.voiceReply === true);
+    if (!a.amrOut && repliesOn)
       return warn(
         this.title,
-        `${detail}: voice messages are transcribed; voice replies cannot be made (no AMR encoder)`,
+        `${detail}: voice replies are on (WXCOZE_VOICE_REPLY) but cannot be made (no AMR encoder): customers get the text only`,
         'For voice replies: `sudo apt install libavcodec-extra` (ffmpeg with libopencore_amrnb).',
       );
-    return pass(this.title, detail);
+    return pass(this.title, `${detail}${repliesOn ? '; voice replies on' : ''}`);
   },
 };
