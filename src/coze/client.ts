@@ -449,23 +449,15 @@ export class CozeClient {
         contentType = headerOf(res.headers, 'content-type') ?? '';
         body = await readCapped(res.body, opts.maxBytes ?? MAX_JSON_BYTES, what);
       } catch (err) {
-<<<<<<< HEAD
-        const failed = transportError(err, what);
+        const failed = err instanceof CozeError ? err : transportError(err, what);
         this.onCall?.(callName(path), codeOfOutcome(failed));
         throw failed;
       }
       this.log.debug({ logid, path, status }, 'coze: call');
       try {
-        const body = readEnvelope(status, text, logid);
+        const value = read({ status, body, contentType, logid });
         this.onCall?.(callName(path), '0');
-        return body;
-=======
-        throw err instanceof CozeError ? err : transportError(err, what);
-      }
-      this.log.debug({ logid, path, status }, 'coze: call');
-      try {
-        return read({ status, body, contentType, logid });
->>>>>>> main
+        return value;
       } catch (err) {
         this.onCall?.(callName(path), codeOfOutcome(err));
         // As for chats: a refused token gets one new token and one more try.

@@ -79,13 +79,10 @@ export async function processMessage(
       store,
       owner,
       allowPrivateUrls: deps.allowPrivateUrls,
-<<<<<<< HEAD
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
-=======
       ...(deps.voice
         ? { speak: speakWith({ coze: deps.coze, voice: deps.voice, wecom: deps.wecom }, log) }
         : {}),
->>>>>>> main
     },
     log,
     signal,

@@ -133,17 +133,14 @@ async function handOff(
  */
 export async function sendReply(
   item: InboxItem,
-<<<<<<< HEAD
   deps: {
     wecom: WecomPort;
     store: Store;
     owner: string;
     allowPrivateUrls?: boolean;
+    speak?: Speak;
     metrics?: PipelineMetrics;
   },
-=======
-  deps: { wecom: WecomPort; store: Store; owner: string; allowPrivateUrls?: boolean; speak?: Speak },
->>>>>>> main
   log: Logger,
   signal: AbortSignal,
   /** This worker's saveAnswer stored the answer just now (under its lease): no re-read of the lease. */
