@@ -167,6 +167,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       headersTimeoutMs: v.WXCOZE_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: v.WXCOZE_REQUEST_TIMEOUT_MS,
       maxPendingPerClient: v.WXCOZE_MAX_PENDING_PER_CLIENT,
+      readyTimeoutMs: v.WXCOZE_READY_TIMEOUT_MS,
       ...(v.WXCOZE_METRICS_TOKEN ? { metricsToken: v.WXCOZE_METRICS_TOKEN } : {}),
     },
     dataDir,

@@ -685,8 +685,15 @@ export const SETTINGS = {
     schema: text(),
     secret: true,
     fix: 'Use a long random token, e.g. `openssl rand -hex 24`.',
-    doc: "`/metrics` (Prometheus text: callbacks by result, refused connections, the pipeline's messages and thread, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere",
+    doc: "`/metrics` (Prometheus text: callbacks and their ack latency, pulls, inbox depth, answer latency, WeCom and Coze calls by errcode, budget refusals, handoffs, process figures) answers only this machine; with a token, also `Authorization: Bearer <token>` from elsewhere (the token also shows the drivers' own error texts in `/readyz`)",
   }),
+  WXCOZE_READY_TIMEOUT_MS: int(
+    'WXCOZE_READY_TIMEOUT_MS',
+    2_000,
+    100,
+    30_000,
+    '`/readyz` answers 503 when the database or Redis has not answered a trivial request within this time (one check serves every probe for 1 s, so probes cannot load the database)',
+  ),
   // ── Alerts (src/ops/alerts/): off until a webhook is set. ──
   WXCOZE_ALERT_WEBHOOK: setting({
     env: 'WXCOZE_ALERT_WEBHOOK',

@@ -49,6 +49,8 @@ export interface WxcozeConfig {
     requestTimeoutMs: number;
     /** Requests one client may have still arriving at once, and connections one remote address may hold. */
     maxPendingPerClient: number;
+    /** /readyz: longest wait for the store's and the cache's answer, ms. */
+    readyTimeoutMs: number;
     /** Bearer token that lets non-loopback clients read /metrics (unset: loopback only). */
     metricsToken?: string;
   };

@@ -78,8 +78,10 @@ export class CozeClient {
   private readonly log: Logger;
   private readonly timeoutMs: number;
   private readonly agent: Dispatcher;
+  private readonly onCall: ((call: string, code: string) => void) | undefined;
 
   constructor(opts: CozeClientOptions) {
+    this.onCall = opts.onCall;
     this.base = opts.baseUrl.replace(/\/+$/, '');
     this.#auth = opts.auth ?? new StaticTokenAuth(opts.token ?? '');
     this.log = opts.logger ?? silentLogger();
@@ -107,6 +109,7 @@ export class CozeClient {
     let interp: ChatEventInterpreter | undefined;
     let res: Dispatcher.ResponseData | undefined;
     let clean = false;
+    let failure: unknown;
 
     const fail = (err: unknown, what: string): unknown => {
       if (err instanceof CozeError) return this.tag(err, interp);
@@ -214,7 +217,12 @@ export class CozeClient {
         );
       }
       clean = true;
+    } catch (err) {
+      failure = err;
+      throw err;
     } finally {
+      // One count per chat: its outcome (a consumer that stopped early or aborted: "aborted").
+      this.onCall?.(callName(http.path), clean ? '0' : codeOfOutcome(failure));
       dog.disarm();
       userSignal?.removeEventListener('abort', onUserAbort);
       if (!clean) {
@@ -441,12 +449,17 @@ export class CozeClient {
         contentType = headerOf(res.headers, 'content-type') ?? '';
         body = await readCapped(res.body, opts.maxBytes ?? MAX_JSON_BYTES, what);
       } catch (err) {
-        throw err instanceof CozeError ? err : transportError(err, what);
+        const failed = err instanceof CozeError ? err : transportError(err, what);
+        this.onCall?.(callName(path), codeOfOutcome(failed));
+        throw failed;
       }
       this.log.debug({ logid, path, status }, 'coze: call');
       try {
-        return read({ status, body, contentType, logid });
+        const value = read({ status, body, contentType, logid });
+        this.onCall?.(callName(path), '0');
+        return value;
       } catch (err) {
+        this.onCall?.(callName(path), codeOfOutcome(err));
         // As for chats: a refused token gets one new token and one more try.
         if (attempt === 1 && refusedToken(err) && (await this.#auth.invalidate(token, refusalOf(err)))) {
           this.log.info(
@@ -466,6 +479,23 @@ export class CozeClient {
     if (interp?.conversationId && !err.conversationId) err.conversationId = interp.conversationId;
     return err;
   }
+}
+
+/** The endpoint as a metric label: the path without ids (`/v1/bots/<id>` → `v1/bots`), `/v3/chat` → chat. */
+function callName(path: string): string {
+  if (path === '/v3/chat') return 'chat';
+  if (path === '/v1/workflows/chat') return 'workflow_chat';
+  return path.startsWith('/v1/bots/') ? 'v1/bots' : path.replace(/^\//, '');
+}
+
+/** A call's outcome as a metric label: Coze's code, else http_<status>, else the failure's kind. */
+export function codeOfOutcome(err: unknown): string {
+  if (err instanceof CozeError) {
+    if (err.code) return String(err.code);
+    if (err.httpStatus) return `http_${err.httpStatus}`;
+    return err.kind;
+  }
+  return 'aborted';
 }
 
 function abortReason(signal: AbortSignal): unknown {

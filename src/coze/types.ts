@@ -85,6 +85,11 @@ export interface CozeClientOptions {
   timeoutMs?: number;
   /** TCP+TLS connect timeout. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Told the outcome of every call (`codeOfOutcome`): for /metrics; must be cheap and must not throw.
+   * `call` is the endpoint (chat, workflow_chat, or the path without ids).
+   */
+  onCall?: (call: string, code: string) => void;
 }
 
 export interface UploadedFile {

@@ -2,7 +2,9 @@
  * The one Prometheus registry of the process (prom-client). Everything else records through the
  * functions below and never imports prom-client, so the names and labels live in one place.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PipelineCounter, PipelineHistogram, PipelineMetrics } from '../pipeline/metric-events.js';
+import type { InboxState } from '../store/types.js';
 
 const registry = new Registry();
 // 5 ms resolution: the event-loop lag max is what the bench's stall phase reads (target < 50 ms).
@@ -108,6 +110,146 @@ export function setPipelineThreadStats(s: { heapUsedBytes: number; eventLoopLagM
 
 export function countCallback(result: CallbackResult): void {
   callbacks.inc({ result });
+}
+
+// Acks should take milliseconds (WeCom gives up after 5 s and retries): fine buckets at the low end.
+const callbackAck = new Histogram({
+  name: 'wxcoze_callback_ack_seconds',
+  help: 'Time from a WeCom callback POST arriving to its answer written (WeCom retries after 5 s)',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+
+export function observeCallbackAck(seconds: number): void {
+  callbackAck.observe(seconds);
+}
+
+/*
+ * What the pipeline reports through its PipelineMetrics sink (src/pipeline/metric-events.ts), in
+ * either thread. The label names below are the order the pipeline passes its labels in.
+ */
+const COUNTER_LABELS: Record<PipelineCounter, string[]> = {
+  pulls: ['result'],
+  budget_refusals: ['reason'],
+  handoffs: ['to'],
+  wecom_calls: ['api', 'errcode'],
+  coze_calls: ['call', 'code'],
+};
+const PIPELINE_COUNTERS: Record<PipelineCounter, Counter<string>> = {
+  pulls: new Counter({
+    name: 'wxcoze_pulls_total',
+    help: 'kf/sync_msg pulls, by result (ok: pages pulled and committed; error: retried with backoff; elsewhere: another instance was pulling the account)',
+    labelNames: COUNTER_LABELS.pulls,
+    registers: [registry],
+  }),
+  budget_refusals: new Counter({
+    name: 'wxcoze_budget_refusals_total',
+    help: "Reply parts not sent because WeCom's 5 messages per customer message (48 h) were used, by reason (spent: our own count; wecom_95001: WeCom refused)",
+    labelNames: COUNTER_LABELS.budget_refusals,
+    registers: [registry],
+  }),
+  handoffs: new Counter({
+    name: 'wxcoze_handoffs_total',
+    help: 'Customers handed to a human, by where (wecom: a servicer or the queue; console: the operator console)',
+    labelNames: COUNTER_LABELS.handoffs,
+    registers: [registry],
+  }),
+  wecom_calls: new Counter({
+    name: 'wxcoze_wecom_api_calls_total',
+    help: 'WeCom API calls, by api and errcode ("0" ok; network/timeout/http/busy: failed in transit after retries)',
+    labelNames: COUNTER_LABELS.wecom_calls,
+    registers: [registry],
+  }),
+  coze_calls: new Counter({
+    name: 'wxcoze_coze_api_calls_total',
+    help: 'Coze API calls, by call and code ("0" ok; a Coze code such as 4100; http_<status>; network/timeout; aborted)',
+    labelNames: COUNTER_LABELS.coze_calls,
+    registers: [registry],
+  }),
+};
+
+const ANSWER_BUCKETS = [0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300];
+const PIPELINE_HISTOGRAMS: Record<PipelineHistogram, Histogram<string>> = {
+  answer_seconds: new Histogram({
+    name: 'wxcoze_answer_seconds',
+    help: "End to end: from the customer's message (WeCom's send_time, whole seconds) to the last part of its reply delivered",
+    buckets: ANSWER_BUCKETS,
+    registers: [registry],
+  }),
+  coze_answer_seconds: new Histogram({
+    name: 'wxcoze_coze_answer_seconds',
+    help: "Coze's part of an answer: from asking Coze to its whole answer (retries and waiting for a Coze slot included)",
+    buckets: ANSWER_BUCKETS,
+    registers: [registry],
+  }),
+};
+
+/** Counts straight into this registry (the pipeline on the main thread, the main thread's own clients). */
+export const registryMetrics: PipelineMetrics = {
+  count(name, labels, n = 1) {
+    // Labels are positional; a missing one is written as "" rather than thrown on the hot path.
+    const values: Record<string, string> = {};
+    COUNTER_LABELS[name].forEach((label, i) => (values[label] = labels[i] ?? ''));
+    PIPELINE_COUNTERS[name].inc(values, n);
+  },
+  observe(name, seconds) {
+    PIPELINE_HISTOGRAMS[name].observe(seconds);
+  },
+};
+
+/*
+ * Inbox depth by state: read from the store when /metrics is scraped (one GROUP BY on an indexed
+ * column), at most once a second and never longer than INBOX_READ_TIMEOUT_MS: a scrape cannot load
+ * the database or hang on it. Unreadable: no samples (a stale figure would look fine).
+ */
+const INBOX_STATES: InboxState[] = [
+  'received',
+  'answered',
+  'sending',
+  'done',
+  'skipped',
+  'failed',
+  'cancelled',
+];
+const INBOX_READ_TIMEOUT_MS = 1000;
+const INBOX_CACHE_MS = 1000;
+let inboxSource: (() => Promise<Record<string, number>>) | undefined;
+let inboxRead: { at: number; counts: Promise<Record<string, number> | undefined> } | undefined;
+
+function readInbox(): Promise<Record<string, number> | undefined> {
+  const source = inboxSource;
+  if (!source) return Promise.resolve(undefined);
+  const now = Date.now();
+  if (inboxRead && now - inboxRead.at < INBOX_CACHE_MS) return inboxRead.counts;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const counts = Promise.race([
+    source().catch(() => undefined),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), INBOX_READ_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  inboxRead = { at: now, counts };
+  return counts;
+}
+
+new Gauge({
+  name: 'wxcoze_inbox_messages',
+  help: 'Messages in the inbox by state (received/answered/sending are waiting; read from the store at scrape time, absent when it does not answer within 1 s)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  async collect() {
+    const counts = await readInbox();
+    this.reset();
+    if (!counts) return;
+    for (const state of new Set([...INBOX_STATES, ...Object.keys(counts)]))
+      this.set({ state }, counts[state] ?? 0);
+  },
+});
+
+/** Where the inbox gauge reads its figures (the main thread's store); undefined when it closes. */
+export function setInboxSource(source: (() => Promise<Record<string, number>>) | undefined): void {
+  inboxSource = source;
+  inboxRead = undefined;
 }
 
 export function countClientError(kind: 'timeout' | 'too_many' | 'bad_request'): void {

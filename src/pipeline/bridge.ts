@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
+import type { PipelineMetrics } from './metric-events.js';
 import type { WxcozeConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
@@ -33,7 +34,7 @@ export interface Bridge {
  * What the bridge reports for /metrics. The composition root decides where it goes (the registry
  * in src/ops/metrics.ts, or a message to the main thread): the pipeline never imports prom-client.
  */
-export interface PipelineEvents {
+export interface PipelineEvents extends PipelineMetrics {
   processed(result: 'done' | 'error'): void;
   /** The adaptive Coze limit now (`direction` undefined: its value at start). */
   cozeLimit(limit: number, direction?: 'lowered' | 'raised'): void;
@@ -87,6 +88,7 @@ export function createBridge(deps: {
           maxParts: config.pipeline.maxParts,
           apologyText: config.pipeline.apologyText,
           unsupportedText: config.pipeline.unsupportedText,
+          ...(deps.events ? { metrics: deps.events } : {}),
         },
         log,
         signal,
@@ -116,6 +118,7 @@ export function createBridge(deps: {
     onPage: (messages) => profiles.note(messages),
     retryBaseMs,
     gate,
+    ...(deps.events ? { metrics: deps.events } : {}),
   });
   let heartbeat: Heartbeat | undefined;
   return {

@@ -4,6 +4,7 @@ import {
   type ServiceConfig,
   type ServiceSettings,
 } from '../config/service-settings.js';
+import type { PipelineMetrics } from './metric-events.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, ReplyPart, Store } from '../store/types.js';
 import type { KfMessage } from '../wecom/types.js';
@@ -38,6 +39,8 @@ export interface PlanDeps {
   maxParts: number;
   apologyText: string;
   unsupportedText: string;
+  /** Counts for /metrics (Coze's part of an answer, handoffs, budget refusals). */
+  metrics?: PipelineMetrics;
 }
 
 /** What to do with a received message. */
@@ -216,6 +219,7 @@ export async function planReply(
   }
 
   const userId = await store.resolveUser('wecom', item.externalUserId, now);
+  const askedAt = Date.now();
   const res = await askCoze(
     {
       coze: d.coze,
@@ -235,6 +239,7 @@ export async function planReply(
     signal,
   );
   if (signal.aborted) return { kind: 'aborted' };
+  if (res.ok) d.metrics?.observe('coze_answer_seconds', (Date.now() - askedAt) / 1000);
   if (!res.ok) {
     if (res.retriable && now - customer.fallbackSentAt < service.noticeIntervalMs) {
       log.warn(

@@ -5,6 +5,9 @@ import { planReply, type PlanDeps } from './plan-reply.js';
 import { sendReply, type Speak } from './send-reply.js';
 import { voiceMessage, type VoiceReplyDeps } from './voice-reply.js';
 
+/** Rows an operator wrote in the console (`op_<id>`): no customer waited on Coze for them. */
+const OPERATOR_ORIGIN = 0;
+
 export interface ProcessDeps extends PlanDeps {
   owner: string;
   /** Image links in answers may point at private addresses (WXCOZE_ALLOW_PRIVATE_URLS). */
@@ -76,6 +79,7 @@ export async function processMessage(
       store,
       owner,
       allowPrivateUrls: deps.allowPrivateUrls,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(deps.voice
         ? { speak: speakWith({ coze: deps.coze, voice: deps.voice, wecom: deps.wecom }, log) }
         : {}),
@@ -101,6 +105,9 @@ export async function processMessage(
           now,
         );
       log.info({ state }, 'message finished');
+      // End to end, for a customer's message answered (not an operator's reply, not the apology).
+      if (state === 'done' && item.origin !== OPERATOR_ORIGIN && item.sendTime > 0)
+        deps.metrics?.observe('answer_seconds', Math.max(0, now / 1000 - item.sendTime));
       break;
     }
     case 'undeliverable':

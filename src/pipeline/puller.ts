@@ -1,3 +1,4 @@
+import type { PipelineMetrics } from './metric-events.js';
 import type { Logger } from '../log/logger.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { NewInboxMessage, Store } from '../store/types.js';
@@ -49,6 +50,8 @@ export class Puller {
       onPage?: (messages: NewInboxMessage[]) => void;
       retryBaseMs?: number;
       now?: () => number;
+      /** Counts pulls for /metrics. */
+      metrics?: PipelineMetrics;
       /** Which open_kfids may be pulled (absent: all, for tests of the puller alone). */
       gate?: KfAccountGate;
     },
@@ -150,10 +153,12 @@ export class Puller {
           if (!first) await new Promise((r) => setTimeout(r, PULL_GAP_MS));
           st.again = false;
           await this.pullOnce(openKfId, st, log);
+          this.deps.metrics?.count('pulls', ['ok']);
           st.failures = 0;
         }
       });
       if (!res.acquired) {
+        this.deps.metrics?.count('pulls', ['elsewhere']);
         await coordinator.setFlag(againKey, 10 * PULL_LOCK_MS);
         log.debug('another instance is pulling this account; it will pull again for us');
         this.recheck(openKfId, st, againKey);
@@ -161,6 +166,7 @@ export class Puller {
       }
       await this.deps.store.recordPull(openKfId, null, this.now());
     } catch (err) {
+      this.deps.metrics?.count('pulls', ['error']);
       st.failures += 1;
       const msg = (err as Error).message;
       log.warn(

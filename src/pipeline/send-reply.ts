@@ -1,4 +1,5 @@
 import { fetchOutsideBytes, type FetchedBytes } from '../net/outside-fetch.js';
+import type { PipelineMetrics } from './metric-events.js';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem, LastPart, ReplyPart, Store } from '../store/types.js';
 import type { OutboundMessage } from '../wecom/types.js';
@@ -97,9 +98,10 @@ async function toOutbound(
 async function handOff(
   item: InboxItem,
   part: ReplyPart,
-  deps: { wecom: WecomPort; store: Store },
+  deps: { wecom: WecomPort; store: Store; metrics?: PipelineMetrics },
   log: Logger,
 ): Promise<void> {
+  deps.metrics?.count('handoffs', [part.to === 'console' ? 'console' : 'wecom']);
   if (part.to === 'console') {
     // To the console's queue: the session stays API-served (state 1, nothing asked of WeCom), the
     // AI pauses, and the open console sees the customer waiting (its live events read this change).
@@ -131,7 +133,14 @@ async function handOff(
  */
 export async function sendReply(
   item: InboxItem,
-  deps: { wecom: WecomPort; store: Store; owner: string; allowPrivateUrls?: boolean; speak?: Speak },
+  deps: {
+    wecom: WecomPort;
+    store: Store;
+    owner: string;
+    allowPrivateUrls?: boolean;
+    speak?: Speak;
+    metrics?: PipelineMetrics;
+  },
   log: Logger,
   signal: AbortSignal,
   /** This worker's saveAnswer stored the answer just now (under its lease): no re-read of the lease. */
@@ -174,6 +183,7 @@ export async function sendReply(
     if (part.kind !== 'welcome') {
       const used = await deps.store.budgetUsed(item.openKfId, item.externalUserId);
       if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
+        deps.metrics?.count('budget_refusals', ['spent']);
         // Nothing of it went out: the message failed (the console lists it; Retry once the customer writes again).
         if (i === 0) return { status: 'undeliverable', note: `95001: ${QUOTA_USED}` };
         return { status: 'done', note: `parts ${i + 1}-${parts.length} not sent: ${QUOTA_USED}` };
@@ -214,6 +224,7 @@ export async function sendReply(
         return { status: 'undeliverable', note: `welcome refused: ${errcode} ${(err as Error).message}` };
       } else if (errcode !== undefined && undeliverable) {
         log.warn({ part: i + 1, errcode }, `reply not deliverable: ${undeliverable}`);
+        if (errcode === 95001) deps.metrics?.count('budget_refusals', ['wecom_95001']);
         if (errcode === 95018) {
           // The session is queued or with a human: keep the AI quiet for this customer from now on.
           await deps.store.setCustomerMode(

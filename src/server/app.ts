@@ -18,6 +18,8 @@ import { metricsRoutes } from './routes/metrics.js';
 import { openAiRoutes, type OpenAiRouteOptions } from './routes/openai.js';
 import { requestLogger } from './request-logger.js';
 import { pingRoutes } from './routes/ping.js';
+import { healthRoutes } from './routes/health.js';
+import { Readiness } from '../ops/readiness.js';
 import { wechatHookRoutes } from './routes/wechat-hook.js';
 import { consolePlugin } from '../console/plugin.js';
 import type { ConsoleDeps } from '../console/types.js';
@@ -34,6 +36,8 @@ export interface AppDeps {
   requestTimeoutMs: number;
   maxPendingPerClient: number;
   metricsToken?: string;
+  /** /readyz's checks (src/ops/readiness.ts); absent (tests of the HTTP layer): ready unless shutting down. */
+  readiness?: Pick<Readiness, 'check'>;
   /** For tests: how often Node checks the timeouts above (default 30 s, so a timeout may take that much longer). */
   timeoutCheckIntervalMs?: number;
   /** The OpenAI-compatible API (always mounted: with no key it answers 403 saying how to turn it on). */
@@ -46,6 +50,9 @@ export interface AppDeps {
   /** Shared Redis (several instances): the API's rate-limit counters live there. */
   redis?: { client: Redis; prefix: string };
 }
+
+/** A dependency that always answers (the HTTP layer built without a store, in tests). */
+const NOTHING = { kind: 'none', ping: () => Promise.resolve() };
 
 const reqIdPrefix = randomBytes(3).toString('hex') + '-';
 let reqCounter = 0;
@@ -81,6 +88,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Anyone on the internet can trigger these lines: bounded and rate-limited per reason.
   const warns = new WarnLimiter();
   const log = deps.logger;
+  const notServing = () =>
+    deps.isShuttingDown()
+      ? 'wxcoze is stopping (or its pipeline stopped): wait for it to start again'
+      : undefined;
   function onClientError(err: Error & { code?: string }, socket: Socket) {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
@@ -132,6 +143,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .send(status >= 500 ? 'internal error' : reason);
   });
   await app.register(pingRoutes);
+  await app.register(healthRoutes, {
+    readiness: deps.readiness ?? new Readiness({ store: NOTHING, cache: NOTHING, notServing }),
+    ...(deps.metricsToken ? { token: deps.metricsToken } : {}),
+  });
   await app.register(metricsRoutes, deps.metricsToken ? { token: deps.metricsToken } : {});
   await app.register(wechatHookRoutes, {
     crypto: deps.crypto,

@@ -19,10 +19,18 @@ export function composePipeline(deps: {
   logger: Logger;
   events?: PipelineEvents;
 }): { bridge: Bridge; close(): Promise<void> } {
-  const { config, store, coordinator, logger } = deps;
+  const { config, store, coordinator, logger, events } = deps;
   // First: a refused private key file throws before anything else is opened.
-  const coze = cozeClientFor(config, coordinator, logger);
+  const coze = cozeClientFor(
+    config,
+    coordinator,
+    logger,
+    events ? (call, code) => events.count('coze_calls', [call, code]) : undefined,
+  );
   const wecom = new WecomApi({
+    ...(events
+      ? { onCall: (api: string, errcode: string) => events.count('wecom_calls', [api, errcode]) }
+      : {}),
     baseUrl: config.wecom.apiBase,
     ...(config.wecom.proxy ? { proxy: config.wecom.proxy } : {}),
     corpId: config.wecom.corpId,

@@ -26,11 +26,18 @@ export function cozeAuthFor(config: WxcozeConfig, coordinator: Coordinator, logg
   });
 }
 
-export function cozeClientFor(config: WxcozeConfig, coordinator: Coordinator, logger: Logger): CozeClient {
+export function cozeClientFor(
+  config: WxcozeConfig,
+  coordinator: Coordinator,
+  logger: Logger,
+  /** Each call's outcome, for /metrics (wxcoze_coze_api_calls_total). */
+  onCall?: (call: string, code: string) => void,
+): CozeClient {
   return new CozeClient({
     baseUrl: config.coze.apiBase,
     auth: cozeAuthFor(config, coordinator, logger),
     logger,
     timeoutMs: config.coze.timeoutMs,
+    ...(onCall ? { onCall } : {}),
   });
 }

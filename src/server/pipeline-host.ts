@@ -12,6 +12,7 @@ import {
   countCozeThrottled,
   countPipelineMessage,
   recordCozeLimit,
+  registryMetrics,
   setPipelineThreadStats,
   setPipelineUp,
 } from '../ops/metrics.js';
@@ -69,6 +70,7 @@ export async function inThreadPipeline(deps: {
   const pipeline = composePipeline({
     ...deps,
     events: {
+      ...registryMetrics,
       processed: (result) => countPipelineMessage(result),
       cozeLimit: (limit, direction) => recordCozeLimit(limit, direction),
       cozeThrottled: () => countCozeThrottled(),
@@ -160,6 +162,10 @@ export async function startPipelineWorker(
         if (m.lowered) recordCozeLimit(m.limit, 'lowered', m.lowered);
         if (!m.raised && !m.lowered) recordCozeLimit(m.limit);
         if (m.throttled) countCozeThrottled(m.throttled);
+        return;
+      case 'metrics':
+        for (const [name, labels, n] of m.counts) registryMetrics.count(name, labels, n);
+        for (const [name, values] of m.observed) for (const v of values) registryMetrics.observe(name, v);
         return;
       case 'stats':
         return setPipelineThreadStats(m);

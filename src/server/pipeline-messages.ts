@@ -6,6 +6,7 @@
  */
 import type { WxcozeConfig } from '../config/types.js';
 import type { ThreadLine } from '../log/thread-lines.js';
+import type { PipelineCounter, PipelineHistogram } from '../pipeline/metric-events.js';
 
 export interface WorkerSetup {
   config: WxcozeConfig;
@@ -40,5 +41,11 @@ export type FromWorker =
   | { t: 'processed'; done: number; error: number }
   /** The adaptive Coze limit: where it stands, how often it moved and how many calls were throttled since the last one. */
   | { t: 'coze'; limit: number; raised: number; lowered: number; throttled: number }
+  /** The pipeline's counts since the last one (summed per labels) and its histogram observations. */
+  | {
+      t: 'metrics';
+      counts: [PipelineCounter, string[], number][];
+      observed: [PipelineHistogram, number[]][];
+    }
   | { t: 'stats'; heapUsedBytes: number; eventLoopLagMaxS: number }
   | { t: 'answer'; id: number; error?: string };

@@ -11,6 +11,7 @@ import { lineSendingLogger } from '../log/thread-lines.js';
 import { openCoordinator } from '../store/coordination/index.js';
 import { openStore } from '../store/index.js';
 import { composePipeline } from './compose-pipeline.js';
+import type { PipelineCounter, PipelineHistogram } from '../pipeline/metric-events.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './pipeline-messages.js';
 import { catchUnhandledRejections } from './unhandled-rejections.js';
 
@@ -26,8 +27,16 @@ const processed = { done: 0, error: 0 };
 let processedQueued = false;
 // The adaptive Coze limit's moves, summed the same way (it moves once per accepted chat in a burst).
 const coze = { limit: 0, raised: 0, lowered: 0, throttled: 0, changed: false };
+// The pipeline's counters (pulls, API calls by errcode, …), summed per labels, and its observations.
+const counts = new Map<string, [PipelineCounter, string[], number]>();
+const observed = new Map<PipelineHistogram, number[]>();
 const flushProcessed = () => {
   processedQueued = false;
+  if (counts.size || observed.size) {
+    post({ t: 'metrics', counts: [...counts.values()], observed: [...observed] });
+    counts.clear();
+    observed.clear();
+  }
   if (coze.changed) {
     post({
       t: 'coze',
@@ -64,6 +73,19 @@ const pipeline = composePipeline({
   coordinator,
   logger,
   events: {
+    count(name, labels, n = 1) {
+      const key = `${name}\u0000${labels.join('\u0000')}`;
+      const c = counts.get(key);
+      if (c) c[2] += n;
+      else counts.set(key, [name, [...labels], n]);
+      queueFlush();
+    },
+    observe(name, seconds) {
+      const list = observed.get(name);
+      if (list) list.push(seconds);
+      else observed.set(name, [seconds]);
+      queueFlush();
+    },
     processed(result) {
       processed[result] += 1;
       queueFlush();

@@ -19,6 +19,8 @@ import type { AlertReaders } from '../ops/alerts/evaluator.js';
 import { consoleUrl } from '../config/console-url.js';
 import { maskWebhookUrl } from '../config/webhook-url.js';
 import { WecomApi } from '../wecom/api.js';
+import { registryMetrics, setInboxSource } from '../ops/metrics.js';
+import { Readiness } from '../ops/readiness.js';
 import { buildApp } from './app.js';
 import { cozeClientFor } from './coze-client.js';
 import { inThreadPipeline, startPipelineWorker, type PipelineHost } from './pipeline-host.js';
@@ -82,7 +84,9 @@ export async function startServer(
   // The OpenAI-compatible API's client; the pipeline has its own, in its thread.
   let coze: CozeClient;
   try {
-    coze = cozeClientFor(config, coordinator, logger);
+    coze = cozeClientFor(config, coordinator, logger, (call, code) =>
+      registryMetrics.count('coze_calls', [call, code]),
+    );
   } catch (err) {
     await coordinator.close().catch(() => {});
     if (!opts.store) await store.close().catch(() => {});
@@ -98,9 +102,13 @@ export async function startServer(
       )
     : await inThreadPipeline({ config, store, coordinator, logger });
   let shuttingDown = false;
+  // Why /readyz says no: starting (until the pipeline took up its work), stopping, or crashed.
+  let notServing: string | undefined = 'wxcoze is starting: the pipeline has not taken up its work yet';
   const crashed = pipeline.crashed.then((err) => {
     // WeCom retries what is refused now; the next start pulls it and takes up unfinished messages.
     shuttingDown = true;
+    notServing =
+      'the message pipeline stopped unexpectedly: wxcoze must be restarted (systemd and Docker do it); see `wxcoze logs`';
     logger.fatal(
       { err: { message: err.message, stack: err.stack } },
       'the message pipeline stopped unexpectedly (a bug: please report it); callbacks are refused until wxcoze restarts',
@@ -122,6 +130,7 @@ export async function startServer(
     logger,
     tokenCache: coordinator.cache,
     coordinator,
+    onCall: (api, errcode) => registryMetrics.count('wecom_calls', [api, errcode]),
   });
   let instanceId = config.pipeline.instanceId ?? '';
   const health = new Health({
@@ -151,6 +160,10 @@ export async function startServer(
     requestTimeoutMs: config.server.requestTimeoutMs,
     maxPendingPerClient: config.server.maxPendingPerClient,
     ...(config.server.metricsToken ? { metricsToken: config.server.metricsToken } : {}),
+    readiness: new Readiness(
+      { store, cache: coordinator, notServing: () => notServing },
+      { timeoutMs: config.server.readyTimeoutMs },
+    ),
     ...(opts.timeoutCheckIntervalMs ? { timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs } : {}),
     openai: {
       keyring: new ApiKeyring(config.openai.keys),
@@ -214,6 +227,9 @@ export async function startServer(
     ...(opts.alertReaders ? { readers: opts.alertReaders } : {}),
   });
   alerts?.start();
+  // /metrics reads the inbox's depth from this thread's store at scrape time.
+  setInboxSource(() => store.countByState());
+  notServing = undefined;
   logger.info(
     {
       url,
@@ -238,6 +254,8 @@ export async function startServer(
     stop(drainMs = 10_000) {
       stopping ??= (async () => {
         shuttingDown = true;
+        notServing = 'wxcoze is stopping: answers in flight finish, new work waits for the next start';
+        setInboxSource(undefined);
         await alerts?.stop();
         await pipeline.stop(drainMs);
         await app.close();

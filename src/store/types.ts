@@ -165,6 +165,8 @@ export interface Store {
   readonly alerts: AlertsStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** One trivial query (SELECT 1): whether the database answers now (/readyz). */
+  ping(): Promise<void>;
 
   // accounts and cursors
   touchAccount(openKfId: string, now: number): Promise<Account>;

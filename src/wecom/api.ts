@@ -42,6 +42,12 @@ export interface WecomApiOptions {
    * address for its trusted-IP list (60020). May carry credentials: never logged.
    */
   proxy?: string;
+  /**
+   * Told the outcome of every call (after transport retries; each try of a refused token counts):
+   * `errcode` is WeCom's ("0" ok) or how the transport failed (network, timeout, http, busy).
+   * For /metrics: must be cheap and must not throw.
+   */
+  onCall?: (api: string, errcode: string) => void;
 }
 
 export type MediaType = 'image' | 'voice' | 'video' | 'file';
@@ -171,6 +177,7 @@ export class WecomApi {
         this.readJson('gettoken', res),
       ),
     );
+    this.opts.onCall?.('gettoken', String(reply.errcode ?? 0));
     if (reply.errcode !== undefined && reply.errcode !== 0) throw this.apiError('gettoken', reply);
     const token = reply.access_token;
     if (typeof token !== 'string' || token === '') {
@@ -423,9 +430,13 @@ export class WecomApi {
           throw new WecomTransportError(api, 'busy', 'errcode -1 (busy)');
         return got;
       });
-      if ('value' in outcome) return outcome.value;
+      if ('value' in outcome) {
+        this.opts.onCall?.(api, '0');
+        return outcome.value;
+      }
       const reply = outcome.json;
       const errcode = Number(reply.errcode ?? 0);
+      this.opts.onCall?.(api, String(errcode));
       if (errcode === 0) {
         this.logger.debug({ api, reply }, 'wecom reply');
         return reply;
@@ -452,6 +463,7 @@ export class WecomApi {
         // A 4xx comes from a proxy or a wrong base URL; repeating the request will not fix it.
         const retriable = !(transport.kind === 'http' && (transport.status ?? 500) < 500);
         if (!retriable || failures >= TRANSPORT_RETRIES) {
+          this.opts.onCall?.(api, transport.kind);
           this.logger.warn(
             { api, kind: transport.kind, status: transport.status },
             'wecom call failed after retries',

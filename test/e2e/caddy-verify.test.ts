@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { inspectTls } from '../../src/cli/lib/callback-verify.js';
@@ -58,7 +59,7 @@ test(
     const caddyfile = join(dataDir, 'Caddyfile');
     assert.match(
       readFileSync(caddyfile, 'utf8'),
-      /wxcoze\.test \{\n\ttls internal\n\treverse_proxy 127\.0\.0\.1:\d+\n\}/,
+      /wxcoze\.test \{\n\ttls internal\n\trespond \/metrics\* 404\n\treverse_proxy 127\.0\.0\.1:\d+\n\}/,
     );
 
     caddy = execa('caddy', ['run', '--config', caddyfile, '--adapter', 'caddyfile'], {
@@ -103,6 +104,30 @@ test(
     );
     for (const step of ['dns', 'connect', 'tls', 'proxy', 'status', 'signature', 'decryption', 'body'])
       assert.match(ok.out, new RegExp(`✓ ${step} `), step);
+
+    // Behind Caddy every request reaches wxcoze from loopback, which /metrics trusts: Caddy must not
+    // publish it. wxcoze itself serves it on loopback; /readyz goes through.
+    const viaCaddy = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        httpsGet(
+          {
+            host: '127.0.0.1',
+            port: httpsPort,
+            path,
+            servername: 'wxcoze.test',
+            headers: { host: `wxcoze.test:${httpsPort}` },
+            ca: readFileSync(rootCrt),
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        ).on('error', reject);
+      });
+    assert.equal(await viaCaddy('/metrics'), 404, '/metrics is not published through Caddy');
+    assert.equal(await viaCaddy('/metrics/'), 404);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 200, 'served on loopback');
+    assert.equal(await viaCaddy('/readyz'), 200, '/readyz is reachable through Caddy');
 
     // Without Caddy's CA the certificate is not trusted: the tls step says so.
     const untrusted = await cli(

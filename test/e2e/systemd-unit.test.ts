@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { execa } from 'execa';
 import { spawnUnit, unitCommand, verifyUnit } from '../helpers/systemd-unit.js';
 import {
   baseEnv,
@@ -30,7 +31,7 @@ after(async () => {
   await f.close();
 });
 
-test('the unit init writes runs: its ExecStart serves /ping and stops on SIGTERM, and systemd-analyze verify accepts it', async (t) => {
+test('the unit init writes runs: its ExecStart serves /ping, its ExecStartPost returns once wxcoze is ready, it stops on SIGTERM, and systemd-analyze verify accepts it', async (t) => {
   const dataDir = join(tempDir(), 'my data');
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
@@ -48,6 +49,18 @@ test('the unit init writes runs: its ExecStart serves /ping and stops on SIGTERM
   const { child, output } = spawnUnit(unit, baseEnv());
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
+    // As systemd does: ExecStartPost right after the start; it returns once /readyz says ready.
+    const post = unitCommand(unit, 'ExecStartPost');
+    assert.deepEqual(post.argv.slice(-3), ['status', '--wait-ready', '60']);
+    const ready = await execa(post.argv[0]!, post.argv.slice(1), {
+      env: { ...baseEnv(), ...post.env },
+      cwd: post.cwd,
+      extendEnv: false,
+      reject: false,
+      all: true,
+    });
+    assert.equal(ready.exitCode, 0, `ExecStartPost:\n${ready.all}\n${output()}`);
+    assert.match(String(ready.all), new RegExp(`wxcoze is ready: http://127\\.0\\.0\\.1:${port}`));
     await waitFor(
       "the unit's server answers /ping",
       async () => (await fetch(`http://127.0.0.1:${port}/ping`).catch(() => undefined))?.ok,

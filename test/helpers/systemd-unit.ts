@@ -54,9 +54,9 @@ export interface UnitCommand {
   cwd: string;
 }
 
-export function unitCommand(unit: string): UnitCommand {
-  const exec = values(unit, 'ExecStart');
-  if (exec.length !== 1) throw new Error(`expected one ExecStart line, found ${exec.length}`);
+export function unitCommand(unit: string, key: 'ExecStart' | 'ExecStartPost' = 'ExecStart'): UnitCommand {
+  const exec = values(unit, key);
+  if (exec.length !== 1) throw new Error(`expected one ${key} line, found ${exec.length}`);
   const env: Record<string, string> = {};
   for (const v of values(unit, 'Environment')) {
     for (const assignment of splitSystemdWords(v)) {

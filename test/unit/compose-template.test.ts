@@ -56,7 +56,8 @@ test('health checks gate the start order', () => {
   for (const [name, s] of wxcoze) {
     assert.equal(s.depends_on.mariadb.condition, 'service_healthy', name);
     assert.equal(s.depends_on.redis.condition, 'service_healthy', name);
-    assert.match(s.healthcheck.test.join(' '), /\/ping/);
+    // Healthy means ready: the database and Redis answer, the instance is not stopping.
+    assert.match(s.healthcheck.test.join(' '), /\/readyz/);
   }
   for (const [name] of wxcoze) assert.equal(services.caddy.depends_on[name].condition, 'service_healthy');
   assert.ok(
@@ -70,7 +71,9 @@ test("Caddy's site balances over every instance on the port they listen on, with
   const caddyfile = readFileSync(join(root, 'templates', mount.split(':')[0]), 'utf8');
   const upstreams = /reverse_proxy\s+([^{]+)\{/.exec(caddyfile)![1]!.trim().split(/\s+/);
   assert.deepEqual(upstreams.sort(), wxcoze.map(([n, s]) => `${n}:${s.environment.PORT}`).sort());
-  assert.match(caddyfile, /health_uri \/ping/);
+  assert.match(caddyfile, /health_uri \/readyz/);
+  // Behind Caddy every request comes from inside: /metrics must not be published.
+  assert.match(caddyfile, /^\s*respond \/metrics\* 404$/m);
   assert.deepEqual(services.caddy.ports.sort(), ['443:443', '80:80']);
 });
 

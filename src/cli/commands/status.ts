@@ -39,6 +39,49 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
+/** /readyz's answer: ready, or the problems it names (its JSON body), or why it could not be asked. */
+async function readyz(url: string): Promise<{ ready: boolean; problems: string[] }> {
+  try {
+    const res = await request(`${url}/readyz`, { headersTimeout: 5000, bodyTimeout: 5000 });
+    const body = (await res.body.json().catch(() => ({}))) as { problems?: unknown };
+    const problems = Array.isArray(body.problems) ? body.problems.map(String) : [];
+    if (res.statusCode !== 200 && problems.length === 0)
+      problems.push(`/readyz answered HTTP ${res.statusCode}`);
+    return { ready: res.statusCode === 200, problems };
+  } catch (err) {
+    return { ready: false, problems: [`${url}/readyz did not answer (${(err as Error).message})`] };
+  }
+}
+
+/**
+ * `wxcoze status --wait-ready <s>`: polls the running server's /readyz until it says ready (exit 0)
+ * or the time is up (exit 1, saying why). The systemd unit runs it as ExecStartPost, so the unit is
+ * "started" only once wxcoze can work.
+ */
+async function waitReady(seconds: number): Promise<void> {
+  const { config } = loadConfig();
+  const deadline = Date.now() + seconds * 1000;
+  let problems = ['wxcoze is not running (no server answers for this data directory)'];
+  for (;;) {
+    const running = runningServer(config.dataDir);
+    if (running?.info) {
+      const r = await readyz(running.info.url);
+      if (r.ready) {
+        console.log(`wxcoze is ready: ${running.info.url} (pid ${running.pid})`);
+        return;
+      }
+      problems = r.problems;
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  console.error(
+    [`wxcoze is not ready after ${seconds} s:`, ...problems.map((p) => `  - ${p}`)].join('\n') +
+      `\nRun \`${nextCommand('doctor')}\` to see what to fix, and \`${nextCommand('logs')}\` for the server's own words.`,
+  );
+  process.exitCode = 1;
+}
+
 export async function collectStatus(): Promise<StatusReport> {
   const { config } = loadConfig();
   const paths = dataPaths(config.dataDir);
@@ -99,7 +142,20 @@ export function registerStatus(program: Command): void {
       'is wxcoze running? pid, uptime, version, port, store, messages pending/failed, per-account pulls, last error',
     )
     .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
+    .option(
+      '--wait-ready <seconds>',
+      "wait until the running server is ready (/readyz: store and cache answer); exit 1 with the reason if it is not within that time (the systemd unit's ExecStartPost)",
+    )
+    .action(async (opts: { json?: boolean; waitReady?: string }) => {
+      if (opts.waitReady !== undefined) {
+        const seconds = Number(opts.waitReady);
+        if (!Number.isFinite(seconds) || seconds < 0) {
+          console.error(`--wait-ready takes a number of seconds (got "${opts.waitReady}")`);
+          process.exitCode = 2;
+          return;
+        }
+        return waitReady(seconds);
+      }
       const r = await collectStatus();
       process.exitCode = r.running ? 0 : 3;
       if (opts.json) {

@@ -67,6 +67,9 @@ export function systemdWord(s: string, { variables = true } = {}): string {
   return /[\s"'\\;]/.test(escaped) ? `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : escaped;
 }
 
+/** How long systemd waits for a started wxcoze to be ready (below the unit's TimeoutStartSec=90). */
+const WAIT_READY_S = 60;
+
 export interface UnitValues {
   unitFile: string;
   user: string;
@@ -84,5 +87,9 @@ export function renderSystemdUnit(v: UnitValues): string {
     // Environment= expands specifiers but not $variables.
     DATA_ENV: systemdWord(`WXCOZE_DATA_DIR=${v.dataDir}`, { variables: false }),
     EXEC_START: [v.node, ...SERVER_V8_FLAGS, v.launcher, 'start'].map((w) => systemdWord(w)).join(' '),
+    // Polls /readyz (`wxcoze status --wait-ready`): systemd reports the unit started once it is ready.
+    EXEC_WAIT_READY: [v.node, v.launcher, 'status', '--wait-ready', String(WAIT_READY_S)]
+      .map((w) => systemdWord(w))
+      .join(' '),
   });
 }

@@ -1,3 +1,4 @@
+import { CompiledQuery } from 'kysely';
 import type {
   Account,
   ChannelIdentity,
@@ -35,6 +36,9 @@ import { SqliteDb } from './sqlite-db.js';
  * The one `Store`, for both engines: the facade the pipeline, routes and CLI see, composed of one
  * part per concern (accounts, inbox, customers, identities), each written once over `SqlDb`.
  */
+/** The same text on both engines. */
+const PING = CompiledQuery.raw('SELECT 1');
+
 export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'mysql';
   readonly accounts: Accounts;
@@ -109,6 +113,10 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     clearInterval(this.plannerTimer);
     await this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    await this.db.rows(PING);
   }
 
   // accounts and cursors
