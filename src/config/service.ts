@@ -27,6 +27,11 @@ export function serviceConfig(v: SettingValues, problems: ConfigProblem[]): Serv
     ...(v.WXCOZE_HANDOFF_SERVICER ? { handoffServicer: v.WXCOZE_HANDOFF_SERVICER } : {}),
     handoffTo: v.WXCOZE_HANDOFF_TO,
     followUpMenu: v.WXCOZE_FOLLOWUP_MENU,
+    waitNotice: v.WXCOZE_WAIT_NOTICE,
+    waitNoticeMs: v.WXCOZE_WAIT_NOTICE_MS,
+    waitNoticeText: v.WXCOZE_WAIT_NOTICE_TEXT,
+    survey: v.WXCOZE_SURVEY,
+    surveyText: v.WXCOZE_SURVEY_TEXT,
   };
   const quiet = v.WXCOZE_QUIET_HOURS;
   return {
@@ -39,6 +44,8 @@ export function serviceConfig(v: SettingValues, problems: ConfigProblem[]): Serv
     ...(quiet ? { quietHours: { ...quiet, offsetMin: v.WXCOZE_UTC_OFFSET } } : {}),
     quietText: v.WXCOZE_QUIET_TEXT,
     noticeIntervalMs: v.WXCOZE_NOTICE_INTERVAL_MS,
+    surveyOptions: v.WXCOZE_SURVEY_OPTIONS,
+    surveyQuietMs: v.WXCOZE_SURVEY_QUIET_MS,
   };
 }
 

@@ -5,7 +5,6 @@ import { planReply, type PlanDeps } from './plan-reply.js';
 import { sendReply } from './send-reply.js';
 
 export interface ProcessDeps extends PlanDeps {
-  owner: string;
   /** Image links in answers may point at private addresses (WXCOZE_ALLOW_PRIVATE_URLS). */
   allowPrivateUrls: boolean;
 }

@@ -231,6 +231,11 @@ export interface Store {
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
   /** Keeps what was learnt of the message's media (a voice's transcript, a file's name) for the console. */
   noteMedia(msgid: string, note: MediaNote, now: number): Promise<void>;
+  /**
+   * Logs a message sent while `msgid` is still being answered (the waiting notice) against the
+   * customer's budget, keyed by `outMsgid`, only while the lease is ours and no answer is stored.
+   */
+  logInterimSend(msgid: string, owner: string, outMsgid: string, now: number): Promise<boolean>;
   /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
   /** budgetUsed, and the unfinished messages of the same customer after `seq` (each still needs a reply), in one query. */

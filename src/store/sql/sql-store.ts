@@ -136,6 +136,9 @@ export class SqlStore implements Store {
   ): Promise<boolean> {
     return this.inbox.markPartSent(msgid, owner, partNo, outMsgid, now, last);
   }
+  logInterimSend(msgid: string, owner: string, outMsgid: string, now: number): Promise<boolean> {
+    return this.inbox.logInterimSend(msgid, owner, outMsgid, now);
+  }
   finish(
     msgid: string,
     owner: string,
