@@ -20,6 +20,7 @@ import {
 } from './ports.js';
 import { composeReply } from './reply.js';
 import { WECOM_PARTS_PER_CUSTOMER_MESSAGE } from './send-reply.js';
+import { planSessionEnd } from './survey.js';
 import { WaitNotice } from './wait-notice.js';
 
 export interface PlanDeps {
@@ -102,6 +103,8 @@ export async function planReply(
 
   if (item.msgtype === 'event') {
     const ev = (item.payload as { event?: Record<string, unknown> }).event ?? {};
+    if (ev.event_type === 'session_status_change')
+      return planSessionEnd(item, settings, service, { store, owner: d.owner }, log, now);
     if (ev.event_type !== 'enter_session' || typeof ev.welcome_code !== 'string')
       return { kind: 'finish', state: 'skipped', note: 'event' };
     if (!settings.welcomeText) return { kind: 'finish', state: 'skipped', note: 'no welcome configured' };
