@@ -21,6 +21,7 @@ import {
   DEFAULTS_SCOPE,
   EDITABLE_ACCOUNT_KEYS,
   type Override,
+  SWITCH_KEYS,
   type StoredQuiet,
 } from './service-overrides.js';
 import type { WxcozeConfig } from './types.js';
@@ -48,8 +49,15 @@ const accountEnv = (key: string): SettingName | undefined =>
 function kindOf(key: string): FieldKind {
   if (key === 'welcomeMenu' || key === 'handoffKeywords') return 'list';
   if (key === 'botId' || key === 'workflowId' || key === 'appId') return 'id';
-  if (key === 'welcomeText' || key === 'handoffText' || key === 'quietText') return 'longtext';
-  if (key === 'handoffTo') return 'choice';
+  if (
+    key === 'welcomeText' ||
+    key === 'handoffText' ||
+    key === 'quietText' ||
+    key === 'waitNoticeText' ||
+    key === 'surveyText'
+  )
+    return 'longtext';
+  if (key === 'handoffTo' || SWITCH_KEYS.includes(key)) return 'choice';
   return 'text';
 }
 
@@ -60,7 +68,8 @@ export function editableFields(): FieldInfo[] {
     const env = accountEnv(key);
     if (!env) continue;
     const s: Setting = SETTINGS[env];
-    const choices = choicesOf(s.schema);
+    // A switch is offered as on/off; the values are what its schema reads (and what the page shows).
+    const choices = SWITCH_KEYS.includes(key) ? ['true', 'false'] : choicesOf(s.schema);
     out.push({
       key,
       env,

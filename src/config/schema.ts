@@ -297,6 +297,11 @@ export const ACCOUNT_SETTINGS = {
   followUpMenu: 'WXCOZE_FOLLOWUP_MENU',
   voiceReply: 'WXCOZE_VOICE_REPLY',
   voiceId: 'COZE_VOICE_ID',
+  waitNotice: 'WXCOZE_WAIT_NOTICE',
+  waitNoticeMs: 'WXCOZE_WAIT_NOTICE_MS',
+  waitNoticeText: 'WXCOZE_WAIT_NOTICE_TEXT',
+  survey: 'WXCOZE_SURVEY',
+  surveyText: 'WXCOZE_SURVEY_TEXT',
 } as const;
 
 // ── The settings, in the README's order. ──
@@ -306,6 +311,17 @@ const RESERVED_PATHS = ['/wechat', '/v1', '/metrics', '/ping', '/models', '/chat
 
 const int = (env: string, dflt: number, min: number, max: number, doc: string) =>
   setting({ env, schema: intIn(min, max), default: dflt, fix: intFix(env, min, max, dflt), doc });
+
+/**
+ * Milliseconds as text (a variable) or a JSON number (a per-account setting in WXCOZE_ACCOUNTS,
+ * where `"waitNoticeMs": 5000` is the natural way to write it).
+ */
+const msIn = (min: number, max: number) => {
+  const error = `is not a whole number of milliseconds from ${min} to ${max}`;
+  return z
+    .union([z.number(), z.string().transform(Number)], { error })
+    .refine((n) => Number.isInteger(n) && n >= min && n <= max, { error });
+};
 
 /** A duration in minutes (decimals allowed, e.g. 0.5), 0 to a day. */
 const minutesSetting = (env: string, dflt: number, doc: string) => {
@@ -882,6 +898,63 @@ export const SETTINGS = {
     defaultDoc: 'off',
     fix: 'Set WXCOZE_FOLLOWUP_MENU to on or off (true/false, 1/0, yes/no), or remove it.',
     doc: "offer Coze's follow-up suggestions as clickable buttons",
+  }),
+  // "Working on it" (src/pipeline/wait-notice.ts): off by default, see README "Waiting notice".
+  WXCOZE_WAIT_NOTICE: setting({
+    env: 'WXCOZE_WAIT_NOTICE',
+    schema: onOff(),
+    default: false,
+    defaultDoc: 'off',
+    fix: 'Set WXCOZE_WAIT_NOTICE to on or off (true/false, 1/0, yes/no), or remove it.',
+    doc: 'when Coze has not answered a customer within `WXCOZE_WAIT_NOTICE_MS`, send `WXCOZE_WAIT_NOTICE_TEXT` once (only when the 5-message budget still leaves room for the answer after it)',
+  }),
+  WXCOZE_WAIT_NOTICE_MS: setting({
+    env: 'WXCOZE_WAIT_NOTICE_MS',
+    schema: msIn(100, 600_000),
+    default: 8000,
+    fix: 'Set WXCOZE_WAIT_NOTICE_MS to a number of milliseconds between 100 and 600000, or remove it to use 8000.',
+    doc: 'how long Coze may take before the waiting notice goes out, ms',
+  }),
+  WXCOZE_WAIT_NOTICE_TEXT: setting({
+    env: 'WXCOZE_WAIT_NOTICE_TEXT',
+    schema: text().refine((v) => v.trim() !== '', { error: 'is empty' }),
+    default: '正在为您查询，请稍候…',
+    fix: 'Write the short text to send while Coze is still working.',
+    doc: 'the waiting notice',
+  }),
+  // The satisfaction survey (src/pipeline/survey.ts): off until an owner turns it on.
+  WXCOZE_SURVEY: setting({
+    env: 'WXCOZE_SURVEY',
+    schema: onOff(),
+    default: false,
+    defaultDoc: 'off',
+    fix: 'Set WXCOZE_SURVEY to on or off (true/false, 1/0, yes/no), or remove it.',
+    doc: "when a conversation ends, send a rating menu once and keep the choice (the console's charts count them): after `WXCOZE_SURVEY_QUIET_MS` without a customer message for a conversation the AI answered, or when a WeCom servicer ends the session",
+  }),
+  WXCOZE_SURVEY_TEXT: setting({
+    env: 'WXCOZE_SURVEY_TEXT',
+    schema: text().refine((v) => v.trim() !== '', { error: 'is empty' }),
+    default: '请您为本次服务评分：',
+    fix: 'Write the question above the rating buttons.',
+    doc: 'the text above the rating buttons',
+  }),
+  WXCOZE_SURVEY_OPTIONS: setting({
+    env: 'WXCOZE_SURVEY_OPTIONS',
+    schema: list({ count: 10, error: 'has more than 10 buttons' }).refine((a) => a.length >= 2, {
+      error: 'needs at least 2 choices',
+    }),
+    default: ['非常满意', '满意', '一般', '不满意'],
+    defaultDoc: '`非常满意,满意,一般,不满意`',
+    fix: 'Write 2 to 10 choices separated by commas, best first, e.g. 非常满意,满意,一般,不满意.',
+    doc: 'the rating buttons, best first (2–10); a rating is stored as its place in this list and its words',
+  }),
+  WXCOZE_SURVEY_QUIET_MS: setting({
+    env: 'WXCOZE_SURVEY_QUIET_MS',
+    schema: msIn(10, 47 * 3_600_000),
+    default: 1_800_000,
+    defaultDoc: '`1800000` (30 min)',
+    fix: 'Set WXCOZE_SURVEY_QUIET_MS to a number of milliseconds (e.g. 1800000 for 30 minutes), below 47 hours.',
+    doc: "how long after a customer's last message (answered by the AI) the conversation counts as ended and the survey goes out, ms; never later than WeCom's 48 hours",
   }),
   WXCOZE_ACCOUNTS: setting({
     env: 'WXCOZE_ACCOUNTS',

@@ -20,6 +20,11 @@ export const EDITABLE_ACCOUNT_KEYS = [
   'botId',
   'workflowId',
   'appId',
+  'waitNotice',
+  'waitNoticeMs',
+  'waitNoticeText',
+  'survey',
+  'surveyText',
 ] as const;
 /** Keys that exist only once, for every account. */
 export const EDITABLE_GLOBAL_KEYS = ['quietHours', 'quietText'] as const;
@@ -88,8 +93,13 @@ function hasOverride(overrides: Override[], scope: string, key: string): boolean
   );
 }
 
+/** On/off settings: stored as JSON true/false. */
+export const SWITCH_KEYS: readonly string[] = ['waitNotice', 'survey'];
+
 function validType(key: string, v: unknown): boolean {
   if (key === 'welcomeMenu' || key === 'handoffKeywords')
     return Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (SWITCH_KEYS.includes(key)) return typeof v === 'boolean';
+  if (key === 'waitNoticeMs') return typeof v === 'number' && Number.isFinite(v);
   return typeof v === 'string';
 }

@@ -26,6 +26,13 @@ export interface ServiceSettings {
   /** Answer a customer who spoke with a voice message too (in `voiceId`), after the text. */
   voiceReply: boolean;
   voiceId?: string;
+  /** Send `waitNoticeText` once when Coze has not answered within `waitNoticeMs` (src/pipeline/wait-notice.ts). */
+  waitNotice: boolean;
+  waitNoticeMs: number;
+  waitNoticeText: string;
+  /** Send a rating menu when a conversation ends (src/pipeline/survey.ts). */
+  survey: boolean;
+  surveyText: string;
 }
 
 export interface ServiceConfig {
@@ -42,6 +49,10 @@ export interface ServiceConfig {
   quietText: string;
   /** A notice (Coze unreachable, quiet hours) goes to one customer at most once in this time. */
   noticeIntervalMs: number;
+  /** The survey's buttons, best first; a rating is its 1-based place here. */
+  surveyOptions: string[];
+  /** A conversation the AI answered ends after this long without a customer message (ms). */
+  surveyQuietMs: number;
 }
 
 /** The settings of one account: its overrides on top of the defaults. */

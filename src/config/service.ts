@@ -29,6 +29,11 @@ export function serviceConfig(v: SettingValues, problems: ConfigProblem[]): Serv
     followUpMenu: v.WXCOZE_FOLLOWUP_MENU,
     voiceReply: v.WXCOZE_VOICE_REPLY,
     ...(v.COZE_VOICE_ID ? { voiceId: v.COZE_VOICE_ID } : {}),
+    waitNotice: v.WXCOZE_WAIT_NOTICE,
+    waitNoticeMs: v.WXCOZE_WAIT_NOTICE_MS,
+    waitNoticeText: v.WXCOZE_WAIT_NOTICE_TEXT,
+    survey: v.WXCOZE_SURVEY,
+    surveyText: v.WXCOZE_SURVEY_TEXT,
   };
   const quiet = v.WXCOZE_QUIET_HOURS;
   const accounts = v.WXCOZE_ACCOUNTS ? parseAccounts(v.WXCOZE_ACCOUNTS, problems) : {};
@@ -43,6 +48,8 @@ export function serviceConfig(v: SettingValues, problems: ConfigProblem[]): Serv
     ...(quiet ? { quietHours: { ...quiet, offsetMin: v.WXCOZE_UTC_OFFSET } } : {}),
     quietText: v.WXCOZE_QUIET_TEXT,
     noticeIntervalMs: v.WXCOZE_NOTICE_INTERVAL_MS,
+    surveyOptions: v.WXCOZE_SURVEY_OPTIONS,
+    surveyQuietMs: v.WXCOZE_SURVEY_QUIET_MS,
   };
 }
 

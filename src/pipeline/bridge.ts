@@ -16,6 +16,7 @@ import { processMessage } from './process-message.js';
 import { ProfileFetcher } from './profiles.js';
 import { KfAccountGate, type AccountLister } from './kf-accounts.js';
 import { Puller } from './puller.js';
+import { SurveySweeper } from './survey.js';
 
 export interface Bridge {
   puller: Puller;
@@ -120,6 +121,13 @@ export function createBridge(deps: {
     gate,
     ...(deps.events ? { metrics: deps.events } : {}),
   });
+  const surveys = new SurveySweeper({
+    store,
+    wecom: deps.wecom,
+    settings: () => settings.current(),
+    owner,
+    logger,
+  });
   let heartbeat: Heartbeat | undefined;
   return {
     puller,
@@ -137,10 +145,12 @@ export function createBridge(deps: {
         logger.warn({ recovered }, 'messages left unfinished by a previous run are taken up again');
       await settings.start();
       dispatcher.start();
+      surveys.start();
       await puller.pullAllKnown();
     },
     async stop(drainMs: number) {
       await puller.stop();
+      await surveys.stop();
       await profiles.stop();
       await dispatcher.stop(drainMs);
       // After the drain (beating on while answers finish), so no one takes them over meanwhile.

@@ -1,5 +1,6 @@
 import type { KfMessage } from '../wecom/types.js';
 import type { NewInboxMessage } from '../store/types.js';
+import { parseRatingClick } from './survey-menu.js';
 
 /** A message sent this long before wxcoze first saw its account is history, recorded and not answered. */
 export const HISTORY_GRACE_MS = 120_000;
@@ -30,10 +31,24 @@ export function classify(m: KfMessage, historyBefore: number | null): NewInboxMe
   ) {
     return { ...base, state: 'received', note: 'welcome' };
   }
+  // A servicer ended the session (WeCom tells only for sessions a servicer handled): its msg_code
+  // lets the survey go out within 20 s (send_msg_on_event); planReply decides whether one is due.
+  if (
+    ev?.event_type === 'session_status_change' &&
+    Number(ev.change_type) === 3 &&
+    typeof ev.msg_code === 'string' &&
+    ev.msg_code &&
+    base.externalUserId
+  ) {
+    return { ...base, state: 'received', note: 'session ended' };
+  }
   if (base.origin !== 3 || m.msgtype === 'event')
     return { ...base, state: 'skipped', note: `event ${ev?.event_type ?? m.msgtype}` };
   if (!base.externalUserId) return { ...base, state: 'skipped', note: 'no external_userid' };
   if (historyBefore !== null && base.sendTime * 1000 < historyBefore)
     return { ...base, state: 'skipped', note: 'history from before wxcoze was installed' };
+  // A click on the survey's rating menu is a rating (events.ts records it), never a question for Coze.
+  if (m.msgtype === 'text' && parseRatingClick(m.text?.menu_id))
+    return { ...base, state: 'skipped', note: 'survey rating' };
   return { ...base, state: 'received' };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { NewInboxMessage, Store } from '../store/types.js';
+import { parseRatingClick } from './survey-menu.js';
 
 /** msg_send_fail fail_type meanings (docs/protocol.md §sync_msg). */
 const FAIL_TYPES: Record<number, string> = {
@@ -39,6 +40,31 @@ export async function applyEvents(
         { msgid: m.msgid, externalUserId: m.externalUserId },
         'a human servicer is answering this customer: the AI stays quiet',
       );
+      continue;
+    }
+    if (m.origin === 3 && m.msgtype === 'text') {
+      const text = (m.payload as { text?: { content?: string; menu_id?: string } }).text;
+      const click = parseRatingClick(text?.menu_id);
+      if (click) {
+        const kept = await store.surveys.rate(
+          click.surveyId,
+          m.openKfId,
+          m.externalUserId,
+          click.rating,
+          String(text?.content ?? ''),
+          m.sendTime * 1000,
+        );
+        log.info(
+          {
+            msgid: m.msgid,
+            externalUserId: m.externalUserId,
+            survey: click.surveyId,
+            rating: click.rating,
+            kept,
+          },
+          kept ? 'satisfaction rating recorded' : 'a rating click for no survey of this customer: ignored',
+        );
+      }
       continue;
     }
     if (m.msgtype !== 'event') continue;

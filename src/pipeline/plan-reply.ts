@@ -22,6 +22,8 @@ import {
 import { composeReply } from './reply.js';
 import { WECOM_PARTS_PER_CUSTOMER_MESSAGE } from './send-reply.js';
 import { speakable } from './voice-reply.js';
+import { planSessionEnd } from './survey.js';
+import { WaitNotice } from './wait-notice.js';
 
 export interface PlanDeps {
   store: Store;
@@ -35,6 +37,8 @@ export interface PlanDeps {
   /** The Coze credential the pipeline speaks as ('token', 'oauth:<app id>'): conversations belong to it. */
   cozeAuth: string;
   maxClaims: number;
+  /** This worker's lease owner (the waiting notice goes out only while the message is ours). */
+  owner: string;
   retryBaseMs: number;
   maxParts: number;
   apologyText: string;
@@ -103,6 +107,8 @@ export async function planReply(
 
   if (item.msgtype === 'event') {
     const ev = (item.payload as { event?: Record<string, unknown> }).event ?? {};
+    if (ev.event_type === 'session_status_change')
+      return planSessionEnd(item, settings, service, { store, owner: d.owner }, log, now);
     if (ev.event_type !== 'enter_session' || typeof ev.welcome_code !== 'string')
       return { kind: 'finish', state: 'skipped', note: 'event' };
     if (!settings.welcomeText) return { kind: 'finish', state: 'skipped', note: 'no welcome configured' };
@@ -176,6 +182,27 @@ export async function planReply(
     };
   }
 
+  // From here on the customer waits for Coze (media first, then the chat): a slow answer gets the
+  // waiting notice, stopped before the plan is returned (so before any answer is stored).
+  const notice = WaitNotice.start(item, settings, { store, wecom: d.wecom, owner: d.owner }, log);
+  try {
+    return await planFromCoze(item, d, settings, customer, now, log, signal);
+  } finally {
+    await notice?.stop();
+  }
+}
+
+/** The Coze part of planReply: the customer's message as Coze input, `/reset`, handoff words, then Coze. */
+async function planFromCoze(
+  item: InboxItem,
+  d: PlanDeps,
+  settings: ServiceSettings,
+  customer: Awaited<ReturnType<Store['getCustomer']>>,
+  now: number,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<Plan> {
+  const { store, service } = d;
   const target = targetOf(settings, d.defaultTarget);
   let input;
   try {

@@ -9,7 +9,6 @@ import { voiceMessage, type VoiceReplyDeps } from './voice-reply.js';
 const OPERATOR_ORIGIN = 0;
 
 export interface ProcessDeps extends PlanDeps {
-  owner: string;
   /** Image links in answers may point at private addresses (WXCOZE_ALLOW_PRIVATE_URLS). */
   allowPrivateUrls: boolean;
 }

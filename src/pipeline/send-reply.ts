@@ -11,6 +11,7 @@ import {
   type WecomPort,
 } from './ports.js';
 import { cutToBytes, outboundMsgid } from './reply.js';
+import { ratingMenu } from './survey-menu.js';
 
 export const WECOM_PARTS_PER_CUSTOMER_MESSAGE = 5;
 
@@ -75,6 +76,7 @@ async function toOutbound(
       msgmenu: { head_content: part.content, list: clickItems(part.buttons ?? []) },
     };
   }
+  if (part.kind === 'survey') return ratingMenu(part.surveyId ?? 0, part.content, part.buttons ?? []);
   if (part.kind !== 'image') return { msgtype: 'text', text: { content: part.content } };
   try {
     const img = await fetchImage(part.content, allowPrivate);
@@ -180,7 +182,9 @@ export async function sendReply(
       continue;
     }
 
-    if (part.kind !== 'welcome') {
+    // Replies to an event's code (welcome, a session's end) are outside the 5-message budget.
+    const onEvent = part.kind === 'welcome' || (part.kind === 'survey' && part.code !== undefined);
+    if (!onEvent) {
       const used = await deps.store.budgetUsed(item.openKfId, item.externalUserId);
       if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
         deps.metrics?.count('budget_refusals', ['spent']);
@@ -204,7 +208,7 @@ export async function sendReply(
       continue;
     }
     try {
-      if (part.kind === 'welcome') await deps.wecom.sendMsgOnEvent(part.code ?? '', msgid, message);
+      if (onEvent) await deps.wecom.sendMsgOnEvent(part.code ?? '', msgid, message);
       else
         await deps.wecom.sendMsg({ touser: item.externalUserId, open_kfid: item.openKfId, msgid, message });
       log.info(
@@ -219,9 +223,14 @@ export async function sendReply(
           { part: i + 1, outMsgid: msgid },
           'reply part was already delivered (duplicate msgid); counting it as sent',
         );
-      } else if (part.kind === 'welcome' && errcode !== undefined && errcode !== -1) {
-        log.warn({ errcode }, 'welcome not accepted (the code expired or was used)');
-        return { status: 'undeliverable', note: `welcome refused: ${errcode} ${(err as Error).message}` };
+      } else if (onEvent && errcode !== undefined && errcode !== -1) {
+        log.warn({ errcode, kind: part.kind }, `${part.kind} not accepted (the code expired or was used)`);
+        if (part.kind === 'survey' && part.surveyId !== undefined)
+          await deps.store.surveys.markFailed(part.surveyId, deps.owner, `refused: ${errcode}`, Date.now());
+        return {
+          status: 'undeliverable',
+          note: `${part.kind} refused: ${errcode} ${(err as Error).message}`,
+        };
       } else if (errcode !== undefined && undeliverable) {
         log.warn({ part: i + 1, errcode }, `reply not deliverable: ${undeliverable}`);
         if (errcode === 95001) deps.metrics?.count('budget_refusals', ['wecom_95001']);
@@ -257,12 +266,14 @@ export async function sendReply(
         item.msgid,
         deps.owner,
         i,
-        part.kind === 'welcome' ? null : msgid,
+        onEvent ? null : msgid,
         Date.now(),
         lastOf(i),
       ))
     )
       return { status: 'lost-lease' };
+    if (part.kind === 'survey' && part.surveyId !== undefined)
+      await deps.store.surveys.markSent(part.surveyId, deps.owner, onEvent ? null : msgid, Date.now());
   }
   return { status: 'done', note: null, finished: item.partsSent < parts.length };
 }

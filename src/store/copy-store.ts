@@ -18,6 +18,8 @@ export const COPIED_TABLES = [
   'operators',
   'audit_log',
   'console_settings',
+  // Satisfaction ratings are the owner's data (migration 14).
+  'surveys',
 ] as const;
 
 /** Columns the database computes itself (generated): never inserted. */

@@ -492,6 +492,40 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
     up: (qb) => [qb.schema.alterTable('conversations').addColumn('coze_auth', 'varchar(191)').compile()],
     down: (qb) => [qb.schema.alterTable('conversations').dropColumn('coze_auth').compile()],
   },
+  {
+    version: 14,
+    name: 'satisfaction surveys: one row per survey sent, and the rating the customer chose',
+    // src/pipeline/survey.ts. A row is the claim to send a survey for one conversation, keyed by
+    // (account, customer, the newest inbox row it covers): of two instances inserting the same
+    // key one wins, so one survey goes out. The customer's click fills `rating`.
+    up: (qb, dialect) => [
+      qb.schema
+        .createTable('surveys')
+        .addColumn('id', dialect === 'mysql' ? 'bigint' : 'integer', (c) =>
+          dialect === 'mysql' ? c.notNull().primaryKey().autoIncrement() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('open_kfid', 'varchar(64)', (c) => c.notNull())
+        .addColumn('external_userid', 'varchar(128)', (c) => c.notNull())
+        .addColumn('last_seq', 'bigint', (c) => c.notNull())
+        .addColumn('via', 'varchar(16)', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('owner', 'varchar(128)')
+        .addColumn('claim_until', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('out_msgid', 'varchar(64)')
+        .addColumn('note', 'varchar(255)')
+        .addColumn('rating', 'integer')
+        .addColumn('rating_label', 'varchar(255)')
+        .addColumn('rated_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('surveys_conversation', ['open_kfid', 'external_userid', 'last_seq'])
+        .$call((b) => (dialect === 'mysql' ? b.modifyEnd(sql.raw(MYSQL_TABLE)) : b))
+        .compile(),
+      qb.schema.createIndex('surveys_rated').on('surveys').columns(['rated_at']).compile(),
+      qb.schema.createIndex('surveys_state').on('surveys').columns(['state', 'claim_until']).compile(),
+    ],
+    down: (qb) => [qb.schema.dropTable('surveys').ifExists().compile(), null, null],
+  },
 ];
 
 /** Migration 7's backfill: every customer of the inbox gets a customers row with its newest seq. */

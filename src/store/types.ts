@@ -11,6 +11,7 @@ import type {
  */
 import type { ConversationsStore } from './console-types.js';
 import type { AlertsStore } from './alert-types.js';
+import type { SurveysStore } from './survey-types.js';
 
 /** Inbox states. "claimed" is not a state of its own: it is a lease (owner + until) on a pending row. */
 export type InboxState = 'received' | 'answered' | 'sending' | 'done' | 'skipped' | 'failed' | 'cancelled';
@@ -44,15 +45,17 @@ export interface NewInboxMessage {
  * send_msg_on_event; `handoff` moves the session to a human and sends nothing.
  */
 export interface ReplyPart {
-  kind: 'text' | 'image' | 'menu' | 'welcome' | 'handoff' | 'voice';
+  kind: 'text' | 'image' | 'menu' | 'welcome' | 'handoff' | 'voice' | 'survey';
   /** text content; an image's source URL; a menu's or welcome's head text; what a voice part says. */
   content: string;
   /** text to send instead when an image cannot be delivered. */
   fallback?: string;
   /** menu / welcome buttons (click items). */
   buttons?: string[];
-  /** welcome: the single-use code from enter_session. */
+  /** welcome: the single-use code from enter_session; survey: the session end's msg_code (send_msg_on_event). */
   code?: string;
+  /** survey: its row in `surveys` (the buttons' menu ids name it, so a click finds its survey). */
+  surveyId?: number;
   /** handoff: the servicer to hand to (state 3), else the queue (state 2). */
   servicer?: string;
   /**
@@ -163,6 +166,8 @@ export interface Store {
   readonly consoleSettings: ConsoleSettingsStore;
   /** Each alert condition's state, shared by the instances, and the inbox facts alerts read (src/store/sql/alerts.ts). */
   readonly alerts: AlertsStore;
+  /** Satisfaction surveys: who sends one, and the ratings customers chose (src/store/sql/surveys.ts). */
+  readonly surveys: SurveysStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /** One trivial query (SELECT 1): whether the database answers now (/readyz). */
@@ -235,6 +240,11 @@ export interface Store {
   setChatRef(msgid: string, conversationId: string, chatId: string): Promise<void>;
   /** Keeps what was learnt of the message's media (a voice's transcript, a file's name) for the console. */
   noteMedia(msgid: string, note: MediaNote, now: number): Promise<void>;
+  /**
+   * Logs a message sent while `msgid` is still being answered (the waiting notice) against the
+   * customer's budget, keyed by `outMsgid`, only while the lease is ours and no answer is stored.
+   */
+  logInterimSend(msgid: string, owner: string, outMsgid: string, now: number): Promise<boolean>;
   /** Messages sent to this customer since their latest message (the 5-per-message budget used), in one query. */
   budgetUsed(openKfId: string, externalUserId: string): Promise<number>;
   /** budgetUsed, and the unfinished messages of the same customer after `seq` (each still needs a reply), in one query. */

@@ -28,6 +28,10 @@ const STRINGS = {
     s: '{n} 秒',
     none: '—',
     latency_note: '从客户发出消息到回复发出所用的时间。',
+    ratings: '满意度评价',
+    ratings_note: '此时间范围内顾客点选的评分（需开启满意度评价）。',
+    no_ratings: '此时间范围内还没有评价。',
+    rating_n: '{n} 次',
   },
   en: {
     r24h: '24 h',
@@ -52,6 +56,10 @@ const STRINGS = {
     s: '{n} s',
     none: '—',
     latency_note: 'From the customer sending a message to the answer going out.',
+    ratings: 'Satisfaction ratings',
+    ratings_note: 'Ratings customers chose in this range (with the satisfaction survey on).',
+    no_ratings: 'No ratings in this range yet.',
+    rating_n: '{n}',
   },
 };
 const t = useStrings(STRINGS);
@@ -75,7 +83,8 @@ const card = (title, note) => {
   return box;
 };
 main.append(switcher, tiles);
-const boxes = { messages: card(t('messages')), handoff: card(t('handoff')), latency: card(t('latency'), t('latency_note')) };
+const boxes = { messages: card(t('messages')), handoff: card(t('handoff')), latency: card(t('latency'), t('latency_note')), ratings: card(t('ratings'), t('ratings_note')) };
+boxes.ratings.dataset.testid = 'ratings';
 let plots = [];
 
 const pct = (a, b) => (b > 0 ? `${Math.round((a / b) * 1000) / 10}%` : t('none'));
@@ -143,7 +152,36 @@ async function render() {
     '',
     r.bucketMs,
   );
+  renderRatings(r.ratings ?? []);
   main.dataset.loaded = range;
+}
+
+/** One bar per rating (1 = the best button), its words and how many chose it. */
+function renderRatings(ratings) {
+  if (ratings.length === 0) {
+    boxes.ratings.replaceChildren(el('p', { class: 'muted' }, t('no_ratings')));
+    return;
+  }
+  const most = Math.max(...ratings.map((x) => x.n));
+  boxes.ratings.replaceChildren(
+    el(
+      'table',
+      { class: 'ratings' },
+      el(
+        'tbody',
+        {},
+        ...ratings.map((x) =>
+          el(
+            'tr',
+            { 'data-rating': String(x.rating) },
+            el('th', { scope: 'row' }, x.label || String(x.rating)),
+            el('td', { class: 'bar-cell' }, el('span', { class: 'bar', style: `display:inline-block;height:0.9em;background:${C.answered};width:${Math.max(2, Math.round((x.n / most) * 200))}px` })),
+            el('td', { class: 'n' }, t('rating_n', { n: x.n })),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 async function select(r) {

@@ -28,7 +28,7 @@ export function rangeWindow(
   return { from: to - buckets * bucketMs, to, bucketMs };
 }
 
-/** The charts: messages in, answered, skipped and failed; handoff rate; answer latency p50/p95. */
+/** The charts: messages in, answered, skipped and failed; handoff rate; answer latency p50/p95; satisfaction ratings. */
 export const chartsPage: ConsolePage = async (app, opts) => {
   app.get('/charts', async (req, reply) =>
     sendPage(req, reply, opts.base, {
@@ -57,11 +57,11 @@ export const chartsPage: ConsolePage = async (app, opts) => {
       const range = req.query.range ?? '24h';
       const offsetMin = opts.config.service.quietHours?.offsetMin ?? 480;
       const w = rangeWindow(range, Date.now(), offsetMin);
-      const series = await opts.store.stats.series({
-        ...w,
-        ...(req.query.openKfId ? { openKfId: req.query.openKfId } : {}),
-      });
-      return { range, offsetMin, ...series };
+      const kf = req.query.openKfId ? { openKfId: req.query.openKfId } : {};
+      const series = await opts.store.stats.series({ ...w, ...kf });
+      // The survey's ratings given in the range, per rating (1 = the best button).
+      const ratings = await opts.store.surveys.ratingCounts({ from: w.from, to: w.to, ...kf });
+      return { range, offsetMin, ...series, ratings };
     },
   );
 };

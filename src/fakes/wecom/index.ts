@@ -293,6 +293,27 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
           allowMenu: true,
         });
       }
+      // A servicer ending (3) or taking (1) a session: its msg_code answers once, in the state it
+      // leaves the session in (ended: 20 s, a menu allowed; taken: 48 h, text only; §send_msg_on_event).
+      const code = event.msg_code;
+      const ct = Number(event.change_type);
+      if (
+        event.event_type === 'session_status_change' &&
+        typeof code === 'string' &&
+        typeof event.external_userid === 'string' &&
+        (ct === 1 || ct === 3)
+      ) {
+        const target = ct === 3 ? 4 : 3;
+        state.ensureSession(openKfId, event.external_userid).state = target;
+        state.msgCodes.set(code, {
+          openKfId,
+          externalUserId: event.external_userid,
+          state: target,
+          kind: 'state',
+          expiresAt: now() + (ct === 3 ? 20_000 : 48 * 3600_000),
+          allowMenu: ct === 3,
+        });
+      }
       if (o.notify !== false && state.callbackUrl) await deliverCallback(openKfId);
       return msg.msgid;
     },

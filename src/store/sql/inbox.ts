@@ -397,6 +397,40 @@ export class Inbox {
     return (await this.db.run(query)) === 1;
   }
 
+  /**
+   * Logs a message sent for a customer message that is still being answered (the waiting notice)
+   * against the customer's budget, only while the lease is ours and no answer is stored yet.
+   * Keyed by its outbound msgid: a notice re-sent after a crash (refused as a duplicate) counts once.
+   * False when the row is no longer ours or was answered meanwhile (the entry is then not written).
+   */
+  async logInterimSend(msgid: string, owner: string, outMsgid: string, now: number): Promise<boolean> {
+    const qb = this.db.qb;
+    await this.db.run(
+      qb
+        .insertInto('sent_log')
+        .orIgnore()
+        .columns(['out_msgid', 'open_kfid', 'external_userid', 'sent_at', 'inbound_msgid'])
+        .expression(
+          qb
+            .selectFrom('inbox')
+            .select([
+              sql<string>`${outMsgid}`.as('o'),
+              'open_kfid',
+              'external_userid',
+              sql<number>`${now}`.as('t'),
+              'msgid',
+            ])
+            .where('msgid', '=', msgid)
+            .where('lease_owner', '=', owner)
+            .where('state', '=', 'received'),
+        ),
+    );
+    const r = await this.db.first(
+      qb.selectFrom('sent_log').select('out_msgid').where('out_msgid', '=', outMsgid),
+    );
+    return r !== undefined;
+  }
+
   /** pending → done | failed | skipped; the lease is given back. */
   async finish(
     msgid: string,

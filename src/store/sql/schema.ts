@@ -180,6 +180,29 @@ export interface AlertStatesTable {
   updated_at: number;
 }
 
+/** One satisfaction survey (migration 14, src/store/sql/surveys.ts): its claim, its send, the rating. */
+export interface SurveysTable {
+  id: Generated<number>;
+  open_kfid: string;
+  external_userid: string;
+  /** The newest inbox row of the conversation it closes: a later conversation gets its own survey. */
+  last_seq: number;
+  /** 'quiet' (the AI's conversation went quiet) | 'session_end' (a WeCom servicer ended the session). */
+  via: string;
+  /** 'claimed' (being sent by `owner` until `claim_until`) | 'sent' | 'failed'. */
+  state: string;
+  owner: string | null;
+  claim_until: Generated<number>;
+  out_msgid: string | null;
+  note: string | null;
+  /** The choice's place among the buttons (1 = best) and its words; null until the customer clicks. */
+  rating: number | null;
+  rating_label: string | null;
+  rated_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -202,5 +225,6 @@ export interface DB {
   login_throttle: LoginThrottleTable;
   console_settings: ConsoleSettingsTable;
   alert_states: AlertStatesTable;
+  surveys: SurveysTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -28,6 +28,7 @@ import type { SqlDb } from './db.js';
 import { Heartbeats } from './heartbeats.js';
 import { Identities } from './identities.js';
 import { Inbox } from './inbox.js';
+import { Surveys } from './surveys.js';
 import { migrateMysql, migrateSqlite } from './migrate.js';
 import { MysqlDb } from './mysql-db.js'; // its driver is imported only by MysqlDb.open
 import { SqliteDb } from './sqlite-db.js';
@@ -55,6 +56,8 @@ export class SqlStore implements Store {
   readonly consoleSettings: ConsoleSettings;
   /** The alerts' shared state and the inbox facts they read (migration 11, src/ops/alerts/). */
   readonly alerts: Alerts;
+  /** Satisfaction surveys and their ratings (migration 14, src/pipeline/survey.ts). */
+  readonly surveys: Surveys;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -70,6 +73,7 @@ export class SqlStore implements Store {
     this.stats = new ConsoleStats(sqlDb);
     this.consoleSettings = new ConsoleSettings(sqlDb);
     this.alerts = new Alerts(sqlDb);
+    this.surveys = new Surveys(sqlDb);
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */
@@ -168,6 +172,9 @@ export class SqlStore implements Store {
     last?: LastPart,
   ): Promise<boolean> {
     return this.inbox.markPartSent(msgid, owner, partNo, outMsgid, now, last);
+  }
+  logInterimSend(msgid: string, owner: string, outMsgid: string, now: number): Promise<boolean> {
+    return this.inbox.logInterimSend(msgid, owner, outMsgid, now);
   }
   finish(
     msgid: string,
