@@ -11,6 +11,7 @@ import type {
  */
 import type { ConversationsStore } from './console-types.js';
 import type { AlertsStore } from './alert-types.js';
+import type { MaintenanceStore, PrivacyStore } from './maintenance-types.js';
 
 /** Inbox states. "claimed" is not a state of its own: it is a lease (owner + until) on a pending row. */
 export type InboxState = 'received' | 'answered' | 'sending' | 'done' | 'skipped' | 'failed' | 'cancelled';
@@ -161,6 +162,10 @@ export interface Store {
   readonly consoleSettings: ConsoleSettingsStore;
   /** Each alert condition's state, shared by the instances, and the inbox facts alerts read (src/store/sql/alerts.ts). */
   readonly alerts: AlertsStore;
+  /** The daily jobs' last runs and the claim that lets one instance run each (src/store/sql/maintenance.ts). */
+  readonly maintenance: MaintenanceStore;
+  /** Erasing customer content: retention and `customers forget` (src/store/sql/retention.ts, forget.ts). */
+  readonly privacy: PrivacyStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 
