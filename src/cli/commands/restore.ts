@@ -135,7 +135,7 @@ function refuseWhileBeating(database: string, takeoverMs: number): void {
       { instance_id: string; pid: number; beat_at: number } | undefined;
     if (r)
       throw new Error(
-        `a wxcoze server is still using ${database} (instance ${r.instance_id}, pid ${r.pid}, seen ${Math.round((Date.now() - r.beat_at) / 1000)} s ago): stop it first with ${STOP_HOW}.`,
+        `a wxcoze server is still using ${database} (instance ${r.instance_id}, pid ${r.pid}, seen ${Math.round((Date.now() - r.beat_at) / 1000)} s ago): stop it first with ${STOP_HOW}. If it is not running any more (it crashed), try again in ${Math.ceil(Math.max(takeoverMs, 30_000) / 1000)} s.`,
       );
   } catch (err) {
     if ((err as Error).message.startsWith('a wxcoze server')) throw err;
