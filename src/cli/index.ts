@@ -31,6 +31,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'migrate-store': async () => (await import('./commands/migrate-store.js')).registerMigrateStore,
   admin: async () => (await import('./commands/admin.js')).registerAdmin,
   alerts: async () => (await import('./commands/alerts.js')).registerAlerts,
+  backup: async () => (await import('./commands/backup.js')).registerBackup,
+  restore: async () => (await import('./commands/restore.js')).registerRestore,
+  customers: async () => (await import('./commands/customers.js')).registerCustomers,
 };
 
 /** The subcommand named on the command line (skipping global options), if it is one we know. */

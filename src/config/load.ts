@@ -218,6 +218,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       tokenMs: v.WXCOZE_ALERT_TOKEN_DAYS * 86_400_000,
       diskPercent: v.WXCOZE_ALERT_DISK_PERCENT,
     },
+    maintenance: {
+      backupHour: v.WXCOZE_BACKUP_HOUR,
+      backupKeep: v.WXCOZE_BACKUP_KEEP,
+      backupDir: v.WXCOZE_BACKUP_DIR ? resolve(dataDir, v.WXCOZE_BACKUP_DIR) : join(dataDir, 'backups'),
+      retentionDays: v.WXCOZE_RETENTION_DAYS,
+      utcOffsetMin: v.WXCOZE_UTC_OFFSET,
+    },
     service: serviceConfig(v, problems),
     logLevel: v.WXCOZE_LOG_LEVEL,
   };

@@ -789,6 +789,35 @@ export const SETTINGS = {
     99,
     'the disk holding the data directory this full (percent used) raises an alert',
   ),
+  // ── Backups and retention (src/ops/maintenance/): daily, by one instance. ──
+  WXCOZE_BACKUP_HOUR: int(
+    'WXCOZE_BACKUP_HOUR',
+    4,
+    0,
+    23,
+    "the hour of the day (in `WXCOZE_UTC_OFFSET`'s time) from which the daily backup and the retention erase run; one instance runs them, once a day",
+  ),
+  WXCOZE_BACKUP_KEEP: int(
+    'WXCOZE_BACKUP_KEEP',
+    7,
+    0,
+    365,
+    "how many daily backups of the SQLite database are kept (the oldest are deleted); 0 turns the daily backup off. On MySQL/MariaDB use the database's own backups (`wxcoze backup` prints the `mysqldump` line)",
+  ),
+  WXCOZE_BACKUP_DIR: setting({
+    env: 'WXCOZE_BACKUP_DIR',
+    schema: text(),
+    defaultDoc: '`<data dir>/backups`',
+    fix: 'Set WXCOZE_BACKUP_DIR to a folder path this user can write (better on another disk), or remove it.',
+    doc: 'where the daily backups (and `wxcoze backup` without a file) go; files are `wxcoze-<UTC time>.db`, mode 0600',
+  }),
+  WXCOZE_RETENTION_DAYS: int(
+    'WXCOZE_RETENTION_DAYS',
+    180,
+    0,
+    36_500,
+    "messages older than this many days lose their content (text, answers, transcripts, file names), erased daily; the console's charts still count them. 0 keeps everything",
+  ),
   WXCOZE_ADMIN_PATH: setting({
     env: 'WXCOZE_ADMIN_PATH',
     schema: z

@@ -116,9 +116,24 @@ export interface WxcozeConfig {
   };
   /** Alerts to a group robot or JSON webhook (src/ops/alerts/); off while `webhook` is unset. */
   alerts: AlertsConfig;
+  /** The daily backup and the retention erase (src/ops/maintenance/). */
+  maintenance: MaintenanceConfig;
   /** Customer-service behaviour: welcome, handoff, several accounts, notices. */
   service: ServiceConfig;
   logLevel: string;
+}
+
+export interface MaintenanceConfig {
+  /** The local hour (in utcOffsetMin's time) from which the daily jobs run. */
+  backupHour: number;
+  /** Daily backups kept; 0: no daily backup. */
+  backupKeep: number;
+  /** Where backups go (absolute). */
+  backupDir: string;
+  /** Days a message keeps its content; 0: forever. */
+  retentionDays: number;
+  /** The business's offset from UTC, minutes (WXCOZE_UTC_OFFSET): what "4 o'clock" means. */
+  utcOffsetMin: number;
 }
 
 export interface AlertsConfig {

@@ -26,6 +26,19 @@ export type SendOutcome =
   | { status: 'cancelled' }
   | { status: 'lost-lease' };
 
+export const ANSWERED_BEFORE_RESTORE =
+  'answered before the database was restored from a backup (WeCom refused the first part as a duplicate); the new answer was not sent';
+
+/**
+ * True when `wxcoze restore` ran after this message was sent by the customer: the restored row
+ * may not know the answer that went out before the restore (migration 13's `restore` record).
+ * Read only when WeCom refuses a first part as a duplicate, which is rare: no cost per message.
+ */
+async function answeredBeforeRestore(item: InboxItem, store: Store): Promise<boolean> {
+  const restore = await store.maintenance.last('restore');
+  return restore !== undefined && restore.lastRunAt > 0 && item.sendTime * 1000 <= restore.lastRunAt;
+}
+
 /** WeCom caps a click item's text at 128 bytes and a menu at 10 items. */
 function clickItems(buttons: string[]): unknown[] {
   return buttons
@@ -152,6 +165,8 @@ export async function sendReply(
   // The last part's write also ends the message, as a full delivery would (an apology ends failed).
   const lastPart: LastPart = { state: item.apologized ? 'failed' : 'done', note: item.note ?? null };
   const lastOf = (i: number) => (i === parts.length - 1 ? lastPart : undefined);
+  // Nothing of this stored answer has been tried on WeCom from this database yet (see below).
+  let untried = item.state === 'answered' && item.partsSent === 0;
   for (let i = item.partsSent; i < parts.length; i++) {
     if (signal.aborted) return { status: 'retry', note: 'stopped before sending' };
     if (i === item.partsSent) {
@@ -219,6 +234,17 @@ export async function sendReply(
       const errcode = wecomErrcodeOf(err);
       const undeliverable = errcode === undefined ? undefined : undeliverableReason(errcode);
       if (errcode === DUPLICATE_MSGID_ERRCODE) {
+        if (untried && (await answeredBeforeRestore(item, deps.store))) {
+          // The database was restored from a backup taken before this message was answered: its
+          // row said "not answered", so a new answer was made, but WeCom already has the first
+          // part's msgid — the old answer reached the customer. Parts go out in order, so a
+          // refused first part means the earlier answer went out: nothing more is sent.
+          log.warn(
+            { part: i + 1, outMsgid: msgid },
+            'message was answered before the database was restored (WeCom refused the first part as a duplicate); the new answer is not sent',
+          );
+          return { status: 'done', note: ANSWERED_BEFORE_RESTORE };
+        }
         log.info(
           { part: i + 1, outMsgid: msgid },
           'reply part was already delivered (duplicate msgid); counting it as sent',
@@ -261,6 +287,7 @@ export async function sendReply(
         return { status: 'retry', note: (err as Error).message };
       }
     }
+    untried = false;
     if (
       !(await deps.store.markPartSent(
         item.msgid,

@@ -10,12 +10,14 @@ import { RedisCoordinator } from '../store/coordination/redis.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { WecomCrypto } from '../wecom/crypto.js';
+import { join } from 'node:path';
 import { packageVersion } from '../cli/lib/paths.js';
 import { ContactLinks } from '../ops/contact.js';
 import { CustomerMedia } from '../ops/customer-media.js';
 import { Health } from '../ops/health.js';
 import { ConsoleWatch, createAlerts, type AlertEvaluator } from '../ops/alerts/index.js';
 import type { AlertReaders } from '../ops/alerts/evaluator.js';
+import { DailyMaintenance } from '../ops/maintenance/daily.js';
 import { consoleUrl } from '../config/console-url.js';
 import { maskWebhookUrl } from '../config/webhook-url.js';
 import { WecomApi } from '../wecom/api.js';
@@ -230,6 +232,16 @@ export async function startServer(
   // /metrics reads the inbox's depth from this thread's store at scrape time.
   setInboxSource(() => store.countByState());
   notServing = undefined;
+  // The daily retention erase and SQLite backup; the store lets one instance run each (src/ops/maintenance/).
+  const daily = new DailyMaintenance({
+    config: config.maintenance,
+    store,
+    logger,
+    // A store handed in (tests) is not the data directory's file: nothing to copy.
+    ...(store.kind === 'sqlite' && !opts.store ? { sqliteFile: join(config.dataDir, 'wxcoze.db') } : {}),
+    owner: `${instanceId}:${process.pid}`,
+  });
+  daily.start();
   logger.info(
     {
       url,
@@ -257,6 +269,7 @@ export async function startServer(
         notServing = 'wxcoze is stopping: answers in flight finish, new work waits for the next start';
         setInboxSource(undefined);
         await alerts?.stop();
+        await daily.stop();
         await pipeline.stop(drainMs);
         await app.close();
         await consoleWecom.close();

@@ -493,6 +493,25 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
     down: (qb) => [qb.schema.alterTable('conversations').dropColumn('coze_auth').compile()],
   },
   {
+    version: 13,
+    name: 'maintenance: the last run of each daily job (backup, retention) and of a restore',
+    // src/ops/maintenance/: every instance looks; the one whose conditional UPDATE claims the day runs it.
+    up: (qb, dialect) => [
+      qb.schema
+        .createTable('maintenance')
+        .addColumn('job', 'varchar(64)', (c) => c.notNull().primaryKey())
+        .addColumn('last_day', 'varchar(16)')
+        .addColumn('last_run_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_result', 'text')
+        .addColumn('owner', 'varchar(128)')
+        .addColumn('until', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .$call((b) => (dialect === 'mysql' ? b.modifyEnd(sql.raw(MYSQL_TABLE)) : b))
+        .compile(),
+    ],
+    down: (qb) => [qb.schema.dropTable('maintenance').ifExists().compile()],
+  },
+  {
     version: 14,
     name: 'satisfaction surveys: one row per survey sent, and the rating the customer chose',
     // src/pipeline/survey.ts. A row is the claim to send a survey for one conversation, keyed by

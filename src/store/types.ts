@@ -12,6 +12,7 @@ import type {
 import type { ConversationsStore } from './console-types.js';
 import type { AlertsStore } from './alert-types.js';
 import type { SurveysStore } from './survey-types.js';
+import type { MaintenanceStore, PrivacyStore } from './maintenance-types.js';
 
 /** Inbox states. "claimed" is not a state of its own: it is a lease (owner + until) on a pending row. */
 export type InboxState = 'received' | 'answered' | 'sending' | 'done' | 'skipped' | 'failed' | 'cancelled';
@@ -168,6 +169,10 @@ export interface Store {
   readonly alerts: AlertsStore;
   /** Satisfaction surveys: who sends one, and the ratings customers chose (src/store/sql/surveys.ts). */
   readonly surveys: SurveysStore;
+  /** The daily jobs' last runs and the claim that lets one instance run each (src/store/sql/maintenance.ts). */
+  readonly maintenance: MaintenanceStore;
+  /** Erasing customer content: retention and `customers forget` (src/store/sql/retention.ts, forget.ts). */
+  readonly privacy: PrivacyStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /** One trivial query (SELECT 1): whether the database answers now (/readyz). */

@@ -20,6 +20,7 @@ export const COMMON_STRINGS = {
     m_link: '[链接]',
     m_miniprogram: '[小程序]',
     m_card: '[名片]',
+    m_erased: '[内容已按保留期限删除]',
     m_menu: '[菜单]',
     m_event: '[事件]',
     m_other: '[{type} 消息]',
@@ -47,6 +48,7 @@ export const COMMON_STRINGS = {
     m_link: '[link]',
     m_miniprogram: '[mini program]',
     m_card: '[contact card]',
+    m_erased: '[content erased: older than the retention period]',
     m_menu: '[menu]',
     m_event: '[event]',
     m_other: '[{type} message]',
@@ -81,6 +83,8 @@ export const flagBadge = (flag) => el('span', { class: `badge flag flag-${flag}`
 /** A sync_msg item (the stored payload) as one line of text. */
 export function messageText(item) {
   const p = item.payload ?? {};
+  // Retention (WXCOZE_RETENTION_DAYS) erased what was said; the row stays for the charts.
+  if (p.erased === true) return t('m_erased');
   const type = item.msgtype;
   const body = p[type] ?? {};
   switch (type) {

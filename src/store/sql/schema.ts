@@ -203,6 +203,25 @@ export interface SurveysTable {
   updated_at: number;
 }
 
+/**
+ * The daily jobs' bookkeeping (migration 13, src/store/sql/maintenance.ts): one row per job
+ * ('backup', 'retention'; 'restore' records the last `wxcoze restore`). A job is claimed for a day
+ * with one conditional UPDATE, so of several instances exactly one runs it.
+ */
+export interface MaintenanceTable {
+  job: string;
+  /** The local day (YYYY-MM-DD) the job last completed for; null: never. */
+  last_day: string | null;
+  /** When it last completed (ms; 0: never). */
+  last_run_at: Generated<number>;
+  /** What it did (a backup's file, how many messages were erased), one line, never customer text. */
+  last_result: string | null;
+  /** The instance running it now, and until when its claim holds. */
+  owner: string | null;
+  until: Generated<number>;
+  updated_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -226,5 +245,6 @@ export interface DB {
   console_settings: ConsoleSettingsTable;
   alert_states: AlertStatesTable;
   surveys: SurveysTable;
+  maintenance: MaintenanceTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -16,6 +16,7 @@ import type {
   StoredConversation,
   UserSummary,
 } from '../types.js';
+import type { ForgetPlan, PrivacyStore } from '../maintenance-types.js';
 import { Accounts } from './accounts.js';
 import { Alerts } from './alerts.js';
 import { OperatorActions } from './console-operator.js';
@@ -29,7 +30,10 @@ import { Heartbeats } from './heartbeats.js';
 import { Identities } from './identities.js';
 import { Inbox } from './inbox.js';
 import { Surveys } from './surveys.js';
+import { forget, findPerson } from './forget.js';
+import { Maintenance } from './maintenance.js';
 import { migrateMysql, migrateSqlite } from './migrate.js';
+import { eraseBefore } from './retention.js';
 import { MysqlDb } from './mysql-db.js'; // its driver is imported only by MysqlDb.open
 import { SqliteDb } from './sqlite-db.js';
 
@@ -58,6 +62,10 @@ export class SqlStore implements Store {
   readonly alerts: Alerts;
   /** Satisfaction surveys and their ratings (migration 14, src/pipeline/survey.ts). */
   readonly surveys: Surveys;
+  /** The daily jobs' shared bookkeeping (migration 13, src/ops/maintenance/). */
+  readonly maintenance: Maintenance;
+  /** Retention and `customers forget`: erasing customer content (src/store/sql/retention.ts, forget.ts). */
+  readonly privacy: PrivacyStore;
 
   private constructor(readonly db: SqliteDb | MysqlDb) {
     this.kind = db.dialect;
@@ -74,6 +82,13 @@ export class SqlStore implements Store {
     this.consoleSettings = new ConsoleSettings(sqlDb);
     this.alerts = new Alerts(sqlDb);
     this.surveys = new Surveys(sqlDb);
+    this.maintenance = new Maintenance(sqlDb);
+    this.privacy = {
+      eraseBefore: (cutoff: number) => eraseBefore(sqlDb, cutoff),
+      findPerson: (id: string) => findPerson(sqlDb, id),
+      forget: (plan: ForgetPlan) => forget(sqlDb, plan),
+      compact: async () => (db instanceof SqliteDb ? db.checkpointTruncate() : true),
+    };
   }
 
   /** The embedded store: one SQLite file (created with its folder when missing; ':memory:' for tests). */

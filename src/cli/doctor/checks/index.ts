@@ -1,6 +1,7 @@
 /** The doctor's checks, in the order they are run and printed. */
 import type { DoctorCheck } from '../types.js';
 import { alertsCheck } from './alerts.js';
+import { backupCheck } from './backup.js';
 import { cacheCheck } from './cache.js';
 import { clockCheck } from './clock.js';
 import { configCheck } from './config.js';
@@ -28,6 +29,7 @@ export const CHECKS: DoctorCheck[] = [
   nodeVersionCheck,
   voiceCheck,
   storeCheck,
+  backupCheck,
   cacheCheck,
   consoleCheck,
   cozeTokenCheck,
