@@ -8,6 +8,7 @@ import { WarnLimiter } from '../log/warn-limiter.js';
 import { CozeLimiter } from './coze-limiter.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { Heartbeat } from './heartbeat.js';
+import { IdlePull } from './idle-pull.js';
 import { limitCoze } from './limited-coze.js';
 import { LiveSettings } from './live-settings.js';
 import { authIdentity, chatTargetOf, type CozePort, type VoicePort, type WecomPort } from './ports.js';
@@ -117,6 +118,17 @@ export function createBridge(deps: {
     retryBaseMs,
     gate,
   });
+  // Lost callbacks: an account no pull reached for WXCOZE_IDLE_PULL_S is pulled anyway.
+  const idlePull =
+    config.pipeline.idlePullMs > 0
+      ? new IdlePull({
+          store,
+          coordinator: deps.coordinator,
+          puller,
+          intervalMs: config.pipeline.idlePullMs,
+          logger,
+        })
+      : undefined;
   let heartbeat: Heartbeat | undefined;
   return {
     puller,
@@ -135,8 +147,10 @@ export function createBridge(deps: {
       await settings.start();
       dispatcher.start();
       await puller.pullAllKnown();
+      idlePull?.start();
     },
     async stop(drainMs: number) {
+      await idlePull?.stop();
       await puller.stop();
       await profiles.stop();
       await dispatcher.stop(drainMs);
