@@ -86,42 +86,82 @@ type Boom = ReturnType<typeof pino.destination>;
 export class RotatingFile {
   private readonly boom: Boom;
   private size: number;
+  /** SonicBoom is opening a file (at start, after a rotation): no rotation until it is ready. */
+  private opening = true;
+  /** Bytes handed to SonicBoom, and bytes it reported written: equal when nothing is pending. */
+  private accepted = 0;
+  private written = 0;
+  private waiters: (() => void)[] = [];
 
   constructor(private readonly opts: RotationOptions) {
     if (opts.files < 2) throw new Error('a rotating log keeps at least 2 files');
     this.size = sizeOf(opts.file);
+    // Already full (a restart): rotated before it is opened, like any full file.
+    if (this.size >= opts.maxBytes) {
+      try {
+        this.shift();
+        this.size = 0;
+      } catch (err) {
+        opts.onError?.(err as Error);
+      }
+    }
     this.boom = pino.destination({ dest: opts.file, mkdir: true, sync: false, append: true, mode: 0o600 });
+    this.boom.on('ready', () => {
+      this.opening = false;
+    });
+    this.boom.on('error', (err: Error) => {
+      this.opening = false;
+      this.opts.onError?.(err);
+    });
+    this.boom.on('write', (n: number) => {
+      this.written += n;
+      if (this.written >= this.accepted) for (const w of this.waiters.splice(0)) w();
+    });
   }
 
   write(line: string): boolean {
     const n = Buffer.byteLength(line);
     // An empty file takes the line whatever its size: a line longer than maxBytes is not split.
-    if (this.size > 0 && this.size + n > this.opts.maxBytes) this.rotate();
+    // While the new file is being opened, lines wait in SonicBoom's buffer for it (a rotation then
+    // would rename files around a file that does not exist yet).
+    if (!this.opening && this.size > 0 && this.size + n > this.opts.maxBytes) this.rotate();
     this.size += n;
+    this.accepted += n;
     return this.boom.write(line);
   }
 
   private rotate(): void {
-    const { file, files } = this.opts;
     try {
-      // Files beyond the count (a smaller WXCOZE_LOG_FILES than before) go first.
-      for (const n of rotatedNumbers(file)) if (n >= files) unlinkSync(rotatedName(file, n));
-      // Oldest first, so each rename lands on a name already moved away (the last one is replaced).
-      for (let i = files - 1; i >= 1; i--) {
-        const from = rotatedName(file, i - 1);
-        if (existsSync(from)) renameSync(from, rotatedName(file, i));
-      }
+      this.shift();
+      this.opening = true;
       this.boom.reopen();
-      this.size = 0;
     } catch (err) {
       // The disk or a permission refused: keep writing the current file; try again after another maxBytes.
-      this.size = 0;
       this.opts.onError?.(err as Error);
+    }
+    this.size = 0;
+  }
+
+  /** Every file moves one number up (`wxcoze.log` → `wxcoze.log.1`); the oldest beyond the count goes. */
+  private shift(): void {
+    const { file, files } = this.opts;
+    // Files beyond the count (a smaller WXCOZE_LOG_FILES than before) go first.
+    for (const n of rotatedNumbers(file)) if (n >= files) unlinkSync(rotatedName(file, n));
+    // Oldest first, so each rename lands on a name already moved away (the last one is replaced).
+    for (let i = files - 1; i >= 1; i--) {
+      const from = rotatedName(file, i - 1);
+      if (existsSync(from)) renameSync(from, rotatedName(file, i));
     }
   }
 
+  /** Calls back once every line handed over so far is in a file (pino's `flush`). */
   flush(cb?: (err?: Error) => void): void {
-    this.boom.flush(cb);
+    if (this.written >= this.accepted) {
+      cb?.();
+      return;
+    }
+    this.waiters.push(() => cb?.());
+    this.boom.flush();
   }
 
   flushSync(): void {

@@ -125,6 +125,10 @@ export function createBridge(deps: {
           store,
           coordinator: deps.coordinator,
           puller,
+          configured: [
+            ...(config.wecom.openKfId ? [config.wecom.openKfId] : []),
+            ...Object.keys(config.service.accounts),
+          ],
           intervalMs: config.pipeline.idlePullMs,
           logger,
         })

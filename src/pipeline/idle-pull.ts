@@ -28,12 +28,15 @@ export class IdlePull {
   private stopped = false;
   private readonly checkMs: number;
   private readonly log: Logger;
+  private readonly startedAt: number;
 
   constructor(
     private readonly deps: {
       store: Pick<Store, 'listAccounts'>;
       coordinator: Pick<Coordinator, 'tryWithLock' | 'cache'>;
       puller: PullRequester;
+      /** Accounts the configuration names: looked after even before their first pull is stored. */
+      configured?: string[];
       /** An account not pulled for this long is pulled (ms, > 0). */
       intervalMs: number;
       logger: Logger;
@@ -43,6 +46,7 @@ export class IdlePull {
     // Looked at a few times per interval (at most every 5 s), so a pull comes at most that late.
     this.checkMs = Math.max(100, Math.min(5_000, Math.floor(deps.intervalMs / 4)));
     this.log = deps.logger.child({ component: 'idle-pull' });
+    this.startedAt = this.now();
   }
 
   private now() {
@@ -69,10 +73,17 @@ export class IdlePull {
   /** One look at every account: the idle ones get a pull (one instance decides per interval). */
   async check(): Promise<void> {
     const { store, intervalMs } = this.deps;
-    for (const a of await store.listAccounts()) {
-      if (this.stopped) return;
+    const accounts = (await store.listAccounts()).map((a) => ({
+      openKfId: a.openKfId,
       // Never pulled to the end yet (its first pull may be in flight): idle from when it was first seen.
-      if (this.now() - (a.lastPullAt ?? a.firstSeenAt) < intervalMs) continue;
+      lastPullAt: a.lastPullAt ?? a.firstSeenAt,
+    }));
+    for (const id of this.deps.configured ?? [])
+      if (!accounts.some((a) => a.openKfId === id))
+        accounts.push({ openKfId: id, lastPullAt: this.startedAt });
+    for (const a of accounts) {
+      if (this.stopped) return;
+      if (this.now() - a.lastPullAt < intervalMs) continue;
       if (await this.claim(a.openKfId)) {
         this.log.debug({ openKfId: a.openKfId, lastPullAt: a.lastPullAt }, 'no pull for a while: pulling');
         this.deps.puller.schedule(a.openKfId, undefined, 'idle-pull');

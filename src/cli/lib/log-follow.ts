@@ -59,15 +59,16 @@ function inodeOf(path: string): number | undefined {
 /**
  * Follows `wxcoze.log` from its end. The open descriptor stays on the file it was opened on, so
  * after a rotation (the file renamed to `wxcoze.log.1`) the lines still landing in it are read
- * to the end before moving on, and any file rotated past in between is read too: nothing is
- * skipped, nothing is read twice.
+ * to the end, then the files rotated after it one by one, then the live one: nothing is skipped,
+ * nothing is read twice. A finished file stays open until the next one is opened, so it marks
+ * the place even while the writer is between files.
  */
 export class LogFollower {
   private fd?: number;
   private ino?: number;
   private offset = 0;
   private partial = '';
-  /** The path was seen holding another file: finish this one at the next quiet poll. */
+  /** Our file was seen as the newest rotated one: finish it at the next quiet poll. */
   private rotatedSeen = false;
 
   constructor(
@@ -75,46 +76,58 @@ export class LogFollower {
     /** Start at the current end (history was printed already) or at the beginning. */
     fromEnd: boolean,
   ) {
-    this.open(fromEnd);
+    this.openAt(file, fromEnd);
   }
 
-  private open(fromEnd: boolean): void {
+  /** Opens `path` in place of the current file; false (current kept) when it is not there. */
+  private openAt(path: string, fromEnd: boolean): boolean {
+    let fd: number;
     try {
-      this.fd = openSync(this.file, 'r');
+      fd = openSync(path, 'r');
     } catch {
-      this.fd = undefined; // not written yet: the next poll tries again
-      return;
+      return false;
     }
-    const st = fstatSync(this.fd);
+    if (this.fd !== undefined) closeSync(this.fd);
+    const st = fstatSync(fd);
+    this.fd = fd;
     this.ino = st.ino;
     this.offset = fromEnd ? st.size : 0;
     this.partial = '';
     this.rotatedSeen = false;
+    return true;
   }
 
   /** The complete lines written since the last poll, in order. */
   poll(): string[] {
-    if (this.fd === undefined) {
-      this.open(false);
-      if (this.fd === undefined) return [];
-    }
     const out: string[] = [];
-    const fd = this.fd!;
-    if (fstatSync(fd).size < this.offset) {
-      // Truncated in place (by hand): start over.
-      this.offset = 0;
-      this.partial = '';
-    }
-    const fresh = this.drain(fd, out);
-    const now = inodeOf(this.file);
-    if (now !== this.ino) {
-      // Rotated (or removed). A write in flight when it was renamed may still land in our file:
-      // move on only after a poll that found nothing new in it.
-      if (!this.rotatedSeen || fresh) {
+    // Bounded: at most every file once per poll.
+    for (let step = 0; step < 10_000; step++) {
+      if (this.fd === undefined) {
+        // Nothing opened yet (the log did not exist): the live file from its start.
+        if (!this.openAt(this.file, false)) return out;
+      }
+      const fd = this.fd!;
+      if (fstatSync(fd).size < this.offset) {
+        // Truncated in place (by hand): start over.
+        this.offset = 0;
+        this.partial = '';
+      }
+      const fresh = this.drain(fd, out);
+      if (inodeOf(this.file) === this.ino) return out; // following the live file
+      // Ours was rotated. The newest rotated file may still get a write that was in flight when it
+      // was renamed: finish it only after a poll that found nothing new in it.
+      const rotated = logFilesOldestFirst(this.file).filter((f) => f !== this.file);
+      const at = rotated.findIndex((f) => inodeOf(f) === this.ino);
+      if (at === rotated.length - 1 && (fresh || !this.rotatedSeen)) {
         this.rotatedSeen = true;
         return out;
       }
-      this.moveOn(out);
+      if (this.partial) out.push(this.partial); // pino writes whole lines; never expected
+      this.partial = '';
+      // The next file: the one rotated after ours, or the live one. Ours gone altogether
+      // (rotated past the count): every file there is newer, the oldest comes next.
+      const next = rotated[at + 1] ?? this.file;
+      if (!this.openAt(next, false)) return out; // the writer is between files: keep our place
     }
     return out;
   }
@@ -128,25 +141,6 @@ export class LogFollower {
     this.partial = lines.pop() ?? '';
     out.push(...lines);
     return true;
-  }
-
-  /** Our file is finished: read the ones rotated after it, then follow the live one. */
-  private moveOn(out: string[]): void {
-    if (this.partial) out.push(this.partial); // pino writes whole lines; never expected
-    const files = logFilesOldestFirst(this.file).filter((f) => f !== this.file);
-    const at = files.findIndex((f) => inodeOf(f) === this.ino);
-    closeSync(this.fd!);
-    this.fd = undefined;
-    // Our file gone altogether (rotated past the count): every file there is newer than it.
-    for (const f of files.slice(at + 1)) {
-      try {
-        out.push(...readAll(f).split('\n').filter(Boolean));
-      } catch {
-        /* rotated away meanwhile */
-      }
-    }
-    this.open(false);
-    if (this.fd !== undefined) this.drain(this.fd, out);
   }
 
   close(): void {
