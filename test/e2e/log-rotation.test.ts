@@ -5,7 +5,7 @@
  * The server runs in the foreground, so its stdout carries every line too: the reference.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { logFilesOldestFirst } from '../../src/log/rotating-file.js';
@@ -110,4 +110,50 @@ test('rotation: bounded files, no line lost or split; logs reads through them; l
     server.kill('SIGTERM');
     await Promise.allSettled([follow, server]);
   }
+});
+
+test('start --daemon: its log rotates the same way, nothing written twice, its stderr file stays small', async () => {
+  const dataDir = tempDir();
+  const env = baseEnv({
+    WXCOZE_DATA_DIR: dataDir,
+    WXCOZE_LOG_MAX_SIZE: '2KB',
+    WXCOZE_LOG_FILES: '3',
+    WXCOZE_IDLE_PULL_S: '1',
+  });
+  assert.equal((await cli(initFlags(f, await freePort()), env)).exitCode, 0);
+  const logFile = join(dataDir, 'logs', 'wxcoze.log');
+  const started = await cli(['start', '--daemon'], env);
+  assert.equal(started.exitCode, 0, started.out);
+  try {
+    const customers = Array.from({ length: 8 }, (_, i) => `wmDaemonRot${String(i).padStart(3, '0')}`);
+    for (const c of customers)
+      await f.wecom.customerSends(KF, c, { text: '后台运行也要轮转' }, { notify: false });
+    await waitFor(
+      'every customer answered',
+      () => customers.every((c) => f.wecom.sentTo(c).length === 1),
+      60_000,
+      100,
+    );
+  } finally {
+    assert.equal((await cli(['stop'], env)).exitCode, 0);
+  }
+  const files = logFilesOldestFirst(logFile);
+  assert.deepEqual(
+    files.map((p) => p.slice(logFile.length)),
+    ['.2', '.1', ''],
+  );
+  const keptLines = files
+    .map((p) => readFileSync(p, 'utf8'))
+    .join('')
+    .split('\n')
+    .slice(0, -1);
+  for (const l of keptLines) JSON.parse(l);
+  assert.equal(new Set(keptLines).size, keptLines.length, 'no line written twice');
+  const all = await cli(['logs', '--json', '-n', '0'], env);
+  assert.deepEqual(jsonLines(all.stdout), keptLines);
+  assert.ok(
+    keptLines.some((l) => l.includes('"msg":"wxcoze stopped"')),
+    'the lines written as it stopped are in the file',
+  );
+  assert.ok(statSync(join(dataDir, 'logs', 'daemon.err')).size <= 2048);
 });

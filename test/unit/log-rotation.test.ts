@@ -3,12 +3,12 @@
  * and once, and the readers (`pastLines`, `LogFollower`) read through the rotated files in order.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LogFollower, pastLines } from '../../src/cli/lib/log-follow.js';
 import { loadConfig } from '../../src/config/load.js';
-import { logFilesOldestFirst, RotatingFile } from '../../src/log/rotating-file.js';
+import { capAppendedFile, logFilesOldestFirst, RotatingFile } from '../../src/log/rotating-file.js';
 import { tempDir } from '../helpers/harness.js';
 
 const lineOf = (i: number) =>
@@ -106,4 +106,20 @@ test('WXCOZE_LOG_MAX_SIZE takes 10MB, 500KB, 2048; refuses what is not a size', 
   const bad = size('ten').problems.find((p) => p.key === 'WXCOZE_LOG_MAX_SIZE');
   assert.ok(bad, 'refused');
   assert.equal(loadConfig({ env: {}, cwd: tempDir() }).config.logRotation.files, 10);
+});
+
+test("a daemon's stderr file (O_APPEND) is cut without a hole: the writer goes on at the new end", () => {
+  const file = join(tempDir('wxcoze-rot-'), 'daemon.err');
+  writeFileSync(file, '');
+  const fd = openSync(file, 'a');
+  try {
+    writeSync(fd, 'x'.repeat(3000));
+    assert.equal(capAppendedFile(file, 2048), true);
+    writeSync(fd, 'after the cut\n');
+    assert.equal(readFileSync(file, 'utf8'), 'after the cut\n', 'no zeros where the old text was');
+    assert.equal(readFileSync(`${file}.1`, 'utf8'), 'x'.repeat(3000));
+    assert.equal(capAppendedFile(file, 2048), false, 'under the limit: left alone');
+  } finally {
+    closeSync(fd);
+  }
 });
