@@ -56,8 +56,15 @@ export function matchLine(
   return { obj, raw: line };
 }
 
-/** The newest error-or-worse line of the log's last 256 KiB. */
+/**
+ * The newest error-or-worse line of the log's last 256 KiB, in the live file or, just after a
+ * rotation, the one before it (`wxcoze.log.1`).
+ */
 export function lastErrorLine(file: string): { time?: string; msg: string } | undefined {
+  return lastErrorIn(file) ?? lastErrorIn(`${file}.1`);
+}
+
+function lastErrorIn(file: string): { time?: string; msg: string } | undefined {
   if (!existsSync(file)) return undefined;
   const fd = openSync(file, 'r');
   let text: string;
