@@ -205,6 +205,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       ffmpeg: v.WXCOZE_FFMPEG,
       maxParts: v.WXCOZE_MAX_PARTS,
       retryBaseMs: v.WXCOZE_RETRY_BASE_MS,
+      idlePullMs: v.WXCOZE_IDLE_PULL_S * 1000,
     },
     alerts: {
       ...(v.WXCOZE_ALERT_WEBHOOK ? { webhook: v.WXCOZE_ALERT_WEBHOOK } : {}),
@@ -227,6 +228,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     },
     service: serviceConfig(v, problems),
     logLevel: v.WXCOZE_LOG_LEVEL,
+    logRotation: { maxBytes: v.WXCOZE_LOG_MAX_SIZE, files: v.WXCOZE_LOG_FILES },
   };
   return { config, problems, sources, configFile };
 }

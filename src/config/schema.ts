@@ -50,6 +50,35 @@ const intIn = (min: number, max: number) => {
 const intFix = (env: string, min: number, max: number, dflt: number) =>
   `Set ${env} to a number between ${min} and ${max}, or remove it to use ${dflt}.`;
 
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** A size in bytes written `10MB`, `500 KB`, `1.5GB` (units of 1024) or a number of bytes, within [min, max]. */
+const byteSize = (min: number, max: number) => {
+  const error = `is not a size from 1KB to ${max / 1024 ** 3}GB (e.g. 10MB, 500KB)`;
+  return z.string({ error }).transform((v, ctx) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+    const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+    const n = m && unit ? Math.round(Number(m[1]) * unit) : NaN;
+    if (!(n >= min && n <= max)) {
+      ctx.issues.push({ code: 'custom', input: v, message: error });
+      return z.NEVER;
+    }
+    return n;
+  });
+};
+
 /** An http(s) base URL; trailing slashes dropped. */
 const httpUrl = () =>
   z
@@ -592,6 +621,13 @@ export const SETTINGS = {
     600_000,
     "how long an instance may miss its heartbeat (written to the database every third of this) before other instances take over the messages it holds; the instances' clocks must agree (NTP)",
   ),
+  WXCOZE_IDLE_PULL_S: int(
+    'WXCOZE_IDLE_PULL_S',
+    60,
+    0,
+    86_400,
+    'when no pull has happened for an account for this many seconds (no callback came), wxcoze pulls it anyway: one `sync_msg`, so a message whose callback was lost (server restarting, network blip, proxy down) is answered within about this time. One pull per account per interval across all instances; 0 = off',
+  ),
   WXCOZE_INSTANCE_ID: setting({
     env: 'WXCOZE_INSTANCE_ID',
     schema: z
@@ -643,6 +679,21 @@ export const SETTINGS = {
     fix: 'Use one of trace, debug, info, warn, error.',
     doc: '`debug` also logs message bodies; nothing logs secrets',
   }),
+  WXCOZE_LOG_MAX_SIZE: setting({
+    env: 'WXCOZE_LOG_MAX_SIZE',
+    schema: byteSize(1024, 1024 ** 3),
+    default: 10 * 1024 * 1024,
+    defaultDoc: '`10MB`',
+    fix: 'Write a size such as 10MB, 500KB or 1GB (1 KB to 1 GB), or remove it to use 10MB.',
+    doc: 'the log file (`<data dir>/logs/wxcoze.log`) is rotated before it grows past this: it becomes `wxcoze.log.1`, older ones move up. `KB`, `MB`, `GB` (×1024) or bytes',
+  }),
+  WXCOZE_LOG_FILES: int(
+    'WXCOZE_LOG_FILES',
+    10,
+    2,
+    1000,
+    'how many log files are kept, the one being written included (the oldest is deleted at a rotation): at most this × WXCOZE_LOG_MAX_SIZE of logs',
+  ),
   WXCOZE_DATABASE_URL: setting({
     env: 'WXCOZE_DATABASE_URL',
     secret: true,

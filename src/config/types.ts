@@ -113,6 +113,8 @@ export interface WxcozeConfig {
     ffmpeg: string;
     /** First backoff step of every retry (Coze, WeCom sends, pulls); doubles per attempt. */
     retryBaseMs: number;
+    /** An account with no pull for this long is pulled anyway (lost callbacks), ms; 0 = off. */
+    idlePullMs: number;
   };
   /** Alerts to a group robot or JSON webhook (src/ops/alerts/); off while `webhook` is unset. */
   alerts: AlertsConfig;
@@ -121,6 +123,8 @@ export interface WxcozeConfig {
   /** Customer-service behaviour: welcome, handoff, several accounts, notices. */
   service: ServiceConfig;
   logLevel: string;
+  /** The log file's size-based rotation (src/log/rotating-file.ts). */
+  logRotation: { maxBytes: number; files: number };
 }
 
 export interface MaintenanceConfig {

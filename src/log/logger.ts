@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { RotatingFile } from './rotating-file.js';
 
 export type { Logger };
 
@@ -38,6 +39,13 @@ export interface LoggerSetup {
   level?: string;
   /** Append JSON lines to this file as well as stdout. */
   file?: string;
+  /** Rotate `file` by size (WXCOZE_LOG_MAX_SIZE × WXCOZE_LOG_FILES); unset: one growing file. */
+  rotation?: { maxBytes: number; files: number };
+  /**
+   * Write to stdout too (default). Off for a daemon: its stdout is not kept, the file is the log
+   * (a second copy of every line in a file of its own would grow unrotated).
+   */
+  stdout?: boolean;
   /** Pretty output on stdout (a terminal); JSON otherwise. */
   pretty?: boolean;
 }
@@ -64,14 +72,19 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
         options: { colorize: true, translateTime: 'SYS:HH:MM:ss' },
       }),
     });
-  } else {
+  } else if (setup.stdout !== false) {
     streams.push({ level: level as pino.Level, stream: pino.destination({ fd: 1, sync: false }) });
   }
   if (setup.file) {
-    streams.push({
-      level: level as pino.Level,
-      stream: pino.destination({ dest: setup.file, mkdir: true, sync: false }),
-    });
+    const stream = setup.rotation
+      ? new RotatingFile({
+          file: setup.file,
+          ...setup.rotation,
+          // Written to stderr, not the logger: it is the logger's own file that failed.
+          onError: (err) => process.stderr.write(`wxcoze: could not rotate ${setup.file}: ${err.message}\n`),
+        })
+      : pino.destination({ dest: setup.file, mkdir: true, sync: false });
+    streams.push({ level: level as pino.Level, stream });
   }
   if (level === 'silent') return pino({ ...options, level: 'silent' });
   return pino(options, pino.multistream(streams));

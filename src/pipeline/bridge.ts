@@ -9,6 +9,7 @@ import { WarnLimiter } from '../log/warn-limiter.js';
 import { CozeLimiter } from './coze-limiter.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { Heartbeat } from './heartbeat.js';
+import { IdlePull } from './idle-pull.js';
 import { limitCoze } from './limited-coze.js';
 import { LiveSettings } from './live-settings.js';
 import { authIdentity, chatTargetOf, type CozePort, type VoicePort, type WecomPort } from './ports.js';
@@ -128,6 +129,21 @@ export function createBridge(deps: {
     owner,
     logger,
   });
+  // Lost callbacks: an account no pull reached for WXCOZE_IDLE_PULL_S is pulled anyway.
+  const idlePull =
+    config.pipeline.idlePullMs > 0
+      ? new IdlePull({
+          store,
+          coordinator: deps.coordinator,
+          puller,
+          configured: [
+            ...(config.wecom.openKfId ? [config.wecom.openKfId] : []),
+            ...Object.keys(config.service.accounts),
+          ],
+          intervalMs: config.pipeline.idlePullMs,
+          logger,
+        })
+      : undefined;
   let heartbeat: Heartbeat | undefined;
   return {
     puller,
@@ -147,8 +163,10 @@ export function createBridge(deps: {
       dispatcher.start();
       surveys.start();
       await puller.pullAllKnown();
+      idlePull?.start();
     },
     async stop(drainMs: number) {
+      await idlePull?.stop();
       await puller.stop();
       await surveys.stop();
       await profiles.stop();

@@ -243,7 +243,8 @@ export class Puller {
       const { inserted, duplicates } = await store.commitPage(openKfId, nextCursor, messages, this.now());
       await applyEvents(store, messages, log, this.now());
       if (inserted > 0) this.deps.onPage?.(messages);
-      log.info(
+      // An empty page (an idle pull that found nothing, once a minute per account) is not news.
+      log[res.msg_list.length ? 'info' : 'debug'](
         { page, received: res.msg_list.length, inserted, duplicates, hasMore: res.has_more },
         'sync_msg page stored',
       );

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { prettyFactory } from 'pino-pretty';
 import { loadConfig } from '../../config/load.js';
-import { levelNumber, matchLine, readRange, type LogFilter } from '../lib/logfile.js';
+import { logFilesOldestFirst } from '../../log/rotating-file.js';
+import { LogFollower, pastLines } from '../lib/log-follow.js';
+import { levelNumber, matchLine, type LogFilter } from '../lib/logfile.js';
 import { nextCommand } from '../lib/next-command.js';
 import { countInt } from '../lib/options.js';
 import { dataPaths } from '../lib/paths.js';
@@ -18,7 +20,9 @@ interface LogsOptions extends LogFilter {
 export function registerLogs(program: Command): void {
   program
     .command('logs')
-    .description('show the log file (<data dir>/logs/wxcoze.log), filtered by level, customer or msgid')
+    .description(
+      'show the log (<data dir>/logs/wxcoze.log and its rotated files), filtered by level, customer or msgid',
+    )
     .option('-f, --follow', 'keep printing new lines as they are written')
     .option('-l, --level <level>', 'minimum level: debug, info, warn, error')
     .option('-c, --customer <id>', 'only lines about this customer (external_userid, or the internal u_… id)')
@@ -54,52 +58,36 @@ export function registerLogs(program: Command): void {
         ...(opts.msgid ? { msgid: opts.msgid } : {}),
       };
 
-      if (!existsSync(file) && !opts.follow) {
+      if (!existsSync(file) && !logFilesOldestFirst(file).length && !opts.follow) {
         console.error(
           `no log file at ${file} yet: wxcoze writes it once started (\`${nextCommand('start')}\`).`,
         );
         process.exitCode = 1;
         return;
       }
-      let offset = 0;
-      if (existsSync(file)) {
-        const { text, end } = readRange(file, 0);
-        offset = end;
-        const matched = text
-          .split('\n')
-          .map((l) => matchLine(l, filter))
-          .filter((m): m is NonNullable<typeof m> => Boolean(m));
-        const n = opts.lines;
-        for (const m of n > 0 ? matched.slice(-n) : matched) print(m);
-      }
-      if (!opts.follow) return;
+      // Opened before the history is read, at the live file's end: a line written meanwhile is
+      // printed by the follower, not lost between the two.
+      const follower = opts.follow ? new LogFollower(file, true) : undefined;
+      // The past, oldest first, across the rotated files (wxcoze.log.9 … wxcoze.log.1, wxcoze.log).
+      for (const m of pastLines(file, opts.lines, (l) => matchLine(l, filter))) print(m);
+      if (!follower) return;
       // Following a log that does not exist yet is fine (start comes next), but say so instead of a blank wait.
       if (!existsSync(file))
         console.error(
           `no log file at ${file} yet: waiting for wxcoze to write one (start it with \`${nextCommand('start')}\`; Ctrl-C stops waiting).`,
         );
 
-      // Follow: poll the file; a file that shrank was rotated or truncated, so start over.
-      let partial = '';
+      // Follow: poll the file; through a rotation the follower finishes the old file, then goes on.
       await new Promise<void>((resolve) => {
         const stop = () => {
           clearInterval(timer);
+          follower.close();
           resolve();
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         const timer = setInterval(() => {
-          if (!existsSync(file)) return;
-          if (statSync(file).size < offset) {
-            offset = 0;
-            partial = '';
-          }
-          const { text, end } = readRange(file, offset);
-          if (!text) return;
-          offset = end;
-          const lines = (partial + text).split('\n');
-          partial = lines.pop() ?? '';
-          for (const l of lines) {
+          for (const l of follower.poll()) {
             const m = matchLine(l, filter);
             if (m) print(m);
           }

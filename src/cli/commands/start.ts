@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { SERVER_V8_FLAGS } from '../../server/v8-flags.js';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatProblems, loadConfig } from '../../config/load.js';
 import { createLogger } from '../../log/logger.js';
+import { capAppendedFile } from '../../log/rotating-file.js';
 import { startServer } from '../../server/start-server.js';
 import { nextCommand, withDataDir } from '../lib/next-command.js';
 import { countInt } from '../lib/options.js';
@@ -80,8 +81,12 @@ export function registerStart(program: Command): void {
       const logger = createLogger({
         level: config.logLevel,
         file: paths.logFile,
+        rotation: config.logRotation,
         pretty: !daemon && process.stdout.isTTY,
+        // A daemon's stdout is not kept (startDaemon): its log is the rotated file.
+        stdout: !daemon,
       });
+      if (daemon) capDaemonStderr(paths.daemonErrFile, config.logRotation.maxBytes);
       const server = await startServer(config, logger).catch((err: Error & { code?: string }) => {
         if (err.code === 'EADDRINUSE')
           throw new Error(
@@ -149,11 +154,29 @@ export function registerStart(program: Command): void {
     });
 }
 
+/**
+ * A daemon's stderr (what is written before the logger exists, a crash's stack, V8's fatal errors)
+ * goes to daemon.err, which no rotation renames (the descriptor would follow the file). It is kept
+ * under the log's file size instead: checked once a minute, and over it, moved to daemon.err.1.
+ */
+function capDaemonStderr(file: string, maxBytes: number): void {
+  const timer = setInterval(() => {
+    try {
+      capAppendedFile(file, maxBytes);
+    } catch {
+      // The disk refused: the next minute tries again.
+    }
+  }, 60_000);
+  timer.unref();
+}
+
 /** Re-runs this CLI's `start` detached; returns once the child is listening (or has failed). */
 async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
   const paths = dataPaths(dataDir);
   mkdirSync(dirname(paths.daemonErrFile), { recursive: true, mode: 0o700 });
-  const errFd = openSync(paths.daemonErrFile, 'w', 0o600);
+  // Emptied for this run, then appended to (O_APPEND): the daemon can cut it without leaving a hole.
+  writeFileSync(paths.daemonErrFile, '', { mode: 0o600 });
+  const errFd = openSync(paths.daemonErrFile, 'a', 0o600);
   // The daemon gets the server's heap flags unless the caller chose its own.
   const v8 = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : SERVER_V8_FLAGS;
   const child = spawn(

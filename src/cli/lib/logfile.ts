@@ -56,22 +56,15 @@ export function matchLine(
   return { obj, raw: line };
 }
 
-/** Reads bytes [from, end) of a file as text. */
-export function readRange(file: string, from: number): { text: string; end: number } {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size <= from) return { text: '', end: size };
-    const buf = Buffer.alloc(size - from);
-    readSync(fd, buf, 0, buf.length, from);
-    return { text: buf.toString('utf8'), end: size };
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * The newest error-or-worse line of the log's last 256 KiB, in the live file or, just after a
+ * rotation, the one before it (`wxcoze.log.1`).
+ */
+export function lastErrorLine(file: string): { time?: string; msg: string } | undefined {
+  return lastErrorIn(file) ?? lastErrorIn(`${file}.1`);
 }
 
-/** The newest error-or-worse line of the log's last 256 KiB. */
-export function lastErrorLine(file: string): { time?: string; msg: string } | undefined {
+function lastErrorIn(file: string): { time?: string; msg: string } | undefined {
   if (!existsSync(file)) return undefined;
   const fd = openSync(file, 'r');
   let text: string;
