@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'migrate-store': async () => (await import('./commands/migrate-store.js')).registerMigrateStore,
   admin: async () => (await import('./commands/admin.js')).registerAdmin,
   alerts: async () => (await import('./commands/alerts.js')).registerAlerts,
+  update: async () => (await import('./commands/update.js')).registerUpdate,
 };
 
 /** The subcommand named on the command line (skipping global options), if it is one we know. */
