@@ -148,7 +148,7 @@ test('how the server runs: the systemd unit owning its pid, a daemon (with its o
     await detectRunMode(
       probe({
         running: () => ({ pid: 60, daemon: true }),
-        processEnv: () => ({ PORT: '9000', WXCOZE_DAEMON: '1', WXCOZE_DATA_DIR: '/d' }),
+        processEnv: () => ({ PORT: '9000', WXCOZE_DAEMON: '1', NODE_CHANNEL_FD: '3', WXCOZE_DATA_DIR: '/d' }),
         processCwd: () => '/srv/shop',
         processArgs: () => [
           '/usr/bin/node',

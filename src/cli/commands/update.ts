@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { nextCommand, withDataDir } from '../lib/next-command.js';
@@ -106,6 +107,7 @@ export function realSteps(arg: string | undefined, opts: UpdateOptions, run: Run
       };
     },
     async keepPackage() {
+      mkdirSync(backupDir, { recursive: true, mode: 0o700 });
       // --ignore-scripts: packing a folder runs its prepack script, which would delete dist/ here.
       const r = await run(
         'npm',

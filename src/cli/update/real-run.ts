@@ -15,6 +15,6 @@ export const realRun: Run = async (cmd, args, opts = {}) => {
   return {
     exitCode: r.exitCode ?? (failedToStart ? 127 : 1),
     stdout: String(r.stdout ?? ''),
-    stderr: `${String(r.stderr ?? '')}${r.timedOut ? `\n(timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s)` : ''}${failedToStart ? `\n${r.shortMessage}` : ''}`,
+    stderr: `${String(r.stderr ?? '')}${r.timedOut ? `\n(timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s)` : ''}${failedToStart || r.signal ? `\n${r.shortMessage}` : ''}`,
   };
 };

@@ -72,8 +72,16 @@ export async function detectRunMode(probe: ServiceProbe): Promise<RunMode> {
   if ((await probe.systemdMainPid()) === running.pid) return { kind: 'systemd', pid: running.pid };
   if (!running.daemon) return { kind: 'foreground', pid: running.pid };
   const env = { ...(probe.processEnv(running.pid) ?? process.env) };
-  // `start` sets this for its detached child itself; passed on, the new start would not detach.
-  delete env.WXCOZE_DAEMON;
+  // `start` sets WXCOZE_DAEMON for its detached child itself (passed on, the new start would not
+  // detach), and node sets NODE_CHANNEL_* for the child's IPC channel (passed on, a process without
+  // that channel aborts at exit).
+  for (const name of [
+    'WXCOZE_DAEMON',
+    'NODE_CHANNEL_FD',
+    'NODE_CHANNEL_SERIALIZATION_MODE',
+    'NODE_UNIQUE_ID',
+  ])
+    delete env[name];
   const args = probe.processArgs(running.pid) ?? [];
   const drain = args.indexOf('--drain-ms');
   return {
