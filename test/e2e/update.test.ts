@@ -56,8 +56,9 @@ test(
   async () => {
     const next = await variantTarball(tarball, work, `${version}-next.1`);
     const broken = await variantTarball(tarball, work, `${version}-broken.1`, {
+      // The server's entry throws as it starts: the daemon exits before it is ready.
       'dist/server/start-server.js':
-        "throw new Error('this build cannot start (broken on purpose by the test)');\n",
+        "export async function startServer() {\n  throw new Error('this build cannot start (broken on purpose by the test)');\n}\n",
     });
 
     // npm as the README's mainland-China setup has it: a registry mirror, a binary mirror, no compiler.
@@ -161,7 +162,8 @@ test(
       const bad = await wxcoze(['update', broken]);
       const badOut = String(bad.all);
       assert.equal(bad.exitCode, 1, badOut);
-      assert.match(badOut, /restart failed: .*start --daemon` failed/);
+      assert.match(badOut, /restart failed: `node .*start --daemon.*` failed \(starting the daemon\)/);
+      assert.match(badOut, /wxcoze did not start: it exited with code 1/);
       assert.match(badOut, /this build cannot start \(broken on purpose by the test\)/);
       assert.match(badOut, new RegExp(`wxcoze ${version}-next\\.1 installed again from `));
       assert.match(badOut, /data restored from /);

@@ -13,7 +13,7 @@ import { locateInstall, npmInstallArgs, type FsProbe } from '../../src/cli/updat
 import { waitReady, type ReadyProbe } from '../../src/cli/update/readiness.js';
 import { detectRunMode, serviceControl, type ServiceProbe } from '../../src/cli/update/service.js';
 import { resolveTarget } from '../../src/cli/update/target.js';
-import type { Run, RunResult } from '../../src/cli/update/types.js';
+import { tail, type Run, type RunResult } from '../../src/cli/update/types.js';
 import { tempDir } from '../helpers/harness.js';
 
 const fsWith = (files: Record<string, unknown>): FsProbe => ({
@@ -301,4 +301,11 @@ test('MySQL: no copy is made; the dump line names the database, never the passwo
     `mysqldump --single-transaction -h db.local -P 3307 -u wx -p shop > ${join(dataDir, 'b', 'wxcoze.sql')}`,
   );
   assert.doesNotMatch(mysqldumpLine('mysql://wx:s3cret@db/shop', '/f'), /s3cret/);
+});
+
+test("a program's long output keeps its first lines (what failed) and its last (where a stack ends)", () => {
+  const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`);
+  const out = tail({ exitCode: 1, stdout: '', stderr: lines.join('\n') });
+  assert.deepEqual(out.split('\n'), [...lines.slice(0, 8), '…', ...lines.slice(-10)]);
+  assert.equal(tail({ exitCode: 1, stdout: 'b', stderr: 'a' }), 'a\nb');
 });

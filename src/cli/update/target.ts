@@ -54,7 +54,7 @@ export async function resolveTarget(arg: string | undefined, run: Run, cwd: stri
   if (r.exitCode !== 0 || !version)
     throw new StageError(
       `npm found no wxcoze version "${wanted}" in its registry`,
-      `${tail(r, 4) || '(npm said nothing)'}\n→ check the version (\`npm view wxcoze versions\`) and npm's registry (\`npm config get registry\`; from mainland China, https://registry.npmmirror.com)`,
+      `${tail(r, 2, 4) || '(npm said nothing)'}\n→ check the version (\`npm view wxcoze versions\`) and npm's registry (\`npm config get registry\`; from mainland China, https://registry.npmmirror.com)`,
     );
   return { spec: `wxcoze@${version}`, version, from: `wxcoze@${version} from the registry` };
 }

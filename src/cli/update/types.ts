@@ -19,10 +19,14 @@ export interface RunOptions {
 /** Runs a program to its end; never throws on a non-zero exit (a program that cannot start is exit 127). */
 export type Run = (cmd: string, args: string[], opts?: RunOptions) => Promise<RunResult>;
 
-/** The last lines of a program's output, for a message that says what it said. */
-export function tail(r: RunResult, lines = 12): string {
-  const text = `${r.stderr}\n${r.stdout}`.trim();
-  return text.split('\n').slice(-lines).join('\n');
+/**
+ * A program's output for a message: all of it when short, else its first lines (where `start` says
+ * what failed) and its last (where a stack trace ends).
+ */
+export function tail(r: RunResult, head = 8, last = 10): string {
+  const lines = `${r.stderr}\n${r.stdout}`.trim().split('\n');
+  if (lines.length <= head + last + 1) return lines.join('\n');
+  return [...lines.slice(0, head), '…', ...lines.slice(-last)].join('\n');
 }
 
 /** A step that failed, with what the user should read or do. */
