@@ -5,7 +5,6 @@
  * crashes and is restarted again and again never passes (its run file keeps changing hands, and it
  * never answers).
  */
-import { request } from 'undici';
 import { readRunInfo, runningServer } from '../lib/runstate.js';
 
 export interface ReadyProbe {
@@ -29,11 +28,13 @@ export function realReadyProbe(dataDir: string): ReadyProbe {
         r && { pid: r.pid, ...(info && info.pid === r.pid ? { url: info.url, version: info.version } : {}) }
       );
     },
+    // Node's own fetch, not undici from node_modules: npm has just replaced this install's files,
+    // and a module loaded lazily now would come from the new version.
     async get(url) {
       try {
-        const res = await request(url, { headersTimeout: 3000, bodyTimeout: 3000 });
-        await res.body.dump();
-        return res.statusCode;
+        const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+        await res.arrayBuffer();
+        return res.status;
       } catch {
         return undefined;
       }
