@@ -6,7 +6,7 @@
  * start (rolled back: the previous version answers again, with its data).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
@@ -48,6 +48,7 @@ before(async () => {
 after(async () => {
   await registry?.close();
   await fakes?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 test(

@@ -119,6 +119,16 @@ test('an update that comes up: check, keep the old package, stop, copy the data,
   assert.match(u.text(), /Updated 0\.1\.0 → 0\.2\.0/);
 });
 
+test('an older version is installed like any other, with a word that it is a downgrade', async () => {
+  const u = scripted({ target: '0.0.9' });
+  assert.equal((await u.run()).exitCode, 0, u.text());
+  assert.ok(u.calls.includes(`install:${NEW}`));
+  assert.match(u.text(), /0\.0\.9 is older than 0\.1\.0: a downgrade\./);
+  const newer = scripted();
+  await newer.run();
+  assert.doesNotMatch(newer.text(), /downgrade/);
+});
+
 test('the version already installed: nothing is stopped or installed', async () => {
   const u = scripted({ target: '0.1.0' });
   assert.equal((await u.run()).exitCode, 0);

@@ -6,6 +6,7 @@
  * started again and checked, and the user is told what failed and what runs now. Every effect is a
  * port (`UpdateSteps`), so the order and the rollback are tested without npm or a server.
  */
+import semver from 'semver';
 import type { DataBackup } from './data-backup.js';
 import type { Ready } from './readiness.js';
 import type { RunMode } from './service.js';
@@ -87,6 +88,10 @@ export async function runUpdate(
     return { exitCode: 0 };
   }
   out.ok(`update to ${plan.target.version} from ${plan.target.from}`);
+  if (semver.valid(plan.current) && semver.lt(plan.target.version, plan.current))
+    out.info(
+      `${plan.target.version} is older than ${plan.current}: a downgrade. The database keeps the newer schema, which the older version reads (migrations only add).`,
+    );
   const running = plan.mode.kind !== 'stopped';
 
   begin('backup');
