@@ -34,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   backup: async () => (await import('./commands/backup.js')).registerBackup,
   restore: async () => (await import('./commands/restore.js')).registerRestore,
   customers: async () => (await import('./commands/customers.js')).registerCustomers,
+  update: async () => (await import('./commands/update.js')).registerUpdate,
 };
 
 /** The subcommand named on the command line (skipping global options), if it is one we know. */

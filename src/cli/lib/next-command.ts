@@ -22,7 +22,7 @@ export function nextCommand(rest: string): string {
 }
 
 const SUBCOMMAND =
-  /\bwxcoze (?=(?:init|start|stop|status|logs|verify|doctor|users|fakes|demo|migrate|migrate-store)\b)/g;
+  /\bwxcoze (?=(?:init|start|stop|status|logs|verify|doctor|users|fakes|demo|migrate|migrate-store|update)\b)/g;
 
 /**
  * Adds `--data-dir <dir>` to every `wxcoze <command>` in a message built elsewhere (config problems,
