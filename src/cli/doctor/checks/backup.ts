@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { listBackups } from '../../../ops/maintenance/sqlite-backup.js';
 import { openStore } from '../../../store/index.js';
 import { formatDuration } from '../../lib/runstate.js';
@@ -51,6 +51,13 @@ export const backupCheck: DoctorCheck = {
         ? { at: newest.mtimeMs, what: newest.file }
         : recorded;
     const off = m.backupKeep === 0 ? ' (the daily backup is off: WXCOZE_BACKUP_KEEP=0)' : '';
+    // A database younger than the 2 days a backup may be old: not yet a problem (a fresh install).
+    const born = statSync(ctx.paths.database).birthtimeMs;
+    if (!last && m.backupKeep > 0 && born > 0 && Date.now() - born < STALE_MS)
+      return pass(
+        this.title,
+        `no backup yet: the first daily backup runs from ${m.backupHour}:00 (\`wxcoze backup\` takes one now)`,
+      );
     if (!last)
       return warn(
         this.title,
