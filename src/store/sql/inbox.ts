@@ -93,8 +93,15 @@ const lastPartSentQuery = prepared(
       .where('state', 'in', TRANSITIONS.markLastPartSent.from),
 );
 // out_msgid is the key: a part re-sent after a crash (refused as a duplicate) is never counted twice.
-// Logged only while the lease is ours and the message is in a state that may mark parts sent.
-const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string, owner: string) =>
+// Logged only while the lease is ours and the message is in one of `states`.
+const logSend = (
+  qb: Kysely<DB>,
+  outMsgid: string,
+  now: number,
+  msgid: string,
+  owner: string,
+  states: readonly string[],
+) =>
   qb
     .insertInto('sent_log')
     .orIgnore()
@@ -111,8 +118,11 @@ const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string,
         ])
         .where('msgid', '=', msgid)
         .where('lease_owner', '=', owner)
-        .where('state', 'in', TRANSITIONS.markPartSent.from),
-    ),
+        .where('state', 'in', states),
+    );
+// A part of the answer: while the message may mark parts sent.
+const logSendQuery = prepared((qb, outMsgid: string, now: number, msgid: string, owner: string) =>
+  logSend(qb, outMsgid, now, msgid, owner, TRANSITIONS.markPartSent.from),
 );
 const finishQuery = prepared(
   (
@@ -405,26 +415,8 @@ export class Inbox {
    */
   async logInterimSend(msgid: string, owner: string, outMsgid: string, now: number): Promise<boolean> {
     const qb = this.db.qb;
-    await this.db.run(
-      qb
-        .insertInto('sent_log')
-        .orIgnore()
-        .columns(['out_msgid', 'open_kfid', 'external_userid', 'sent_at', 'inbound_msgid'])
-        .expression(
-          qb
-            .selectFrom('inbox')
-            .select([
-              sql<string>`${outMsgid}`.as('o'),
-              'open_kfid',
-              'external_userid',
-              sql<number>`${now}`.as('t'),
-              'msgid',
-            ])
-            .where('msgid', '=', msgid)
-            .where('lease_owner', '=', owner)
-            .where('state', '=', 'received'),
-        ),
-    );
+    // Only before an answer is stored: the notice never counts against a message already answered.
+    await this.db.run(logSend(qb, outMsgid, now, msgid, owner, ['received']));
     const r = await this.db.first(
       qb.selectFrom('sent_log').select('out_msgid').where('out_msgid', '=', outMsgid),
     );
