@@ -9,20 +9,14 @@
  * installs from npm's cache, which `npm ci` filled: ~1 minute, no internet.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { startLocalRegistry, type LocalRegistry, type Manifest } from '../helpers/local-registry.js';
+import { NPM_ENV, packProject, prebuiltSqlite } from '../helpers/pack-project.js';
 import { spawnUnit, unitCommand, verifyUnit } from '../helpers/systemd-unit.js';
 import { baseEnv, freePort, initFlags, ROOT, startFakes, tempDir, waitFor, type Fakes } from './helpers.js';
-
-const NPM_ENV = {
-  npm_config_update_notifier: 'false',
-  npm_config_audit: 'false',
-  npm_config_fund: 'false',
-  npm_config_loglevel: 'warn',
-};
 
 /** What the public registry offers beyond our lock: the newest light-my-request needs cookie 2, which needs Node 22. */
 const NEWER: Manifest[] = [
@@ -50,28 +44,9 @@ let fakes: Fakes;
 before(async () => {
   work = tempDir('wxcoze-pkg-');
   // A copy of the project without dist/: the pack must build it (prepare), as `npm publish` does.
-  const src = join(work, 'src-copy');
-  cpSync(ROOT, src, {
-    recursive: true,
-    filter: (p) => !/[/\\](node_modules|dist|\.git|test|bench)$/.test(p),
-  });
-  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
-  const pack = await execa('npm', ['pack', '--json', '--pack-destination', work], {
-    cwd: src,
-    env: { ...process.env, ...NPM_ENV },
-    reject: false,
-    all: true,
-    timeout: 240_000,
-  });
-  assert.equal(pack.exitCode, 0, String(pack.all));
-  const packed = (
-    JSON.parse(String(pack.stdout).slice(String(pack.stdout).indexOf('['))) as {
-      filename: string;
-      files: { path: string }[];
-    }[]
-  )[0]!;
-  tarball = join(work, packed.filename);
-  const files = packed.files.map((f) => f.path);
+  const packed = await packProject(ROOT, work);
+  tarball = packed.tarball;
+  packageJson = packed.packageJson;
   for (const need of [
     'bin/wxcoze.js',
     'dist/cli/index.js',
@@ -79,31 +54,18 @@ before(async () => {
     'templates/wxcoze.service',
     'templates/Caddyfile',
   ])
-    assert.ok(files.includes(need), `the tarball holds ${need}`);
+    assert.ok(packed.files.includes(need), `the tarball holds ${need}`);
   assert.ok(
-    !files.some((f) => f.startsWith('src/') || f.startsWith('test/')),
+    !packed.files.some((f) => f.startsWith('src/') || f.startsWith('test/')),
     'no sources or tests in the tarball',
   );
-  packageJson = JSON.parse(
-    (await execa('tar', ['-xzOf', tarball, 'package/package.json'])).stdout,
-  ) as Manifest;
-
   // better-sqlite3's prebuilt binary in prebuild-install's file name and layout, from the one npm ci installed.
-  const bs = JSON.parse(readFileSync(join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8')) as {
-    version: string;
-  };
   binaryPath = join(ROOT, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');
-  const stage = join(work, 'stage');
-  mkdirSync(join(stage, 'build/Release'), { recursive: true });
-  cpSync(binaryPath, join(stage, 'build/Release/better_sqlite3.node'));
-  const binTgz = join(work, 'prebuilt.tar.gz');
-  await execa('tar', ['-czf', binTgz, '-C', stage, 'build']);
-  const name = `v${bs.version}/better-sqlite3-v${bs.version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
   registry = await startLocalRegistry({
     root: ROOT,
     tarball,
     packageJson,
-    binaries: { [name]: readFileSync(binTgz) },
+    binaries: await prebuiltSqlite(ROOT, work),
     newer: NEWER,
   });
   fakes = await startFakes();

@@ -3,7 +3,7 @@
  * it), variants of that tarball with another version or a file replaced (re-tarred, no second
  * build), and better-sqlite3's prebuilt binary in the name and layout a binary mirror serves, for
  * installing the tarball with no internet (test/helpers/local-registry.ts).
- * The same steps as test/e2e/package-install.test.ts's before().
+ * Used by test/e2e/package-install.test.ts and test/e2e/update.test.ts.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ export const NPM_ENV = {
 export async function packProject(
   root: string,
   work: string,
-): Promise<{ tarball: string; packageJson: Manifest }> {
+): Promise<{ tarball: string; packageJson: Manifest; files: string[] }> {
   const src = join(work, 'src-copy');
   cpSync(root, src, {
     recursive: true,
@@ -37,12 +37,14 @@ export async function packProject(
   });
   assert.equal(pack.exitCode, 0, String(pack.all));
   const out = String(pack.stdout);
-  const packed = (JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[])[0]!;
+  const packed = (
+    JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[]
+  )[0]!;
   const tarball = join(work, packed.filename);
   const packageJson = JSON.parse(
     (await execa('tar', ['-xzOf', tarball, 'package/package.json'])).stdout,
   ) as Manifest;
-  return { tarball, packageJson };
+  return { tarball, packageJson, files: packed.files.map((f) => f.path) };
 }
 
 /** A copy of `tarball` as version `version`, with `files` (path under package/ → content) replaced. */
