@@ -41,6 +41,40 @@ export async function freshDatabase(base = MYSQL) {
   };
 }
 
+/** MariaDB's own counters (global): what the server under test asked of the database. */
+const STATUS = [
+  'Com_select',
+  'Com_insert',
+  'Com_insert_select',
+  'Com_update',
+  'Com_delete',
+  'Com_begin',
+  'Com_commit',
+  'Questions',
+  'Innodb_os_log_fsyncs',
+];
+async function mysqlStatus(base = MYSQL) {
+  const u = new URL(base);
+  const c = await mysql.createConnection({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  });
+  try {
+    const [rows] = await c.query('SHOW GLOBAL STATUS');
+    const all = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+    return Object.fromEntries(STATUS.map((k) => [k, all[k] ?? 0]));
+  } finally {
+    await c.end();
+  }
+}
+
+/** Statements (and log flushes) per message answered, from MariaDB's counters around a run. */
+function perMessage(before, after, messages) {
+  return Object.fromEntries(STATUS.map((k) => [k, +((after[k] - before[k]) / messages).toFixed(2)]));
+}
+
 export async function benchMysqlRedis(cfg) {
   let db;
   try {
@@ -92,12 +126,14 @@ export async function benchMysqlRedis(cfg) {
       // A fresh database per run: each run has its own fake WeCom, whose cursors the last one's data would not know.
       const tdb = await freshDatabase();
       try {
-        throughput.push(
-          await benchThroughput(
-            { ...cfg.throughput, extraEnv: { ...env, WXCOZE_DATABASE_URL: tdb.url } },
-            `m${r}`,
-          ),
+        const before = await mysqlStatus();
+        const res = await benchThroughput(
+          { ...cfg.throughput, extraEnv: { ...env, WXCOZE_DATABASE_URL: tdb.url } },
+          `m${r}`,
         );
+        res.perMessage = perMessage(before, await mysqlStatus(), cfg.throughput.messages);
+        log(`mysql+redis throughput m${r}: per message ${JSON.stringify(res.perMessage)}`);
+        throughput.push(res);
       } finally {
         await tdb.drop().catch(() => {});
       }

@@ -326,6 +326,15 @@ export function writeReport(results) {
       spread(my.throughput.map((r) => r.steadyAnsweredPerSec)),
       myTp >= embeddedTp * 0.8 ? 'pass' : '**FAIL**',
     );
+    const pm = my.throughput[0]?.perMessage;
+    if (pm)
+      row(
+        "— MariaDB + Redis: statements per message (MariaDB's global counters around the run, whole server)",
+        '',
+        `${f(pm.Questions, 1)} in all: ${f(pm.Com_select, 1)} SELECT, ${f(pm.Com_update, 1)} UPDATE, ${f(pm.Com_insert + pm.Com_insert_select, 1)} INSERT, ${f(pm.Com_delete, 1)} DELETE, ${f(pm.Com_commit, 1)} COMMIT; ${f(pm.Innodb_os_log_fsyncs, 1)} log fsyncs`,
+        '',
+        '',
+      );
     row(
       '— MariaDB + Redis: each answered exactly once',
       `${n}/${n}`,
