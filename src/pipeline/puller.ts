@@ -16,7 +16,13 @@ export interface SyncSource {
 /** How long a pull lock lives without renewal (a dead holder's lock is gone after this). */
 const PULL_LOCK_MS = 15_000;
 const RECHECK_MS = 1_000;
-/** Pause before a follow-up pull of the same account (adds at most this much to a reply). */
+/**
+ * Least time between the end of one pull of an account and the start of the next (adds at most this
+ * much to a reply). It holds whether the next callback came during the pull or just after it: under
+ * a steady stream of callbacks, each arriving after a quick pull had ended started a pull of its
+ * own (~100 sync_msg calls a second at 10,000 callbacks a second, against WeCom's frequency limit
+ * and at the pipeline's CPU cost); now that stream costs at most one pull per gap.
+ */
 const PULL_GAP_MS = 50;
 
 interface AccountState {
@@ -25,7 +31,12 @@ interface AccountState {
   token?: string;
   reqId?: string;
   failures: number;
+  /** The backoff after a failure, or the check that another instance's pull happened. */
   timer?: NodeJS.Timeout;
+  /** The next pull, due PULL_GAP_MS after the last one ended. */
+  gapTimer?: NodeJS.Timeout;
+  /** performance.now() when the last pull of this account ended. */
+  lastEndedAt: number;
 }
 
 /**
@@ -75,7 +86,7 @@ export class Puller {
     }
     let st = this.accounts.get(openKfId);
     if (!st) {
-      st = { running: false, again: false, failures: 0 };
+      st = { running: false, again: false, failures: 0, lastEndedAt: -Infinity };
       this.accounts.set(openKfId, st);
     }
     if (token) st.token = token;
@@ -87,6 +98,17 @@ export class Puller {
     // After a failure the backoff stands: a flood of callbacks must not turn into a flood of pulls
     // against a WeCom that is failing (the timer pulls, with the newest Token).
     if (st.timer && st.failures > 0) return;
+    // A pull is already due at the end of the gap (it takes the newest Token).
+    if (st.gapTimer) return;
+    const wait = st.lastEndedAt + PULL_GAP_MS - performance.now();
+    if (wait > 0) {
+      st.gapTimer = setTimeout(() => {
+        st.gapTimer = undefined;
+        this.schedule(openKfId);
+      }, wait);
+      st.gapTimer.unref?.();
+      return;
+    }
     if (st.timer) {
       clearTimeout(st.timer);
       st.timer = undefined;
@@ -184,6 +206,7 @@ export class Puller {
       }
     } finally {
       st.running = false;
+      st.lastEndedAt = performance.now();
       if (st.again && !this.stopped && !st.timer) this.schedule(openKfId);
     }
   }
@@ -259,7 +282,10 @@ export class Puller {
   async stop(): Promise<void> {
     this.stopped = true;
     this.deps.gate?.stop();
-    for (const st of this.accounts.values()) if (st.timer) clearTimeout(st.timer);
+    for (const st of this.accounts.values()) {
+      if (st.timer) clearTimeout(st.timer);
+      if (st.gapTimer) clearTimeout(st.gapTimer);
+    }
     await Promise.allSettled([...this.inFlight]);
   }
 }

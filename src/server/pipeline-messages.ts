@@ -36,7 +36,8 @@ export type ToWorker =
   | { t: 'crash' };
 
 export type FromWorker =
-  | { t: 'ready' }
+  /** `os`: the thread's Linux thread id and nice value (src/server/thread-priority.ts), when it could be set. */
+  | { t: 'ready'; os?: { tid: number; nice: number } }
   | { t: 'log'; lines: ThreadLine[] }
   | { t: 'processed'; done: number; error: number }
   /** The adaptive Coze limit: where it stands, how often it moved and how many calls were throttled since the last one. */

@@ -14,6 +14,7 @@ import { composePipeline } from './compose-pipeline.js';
 import type { PipelineCounter, PipelineHistogram } from '../pipeline/metric-events.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './pipeline-messages.js';
 import { catchUnhandledRejections } from './unhandled-rejections.js';
+import { niceThisThread, PIPELINE_THREAD_NICENESS } from './thread-priority.js';
 
 const STATS_EVERY_MS = 5000;
 
@@ -60,6 +61,10 @@ const queueFlush = () => {
 };
 
 const { config } = setup;
+// Acks first: the HTTP thread wins the CPU whenever both want it (src/server/thread-priority.ts).
+const niced = niceThisThread(PIPELINE_THREAD_NICENESS);
+if ('skipped' in niced) logger.debug({ reason: niced.skipped }, 'pipeline thread keeps the process priority');
+else logger.debug(niced, 'pipeline thread runs nicer than the HTTP thread');
 // This thread keeps SQLite's planner statistics current (hourly): the HTTP thread never waits for it.
 const store = await openStore({
   dataDir: config.dataDir,
@@ -172,4 +177,4 @@ function answer(id: number, error?: string): void {
   post(error === undefined ? { t: 'answer', id } : { t: 'answer', id, error });
 }
 
-post({ t: 'ready' });
+post({ t: 'ready', ...('skipped' in niced ? {} : { os: niced }) });

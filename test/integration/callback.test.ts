@@ -3,7 +3,16 @@ import { after, before, test } from 'node:test';
 import { request } from 'undici';
 import { WecomCrypto } from '../../src/wecom/crypto.js';
 import { buildSignedCallback, kfEventXml } from '../../src/fakes/wecom/index.js';
-import { AES_KEY, CORP_ID, KF, settle, startHarness, TOKEN, type Harness } from '../helpers/harness.js';
+import {
+  AES_KEY,
+  CORP_ID,
+  KF,
+  settle,
+  startHarness,
+  TOKEN,
+  waitFor,
+  type Harness,
+} from '../helpers/harness.js';
 
 let h: Harness;
 before(async () => {
@@ -129,4 +138,23 @@ test('other events on the same URL are acknowledged with success, never an error
     assert.equal(await res.body.text(), 'success');
   }
   assert.equal(h.coze.chats.length, 0);
+});
+
+test('a steady stream of callbacks costs at most one sync_msg per 50 ms, and the last message is still answered', async () => {
+  // WeCom rate-limits sync_msg (45009); a busy account's callbacks used to start a pull each
+  // whenever the previous pull had already ended.
+  const calls = () => h.wecom.calls.filter((c) => c.path.includes('sync_msg')).length;
+  const before = calls();
+  const started = performance.now();
+  for (let i = 0; i < 80; i++) {
+    assert.deepEqual(await h.wecom.deliverCallback(KF, { times: 1 }), [200]);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await h.wecom.customerSends(KF, 'wmStream', { text: '最后一条' });
+  await settle(300);
+  const elapsed = performance.now() - started;
+  const pulls = calls() - before;
+  assert.ok(pulls <= Math.ceil(elapsed / 50) + 2, `${pulls} sync_msg calls in ${elapsed.toFixed(0)} ms`);
+  assert.ok(pulls >= 2, 'callbacks still cause pulls');
+  await waitFor('the message after the stream', () => h.wecom.sentTo('wmStream').length === 1);
 });

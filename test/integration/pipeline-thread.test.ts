@@ -4,6 +4,7 @@
  * still shows the pipeline's figures, and that a pipeline that dies loses nothing.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -48,6 +49,24 @@ test('a pipeline held by a synchronous hog does not hold the acks: callbacks ans
   for (let i = 0; i < 20; i++)
     assert.equal(h.wecom.sentTo(`wmHog${String(i).padStart(2, '0')}`).length, 1, 'answered once');
 });
+
+/** A thread's nice value, from /proc (field 19 of its stat line). */
+const niceOf = (tid: number): number => {
+  const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+};
+
+test(
+  'the pipeline thread runs nicer than the HTTP thread, so acks win the CPU when both want it (Linux)',
+  { skip: process.platform !== 'linux' && 'per-thread priority is a Linux feature' },
+  () => {
+    const os = h!.server.pipeline.osThread;
+    assert.ok(os, 'the worker reported its thread id and priority');
+    assert.notEqual(os.tid, process.pid, 'a thread of its own, not the process');
+    assert.equal(niceOf(os.tid), niceOf(process.pid) + 5, 'five steps nicer than the HTTP thread');
+    assert.equal(niceOf(process.pid), os.nice - 5, 'and the HTTP thread kept its priority');
+  },
+);
 
 test("/metrics, served by the main thread, includes the pipeline thread's counters", async () => {
   // Counters are reported from the worker once per event-loop turn: wait for the last ones to land.
