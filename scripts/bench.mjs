@@ -98,7 +98,7 @@ if (skipBuild) {
 }
 const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
 
-const { benchCallbacks, benchSlowCoze, benchThrottled, benchThroughput, benchOverhead } =
+const { benchAckFloor, benchCallbacks, benchSlowCoze, benchThrottled, benchThroughput, benchOverhead } =
   await import('./bench/phases.mjs');
 
 const info = {
@@ -126,6 +126,7 @@ const results = {
   slow: [],
   throttled: null,
   throughput: [],
+  ackFloor: [],
   overhead: [],
   mysql: null,
   openai: null,
@@ -185,7 +186,10 @@ try {
   if (want('callbacks')) results.callbacks = await benchCallbacks(CFG.callbacks);
   for (let r = 1; r <= rounds; r++) {
     if (want('slow')) results.slow.push(await benchSlowCoze(CFG.slow, r));
-    if (want('throughput')) results.throughput.push(await benchThroughput(CFG.throughput, r));
+    if (want('throughput')) {
+      results.ackFloor.push(await benchAckFloor(CFG.throughput, r));
+      results.throughput.push(await benchThroughput(CFG.throughput, r));
+    }
     if (want('overhead')) results.overhead.push(await benchOverhead(CFG.overhead, r));
   }
   if (want('throttled')) results.throttled = await benchThrottled(CFG.throttled);
@@ -214,7 +218,7 @@ if (only && existsSync(join(outDir, 'results.json'))) {
     callbacks: ['callbacks'],
     slow: ['slow'],
     throttled: ['throttled'],
-    throughput: ['throughput'],
+    throughput: ['throughput', 'ackFloor'],
     overhead: ['overhead'],
     openai: ['openai'],
     mysql: ['mysql'],

@@ -13,6 +13,7 @@ app.addContentTypeParser(
   (_req, body, done) => done(null, body),
 );
 app.post('/wechat/hook', async (_req, reply) => reply.type('text/plain').send('success'));
-const url = await app.listen({ host: '127.0.0.1', port: 0 });
+// The same accept backlog as wxcoze's (src/server/start-server.ts).
+const url = await app.listen({ host: '127.0.0.1', port: 0, backlog: 4096 });
 process.stdout.write(JSON.stringify({ url, pid: process.pid }) + '\n');
 process.on('disconnect', () => process.exit(0));

@@ -80,10 +80,10 @@ function firstJsonLine(child, what, timeoutMs = 20_000) {
   });
 }
 
-/** Starts scripts/bench/fakes-process.mjs; returns its URLs, pid and an rpc(cmd, args) function. */
-export async function startFakesProcess() {
+/** Starts scripts/bench/fakes-process.mjs [role]; returns its URLs, pid and an rpc(cmd, args) function. */
+async function startFakesChild(role) {
   const child = track(
-    fork(join(ROOT, 'scripts/bench/fakes-process.mjs'), [], {
+    fork(join(ROOT, 'scripts/bench/fakes-process.mjs'), role ? [role] : [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       cwd: ROOT,
     }),
@@ -110,6 +110,46 @@ export async function startFakesProcess() {
       child.send({ id, cmd, args });
     });
   return { ...info, child, rpc, stop: () => stopChild(child) };
+}
+
+/** Commands only fake Coze answers (the rest go to fake WeCom's process). */
+const COZE_COMMANDS = new Set(['setCoze', 'chatCount', 'setThrottle', 'chatStats']);
+
+/**
+ * The fakes: one process for both (default), or with `split` one for fake WeCom (which also sends
+ * the callbacks and times their acks) and one for fake Coze, so an ack is never timed late because
+ * the sender was busy streaming Coze's answers. Same interface either way; `pids` has both.
+ */
+export async function startFakesProcess({ split = false } = {}) {
+  if (!split) {
+    const both = await startFakesChild();
+    return { ...both, pids: [both.pid] };
+  }
+  const [w, c] = await Promise.all([startFakesChild('wecom'), startFakesChild('coze')]);
+  const rpc = async (cmd, args = {}) => {
+    if (COZE_COMMANDS.has(cmd)) return c.rpc(cmd, args);
+    if (cmd === 'resetCounters')
+      return Promise.all([w.rpc(cmd, args), c.rpc(cmd, args)]).then(() => undefined);
+    if (cmd === 'requestCounts') return { ...(await w.rpc(cmd, args)), ...(await c.rpc(cmd, args)) };
+    if (cmd === 'waitAnswered') {
+      const res = await w.rpc(cmd, args);
+      return { ...res, ...(await c.rpc('chatStats', { since: res.burstStartedAt })) };
+    }
+    return w.rpc(cmd, args);
+  };
+  return {
+    wecom: w.wecom,
+    coze: c.coze,
+    pid: w.pid,
+    pids: [w.pid, c.pid],
+    rpc,
+    stop: () => Promise.all([w.stop(), c.stop()]),
+  };
+}
+
+/** CPU time (ms) the fakes' processes have used so far. */
+export function fakesCpuMs(fakes) {
+  return fakes.pids.reduce((n, pid) => n + (procCpuMs(pid) ?? 0), 0);
 }
 
 export async function startBareServer() {
@@ -316,4 +356,42 @@ export function logProblems(file) {
     }
   }
   return { counts, examples };
+}
+
+/** The server's own callback-ack histogram (wxcoze_callback_ack_seconds): cumulative bucket counts by `le`. */
+export async function ackHistogram(url) {
+  const res = await fetch(`${url}/metrics`);
+  const text = await res.text();
+  const buckets = new Map();
+  for (const m of text.matchAll(/^wxcoze_callback_ack_seconds_bucket\{le="([^"]+)"\} (\d+)/gm))
+    buckets.set(m[1], Number(m[2]));
+  return buckets;
+}
+
+/**
+ * The p99 of the acks between two histogram readings, as the upper bound of its bucket (seconds → ms):
+ * what the server itself saw, from a request's arrival to its answer written.
+ */
+export function ackP99FromHistograms(before, after) {
+  const les = [...after.keys()];
+  const total = (after.get('+Inf') ?? 0) - (before.get('+Inf') ?? 0);
+  if (!total) return null;
+  for (const le of les) {
+    const n = after.get(le) - (before.get(le) ?? 0);
+    if (n >= total * 0.99) return le === '+Inf' ? Infinity : Number(le) * 1000;
+  }
+  return Infinity;
+}
+
+/** The kernel's count of connections dropped because a listener's accept queue was full (all sockets). */
+export function listenOverflows() {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.startsWith('TcpExt:'));
+    const names = lines[i].split(' ');
+    const values = lines[i + 1].split(' ');
+    return Number(values[names.indexOf('ListenOverflows')]);
+  } catch {
+    return null;
+  }
 }

@@ -10,6 +10,10 @@ import { BENCH } from './constants.mjs';
 import { consoleLogin, openConsolePage } from './console-session.mjs';
 import { buildCallbacks, closedLoop, openLoop, probe } from './load.mjs';
 import {
+  ackHistogram,
+  ackP99FromHistograms,
+  fakesCpuMs,
+  listenOverflows,
   logProblems,
   percentile,
   procCpuMs,
@@ -41,9 +45,12 @@ export function serverEnv(fakes, extra = {}) {
   };
 }
 
-/** Fakes + server for one phase; `fn` gets both; both are stopped afterwards whatever happens. */
-export async function withSystem(extraEnv, fn) {
-  const fakes = await startFakesProcess();
+/**
+ * Fakes + server for one phase; `fn` gets both; both are stopped afterwards whatever happens.
+ * `splitFakes`: fake WeCom and fake Coze in processes of their own (the burst phases: see lib.mjs).
+ */
+export async function withSystem(extraEnv, fn, { splitFakes = false } = {}) {
+  const fakes = await startFakesProcess({ split: splitFakes });
   let server;
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (open in Chrome DevTools).
   const nodeArgs = process.env.BENCH_CPU_PROF
@@ -102,7 +109,7 @@ export async function benchCallbacks(cfg) {
           // CPU each process used during the run (warm-up included), to tell "slow" from "starved" on a shared box.
           const before = {
             server: procCpuMs(pid),
-            fakes: procCpuMs(fakes.pid),
+            fakes: fakesCpuMs(fakes),
             driver: process.cpuUsage(),
             calls: await fakes.rpc('requestCounts'),
           };
@@ -118,7 +125,7 @@ export async function benchCallbacks(cfg) {
           const drv = process.cpuUsage(before.driver);
           const cpu = {
             serverMs: procCpuMs(pid) - before.server,
-            fakesMs: procCpuMs(fakes.pid) - before.fakes,
+            fakesMs: fakesCpuMs(fakes) - before.fakes,
             driverMs: (drv.user + drv.system) / 1000,
             wallMs: cfg.warmMs + cfg.durMs,
           };
@@ -237,59 +244,69 @@ async function consoleSession(url, env) {
 
 export async function benchSlowCoze(cfg, round) {
   // Default settings: no WXCOZE_CONCURRENCY, no node flags (issue 12).
-  return withSystem({ ...(cfg.extraEnv ?? {}) }, async ({ fakes, server }) => {
-    await fakes.rpc('setCoze', {
-      text: '您好！我们每天 9:00–21:00 营业，节假日照常。',
-      delayMs: cfg.cozeDelayMs,
-    });
-    await sleep(300);
-    const baseMB = rssSampler(server.pids).stop().lastMB;
-    const sampler = rssSampler(server.pids, 100);
-    const prefix = `s${round}`;
-    const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
-    const burst = await fakes.rpc('burst', { prefix, count: cfg.customers, concurrency: cfg.customers });
-    const done = await fakes.rpc('waitAnswered', {
-      prefix,
-      count: cfg.customers,
-      timeoutMs: cfg.timeoutMs,
-      settleMs: 1500,
-    });
-    const rss = sampler.stop();
-    const cpu = {
-      serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
-      fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
-    };
-    const times = done.firstReplyTimes;
-    const res = {
-      round,
-      customers: cfg.customers,
-      cozeDelayMs: cfg.cozeDelayMs,
-      callbacksAckedMs: burst.t1 - burst.t0,
-      callbackAck: {
-        p50Ms: burst.ackP50Ms,
-        p99Ms: burst.ackP99Ms,
-        maxMs: burst.ackMaxMs,
-        retriedByWecom: burst.retried,
-        failed: burst.failed,
-      },
-      answered: done.answered,
-      exactlyOnce: done.once,
-      duplicated: done.more,
-      unanswered: done.none,
-      timeToAllAnsweredMs: times.length ? times.at(-1) - burst.t0 : null,
-      firstAnswerMs: times.length ? times[0] - burst.t0 : null,
-      maxConcurrentCozeChats: done.maxConcurrentChats,
-      cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
-      cpuSeconds: cpu,
-      rssBaselineMB: baseMB,
-      ...rss,
-      serverLogProblems: logProblems(server.outFile),
-    };
-    log(
-      `slow coze r${round}: ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}), all in ${(res.timeToAllAnsweredMs / 1000).toFixed(2)} s (callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s, ack p99 ${burst.ackP99Ms.toFixed(0)} ms, ${burst.retried} retried, Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s; CPU s server ${cpu.serverS.toFixed(1)}, fakes ${cpu.fakesS.toFixed(1)}), max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB (sampled peak ${rss.peakSampledMB.toFixed(1)} MB, idle ${baseMB.toFixed(1)} MB)`,
-    );
-    return res;
-  });
+  return withSystem(
+    { ...(cfg.extraEnv ?? {}) },
+    async ({ fakes, server }) => {
+      await fakes.rpc('setCoze', {
+        text: '您好！我们每天 9:00–21:00 营业，节假日照常。',
+        delayMs: cfg.cozeDelayMs,
+      });
+      await sleep(300);
+      const baseMB = rssSampler(server.pids).stop().lastMB;
+      const sampler = rssSampler(server.pids, 100);
+      const prefix = `s${round}`;
+      const cpu0 = { server: procCpuMs(server.pid), fakes: fakesCpuMs(fakes) };
+      const serverAck0 = await ackHistogram(server.url);
+      const burst = await fakes.rpc('burst', { prefix, count: cfg.customers, concurrency: cfg.customers });
+      const done = await fakes.rpc('waitAnswered', {
+        prefix,
+        count: cfg.customers,
+        timeoutMs: cfg.timeoutMs,
+        settleMs: 1500,
+      });
+      const rss = sampler.stop();
+      const cpu = {
+        serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
+        fakesS: (fakesCpuMs(fakes) - cpu0.fakes) / 1000,
+      };
+      const times = done.firstReplyTimes;
+      const res = {
+        round,
+        customers: cfg.customers,
+        cozeDelayMs: cfg.cozeDelayMs,
+        callbacksAckedMs: burst.t1 - burst.t0,
+        callbackAck: {
+          p50Ms: burst.ackP50Ms,
+          p99Ms: burst.ackP99Ms,
+          maxMs: burst.ackMaxMs,
+          retriedByWecom: burst.retried,
+          failed: burst.failed,
+          // What the server itself saw (arrival → answer written), and how late the sender's own
+          // event loop ran (it also serves fake Coze's streams): the sender's ack includes both.
+          serverP99Ms: ackP99FromHistograms(serverAck0, await ackHistogram(server.url)),
+          senderLagP99Ms: burst.senderLagP99Ms,
+          senderLagMaxMs: burst.senderLagMaxMs,
+        },
+        answered: done.answered,
+        exactlyOnce: done.once,
+        duplicated: done.more,
+        unanswered: done.none,
+        timeToAllAnsweredMs: times.length ? times.at(-1) - burst.t0 : null,
+        firstAnswerMs: times.length ? times[0] - burst.t0 : null,
+        maxConcurrentCozeChats: done.maxConcurrentChats,
+        cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
+        cpuSeconds: cpu,
+        rssBaselineMB: baseMB,
+        ...rss,
+        serverLogProblems: logProblems(server.outFile),
+      };
+      log(
+        `slow coze r${round}: ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}), all in ${(res.timeToAllAnsweredMs / 1000).toFixed(2)} s (callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s, ack p99 ${burst.ackP99Ms.toFixed(0)} ms, ${burst.retried} retried, Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s; CPU s server ${cpu.serverS.toFixed(1)}, fakes ${cpu.fakesS.toFixed(1)}), max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB (sampled peak ${rss.peakSampledMB.toFixed(1)} MB, idle ${baseMB.toFixed(1)} MB)`,
+      );
+      return res;
+    },
+    { splitFakes: true },
+  );
 }
 
 // ───────────────────── 2b. 1,000 customers, Coze allowing only 50 chats at once ─────────────────────
@@ -310,113 +327,167 @@ async function metrics(url) {
 }
 
 export async function benchThrottled(cfg) {
-  return withSystem({}, async ({ fakes, server }) => {
-    await fakes.rpc('setCoze', { text: '您好！我们每天 9:00–21:00 营业。', delayMs: cfg.cozeDelayMs });
-    await fakes.rpc('setThrottle', { rule: { as: cfg.as, aboveConcurrent: cfg.cozeAllows } });
-    await sleep(300);
-    const sampler = rssSampler(server.pids, 100);
-    const burst = await fakes.rpc('burst', { prefix: 'q', count: cfg.customers, concurrency: cfg.customers });
-    // Sampled while the burst is worked: the limit the server settled on under the cap.
-    const during = await metrics(server.url);
-    const done = await fakes.rpc('waitAnswered', {
-      prefix: 'q',
-      count: cfg.customers,
-      timeoutMs: cfg.timeoutMs,
-      settleMs: 1500,
-    });
-    const rss = sampler.stop();
-    const after = await metrics(server.url);
-    const times = done.firstReplyTimes;
-    const res = {
-      customers: cfg.customers,
-      cozeDelayMs: cfg.cozeDelayMs,
-      cozeAllows: cfg.cozeAllows,
-      throttledAs: cfg.as,
-      answered: done.answered,
-      exactlyOnce: done.once,
-      duplicated: done.more,
-      unanswered: done.none,
-      timeToAllAnsweredMs: times.length ? times.at(-1) - burst.t0 : null,
-      // The best any client could do: customers / allowed × Coze's time.
-      idealMs: Math.ceil(cfg.customers / cfg.cozeAllows) * cfg.cozeDelayMs,
-      maxConcurrentCozeChats: done.maxConcurrentChats,
-      throttledChats: done.throttledChats,
-      limitDuringBurst: during['wxcoze_coze_concurrency_limit'],
-      limitAfter: after['wxcoze_coze_concurrency_limit'],
-      limitLowered: after['wxcoze_coze_limit_changes_total{direction="lowered"}'] ?? 0,
-      ...rss,
-      serverLogProblems: logProblems(server.outFile),
-    };
-    log(
-      `throttled coze (${cfg.cozeAllows} chats at once, ${cfg.as} above): ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}) in ${(res.timeToAllAnsweredMs / 1000).toFixed(1)} s (ideal ${(res.idealMs / 1000).toFixed(0)} s); ${res.throttledChats} chats refused, limit lowered ${res.limitLowered}×, limit during ${res.limitDuringBurst}, after ${res.limitAfter}; max concurrent chats ${res.maxConcurrentCozeChats}; VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
-    );
-    return res;
-  });
+  return withSystem(
+    {},
+    async ({ fakes, server }) => {
+      await fakes.rpc('setCoze', { text: '您好！我们每天 9:00–21:00 营业。', delayMs: cfg.cozeDelayMs });
+      await fakes.rpc('setThrottle', { rule: { as: cfg.as, aboveConcurrent: cfg.cozeAllows } });
+      await sleep(300);
+      const sampler = rssSampler(server.pids, 100);
+      const burst = await fakes.rpc('burst', {
+        prefix: 'q',
+        count: cfg.customers,
+        concurrency: cfg.customers,
+      });
+      // Sampled while the burst is worked: the limit the server settled on under the cap.
+      const during = await metrics(server.url);
+      const done = await fakes.rpc('waitAnswered', {
+        prefix: 'q',
+        count: cfg.customers,
+        timeoutMs: cfg.timeoutMs,
+        settleMs: 1500,
+      });
+      const rss = sampler.stop();
+      const after = await metrics(server.url);
+      const times = done.firstReplyTimes;
+      const res = {
+        customers: cfg.customers,
+        cozeDelayMs: cfg.cozeDelayMs,
+        cozeAllows: cfg.cozeAllows,
+        throttledAs: cfg.as,
+        answered: done.answered,
+        exactlyOnce: done.once,
+        duplicated: done.more,
+        unanswered: done.none,
+        timeToAllAnsweredMs: times.length ? times.at(-1) - burst.t0 : null,
+        // The best any client could do: customers / allowed × Coze's time.
+        idealMs: Math.ceil(cfg.customers / cfg.cozeAllows) * cfg.cozeDelayMs,
+        maxConcurrentCozeChats: done.maxConcurrentChats,
+        throttledChats: done.throttledChats,
+        limitDuringBurst: during['wxcoze_coze_concurrency_limit'],
+        limitAfter: after['wxcoze_coze_concurrency_limit'],
+        limitLowered: after['wxcoze_coze_limit_changes_total{direction="lowered"}'] ?? 0,
+        ...rss,
+        serverLogProblems: logProblems(server.outFile),
+      };
+      log(
+        `throttled coze (${cfg.cozeAllows} chats at once, ${cfg.as} above): ${res.exactlyOnce}/${cfg.customers} answered once (dup ${res.duplicated}, none ${res.unanswered}) in ${(res.timeToAllAnsweredMs / 1000).toFixed(1)} s (ideal ${(res.idealMs / 1000).toFixed(0)} s); ${res.throttledChats} chats refused, limit lowered ${res.limitLowered}×, limit during ${res.limitDuringBurst}, after ${res.limitAfter}; max concurrent chats ${res.maxConcurrentCozeChats}; VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
+      );
+      return res;
+    },
+    { splitFakes: true },
+  );
 }
 
 // ───────────────────────────── 3. throughput, Coze 1 s ─────────────────────────────
 
-export async function benchThroughput(cfg, round) {
-  // Default settings: the MySQL phase adds only its database and Redis URLs.
-  return withSystem({ ...(cfg.extraEnv ?? {}) }, async ({ fakes, server }) => {
-    await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
-    await sleep(300);
-    const sampler = rssSampler(server.pids, 100);
-    const prefix = `t${round}`;
-    const cpu0 = { server: procCpuMs(server.pid), fakes: procCpuMs(fakes.pid) };
-    const burst = await fakes.rpc('burst', {
-      prefix,
+/**
+ * The floor of the burst's ack figure on this box: the same sender (fake WeCom's process, the same
+ * number of callbacks, as many in flight) against a bare fastify route that only answers `success`.
+ * Whatever this shows is the sender's and the kernel's share of the ack, not wxcoze's.
+ */
+export async function benchAckFloor(cfg, round) {
+  const fakes = await startFakesProcess({ split: true });
+  const bare = await startBareServer();
+  try {
+    await fakes.rpc('setCallbackUrl', { url: `${bare.url}/wechat/hook` });
+    const b = await fakes.rpc('burst', {
+      prefix: `f${round}`,
       count: cfg.messages,
       concurrency: cfg.sendConcurrency,
     });
-    const done = await fakes.rpc('waitAnswered', {
-      prefix,
-      count: cfg.messages,
-      timeoutMs: cfg.timeoutMs,
-      settleMs: 1000,
-    });
-    const rss = sampler.stop();
-    const cpu = {
-      serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
-      fakesS: (procCpuMs(fakes.pid) - cpu0.fakes) / 1000,
-    };
-    const times = done.firstReplyTimes;
-    const n = times.length;
-    // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
-    const lo = Math.floor(n * 0.1),
-      hi = Math.ceil(n * 0.9) - 1;
-    const steady = n > 10 ? (hi - lo) / ((times[hi] - times[lo]) / 1000) : NaN;
     const res = {
       round,
-      messages: cfg.messages,
-      cozeDelayMs: cfg.cozeDelayMs,
-      callbacksAckedMs: burst.t1 - burst.t0,
-      callbackAck: {
-        p50Ms: burst.ackP50Ms,
-        p99Ms: burst.ackP99Ms,
-        maxMs: burst.ackMaxMs,
-        retriedByWecom: burst.retried,
-        failed: burst.failed,
-      },
-      answered: done.answered,
-      exactlyOnce: done.once,
-      duplicated: done.more,
-      unanswered: done.none,
-      steadyAnsweredPerSec: steady,
-      overallAnsweredPerSec: n ? n / ((times.at(-1) - burst.t0) / 1000) : NaN,
-      firstAnswerMs: n ? times[0] - burst.t0 : null,
-      lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
-      maxConcurrentCozeChats: done.maxConcurrentChats,
-      cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
-      cpuSeconds: cpu,
-      ...rss,
-      serverLogProblems: logProblems(server.outFile),
+      callbacks: cfg.messages,
+      p50Ms: b.ackP50Ms,
+      p99Ms: b.ackP99Ms,
+      maxMs: b.ackMaxMs,
+      senderLagP99Ms: b.senderLagP99Ms,
     };
     log(
-      `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
+      `ack floor r${round}: ${cfg.messages} callbacks to a bare route: ack p50 ${b.ackP50Ms.toFixed(0)} ms, p99 ${b.ackP99Ms.toFixed(0)} ms, max ${b.ackMaxMs.toFixed(0)} ms`,
     );
     return res;
-  });
+  } finally {
+    await bare.stop();
+    await fakes.stop();
+  }
+}
+
+export async function benchThroughput(cfg, round) {
+  // Default settings: the MySQL phase adds only its database and Redis URLs.
+  return withSystem(
+    { ...(cfg.extraEnv ?? {}) },
+    async ({ fakes, server }) => {
+      await fakes.rpc('setCoze', { text: '好的，已为您记录。', delayMs: cfg.cozeDelayMs });
+      await sleep(300);
+      const sampler = rssSampler(server.pids, 100);
+      const prefix = `t${round}`;
+      const cpu0 = { server: procCpuMs(server.pid), fakes: fakesCpuMs(fakes) };
+      const overflows0 = listenOverflows();
+      const serverAck0 = await ackHistogram(server.url);
+      const burst = await fakes.rpc('burst', {
+        prefix,
+        count: cfg.messages,
+        concurrency: cfg.sendConcurrency,
+      });
+      const done = await fakes.rpc('waitAnswered', {
+        prefix,
+        count: cfg.messages,
+        timeoutMs: cfg.timeoutMs,
+        settleMs: 1000,
+      });
+      const rss = sampler.stop();
+      const cpu = {
+        serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
+        fakesS: (fakesCpuMs(fakes) - cpu0.fakes) / 1000,
+      };
+      const times = done.firstReplyTimes;
+      const n = times.length;
+      // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
+      const lo = Math.floor(n * 0.1),
+        hi = Math.ceil(n * 0.9) - 1;
+      const steady = n > 10 ? (hi - lo) / ((times[hi] - times[lo]) / 1000) : NaN;
+      const res = {
+        round,
+        messages: cfg.messages,
+        cozeDelayMs: cfg.cozeDelayMs,
+        callbacksAckedMs: burst.t1 - burst.t0,
+        callbackAck: {
+          p50Ms: burst.ackP50Ms,
+          p99Ms: burst.ackP99Ms,
+          maxMs: burst.ackMaxMs,
+          retriedByWecom: burst.retried,
+          failed: burst.failed,
+          // What the server itself saw (arrival → answer written), and how late the sender's own
+          // event loop ran (it also serves fake Coze's streams): the sender's ack includes both.
+          // Connections the kernel dropped for a full accept queue (any listener on the box) during the run.
+          listenOverflows: overflows0 === null ? null : listenOverflows() - overflows0,
+          serverP99Ms: ackP99FromHistograms(serverAck0, await ackHistogram(server.url)),
+          senderLagP99Ms: burst.senderLagP99Ms,
+          senderLagMaxMs: burst.senderLagMaxMs,
+        },
+        answered: done.answered,
+        exactlyOnce: done.once,
+        duplicated: done.more,
+        unanswered: done.none,
+        steadyAnsweredPerSec: steady,
+        overallAnsweredPerSec: n ? n / ((times.at(-1) - burst.t0) / 1000) : NaN,
+        firstAnswerMs: n ? times[0] - burst.t0 : null,
+        lastAnswerMs: n ? times.at(-1) - burst.t0 : null,
+        maxConcurrentCozeChats: done.maxConcurrentChats,
+        cozeChatsStartedMs: { first: done.firstChatMs, median: done.medianChatMs, last: done.lastChatMs },
+        cpuSeconds: cpu,
+        ...rss,
+        serverLogProblems: logProblems(server.outFile),
+      };
+      log(
+        `throughput r${round}: ${res.exactlyOnce}/${cfg.messages} answered once; steady ${steady.toFixed(0)}/s, overall ${res.overallAnsweredPerSec.toFixed(0)}/s, last answer at ${(res.lastAnswerMs / 1000).toFixed(2)} s, callbacks acked in ${(res.callbacksAckedMs / 1000).toFixed(2)} s (ack p99 ${burst.ackP99Ms.toFixed(0)} ms, max ${burst.ackMaxMs.toFixed(0)} ms, ${burst.retried} retried by WeCom), Coze chats started ${(done.firstChatMs / 1000).toFixed(2)}–${(done.lastChatMs / 1000).toFixed(2)} s, CPU s server ${cpu.serverS.toFixed(1)} / fakes ${cpu.fakesS.toFixed(1)}, max concurrent chats ${res.maxConcurrentCozeChats}, VmHWM ${rss.vmHwmMB?.toFixed(1)} MB`,
+      );
+      return res;
+    },
+    { splitFakes: true },
+  );
 }
 
 // ───────────────────────────── 4. per-message overhead at low load ─────────────────────────────

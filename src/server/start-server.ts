@@ -26,6 +26,14 @@ import { Readiness } from '../ops/readiness.js';
 import { buildApp } from './app.js';
 import { cozeClientFor } from './coze-client.js';
 import { inThreadPipeline, startPipelineWorker, type PipelineHost } from './pipeline-host.js';
+
+/**
+ * Connections waiting to be accepted. Node's default (511) overflowed when 1,000 customers wrote at
+ * once without a proxy in front: the kernel dropped the rest, their SYNs were retried after 1 s
+ * and 3 s, and those callbacks were acknowledged seconds late (bench, the 3,000-callback burst;
+ * `nstat TcpExtListenOverflows`). The kernel caps it at net.core.somaxconn (4096 on current kernels).
+ */
+const LISTEN_BACKLOG = 4096;
 import { catchUnhandledRejections } from './unhandled-rejections.js';
 
 export interface RunningServer {
@@ -200,10 +208,12 @@ export async function startServer(
       ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } }
       : {}),
   }).catch(abandon);
-  await app.listen({ host: config.server.host, port: config.server.port }).catch(async (err: unknown) => {
-    await app.close().catch(() => {});
-    return abandon(err);
-  });
+  await app
+    .listen({ host: config.server.host, port: config.server.port, backlog: LISTEN_BACKLOG })
+    .catch(async (err: unknown) => {
+      await app.close().catch(() => {});
+      return abandon(err);
+    });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;

@@ -93,7 +93,8 @@ export async function startFakeCoze(opts: FakeCozeOptions): Promise<FakeCoze> {
   registerOAuthRoutes(app, oauth);
 
   const host = opts.host ?? '127.0.0.1';
-  await app.listen({ host, port: opts.port ?? 0 });
+  // Coze serves many clients from a farm: 1,000 chats opened at once must not overflow a 511 backlog.
+  await app.listen({ host, port: opts.port ?? 0, backlog: 4096 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
 

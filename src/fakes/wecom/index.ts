@@ -96,6 +96,11 @@ export interface FakeWecom {
   ): Promise<string>;
   addEvent(openKfId: string, event: Record<string, unknown>, opts?: { notify?: boolean }): Promise<string>;
   deliverCallback(openKfId: string, opts?: { times?: number }): Promise<number[]>;
+  /**
+   * The same callback, signed and encrypted now and POSTed when `send` is called: a load generator
+   * times the ack from the moment the request leaves, not from before its own crypto.
+   */
+  prepareCallback(openKfId: string): { send(opts?: { times?: number }): Promise<number[]> };
   urlVerification(): Promise<{ status: number; body: string; expected: string }>;
   sentTo(externalUserId: string): SentRecord[];
   failNextSends(n: number, mode: FaultMode): void;
@@ -214,10 +219,12 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
       };
     },
   });
-  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  // WeCom's API is a farm: 1,000 send_msg calls at once must not overflow a 511 backlog.
+  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, backlog: 4096 });
 
-  const deliverCallback = async (openKfId: string, o: { times?: number } = {}): Promise<number[]> => {
-    if (!state.callbackUrl) throw new Error('fake wecom: no callback URL set (setCallbackUrl)');
+  const prepareCallback = (openKfId: string) => {
+    const url = state.callbackUrl;
+    if (!url) throw new Error('fake wecom: no callback URL set (setCallbackUrl)');
     // One event, possibly delivered several times: duplicates must be harmless to the bridge.
     const signed = buildSignedCallback(
       crypto,
@@ -225,11 +232,17 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
       kfEventXml(corpId, issueSyncToken(openKfId), openKfId, Math.floor(now() / 1000)),
       { agentId },
     );
-    const statuses: number[] = [];
-    for (let i = 0; i < (o.times ?? 1); i++)
-      statuses.push(...(await postWithRetries(state.callbackUrl, signed, callbackTimeoutMs)));
-    return statuses;
+    return {
+      async send(o: { times?: number } = {}): Promise<number[]> {
+        const statuses: number[] = [];
+        for (let i = 0; i < (o.times ?? 1); i++)
+          statuses.push(...(await postWithRetries(url, signed, callbackTimeoutMs)));
+        return statuses;
+      },
+    };
   };
+  const deliverCallback = async (openKfId: string, o: { times?: number } = {}): Promise<number[]> =>
+    prepareCallback(openKfId).send(o);
 
   const addAccount = (openKfId: string, name: string, o: { managePrivilege?: boolean } = {}) => {
     state.accounts.set(openKfId, {
@@ -318,6 +331,7 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
       return msg.msgid;
     },
     deliverCallback,
+    prepareCallback,
     async urlVerification() {
       if (!state.callbackUrl) throw new Error('fake wecom: no callback URL set (setCallbackUrl)');
       return verifyUrl(state.callbackUrl, crypto, callbackTimeoutMs);
