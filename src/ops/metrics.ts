@@ -108,8 +108,13 @@ export function setPipelineThreadStats(s: { heapUsedBytes: number; eventLoopLagM
   pipelineLag.set(s.eventLoopLagMaxS);
 }
 
+// One child per result, made once: inc({ result }) hashes the labels on every callback.
+const callbackByResult = new Map<CallbackResult, { inc(): void }>();
+
 export function countCallback(result: CallbackResult): void {
-  callbacks.inc({ result });
+  let child = callbackByResult.get(result);
+  if (!child) callbackByResult.set(result, (child = callbacks.labels({ result })));
+  child.inc();
 }
 
 // Acks should take milliseconds (WeCom gives up after 5 s and retries): fine buckets at the low end.
