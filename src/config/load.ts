@@ -197,6 +197,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     pipeline: {
       concurrency: v.WXCOZE_CONCURRENCY,
       thread: v.WXCOZE_PIPELINE_THREAD,
+      niceness: v.WXCOZE_PIPELINE_NICENESS,
       leaseMs: v.WXCOZE_LEASE_MS,
       takeoverMs: v.WXCOZE_TAKEOVER_MS,
       ...(v.WXCOZE_INSTANCE_ID ? { instanceId: v.WXCOZE_INSTANCE_ID } : {}),

@@ -607,6 +607,13 @@ export const SETTINGS = {
     fix: 'Set WXCOZE_PIPELINE_THREAD to on or off (true/false, 1/0, yes/no), or remove it.',
     doc: "run the message pipeline (pulls, Coze, replies) in its own worker thread, so its work never waits in front of a WeCom callback's acknowledgement (a burst during many answers otherwise delays acks past WeCom's 5 s and WeCom retries them; bench/RESULTS.md). Off runs it on the HTTP thread: about 20 MB less memory",
   }),
+  WXCOZE_PIPELINE_NICENESS: int(
+    'WXCOZE_PIPELINE_NICENESS',
+    5,
+    0,
+    19,
+    "how much lower the pipeline thread's CPU priority is than the HTTP thread's (Linux nice steps): when both want the CPU, WeCom's callbacks are acknowledged first, and the pipeline still gets every idle cycle. 0 gives both the same priority",
+  ),
   WXCOZE_LEASE_MS: int(
     'WXCOZE_LEASE_MS',
     180_000,

@@ -99,6 +99,8 @@ export interface WxcozeConfig {
     concurrency: number;
     /** The pipeline runs in a worker thread (true) or on the HTTP server's thread. */
     thread: boolean;
+    /** How many nice steps below the HTTP thread the pipeline's worker thread runs (0: the same). */
+    niceness: number;
     /** How long a worker may hold a message before another may take it, ms. */
     leaseMs: number;
     /** How long an instance may miss its heartbeat before its messages are taken over, ms. */

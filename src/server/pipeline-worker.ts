@@ -14,7 +14,7 @@ import { composePipeline } from './compose-pipeline.js';
 import type { PipelineCounter, PipelineHistogram } from '../pipeline/metric-events.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './pipeline-messages.js';
 import { catchUnhandledRejections } from './unhandled-rejections.js';
-import { niceThisThread, PIPELINE_THREAD_NICENESS } from './thread-priority.js';
+import { niceThisThread } from './thread-priority.js';
 
 const STATS_EVERY_MS = 5000;
 
@@ -62,7 +62,10 @@ const queueFlush = () => {
 
 const { config } = setup;
 // Acks first: the HTTP thread wins the CPU whenever both want it (src/server/thread-priority.ts).
-const niced = niceThisThread(PIPELINE_THREAD_NICENESS);
+const niced =
+  config.pipeline.niceness > 0
+    ? niceThisThread(config.pipeline.niceness)
+    : { skipped: 'WXCOZE_PIPELINE_NICENESS=0' };
 if ('skipped' in niced) logger.debug({ reason: niced.skipped }, 'pipeline thread keeps the process priority');
 else logger.debug(niced, 'pipeline thread runs nicer than the HTTP thread');
 // This thread keeps SQLite's planner statistics current (hourly): the HTTP thread never waits for it.

@@ -7,14 +7,13 @@
  * runs the HTTP thread first whenever both want the CPU, and the pipeline still gets every idle
  * cycle (a nice value is a weight, not a cap). Raising one's own nice value needs no privilege.
  *
+ * By how much is WXCOZE_PIPELINE_NICENESS (default 5: CFS weight 1024 against 335, about 3:1).
+ *
  * Node has no gettid(); /proc/thread-self names the calling thread (a sync fs call runs on the
  * thread that makes it). Elsewhere than Linux this does nothing.
  */
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-
-/** How much nicer the pipeline's thread is than the process (CFS weight 1024 → 335, about 3:1). */
-export const PIPELINE_THREAD_NICENESS = 5;
 
 export interface NicedThread {
   tid: number;
