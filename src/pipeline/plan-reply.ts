@@ -49,8 +49,12 @@ export interface PlanDeps {
 
 /** What to do with a received message. */
 export type Plan =
-  /** `apology`: the reply is the apology: delivered, the message still ends `failed`. */
-  | { kind: 'reply'; parts: ReplyPart[]; note: string | null; apology?: true }
+  /**
+   * `apology`: the reply is the apology: delivered, the message still ends `failed`. `budgetUsed`:
+   * the customer's budget used, as read for this plan after the waiting notice was done (so the
+   * first part need not read it again).
+   */
+  | { kind: 'reply'; parts: ReplyPart[]; note: string | null; apology?: true; budgetUsed?: number }
   /** Nothing is sent; the message ends in `state` with `note`. */
   | { kind: 'finish'; state: 'skipped' | 'failed'; note: string }
   | { kind: 'defer'; reason: string }
@@ -83,9 +87,13 @@ function handoffParts(settings: ServiceSettings): ReplyPart[] {
  * leaving one for each later message of the customer still waiting for its answer: two quick
  * questions both get answered, rather than the first answer taking the whole budget.
  */
-async function budgetLeft(store: Store, item: InboxItem, maxParts: number): Promise<number> {
+async function budgetLeft(
+  store: Store,
+  item: InboxItem,
+  maxParts: number,
+): Promise<{ left: number; used: number }> {
   const { used, waiting } = await store.budgetAndWaiting(item.openKfId, item.externalUserId, item.seq);
-  return Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used - waiting));
+  return { left: Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used - waiting)), used };
 }
 
 /**
@@ -186,7 +194,10 @@ export async function planReply(
   // waiting notice, stopped before the plan is returned (so before any answer is stored).
   const notice = WaitNotice.start(item, settings, { store, wecom: d.wecom, owner: d.owner }, log);
   try {
-    return await planFromCoze(item, d, settings, customer, now, log, signal);
+    const plan = await planFromCoze(item, d, settings, customer, now, log, signal);
+    // A notice that went out after the plan read the budget made that figure stale: the send reads it.
+    if ((await notice?.stop()) && plan.kind === 'reply') delete plan.budgetUsed;
+    return plan;
   } finally {
     await notice?.stop();
   }
@@ -245,7 +256,13 @@ async function planFromCoze(
     return { kind: 'reply', parts: handoffParts(settings), note: 'handoff: asked by the customer' };
   }
 
-  const userId = await store.resolveUser('wecom', item.externalUserId, now);
+  // The user and their conversation with this bot in one read (one statement per message fewer).
+  const { userId, conversation } = await store.userWithConversation(
+    'wecom',
+    item.externalUserId,
+    botKeyOf(target),
+    now,
+  );
   const askedAt = Date.now();
   const res = await askCoze(
     {
@@ -261,6 +278,7 @@ async function planFromCoze(
       userId,
       messages: input.messages,
       previousChat: { conversationId: item.cozeConversationId, chatId: item.cozeChatId },
+      ...(conversation !== undefined ? { conversation } : {}),
     },
     log.child({ userId }),
     signal,
@@ -288,13 +306,18 @@ async function planFromCoze(
   let text = res.text;
   const wantsHuman = service.handoffMarker !== '' && text.includes(service.handoffMarker);
   if (wantsHuman) text = text.split(service.handoffMarker).join('').trim();
-  const left = await budgetLeft(store, item, d.maxParts);
+  const { left, used } = await budgetLeft(store, item, d.maxParts);
   const menu = settings.followUpMenu && !wantsHuman && res.followUps.length > 0;
   const textBudget = Math.max(1, left - (wantsHuman ? 1 : 0) - (menu && left > 1 ? 1 : 0));
   const parts = text ? composeReply(text, textBudget) : [];
   if (wantsHuman) {
     log.info('the bot asked for a human');
-    return { kind: 'reply', parts: [...parts, ...handoffParts(settings)], note: 'handoff: asked by the bot' };
+    return {
+      kind: 'reply',
+      parts: [...parts, ...handoffParts(settings)],
+      note: 'handoff: asked by the bot',
+      budgetUsed: used,
+    };
   }
   // The customer spoke: the answer spoken too, where the budget has room after the text (then the menu).
   const spoken = input.voice && settings.voiceReply && settings.voiceId ? speakable(text) : undefined;
@@ -311,5 +334,5 @@ async function planFromCoze(
     );
   if (menu && parts.length < left)
     parts.push({ kind: 'menu', content: '您可能还想问：', buttons: res.followUps.slice(0, 10) });
-  return { kind: 'reply', parts, note: null };
+  return { kind: 'reply', parts, note: null, budgetUsed: used };
 }

@@ -175,8 +175,9 @@ export class SqlStore implements Store {
     note: string | null,
     now: number,
     apology?: boolean,
+    sending?: boolean,
   ): Promise<boolean> {
-    return this.inbox.saveAnswer(msgid, owner, parts, note, now, apology);
+    return this.inbox.saveAnswer(msgid, owner, parts, note, now, apology, sending);
   }
   markPartSent(
     msgid: string,
@@ -293,6 +294,14 @@ export class SqlStore implements Store {
   // identity
   resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string> {
     return this.identities.resolveUser(channel, externalId, now, legacyId);
+  }
+  userWithConversation(
+    channel: string,
+    externalId: string,
+    botKey: string,
+    now: number,
+  ): Promise<{ userId: string; conversation?: StoredConversation | null }> {
+    return this.identities.userWithConversation(channel, externalId, botKey, now);
   }
   getConversation(userId: string, botKey: string): Promise<string | undefined> {
     return this.identities.getConversation(userId, botKey);
