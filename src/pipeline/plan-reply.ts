@@ -143,7 +143,14 @@ export async function planReply(
     };
   }
 
-  const customer = await store.getCustomer(item.openKfId, item.externalUserId);
+  const target = targetOf(settings, d.defaultTarget);
+  // Who serves the session, and the customer's user and conversation for Coze, in one read.
+  const { customer, user } = await store.customerWithUser(
+    item.openKfId,
+    item.externalUserId,
+    'wecom',
+    botKeyOf(target),
+  );
   // A human has the session from the change on; a kf session lasts at most 48 h, so an old
   // handoff whose end we never saw does not silence the AI forever.
   if (humanHolds(customer, now) && customer.modeSince <= item.sendTime * 1000 + 999) {
@@ -194,7 +201,7 @@ export async function planReply(
   // waiting notice, stopped before the plan is returned (so before any answer is stored).
   const notice = WaitNotice.start(item, settings, { store, wecom: d.wecom, owner: d.owner }, log);
   try {
-    const plan = await planFromCoze(item, d, settings, customer, now, log, signal);
+    const plan = await planFromCoze(item, d, { settings, target, customer, user }, now, log, signal);
     // A notice that went out after the plan read the budget made that figure stale: the send reads it.
     if ((await notice?.stop()) && plan.kind === 'reply') delete plan.budgetUsed;
     return plan;
@@ -207,14 +214,16 @@ export async function planReply(
 async function planFromCoze(
   item: InboxItem,
   d: PlanDeps,
-  settings: ServiceSettings,
-  customer: Awaited<ReturnType<Store['getCustomer']>>,
+  known: {
+    settings: ServiceSettings;
+    target: ChatTarget;
+  } & Awaited<ReturnType<Store['customerWithUser']>>,
   now: number,
   log: Logger,
   signal: AbortSignal,
 ): Promise<Plan> {
   const { store, service } = d;
-  const target = targetOf(settings, d.defaultTarget);
+  const { settings, target, customer } = known;
   let input;
   try {
     input = await toCozeInput(item.payload as KfMessage, {
@@ -256,13 +265,16 @@ async function planFromCoze(
     return { kind: 'reply', parts: handoffParts(settings), note: 'handoff: asked by the customer' };
   }
 
-  // The user and their conversation with this bot in one read (one statement per message fewer).
-  const { userId, conversation } = await store.userWithConversation(
-    'wecom',
-    item.externalUserId,
-    botKeyOf(target),
-    now,
-  );
+  // Read with the customer; a customer seen for the first time gets their user here.
+  const { userId, conversation } =
+    known.user ??
+    (await store.userWithConversation(
+      'wecom',
+      item.externalUserId,
+      botKeyOf(target),
+      now,
+      known.user === null,
+    ));
   const askedAt = Date.now();
   const res = await askCoze(
     {

@@ -282,6 +282,20 @@ export interface Store {
 
   // customers (handoff, notices) and message events
   getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState>;
+  /**
+   * getCustomer, with the customer's internal user under `channel` and that user's conversation
+   * with `botKey` (null: none), in one read. `user`: null when the customer has no user yet,
+   * absent when not known (no customer row).
+   */
+  customerWithUser(
+    openKfId: string,
+    externalUserId: string,
+    channel: string,
+    botKey: string,
+  ): Promise<{
+    customer: CustomerState;
+    user?: { userId: string; conversation: StoredConversation | null } | null;
+  }>;
   /** Sets who serves the session, unless a later change is already recorded (pages can replay). */
   setCustomerMode(
     openKfId: string,
@@ -322,12 +336,14 @@ export interface Store {
   /**
    * resolveUser (no legacy id) and the user's conversation with the bot, in one read (a user made
    * now has none). `conversation`: null when there is none; undefined when it was not read.
+   * `unknown`: the caller has just read that there is no user (customerWithUser): made without a read.
    */
   userWithConversation(
     channel: string,
     externalId: string,
     botKey: string,
     now: number,
+    unknown?: boolean,
   ): Promise<{ userId: string; conversation?: StoredConversation | null }>;
   getConversation(userId: string, botKey: string): Promise<string | undefined>;
   /** The user's conversation with the bot, and which Coze credential made it. */

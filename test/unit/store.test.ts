@@ -552,6 +552,29 @@ for (const engine of engines)
       assert.equal((await s.userWithConversation('web', 'owui-1', 'bot:1', 9)).userId, known);
     });
 
+    test("a customer's state, user and conversation in one read: the same as read apart", async () => {
+      const s = await open();
+      assert.deepEqual(await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:1'), {
+        customer: await s.getCustomer('wk1', 'wmC'),
+      });
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('cw1', 'wmC')], 0);
+      await s.setCustomerMode('wk1', 'wmC', 'human', 100, 100);
+      assert.deepEqual(await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:1'), {
+        customer: await s.getCustomer('wk1', 'wmC'),
+        user: null,
+      });
+      const userId = await s.resolveUser('wecom', 'wmC', 200);
+      await s.setConversation(userId, 'bot:1', 'conv-c', 300);
+      const both = await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:1');
+      assert.equal(both.customer.mode, 'human');
+      assert.deepEqual(both.user, { userId, conversation: { conversationId: 'conv-c', cozeAuth: 'token' } });
+      assert.deepEqual((await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:2')).user, {
+        userId,
+        conversation: null,
+      });
+    });
+
     test("linking two identities gives them one internal user; the kept one's conversation wins", async () => {
       const s = await open();
       const wechat = await s.resolveUser('wecom', 'wmLink', 0);

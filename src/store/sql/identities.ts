@@ -100,14 +100,19 @@ export class Identities {
    * resolveUser (without a legacy id) and the user's conversation with `botKey`, in one read for
    * a known identity; a user made just now has no conversation, so none is read. `conversation`:
    * null when there is none, undefined when not read (another caller made the user first).
+   * `unknown`: the caller just read that the identity has no user: it is made without reading again
+   * (one racing caller still wins: the identity's key decides).
    */
   async userWithConversation(
     channel: string,
     externalId: string,
     botKey: string,
     now: number,
+    unknown = false,
   ): Promise<{ userId: string; conversation?: StoredConversation | null }> {
-    const row = await this.db.first(userAndConversationQuery(this.db.qb, botKey, channel, externalId));
+    const row = unknown
+      ? undefined
+      : await this.db.first(userAndConversationQuery(this.db.qb, botKey, channel, externalId));
     if (row)
       return {
         userId: row.user_id,

@@ -273,6 +273,18 @@ export class SqlStore implements Store {
   getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState> {
     return this.customers.get(openKfId, externalUserId);
   }
+  customerWithUser(
+    openKfId: string,
+    externalUserId: string,
+    channel: string,
+    botKey: string,
+  ): Promise<{
+    customer: CustomerState;
+    user?: { userId: string; conversation: StoredConversation | null } | null;
+  }> {
+    return this.customers.withUser(openKfId, externalUserId, channel, botKey);
+  }
+
   setCustomerMode(
     openKfId: string,
     externalUserId: string,
@@ -300,8 +312,9 @@ export class SqlStore implements Store {
     externalId: string,
     botKey: string,
     now: number,
+    unknown?: boolean,
   ): Promise<{ userId: string; conversation?: StoredConversation | null }> {
-    return this.identities.userWithConversation(channel, externalId, botKey, now);
+    return this.identities.userWithConversation(channel, externalId, botKey, now, unknown);
   }
   getConversation(userId: string, botKey: string): Promise<string | undefined> {
     return this.identities.getConversation(userId, botKey);
