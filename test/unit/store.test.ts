@@ -552,6 +552,24 @@ for (const engine of engines)
       assert.equal((await s.userWithConversation('web', 'owui-1', 'bot:1', 9)).userId, known);
     });
 
+    test('a transaction that throws leaves nothing behind, and its connection serves the next one', async () => {
+      const s = (await open()) as SqlStore;
+      const { db } = s;
+      await assert.rejects(
+        db.tx(async (t) => {
+          await t.run(t.qb.insertInto('users').values({ id: 'u_rolled_back', created_at: 1 }));
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      const users = () => db.rows(db.qb.selectFrom('users').select('id'));
+      assert.deepEqual(await users(), []);
+      await db.tx(async (t) => {
+        await t.run(t.qb.insertInto('users').values({ id: 'u_kept', created_at: 2 }));
+      });
+      assert.deepEqual(await users(), [{ id: 'u_kept' }]);
+    });
+
     test("a customer's state, user and conversation in one read: the same as read apart", async () => {
       const s = await open();
       assert.deepEqual(await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:1'), {
