@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoredConversation } from '../store/types.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { CozeError, type EnterMessage, type CozePort, type ChatTarget } from './ports.js';
 
@@ -36,6 +36,8 @@ export async function askCoze(
     userId: string;
     messages: EnterMessage[];
     previousChat?: { conversationId: string | null; chatId: string | null };
+    /** The conversation as read with the user (null: none), for the first attempt; absent: read here. */
+    conversation?: StoredConversation | null;
   },
   log: Logger,
   signal: AbortSignal,
@@ -45,8 +47,12 @@ export async function askCoze(
   let busyWaits = 0;
   let recreated = false;
   let lastReason = 'no attempt made';
+  let known = job.conversation;
   while (attempt < o.maxAttempts && !signal.aborted) {
-    const stored = await o.store.conversationOf(job.userId, botKey);
+    // Read with the user for the first attempt; after it, an attempt may have changed it.
+    const stored =
+      known !== undefined ? (known ?? undefined) : await o.store.conversationOf(job.userId, botKey);
+    known = undefined;
     let conversationId = stored?.conversationId;
     // Made with another Coze credential (wxcoze switched between the token and the OAuth app): Coze
     // may or may not let this one in (docs/protocol.md §coze-oauth-conversations). It is tried; kept if

@@ -49,8 +49,12 @@ export interface PlanDeps {
 
 /** What to do with a received message. */
 export type Plan =
-  /** `apology`: the reply is the apology: delivered, the message still ends `failed`. */
-  | { kind: 'reply'; parts: ReplyPart[]; note: string | null; apology?: true }
+  /**
+   * `apology`: the reply is the apology: delivered, the message still ends `failed`. `budgetUsed`:
+   * the customer's budget used, as read for this plan after the waiting notice was done (so the
+   * first part need not read it again).
+   */
+  | { kind: 'reply'; parts: ReplyPart[]; note: string | null; apology?: true; budgetUsed?: number }
   /** Nothing is sent; the message ends in `state` with `note`. */
   | { kind: 'finish'; state: 'skipped' | 'failed'; note: string }
   | { kind: 'defer'; reason: string }
@@ -83,9 +87,13 @@ function handoffParts(settings: ServiceSettings): ReplyPart[] {
  * leaving one for each later message of the customer still waiting for its answer: two quick
  * questions both get answered, rather than the first answer taking the whole budget.
  */
-async function budgetLeft(store: Store, item: InboxItem, maxParts: number): Promise<number> {
+async function budgetLeft(
+  store: Store,
+  item: InboxItem,
+  maxParts: number,
+): Promise<{ left: number; used: number }> {
   const { used, waiting } = await store.budgetAndWaiting(item.openKfId, item.externalUserId, item.seq);
-  return Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used - waiting));
+  return { left: Math.max(1, Math.min(maxParts, WECOM_PARTS_PER_CUSTOMER_MESSAGE - used - waiting)), used };
 }
 
 /**
@@ -135,7 +143,14 @@ export async function planReply(
     };
   }
 
-  const customer = await store.getCustomer(item.openKfId, item.externalUserId);
+  const target = targetOf(settings, d.defaultTarget);
+  // Who serves the session, and the customer's user and conversation for Coze, in one read.
+  const { customer, user } = await store.customerWithUser(
+    item.openKfId,
+    item.externalUserId,
+    'wecom',
+    botKeyOf(target),
+  );
   // A human has the session from the change on; a kf session lasts at most 48 h, so an old
   // handoff whose end we never saw does not silence the AI forever.
   if (humanHolds(customer, now) && customer.modeSince <= item.sendTime * 1000 + 999) {
@@ -186,7 +201,10 @@ export async function planReply(
   // waiting notice, stopped before the plan is returned (so before any answer is stored).
   const notice = WaitNotice.start(item, settings, { store, wecom: d.wecom, owner: d.owner }, log);
   try {
-    return await planFromCoze(item, d, settings, customer, now, log, signal);
+    const plan = await planFromCoze(item, d, { settings, target, customer, user }, now, log, signal);
+    // A notice that went out after the plan read the budget made that figure stale: the send reads it.
+    if ((await notice?.stop()) && plan.kind === 'reply') delete plan.budgetUsed;
+    return plan;
   } finally {
     await notice?.stop();
   }
@@ -196,14 +214,16 @@ export async function planReply(
 async function planFromCoze(
   item: InboxItem,
   d: PlanDeps,
-  settings: ServiceSettings,
-  customer: Awaited<ReturnType<Store['getCustomer']>>,
+  known: {
+    settings: ServiceSettings;
+    target: ChatTarget;
+  } & Awaited<ReturnType<Store['customerWithUser']>>,
   now: number,
   log: Logger,
   signal: AbortSignal,
 ): Promise<Plan> {
   const { store, service } = d;
-  const target = targetOf(settings, d.defaultTarget);
+  const { settings, target, customer } = known;
   let input;
   try {
     input = await toCozeInput(item.payload as KfMessage, {
@@ -245,7 +265,16 @@ async function planFromCoze(
     return { kind: 'reply', parts: handoffParts(settings), note: 'handoff: asked by the customer' };
   }
 
-  const userId = await store.resolveUser('wecom', item.externalUserId, now);
+  // Read with the customer; a customer seen for the first time gets their user here.
+  const { userId, conversation } =
+    known.user ??
+    (await store.userWithConversation(
+      'wecom',
+      item.externalUserId,
+      botKeyOf(target),
+      now,
+      known.user === null,
+    ));
   const askedAt = Date.now();
   const res = await askCoze(
     {
@@ -261,6 +290,7 @@ async function planFromCoze(
       userId,
       messages: input.messages,
       previousChat: { conversationId: item.cozeConversationId, chatId: item.cozeChatId },
+      ...(conversation !== undefined ? { conversation } : {}),
     },
     log.child({ userId }),
     signal,
@@ -288,13 +318,18 @@ async function planFromCoze(
   let text = res.text;
   const wantsHuman = service.handoffMarker !== '' && text.includes(service.handoffMarker);
   if (wantsHuman) text = text.split(service.handoffMarker).join('').trim();
-  const left = await budgetLeft(store, item, d.maxParts);
+  const { left, used } = await budgetLeft(store, item, d.maxParts);
   const menu = settings.followUpMenu && !wantsHuman && res.followUps.length > 0;
   const textBudget = Math.max(1, left - (wantsHuman ? 1 : 0) - (menu && left > 1 ? 1 : 0));
   const parts = text ? composeReply(text, textBudget) : [];
   if (wantsHuman) {
     log.info('the bot asked for a human');
-    return { kind: 'reply', parts: [...parts, ...handoffParts(settings)], note: 'handoff: asked by the bot' };
+    return {
+      kind: 'reply',
+      parts: [...parts, ...handoffParts(settings)],
+      note: 'handoff: asked by the bot',
+      budgetUsed: used,
+    };
   }
   // The customer spoke: the answer spoken too, where the budget has room after the text (then the menu).
   const spoken = input.voice && settings.voiceReply && settings.voiceId ? speakable(text) : undefined;
@@ -311,5 +346,5 @@ async function planFromCoze(
     );
   if (menu && parts.length < left)
     parts.push({ kind: 'menu', content: '您可能还想问：', buttons: res.followUps.slice(0, 10) });
-  return { kind: 'reply', parts, note: null };
+  return { kind: 'reply', parts, note: null, budgetUsed: used };
 }

@@ -27,6 +27,7 @@ export async function processMessage(
   const { store, owner } = deps;
 
   let justStored = false;
+  let usedAtPlan: number | undefined;
   if (item.state === 'received') {
     const plan = await planReply(item, deps, log, signal);
     const now = Date.now();
@@ -48,7 +49,19 @@ export async function processMessage(
         log.info({ state: plan.state, note: plan.note }, 'message finished without a reply');
         return;
       case 'reply':
-        if (!(await store.saveAnswer(item.msgid, owner, plan.parts, plan.note, now, plan.apology === true))) {
+        // Stored as `sending`: the reply goes out right below, so the write that stores it also marks
+        // the moment it starts going out (one statement and one commit, not two).
+        if (
+          !(await store.saveAnswer(
+            item.msgid,
+            owner,
+            plan.parts,
+            plan.note,
+            now,
+            plan.apology === true,
+            true,
+          ))
+        ) {
           const cur = await store.get(item.msgid);
           log.warn(
             { state: cur?.state },
@@ -60,7 +73,7 @@ export async function processMessage(
         }
         item = {
           ...item,
-          state: 'answered',
+          state: 'sending',
           parts: plan.parts,
           partsSent: 0,
           note: plan.note,
@@ -68,6 +81,7 @@ export async function processMessage(
         };
         log.info({ parts: plan.parts.length, kinds: plan.parts.map((p) => p.kind) }, 'answer stored');
         justStored = true;
+        usedAtPlan = plan.budgetUsed;
     }
   }
 
@@ -86,6 +100,7 @@ export async function processMessage(
     log,
     signal,
     justStored,
+    usedAtPlan,
   );
   const now = Date.now();
   // An apology is delivered like any answer, but the message counts as failed (the inbox's flag,

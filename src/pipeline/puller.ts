@@ -266,7 +266,12 @@ export class Puller {
         classify({ ...m, open_kfid: m.open_kfid ?? openKfId }, historyBefore),
       );
       const nextCursor = res.next_cursor || cursor || '';
-      const { inserted, duplicates } = await store.commitPage(openKfId, nextCursor, messages, this.now());
+      // An empty page that leaves the cursor where it was (an idle pull, the pull after a burst) has
+      // nothing to commit: no transaction for it.
+      const { inserted, duplicates } =
+        messages.length || nextCursor !== cursor
+          ? await store.commitPage(openKfId, nextCursor, messages, this.now())
+          : { inserted: 0, duplicates: 0 };
       await applyEvents(store, messages, log, this.now());
       if (inserted > 0) this.deps.onPage?.(messages);
       // An empty page (an idle pull that found nothing, once a minute per account) is not news.

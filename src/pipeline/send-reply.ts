@@ -158,15 +158,25 @@ export async function sendReply(
   },
   log: Logger,
   signal: AbortSignal,
-  /** This worker's saveAnswer stored the answer just now (under its lease): no re-read of the lease. */
+  /**
+   * This worker's saveAnswer stored the answer just now (under its lease, as `sending`): no re-read
+   * of the lease, no beginSending.
+   */
   justStored = false,
+  /**
+   * With `justStored`: the budget used as the plan read it after Coze answered (the waiting notice
+   * could no longer go out). Nothing else sends to this customer meanwhile (their messages are
+   * answered one at a time), so the first part needs no read of its own while it is under the
+   * budget; a new customer message only lowers it.
+   */
+  usedAtPlan?: number,
 ): Promise<SendOutcome> {
   const parts = item.parts ?? [];
   // The last part's write also ends the message, as a full delivery would (an apology ends failed).
   const lastPart: LastPart = { state: item.apologized ? 'failed' : 'done', note: item.note ?? null };
   const lastOf = (i: number) => (i === parts.length - 1 ? lastPart : undefined);
   // Nothing of this stored answer has been tried on WeCom from this database yet (see below).
-  let untried = item.state === 'answered' && item.partsSent === 0;
+  let untried = (justStored || item.state === 'answered') && item.partsSent === 0;
   for (let i = item.partsSent; i < parts.length; i++) {
     if (signal.aborted) return { status: 'retry', note: 'stopped before sending' };
     if (i === item.partsSent) {
@@ -200,7 +210,9 @@ export async function sendReply(
     // Replies to an event's code (welcome, a session's end) are outside the 5-message budget.
     const onEvent = part.kind === 'welcome' || (part.kind === 'survey' && part.code !== undefined);
     if (!onEvent) {
-      const used = await deps.store.budgetUsed(item.openKfId, item.externalUserId);
+      const known =
+        justStored && i === 0 && usedAtPlan !== undefined && usedAtPlan < WECOM_PARTS_PER_CUSTOMER_MESSAGE;
+      const used = known ? usedAtPlan : await deps.store.budgetUsed(item.openKfId, item.externalUserId);
       if (used >= WECOM_PARTS_PER_CUSTOMER_MESSAGE) {
         deps.metrics?.count('budget_refusals', ['spent']);
         // Nothing of it went out: the message failed (the console lists it; Retry once the customer writes again).

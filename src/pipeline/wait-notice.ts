@@ -60,11 +60,15 @@ export class WaitNotice {
     return n;
   }
 
-  /** Cancels the notice; waits for one already going out, so nothing is sent after this returns. */
-  async stop(): Promise<void> {
+  /**
+   * Cancels the notice; waits for one already going out, so nothing is sent after this returns.
+   * True when it fired (a notice may have gone out and been counted against the budget).
+   */
+  async stop(): Promise<boolean> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.firing;
+    return this.firing !== undefined;
   }
 
   private async fire(): Promise<void> {

@@ -199,7 +199,11 @@ export interface Store {
   get(msgid: string): Promise<InboxItem | undefined>;
   /** Renews this owner's unexpired leases on `msgids` to `until`; returns those no longer this owner's. */
   extendLeases(msgids: string[], owner: string, until: number, now: number): Promise<string[]>;
-  /** Stores the answer (state answered); `apology`: it is the apology (the message ends `failed` once it is out). False when the lease was lost. */
+  /**
+   * Stores the answer (state answered); `apology`: it is the apology (the message ends `failed` once
+   * it is out). `sending`: it goes out at once, so the same write is beginSending's (state sending).
+   * False when the lease was lost (or the message was cancelled).
+   */
   saveAnswer(
     msgid: string,
     owner: string,
@@ -207,6 +211,7 @@ export interface Store {
     note: string | null,
     now: number,
     apology?: boolean,
+    sending?: boolean,
   ): Promise<boolean>;
   /**
    * Marks part `partNo` (0-based) done; a message part (outMsgid set) is logged against the customer's
@@ -277,6 +282,20 @@ export interface Store {
 
   // customers (handoff, notices) and message events
   getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState>;
+  /**
+   * getCustomer, with the customer's internal user under `channel` and that user's conversation
+   * with `botKey` (null: none), in one read. `user`: null when the customer has no user yet,
+   * absent when not known (no customer row).
+   */
+  customerWithUser(
+    openKfId: string,
+    externalUserId: string,
+    channel: string,
+    botKey: string,
+  ): Promise<{
+    customer: CustomerState;
+    user?: { userId: string; conversation: StoredConversation | null } | null;
+  }>;
   /** Sets who serves the session, unless a later change is already recorded (pages can replay). */
   setCustomerMode(
     openKfId: string,
@@ -314,6 +333,18 @@ export interface Store {
    * adopted, this identity takes it over with its internal user (once: the first caller wins).
    */
   resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string>;
+  /**
+   * resolveUser (no legacy id) and the user's conversation with the bot, in one read (a user made
+   * now has none). `conversation`: null when there is none; undefined when it was not read.
+   * `unknown`: the caller has just read that there is no user (customerWithUser): made without a read.
+   */
+  userWithConversation(
+    channel: string,
+    externalId: string,
+    botKey: string,
+    now: number,
+    unknown?: boolean,
+  ): Promise<{ userId: string; conversation?: StoredConversation | null }>;
   getConversation(userId: string, botKey: string): Promise<string | undefined>;
   /** The user's conversation with the bot, and which Coze credential made it. */
   conversationOf(userId: string, botKey: string): Promise<StoredConversation | undefined>;

@@ -512,6 +512,87 @@ for (const engine of engines)
       assert.equal(await s.noteDeliveryFailure('unknown', 'x', 70), undefined);
     });
 
+    test('an answer stored to go out at once is already sending: a recall after it is too late, one before it wins', async () => {
+      const s = await open();
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('g1', 'u1'), msg('g2', 'u2')], 0);
+      await s.claim({ owner: 'w', leaseMs: 1000, limit: 5, now: 10 });
+      assert.ok(await s.saveAnswer('g1', 'w', [{ kind: 'text', content: 'a' }], null, 20, false, true));
+      assert.equal((await s.get('g1'))!.state, 'sending');
+      assert.equal(await s.beginSending('g1', 'w', 21), false, 'nothing left to mark: it is going out');
+      assert.equal(await s.cancelMessage('g1', 'recalled', 30), false);
+      assert.ok(await s.markPartSent('g1', 'w', 0, 'out-g1-0', 40, { state: 'done', note: null }));
+      assert.equal((await s.get('g1'))!.state, 'done');
+      assert.ok(await s.cancelMessage('g2', 'recalled', 30));
+      assert.equal(
+        await s.saveAnswer('g2', 'w', [{ kind: 'text', content: 'b' }], null, 40, false, true),
+        false,
+        'cancelled first: not stored',
+      );
+      assert.equal((await s.get('g2'))!.state, 'cancelled');
+    });
+
+    test("the user and their conversation in one read: the same user resolveUser gives, the bot's own conversation", async () => {
+      const s = await open();
+      const made = await s.userWithConversation('wecom', 'wmNEW', 'bot:1', 0);
+      assert.deepEqual(made.conversation, null, 'a user made now has no conversation');
+      assert.equal(await s.resolveUser('wecom', 'wmNEW', 5), made.userId);
+      assert.deepEqual(await s.userWithConversation('wecom', 'wmNEW', 'bot:1', 5), {
+        userId: made.userId,
+        conversation: null,
+      });
+      await s.setConversation(made.userId, 'bot:1', 'conv1', 6, 'oauth:app');
+      await s.setConversation(made.userId, 'bot:2', 'conv2', 6);
+      assert.deepEqual(await s.userWithConversation('wecom', 'wmNEW', 'bot:1', 7), {
+        userId: made.userId,
+        conversation: { conversationId: 'conv1', cozeAuth: 'oauth:app' },
+      });
+      assert.deepEqual((await s.userWithConversation('wecom', 'wmNEW', 'bot:3', 7)).conversation, null);
+      const known = await s.resolveUser('web', 'owui-1', 8);
+      assert.equal((await s.userWithConversation('web', 'owui-1', 'bot:1', 9)).userId, known);
+    });
+
+    test('a transaction that throws leaves nothing behind, and its connection serves the next one', async () => {
+      const s = (await open()) as SqlStore;
+      const { db } = s;
+      await assert.rejects(
+        db.tx(async (t) => {
+          await t.run(t.qb.insertInto('users').values({ id: 'u_rolled_back', created_at: 1 }));
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      const users = () => db.rows(db.qb.selectFrom('users').select('id'));
+      assert.deepEqual(await users(), []);
+      await db.tx(async (t) => {
+        await t.run(t.qb.insertInto('users').values({ id: 'u_kept', created_at: 2 }));
+      });
+      assert.deepEqual(await users(), [{ id: 'u_kept' }]);
+    });
+
+    test("a customer's state, user and conversation in one read: the same as read apart", async () => {
+      const s = await open();
+      assert.deepEqual(await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:1'), {
+        customer: await s.getCustomer('wk1', 'wmC'),
+      });
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c', [msg('cw1', 'wmC')], 0);
+      await s.setCustomerMode('wk1', 'wmC', 'human', 100, 100);
+      assert.deepEqual(await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:1'), {
+        customer: await s.getCustomer('wk1', 'wmC'),
+        user: null,
+      });
+      const userId = await s.resolveUser('wecom', 'wmC', 200);
+      await s.setConversation(userId, 'bot:1', 'conv-c', 300);
+      const both = await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:1');
+      assert.equal(both.customer.mode, 'human');
+      assert.deepEqual(both.user, { userId, conversation: { conversationId: 'conv-c', cozeAuth: 'token' } });
+      assert.deepEqual((await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:2')).user, {
+        userId,
+        conversation: null,
+      });
+    });
+
     test("linking two identities gives them one internal user; the kept one's conversation wins", async () => {
       const s = await open();
       const wechat = await s.resolveUser('wecom', 'wmLink', 0);

@@ -11,7 +11,10 @@ const getQuery = prepared((qb, openKfId: string) =>
 export class Accounts {
   constructor(private readonly db: SqlDb) {}
 
+  /** The account, made on first sight. Read first: every pull touches it, and it is nearly always there. */
   async touch(openKfId: string, now: number): Promise<Account> {
+    const known = await this.get(openKfId);
+    if (known) return known;
     await this.db.run(
       this.db.qb
         .insertInto('accounts')

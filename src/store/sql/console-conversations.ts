@@ -372,27 +372,38 @@ export class Conversations implements ConversationsStore {
     return rows.map((r) => r.external_userid);
   }
 
+  /**
+   * One UPDATE for the whole batch (a batchget answers up to 100 customers): the customers found
+   * get their nickname and avatar, every one asked gets `profile_at` (not asked again before the
+   * retry time). A statement per customer cost most of a round trip and a commit per new
+   * customer on MySQL.
+   */
   async saveProfiles(found: CustomerProfile[], asked: string[], now: number): Promise<void> {
-    const { qb } = this.db;
-    await this.db.tx(async (db) => {
-      for (const p of found)
-        await db.run(
-          qb
-            .updateTable('customers')
-            .set({
-              nickname: p.nickname.slice(0, 255),
-              avatar: safeAvatar(p.avatar),
-              profile_at: now,
-              updated_at: now,
-            })
-            .where('external_userid', '=', p.externalUserId),
-        );
-      const missed = asked.filter((id) => !found.some((p) => p.externalUserId === id));
-      if (missed.length)
-        await db.run(
-          qb.updateTable('customers').set({ profile_at: now }).where('external_userid', 'in', missed),
-        );
-    });
+    const byId = new Map(found.map((p) => [p.externalUserId, p]));
+    const ids = [...new Set([...asked, ...byId.keys()])];
+    if (!ids.length) return;
+    const id = sql.ref('external_userid');
+    const pick = (col: 'nickname' | 'avatar', value: (p: CustomerProfile) => string | null) =>
+      byId.size
+        ? sql<string | null>`CASE ${id} ${sql.join(
+            [...byId.values()].map((p) => sql`WHEN ${p.externalUserId} THEN ${value(p)}`),
+            sql` `,
+          )} ELSE ${sql.ref(col)} END`
+        : sql<string | null>`${sql.ref(col)}`;
+    await this.db.run(
+      this.db.qb
+        .updateTable('customers')
+        .set({
+          nickname: pick('nickname', (p) => p.nickname.slice(0, 255)),
+          avatar: pick('avatar', (p) => safeAvatar(p.avatar)),
+          profile_at: now,
+          // Only a customer whose profile arrived changed for the console's live view.
+          updated_at: byId.size
+            ? sql<number>`CASE WHEN ${id} IN (${sql.join([...byId.keys()])}) THEN ${now} ELSE updated_at END`
+            : sql<number>`updated_at`,
+        })
+        .where('external_userid', 'in', ids),
+    );
   }
 }
 

@@ -1,11 +1,28 @@
 import { sql } from 'kysely';
 import { toCustomer } from '../rows.js';
 import type { WaitingCustomer } from '../console-types.js';
-import type { CustomerMode, CustomerState } from '../types.js';
+import type { CustomerMode, CustomerState, StoredConversation } from '../types.js';
 import { prepared, type SqlDb } from './db.js';
 
 const getQuery = prepared((qb, kf: string, user: string) =>
   qb.selectFrom('customers').selectAll().where('open_kfid', '=', kf).where('external_userid', '=', user),
+);
+
+// The customer's state, their internal user and its conversation with one bot: what planReply
+// reads first for every message, in one round trip.
+const withUserQuery = prepared((qb, botKey: string, channel: string, kf: string, user: string) =>
+  qb
+    .selectFrom('customers as c')
+    .leftJoin('identities as i', (j) =>
+      j.on('i.channel', '=', channel).onRef('i.external_id', '=', 'c.external_userid'),
+    )
+    .leftJoin('conversations as v', (j) =>
+      j.onRef('v.user_id', '=', 'i.user_id').on('v.bot_key', '=', botKey),
+    )
+    .selectAll('c')
+    .select(['i.user_id', 'v.conversation_id', 'v.coze_auth'])
+    .where('c.open_kfid', '=', kf)
+    .where('c.external_userid', '=', user),
 );
 
 /** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
@@ -14,6 +31,31 @@ export class Customers {
 
   async get(openKfId: string, externalUserId: string): Promise<CustomerState> {
     return toCustomer(await this.db.first(getQuery(this.db.qb, openKfId, externalUserId)));
+  }
+
+  /**
+   * `get`, with the customer's internal user under `channel` and its conversation with `botKey`
+   * (null: none) when the user exists; `user` null when it does not. A customer with no row yet
+   * reads as `get` does, user not known (absent).
+   */
+  async withUser(
+    openKfId: string,
+    externalUserId: string,
+    channel: string,
+    botKey: string,
+  ): Promise<{
+    customer: CustomerState;
+    user?: { userId: string; conversation: StoredConversation | null } | null;
+  }> {
+    const r = await this.db.first(withUserQuery(this.db.qb, botKey, channel, openKfId, externalUserId));
+    const customer = toCustomer(r);
+    if (!r) return { customer };
+    if (r.user_id === null) return { customer, user: null };
+    const conversation =
+      r.conversation_id === null
+        ? null
+        : { conversationId: r.conversation_id, cozeAuth: r.coze_auth ?? 'token' };
+    return { customer, user: { userId: r.user_id, conversation } };
   }
 
   /** Sets who serves the session, unless a later change is already recorded (pages replay; events arrive through several instances). */

@@ -18,6 +18,18 @@ const getConversationQuery = prepared((qb, userId: string, botKey: string) =>
     .where('bot_key', '=', botKey),
 );
 
+// The user and their conversation with one bot in one read (askCoze needs both, per message).
+const userAndConversationQuery = prepared((qb, botKey: string, channel: string, externalId: string) =>
+  qb
+    .selectFrom('identities as i')
+    .leftJoin('conversations as c', (j) =>
+      j.onRef('c.user_id', '=', 'i.user_id').on('c.bot_key', '=', botKey),
+    )
+    .select(['i.user_id', 'c.conversation_id', 'c.coze_auth'])
+    .where('i.channel', '=', channel)
+    .where('i.external_id', '=', externalId),
+);
+
 /**
  * Internal users, the channel identities that map to them, and each user's Coze conversation
  * per bot. One person keeps one Coze memory across channels (`wxcoze users link`).
@@ -68,14 +80,49 @@ export class Identities {
       });
       if (adopted) return adopted;
     }
+    return (await this.createUser(who, now)).userId;
+  }
+
+  /** A new internal user for `who`; `created` false when another caller made one first (theirs is returned). */
+  private createUser(who: ChannelIdentity, now: number): Promise<{ userId: string; created: boolean }> {
     // Two instances may meet the same new person at once: the identity's primary key picks one user.
     return this.db.tx(async (db) => {
       const id = newUserId();
       await db.run(db.qb.insertInto('users').values({ id, created_at: now }));
-      if ((await db.run(this.addIdentity(db, who, id, now).orIgnore())) === 1) return id;
+      if ((await db.run(this.addIdentity(db, who, id, now).orIgnore())) === 1)
+        return { userId: id, created: true };
       await db.run(db.qb.deleteFrom('users').where('id', '=', id));
-      return (await this.userOf(db, who))!;
+      return { userId: (await this.userOf(db, who))!, created: false };
     });
+  }
+
+  /**
+   * resolveUser (without a legacy id) and the user's conversation with `botKey`, in one read for
+   * a known identity; a user made just now has no conversation, so none is read. `conversation`:
+   * null when there is none, undefined when not read (another caller made the user first).
+   * `unknown`: the caller just read that the identity has no user: it is made without reading again
+   * (one racing caller still wins: the identity's key decides).
+   */
+  async userWithConversation(
+    channel: string,
+    externalId: string,
+    botKey: string,
+    now: number,
+    unknown = false,
+  ): Promise<{ userId: string; conversation?: StoredConversation | null }> {
+    const row = unknown
+      ? undefined
+      : await this.db.first(userAndConversationQuery(this.db.qb, botKey, channel, externalId));
+    if (row)
+      return {
+        userId: row.user_id,
+        conversation:
+          row.conversation_id === null
+            ? null
+            : { conversationId: row.conversation_id, cozeAuth: row.coze_auth ?? 'token' },
+      };
+    const made = await this.createUser({ channel, externalId }, now);
+    return made.created ? { userId: made.userId, conversation: null } : { userId: made.userId };
   }
 
   async getConversation(userId: string, botKey: string): Promise<string | undefined> {

@@ -54,10 +54,19 @@ const getQuery = prepared((qb, msgid: string) =>
   qb.selectFrom('inbox').selectAll().where('msgid', '=', msgid),
 );
 const saveAnswerQuery = prepared(
-  (qb, msgid: string, owner: string, parts: string, note: string | null, apologized: number, now: number) =>
+  (
+    qb,
+    msgid: string,
+    owner: string,
+    state: 'answered' | 'sending',
+    parts: string,
+    note: string | null,
+    apologized: number,
+    now: number,
+  ) =>
     qb
       .updateTable('inbox')
-      .set({ state: TRANSITIONS.saveAnswer.to, parts, note, apologized, updated_at: now })
+      .set({ state, parts, note, apologized, updated_at: now })
       .where('msgid', '=', msgid)
       .where('lease_owner', '=', owner)
       .where('state', 'in', TRANSITIONS.saveAnswer.from),
@@ -245,6 +254,7 @@ const nextWakeQuery = prepared((qb, now: number, takeoverMs: number) => {
  *   (commitPage) → received | skipped
  *   (insertOperatorReply) → answered                       an operator's reply (origin 0)
  *   received  ─saveAnswer─▶ answered ─beginSending─▶ sending ─markPartSent─▶ sending
+ *   received  ─saveAnswer(sending)─▶ sending                 stored and going out at once (one write)
  *   answered | sending ─markPartSent(last)─▶ done | failed   the last part, finishing in the same write
  *   received | answered | sending ─finish─▶ done | failed | skipped
  *   received | answered ─cancel─▶ cancelled                 (recall, or an operator taking over)
@@ -257,7 +267,8 @@ const nextWakeQuery = prepared((qb, now: number, takeoverMs: number) => {
  * either comes first (nothing is sent) or finds `sending` (the reply goes out whole).
  */
 export const TRANSITIONS = {
-  saveAnswer: { from: ['received'], to: 'answered' },
+  // `sending` when the worker sends it at once: beginSending folded into the same write.
+  saveAnswer: { from: ['received'], to: ['answered', 'sending'] },
   beginSending: { from: ['answered'], to: 'sending' },
   markPartSent: { from: ['answered', 'sending'], to: 'sending' },
   markLastPartSent: { from: ['answered', 'sending'], to: ['done', 'failed'] },
@@ -366,7 +377,12 @@ export class Inbox {
     return msgids.filter((m) => !kept.has(m));
   }
 
-  /** received → answered: the reply is stored before anything is sent. `apology`: the reply is the apology. */
+  /**
+   * received → answered: the reply is stored before anything is sent. `apology`: the reply is the
+   * apology. `sending`: the worker sends it at once, so the same write also marks the reply going
+   * out (received → sending, what beginSending would do one round trip and one commit later): a
+   * recall or a takeover then either came first (this write fails) or finds it going out whole.
+   */
   async saveAnswer(
     msgid: string,
     owner: string,
@@ -374,10 +390,12 @@ export class Inbox {
     note: string | null,
     now: number,
     apology = false,
+    sending = false,
   ): Promise<boolean> {
+    const state = TRANSITIONS.saveAnswer.to[sending ? 1 : 0];
     return (
       (await this.db.run(
-        saveAnswerQuery(this.db.qb, msgid, owner, JSON.stringify(parts), note, apology ? 1 : 0, now),
+        saveAnswerQuery(this.db.qb, msgid, owner, state, JSON.stringify(parts), note, apology ? 1 : 0, now),
       )) === 1
     );
   }

@@ -1,3 +1,4 @@
+import type { PoolConnection as CorePoolConnection } from 'mysql2';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { Compilable, CompiledQuery } from 'kysely';
 import { compiled, queryBuilder, type SqlDb } from './db.js';
@@ -24,7 +25,8 @@ export class MysqlDb implements SqlDb {
   private constructor(
     readonly pool: Pool,
     private readonly query: Query,
-    private readonly conn?: PoolConnection,
+    /** Set inside a transaction or `withConnection`: the connection the statements stay on. */
+    private readonly conn?: PoolConnection | CorePoolConnection,
   ) {}
 
   /** mysql2 is loaded only here, when MySQL is used (it alone is ~15 MB of memory). */
@@ -84,15 +86,25 @@ export class MysqlDb implements SqlDb {
     }
   }
 
+  /**
+   * On the driver's callback API too (a new customer's user is a transaction per message): the
+   * statements mysql2's beginTransaction/commit/rollback would send, on one pooled connection.
+   */
   private async txOnce<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
-    const c = await this.pool.getConnection();
+    const c = await new Promise<CorePoolConnection>((resolve, reject) => {
+      this.pool.pool.getConnection((err, conn) => (err ? reject(err) : resolve(conn)));
+    });
+    const query: Query = (sql, params) =>
+      new Promise((resolve, reject) => {
+        c.query(sql, params, (err: Error | null, rows: unknown) => (err ? reject(err) : resolve(rows)));
+      });
     try {
-      await c.beginTransaction();
-      const v = await fn(new MysqlDb(this.pool, async (sql, params) => (await c.query(sql, params))[0], c));
-      await c.commit();
+      await query('START TRANSACTION', []);
+      const v = await fn(new MysqlDb(this.pool, query, c));
+      await query('COMMIT', []);
       return v;
     } catch (err) {
-      await c.rollback().catch(() => {});
+      await query('ROLLBACK', []).catch(() => {});
       throw err;
     } finally {
       c.release();

@@ -175,8 +175,9 @@ export class SqlStore implements Store {
     note: string | null,
     now: number,
     apology?: boolean,
+    sending?: boolean,
   ): Promise<boolean> {
-    return this.inbox.saveAnswer(msgid, owner, parts, note, now, apology);
+    return this.inbox.saveAnswer(msgid, owner, parts, note, now, apology, sending);
   }
   markPartSent(
     msgid: string,
@@ -272,6 +273,18 @@ export class SqlStore implements Store {
   getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState> {
     return this.customers.get(openKfId, externalUserId);
   }
+  customerWithUser(
+    openKfId: string,
+    externalUserId: string,
+    channel: string,
+    botKey: string,
+  ): Promise<{
+    customer: CustomerState;
+    user?: { userId: string; conversation: StoredConversation | null } | null;
+  }> {
+    return this.customers.withUser(openKfId, externalUserId, channel, botKey);
+  }
+
   setCustomerMode(
     openKfId: string,
     externalUserId: string,
@@ -293,6 +306,15 @@ export class SqlStore implements Store {
   // identity
   resolveUser(channel: string, externalId: string, now: number, legacyId?: string): Promise<string> {
     return this.identities.resolveUser(channel, externalId, now, legacyId);
+  }
+  userWithConversation(
+    channel: string,
+    externalId: string,
+    botKey: string,
+    now: number,
+    unknown?: boolean,
+  ): Promise<{ userId: string; conversation?: StoredConversation | null }> {
+    return this.identities.userWithConversation(channel, externalId, botKey, now, unknown);
   }
   getConversation(userId: string, botKey: string): Promise<string | undefined> {
     return this.identities.getConversation(userId, botKey);
