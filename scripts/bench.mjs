@@ -61,7 +61,6 @@ const CFG = {
       sendConcurrency: 1000,
       timeoutMs: 120_000,
     },
-    throughputRounds: 1,
   },
   openai: { runs: quick ? 50 : 200 },
   takeover: { customers: quick ? 10 : 20, cozeDelayMs: 1000, timeoutMs: 120_000 },
@@ -117,7 +116,9 @@ const info = {
 };
 log(`machine: ${info.nproc} cpus (${info.cpu}), node ${info.node}, load ${info.loadavgAtStart.join(' ')}`);
 
-const { benchMysqlRedis, benchOpenAi } = await import('./bench/phases-extra.mjs');
+const { benchMysqlRedis, benchMysqlThroughput, benchOpenAi } = await import('./bench/phases-extra.mjs');
+/** MariaDB + Redis throughput rounds, each run right after the embedded one (see the loop below). */
+const mysqlThroughput = [];
 const { benchStall } = await import('./bench/stall.mjs');
 const { benchTakeover } = await import('./bench/takeover.mjs');
 const results = {
@@ -190,12 +191,20 @@ try {
       results.ackFloor.push(await benchAckFloor(CFG.throughput, r));
       results.throughput.push(await benchThroughput(CFG.throughput, r));
     }
+    // Right after the embedded run, so the MySQL / embedded ratio compares runs under the same load.
+    if (want('mysql')) {
+      const m = await benchMysqlThroughput(CFG.mysql, r);
+      if (!m.skipped) mysqlThroughput.push(m);
+    }
     if (want('overhead')) results.overhead.push(await benchOverhead(CFG.overhead, r));
   }
   if (want('throttled')) results.throttled = await benchThrottled(CFG.throttled);
   if (want('openai')) results.openai = await benchOpenAi(CFG.openai);
   if (want('stall')) results.stall = await benchStall(CFG.stall);
-  if (want('mysql')) results.mysql = await benchMysqlRedis(CFG.mysql);
+  if (want('mysql')) {
+    const m = await benchMysqlRedis(CFG.mysql);
+    results.mysql = m.skipped ? m : { ...m, throughput: mysqlThroughput };
+  }
   if (want('takeover'))
     for (let r = 1; r <= rounds; r++) results.takeover.push(await benchTakeover(CFG.takeover, r));
 } catch (err) {

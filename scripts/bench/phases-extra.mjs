@@ -75,6 +75,35 @@ function perMessage(before, after, messages) {
   return Object.fromEntries(STATUS.map((k) => [k, +((after[k] - before[k]) / messages).toFixed(2)]));
 }
 
+/**
+ * One MariaDB + Redis throughput round, on a fresh database (each run has its own fake WeCom, whose
+ * cursors the last one's data would not know). bench.mjs runs it right after each embedded
+ * throughput round, so the ratio compares two runs that met the same load on the box.
+ */
+export async function benchMysqlThroughput(cfg, round) {
+  let tdb;
+  try {
+    tdb = await freshDatabase();
+  } catch (err) {
+    log(`mysql+redis throughput: skipped, MariaDB not reachable at ${MYSQL} (${err.message})`);
+    return { skipped: String(err.message) };
+  }
+  const env = {
+    WXCOZE_DATABASE_URL: tdb.url,
+    WXCOZE_REDIS_URL: REDIS,
+    WXCOZE_REDIS_PREFIX: `wxcoze-bench:${randomBytes(3).toString('hex')}:`,
+  };
+  try {
+    const before = await mysqlStatus();
+    const res = await benchThroughput({ ...cfg.throughput, extraEnv: env }, `m${round}`);
+    res.perMessage = perMessage(before, await mysqlStatus(), cfg.throughput.messages);
+    log(`mysql+redis throughput m${round}: per message ${JSON.stringify(res.perMessage)}`);
+    return res;
+  } finally {
+    await tdb.drop().catch(() => {});
+  }
+}
+
 export async function benchMysqlRedis(cfg) {
   let db;
   try {
@@ -121,24 +150,7 @@ export async function benchMysqlRedis(cfg) {
       }
       return { runs };
     });
-    const throughput = [];
-    for (let r = 1; r <= cfg.throughputRounds; r++) {
-      // A fresh database per run: each run has its own fake WeCom, whose cursors the last one's data would not know.
-      const tdb = await freshDatabase();
-      try {
-        const before = await mysqlStatus();
-        const res = await benchThroughput(
-          { ...cfg.throughput, extraEnv: { ...env, WXCOZE_DATABASE_URL: tdb.url } },
-          `m${r}`,
-        );
-        res.perMessage = perMessage(before, await mysqlStatus(), cfg.throughput.messages);
-        log(`mysql+redis throughput m${r}: per message ${JSON.stringify(res.perMessage)}`);
-        throughput.push(res);
-      } finally {
-        await tdb.drop().catch(() => {});
-      }
-    }
-    return { callbacks, throughput };
+    return { callbacks };
   } finally {
     await db.drop().catch(() => {});
   }
