@@ -597,7 +597,7 @@ export const SETTINGS = {
     1000,
     1,
     10_000,
-    'most customers answered in parallel, and the ceiling of Coze chats at once: the number of chats adapts below it, growing while Coze accepts and halving when Coze throttles (4013/4019/4020/4028 or HTTP 429; the refused message waits and is sent again, never dropped); `wxcoze_coze_concurrency_limit` in /metrics shows it. 1,000 at once peak at about 140 MB RSS',
+    'most customers answered in parallel, and the ceiling of Coze chats at once: the number of chats adapts below it, growing while Coze accepts and halving when Coze throttles (4013/4019/4020/4028 or HTTP 429; the refused message waits and is sent again, never dropped); `wxcoze_coze_concurrency_limit` in /metrics shows it. 1,000 at once peak at about 155 MB RSS (bench/RESULTS.md)',
   ),
   WXCOZE_PIPELINE_THREAD: setting({
     env: 'WXCOZE_PIPELINE_THREAD',

@@ -5,7 +5,8 @@
  * this is the hot path: one open stream per customer being answered.
  */
 import { Blob } from 'node:buffer';
-import { FormData, request, type Dispatcher } from 'undici';
+import type { Dispatcher, FormData } from 'undici';
+import { undici } from '../net/undici.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { StaticTokenAuth, type CozeAuth } from './auth.js';
@@ -77,7 +78,7 @@ export class CozeClient {
   readonly #auth: CozeAuth;
   private readonly log: Logger;
   private readonly timeoutMs: number;
-  private readonly agent: Dispatcher;
+  private readonly connectTimeoutMs: number;
   private readonly onCall: ((call: string, code: string) => void) | undefined;
 
   constructor(opts: CozeClientOptions) {
@@ -86,7 +87,8 @@ export class CozeClient {
     this.#auth = opts.auth ?? new StaticTokenAuth(opts.token ?? '');
     this.log = opts.logger ?? silentLogger();
     this.timeoutMs = opts.timeoutMs ?? 60_000;
-    this.agent = sharedAgent(opts.connectTimeoutMs ?? 10_000);
+    // The agent (and undici) come at the first call: see src/net/undici.ts.
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   }
 
   /**
@@ -137,11 +139,12 @@ export class CozeClient {
         let token: string;
         try {
           token = await this.#auth.token();
+          const { request } = await undici();
           res = await request(this.url(http.path, http.query), {
             method: 'POST',
             headers: this.headers(token, true, 'text/event-stream'),
             body: JSON.stringify(http.body),
-            dispatcher: this.agent,
+            dispatcher: await sharedAgent(this.connectTimeoutMs),
             signal: ac.signal,
           });
         } catch (err) {
@@ -324,7 +327,7 @@ export class CozeClient {
 
   /** Upload a file for object_string messages (multipart part `file`, docs/protocol.md §coze-files). */
   async uploadFile(filename: string, data: Buffer, contentType: string): Promise<UploadedFile> {
-    const form = new FormData();
+    const form = new (await undici()).FormData();
     form.append('file', new Blob([data], { type: contentType }), filename);
     const body = await this.call('POST', '/v1/files/upload', { form });
     const d = isRecord(body.data) ? body.data : {};
@@ -335,7 +338,7 @@ export class CozeClient {
 
   /** Speech to text (POST /v1/audio/transcriptions, one part `file`; Coze takes ogg, mp3 and wav). */
   async transcribe(filename: string, data: Buffer, contentType: string): Promise<string> {
-    const form = new FormData();
+    const form = new (await undici()).FormData();
     form.append('file', new Blob([data], { type: contentType }), filename);
     const body = await this.call('POST', '/v1/audio/transcriptions', { form });
     const d = isRecord(body.data) ? body.data : {};
@@ -435,11 +438,12 @@ export class CozeClient {
       let token: string;
       try {
         token = await this.#auth.token();
+        const { request } = await undici();
         const res = await request(this.url(path, opts.query), {
           method,
           headers: this.headers(token, opts.json !== undefined, opts.accept),
           body: opts.form ?? (opts.json !== undefined ? JSON.stringify(opts.json) : undefined),
-          dispatcher: this.agent,
+          dispatcher: await sharedAgent(this.connectTimeoutMs),
           signal: opts.signal,
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,

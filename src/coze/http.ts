@@ -4,22 +4,26 @@
  * machinery), and turning whatever came back — Coze JSON, an HTML gateway page, a dropped
  * socket — into either a payload or a CozeError.
  */
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
+import { undici } from '../net/undici.js';
 import { CozeError, kindOf, type CozeErrorKind } from './errors.js';
 import { isRecord, num, parseCozeJson, str } from './json.js';
 
-const agents = new Map<number, Agent>();
+const agents = new Map<number, Promise<Agent>>();
 
 /** The process-wide Agent for a connect timeout. Stream bodies are policed by our own watchdog, not undici's timers. */
-export function sharedAgent(connectTimeoutMs: number): Agent {
+export function sharedAgent(connectTimeoutMs: number): Promise<Agent> {
   let a = agents.get(connectTimeoutMs);
   if (!a) {
-    a = new Agent({
-      connect: { timeout: connectTimeoutMs },
-      keepAliveTimeout: 30_000,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    a = undici().then(
+      ({ Agent }) =>
+        new Agent({
+          connect: { timeout: connectTimeoutMs },
+          keepAliveTimeout: 30_000,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        }),
+    );
     agents.set(connectTimeoutMs, a);
   }
   return a;

@@ -10,7 +10,7 @@
  * goes on being used; when the token endpoint fails, so does the current token until it expires.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
-import { request } from 'undici';
+import { undici } from '../net/undici.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { sleep } from '../util/backoff.js';
@@ -107,6 +107,7 @@ export async function fetchOAuthToken(o: FetchOptions): Promise<{ token: string;
   let text: string;
   let logid: string | undefined;
   try {
+    const { request } = await undici();
     const res = await request(`${base}${TOKEN_PATH}`, {
       method: 'POST',
       headers: {
@@ -116,7 +117,7 @@ export async function fetchOAuthToken(o: FetchOptions): Promise<{ token: string;
         'user-agent': 'wxcoze',
       },
       body: JSON.stringify({ grant_type: JWT_BEARER_GRANT, duration_seconds: lifetimeS }),
-      dispatcher: sharedAgent(o.connectTimeoutMs ?? 10_000),
+      dispatcher: await sharedAgent(o.connectTimeoutMs ?? 10_000),
       headersTimeout: timeout,
       bodyTimeout: timeout,
     });

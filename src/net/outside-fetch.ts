@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici.js';
 import { isPrivateAddress, outsideUrlAgent } from './public-agent.js';
 
 /**
@@ -41,7 +42,8 @@ export async function fetchOutsideUrl(
   url: string,
   opts: OutsideFetchOptions,
 ): Promise<Dispatcher.ResponseData> {
-  const dispatcher = opts.dispatcher ?? outsideUrlAgent(opts.allowPrivate);
+  const dispatcher = opts.dispatcher ?? (await outsideUrlAgent(opts.allowPrivate));
+  const { request } = await undici();
   const maxRedirects = opts.maxRedirects ?? 3;
   let current: URL;
   try {

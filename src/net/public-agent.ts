@@ -1,7 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { buildConnector, Dispatcher } from 'undici';
+import { undici } from './undici.js';
 
 /**
  * Addresses a URL chosen by someone else (a Coze answer's image, an OpenAI request's image_url)
@@ -52,42 +53,43 @@ const publicOnlyLookup = ((
   });
 }) as unknown as LookupFunction;
 
-// undici spreads these options into net/tls.connect, so `lookup` is the one Node uses.
-const baseConnect = buildConnector({
-  timeout: 10_000,
-  lookup: publicOnlyLookup,
-} as buildConnector.BuildOptions);
-
 /**
  * After connecting: the address actually connected to is checked again (an IP literal skips the
  * lookup above, and this also covers whatever resolver path Node took).
  */
-const publicOnlyConnect: buildConnector.connector = (opts, cb) => {
-  baseConnect(opts, (err, socket) => {
-    if (err || !socket) return cb(err ?? new Error('no socket'), null);
-    const address = socket.remoteAddress ?? '';
-    if (isPrivateAddress(address)) {
-      socket.destroy();
-      return cb(
-        new PrivateAddressError(
-          `${opts.hostname} is at ${address || 'an unknown address'}, a private or reserved address: not fetched`,
-        ),
-        null,
-      );
-    }
-    cb(null, socket);
-  });
-};
+const publicOnlyConnect =
+  (baseConnect: buildConnector.connector): buildConnector.connector =>
+  (opts, cb) => {
+    baseConnect(opts, (err, socket) => {
+      if (err || !socket) return cb(err ?? new Error('no socket'), null);
+      const address = socket.remoteAddress ?? '';
+      if (isPrivateAddress(address)) {
+        socket.destroy();
+        return cb(
+          new PrivateAddressError(
+            `${opts.hostname} is at ${address || 'an unknown address'}, a private or reserved address: not fetched`,
+          ),
+          null,
+        );
+      }
+      cb(null, socket);
+    });
+  };
 
-let publicAgent: Dispatcher | undefined;
-let anyAgent: Dispatcher | undefined;
+let publicAgent: Promise<Dispatcher> | undefined;
+let anyAgent: Promise<Dispatcher> | undefined;
 
 /**
  * The agent for fetching URLs someone else chose: public addresses only, unless `allowPrivate`
  * (WXCOZE_ALLOW_PRIVATE_URLS=1, for an intranet image host or tests). It follows no redirects:
  * `fetchOutsideUrl` does, hop by hop, each hop through this same check.
  */
-export function outsideUrlAgent(allowPrivate: boolean): Dispatcher {
-  if (allowPrivate) return (anyAgent ??= new Agent({ connect: { timeout: 10_000 } }));
-  return (publicAgent ??= new Agent({ connect: publicOnlyConnect }));
+export function outsideUrlAgent(allowPrivate: boolean): Promise<Dispatcher> {
+  if (allowPrivate)
+    return (anyAgent ??= undici().then(({ Agent }) => new Agent({ connect: { timeout: 10_000 } })));
+  return (publicAgent ??= undici().then(({ Agent, buildConnector }) => {
+    // undici spreads these options into net/tls.connect, so `lookup` is the one Node uses.
+    const base = buildConnector({ timeout: 10_000, lookup: publicOnlyLookup } as buildConnector.BuildOptions);
+    return new Agent({ connect: publicOnlyConnect(base) });
+  }));
 }

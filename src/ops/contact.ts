@@ -1,5 +1,3 @@
-import QRCode from 'qrcode';
-
 /** What the contact page needs of WeCom (WecomApi has it). */
 export interface ContactWayPort {
   addContactWay(openKfId: string, scene?: string): Promise<string>;
@@ -43,6 +41,9 @@ export class ContactLinks {
     if (hit && this.now() - hit.at < TTL_MS) return hit.link;
     const link = (async () => {
       const url = await this.wecom.addContactWay(openKfId, scene || undefined);
+      // Loaded at the first link asked for: a server whose console never opens this page does not
+      // carry the QR encoder (and its PNG writer) in memory.
+      const { default: QRCode } = await import('qrcode');
       const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       return { openKfId, scene, url, svg };
     })();

@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from 'file-type';
 import type { Logger } from '../log/logger.js';
 import type { InboxItem } from '../store/types.js';
 import { MediaTooLargeError, isMediaGone, isMediaTooLarge, wecomErrcodeOf } from '../wecom/errors.js';
@@ -107,6 +106,9 @@ export class CustomerMedia {
           ...(errcode !== undefined ? { errcode } : {}),
         };
       }
+      // Loaded at the first download: the sniffer and its tokenizers (about 2 MB of heap) stay out of
+      // a server whose operators never open a customer's media.
+      const { fileTypeFromBuffer } = await import('file-type');
       const type = await fileTypeFromBuffer(media.data);
       const inline = ref.msgtype === 'image' && type ? INLINE_IMAGES.get(type.mime) : undefined;
       const name = downloadName(ref, seq, media, type?.ext, Boolean(inline));

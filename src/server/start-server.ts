@@ -6,7 +6,8 @@ import type { Logger } from '../log/logger.js';
 import { ApiKeyring } from '../openai/auth.js';
 import { ModelCatalog } from '../openai/models.js';
 import { describeRedisUrl, openCoordinator, type Coordinator } from '../store/coordination/index.js';
-import { RedisCoordinator } from '../store/coordination/redis.js';
+// A type only: ioredis is loaded (by openCoordinator) only when a Redis URL is configured.
+import type { RedisCoordinator } from '../store/coordination/redis.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { WecomCrypto } from '../wecom/crypto.js';
@@ -204,8 +205,8 @@ export async function startServer(
         media: new CustomerMedia(consoleWecom, logger),
       },
     },
-    ...(coordinator instanceof RedisCoordinator
-      ? { redis: { client: coordinator.redis, prefix: config.store.redisPrefix } }
+    ...(coordinator.kind === 'redis'
+      ? { redis: { client: (coordinator as RedisCoordinator).redis, prefix: config.store.redisPrefix } }
       : {}),
   }).catch(abandon);
   await app

@@ -9,7 +9,8 @@
  * - any other errcode ≠ 0 → WecomApiError (not retried).
  * The secret and access token never reach a log line: URLs are logged by path only.
  */
-import { Agent, FormData, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from '../net/undici.js';
 import Keyv from 'keyv';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
@@ -87,7 +88,8 @@ export class WecomApi {
   private readonly cache: Keyv;
   private readonly cacheKey: string;
   private readonly timeoutMs: number;
-  private readonly dispatcher: Dispatcher;
+  /** Made at the first call (undici loads then: src/net/undici.ts). */
+  private dispatcher: Promise<Dispatcher> | undefined;
   private readonly ownsDispatcher: boolean;
   /** Hot-path copy of the cached token, so most calls skip the (possibly remote) Keyv store. */
   private memo?: CachedToken;
@@ -104,15 +106,26 @@ export class WecomApi {
     this.cacheKey = `wecom:access_token:${opts.corpId}:${secretTag}`;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.ownsDispatcher = !opts.dispatcher;
-    this.dispatcher =
-      opts.dispatcher ??
-      (opts.proxy
-        ? new ProxyAgent({ uri: opts.proxy, keepAliveTimeout: 30_000, connections: 64 })
-        : new Agent({ keepAliveTimeout: 30_000, connections: 64 }));
+    if (opts.dispatcher) this.dispatcher = Promise.resolve(opts.dispatcher);
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher && this.dispatcher) await (await this.dispatcher).close();
+  }
+
+  /** undici's `request` through this client's keep-alive agent (or proxy). */
+  private async send(
+    url: string,
+    options: Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'dispatcher'>,
+  ): Promise<Dispatcher.ResponseData> {
+    const { request, Agent, ProxyAgent } = await undici();
+    const proxy = this.opts.proxy;
+    this.dispatcher ??= Promise.resolve(
+      proxy
+        ? new ProxyAgent({ uri: proxy, keepAliveTimeout: 30_000, connections: 64 })
+        : new Agent({ keepAliveTimeout: 30_000, connections: 64 }),
+    );
+    return request(url, { ...options, dispatcher: await this.dispatcher });
   }
 
   // ---------------------------------------------------------------- token
@@ -173,9 +186,7 @@ export class WecomApi {
   private async fetchToken(): Promise<string> {
     const url = `${this.base}/cgi-bin/gettoken?corpid=${encodeURIComponent(this.opts.corpId)}&corpsecret=${encodeURIComponent(this.opts.secret)}`;
     const reply = await this.withTransportRetry('gettoken', (signal) =>
-      request(url, { method: 'GET', dispatcher: this.dispatcher, signal }).then((res) =>
-        this.readJson('gettoken', res),
-      ),
+      this.send(url, { method: 'GET', signal }).then((res) => this.readJson('gettoken', res)),
     );
     this.opts.onCall?.('gettoken', String(reply.errcode ?? 0));
     if (reply.errcode !== undefined && reply.errcode !== 0) throw this.apiError('gettoken', reply);
@@ -335,9 +346,8 @@ export class WecomApi {
     return this.call<MediaFile>(
       'media/get',
       async (token, signal) => {
-        const res = await request(this.url('media/get', token, { media_id: mediaId }), {
+        const res = await this.send(this.url('media/get', token, { media_id: mediaId }), {
           method: 'GET',
-          dispatcher: this.dispatcher,
           signal,
         });
         return res;
@@ -362,16 +372,11 @@ export class WecomApi {
 
   /** media/upload (docs/protocol.md §media): multipart, part name `media`; returns the media_id (valid 3 days). */
   async uploadMedia(type: MediaType, filename: string, data: Buffer, contentType: string): Promise<string> {
-    const reply = await this.call('media/upload', (token, signal) => {
+    const reply = await this.call('media/upload', async (token, signal) => {
       // A fresh FormData per attempt: a consumed body cannot be re-sent.
-      const form = new FormData();
+      const form = new (await undici()).FormData();
       form.append('media', new Blob([data as Uint8Array<ArrayBuffer>], { type: contentType }), filename);
-      return request(this.url('media/upload', token, { type }), {
-        method: 'POST',
-        body: form,
-        dispatcher: this.dispatcher,
-        signal,
-      });
+      return this.send(this.url('media/upload', token, { type }), { method: 'POST', body: form, signal });
     });
     if (typeof reply.media_id !== 'string' || !reply.media_id)
       throw new WecomTransportError('media/upload', 'bad-response', 'no media_id in reply');
@@ -390,11 +395,10 @@ export class WecomApi {
     const payload = JSON.stringify(body);
     this.logger.debug({ api, body }, 'wecom request');
     return this.call(api, (token, signal) =>
-      request(this.url(api, token), {
+      this.send(this.url(api, token), {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body: payload,
-        dispatcher: this.dispatcher,
         signal,
       }),
     );

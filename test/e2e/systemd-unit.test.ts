@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { spawnUnit, unitCommand, verifyUnit } from '../helpers/systemd-unit.js';
+import { SERVER_ENV } from '../../src/server/v8-flags.js';
 import {
   baseEnv,
   cli,
@@ -45,6 +46,8 @@ test('the unit init writes runs: its ExecStart serves /ping, its ExecStartPost r
   assert.equal(cmd.argv[0], process.execPath);
   assert.equal(cmd.argv.at(-2), join(ROOT, 'bin', 'wxcoze.js'), 'a clone is used in place');
   assert.equal(cmd.env.WXCOZE_DATA_DIR, dataDir);
+  // glibc reads the arena cap when node starts: the unit's environment is where it comes from.
+  assert.deepEqual({ MALLOC_ARENA_MAX: cmd.env.MALLOC_ARENA_MAX }, SERVER_ENV);
 
   const { child, output } = spawnUnit(unit, baseEnv());
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

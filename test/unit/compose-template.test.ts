@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { ALIASES } from '../../src/config/aliases.js';
-import { SERVER_V8_FLAGS } from '../../src/server/v8-flags.js';
+import { SERVER_ENV, SERVER_V8_FLAGS } from '../../src/server/v8-flags.js';
 
 const root = join(import.meta.dirname, '../..');
 const compose = parse(readFileSync(join(root, 'templates/docker-compose.yml'), 'utf8'), {
@@ -88,6 +88,11 @@ test('the Dockerfile exposes the port the compose file uses and starts the serve
     SERVER_V8_FLAGS,
     'the same heap flags as the systemd unit and start --daemon',
   );
+  // And the same malloc settings, which glibc reads from the environment when node starts.
+  const env = Object.fromEntries(
+    [...dockerfile.matchAll(/^ENV (.+)$/gm)].flatMap((m) => m[1]!.split(/\s+/).map((kv) => kv.split('='))),
+  );
+  for (const [k, v] of Object.entries(SERVER_ENV)) assert.equal(env[k], v, `the Dockerfile sets ${k}`);
   assert.match(dockerfile, /npm ci/);
   assert.match(dockerfile, /FROM node:20/);
 });

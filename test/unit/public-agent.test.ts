@@ -90,15 +90,15 @@ test('the public-only agent refuses loopback: a name resolving to it before any 
   const port = await listen(srv);
   try {
     await assert.rejects(
-      request(`http://localhost:${port}/x`, { dispatcher: outsideUrlAgent(false) }),
+      request(`http://localhost:${port}/x`, { dispatcher: await outsideUrlAgent(false) }),
       /resolves only to private or reserved/,
     );
     assert.equal(connections, 0, 'the DNS answer was refused before connecting');
     await assert.rejects(
-      request(`http://127.0.0.1:${port}/x`, { dispatcher: outsideUrlAgent(false) }),
+      request(`http://127.0.0.1:${port}/x`, { dispatcher: await outsideUrlAgent(false) }),
       /private or reserved/,
     );
-    const ok = await request(`http://127.0.0.1:${port}/x`, { dispatcher: outsideUrlAgent(true) });
+    const ok = await request(`http://127.0.0.1:${port}/x`, { dispatcher: await outsideUrlAgent(true) });
     assert.equal(await ok.body.text(), 'ok');
   } finally {
     srv.close();

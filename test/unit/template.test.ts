@@ -52,8 +52,10 @@ test('each shipped template renders with no placeholder left', () => {
   for (const text of [caddy, unit]) assert.doesNotMatch(text, /\{\{|\}\}/);
   assert.match(
     unit,
-    /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --max-old-space-size=192 \/d\/app\/bin\/wxcoze\.js start$/m,
+    /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --max-old-space-size=192 --liftoff-only --optimize-for-size \/d\/app\/bin\/wxcoze\.js start$/m,
   );
+  // The malloc arena cap reaches the server through the unit's environment (glibc reads it at start).
+  assert.match(unit, /^Environment=MALLOC_ARENA_MAX=2$/m);
   // Every template file with placeholders is one of the two rendered above.
   const withPlaceholders = readdirSync(join(root, 'templates')).filter(
     (f) =>

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { SERVER_V8_FLAGS } from '../../server/v8-flags.js';
+import { SERVER_V8_FLAGS, withServerEnv } from '../../server/v8-flags.js';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatProblems, loadConfig } from '../../config/load.js';
@@ -177,7 +177,7 @@ async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
   // Emptied for this run, then appended to (O_APPEND): the daemon can cut it without leaving a hole.
   writeFileSync(paths.daemonErrFile, '', { mode: 0o600 });
   const errFd = openSync(paths.daemonErrFile, 'a', 0o600);
-  // The daemon gets the server's heap flags unless the caller chose its own.
+  // The daemon gets the server's heap flags unless the caller chose its own, and its malloc arena cap.
   const v8 = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) ? [] : SERVER_V8_FLAGS;
   const child = spawn(
     process.execPath,
@@ -185,7 +185,7 @@ async function startDaemon(dataDir: string, opts: StartOptions): Promise<void> {
     {
       detached: true,
       stdio: ['ignore', 'ignore', errFd, 'ipc'],
-      env: { ...process.env, WXCOZE_DAEMON: '1', WXCOZE_DATA_DIR: dataDir },
+      env: { ...withServerEnv(process.env), WXCOZE_DAEMON: '1', WXCOZE_DATA_DIR: dataDir },
     },
   );
   closeSync(errFd);

@@ -1,7 +1,7 @@
 /**
- * Foreground `wxcoze start` applies the server's V8 heap flags (src/server/v8-flags.ts) itself: V8
- * reads them only when node starts, so a `node bin/wxcoze.js start` without them runs node again
- * with them and stays as a small launcher (about 40 MB RSS, most of it node's own code pages,
+ * Foreground `wxcoze start` applies the server's V8 heap flags and malloc arena cap
+ * (src/server/v8-flags.ts) itself: V8 and glibc read them only when node starts, so a
+ * `node bin/wxcoze.js start` without them runs node again with them and stays as a small launcher (about 40 MB RSS, most of it node's own code pages,
  * shared with the server) that behaves as the server would: same stdio (so the same terminal),
  * signals passed on, the server's exit code or signal as its own, the 'ready' message passed up
  * to a parent that listens (tests, the bench). The server ends itself when the launcher dies
@@ -10,7 +10,7 @@
  * Imports only node built-ins and the flag list: the launcher must not load the server.
  */
 import { spawn } from 'node:child_process';
-import { SERVER_V8_FLAGS } from '../../server/v8-flags.js';
+import { SERVER_V8_FLAGS, withServerEnv } from '../../server/v8-flags.js';
 
 /** Set in the server a launcher started, so it watches its launcher. */
 const RELAUNCHED_ENV = 'WXCOZE_RELAUNCHED';
@@ -34,7 +34,7 @@ export function needsHeapFlags(
 export function relaunchWithHeapFlags(): Promise<never> {
   const child = spawn(process.execPath, [...SERVER_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, [RELAUNCHED_ENV]: '1' },
+    env: { ...withServerEnv(process.env), [RELAUNCHED_ENV]: '1' },
   });
   // Ctrl-C reaches both processes (one process group); the server treats a repeat within a moment
   // as the same signal (start.ts), so forwarding it too does not turn one Ctrl-C into two.

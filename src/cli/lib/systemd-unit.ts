@@ -7,7 +7,7 @@
  */
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
-import { SERVER_V8_FLAGS } from '../../server/v8-flags.js';
+import { SERVER_ENV, SERVER_V8_FLAGS } from '../../server/v8-flags.js';
 import { packageRoot, packageVersion } from './paths.js';
 import { renderTemplateFile } from './template.js';
 
@@ -86,6 +86,9 @@ export function renderSystemdUnit(v: UnitValues): string {
     WORKDIR: v.workDir.replace(/%/g, '%%'),
     // Environment= expands specifiers but not $variables.
     DATA_ENV: systemdWord(`WXCOZE_DATA_DIR=${v.dataDir}`, { variables: false }),
+    SERVER_ENV: Object.entries(SERVER_ENV)
+      .map(([k, val]) => systemdWord(`${k}=${val}`, { variables: false }))
+      .join(' '),
     EXEC_START: [v.node, ...SERVER_V8_FLAGS, v.launcher, 'start'].map((w) => systemdWord(w)).join(' '),
     // Polls /readyz (`wxcoze status --wait-ready`): systemd reports the unit started once it is ready.
     EXEC_WAIT_READY: [v.node, v.launcher, 'status', '--wait-ready', String(WAIT_READY_S)]

@@ -4,7 +4,7 @@
  * (`{"alert","state":"firing"|"resolved",…}`). The URL carries the robot's key: it is never logged
  * nor put in an error; only `maskWebhookUrl` of it is shown.
  */
-import { request } from 'undici';
+import { undici } from '../../net/undici.js';
 import { maskWebhookUrl } from '../../config/webhook-url.js';
 import { errCode } from '../../net/tls-cert.js';
 import { cutToBytes } from '../../pipeline/reply.js';
@@ -86,6 +86,7 @@ export class AlertChannel {
     let status: number;
     let text: string;
     try {
+      const { request } = await undici();
       const res = await request(this.o.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8' },
