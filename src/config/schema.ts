@@ -609,10 +609,10 @@ export const SETTINGS = {
   }),
   WXCOZE_PIPELINE_NICENESS: int(
     'WXCOZE_PIPELINE_NICENESS',
-    5,
+    0,
     0,
     19,
-    "how much lower the pipeline thread's CPU priority is than the HTTP thread's (Linux nice steps): when both want the CPU, WeCom's callbacks are acknowledged first, and the pipeline still gets every idle cycle. 0 gives both the same priority",
+    "how much lower the pipeline thread's CPU priority is than the HTTP thread's (Linux nice steps): when both want the CPU, WeCom's callbacks are acknowledged first, and the pipeline still gets every idle cycle. 0 (the default) gives both the same priority: in the bench's bursts 5 made no difference to the acks (the kernel already runs a thread that mostly sleeps first) and lowered throughput when other work shared the box",
   ),
   WXCOZE_LEASE_MS: int(
     'WXCOZE_LEASE_MS',

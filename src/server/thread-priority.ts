@@ -7,7 +7,9 @@
  * runs the HTTP thread first whenever both want the CPU, and the pipeline still gets every idle
  * cycle (a nice value is a weight, not a cap). Raising one's own nice value needs no privilege.
  *
- * By how much is WXCOZE_PIPELINE_NICENESS (default 5: CFS weight 1024 against 335, about 3:1).
+ * By how much is WXCOZE_PIPELINE_NICENESS (off by default: in the bench's bursts 5, a CFS weight of
+ * 335 against 1024, made no difference to the acks, since the kernel already runs a thread that
+ * mostly sleeps first, and it lowered throughput when other processes shared the box).
  *
  * Node has no gettid(); /proc/thread-self names the calling thread (a sync fs call runs on the
  * thread that makes it). Elsewhere than Linux this does nothing.

@@ -24,7 +24,7 @@ const metricValue = (text: string, name: string): number | undefined => {
 };
 
 test('a pipeline held by a synchronous hog does not hold the acks: callbacks answer `success` at once, the reply follows once released', async () => {
-  h = await startHarness({}, { testHooks: true });
+  h = await startHarness({ WXCOZE_PIPELINE_NICENESS: '5' }, { testHooks: true });
   assert.equal(h.server.pipeline.thread, 'worker', 'the default runs the pipeline in a worker thread');
   const release = h.server.pipeline.testHooks!.hog();
   try {
