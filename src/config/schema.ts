@@ -594,10 +594,10 @@ export const SETTINGS = {
   ),
   WXCOZE_CONCURRENCY: int(
     'WXCOZE_CONCURRENCY',
-    1000,
+    500,
     1,
     10_000,
-    'most customers answered in parallel, and the ceiling of Coze chats at once: the number of chats adapts below it, growing while Coze accepts and halving when Coze throttles (4013/4019/4020/4028 or HTTP 429; the refused message waits and is sent again, never dropped); `wxcoze_coze_concurrency_limit` in /metrics shows it. 1,000 at once peak at about 155 MB RSS (bench/RESULTS.md)',
+    'most customers answered in parallel, and the ceiling of Coze chats at once: the number of chats adapts below it, growing while Coze accepts and halving when Coze throttles (4013/4019/4020/4028 or HTTP 429; the refused message waits and is sent again, never dropped); `wxcoze_coze_concurrency_limit` in /metrics shows it. Each chat in flight holds about 25 KB: 1,000 customers writing at once while Coze takes 5 s are all answered in about 13 s at a peak of about 146 MB RSS with 500, in about 9 s at about 156 MB with 1,000 (bench/RESULTS.md); no Coze plan a small business buys runs 500 chats at once',
   ),
   WXCOZE_PIPELINE_THREAD: setting({
     env: 'WXCOZE_PIPELINE_THREAD',
