@@ -246,7 +246,12 @@ if (only && existsSync(join(outDir, 'results.json'))) {
 }
 writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 const md = writeReport(results);
-writeFileSync(join(outDir, 'RESULTS.md'), md);
+// The console's figures come from scripts/bench/console.mjs, run on its own: kept as they were.
+const resultsFile = join(outDir, 'RESULTS.md');
+const consoleSection = existsSync(resultsFile)
+  ? (readFileSync(resultsFile, 'utf8').match(/<!-- console:begin -->[\s\S]*<!-- console:end -->/)?.[0] ?? '')
+  : '';
+writeFileSync(resultsFile, consoleSection ? `${md.trimEnd()}\n\n${consoleSection}\n` : md);
 console.log('\n' + md);
 log(`wrote bench/RESULTS.md and bench/results.json in ${info.durationS} s`);
 if (!failed && process.env.BENCH_KEEP !== '1') removeTempDirs();
