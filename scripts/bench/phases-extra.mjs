@@ -17,16 +17,30 @@ const MYSQL = process.env.WXCOZE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/
 const REDIS = process.env.WXCOZE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 
 /** A new, empty database on the MariaDB at `base` (its URL with the new name) and how to drop it. */
+/** A connection to the MariaDB at `base`, no database chosen (to create, drop, read status). */
+function adminConnection(base = MYSQL) {
+  const u = new URL(base);
+  return mysql.createConnection({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  });
+}
+
+/** The server's store settings for a database at `url` and the bench's Redis (a prefix of its own). */
+function storeEnv(url) {
+  return {
+    WXCOZE_DATABASE_URL: url,
+    WXCOZE_REDIS_URL: REDIS,
+    WXCOZE_REDIS_PREFIX: `wxcoze-bench:${randomBytes(3).toString('hex')}:`,
+  };
+}
+
 export async function freshDatabase(base = MYSQL) {
   const u = new URL(base);
   const name = `wxcoze_bench_${randomBytes(4).toString('hex')}`;
-  const conn = () =>
-    mysql.createConnection({
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-    });
+  const conn = () => adminConnection(base);
   const admin = await conn();
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await admin.end();
@@ -54,13 +68,7 @@ const STATUS = [
   'Innodb_os_log_fsyncs',
 ];
 async function mysqlStatus(base = MYSQL) {
-  const u = new URL(base);
-  const c = await mysql.createConnection({
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-  });
+  const c = await adminConnection(base);
   try {
     const [rows] = await c.query('SHOW GLOBAL STATUS');
     const all = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
@@ -88,11 +96,7 @@ export async function benchMysqlThroughput(cfg, round) {
     log(`mysql+redis throughput: skipped, MariaDB not reachable at ${MYSQL} (${err.message})`);
     return { skipped: String(err.message) };
   }
-  const env = {
-    WXCOZE_DATABASE_URL: tdb.url,
-    WXCOZE_REDIS_URL: REDIS,
-    WXCOZE_REDIS_PREFIX: `wxcoze-bench:${randomBytes(3).toString('hex')}:`,
-  };
+  const env = storeEnv(tdb.url);
   try {
     const before = await mysqlStatus();
     const res = await benchThroughput({ ...cfg.throughput, extraEnv: env }, `m${round}`);
@@ -112,11 +116,7 @@ export async function benchMysqlRedis(cfg) {
     log(`mysql+redis: skipped, MariaDB not reachable at ${MYSQL} (${err.message})`);
     return { skipped: String(err.message) };
   }
-  const env = {
-    WXCOZE_DATABASE_URL: db.url,
-    WXCOZE_REDIS_URL: REDIS,
-    WXCOZE_REDIS_PREFIX: `wxcoze-bench:${randomBytes(3).toString('hex')}:`,
-  };
+  const env = storeEnv(db.url);
   try {
     const { WecomCrypto } = await import('../../dist/wecom/crypto.js');
     const { buildSignedCallback, kfEventXml } = await import('../../dist/fakes/wecom/index.js');

@@ -242,6 +242,36 @@ async function consoleSession(url, env) {
 
 // ───────────────────────────── 2. 1,000 customers, Coze 5 s ─────────────────────────────
 
+/**
+ * A burst of `count` customers' callbacks (at most `concurrency` in flight) and the wait until each
+ * is answered: the fakes' burst result and answer counts, the CPU both sides used, and the acks
+ * as the sender timed them, beside what the server itself saw, how late the sender's own event loop
+ * ran, and the connections the kernel dropped for a full accept queue (any listener on the box).
+ */
+async function burstUntilAnswered(fakes, server, { prefix, count, concurrency, timeoutMs, settleMs }) {
+  const cpu0 = { server: procCpuMs(server.pid), fakes: fakesCpuMs(fakes) };
+  const overflows0 = listenOverflows();
+  const serverAck0 = await ackHistogram(server.url);
+  const burst = await fakes.rpc('burst', { prefix, count, concurrency });
+  const done = await fakes.rpc('waitAnswered', { prefix, count, timeoutMs, settleMs });
+  const cpu = {
+    serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
+    fakesS: (fakesCpuMs(fakes) - cpu0.fakes) / 1000,
+  };
+  const callbackAck = {
+    p50Ms: burst.ackP50Ms,
+    p99Ms: burst.ackP99Ms,
+    maxMs: burst.ackMaxMs,
+    retriedByWecom: burst.retried,
+    failed: burst.failed,
+    serverP99Ms: ackP99FromHistograms(serverAck0, await ackHistogram(server.url)),
+    senderLagP99Ms: burst.senderLagP99Ms,
+    senderLagMaxMs: burst.senderLagMaxMs,
+    listenOverflows: overflows0 === null ? null : listenOverflows() - overflows0,
+  };
+  return { burst, done, cpu, callbackAck };
+}
+
 export async function benchSlowCoze(cfg, round) {
   // Default settings: no WXCOZE_CONCURRENCY, no node flags (issue 12).
   return withSystem(
@@ -255,38 +285,21 @@ export async function benchSlowCoze(cfg, round) {
       const baseMB = rssSampler(server.pids).stop().lastMB;
       const sampler = rssSampler(server.pids, 100);
       const prefix = `s${round}`;
-      const cpu0 = { server: procCpuMs(server.pid), fakes: fakesCpuMs(fakes) };
-      const serverAck0 = await ackHistogram(server.url);
-      const burst = await fakes.rpc('burst', { prefix, count: cfg.customers, concurrency: cfg.customers });
-      const done = await fakes.rpc('waitAnswered', {
+      const { burst, done, cpu, callbackAck } = await burstUntilAnswered(fakes, server, {
         prefix,
         count: cfg.customers,
+        concurrency: cfg.customers,
         timeoutMs: cfg.timeoutMs,
         settleMs: 1500,
       });
       const rss = sampler.stop();
-      const cpu = {
-        serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
-        fakesS: (fakesCpuMs(fakes) - cpu0.fakes) / 1000,
-      };
       const times = done.firstReplyTimes;
       const res = {
         round,
         customers: cfg.customers,
         cozeDelayMs: cfg.cozeDelayMs,
         callbacksAckedMs: burst.t1 - burst.t0,
-        callbackAck: {
-          p50Ms: burst.ackP50Ms,
-          p99Ms: burst.ackP99Ms,
-          maxMs: burst.ackMaxMs,
-          retriedByWecom: burst.retried,
-          failed: burst.failed,
-          // What the server itself saw (arrival → answer written), and how late the sender's own
-          // event loop ran (it also serves fake Coze's streams): the sender's ack includes both.
-          serverP99Ms: ackP99FromHistograms(serverAck0, await ackHistogram(server.url)),
-          senderLagP99Ms: burst.senderLagP99Ms,
-          senderLagMaxMs: burst.senderLagMaxMs,
-        },
+        callbackAck,
         answered: done.answered,
         exactlyOnce: done.once,
         duplicated: done.more,
@@ -423,25 +436,14 @@ export async function benchThroughput(cfg, round) {
       await sleep(300);
       const sampler = rssSampler(server.pids, 100);
       const prefix = `t${round}`;
-      const cpu0 = { server: procCpuMs(server.pid), fakes: fakesCpuMs(fakes) };
-      const overflows0 = listenOverflows();
-      const serverAck0 = await ackHistogram(server.url);
-      const burst = await fakes.rpc('burst', {
+      const { burst, done, cpu, callbackAck } = await burstUntilAnswered(fakes, server, {
         prefix,
         count: cfg.messages,
         concurrency: cfg.sendConcurrency,
-      });
-      const done = await fakes.rpc('waitAnswered', {
-        prefix,
-        count: cfg.messages,
         timeoutMs: cfg.timeoutMs,
         settleMs: 1000,
       });
       const rss = sampler.stop();
-      const cpu = {
-        serverS: (procCpuMs(server.pid) - cpu0.server) / 1000,
-        fakesS: (fakesCpuMs(fakes) - cpu0.fakes) / 1000,
-      };
       const times = done.firstReplyTimes;
       const n = times.length;
       // Steady part: between the 10th and the 90th percentile answer (skips the ramp-up and the tail).
@@ -453,20 +455,7 @@ export async function benchThroughput(cfg, round) {
         messages: cfg.messages,
         cozeDelayMs: cfg.cozeDelayMs,
         callbacksAckedMs: burst.t1 - burst.t0,
-        callbackAck: {
-          p50Ms: burst.ackP50Ms,
-          p99Ms: burst.ackP99Ms,
-          maxMs: burst.ackMaxMs,
-          retriedByWecom: burst.retried,
-          failed: burst.failed,
-          // What the server itself saw (arrival → answer written), and how late the sender's own
-          // event loop ran (it also serves fake Coze's streams): the sender's ack includes both.
-          // Connections the kernel dropped for a full accept queue (any listener on the box) during the run.
-          listenOverflows: overflows0 === null ? null : listenOverflows() - overflows0,
-          serverP99Ms: ackP99FromHistograms(serverAck0, await ackHistogram(server.url)),
-          senderLagP99Ms: burst.senderLagP99Ms,
-          senderLagMaxMs: burst.senderLagMaxMs,
-        },
+        callbackAck,
         answered: done.answered,
         exactlyOnce: done.once,
         duplicated: done.more,

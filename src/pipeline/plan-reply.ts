@@ -6,7 +6,7 @@ import {
 } from '../config/service-settings.js';
 import type { PipelineMetrics } from './metric-events.js';
 import type { Logger } from '../log/logger.js';
-import type { InboxItem, ReplyPart, Store } from '../store/types.js';
+import type { CustomerWithUser, InboxItem, ReplyPart, Store } from '../store/types.js';
 import type { KfMessage } from '../wecom/types.js';
 import { askCoze, botKeyOf } from './ask-coze.js';
 import { consoleHolds, humanHolds, isConsoleMode } from './customer-mode.js';
@@ -217,7 +217,7 @@ async function planFromCoze(
   known: {
     settings: ServiceSettings;
     target: ChatTarget;
-  } & Awaited<ReturnType<Store['customerWithUser']>>,
+  } & CustomerWithUser,
   now: number,
   log: Logger,
   signal: AbortSignal,

@@ -120,6 +120,15 @@ export type CustomerMode = 'ai' | 'human' | 'console' | 'waiting';
 export const CUSTOMER_MODES: readonly CustomerMode[] = ['ai', 'human', 'console', 'waiting'];
 
 /** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
+/**
+ * A customer's state with their internal user and that user's conversation with one bot, read at once:
+ * `user` null when the customer has no user yet, absent when not known (no customer row).
+ */
+export interface CustomerWithUser {
+  customer: CustomerState;
+  user?: { userId: string; conversation: StoredConversation | null } | null;
+}
+
 export interface CustomerState {
   mode: CustomerMode;
   /** When the mode last changed (ms); a message sent before it is judged by the older mode. */
@@ -292,10 +301,7 @@ export interface Store {
     externalUserId: string,
     channel: string,
     botKey: string,
-  ): Promise<{
-    customer: CustomerState;
-    user?: { userId: string; conversation: StoredConversation | null } | null;
-  }>;
+  ): Promise<CustomerWithUser>;
   /** Sets who serves the session, unless a later change is already recorded (pages can replay). */
   setCustomerMode(
     openKfId: string,

@@ -89,7 +89,7 @@ export class WecomApi {
   private readonly cacheKey: string;
   private readonly timeoutMs: number;
   /** Made at the first call (undici loads then: src/net/undici.ts). */
-  private dispatcher: Promise<Dispatcher> | undefined;
+  private dispatcher: Dispatcher | undefined;
   private readonly ownsDispatcher: boolean;
   /** Hot-path copy of the cached token, so most calls skip the (possibly remote) Keyv store. */
   private memo?: CachedToken;
@@ -106,11 +106,11 @@ export class WecomApi {
     this.cacheKey = `wecom:access_token:${opts.corpId}:${secretTag}`;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.ownsDispatcher = !opts.dispatcher;
-    if (opts.dispatcher) this.dispatcher = Promise.resolve(opts.dispatcher);
+    this.dispatcher = opts.dispatcher;
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher && this.dispatcher) await (await this.dispatcher).close();
+    if (this.ownsDispatcher) await this.dispatcher?.close();
   }
 
   /** undici's `request` through this client's keep-alive agent (or proxy). */
@@ -120,12 +120,10 @@ export class WecomApi {
   ): Promise<Dispatcher.ResponseData> {
     const { request, Agent, ProxyAgent } = await undici();
     const proxy = this.opts.proxy;
-    this.dispatcher ??= Promise.resolve(
-      proxy
-        ? new ProxyAgent({ uri: proxy, keepAliveTimeout: 30_000, connections: 64 })
-        : new Agent({ keepAliveTimeout: 30_000, connections: 64 }),
-    );
-    return request(url, { ...options, dispatcher: await this.dispatcher });
+    this.dispatcher ??= proxy
+      ? new ProxyAgent({ uri: proxy, keepAliveTimeout: 30_000, connections: 64 })
+      : new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+    return request(url, { ...options, dispatcher: this.dispatcher });
   }
 
   // ---------------------------------------------------------------- token

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { toCustomer } from '../rows.js';
 import type { WaitingCustomer } from '../console-types.js';
-import type { CustomerMode, CustomerState, StoredConversation } from '../types.js';
+import type { CustomerMode, CustomerState, CustomerWithUser } from '../types.js';
 import { prepared, type SqlDb } from './db.js';
 
 const getQuery = prepared((qb, kf: string, user: string) =>
@@ -43,10 +43,7 @@ export class Customers {
     externalUserId: string,
     channel: string,
     botKey: string,
-  ): Promise<{
-    customer: CustomerState;
-    user?: { userId: string; conversation: StoredConversation | null } | null;
-  }> {
+  ): Promise<CustomerWithUser> {
     const r = await this.db.first(withUserQuery(this.db.qb, botKey, channel, openKfId, externalUserId));
     const customer = toCustomer(r);
     if (!r) return { customer };

@@ -5,6 +5,7 @@ import type {
   ClaimOptions,
   CustomerMode,
   CustomerState,
+  CustomerWithUser,
   InboxItem,
   InstanceRun,
   LinkResult,
@@ -278,10 +279,7 @@ export class SqlStore implements Store {
     externalUserId: string,
     channel: string,
     botKey: string,
-  ): Promise<{
-    customer: CustomerState;
-    user?: { userId: string; conversation: StoredConversation | null } | null;
-  }> {
+  ): Promise<CustomerWithUser> {
     return this.customers.withUser(openKfId, externalUserId, channel, botKey);
   }
 
