@@ -570,6 +570,19 @@ for (const engine of engines)
       assert.deepEqual(await users(), [{ id: 'u_kept' }]);
     });
 
+    test('the same new person met by several callers at once (two instances): one user, no user left over', async () => {
+      const s = (await open()) as SqlStore;
+      const { db } = s;
+      // `unknown`: each caller has just read that the identity has no user, so each makes one.
+      const made = await Promise.all(
+        Array.from({ length: 6 }, () => s.userWithConversation('wecom', 'wmRace', 'bot:1', 10, true)),
+      );
+      assert.equal(new Set(made.map((m) => m.userId)).size, 1, 'every caller gets the same user');
+      assert.equal(made.filter((m) => m.conversation === null).length, 1, 'one caller made it');
+      assert.deepEqual(await db.rows(db.qb.selectFrom('users').select('id')), [{ id: made[0]!.userId }]);
+      assert.equal(await s.resolveUser('wecom', 'wmRace', 11), made[0]!.userId);
+    });
+
     test("a customer's state, user and conversation in one read: the same as read apart", async () => {
       const s = await open();
       assert.deepEqual(await s.customerWithUser('wk1', 'wmC', 'wecom', 'bot:1'), {
