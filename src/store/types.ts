@@ -119,7 +119,6 @@ export interface MediaNote {
 export type CustomerMode = 'ai' | 'human' | 'console' | 'waiting';
 export const CUSTOMER_MODES: readonly CustomerMode[] = ['ai', 'human', 'console', 'waiting'];
 
-/** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
 /**
  * A customer's state with their internal user and that user's conversation with one bot, read at once:
  * `user` null when the customer has no user yet, absent when not known (no customer row).
@@ -129,6 +128,7 @@ export interface CustomerWithUser {
   user?: { userId: string; conversation: StoredConversation | null } | null;
 }
 
+/** Per-customer state beyond the inbox: who serves the session, and notices already sent. */
 export interface CustomerState {
   mode: CustomerMode;
   /** When the mode last changed (ms); a message sent before it is judged by the older mode. */
