@@ -53,17 +53,25 @@ export async function askCoze(
     const stored =
       known !== undefined ? (known ?? undefined) : await o.store.conversationOf(job.userId, botKey);
     known = undefined;
-    let conversationId = stored?.conversationId;
+    const conversationId = stored?.conversationId;
     // Made with another Coze credential (wxcoze switched between the token and the OAuth app): Coze
     // may or may not let this one in (docs/protocol.md §coze-oauth-conversations). It is tried; kept if
     // it answers, replaced quietly if Coze says it is not ours.
     const madeWith = stored && stored.cozeAuth !== o.cozeAuth ? stored.cozeAuth : undefined;
+    // A new customer's first chat goes without a conversation: Coze makes one for it and names it in
+    // the chat's first event (docs/protocol.md §coze-implicit-conversation), which is stored then.
+    // One call and one round trip to Coze fewer than creating it first, for every new customer.
+    let saving: Promise<void> | undefined;
+    const saveStarted = (started: string) =>
+      o.store
+        .setConversation(job.userId, botKey, started, Date.now(), o.cozeAuth)
+        .catch((err: unknown) =>
+          log.warn(
+            { conversationId: started, err: { message: (err as Error).message } },
+            "could not save the customer's new Coze conversation; their next message starts another (check the database with `wxcoze doctor`)",
+          ),
+        );
     try {
-      if (!conversationId && o.target.kind === 'bot') {
-        conversationId = await o.coze.createConversation(o.target.botId, signal);
-        await o.store.setConversation(job.userId, botKey, conversationId, Date.now(), o.cozeAuth);
-        log.info({ conversationId }, 'coze conversation created');
-      }
       const res = await o.coze.chat({
         target: o.target,
         userId: job.userId,
@@ -81,11 +89,15 @@ export async function askCoze(
               'could not save the running Coze chat; the answer goes on (check the database with `wxcoze doctor`)',
             );
           (async () => o.store.setChatRef(job.msgid, started, chatId))().catch(failed);
-          if (!conversationId)
-            (async () =>
-              o.store.setConversation(job.userId, botKey, started, Date.now(), o.cozeAuth))().catch(failed);
+          if (!conversationId && !saving) saving = saveStarted(started);
         },
       });
+      if (!conversationId) {
+        // Stored before the answer goes on, so the customer's next message continues this conversation.
+        saving ??= res.conversationId ? saveStarted(res.conversationId) : undefined;
+        await saving;
+        log.info({ conversationId: res.conversationId }, 'coze conversation created');
+      }
       if (madeWith && conversationId) {
         // This credential reaches it too: from now on it is this credential's.
         await o.store.setConversation(job.userId, botKey, conversationId, Date.now(), o.cozeAuth);
@@ -102,6 +114,8 @@ export async function askCoze(
       if (!res.text.trim()) return { ok: false, reason: 'Coze returned an empty answer', retriable: false };
       return { ok: true, text: res.text, followUps: res.followUps ?? [] };
     } catch (err) {
+      // A conversation Coze made before failing is the one the next attempt continues.
+      await saving;
       if (signal.aborted) break;
       // Only a CozeError says what kind of failure it was; anything else is not retried.
       const e =

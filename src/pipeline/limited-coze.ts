@@ -48,7 +48,6 @@ export function limitCoze(coze: CozePort, limiter: CozeLimiter): CozePort {
           }),
         req.signal,
       ),
-    createConversation: (botId, signal) => limited(() => coze.createConversation(botId), signal),
     uploadFile: (filename, data, contentType, signal) =>
       limited(() => coze.uploadFile(filename, data, contentType), signal),
     transcribe: (filename, data, contentType, signal) =>

@@ -67,7 +67,6 @@ export interface CozePort {
     onEvent?: (e: { type: string; chatId?: string; conversationId?: string }) => void;
   }): Promise<CozeChatResult>;
   // `signal` ends a wait for a Coze slot (limited-coze.ts); the call itself, once made, runs to its end.
-  createConversation(botId?: string, signal?: AbortSignal): Promise<string>;
   cancelChat(conversationId: string, chatId: string): Promise<void>;
   uploadFile(
     filename: string,

@@ -30,9 +30,6 @@ test('a database error while saving the running chat is logged with the message 
   };
   process.on('unhandledRejection', onUnhandled);
   const coze = {
-    async createConversation() {
-      return 'conv-1';
-    },
     async chat(req) {
       // The database goes away mid-stream (a real error from the driver, not a stub).
       await store.close();
@@ -71,21 +68,21 @@ test('a database error while saving the running chat is logged with the message 
   }
 });
 
-/** A Coze that knows which conversations the current credential may use; 4101 for any other (as Coze might answer). */
+/**
+ * A Coze that knows which conversations the current credential may use; 4101 for any other (as Coze
+ * might answer). A chat without a conversation makes one, named in its first event (as /v3/chat does).
+ */
 function cozeReaching(reachable: Set<string>, calls: string[]) {
   let n = 0;
   return {
-    async createConversation() {
-      const id = `conv-new-${++n}`;
-      reachable.add(id);
-      calls.push(`create ${id}`);
-      return id;
-    },
     async chat(req) {
-      calls.push(`chat ${req.conversationId}`);
+      calls.push(`chat ${req.conversationId ?? '(new)'}`);
       if (req.conversationId && !reachable.has(req.conversationId))
         throw new CozeError({ code: 4101, msg: 'The token you entered does not have permission' });
-      return { text: '好的', followUps: [], conversationId: req.conversationId!, chatId: 'chat-1' };
+      const conversationId = req.conversationId ?? `conv-new-${++n}`;
+      reachable.add(conversationId);
+      req.onEvent?.({ type: 'chat.created', chatId: 'chat-1', conversationId });
+      return { text: '好的', followUps: [], conversationId, chatId: 'chat-1' };
     },
   } as Partial<CozePort> as CozePort;
 }
@@ -111,7 +108,7 @@ test('after switching to the OAuth app, a conversation the app cannot reach is r
   const { log, lines } = capturingLogger();
   const res = await ask(cozeReaching(new Set(), calls), store, 'oauth:1180123456789', log);
   assert.deepEqual(res, { ok: true, text: '好的', followUps: [] });
-  assert.deepEqual(calls, ['chat conv-old', 'create conv-new-1', 'chat conv-new-1']);
+  assert.deepEqual(calls, ['chat conv-old', 'chat (new)']);
   assert.deepEqual(await store.conversationOf('u1', 'bot:b1'), {
     conversationId: 'conv-new-1',
     cozeAuth: 'oauth:1180123456789',
@@ -155,5 +152,34 @@ test("conversations stored before wxcoze knew credentials count as the access to
     conversationId: 'conv-old',
     cozeAuth: 'token',
   });
+  await store.close();
+});
+
+test("a new customer's first chat goes without a conversation; the one Coze made is stored and the next chat continues it", async () => {
+  const store = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-ask-')), 'wxcoze.db'));
+  await store.migrate();
+  const calls: string[] = [];
+  const coze = cozeReaching(new Set(), calls);
+  assert.equal((await ask(coze, store, 'token')).ok, true);
+  assert.deepEqual(await store.conversationOf('u1', 'bot:b1'), { conversationId: 'conv-new-1', cozeAuth: 'token' });
+  assert.equal((await ask(coze, store, 'token')).ok, true);
+  assert.deepEqual(calls, ['chat (new)', 'chat conv-new-1'], 'no /v1/conversation/create, and one conversation');
+  await store.close();
+});
+
+test('a chat that fails after Coze made its conversation leaves that conversation for the retry', async () => {
+  const store = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-ask-')), 'wxcoze.db'));
+  await store.migrate();
+  const sent: (string | undefined)[] = [];
+  const coze = {
+    async chat(req) {
+      sent.push(req.conversationId);
+      req.onEvent?.({ type: 'chat.created', chatId: `chat-${sent.length}`, conversationId: 'conv-made' });
+      if (sent.length === 1) throw new CozeError({ code: 5000, msg: 'event interval error' });
+      return { text: '好的', followUps: [], conversationId: 'conv-made', chatId: 'chat-2' };
+    },
+  } as Partial<CozePort> as CozePort;
+  assert.equal((await ask(coze, store, 'token')).ok, true);
+  assert.deepEqual(sent, [undefined, 'conv-made']);
   await store.close();
 });

@@ -43,7 +43,6 @@ for (const engine of engines)
       assert.deepEqual(problems, []);
       let chats = 0;
       const coze: CozePort = {
-        createConversation: async () => 'conv-1',
         chat: async (req) => {
           chats += 1;
           req.onEvent?.({ type: 'chat.created', chatId: `chat-${chats}`, conversationId: 'conv-1' });
