@@ -13,7 +13,9 @@ import { KF, startHarness } from '../helpers/wecom-fake.js';
 // On MySQL every statement is a round trip that costs the server's CPU and the database's, and
 // every write outside a transaction a commit (a log flush): what bounds its throughput (issue 12).
 // These are the most a message may cost; the answers themselves are asserted elsewhere.
-const NEW_CUSTOMER = 11; // + BEGIN, users, identities, COMMIT, conversation
+// A new customer adds their user, identity and conversation; SQLite wraps the first two in
+// BEGIN/COMMIT (one commit), MySQL writes them as they are (two round trips, not four).
+const NEW_CUSTOMER = { sqlite: 11, mysql: 9 };
 const RETURNING = 6; // customer+user+conversation, chat ref, budget, answer, sent_log, last part
 
 const engines = await storeEngines('wxcoze-statements-');
@@ -24,7 +26,7 @@ for (const engine of engines)
     const wecom = startHarness();
     after(async () => (await wecom).close());
 
-    test(`a text answered costs at most ${NEW_CUSTOMER} statements for a new customer, ${RETURNING} for a returning one`, async () => {
+    test(`a text answered costs at most ${NEW_CUSTOMER[engine.name]} statements for a new customer, ${RETURNING} for a returning one`, async () => {
       const { fake, api } = await wecom;
       const s = await engine.open();
       const dir = tempDir();
@@ -102,7 +104,7 @@ for (const engine of engines)
         fake.sentTo(user).map((x) => x.content),
         ['answer 1', 'answer 2'],
       );
-      assert.ok(costs[0]!.length <= NEW_CUSTOMER, `new customer:\n${costs[0]!.join('\n')}`);
+      assert.ok(costs[0]!.length <= NEW_CUSTOMER[engine.name], `new customer:\n${costs[0]!.join('\n')}`);
       assert.ok(costs[1]!.length <= RETURNING, `returning customer:\n${costs[1]!.join('\n')}`);
     });
   });

@@ -85,15 +85,20 @@ export class Identities {
 
   /** A new internal user for `who`; `created` false when another caller made one first (theirs is returned). */
   private createUser(who: ChannelIdentity, now: number): Promise<{ userId: string; created: boolean }> {
-    // Two instances may meet the same new person at once: the identity's primary key picks one user.
-    return this.db.tx(async (db) => {
+    // Two instances may meet the same new person at once: the identity's primary key picks one user,
+    // and the loser takes its user row back. Neither write needs the other undone: on SQLite they
+    // share one commit (a transaction is the cheaper way there); on MySQL they are two autocommit
+    // statements, not four with BEGIN and COMMIT, once per new customer. A crash between them can
+    // leave a user row with no identity, which nothing reads for a message.
+    const make = async (db: SqlDb) => {
       const id = newUserId();
       await db.run(db.qb.insertInto('users').values({ id, created_at: now }));
       if ((await db.run(this.addIdentity(db, who, id, now).orIgnore())) === 1)
         return { userId: id, created: true };
       await db.run(db.qb.deleteFrom('users').where('id', '=', id));
       return { userId: (await this.userOf(db, who))!, created: false };
-    });
+    };
+    return this.db.dialect === 'sqlite' ? this.db.tx(make) : make(this.db);
   }
 
   /**
