@@ -46,8 +46,6 @@ export class WecomCryptoError extends Error {
 const PAD_BLOCK = 32;
 const RANDOM_LEN = 16;
 const LEN_FIELD = 4;
-/** Strict base64 alphabet; Node's decoder silently skips junk, which would hide tampering. */
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export class WecomCrypto {
@@ -94,15 +92,16 @@ export class WecomCrypto {
 
   /** Decrypts without checking the receive id (see open() for the checked variant). */
   decrypt(encrypt: string): { message: string; receiveId: string } {
-    if (
-      typeof encrypt !== 'string' ||
-      encrypt.length === 0 ||
-      encrypt.length % 4 !== 0 ||
-      !BASE64_RE.test(encrypt)
-    ) {
+    if (typeof encrypt !== 'string' || encrypt.length === 0 || encrypt.length % 4 !== 0) {
       throw new WecomCryptoError(CryptoErrorCode.DecodeBase64, 'ciphertext is not base64');
     }
     const cipherText = Buffer.from(encrypt, 'base64');
+    // Node's decoder silently skips junk, which would hide tampering: only base64 exactly as an
+    // encoder writes it (WeCom's does) comes back unchanged. ~1 µs against ~5 µs for a regex over the
+    // whole string, on every callback.
+    if (cipherText.toString('base64') !== encrypt) {
+      throw new WecomCryptoError(CryptoErrorCode.DecodeBase64, 'ciphertext is not base64');
+    }
     // Anything not a whole number of AES blocks was truncated or tampered with; OpenSSL would throw.
     if (cipherText.length === 0 || cipherText.length % 16 !== 0) {
       throw new WecomCryptoError(CryptoErrorCode.DecryptAES, 'ciphertext length is not a multiple of 16');

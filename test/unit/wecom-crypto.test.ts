@@ -171,6 +171,11 @@ test('negative: non-base64 input → -40010', () => {
   expectCode(() => c.decrypt('not base64 at all!'), -40010);
   expectCode(() => c.decrypt(B2.encrypt.slice(0, -4) + '@@@='), -40010);
   expectCode(() => c.decrypt(B2.encrypt.slice(1)), -40010); // length not a multiple of 4
+  // What Node's lenient decoder would take silently: the URL-safe alphabet, and whitespace it skips.
+  const urlSafe = Buffer.from(B2.encrypt, 'base64').toString('base64url').padEnd(B2.encrypt.length, '=');
+  assert.notEqual(urlSafe, B2.encrypt, 'the vector has a + or / to swap');
+  expectCode(() => c.decrypt(urlSafe), -40010);
+  expectCode(() => c.decrypt(`${B2.encrypt.slice(0, 8)}    ${B2.encrypt.slice(12)}`), -40010);
 });
 
 test('regression: Node auto-padding cannot decrypt B2 (why setAutoPadding(false) is required)', () => {
