@@ -151,7 +151,13 @@ export class Dispatcher {
       openKfId: item.openKfId,
       externalUserId: item.externalUserId,
     });
-    log.info({ state: item.state, attempt: item.attempts, msgtype: item.msgtype }, 'message taken up');
+    // A first attempt is the usual case and 'coze answered' / 'message finished' follow it: said at
+    // info only when it is news (a retry, or a reply resumed after a restart). Lines cost CPU per message.
+    const resumed = item.attempts > 1 || item.state !== 'received';
+    log[resumed ? 'info' : 'debug'](
+      { state: item.state, attempt: item.attempts, msgtype: item.msgtype },
+      'message taken up',
+    );
     const done = this.o
       .process(item, log, abort.signal)
       .catch(async (err) => {

@@ -79,7 +79,7 @@ export async function processMessage(
           note: plan.note,
           apologized: plan.apology === true,
         };
-        log.info({ parts: plan.parts.length, kinds: plan.parts.map((p) => p.kind) }, 'answer stored');
+        log.debug({ parts: plan.parts.length, kinds: plan.parts.map((p) => p.kind) }, 'answer stored');
         justStored = true;
         usedAtPlan = plan.budgetUsed;
     }
@@ -118,7 +118,7 @@ export async function processMessage(
           apologised ? item.note : (outcome.note ?? item.note),
           now,
         );
-      log.info({ state }, 'message finished');
+      log.info({ state, parts: item.parts?.length ?? 0 }, 'message finished');
       // End to end, for a customer's message answered (not an operator's reply, not the apology).
       if (state === 'done' && item.origin !== OPERATOR_ORIGIN && item.sendTime > 0)
         deps.metrics?.observe('answer_seconds', Math.max(0, now / 1000 - item.sendTime));
