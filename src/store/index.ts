@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { MysqlUnreachableError } from './sql/mysql-unreachable.js';
 import type { Store } from './types.js';
 
 export type { Store } from './types.js';
@@ -15,14 +16,21 @@ export async function openStore(opts: {
 }): Promise<Store> {
   // Each engine's driver is loaded only when it is used (mysql2 alone is ~15 MB of memory).
   const { SqlStore } = await import('./sql/sql-store.js');
-  const store = opts.databaseUrl
-    ? await SqlStore.mysql(opts.databaseUrl)
-    : SqlStore.sqlite(join(opts.dataDir, 'wxcoze.db'));
+  const url = opts.databaseUrl;
+  // The driver's "connect ECONNREFUSED" says what failed, not what to do: told as a problem and its fix.
+  const unreachable = (err: unknown) =>
+    url && MysqlUnreachableError.isConnectionError(err) ? new MysqlUnreachableError(url, err) : err;
+  let store;
+  try {
+    store = url ? await SqlStore.mysql(url) : SqlStore.sqlite(join(opts.dataDir, 'wxcoze.db'));
+  } catch (err) {
+    throw unreachable(err);
+  }
   try {
     await store.migrate();
   } catch (err) {
     await store.close().catch(() => {});
-    throw err;
+    throw unreachable(err);
   }
   if (opts.plannerStats) store.keepPlannerStats(opts.plannerStats === 'hourly');
   return store;

@@ -181,7 +181,7 @@ export function registerStatus(program: Command): void {
       );
       if (r.cache)
         lines.push(
-          `  cache/locks ${r.cache.kind} ${r.cache.where}${r.cache.reachable ? '' : `  ${red(`✗ ${r.cache.error ?? 'unreachable'}`)}`}`,
+          `  cache/locks ${r.cache.kind} ${r.cache.where}${r.cache.reachable ? '' : `  ${red(`✗ ${r.cache.error ?? 'unreachable'}`)}\n              pulls wait until it answers (nothing is lost): start Redis or fix WXCOZE_REDIS_URL; \`${nextCommand('doctor')}\` checks it`}`,
         );
       if (r.messages) {
         const others = Object.entries(r.messages.byState)

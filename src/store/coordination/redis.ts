@@ -39,6 +39,8 @@ export class RedisCoordinator implements Coordinator {
   readonly kind = 'redis';
   readonly redis: Redis;
   readonly cache: Keyv;
+  /** The connection's latest error while it is not ready. */
+  private lastConnectionError: Error | undefined;
   constructor(
     url: string,
     private readonly prefix = 'wxcoze:',
@@ -50,8 +52,12 @@ export class RedisCoordinator implements Coordinator {
       connectTimeout: 3000,
       retryStrategy: (n) => Math.min(n * 200, 2000),
     });
-    this.redis.on('error', () => {
-      /* reported through the failing commands */
+    this.redis.on('error', (err: Error) => {
+      // Reported through the failing commands; kept so they can say why (see ping).
+      this.lastConnectionError = err;
+    });
+    this.redis.on('ready', () => {
+      this.lastConnectionError = undefined;
     });
     this.cache = new Keyv({ store: keyvStore(this.redis, `${this.prefix}cache:`) });
   }
@@ -89,7 +95,16 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async ping(): Promise<void> {
-    await this.redis.ping();
+    try {
+      await this.redis.ping();
+    } catch (err) {
+      // While Redis is down ioredis says "Reached the max retries per request limit (which is 1)":
+      // true, but the reason is the connection's own error (connect ECONNREFUSED …, NOAUTH …).
+      const why = this.lastConnectionError;
+      if (why && this.redis.status !== 'ready')
+        throw new Error(`cannot connect: ${why.message}`, { cause: err });
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

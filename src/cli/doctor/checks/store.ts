@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { openStore } from '../../../store/index.js';
+import { MysqlUnreachableError } from '../../../store/sql/mysql-unreachable.js';
 import { openSqlite, SqliteDriverError } from '../../../store/sqlite/driver.js';
 import { type DoctorCheck, fail, pass } from '../types.js';
 
@@ -30,7 +31,8 @@ export const storeCheck: DoctorCheck = {
         await store.close();
       }
     } catch (err) {
-      if (err instanceof SqliteDriverError) return fail(this.title, err.problem, err.fix);
+      if (err instanceof SqliteDriverError || err instanceof MysqlUnreachableError)
+        return fail(this.title, err.problem, err.fix);
       return fail(
         this.title,
         `${where}: ${(err as Error).message}`,
