@@ -54,6 +54,8 @@ test('start --daemon, status, a second start refused, verify --local-only, stop 
     assert.equal(s.running, true);
     assert.equal(s.port, port);
     assert.equal(s.ping, true);
+    assert.deepEqual(s.readiness, { ready: true, problems: [] });
+    assert.match((await cli(['status'], env)).out, /\(\/ping ok\)\s+ready/);
     assert.ok(s.uptimeMs >= 0 && s.version);
     assert.equal(s.store.kind, 'sqlite');
     assert.equal(s.store.reachable, true);
@@ -81,6 +83,30 @@ test('start --daemon, status, a second start refused, verify --local-only, stop 
     const logs = await cli(['logs', '--json', '-n', '0'], env);
     assert.match(logs.out, /"msg":"wxcoze listening"/);
   } finally {
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+});
+
+test('status says when a running server is not ready, and why (here: its Redis does not answer)', async () => {
+  const dataDir = tempDir();
+  const port = await freePort();
+  const env = baseEnv({ WXCOZE_DATA_DIR: dataDir, WXCOZE_REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
+  assert.equal((await cli(initFlags(f, port), env)).exitCode, 0);
+  const started = await cli(['start', '--daemon'], env);
+  assert.equal(started.exitCode, 0, started.out);
+  let pid = 0;
+  try {
+    const st = await cli(['status', '--json'], env);
+    const s = JSON.parse(st.stdout);
+    pid = s.pid;
+    assert.equal(s.ping, true, 'it answers /ping');
+    assert.equal(s.readiness.ready, false);
+    assert.match(s.readiness.problems.join('\n'), /redis|cache/i);
+    const human = await cli(['status'], env);
+    assert.match(human.out, /✗ not ready: /);
+    assert.match(human.out, /start Redis or fix WXCOZE_REDIS_URL/);
+  } finally {
+    await cli(['stop'], env);
     if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
   }
 });

@@ -18,6 +18,8 @@ export interface StatusReport {
   startedAt?: number;
   url?: string;
   ping?: boolean;
+  /** The running server's /readyz: ready, or the problems it names (a running server may not be ready). */
+  readiness?: { ready: boolean; problems: string[] };
   version: string;
   runningVersion?: string;
   port: number;
@@ -51,6 +53,13 @@ async function readyz(url: string): Promise<{ ready: boolean; problems: string[]
   } catch (err) {
     return { ready: false, problems: [`${url}/readyz did not answer (${(err as Error).message})`] };
   }
+}
+
+/** After the listening line: ready, or not and why (a server can answer /ping yet not reach its store). */
+function readinessText(r: StatusReport['readiness']): string {
+  if (!r) return '';
+  if (r.ready) return green('  ready');
+  return red(`  ✗ not ready: ${r.problems.join('; ') || 'no reason given'}`);
 }
 
 /**
@@ -103,6 +112,7 @@ export async function collectStatus(): Promise<StatusReport> {
       report.url = running.info.url;
       report.runningVersion = running.info.version;
       report.ping = await ping(running.info.url);
+      if (report.ping) report.readiness = await readyz(running.info.url);
     }
   }
   if (report.store.kind === 'sqlite' && !existsSync(paths.database)) {
@@ -173,7 +183,7 @@ export function registerStatus(program: Command): void {
       // Only a running server listens: a stopped one has nothing to show here.
       if (r.running)
         lines.push(
-          `  listening   ${r.url ?? `port ${r.port}`}${r.ping ? dim('  (/ping ok)') : red('  (/ping does not answer)')}`,
+          `  listening   ${r.url ?? `port ${r.port}`}${r.ping ? dim('  (/ping ok)') : red('  (/ping does not answer)')}${readinessText(r.readiness)}`,
         );
       lines.push(`  data dir    ${r.dataDir}`);
       lines.push(
