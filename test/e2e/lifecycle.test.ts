@@ -90,7 +90,10 @@ test('start --daemon, status, a second start refused, verify --local-only, stop 
 test('status says when a running server is not ready, and why (here: its Redis does not answer)', async () => {
   const dataDir = tempDir();
   const port = await freePort();
-  const env = baseEnv({ WXCOZE_DATA_DIR: dataDir, WXCOZE_REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
+  const env = baseEnv({
+    WXCOZE_DATA_DIR: dataDir,
+    WXCOZE_REDIS_URL: `redis://127.0.0.1:${await freePort()}/0`,
+  });
   assert.equal((await cli(initFlags(f, port), env)).exitCode, 0);
   const started = await cli(['start', '--daemon'], env);
   assert.equal(started.exitCode, 0, started.out);

@@ -161,9 +161,16 @@ test("a new customer's first chat goes without a conversation; the one Coze made
   const calls: string[] = [];
   const coze = cozeReaching(new Set(), calls);
   assert.equal((await ask(coze, store, 'token')).ok, true);
-  assert.deepEqual(await store.conversationOf('u1', 'bot:b1'), { conversationId: 'conv-new-1', cozeAuth: 'token' });
+  assert.deepEqual(await store.conversationOf('u1', 'bot:b1'), {
+    conversationId: 'conv-new-1',
+    cozeAuth: 'token',
+  });
   assert.equal((await ask(coze, store, 'token')).ok, true);
-  assert.deepEqual(calls, ['chat (new)', 'chat conv-new-1'], 'no /v1/conversation/create, and one conversation');
+  assert.deepEqual(
+    calls,
+    ['chat (new)', 'chat conv-new-1'],
+    'no /v1/conversation/create, and one conversation',
+  );
   await store.close();
 });
 
