@@ -42,6 +42,19 @@ export interface AccountHealth {
   lastMessageAt: number | null;
 }
 
+/** The daily backup as an owner needs to see it: when the last one was taken, and whether one is due. */
+export interface BackupHealth {
+  /** 'sqlite': wxcoze backs up its own file; 'mysql': the database's own backups (wxcoze takes none). */
+  kind: 'sqlite' | 'mysql';
+  /** The daily backup is on (WXCOZE_BACKUP_KEEP > 0); it runs from `hour` (WXCOZE_BACKUP_HOUR, local). */
+  daily: boolean;
+  hour: number;
+  /** The last backup, daily or `wxcoze backup` (ms); null: none recorded. */
+  lastAt: number | null;
+  /** What it wrote (a file name); never customer data. */
+  last: string | null;
+}
+
 export interface HealthReport {
   now: number;
   version: string;
@@ -53,6 +66,7 @@ export interface HealthReport {
   wecom: Probe;
   coze: Probe;
   backlog: Record<string, number>;
+  backup: BackupHealth;
   accounts: AccountHealth[];
   instances: (SeenInstance & { alive: boolean })[];
 }
@@ -169,11 +183,23 @@ export class Health {
         storeState = { kind: store.kind, ok: false, error: err.message };
         return fallback;
       });
-    const [accounts, backlog, instances] = await Promise.all([
+    const [accounts, backlog, instances, lastBackup] = await Promise.all([
       safe(store.listAccounts(), []),
       safe(store.countByState(), {}),
       safe(store.stats.instances(now - 24 * 3600_000), []),
+      store.kind === 'sqlite' ? safe(store.maintenance.last('backup'), undefined) : undefined,
     ]);
+    const { backupKeep, backupHour } = config.maintenance;
+    const backup: BackupHealth =
+      store.kind === 'sqlite'
+        ? {
+            kind: 'sqlite',
+            daily: backupKeep > 0,
+            hour: backupHour,
+            lastAt: lastBackup?.lastRunAt ? lastBackup.lastRunAt : null,
+            last: lastBackup?.lastRunAt ? lastBackup.lastResult : null,
+          }
+        : { kind: 'mysql', daily: false, hour: backupHour, lastAt: null, last: null };
     const ids = [
       ...new Set([
         ...(config.wecom.openKfId ? [config.wecom.openKfId] : []),
@@ -209,6 +235,7 @@ export class Health {
       wecom: await wecom,
       coze: await coze,
       backlog,
+      backup,
       accounts: accountHealth,
       instances: instances.map((i) => ({ ...i, alive: !i.gone && now - i.beatAt < staleMs })),
     };

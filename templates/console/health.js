@@ -46,6 +46,10 @@ const STRINGS = {
     this_instance: '（本实例）',
     started: '启动于 {time}',
     errcode: '错误码 {code}',
+    backup: '备份',
+    backup_daily: '每天 {hour}:00 自动备份',
+    backup_off: '每日备份已关闭（WXCOZE_BACKUP_KEEP=0）',
+    backup_mysql: '请使用数据库自带的备份',
   },
   en: {
     overview: 'Overview',
@@ -90,6 +94,10 @@ const STRINGS = {
     this_instance: ' (this one)',
     started: 'started {time}',
     errcode: 'errcode {code}',
+    backup: 'Backup',
+    backup_daily: 'daily from {hour}:00',
+    backup_off: 'daily backup off (WXCOZE_BACKUP_KEEP=0)',
+    backup_mysql: "use the database's own backups",
   },
 };
 const t = useStrings(STRINGS);
@@ -149,6 +157,18 @@ function explained(e) {
 /** How fresh a time is: green within `okMs`, amber within `warnMs`, red after (or never). */
 const freshness = (at, now, okMs, warnMs) => (at === null ? 'warn' : now - at < okMs ? 'ok' : now - at < warnMs ? 'warn' : 'bad');
 
+/**
+ * The last backup: green within a day and a bit, amber up to two days (or never yet, or the daily one
+ * off), red beyond (`wxcoze doctor` warns from two days too). MySQL's backups are the database's own.
+ */
+function backupTile(b, now) {
+  if (!b) return null;
+  if (b.kind === 'mysql') return tile(t('backup'), 'MySQL', t('backup_mysql'), '', 'tile-backup');
+  const sub = b.daily ? t('backup_daily', { hour: b.hour }) : t('backup_off');
+  const state = !b.daily || b.lastAt === null ? 'warn' : freshness(b.lastAt, now, 26 * 3600_000, 48 * 3600_000);
+  return tile(t('backup'), ago(b.lastAt, now), sub, state, 'tile-backup');
+}
+
 function render(r) {
   const main = mainContainer();
   const now = r.now;
@@ -175,6 +195,7 @@ function render(r) {
       tile(t('store'), r.store.kind, r.store.ok ? t('ok') : r.store.error, r.store.ok ? 'ok' : 'bad', 'tile-store'),
       tile(t('cache'), r.cache.kind, r.cache.ok ? t('ok') : r.cache.error, r.cache.ok ? 'ok' : 'bad', 'tile-cache'),
       tile(t('backlog'), String(pendingN), t('pending', { n: pendingN }), pendingN > 100 ? 'warn' : 'ok', 'tile-backlog'),
+      backupTile(r.backup, now),
       tile(t('version'), r.version, r.instanceId, '', 'tile-version'),
       tile(t('uptime'), duration(r.uptimeMs), t('started', { time: formatTime(r.startedAt) }), '', 'tile-uptime'),
     ),

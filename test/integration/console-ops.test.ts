@@ -88,6 +88,12 @@ test(
     await waitFor('the failed pull recorded', async () =>
       (await c!.server.store.getAccount(KF_2))?.lastError?.includes('60020'),
     );
+    // The owner sees when the last backup was taken (here one `wxcoze backup` three hours ago).
+    await c.server.store.maintenance.record(
+      'backup',
+      'wxcoze-20261203T060000Z.db',
+      Date.now() - 3 * 3600_000,
+    );
     const { page } = c;
     await page.goto(c.url('/health'));
     const blocked = page.getByTestId(`account-${KF_2}`);
@@ -107,6 +113,9 @@ test(
     assert.match(text, /203\.0\.113\.7/);
     assert.match(await page.getByTestId(`account-${KF}`).innerText(), /最近回调/);
     assert.match(await page.getByTestId('tile-wecom').innerText(), /异常/);
+    const backup = page.getByTestId('tile-backup');
+    assert.match(await backup.innerText(), /备份\s+3 小时前\s+每天 \d+:00 自动备份/);
+    assert.match((await backup.getAttribute('class')) ?? '', /\bok\b/, 'a backup 3 h old is fine');
     await c.screenshot('health');
   },
 );
