@@ -81,7 +81,8 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
           file: setup.file,
           ...setup.rotation,
           // Written to stderr, not the logger: it is the logger's own file that failed.
-          onError: (err) => process.stderr.write(`wxcoze: could not rotate ${setup.file}: ${err.message}\n`),
+          onError: (err) =>
+            process.stderr.write(`wxcoze: could not write the log file ${setup.file}: ${err.message}\n`),
         })
       : pino.destination({ dest: setup.file, mkdir: true, sync: false });
     streams.push({ level: level as pino.Level, stream });

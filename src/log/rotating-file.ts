@@ -34,8 +34,10 @@ export interface RotationOptions {
   maxBytes: number;
   /** How many files are kept, the one being written included (at least 2). */
   files: number;
-  /** Called when a rotation fails (the line is written to the current file anyway). */
+  /** Called when the file cannot be opened or rotated (lines go to the current file, or are dropped while there is none). */
   onError?: (err: Error) => void;
+  /** How often a file that could not be opened is tried again (default 60 s). */
+  retryOpenMs?: number;
 }
 
 /** `wxcoze.log` for 0, `wxcoze.log.<n>` for older ones. */
@@ -82,9 +84,12 @@ function sizeOf(file: string): number {
 
 type Boom = ReturnType<typeof pino.destination>;
 
+/** How often a log file that could not be opened is tried again. */
+const RETRY_OPEN_MS = 60_000;
+
 /** A pino destination (for `pino.multistream`) that rotates its file by size. */
 export class RotatingFile {
-  private readonly boom: Boom;
+  private boom: Boom;
   private size: number;
   /** SonicBoom is opening a file (at start, after a rotation): no rotation until it is ready. */
   private opening = true;
@@ -92,6 +97,13 @@ export class RotatingFile {
   private accepted = 0;
   private written = 0;
   private waiters: (() => void)[] = [];
+  /**
+   * The file could not be opened (taken away or made unwritable while running): SonicBoom has no
+   * descriptor then, and a write would throw from inside whatever logged. Lines are dropped (the
+   * error went to `onError`) and the file is tried again at most once every RETRY_OPEN_MS.
+   */
+  private unopened = false;
+  private lastOpenTry = 0;
 
   constructor(private readonly opts: RotationOptions) {
     if (opts.files < 2) throw new Error('a rotating log keeps at least 2 files');
@@ -105,21 +117,62 @@ export class RotatingFile {
         opts.onError?.(err as Error);
       }
     }
-    this.boom = pino.destination({ dest: opts.file, mkdir: true, sync: false, append: true, mode: 0o600 });
-    this.boom.on('ready', () => {
-      this.opening = false;
+    this.boom = this.openBoom();
+  }
+
+  private openBoom(): Boom {
+    const boom = pino.destination({
+      dest: this.opts.file,
+      mkdir: true,
+      sync: false,
+      append: true,
+      mode: 0o600,
     });
-    this.boom.on('error', (err: Error) => {
+    boom.on('ready', () => {
       this.opening = false;
+      this.unopened = false;
+    });
+    boom.on('error', (err: Error) => {
+      if (boom !== this.boom || this.unopened) return; // a retired one, or the same failure again
+      this.opening = false;
+      // SonicBoom keeps its descriptor -1 when the open failed (its typings omit `fd`).
+      if ((boom as unknown as { fd: number }).fd < 0) this.retire(boom);
       this.opts.onError?.(err);
     });
-    this.boom.on('write', (n: number) => {
+    boom.on('write', (n: number) => {
       this.written += n;
-      if (this.written >= this.accepted) for (const w of this.waiters.splice(0)) w();
+      this.release();
     });
+    return boom;
+  }
+
+  /**
+   * A SonicBoom that never opened its file is disarmed, as pino itself does on EPIPE: its buffered
+   * lines are lost, and pino's exit hook must not flush it (it would throw "sonic boom is not ready
+   * yet" as the process ends). The next open is a new one.
+   */
+  private retire(boom: Boom): void {
+    this.unopened = true;
+    this.lastOpenTry = Date.now();
+    const dead = boom as unknown as Record<'write' | 'flush' | 'flushSync' | 'end' | 'reopen', unknown>;
+    dead.write = () => true;
+    dead.flushSync = () => {};
+    dead.flush = (cb?: () => void) => cb?.();
+    dead.end = () => {};
+    dead.reopen = () => {};
+    this.written = this.accepted;
+    this.release();
+  }
+
+  private release(): void {
+    if (this.written >= this.accepted) for (const w of this.waiters.splice(0)) w();
   }
 
   write(line: string): boolean {
+    if (this.unopened) {
+      this.retryOpen();
+      if (this.unopened) return true; // not yet time to try again: the line is lost
+    }
     const n = Buffer.byteLength(line);
     // An empty file takes the line whatever its size: a line longer than maxBytes is not split.
     // While the new file is being opened, lines wait in SonicBoom's buffer for it (a rotation then
@@ -128,6 +181,16 @@ export class RotatingFile {
     this.size += n;
     this.accepted += n;
     return this.boom.write(line);
+  }
+
+  private retryOpen(): void {
+    const now = Date.now();
+    if (now - this.lastOpenTry < (this.opts.retryOpenMs ?? RETRY_OPEN_MS)) return;
+    this.lastOpenTry = now;
+    this.unopened = false;
+    this.opening = true;
+    this.size = sizeOf(this.opts.file);
+    this.boom = this.openBoom();
   }
 
   private rotate(): void {

@@ -133,3 +133,17 @@ test('an unwritable data directory is named with the reason (a file where a fold
   assert.match(p.fix, /--data-dir/);
   assert.equal(writeProblem({ dataDir: tmp(), logFile: join(tmp(), 'logs', 'wxcoze.log') }), undefined);
 });
+
+test('a log file that cannot be appended to is named before the server starts (here a folder in its place)', () => {
+  const dataDir = tmp();
+  const logFile = join(dataDir, 'logs', 'wxcoze.log');
+  mkdirSync(logFile, { recursive: true });
+  const p = writeProblem({ dataDir, logFile });
+  assert.ok(p);
+  assert.equal(p.path, logFile);
+  assert.match(
+    p.problem,
+    /cannot write its log file .*wxcoze\.log: a folder of that name is in the way \(EISDIR\)/,
+  );
+  assert.match(p.fix, /out of the way/);
+});

@@ -3,7 +3,16 @@
  * and once, and the readers (`pastLines`, `LogFollower`) read through the rotated files in order.
  */
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LogFollower, pastLines } from '../../src/cli/lib/log-follow.js';
@@ -122,4 +131,44 @@ test("a daemon's stderr file (O_APPEND) is cut without a hole: the writer goes o
   } finally {
     closeSync(fd);
   }
+});
+
+test('a log file that cannot be opened (a folder in its place) costs the lines, not the process', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'wxcoze.log');
+  mkdirSync(file); // what the server finds there instead of a file
+  const errors: string[] = [];
+  const f = new RotatingFile({ file, maxBytes: 10_000, files: 3, onError: (e) => errors.push(e.message) });
+  // Before and after the failed open is reported: neither may throw from inside the caller that logs.
+  f.write(lineOf(1));
+  await new Promise((r) => setTimeout(r, 50));
+  for (let i = 2; i < 50; i++) assert.doesNotThrow(() => f.write(lineOf(i)));
+  assert.equal(errors.length, 1, 'said once, not once per line');
+  assert.match(errors[0]!, /EISDIR/);
+  f.end();
+});
+
+test('once the log file can be opened again, lines land in it (tried again after a while, not per line)', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'wxcoze.log');
+  mkdirSync(file);
+  const errors: string[] = [];
+  const f = new RotatingFile({
+    file,
+    maxBytes: 10_000,
+    files: 3,
+    retryOpenMs: 100,
+    onError: (e) => errors.push(e.message),
+  });
+  f.write(lineOf(1));
+  await new Promise((r) => setTimeout(r, 50));
+  rmdirSync(file); // the owner fixed it
+  await new Promise((r) => setTimeout(r, 120));
+  f.write(lineOf(2)); // this one sets off the new open, and waits in it
+  await new Promise((r) => setTimeout(r, 50));
+  f.write(lineOf(3));
+  await finished(f);
+  assert.equal(readFileSync(file, 'utf8'), lineOf(2) + lineOf(3));
+  assert.equal(errors.length, 1);
+  f.end();
 });
