@@ -2,10 +2,12 @@
  * What the console's health page shows: per kf account, when WeCom last called back, when it was
  * last pulled and how that went, how long since a message arrived; whether WeCom gives a token
  * and Coze answers (each checked at most once a minute); the inbox backlog by state; the store and
- * cache; the version, uptime and the instances seen. Every WeCom error is explained from the one
+ * cache; the last backup; the version, uptime and the instances seen. Every WeCom error is explained from the one
  * errcode table (src/wecom/errors.ts), 60020 with the egress IP to add to 企业可信IP.
  */
+import { basename } from 'node:path';
 import type { WxcozeConfig } from '../config/types.js';
+import { listBackups } from './maintenance/sqlite-backup.js';
 import type { SeenInstance } from '../store/console-types.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
@@ -189,17 +191,26 @@ export class Health {
       safe(store.stats.instances(now - 24 * 3600_000), []),
       store.kind === 'sqlite' ? safe(store.maintenance.last('backup'), undefined) : undefined,
     ]);
-    const { backupKeep, backupHour } = config.maintenance;
-    const backup: BackupHealth =
-      store.kind === 'sqlite'
-        ? {
-            kind: 'sqlite',
-            daily: backupKeep > 0,
-            hour: backupHour,
-            lastAt: lastBackup?.lastRunAt ? lastBackup.lastRunAt : null,
-            last: lastBackup?.lastRunAt ? lastBackup.lastResult : null,
-          }
-        : { kind: 'mysql', daily: false, hour: backupHour, lastAt: null, last: null };
+    const { backupKeep, backupHour, backupDir } = config.maintenance;
+    let backup: BackupHealth = { kind: 'mysql', daily: false, hour: backupHour, lastAt: null, last: null };
+    if (store.kind === 'sqlite') {
+      // The store's record, or a newer file in the folder (a copy made by hand): as `doctor` reads it.
+      let newest: { file: string; mtimeMs: number } | undefined;
+      try {
+        newest = listBackups(backupDir)[0];
+      } catch {
+        // An unreadable folder: the record alone (doctor names the folder's problem).
+      }
+      const recordedAt = lastBackup?.lastRunAt || 0;
+      const fromFile = newest !== undefined && newest.mtimeMs > recordedAt;
+      backup = {
+        kind: 'sqlite',
+        daily: backupKeep > 0,
+        hour: backupHour,
+        lastAt: fromFile ? newest!.mtimeMs : recordedAt || null,
+        last: fromFile ? basename(newest!.file) : recordedAt ? (lastBackup?.lastResult ?? null) : null,
+      };
+    }
     const ids = [
       ...new Set([
         ...(config.wecom.openKfId ? [config.wecom.openKfId] : []),

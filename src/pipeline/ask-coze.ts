@@ -61,16 +61,25 @@ export async function askCoze(
     // A new customer's first chat goes without a conversation: Coze makes one for it and names it in
     // the chat's first event (docs/protocol.md §coze-implicit-conversation), which is stored then.
     // One call and one round trip to Coze fewer than creating it first, for every new customer.
+    // The latest one named is what is stored: a chat Coze refused for load after making its
+    // conversation is sent again by the limiter (limited-coze.ts), which makes another, and the answer
+    // is in that one. Saves run one after another, so the last named is the one left.
     let saving: Promise<void> | undefined;
-    const saveStarted = (started: string) =>
-      o.store
-        .setConversation(job.userId, botKey, started, Date.now(), o.cozeAuth)
-        .catch((err: unknown) =>
-          log.warn(
-            { conversationId: started, err: { message: (err as Error).message } },
-            "could not save the customer's new Coze conversation; their next message starts another (check the database with `wxcoze doctor`)",
+    let savedId: string | undefined;
+    const saveStarted = (started: string) => {
+      if (started === savedId) return;
+      savedId = started;
+      saving = (saving ?? Promise.resolve()).then(() =>
+        o.store
+          .setConversation(job.userId, botKey, started, Date.now(), o.cozeAuth)
+          .catch((err: unknown) =>
+            log.warn(
+              { conversationId: started, err: { message: (err as Error).message } },
+              "could not save the customer's new Coze conversation; their next message starts another (check the database with `wxcoze doctor`)",
+            ),
           ),
-        );
+      );
+    };
     try {
       const res = await o.coze.chat({
         target: o.target,
@@ -89,12 +98,12 @@ export async function askCoze(
               'could not save the running Coze chat; the answer goes on (check the database with `wxcoze doctor`)',
             );
           (async () => o.store.setChatRef(job.msgid, started, chatId))().catch(failed);
-          if (!conversationId && !saving) saving = saveStarted(started);
+          if (!conversationId) saveStarted(started);
         },
       });
       if (!conversationId) {
         // Stored before the answer goes on, so the customer's next message continues this conversation.
-        saving ??= res.conversationId ? saveStarted(res.conversationId) : undefined;
+        if (res.conversationId) saveStarted(res.conversationId);
         await saving;
         log.info({ conversationId: res.conversationId }, 'coze conversation created');
       }

@@ -190,3 +190,19 @@ test('a chat that fails after Coze made its conversation leaves that conversatio
   assert.deepEqual(sent, [undefined, 'conv-made']);
   await store.close();
 });
+
+test('a first chat Coze refused for load after making its conversation, sent again into a new one: the one with the answer is stored', async () => {
+  const store = SqlStore.sqlite(join(mkdtempSync(join(tmpdir(), 'wxcoze-ask-')), 'wxcoze.db'));
+  await store.migrate();
+  // What the limiter does on 4013 after chat.created: the same request again, so Coze makes another.
+  const coze = {
+    async chat(req) {
+      req.onEvent?.({ type: 'chat.created', chatId: 'chat-1', conversationId: 'conv-refused' });
+      req.onEvent?.({ type: 'chat.created', chatId: 'chat-2', conversationId: 'conv-answered' });
+      return { text: '好的', followUps: [], conversationId: 'conv-answered', chatId: 'chat-2' };
+    },
+  } as Partial<CozePort> as CozePort;
+  assert.equal((await ask(coze, store, 'token')).ok, true);
+  assert.equal((await store.conversationOf('u1', 'bot:b1'))?.conversationId, 'conv-answered');
+  await store.close();
+});

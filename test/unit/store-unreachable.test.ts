@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { probeCache } from '../../src/store/coordination/probe.js';
 import { openStore } from '../../src/store/index.js';
-import { MysqlUnreachableError } from '../../src/store/sql/mysql-unreachable.js';
+import { MysqlUnreachableError, whereOf } from '../../src/store/sql/mysql-unreachable.js';
 import { tempDir } from '../helpers/harness.js';
 
 /** A local port nothing listens on (taken, then freed). */
@@ -39,4 +39,11 @@ test("a Redis nobody listens for is reported by its connection's error, not iore
   assert.equal(r.reachable, false);
   assert.match(r.error ?? '', new RegExp(`^cannot connect: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
   assert.doesNotMatch(r.error ?? '', /maxRetriesPerRequest/);
+});
+
+test('where the database is, as told to the user, never carries the password (even one with / or @ in it)', () => {
+  assert.equal(whereOf('mysql://shop:pw@db.example:3307/wxcoze'), 'db.example:3307/wxcoze');
+  assert.equal(whereOf('mysql://u:123/x@h/db'), 'h:3306/db');
+  assert.equal(whereOf('mysql://u:p@ss@127.0.0.1/db'), '127.0.0.1:3306/db');
+  assert.equal(whereOf('mysql://127.0.0.1/db'), '127.0.0.1:3306/db');
 });

@@ -34,10 +34,15 @@ export class MysqlUnreachableError extends Error {
   }
 }
 
-/** host:port/database, never the user or password. */
-function whereOf(url: string): string {
+/**
+ * host:port/database, never the user or password: read from what follows the last '@', so a
+ * password with an unencoded '/' or '@' in it cannot end up in the host part.
+ */
+export function whereOf(url: string): string {
+  const scheme = url.indexOf('://');
+  const rest = url.includes('@') ? url.slice(url.lastIndexOf('@') + 1) : url.slice(scheme + 3);
   try {
-    const u = new URL(url);
+    const u = new URL(`mysql://${rest}`);
     return `${u.hostname}:${u.port || '3306'}${u.pathname}`;
   } catch {
     return 'the configured URL';
