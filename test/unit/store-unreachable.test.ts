@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { probeCache } from '../../src/store/coordination/probe.js';
 import { openStore } from '../../src/store/index.js';
-import { MysqlUnreachableError, whereOf } from '../../src/store/sql/mysql-unreachable.js';
+import { MysqlUnreachableError, shownDatabaseUrl, whereOf } from '../../src/store/sql/mysql-unreachable.js';
 import { tempDir } from '../helpers/harness.js';
 
 /** A local port nothing listens on (taken, then freed). */
@@ -46,4 +46,11 @@ test('where the database is, as told to the user, never carries the password (ev
   assert.equal(whereOf('mysql://u:123/x@h/db'), 'h:3306/db');
   assert.equal(whereOf('mysql://u:p@ss@127.0.0.1/db'), '127.0.0.1:3306/db');
   assert.equal(whereOf('mysql://127.0.0.1/db'), '127.0.0.1:3306/db');
+});
+
+test('the database URL as status and doctor show it hides the user and password, however they are spelled', () => {
+  assert.equal(shownDatabaseUrl('mysql://shop:pw@db:3306/wxcoze'), 'mysql://…@db:3306/wxcoze');
+  assert.equal(shownDatabaseUrl('mysql://u:123/x@h/db'), 'mysql://…@h/db');
+  assert.equal(shownDatabaseUrl('mysql://u:p@ss@h/db'), 'mysql://…@h/db');
+  assert.equal(shownDatabaseUrl('mysql://h/db'), 'mysql://h/db');
 });

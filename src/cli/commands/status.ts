@@ -7,6 +7,7 @@ import { openStore } from '../../store/index.js';
 import { PENDING_STATES } from '../../store/types.js';
 import { lastErrorLine } from '../lib/logfile.js';
 import { nextCommand } from '../lib/next-command.js';
+import { shownDatabaseUrl } from '../../store/sql/mysql-unreachable.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
 import { formatDuration, runningServer } from '../lib/runstate.js';
 import { bold, dim, green, red } from '../lib/ui.js';
@@ -101,7 +102,7 @@ export async function collectStatus(): Promise<StatusReport> {
     port: running?.info?.port ?? config.server.port,
     dataDir: config.dataDir,
     store: config.store?.databaseUrl
-      ? { kind: 'mysql', where: config.store.databaseUrl.replace(/\/\/[^@/]*@/, '//…@'), reachable: false }
+      ? { kind: 'mysql', where: shownDatabaseUrl(config.store.databaseUrl), reachable: false }
       : { kind: 'sqlite', where: paths.database, reachable: false },
   };
   if (running) {
@@ -187,7 +188,7 @@ export function registerStatus(program: Command): void {
         );
       lines.push(`  data dir    ${r.dataDir}`);
       lines.push(
-        `  store       ${r.store.kind} ${r.store.where}${r.store.reachable ? '' : `  ${red(`✗ ${r.store.error ?? 'unreachable'}`)}`}`,
+        `  store       ${r.store.kind} ${r.store.where}${r.store.reachable ? '' : `  ${red(`✗ ${(r.store.error ?? 'unreachable').replace(/\n/g, '\n              ')}`)}`}`,
       );
       if (r.cache)
         lines.push(

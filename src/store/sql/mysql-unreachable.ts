@@ -48,3 +48,13 @@ export function whereOf(url: string): string {
     return 'the configured URL';
   }
 }
+
+/**
+ * WXCOZE_DATABASE_URL as `status` and `doctor` show it: the user and password replaced by '…',
+ * cut at the last '@' (a password with an unencoded '/' or '@' stays hidden too).
+ */
+export function shownDatabaseUrl(url: string): string {
+  if (!url.includes('@')) return url;
+  const scheme = url.indexOf('://');
+  return `${scheme >= 0 ? url.slice(0, scheme + 3) : ''}…@${url.slice(url.lastIndexOf('@') + 1)}`;
+}

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { openStore } from '../../../store/index.js';
-import { MysqlUnreachableError } from '../../../store/sql/mysql-unreachable.js';
+import { MysqlUnreachableError, shownDatabaseUrl } from '../../../store/sql/mysql-unreachable.js';
 import { openSqlite, SqliteDriverError } from '../../../store/sqlite/driver.js';
 import { type DoctorCheck, fail, pass } from '../types.js';
 
@@ -20,7 +20,7 @@ export const storeCheck: DoctorCheck = {
       }
       return pass(this.title, `SQLite ${ctx.paths.database} is created at the first start`);
     }
-    const where = url ? url.replace(/\/\/[^@/]*@/, '//…@') : ctx.paths.database;
+    const where = url ? shownDatabaseUrl(url) : ctx.paths.database;
     try {
       const store = await openStore({ dataDir: ctx.config.dataDir, databaseUrl: url });
       try {
