@@ -74,21 +74,28 @@ export async function startFakes(cozeOptions: Partial<Parameters<typeof startFak
   return { wecom, coze };
 }
 
+/** The test credentials and a data directory: what loadConfig needs to accept a configuration. */
+export function credentialEnv(dataDir: string): Record<string, string> {
+  return {
+    WECOM_CORP_ID: CORP_ID,
+    WECOM_SECRET: SECRET,
+    WECOM_TOKEN: TOKEN,
+    WECOM_ENCODING_AES_KEY: AES_KEY,
+    COZE_API_TOKEN: COZE_TOKEN,
+    COZE_BOT_ID: BOT_ID,
+    WXCOZE_DATA_DIR: dataDir,
+  };
+}
+
 export function serverEnv(
   fakes: { wecom: FakeWecom; coze: FakeCoze },
   dataDir: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
-    WECOM_CORP_ID: CORP_ID,
-    WECOM_SECRET: SECRET,
-    WECOM_TOKEN: TOKEN,
-    WECOM_ENCODING_AES_KEY: AES_KEY,
+    ...credentialEnv(dataDir),
     WECOM_API_BASE: fakes.wecom.url,
-    COZE_API_TOKEN: COZE_TOKEN,
-    COZE_BOT_ID: BOT_ID,
     COZE_API_BASE: fakes.coze.url,
-    WXCOZE_DATA_DIR: dataDir,
     WXCOZE_HOST: '127.0.0.1',
     PORT: '0',
     WXCOZE_RETRY_BASE_MS: '20',

@@ -6,21 +6,10 @@ import { loadConfig } from '../../src/config/load.js';
 import { Health } from '../../src/ops/health.js';
 import { MemoryCoordinator } from '../../src/store/coordination/memory.js';
 import { SqlStore } from '../../src/store/sql/sql-store.js';
-import { AES_KEY, BOT_ID, COZE_TOKEN, CORP_ID, SECRET, TOKEN, tempDir } from '../helpers/harness.js';
+import { credentialEnv, tempDir } from '../helpers/harness.js';
 
 async function healthIn(dataDir: string) {
-  const { config, problems } = loadConfig({
-    env: {
-      WECOM_CORP_ID: CORP_ID,
-      WECOM_SECRET: SECRET,
-      WECOM_TOKEN: TOKEN,
-      WECOM_ENCODING_AES_KEY: AES_KEY,
-      COZE_API_TOKEN: COZE_TOKEN,
-      COZE_BOT_ID: BOT_ID,
-      WXCOZE_DATA_DIR: dataDir,
-    },
-    cwd: dataDir,
-  });
+  const { config, problems } = loadConfig({ env: credentialEnv(dataDir), cwd: dataDir });
   assert.deepEqual(problems, []);
   const store = SqlStore.sqlite(join(dataDir, 'wxcoze.db'));
   await store.migrate();

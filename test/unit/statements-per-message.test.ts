@@ -6,7 +6,7 @@ import type { CozePort } from '../../src/pipeline/ports.js';
 import { processMessage, type ProcessDeps } from '../../src/pipeline/process-message.js';
 import type { NewInboxMessage } from '../../src/store/types.js';
 import { recordStatements } from '../helpers/count-statements.js';
-import { AES_KEY, BOT_ID, COZE_TOKEN, CORP_ID, SECRET, TOKEN, tempDir } from '../helpers/harness.js';
+import { BOT_ID, credentialEnv, tempDir } from '../helpers/harness.js';
 import { storeEngines } from '../helpers/store-engines.js';
 import { KF, startHarness } from '../helpers/wecom-fake.js';
 
@@ -30,18 +30,7 @@ for (const engine of engines)
       const { fake, api } = await wecom;
       const s = await engine.open();
       const dir = tempDir();
-      const { config, problems } = loadConfig({
-        env: {
-          WECOM_CORP_ID: CORP_ID,
-          WECOM_SECRET: SECRET,
-          WECOM_TOKEN: TOKEN,
-          WECOM_ENCODING_AES_KEY: AES_KEY,
-          COZE_API_TOKEN: COZE_TOKEN,
-          COZE_BOT_ID: BOT_ID,
-          WXCOZE_DATA_DIR: dir,
-        },
-        cwd: dir,
-      });
+      const { config, problems } = loadConfig({ env: credentialEnv(dir), cwd: dir });
       assert.deepEqual(problems, []);
       let chats = 0;
       const coze: CozePort = {

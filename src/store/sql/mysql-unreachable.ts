@@ -35,26 +35,28 @@ export class MysqlUnreachableError extends Error {
 }
 
 /**
- * host:port/database, never the user or password: read from what follows the last '@', so a
- * password with an unencoded '/' or '@' in it cannot end up in the host part.
+ * What follows a URL's credentials: after its last '@' (a password with an unencoded '/' or '@'
+ * cannot end up in the host part), else after its scheme.
  */
-export function whereOf(url: string): string {
+function afterCredentials(url: string): string {
+  if (url.includes('@')) return url.slice(url.lastIndexOf('@') + 1);
   const scheme = url.indexOf('://');
-  const rest = url.includes('@') ? url.slice(url.lastIndexOf('@') + 1) : url.slice(scheme + 3);
+  return scheme >= 0 ? url.slice(scheme + 3) : url;
+}
+
+/** host:port/database, never the user or password. */
+export function whereOf(url: string): string {
   try {
-    const u = new URL(`mysql://${rest}`);
+    const u = new URL(`mysql://${afterCredentials(url)}`);
     return `${u.hostname}:${u.port || '3306'}${u.pathname}`;
   } catch {
     return 'the configured URL';
   }
 }
 
-/**
- * WXCOZE_DATABASE_URL as `status` and `doctor` show it: the user and password replaced by '…',
- * cut at the last '@' (a password with an unencoded '/' or '@' stays hidden too).
- */
+/** WXCOZE_DATABASE_URL as `status` and `doctor` show it: the user and password replaced by '…'. */
 export function shownDatabaseUrl(url: string): string {
   if (!url.includes('@')) return url;
   const scheme = url.indexOf('://');
-  return `${scheme >= 0 ? url.slice(0, scheme + 3) : ''}…@${url.slice(url.lastIndexOf('@') + 1)}`;
+  return `${scheme >= 0 ? url.slice(0, scheme + 3) : ''}…@${afterCredentials(url)}`;
 }
