@@ -545,6 +545,18 @@ DELETE FROM identities WHERE channel = 'web' AND substr(external_id, 1, 4) <> 'k
     ],
     down: (qb) => [qb.schema.dropTable('surveys').ifExists().compile(), null, null],
   },
+  {
+    version: 15,
+    name: 'customers found by external_userid alone (profile lookups)',
+    // Nicknames belong to the WeChat user, not to one kf account: missingProfiles and saveProfiles
+    // select by external_userid across accounts. The primary key starts with open_kfid, so without
+    // this index both read the whole table, and on MySQL the UPDATE locked every row it read,
+    // holding up the puller's customer writes (10,000 customers: 9,741 rows examined per batch).
+    up: (qb) => [
+      qb.schema.createIndex('customers_external').on('customers').column('external_userid').compile(),
+    ],
+    down: (qb) => [qb.schema.dropIndex('customers_external').on('customers').compile()],
+  },
 ];
 
 /** Migration 7's backfill: every customer of the inbox gets a customers row with its newest seq. */
