@@ -7,7 +7,7 @@
  */
 import { basename } from 'node:path';
 import type { WxcozeConfig } from '../config/types.js';
-import { listBackups } from './maintenance/sqlite-backup.js';
+import { lastBackup } from './maintenance/sqlite-backup.js';
 import type { SeenInstance } from '../store/console-types.js';
 import type { Coordinator } from '../store/coordination/types.js';
 import type { Store } from '../store/types.js';
@@ -185,7 +185,7 @@ export class Health {
         storeState = { kind: store.kind, ok: false, error: err.message };
         return fallback;
       });
-    const [accounts, backlog, instances, lastBackup] = await Promise.all([
+    const [accounts, backlog, instances, lastRecord] = await Promise.all([
       safe(store.listAccounts(), []),
       safe(store.countByState(), {}),
       safe(store.stats.instances(now - 24 * 3600_000), []),
@@ -194,21 +194,21 @@ export class Health {
     const { backupKeep, backupHour, backupDir } = config.maintenance;
     let backup: BackupHealth = { kind: 'mysql', daily: false, hour: backupHour, lastAt: null, last: null };
     if (store.kind === 'sqlite') {
-      // The store's record, or a newer file in the folder (a copy made by hand): as `doctor` reads it.
-      let newest: { file: string; mtimeMs: number } | undefined;
+      const recorded = lastRecord?.lastRunAt
+        ? { at: lastRecord.lastRunAt, what: lastRecord.lastResult ?? null }
+        : undefined;
+      let last = recorded && { ...recorded, file: false };
       try {
-        newest = listBackups(backupDir)[0];
+        last = lastBackup(backupDir, recorded);
       } catch {
         // An unreadable folder: the record alone (doctor names the folder's problem).
       }
-      const recordedAt = lastBackup?.lastRunAt || 0;
-      const fromFile = newest !== undefined && newest.mtimeMs > recordedAt;
       backup = {
         kind: 'sqlite',
         daily: backupKeep > 0,
         hour: backupHour,
-        lastAt: fromFile ? newest!.mtimeMs : recordedAt || null,
-        last: fromFile ? basename(newest!.file) : recordedAt ? (lastBackup?.lastResult ?? null) : null,
+        lastAt: last?.at ?? null,
+        last: last?.file ? basename(last.what!) : (last?.what ?? null),
       };
     }
     const ids = [

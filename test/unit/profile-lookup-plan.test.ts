@@ -9,34 +9,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CompiledQuery } from 'kysely';
-import { compiled, type SqlDb } from '../../src/store/sql/db.js';
-import type { SqlStore } from '../../src/store/sql/sql-store.js';
+import type { SqlDb } from '../../src/store/sql/db.js';
+import { recordQueries } from '../helpers/count-statements.js';
 import { storeEngines } from '../helpers/store-engines.js';
 
 const engines = await storeEngines('wxcoze-profile-plan-');
 
-/** The statements `fn` runs on the store's connection, compiled (SQL and parameters). */
-async function captured(store: SqlStore, fn: () => Promise<unknown>): Promise<CompiledQuery[]> {
-  const db = (store as unknown as { db: SqlDb }).db as { -readonly [K in keyof SqlDb]: SqlDb[K] };
-  const seen: CompiledQuery[] = [];
-  const { rows, run } = db;
-  db.rows = (<R>(q: Parameters<SqlDb['rows']>[0]) => (
-    seen.push(compiled(q)),
-    rows.call(db, q) as Promise<R[]>
-  )) as SqlDb['rows'];
-  db.run = (q) => (seen.push(compiled(q)), run.call(db, q));
-  try {
-    await fn();
-  } finally {
-    db.rows = rows;
-    db.run = run;
-  }
-  return seen;
-}
-
 /** How the engine would run `q`: one line per table read, naming the index or saying it scans. */
-async function plan(store: SqlStore, engine: 'sqlite' | 'mysql', q: CompiledQuery): Promise<string[]> {
-  const db = (store as unknown as { db: SqlDb }).db;
+async function plan(db: SqlDb, engine: 'sqlite' | 'mysql', q: CompiledQuery): Promise<string[]> {
   const explain = CompiledQuery.raw(`${engine === 'sqlite' ? 'EXPLAIN QUERY PLAN' : 'EXPLAIN'} ${q.sql}`, [
     ...q.parameters,
   ]);
@@ -57,7 +37,7 @@ for (const engine of engines) {
       const now = Date.now();
       // Enough customers in two accounts that a planner with statistics would still rather scan
       // without the index; the rows are what the puller writes (activity + nickname columns).
-      const db = (store as unknown as { db: SqlDb }).db;
+      const { db } = store;
       for (let batch = 0; batch < 4; batch++)
         await db.run(
           db.qb.insertInto('customers').values(
@@ -70,19 +50,17 @@ for (const engine of engines) {
           ),
         );
       const asked = ['wm_0_1', 'wm_1_2', 'wm_3_3'];
-      const reads = await captured(store, async () => {
-        assert.deepEqual((await store.conversations.missingProfiles(asked, now + 1)).sort(), asked);
-      });
-      const writes = await captured(store, () =>
-        store.conversations.saveProfiles(
-          [{ externalUserId: 'wm_0_1', nickname: '小王', avatar: 'https://wework.qpic.cn/a.png' }],
-          asked,
-          now,
-        ),
+      const seen = recordQueries(db);
+      assert.deepEqual((await store.conversations.missingProfiles(asked, now + 1)).sort(), asked);
+      await store.conversations.saveProfiles(
+        [{ externalUserId: 'wm_0_1', nickname: '小王', avatar: 'https://wework.qpic.cn/a.png' }],
+        asked,
+        now,
       );
-      assert.equal(reads.length + writes.length, 2, 'one read and one write');
-      for (const q of [...reads, ...writes]) {
-        const lines = await plan(store, engine.name, q);
+      const queries = seen.splice(0);
+      assert.equal(queries.length, 2, 'one read and one write');
+      for (const q of queries) {
+        const lines = await plan(db, engine.name, q);
         const customers = lines.filter((l) => /customers/.test(l));
         assert.ok(customers.length > 0, `a plan for the customers table: ${lines.join(' | ')}`);
         for (const l of customers)

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { CozePort } from '../../src/pipeline/ports.js';
 import { processMessage, type ProcessDeps } from '../../src/pipeline/process-message.js';
 import type { NewInboxMessage } from '../../src/store/types.js';
-import { recordStatements } from '../helpers/count-statements.js';
+import { recordQueries } from '../helpers/count-statements.js';
 import { BOT_ID, credentialEnv, tempDir } from '../helpers/harness.js';
 import { storeEngines } from '../helpers/store-engines.js';
 import { KF, startHarness } from '../helpers/wecom-fake.js';
@@ -67,7 +67,7 @@ for (const engine of engines)
       };
       const user = `wmStatements${engine.name}`;
       const costs: string[][] = [];
-      const seen = recordStatements(s.db);
+      const seen = recordQueries(s.db);
       for (const n of [1, 2]) {
         await fake.customerSends(KF, user, { text: `question ${n}` }, { notify: false });
         const m: NewInboxMessage = {
@@ -86,7 +86,7 @@ for (const engine of engines)
         seen.length = 0;
         await processMessage(item, deps, log, new AbortController().signal);
         await new Promise((r) => setTimeout(r, 50)); // the chat ref's write is not awaited
-        costs.push([...seen]);
+        costs.push(seen.map((q) => q.sql));
         assert.equal((await s.get(m.msgid))!.state, 'done');
       }
       assert.deepEqual(

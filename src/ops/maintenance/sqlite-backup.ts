@@ -43,6 +43,28 @@ export function listBackups(dir: string): { file: string; mtimeMs: number }[] {
     .map((n) => ({ file: join(dir, n), mtimeMs: statSync(join(dir, n)).mtimeMs }));
 }
 
+/** A backup as `doctor` and the health page tell it: when, and which (a file, or the store's record). */
+export interface LastBackup {
+  at: number;
+  what: string | null;
+  /** `what` is the path of a file found in the backup folder (else the store's record's text). */
+  file: boolean;
+}
+
+/**
+ * The last backup: the store's record (the daily job, `wxcoze backup`), or the newest file in
+ * `dir` when it is newer (a copy made by hand). Throws when `dir` cannot be read.
+ */
+export function lastBackup(
+  dir: string,
+  recorded: { at: number; what: string | null } | undefined,
+): LastBackup | undefined {
+  const newest = listBackups(dir)[0];
+  if (newest && (!recorded || newest.mtimeMs > recorded.at))
+    return { at: newest.mtimeMs, what: newest.file, file: true };
+  return recorded && { ...recorded, file: false };
+}
+
 /** Deletes all but the newest `keep` backups in `dir`; returns the deleted files. */
 export function pruneBackups(dir: string, keep: number): string[] {
   const old = listBackups(dir).slice(Math.max(0, keep));

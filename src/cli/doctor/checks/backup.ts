@@ -1,5 +1,5 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { listBackups } from '../../../ops/maintenance/sqlite-backup.js';
+import { lastBackup } from '../../../ops/maintenance/sqlite-backup.js';
 import { openStore } from '../../../store/index.js';
 import { formatDuration } from '../../lib/runstate.js';
 import { type DoctorCheck, fail, pass, skip, warn } from '../types.js';
@@ -45,11 +45,7 @@ export const backupCheck: DoctorCheck = {
     } catch {
       /* the store check reports it */
     }
-    const newest = listBackups(dir)[0];
-    const last =
-      newest && (!recorded || newest.mtimeMs > recorded.at)
-        ? { at: newest.mtimeMs, what: newest.file }
-        : recorded;
+    const last = lastBackup(dir, recorded);
     const off = m.backupKeep === 0 ? ' (the daily backup is off: WXCOZE_BACKUP_KEEP=0)' : '';
     // A database younger than the 2 days a backup may be old: not yet a problem (a fresh install).
     const born = statSync(ctx.paths.database).birthtimeMs;
