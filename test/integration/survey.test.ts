@@ -22,8 +22,11 @@ test('a quiet conversation gets one survey; the click is stored as a rating, nev
   h = await startHarness({ WXCOZE_SURVEY: 'on', WXCOZE_SURVEY_QUIET_MS: '600' });
   h.coze.setResponder(() => '已为您查到，明天送达。');
   await h.wecom.customerSends(KF, 'wmRate', { text: '快递什么时候到？' });
-  await waitFor('the answer', () => h!.wecom.sentTo('wmRate').length === 1);
+  // At least one: on a loaded machine the survey (600 ms of quiet later) may already follow it.
+  const answers = () => h!.wecom.sentTo('wmRate').filter((s) => s.msgtype === 'text');
+  await waitFor('the answer', () => answers().length >= 1);
   const menu = (await waitFor('the survey', () => menus('wmRate')[0], 20_000))!;
+  assert.equal(answers().length, 1, 'answered once');
   assert.equal(menu.head_content, '请您为本次服务评分：');
   assert.deepEqual(
     menu.list.map((i) => i.click.content),
