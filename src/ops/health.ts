@@ -1,8 +1,9 @@
 /**
  * What the console's health page shows: per kf account, when WeCom last called back, when it was
  * last pulled and how that went, how long since a message arrived; whether WeCom gives a token
- * and Coze answers (each checked at most once a minute); the inbox backlog by state; the store and
- * cache; the last backup; the version, uptime and the instances seen. Every WeCom error is explained from the one
+ * and Coze answers (each checked at most once a minute); the waiting messages by state, and the
+ * last 24 hours' by state (both index reads, never the whole inbox); the store and cache; the last
+ * backup; the version, uptime and the instances seen. Every WeCom error is explained from the one
  * errcode table (src/wecom/errors.ts), 60020 with the egress IP to add to 企业可信IP.
  */
 import { basename } from 'node:path';
@@ -67,7 +68,10 @@ export interface HealthReport {
   cache: { kind: string; ok: boolean; error?: string };
   wecom: Probe;
   coze: Probe;
+  /** Every waiting message by state (received, answered, sending), however old. */
   backlog: Record<string, number>;
+  /** The messages received in the last 24 hours, by the state they are in now. */
+  last24h: Record<string, number>;
   backup: BackupHealth;
   accounts: AccountHealth[];
   instances: (SeenInstance & { alive: boolean })[];
@@ -185,9 +189,10 @@ export class Health {
         storeState = { kind: store.kind, ok: false, error: err.message };
         return fallback;
       });
-    const [accounts, backlog, instances, lastRecord] = await Promise.all([
+    const [accounts, backlog, last24h, instances, lastRecord] = await Promise.all([
       safe(store.listAccounts(), []),
-      safe(store.countByState(), {}),
+      safe(store.countWaiting(), {}),
+      safe<Record<string, number>>(store.countSince(now - 24 * 3600_000), {}),
       safe(store.stats.instances(now - 24 * 3600_000), []),
       store.kind === 'sqlite' ? safe(store.maintenance.last('backup'), undefined) : undefined,
     ]);
@@ -246,6 +251,7 @@ export class Health {
       wecom: await wecom,
       coze: await coze,
       backlog,
+      last24h,
       backup,
       accounts: accountHealth,
       instances: instances.map((i) => ({ ...i, alive: !i.gone && now - i.beatAt < staleMs })),

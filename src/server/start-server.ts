@@ -240,8 +240,8 @@ export async function startServer(
     ...(opts.alertReaders ? { readers: opts.alertReaders } : {}),
   });
   alerts?.start();
-  // /metrics reads the inbox's depth from this thread's store at scrape time.
-  setInboxSource(() => store.countByState());
+  // /metrics reads the inbox's figures from this thread's store at scrape time.
+  setInboxSource(store);
   notServing = undefined;
   // The daily retention erase and SQLite backup; the store lets one instance run each (src/ops/maintenance/).
   const daily = new DailyMaintenance({

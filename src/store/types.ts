@@ -17,6 +17,7 @@ import type { MaintenanceStore, PrivacyStore } from './maintenance-types.js';
 /** Inbox states. "claimed" is not a state of its own: it is a lease (owner + until) on a pending row. */
 export type InboxState = 'received' | 'answered' | 'sending' | 'done' | 'skipped' | 'failed' | 'cancelled';
 export const PENDING_STATES: InboxState[] = ['received', 'answered', 'sending'];
+export const INBOX_STATES: InboxState[] = [...PENDING_STATES, 'done', 'skipped', 'failed', 'cancelled'];
 
 export interface Account {
   openKfId: string;
@@ -287,7 +288,16 @@ export interface Store {
   heartbeat(owner: string, now: number): Promise<boolean>;
   /** Graceful stop: this run's remaining leases are free at once. */
   endRun(owner: string): Promise<void>;
-  countByState(): Promise<Record<string, number>>;
+  /**
+   * Every waiting message (received, answered, sending) by state, however old. Read by index: the
+   * cost follows the waiting messages, never the inbox's size (its rows are kept for the charts).
+   */
+  countWaiting(): Promise<Record<string, number>>;
+  /**
+   * The messages created at or after `since` (ms) by state, every state present (0 when none).
+   * Read by the created_at index: the cost follows the messages since then.
+   */
+  countSince(since: number): Promise<Record<InboxState, number>>;
 
   // customers (handoff, notices) and message events
   getCustomer(openKfId: string, externalUserId: string): Promise<CustomerState>;

@@ -7,6 +7,7 @@ const STRINGS = {
     overview: '总览',
     accounts: '客服账号',
     backlog: '消息队列',
+    last24h: '过去 24 小时的消息',
     instances: '运行实例',
     wecom: '企业微信',
     coze: '扣子（Coze）',
@@ -55,6 +56,7 @@ const STRINGS = {
     overview: 'Overview',
     accounts: 'Kf accounts',
     backlog: 'Message queue',
+    last24h: 'Messages in the last 24 hours',
     instances: 'Instances',
     wecom: 'WeCom',
     coze: 'Coze',
@@ -223,21 +225,23 @@ function render(r) {
     );
   }
 
-  // The backlog as one bar: each state's share, with its count in the legend.
-  const states = Object.keys(STATE_COLOURS).filter((s) => (r.backlog[s] ?? 0) > 0);
-  const total = states.reduce((n, s) => n + r.backlog[s], 0);
+  // The last 24 hours' messages as one bar: each state's share, with its count in the legend
+  // (waiting messages older than that are in the queue tile above).
+  const day = r.last24h;
+  const states = Object.keys(STATE_COLOURS).filter((s) => (day[s] ?? 0) > 0);
+  const total = states.reduce((n, s) => n + day[s], 0);
   main.append(
-    el('h2', { class: 'section-title' }, t('backlog')),
+    el('h2', { class: 'section-title' }, t('last24h')),
     el(
       'div',
-      { class: 'stackbar', role: 'img', 'aria-label': states.map((s) => `${t(`st_${s}`)} ${r.backlog[s]}`).join(', ') },
-      ...states.map((s) => el('span', { style: `flex:${r.backlog[s] / Math.max(1, total)};background:${STATE_COLOURS[s]}` })),
+      { class: 'stackbar', role: 'img', 'aria-label': states.map((s) => `${t(`st_${s}`)} ${day[s]}`).join(', '), 'data-testid': 'last24h' },
+      ...states.map((s) => el('span', { style: `flex:${day[s] / Math.max(1, total)};background:${STATE_COLOURS[s]}` })),
     ),
     el(
       'div',
       { class: 'legend' },
       ...Object.keys(STATE_COLOURS).map((s) =>
-        el('span', {}, el('i', { style: `background:${STATE_COLOURS[s]}` }), `${t(`st_${s}`)} ${r.backlog[s] ?? 0}`),
+        el('span', {}, el('i', { style: `background:${STATE_COLOURS[s]}` }), `${t(`st_${s}`)} ${day[s] ?? 0}`),
       ),
     ),
   );

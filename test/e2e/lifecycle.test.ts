@@ -59,7 +59,11 @@ test('start --daemon, status, a second start refused, verify --local-only, stop 
     assert.ok(s.uptimeMs >= 0 && s.version);
     assert.equal(s.store.kind, 'sqlite');
     assert.equal(s.store.reachable, true);
-    assert.deepEqual({ pending: s.messages.pending, failed: s.messages.failed }, { pending: 0, failed: 0 });
+    assert.deepEqual(
+      { pending: s.messages.pending, failed: s.messages.last24h.failed },
+      { pending: 0, failed: 0 },
+    );
+    assert.match((await cli(['status'], env)).out, /messages {4}0 waiting; last 24 h: none/);
     assert.ok(alive(pid));
 
     const twice = await cli(['start', '--daemon'], env);

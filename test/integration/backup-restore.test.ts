@@ -23,6 +23,7 @@ import {
   tempDir,
   waitFor,
 } from '../helpers/harness.js';
+import { inboxStates } from '../helpers/inbox-states.js';
 
 type Fakes = Awaited<ReturnType<typeof startFakes>>;
 let fakes: Fakes | undefined;
@@ -61,7 +62,7 @@ const LONG = `${'甲'.repeat(500)}\n\n${'乙'.repeat(500)}`;
 async function pendingRows(dataDir: string): Promise<number> {
   const s = SqlStore.sqlite(join(dataDir, 'wxcoze.db'));
   try {
-    const c = await s.countByState();
+    const c = await inboxStates(s);
     return (c.received ?? 0) + (c.answered ?? 0) + (c.sending ?? 0);
   } finally {
     await s.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
 import { BACKEND, KF, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { inboxStates } from '../helpers/inbox-states.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -129,7 +130,7 @@ test("an account's first pull does not answer history from before the install", 
   await settle(300);
   assert.equal(h.wecom.sentTo('wmOld').length, 0);
   assert.equal(h.coze.chats.length, 1);
-  const counts = await h.server.store.countByState();
+  const counts = await inboxStates(h.server.store);
   assert.equal(counts.skipped, 2);
 });
 
@@ -154,7 +155,7 @@ test("two quick questions both get an answer within WeCom's 5 messages: the firs
   await h.wecom.customerSends(KF, 'wmTwo', { text: '问题一' }, { notify: false });
   await h.wecom.customerSends(KF, 'wmTwo', { text: '问题二' }, { notify: false });
   await h.wecom.deliverCallback(KF);
-  await waitFor('both answered', async () => (await h.server.store.countByState()).done === 2, 15_000);
+  await waitFor('both answered', async () => (await inboxStates(h.server.store)).done === 2, 15_000);
   const sent = textsTo('wmTwo');
   assert.ok(sent.length <= 5, `${sent.length} messages: WeCom allows 5 after the customer's last message`);
   assert.equal(sent.at(-1), '第二个问题的答案');

@@ -113,6 +113,8 @@ test(
     assert.match(text, /203\.0\.113\.7/);
     assert.match(await page.getByTestId(`account-${KF}`).innerText(), /最近回调/);
     assert.match(await page.getByTestId('tile-wecom').innerText(), /异常/);
+    // The day's messages by state: the one answered (the blocked account's never came in).
+    assert.equal(await page.getByTestId('last24h').getAttribute('aria-label'), '已回答 1');
     const backup = page.getByTestId('tile-backup');
     assert.match(await backup.innerText(), /备份\s+3 小时前\s+每天 \d+:00 自动备份/);
     assert.match((await backup.getAttribute('class')) ?? '', /\bok\b/, 'a backup 3 h old is fine');

@@ -20,6 +20,7 @@ import {
   type FakeCoze,
   type FakeWecom,
 } from '../helpers/harness.js';
+import { inboxStates } from '../helpers/inbox-states.js';
 
 const APOLOGY = '抱歉，系统暂时无法回答';
 
@@ -106,7 +107,7 @@ test('OAuth: tokens are refreshed before they expire, and no chat fails, not eve
   assert.equal(s.coze.authRefusals, 1);
   answers.forEach((a, i) => assert.equal(a, `收到：第${i + 1}条`));
   assert.ok(!answers.some((a) => a.includes(APOLOGY)));
-  assert.equal((await server.store.countByState()).failed ?? 0, 0);
+  assert.equal((await inboxStates(server.store)).failed ?? 0, 0);
   // Each chat carried a token of the app.
   assert.ok(s.coze.tokenRequests.every((r) => r.outcome === 'issued'));
 });
@@ -138,7 +139,7 @@ test('switching to an app that cannot reach the old conversation starts a new on
   assert.notEqual(after.conversationId, before);
   assert.equal(s.coze.conversations.get(after.conversationId)!.owner, `oauth:${OAUTH_APP_ID}`);
   assert.equal(s.wecom.sentTo('wmSwitch').length, 2, 'one answer per message');
-  const counts = await second.store.countByState();
+  const counts = await inboxStates(second.store);
   assert.equal(counts.failed ?? 0, 0);
   // The next message goes straight to the new conversation.
   assert.equal(await converse(s.wecom, 'wmSwitch', '第三句'), '收到：第三句');

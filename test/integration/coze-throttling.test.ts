@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { ThrottleRule } from '../../src/fakes/coze/index.js';
 import { KF, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { inboxStates } from '../helpers/inbox-states.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -72,7 +73,7 @@ async function throttledThenCleared(rule: ThrottleRule): Promise<void> {
     after >= before,
     `the limit grew back once Coze accepted again (${after} vs ${before} before throttling)`,
   );
-  const states = await h.server.store.countByState();
+  const states = await inboxStates(h.server.store);
   assert.equal(states.done, 90);
   assert.equal(states.failed ?? 0, 0);
 }

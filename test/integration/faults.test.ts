@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { KF, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { inboxStates } from '../helpers/inbox-states.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -37,7 +38,7 @@ test('Coze down for good → one short apology, message marked failed', async ()
   await waitFor('the apology', () => h!.wecom.sentTo('wmDown').length === 1, 15_000);
   await settle(300);
   assert.match(JSON.stringify(h.wecom.sentTo('wmDown')), /系统繁忙，请稍后再试/);
-  await waitFor('failed state', async () => (await h!.server.store.countByState()).failed === 1);
+  await waitFor('failed state', async () => (await inboxStates(h!.server.store)).failed === 1);
 });
 
 test('WeCom send_msg failing twice → exactly one reply', async () => {
@@ -53,7 +54,7 @@ test('send outcome unknown (WeCom stored it, then answered 500): the resend with
   h = await startHarness();
   h.wecom.failNextSends(1, 'accept-then-500');
   await h.wecom.customerSends(KF, 'wmU', { text: '未知结果' });
-  await waitFor('done', async () => (await h!.server.store.countByState()).done === 1, 15_000);
+  await waitFor('done', async () => (await inboxStates(h!.server.store)).done === 1, 15_000);
   await settle(300);
   assert.equal(h.wecom.sentTo('wmU').length, 1);
 });
@@ -76,7 +77,7 @@ test('a session a human has taken (95018) is recorded as undeliverable, not retr
   h = await startHarness();
   h.wecom.setSessionState(KF, 'wmH', 3);
   await h.wecom.customerSends(KF, 'wmH', { text: '你好' });
-  await waitFor('failed', async () => (await h!.server.store.countByState()).failed === 1);
+  await waitFor('failed', async () => (await inboxStates(h!.server.store)).failed === 1);
   const sends = h.wecom.calls.filter((c) => c.path.includes('send_msg')).length;
   await settle(500);
   assert.equal(h.wecom.calls.filter((c) => c.path.includes('send_msg')).length, sends, 'no blind retries');

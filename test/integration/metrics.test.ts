@@ -47,6 +47,7 @@ test('/metrics counts the traffic sent: callbacks, pulls, calls by errcode, answ
   assert.equal(before.types.get('wxcoze_callback_ack_seconds'), 'histogram');
   assert.equal(before.types.get('wxcoze_answer_seconds'), 'histogram');
   assert.equal(before.types.get('wxcoze_inbox_messages'), 'gauge');
+  assert.equal(before.types.get('wxcoze_inbox_messages_24h'), 'gauge');
   // Process metrics (prom-client's defaults) are there.
   assert.ok(before.value('wxcoze_process_resident_memory_bytes')! > 0);
 
@@ -55,12 +56,12 @@ test('/metrics counts the traffic sent: callbacks, pulls, calls by errcode, answ
   await waitFor('N answers', () =>
     Array.from({ length: N }, (_, i) => h!.wecom.sentTo(`wmMetrics${i}`).length).every((n) => n === 1),
   );
-  // The inbox gauge is read at scrape time (cached for 1 s): poll until it shows the N done.
+  // The inbox gauges are read at scrape time (cached for 1 s): poll until the day shows the N done.
   const mid = (await waitFor<Exposition | undefined>(
     'the inbox gauge to show N done',
     async () => {
       const m = await scrape(url);
-      return m.value('wxcoze_inbox_messages', { state: 'done' }) === N ? m : undefined;
+      return m.value('wxcoze_inbox_messages_24h', { state: 'done' }) === N ? m : undefined;
     },
     15_000,
     200,
@@ -92,8 +93,10 @@ test('/metrics counts the traffic sent: callbacks, pulls, calls by errcode, answ
   assert.equal(delta(after1, 'wxcoze_coze_api_calls_total', { call: 'chat', code: '0' }), N);
   assert.equal(delta(after1, 'wxcoze_coze_answer_seconds_count'), N, "Coze's part timed per answer");
   assert.equal(delta(after1, 'wxcoze_pipeline_messages_total', { result: 'done' }), N);
+  // The waiting gauge: nothing waits; finished states are the day gauge's, not a total of all time.
   assert.equal(mid.value('wxcoze_inbox_messages', { state: 'received' }), 0);
-  assert.equal(mid.value('wxcoze_inbox_messages', { state: 'failed' }), 0);
+  assert.equal(mid.value('wxcoze_inbox_messages', { state: 'done' }), undefined);
+  assert.equal(mid.value('wxcoze_inbox_messages_24h', { state: 'failed' }), 0);
 
   // The fake Coze refuses the next chat (code 5000): counted under its code, then answered on the retry.
   h.coze.failNext(1, 'code5000');

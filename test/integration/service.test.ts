@@ -15,6 +15,7 @@ import {
   waitFor,
   type Harness,
 } from '../helpers/harness.js';
+import { inboxStates } from '../helpers/inbox-states.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -265,9 +266,9 @@ test('Coze unreachable: the apology goes to a customer once, not once per messag
   h = await startHarness({ COZE_MAX_ATTEMPTS: '2', WXCOZE_APOLOGY_TEXT: '系统繁忙' });
   h.coze.failNext(100, 'http500');
   await h.wecom.customerSends(KF, 'wmDown2', { text: '一' });
-  await waitFor('first failed', async () => (await h!.server.store.countByState()).failed === 1, 15_000);
+  await waitFor('first failed', async () => (await inboxStates(h!.server.store)).failed === 1, 15_000);
   await h.wecom.customerSends(KF, 'wmDown2', { text: '二' });
-  await waitFor('second failed', async () => (await h!.server.store.countByState()).failed === 2, 15_000);
+  await waitFor('second failed', async () => (await inboxStates(h!.server.store)).failed === 2, 15_000);
   await settle(300);
   assert.deepEqual(texts('wmDown2'), ['系统繁忙']);
 });

@@ -10,6 +10,7 @@ import { amrSeconds } from '../../src/pipeline/voice-reply.js';
 import { KF, settle, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 import { requireAmrFfmpeg } from '../helpers/requirements.js';
 import { makeAmr } from '../helpers/voice.js';
+import { inboxStates } from '../helpers/inbox-states.js';
 
 const skip = requireAmrFfmpeg();
 let h: Harness | undefined;
@@ -95,7 +96,7 @@ test(
     h.coze.setTranscriber(() => '在吗');
     await speaks('wmNoVoice');
     await waitFor('the text', () => sent('wmNoVoice').length >= 1, 60_000);
-    await waitFor('the message done', async () => (await h!.server.store.countByState()).done === 1, 30_000);
+    await waitFor('the message done', async () => (await inboxStates(h!.server.store)).done === 1, 30_000);
     await settle(500);
     assert.deepEqual(
       sent('wmNoVoice').map((m) => [m.msgtype, m.content]),

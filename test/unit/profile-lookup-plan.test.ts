@@ -8,25 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CompiledQuery } from 'kysely';
-import type { SqlDb } from '../../src/store/sql/db.js';
 import { recordQueries } from '../helpers/count-statements.js';
+import { queryPlan } from '../helpers/query-plan.js';
 import { storeEngines } from '../helpers/store-engines.js';
 
 const engines = await storeEngines('wxcoze-profile-plan-');
-
-/** How the engine would run `q`: one line per table read, naming the index or saying it scans. */
-async function plan(db: SqlDb, engine: 'sqlite' | 'mysql', q: CompiledQuery): Promise<string[]> {
-  const explain = CompiledQuery.raw(`${engine === 'sqlite' ? 'EXPLAIN QUERY PLAN' : 'EXPLAIN'} ${q.sql}`, [
-    ...q.parameters,
-  ]);
-  const rows = await db.rows<Record<string, unknown>>(explain);
-  return rows.map((r) =>
-    engine === 'sqlite'
-      ? String(r.detail)
-      : `${String(r.table)}: type ${String(r.type)} key ${String(r.key)}`,
-  );
-}
 
 for (const engine of engines) {
   test(
@@ -60,7 +46,7 @@ for (const engine of engines) {
       const queries = seen.splice(0);
       assert.equal(queries.length, 2, 'one read and one write');
       for (const q of queries) {
-        const lines = await plan(db, engine.name, q);
+        const lines = await queryPlan(db, engine.name, q);
         const customers = lines.filter((l) => /customers/.test(l));
         assert.ok(customers.length > 0, `a plan for the customers table: ${lines.join(' | ')}`);
         for (const l of customers)

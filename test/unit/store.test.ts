@@ -7,6 +7,7 @@ import { SqlStore } from '../../src/store/sql/sql-store.js';
 import type { NewInboxMessage, Store } from '../../src/store/types.js';
 import { freshDatabase } from '../helpers/mysql.js';
 import { requireMysql } from '../helpers/requirements.js';
+import { inboxStates } from '../helpers/inbox-states.js';
 
 // The same behaviour is asserted on both engines.
 const engines: { name: string; open: () => Promise<Store>; skip?: string }[] = [
@@ -70,7 +71,27 @@ for (const engine of engines)
         duplicates: 1,
       });
       assert.equal((await s.getAccount('wk1'))!.cursor, 'c2');
-      assert.deepEqual(await s.countByState(), { received: 3 });
+      assert.deepEqual(await inboxStates(s), { received: 3 });
+    });
+
+    test('waiting messages count however old; the day count holds the last 24 hours by state', async () => {
+      const s = await open();
+      const now = Date.now();
+      const DAY = 24 * 3600_000;
+      await s.touchAccount('wk1', 0);
+      await s.commitPage('wk1', 'c1', [msg('old1', 'u1'), msg('oldSkip', 'u2', 'skipped')], now - 2 * DAY);
+      await s.commitPage('wk1', 'c2', [msg('new1', 'u3'), msg('newSkip', 'u4', 'skipped')], now);
+      assert.deepEqual(await s.countWaiting(), { received: 2, answered: 0, sending: 0 });
+      assert.deepEqual(await s.countSince(now - DAY), {
+        received: 1,
+        answered: 0,
+        sending: 0,
+        done: 0,
+        skipped: 1,
+        failed: 0,
+        cancelled: 0,
+      });
+      assert.deepEqual(await inboxStates(s), { received: 2, skipped: 2 });
     });
 
     test('claims take one message per customer, oldest first, and never a later one before an earlier finishes', async () => {
@@ -688,7 +709,7 @@ for (const engine of engines)
     test('a second migrate is a no-op', async () => {
       const s = await open();
       await s.migrate();
-      assert.deepEqual(await s.countByState(), {});
+      assert.deepEqual(await inboxStates(s), {});
     });
   });
 

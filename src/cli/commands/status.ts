@@ -6,6 +6,7 @@ import { probeCache } from '../../store/coordination/probe.js';
 import { openStore } from '../../store/index.js';
 import { PENDING_STATES } from '../../store/types.js';
 import { lastErrorLine } from '../lib/logfile.js';
+import { last24hText } from '../lib/messages-text.js';
 import { nextCommand } from '../lib/next-command.js';
 import { shownDatabaseUrl } from '../../store/sql/mysql-unreachable.js';
 import { dataPaths, packageVersion } from '../lib/paths.js';
@@ -27,7 +28,8 @@ export interface StatusReport {
   dataDir: string;
   store: { kind: string; where: string; reachable: boolean; error?: string };
   cache?: { kind: string; where: string; reachable: boolean; error?: string };
-  messages?: { pending: number; failed: number; done: number; byState: Record<string, number> };
+  /** Waiting messages (all of them), and the last 24 hours' messages by the state they are in now. */
+  messages?: { pending: number; last24h: Record<string, number> };
   accounts?: { openKfId: string; lastPullAgoMs: number | null; lastError: string | null }[];
   lastError?: { time?: string; msg: string };
 }
@@ -122,10 +124,10 @@ export async function collectStatus(): Promise<StatusReport> {
     try {
       const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.store?.databaseUrl });
       try {
-        const byState = await store.countByState();
-        const pending = PENDING_STATES.reduce((n, s) => n + (byState[s] ?? 0), 0);
-        report.messages = { pending, failed: byState.failed ?? 0, done: byState.done ?? 0, byState };
         const now = Date.now();
+        const waiting = await store.countWaiting();
+        const pending = PENDING_STATES.reduce((n, s) => n + (waiting[s] ?? 0), 0);
+        report.messages = { pending, last24h: await store.countSince(now - 24 * 3600_000) };
         report.accounts = (await store.listAccounts()).map((a) => ({
           openKfId: a.openKfId,
           lastPullAgoMs: a.lastPullAt ? now - a.lastPullAt : null,
@@ -195,12 +197,7 @@ export function registerStatus(program: Command): void {
           `  cache/locks ${r.cache.kind} ${r.cache.where}${r.cache.reachable ? '' : `  ${red(`✗ ${r.cache.error ?? 'unreachable'}`)}\n              pulls wait until it answers (nothing is lost): start Redis or fix WXCOZE_REDIS_URL; \`${nextCommand('doctor')}\` checks it`}`,
         );
       if (r.messages) {
-        const others = Object.entries(r.messages.byState)
-          .filter(([s]) => !['failed', 'done', ...PENDING_STATES].includes(s as never))
-          .map(([s, n]) => `${n} ${s}`);
-        lines.push(
-          `  messages    ${r.messages.pending} pending, ${r.messages.failed} failed, ${r.messages.done} done${others.length ? `, ${others.join(', ')}` : ''}`,
-        );
+        lines.push(`  messages    ${r.messages.pending} waiting; ${last24hText(r.messages.last24h)}`);
       }
       if (r.accounts) {
         if (r.accounts.length === 0)

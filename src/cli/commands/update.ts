@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
+import { last24hText } from '../lib/messages-text.js';
 import { nextCommand, withDataDir } from '../lib/next-command.js';
 import { positiveInt } from '../lib/options.js';
 import { packageRoot, packageVersion } from '../lib/paths.js';
@@ -142,9 +143,16 @@ export function realSteps(arg: string | undefined, opts: UpdateOptions, run: Run
       try {
         const s = JSON.parse(r.stdout) as {
           runningVersion?: string;
-          messages?: { pending: number; failed: number; done: number };
+          // A version rolled back to may print the older figures (failed/done over all time).
+          messages?: { pending: number; last24h?: Record<string, number>; failed?: number; done?: number };
         };
-        return `status: running ${s.runningVersion ?? '?'}${s.messages ? `, messages ${s.messages.pending} pending, ${s.messages.failed} failed, ${s.messages.done} done` : ''}`;
+        const m = s.messages;
+        const figures = !m
+          ? ''
+          : m.last24h
+            ? `, messages ${m.pending} waiting; ${last24hText(m.last24h)}`
+            : `, messages ${m.pending} pending, ${m.failed ?? 0} failed, ${m.done ?? 0} done`;
+        return `status: running ${s.runningVersion ?? '?'}${figures}`;
       } catch {
         return undefined;
       }

@@ -1,7 +1,15 @@
 import { sql, type Kysely } from 'kysely';
 import { toItem } from '../rows.js';
 import type { NewOperatorReply } from '../console-types.js';
-import type { ClaimOptions, InboxItem, InboxState, LastPart, MediaNote, ReplyPart } from '../types.js';
+import {
+  INBOX_STATES,
+  type ClaimOptions,
+  type InboxItem,
+  type InboxState,
+  type LastPart,
+  type MediaNote,
+  type ReplyPart,
+} from '../types.js';
 import { PENDING, prepared, type SqlDb } from './db.js';
 import type { DB } from './schema.js';
 
@@ -697,15 +705,33 @@ export class Inbox {
     return t === null || t === undefined ? null : Number(t);
   }
 
-  async countByState(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
+  async countWaiting(): Promise<Record<string, number>> {
+    const out: Record<string, number> = Object.fromEntries(PENDING.map((s) => [s, 0]));
     const rows = await this.db.rows(
       this.db.qb
         .selectFrom('inbox')
         .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('state', 'in', PENDING)
         .groupBy('state'),
     );
     for (const r of rows) out[r.state] = Number(r.n);
+    return out;
+  }
+
+  async countSince(since: number): Promise<Record<InboxState, number>> {
+    // One count per state in a single pass over the created_at range, not GROUP BY state: with a
+    // GROUP BY, SQLite prefers walking an index that starts with state, which reads the whole
+    // inbox (500 ms at a million rows) instead of the day asked for (under 1 ms).
+    const r = await this.db.first(
+      this.db.qb
+        .selectFrom('inbox')
+        .select((eb) =>
+          INBOX_STATES.map((s) => eb.fn.count<number>(eb.case().when('state', '=', s).then(1).end()).as(s)),
+        )
+        .where('created_at', '>=', since),
+    );
+    const out = {} as Record<InboxState, number>;
+    for (const s of INBOX_STATES) out[s] = Number((r as Record<string, unknown> | undefined)?.[s] ?? 0);
     return out;
   }
 }

@@ -7,6 +7,7 @@ import type {
   CustomerState,
   CustomerWithUser,
   InboxItem,
+  InboxState,
   InstanceRun,
   LinkResult,
   LastPart,
@@ -236,8 +237,11 @@ export class SqlStore implements Store {
   nextWakeAt(now: number, takeoverMs?: number): Promise<number | null> {
     return this.inbox.nextWakeAt(now, takeoverMs);
   }
-  countByState(): Promise<Record<string, number>> {
-    return this.inbox.countByState();
+  countWaiting(): Promise<Record<string, number>> {
+    return this.inbox.countWaiting();
+  }
+  countSince(since: number): Promise<Record<InboxState, number>> {
+    return this.inbox.countSince(since);
   }
   cancelMessage(msgid: string, note: string, now: number): Promise<boolean> {
     return this.inbox.cancel(msgid, note, now);

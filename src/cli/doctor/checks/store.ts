@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { last24hText } from '../../lib/messages-text.js';
 import { openStore } from '../../../store/index.js';
 import { MysqlUnreachableError, shownDatabaseUrl } from '../../../store/sql/mysql-unreachable.js';
 import { openSqlite, SqliteDriverError } from '../../../store/sqlite/driver.js';
@@ -24,9 +25,9 @@ export const storeCheck: DoctorCheck = {
     try {
       const store = await openStore({ dataDir: ctx.config.dataDir, databaseUrl: url });
       try {
-        const counts = await store.countByState();
-        const total = Object.values(counts).reduce((a, b) => a + b, 0);
-        return pass(this.title, `${store.kind} ${where}: ${total} messages`);
+        const waiting = Object.values(await store.countWaiting()).reduce((a, b) => a + b, 0);
+        const day = await store.countSince(Date.now() - 24 * 3600_000);
+        return pass(this.title, `${store.kind} ${where}: ${waiting} waiting; ${last24hText(day)}`);
       } finally {
         await store.close();
       }
