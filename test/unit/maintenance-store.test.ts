@@ -99,6 +99,47 @@ for (const engine of engines) {
       assert.notDeepEqual(await traces(s, newText), [], 'the check can see text that is there');
     });
 
+    test('retention walks a long history in short statements: every old finished message once, a waiting one kept', async () => {
+      const s = await engine.open();
+      const now = Date.now();
+      const old = now - 200 * DAY;
+      // 1,203 old messages (more than two of the walk's 500-seq ranges), then 3 new ones; the
+      // first old one still waits for its answer, three of the old ones were skipped.
+      const N = 1203;
+      for (let from = 0; from < N; from += 100)
+        await s.commitPage(
+          KF,
+          `c${from}`,
+          Array.from({ length: Math.min(100, N - from) }, (_, i) => ({
+            ...msg(`old${from + i}`, `wmU${from + i}`, `old text ${from + i}`),
+            ...(from + i >= 1 && from + i <= 3 ? { state: 'skipped' as const } : {}),
+          })),
+          old + from,
+        );
+      await s.commitPage(
+        KF,
+        'cNew',
+        [0, 1, 2].map((i) => msg(`new${i}`, `wmN${i}`, `new text ${i}`)),
+        now,
+      );
+      await s.db.run(
+        s.db.qb
+          .updateTable('inbox')
+          .set({ state: 'done' })
+          .where('msgid', 'like', 'old%')
+          .where('state', '=', 'received')
+          .where('msgid', '<>', 'old0'),
+      );
+      assert.equal(await s.privacy.eraseBefore(now - 180 * DAY), N - 1);
+      assert.equal(await s.privacy.eraseBefore(now - 180 * DAY), 0, 'nothing erased twice');
+      assert.deepEqual((await s.get('old1202'))?.payload, { erased: true });
+      assert.deepEqual((await s.get('old2'))?.payload, { erased: true }, 'a skipped one too');
+      const text = async (msgid: string) =>
+        ((await s.get(msgid))?.payload as { text?: { content: string } } | undefined)?.text?.content;
+      assert.equal(await text('old0'), 'old text 0', 'a waiting one is kept');
+      assert.equal(await text('new2'), 'new text 2');
+    });
+
     test('forget erases one person everywhere the store holds them, and only them', async () => {
       const s = await engine.open();
       const now = Date.now();
