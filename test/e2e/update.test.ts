@@ -102,7 +102,7 @@ test(
         running: boolean;
         pid?: number;
         runningVersion?: string;
-        messages?: { done: number };
+        messages?: { last24h: { done: number } };
       };
     const installedVersion = () =>
       (JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { version: string }).version;
@@ -178,8 +178,12 @@ test(
       assert.equal(installedVersion(), `${version}-next.1`);
       const back = await status();
       assert.equal(back.runningVersion, `${version}-next.1`);
-      assert.equal(back.messages?.done, before.messages?.done, 'the answered messages are all there');
-      assert.ok((back.messages?.done ?? 0) >= 2, JSON.stringify(back));
+      assert.equal(
+        back.messages?.last24h.done,
+        before.messages?.last24h.done,
+        'the answered messages are all there',
+      );
+      assert.ok((back.messages?.last24h.done ?? 0) >= 2, JSON.stringify(back));
       await answered('wmAfterRollback', '回滚之后');
     } finally {
       await wxcoze(['stop'], 60_000);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { AlertChange, AlertInboxFacts, AlertRow, AlertsStore } from '../alert-types.js';
-import { PENDING, type SqlDb } from './db.js';
+import { PENDING, unindexed, type SqlDb } from './db.js';
 
 /** The row counting the current minute's sends (not a condition). */
 export const RATE_ROW = '~rate';
@@ -152,7 +152,8 @@ export class Alerts implements AlertsStore {
         qb
           .selectFrom('inbox')
           .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('updated_at').as('last')])
-          .where('state', '=', 'failed')
+          // The window is the narrow part: every undismissed failure ever is not (db.ts).
+          .where(unindexed('state'), '=', 'failed')
           .where('dismissed_at', 'is', null)
           .where('updated_at', '>', opts.failedSince),
       ),
@@ -182,7 +183,7 @@ export class Alerts implements AlertsStore {
           qb
             .selectFrom('inbox')
             .select('note')
-            .where('state', '=', 'failed')
+            .where(unindexed('state'), '=', 'failed')
             .where('dismissed_at', 'is', null)
             .where('updated_at', '>', opts.failedSince)
             .orderBy('updated_at', 'desc')

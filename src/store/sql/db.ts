@@ -7,8 +7,10 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  sql,
   type Compilable,
   type CompiledQuery,
+  type RawBuilder,
 } from 'kysely';
 import type { DB } from './schema.js';
 
@@ -90,3 +92,14 @@ export function prepared<A extends unknown[], R>(
 
 /** The engine's spelling of the states a worker still has to move (used inside queries). */
 export const PENDING = ['received', 'answered', 'sending'] as const;
+
+/**
+ * `column` in a condition the planner must not answer from an index of its own (SQLite's unary +,
+ * a no-op on MySQL, whose planner counts real rows). For a condition that matches most of the
+ * inbox (one account's `open_kfid`, `state = 'failed'`) while another condition is the narrow one
+ * (a time range): SQLite's sampled statistics (analysis_limit) can rate the broad one narrow and
+ * walk every row it matches. test/unit/bounded-reads.test.ts holds the plans.
+ */
+export function unindexed<C extends string>(column: C): RawBuilder<string> {
+  return sql<string>`+${sql.ref(column)}`;
+}
