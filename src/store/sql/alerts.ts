@@ -144,9 +144,19 @@ export class Alerts implements AlertsStore {
   async inboxFacts(opts: { failedSince: number; cozeSince: number }): Promise<AlertInboxFacts> {
     const { qb } = this.db;
     const [oldest, failed, coze] = await Promise.all([
-      // The pending index, in commit order: the first row is the one waiting longest.
+      // The one waiting longest: the lowest pending seq, from the pending index alone. (As ORDER BY
+      // seq LIMIT 1, MariaDB may walk the primary key from the oldest message instead, through
+      // every answered one.)
       this.db.first(
-        qb.selectFrom('inbox').select('created_at').where('state', 'in', PENDING).orderBy('seq').limit(1),
+        qb
+          .selectFrom('inbox')
+          .select('created_at')
+          .where('seq', '=', (eb) =>
+            eb
+              .selectFrom('inbox')
+              .select((e) => e.fn.min('seq').as('first'))
+              .where('state', 'in', PENDING),
+          ),
       ),
       this.db.first(
         qb
