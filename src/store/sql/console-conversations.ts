@@ -17,7 +17,7 @@ import type {
 } from '../console-types.js';
 import { toItem } from '../rows.js';
 import type { InboxItem } from '../types.js';
-import type { Dialect, SqlDb } from './db.js';
+import { unindexed, type Dialect, type SqlDb } from './db.js';
 import type { DB } from './schema.js';
 
 /** A kf session lasts at most 48 h: a mode, a failure or a spent budget older than that needs nobody. */
@@ -89,7 +89,7 @@ const CANDIDATES = 200;
 type Pair = [openKfId: string, externalUserId: string];
 const pairKey = ([kf, user]: Pair) => `${kf}\u0000${user}`;
 
-function distinctPairs(rows: { open_kfid: string; external_userid: string }[]): Pair[] {
+function distinctPairs(rows: { open_kfid: string; external_userid: string }[], max = CANDIDATES): Pair[] {
   const seen = new Set<string>();
   const out: Pair[] = [];
   for (const r of rows) {
@@ -97,7 +97,7 @@ function distinctPairs(rows: { open_kfid: string; external_userid: string }[]): 
     if (seen.has(pairKey(p))) continue;
     seen.add(pairKey(p));
     out.push(p);
-    if (out.length === CANDIDATES) break;
+    if (out.length === max) break;
   }
   return out;
 }
@@ -117,9 +117,8 @@ function contains(col: Expression<unknown>, needle: string): Expression<SqlBool>
 export class Conversations implements ConversationsStore {
   constructor(private readonly db: SqlDb) {}
 
-  private summaries(now: number) {
+  private summaries() {
     const { qb } = this.db;
-    const since = now - ATTENTION_MS;
     return qb
       .selectFrom('customers as c')
       .innerJoin('inbox as i', 'i.seq', 'c.last_seq')
@@ -132,30 +131,39 @@ export class Conversations implements ConversationsStore {
         'c.last_seq',
         (eb: C) => this.lastCustomerAt(eb).as('last_customer_at'),
         (eb: C) => this.budgetUsed(eb).as('budget_used'),
-        (eb: C) =>
-          eb
-            .exists(
-              eb
-                .selectFrom('inbox as f')
-                .select('f.seq')
-                .whereRef('f.open_kfid', '=', 'c.open_kfid')
-                .whereRef('f.external_userid', '=', 'c.external_userid')
-                .where('f.state', '=', 'failed')
-                .where('f.dismissed_at', 'is', null)
-                .where('f.updated_at', '>=', since),
-            )
-            .as('has_failed'),
       ])
       .where('c.last_seq', '>', 0);
   }
 
+  /**
+   * One customer's flag "a message failed within 48 h" (summary). The list marks its rows from
+   * failingPairs instead: this reads every row of the customer, fine for one, not for a page.
+   */
+  private hasFailed(eb: C, since: number) {
+    return eb
+      .exists(
+        eb
+          .selectFrom('inbox as f')
+          .select('f.seq')
+          .whereRef('f.open_kfid', '=', 'c.open_kfid')
+          .whereRef('f.external_userid', '=', 'c.external_userid')
+          .where('f.state', '=', 'failed')
+          .where('f.dismissed_at', 'is', null)
+          .where('f.updated_at', '>=', since),
+      )
+      .as('has_failed');
+  }
+
+  /** The customer's latest message's send_time: their newest row by seq, as Inbox's budget reads it. */
   private lastCustomerAt(eb: C) {
     return eb
       .selectFrom('inbox as m')
-      .select((e) => e.fn.max('m.send_time').as('t'))
+      .select('m.send_time')
       .whereRef('m.open_kfid', '=', 'c.open_kfid')
       .whereRef('m.external_userid', '=', 'c.external_userid')
-      .where('m.origin', '=', 3);
+      .where('m.origin', '=', 3)
+      .orderBy('m.seq', 'desc')
+      .limit(1);
   }
 
   /** Sends since the customer's latest message: the same count as Inbox.budgetUsed, per listed row. */
@@ -185,11 +193,22 @@ export class Conversations implements ConversationsStore {
     };
     const needle = query.q?.trim();
     if (needle) narrow(await this.searchPairs(needle));
-    if (query.flag === 'failed') narrow(await this.failedPairs(since));
+    // Customers with a failure within 48 h: the list's filter, and each listed row's flag.
+    const failing = await this.failingPairs(since);
+    const failingKeys = new Set(failing.map(pairKey));
+    if (query.flag === 'failed') narrow(failing.slice(0, CANDIDATES));
     if (query.flag === 'budget') narrow(await this.busyPairs(since));
     if (only && !only.length) return { items: [], more: false };
+    const summary = (r: Record<string, unknown>) =>
+      toSummary(
+        {
+          ...r,
+          has_failed: failingKeys.has(pairKey([String(r.open_kfid), String(r.external_userid)])) ? 1 : 0,
+        },
+        now,
+      );
 
-    let q = this.summaries(now);
+    let q = this.summaries();
     if (only) {
       const pairs = only;
       q = q.where((eb) =>
@@ -209,13 +228,11 @@ export class Conversations implements ConversationsStore {
     q = q.orderBy('c.last_seq', 'desc');
     if (query.flag === 'budget') {
       // The candidates sent five in 48 h; the exact rule (five since the latest message) is the summary's.
-      const all = (await this.db.rows(q))
-        .map((r) => toSummary(r, now))
-        .filter((c) => c.flags.includes('budget'));
+      const all = (await this.db.rows(q)).map(summary).filter((c) => c.flags.includes('budget'));
       return { items: all.slice(0, limit), more: all.length > limit };
     }
     const rows = await this.db.rows(q.limit(limit + 1));
-    return { items: rows.slice(0, limit).map((r) => toSummary(r, now)), more: rows.length > limit };
+    return { items: rows.slice(0, limit).map(summary), more: rows.length > limit };
   }
 
   /** Customers matching a search, newest first: an id (exact), part of a nickname, or recent text. */
@@ -251,19 +268,23 @@ export class Conversations implements ConversationsStore {
     return distinctPairs([...byCustomer, ...byText]);
   }
 
-  /** Customers with a message that failed within 48 h, newest first. */
-  private async failedPairs(since: number): Promise<Pair[]> {
+  /**
+   * Customers with an undismissed message that failed within 48 h, newest first: read by the
+   * 48 hours' updates (inbox_updated), whatever failed before them and however long each
+   * customer's history (a per-customer EXISTS read all of it, for every listed row).
+   */
+  private async failingPairs(since: number): Promise<Pair[]> {
     const rows = await this.db.rows(
       this.db.qb
         .selectFrom('inbox')
         .select(['open_kfid', 'external_userid'])
-        .where('state', '=', 'failed')
+        // The 48 hours are the narrow part, not every undismissed failure ever (db.ts).
+        .where(unindexed('state'), '=', 'failed')
         .where('dismissed_at', 'is', null)
         .where('updated_at', '>=', since)
-        .orderBy('updated_at', 'desc')
-        .limit(CANDIDATES * 4),
+        .orderBy('updated_at', 'desc'),
     );
-    return distinctPairs(rows);
+    return distinctPairs(rows, Number.MAX_SAFE_INTEGER);
   }
 
   /** Customers sent at least five messages within 48 h (those who may have spent the budget). */
@@ -286,7 +307,10 @@ export class Conversations implements ConversationsStore {
     now: number,
   ): Promise<ConversationSummary | undefined> {
     const r = await this.db.first(
-      this.summaries(now).where('c.open_kfid', '=', openKfId).where('c.external_userid', '=', externalUserId),
+      this.summaries()
+        .select((eb: C) => this.hasFailed(eb, now - ATTENTION_MS))
+        .where('c.open_kfid', '=', openKfId)
+        .where('c.external_userid', '=', externalUserId),
     );
     return r ? toSummary(r, now) : undefined;
   }

@@ -198,6 +198,12 @@ const chatRefQuery = prepared((qb, msgid: string, conversationId: string, chatId
 /**
  * Messages sent to this customer since their latest message: the ledger of WeCom's 5-per-message
  * budget. Built once for both queries below (alone, and beside the waiting count).
+ *
+ * The latest message is the customer's newest row by seq (the puller commits each account's
+ * messages in WeCom's order), read backwards along inbox_customer: a row or two, however long the
+ * customer's history. MAX(send_time) read every message the customer ever sent. Should WeCom ever
+ * hand one over out of order, the time found is older, which counts more sends: the budget is
+ * never overspent. The console's list reads it the same way (console-conversations.ts).
  */
 export const sentSinceLatestMessage = (qb: Kysely<DB>, kf: string, user: string) =>
   qb
@@ -210,10 +216,12 @@ export const sentSinceLatestMessage = (qb: Kysely<DB>, kf: string, user: string)
       '>=',
       sql<number>`COALESCE((${qb
         .selectFrom('inbox')
-        .select((eb) => eb.fn.max('send_time').as('t'))
+        .select('send_time')
         .where('open_kfid', '=', kf)
         .where('external_userid', '=', user)
-        .where('origin', '=', 3)}), 0) * 1000`,
+        .where('origin', '=', 3)
+        .orderBy('seq', 'desc')
+        .limit(1)}), 0) * 1000`,
     );
 const budgetUsedQuery = prepared((qb, kf: string, user: string) => sentSinceLatestMessage(qb, kf, user));
 // The budget used and the customer's later messages still waiting, in one round trip.
