@@ -43,6 +43,17 @@ async function seed(store: SqlStore, now: number): Promise<void> {
         }),
       ),
     );
+  // 300 customers of the account, each with their newest message (what the puller keeps).
+  await db.run(
+    db.qb.insertInto('customers').values(
+      Array.from({ length: 300 }, (_, u) => ({
+        open_kfid: KF,
+        external_userid: `wm${u}`,
+        last_seq: 2701 + u, // seq = n + 1
+        updated_at: now,
+      })),
+    ),
+  );
   // The server's own statistics (SQLite's PRAGMA optimize), as the planner will have them.
   store.keepPlannerStats(false);
   if (store.kind === 'sqlite') {
@@ -72,7 +83,9 @@ async function plansOf(store: SqlStore, engine: 'sqlite' | 'mysql', fn: () => Pr
     if (!/\binbox\b/.test(q.sql)) continue;
     out.push({
       q,
-      lines: (await queryPlan(store.db, engine, q)).filter((l) => /\binbox\b|^i:|^m:|optimized away/.test(l)),
+      lines: (await queryPlan(store.db, engine, q)).filter((l) =>
+        /\binbox\b|^(SEARCH|SCAN) [imf] |^[imf]:|optimized away/.test(l),
+      ),
     });
   }
   return out;
@@ -144,14 +157,34 @@ for (const engine of engines) {
         await plansOf(store, engine.name, () => fresh().series(range)),
         /inbox_created/,
       );
+      const last = await store.stats.lastMessageAt([KF]);
+      assert.equal(last[KF], now, 'm2999, the newest');
+      assertBounded(engine.name, await plansOf(store, engine.name, () => store.stats.lastMessageAt([KF])));
+    });
+
+    test("the console's list: the 48 hours' failures by their updates, each listed customer's latest message by seq", async () => {
+      // A failure just now, on the newest message of wm296 (m2996).
       await store.db.run(
         store.db.qb
-          .insertInto('customers')
-          .values({ open_kfid: KF, external_userid: 'wm299', last_seq: 2999, updated_at: now }),
+          .updateTable('inbox')
+          .set({ state: 'failed', updated_at: now })
+          .where('msgid', '=', 'm2996'),
       );
-      const last = await store.stats.lastMessageAt([KF]);
-      assert.equal(last[KF], now - 900_000);
-      assertBounded(engine.name, await plansOf(store, engine.name, () => store.stats.lastMessageAt([KF])));
+      const failedOnly = await store.conversations.list({ now, limit: 20, flag: 'failed' });
+      // The newest failure first; the month's others within 48 h after it (every 9th message failed).
+      assert.equal(failedOnly.items[0]?.externalUserId, 'wm296');
+      assert.ok(failedOnly.items.length > 5);
+      assert.ok(failedOnly.items.every((c) => c.flags.includes('failed')));
+      for (const query of [
+        { now, limit: 20 },
+        { now, limit: 20, flag: 'failed' as const },
+      ]) {
+        const plans = await plansOf(store, engine.name, () => store.conversations.list(query));
+        assertBounded(engine.name, plans);
+        const failures = plans.filter((p) => p.q.sql.includes('dismissed_at'));
+        assert.equal(failures.length, 1, 'one read of the failures for the page');
+        assertBounded(engine.name, failures, /inbox_updated/);
+      }
     });
 
     test('the daily erase walks the primary key in short ranges', async () => {
