@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 function collect(dir) {
   const out = [];
@@ -65,6 +66,15 @@ const res = spawnSync(
     '--test-timeout=600000',
     ...files,
   ],
-  { stdio: 'inherit', env: { ...process.env, WXCOZE_LOG_LEVEL: process.env.WXCOZE_LOG_LEVEL ?? 'silent' } },
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      WXCOZE_LOG_LEVEL: process.env.WXCOZE_LOG_LEVEL ?? 'silent',
+      // The pipeline thread of a server a test starts in-process runs the dist/ just built, not
+      // src/ through tsx (src/server/pipeline-host.ts): ~0.3 s less per server start.
+      WXCOZE_TEST_WORKER_JS: pathToFileURL(join('dist', 'server', 'pipeline-worker.js')).href,
+    },
+  },
 );
 process.exit(res.status ?? 1);

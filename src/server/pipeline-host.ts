@@ -103,10 +103,14 @@ export async function inThreadPipeline(deps: {
 
 /**
  * The worker's entry. Run from TypeScript sources (tests, through tsx), the worker does not inherit
- * tsx's loader: it registers it first, then imports the .ts entry.
+ * tsx's loader: it registers it first, then imports the .ts entry. `npm test` has just built dist/
+ * and names its worker in WXCOZE_TEST_WORKER_JS (scripts/run-tests.mjs): loading the pipeline's
+ * modules through tsx's loader cost ~0.3 s of each of the suite's many server starts.
  */
 function newWorker(setup: WorkerSetup): Worker {
   const fromSources = import.meta.url.endsWith('.ts');
+  const built = fromSources ? process.env.WXCOZE_TEST_WORKER_JS : undefined;
+  if (built) return new Worker(new URL(built), { workerData: setup });
   const entry = new URL(`./pipeline-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url);
   if (!fromSources) return new Worker(entry, { workerData: setup });
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
