@@ -108,7 +108,9 @@ export class SqliteDb implements SqlDb {
    * message instead of the customer's own; bench/RESULTS.md, Console). `PRAGMA optimize` analyses
    * only tables that grew or were never analysed, each bounded by `analysis_limit` rows per index
    * (tens of ms at 100,000 messages), as SQLite advises for long-lived connections: at open
-   * (`all`: every table), then periodically.
+   * (`all`: every table), then periodically. Sampled statistics can still rate a broad condition
+   * narrow (at a million rows, `state = ?` as ~400 rows): reads that must stay bounded do not lean
+   * on them (`unindexed`, db.ts; test/unit/bounded-reads.test.ts).
    */
   optimize(all: boolean): void {
     this.raw.pragma('analysis_limit = 400');
