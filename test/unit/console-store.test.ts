@@ -100,6 +100,16 @@ for (const engine of engines)
 
       const other = await s.stats.series({ from: T0, to: T0 + 3 * HOUR, bucketMs: HOUR, openKfId: 'wk2' });
       assert.equal(other.total.in, 0);
+
+      // A shorter range first (its hours kept), then the longer one around it (7 days after 30, as
+      // the page's buttons go): the kept hours are read again, not added to.
+      const fresh = new (s.stats.constructor as new (db: unknown) => typeof s.stats)(s.db);
+      await fresh.series({ from: T0 + HOUR, to: T0 + 3 * HOUR, bucketMs: HOUR });
+      const longer = await fresh.series({ from: T0, to: T0 + 3 * HOUR, bucketMs: HOUR });
+      assert.deepEqual(longer.total, r.total);
+      assert.deepEqual(longer.buckets, r.buckets);
+      const again = await fresh.series({ from: T0 + HOUR, to: T0 + 3 * HOUR, bucketMs: HOUR });
+      assert.equal(again.total.in, 1, 'the kept hours were not changed in place');
     });
 
     test('settings: saved values read back, null follows the file again, the version always grows', async () => {

@@ -103,8 +103,10 @@ for (const engine of engines) {
       const s = await engine.open();
       const now = Date.now();
       const old = now - 200 * DAY;
-      // 1,203 old messages (more than two of the walk's 500-seq ranges), then 3 new ones; the
-      // first old one still waits for its answer, three of the old ones were skipped.
+      // 1,203 old messages (a dozen of the walk's 100-seq ranges), then 3 new ones; the first old
+      // one still waits for its answer, three of the old ones were skipped. The last old page
+      // begins with an event (origin 4): its rows share one created_at, and the index orders those
+      // by origin, so "the newest row before the cutoff" must not be taken as the walk's end.
       const N = 1203;
       for (let from = 0; from < N; from += 100)
         await s.commitPage(
@@ -113,6 +115,7 @@ for (const engine of engines) {
           Array.from({ length: Math.min(100, N - from) }, (_, i) => ({
             ...msg(`old${from + i}`, `wmU${from + i}`, `old text ${from + i}`),
             ...(from + i >= 1 && from + i <= 3 ? { state: 'skipped' as const } : {}),
+            ...(from + i === 1200 ? { origin: 4, state: 'skipped' as const } : {}),
           })),
           old + from,
         );

@@ -78,6 +78,12 @@ export class ConsoleStats implements ConsoleStatsStore {
       } else if (firstMissing < 0) firstMissing = i;
     }
     const readFrom = firstMissing >= 0 ? firstMissing : live;
+    // Everything from there is read again: a cached bucket after the first missing one starts
+    // blank (adding to its cached counts doubled them, and changed the cached histogram in place).
+    for (let i = readFrom; i < n; i++) {
+      counts[i] = blankCounts();
+      hist[i] = new Map();
+    }
     // Read a day of buckets per statement, letting the event loop turn in between: a 30-day range
     // in one statement held SQLite's thread for 60 ms at 3,000 messages a day.
     const perSlice = Math.max(1, Math.floor(SLICE_MS / bucketMs));

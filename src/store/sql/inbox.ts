@@ -238,14 +238,18 @@ const budgetAndWaitingQuery = prepared((qb, kf: string, user: string, seq: numbe
       .as('waiting'),
   ]),
 );
+// The customer's newest message before `beforeSeq`, read backwards along inbox_customer (as the
+// budget's start is, sentSinceLatestMessage): not MAX(send_time) over all they ever sent.
 const lastCustomerQuery = prepared((qb, kf: string, user: string, beforeSeq: number) =>
   qb
     .selectFrom('inbox')
-    .select((eb) => eb.fn.max('send_time').as('t'))
+    .select('send_time as t')
     .where('open_kfid', '=', kf)
     .where('external_userid', '=', user)
     .where('seq', '<', beforeSeq)
-    .where('origin', '=', 3),
+    .where('origin', '=', 3)
+    .orderBy('seq', 'desc')
+    .limit(1),
 );
 // When each pending row becomes claimable: the later of its retry time and the moment its lease
 // is free, which is the earlier of lease_until and its owner's last beat + the takeover time (0 when

@@ -3,6 +3,7 @@ import { PENDING, type SqlDb } from './db.js';
 
 /** Rows of the primary key per statement: each statement reads at most this many rows. */
 const CHUNK = 100;
+const CLOCK_MARGIN_MS = 60_000;
 
 /**
  * Retention (WXCOZE_RETENTION_DAYS): the customer content of old, finished messages is erased, the
@@ -22,15 +23,22 @@ const CHUNK = 100;
  */
 export async function eraseBefore(db: SqlDb, cutoff: number): Promise<number> {
   const { qb } = db;
+  // The walk's end: the highest seq among the rows of the newest created_at before the cutoff (a
+  // page's rows share one created_at, and within it the index orders them by origin and state,
+  // not seq), a minute past the cutoff for instances whose clocks differ. Rows past the cutoff
+  // that this takes in are kept by the UPDATE's own created_at condition.
   const newest = await db.first(
     qb
       .selectFrom('inbox')
-      .select('seq')
-      .where('created_at', '<', cutoff)
-      .orderBy('created_at', 'desc')
-      .limit(1),
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('created_at', '=', (eb) =>
+        eb
+          .selectFrom('inbox')
+          .select((e) => e.fn.max('created_at').as('at'))
+          .where('created_at', '<', cutoff + CLOCK_MARGIN_MS),
+      ),
   );
-  if (!newest) return 0;
+  if (newest?.seq === null || newest?.seq === undefined) return 0;
   const oldest = await db.first(qb.selectFrom('inbox').select((eb) => eb.fn.min('seq').as('seq')));
   const last = Number(newest.seq);
   let erased = 0;
