@@ -83,20 +83,32 @@ async function liveDelay(url, base, cookie, wecom) {
   const reader = res.body.getReader();
   const dec = new TextDecoder();
   const delays = [];
-  for (let i = 0; i < 10; i++) {
+  // A message never shown fails the figure after LIVE_LIMIT_MS instead of hanging the bench.
+  const LIVE_LIMIT_MS = 30_000;
+  let missed;
+  for (let i = 0; i < 10 && !missed; i++) {
     const user = `wmLive${i}`;
     const t0 = performance.now();
     await wecom.customerSends(KFS[0], user, { text: '在吗' });
     let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += dec.decode(value, { stream: true });
-      if (buf.includes(user)) break;
+    const deadline = setTimeout(() => ac.abort(), LIVE_LIMIT_MS);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        if (buf.includes(user)) break;
+      }
+    } catch {
+      // aborted at the deadline
+    } finally {
+      clearTimeout(deadline);
     }
-    delays.push(performance.now() - t0);
+    if (!buf.includes(user)) missed = `${user}'s message was not shown within ${LIVE_LIMIT_MS / 1000} s`;
+    else delays.push(performance.now() - t0);
   }
   ac.abort();
+  if (missed) return { missed };
   delays.sort((a, b) => a - b);
   return { p50: pct(delays, 50), max: delays.at(-1), n: delays.length };
 }
@@ -178,9 +190,11 @@ async function runEngine(engine) {
       } else out.results.push({ what: 'thread', na: 'no conversation list to pick a thread from' });
       const live = await liveDelay(server.url, base, cookie, wecom);
       out.results.push(
-        live
-          ? { what: 'new message shown (event stream)', p50: live.p50, max: live.max }
-          : { what: 'new message shown (event stream)', na: 'no /api/events stream in this build' },
+        !live
+          ? { what: 'new message shown (event stream)', na: 'no /api/events stream in this build' }
+          : live.missed
+            ? { what: 'new message shown (event stream)', p50: null, max: null, failed: live.missed }
+            : { what: 'new message shown (event stream)', p50: live.p50, max: live.max },
       );
       return out;
     } finally {
@@ -227,7 +241,9 @@ const lines = [
     o.results.map((r) =>
       r.na
         ? `| ${o.engine} | ${r.what} | ${target(r.what)} | — | — | — | — | n/a: ${r.na} |`
-        : `| ${o.engine} | ${r.what} | ${target(r.what)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.max)} | ${fmt(r.coldMs)} | ${pass(r)} |`,
+        : r.failed
+          ? `| ${o.engine} | ${r.what} | ${target(r.what)} | — | — | — | — | **FAIL**: ${r.failed} |`
+          : `| ${o.engine} | ${r.what} | ${target(r.what)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.max)} | ${fmt(r.coldMs)} | ${pass(r)} |`,
     ),
   ),
   '',
