@@ -82,7 +82,13 @@ export async function seedConsole(store, o = {}) {
       .set({
         state: sql`CASE WHEN ${h} < 860 THEN 'done' WHEN ${h} < 920 THEN 'skipped' WHEN ${h} < 950 THEN 'failed' ELSE 'cancelled' END`,
         note: sql`CASE WHEN ${h} < 40 THEN 'handoff: asked by the customer' WHEN ${h} >= 920 AND ${h} < 950 THEN 'failed: Coze unreachable' ELSE NULL END`,
-        updated_at: sql`send_time * 1000 + ${latency}`,
+        // Never after now: a message clamped to now - 1 s above would otherwise be answered in the
+        // future, and an open console's event stream (ordered by updated_at) would skip past real
+        // changes until the clock caught up (the console bench waited forever for one).
+        updated_at:
+          store.db.dialect === 'mysql'
+            ? sql`LEAST(send_time * 1000 + ${latency}, ${now})`
+            : sql`MIN(send_time * 1000 + ${latency}, ${now})`,
       })
       .where('note', '=', 'seed'),
   );
